@@ -1,0 +1,1 @@
+"""Maintenance calendar: recurrence, iCal and feed generation. Pure functions: no Flask, no DB."""

@@ -1,0 +1,1 @@
+"""Scheduled work: windows, notices, delivery, P1G overdue alerts. Each job is a function of now."""

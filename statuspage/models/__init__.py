@@ -1,0 +1,21 @@
+"""Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
+
+from statuspage.models.incidents import (
+    Incident,
+    IncidentPlatform,
+    IncidentUpdate,
+    IncidentUpdatePlatform,
+)
+from statuspage.models.platforms import Platform
+from statuspage.models.staff import ApiToken, AuditEntry, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Incident",
+    "IncidentPlatform",
+    "IncidentUpdate",
+    "IncidentUpdatePlatform",
+    "Platform",
+    "User",
+]

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from statuspage.extensions import db
+from statuspage.models.platforms import Platform
+from statuspage.models.staff import User
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.types import UTCDateTime
+
+
+class Incident(db.Model):
+    """An incident; with priority P1G it is a master case affecting several organisations."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    impact: Mapped[str] = mapped_column(String(16), default="none")
+    priority: Mapped[str] = mapped_column(String(4), default="P3")
+    status: Mapped[str] = mapped_column(String(16), default="investigating")
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    customer_case_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    monitoring_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    created_by: Mapped[User | None] = relationship()
+    platforms: Mapped[list[IncidentPlatform]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentPlatform.id"
+    )
+    updates: Mapped[list[IncidentUpdate]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="(IncidentUpdate.display_at.desc(), IncidentUpdate.id.desc())",
+    )
+
+    @property
+    def is_master_case(self) -> bool:
+        return self.priority == "P1G"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_INCIDENT_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.id} {self.priority} {self.status}>"
+
+
+class IncidentPlatform(db.Model):
+    """A platform an incident affects, and the status the incident puts it in."""
+
+    __tablename__ = "incident_platform"
+    __table_args__ = (UniqueConstraint("incident_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))
+
+    incident: Mapped[Incident] = relationship(back_populates="platforms")
+    platform: Mapped[Platform] = relationship()
+
+
+class IncidentUpdate(db.Model):
+    """One entry of an incident's timeline."""
+
+    __tablename__ = "incident_update"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    display_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deliver_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+    platform_changes: Mapped[list[IncidentUpdatePlatform]] = relationship(
+        back_populates="update", cascade="all, delete-orphan", order_by="IncidentUpdatePlatform.id"
+    )
+
+
+class IncidentUpdatePlatform(db.Model):
+    """A platform whose status an update changed (Statuspage's affected_components)."""
+
+    __tablename__ = "incident_update_platform"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_update.id", ondelete="CASCADE"), index=True
+    )
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    old_status: Mapped[str] = mapped_column(String(32))
+    new_status: Mapped[str] = mapped_column(String(32))
+
+    update: Mapped[IncidentUpdate] = relationship(back_populates="platform_changes")
+    platform: Mapped[Platform] = relationship()

@@ -1,0 +1,97 @@
+"""The words of the support plan and of Statuspage, as closed vocabularies.
+
+Ordered lists are ordered from best to worst where severity is meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+PLATFORM_STATUSES = [
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+]
+# Severity for "worst status wins"; maintenance ranks below any outage.
+PLATFORM_STATUS_SEVERITY = {status: rank for rank, status in enumerate(PLATFORM_STATUSES)}
+
+IMPACTS = ["none", "minor", "major", "critical"]
+IMPACT_SEVERITY = {impact: rank for rank, impact in enumerate(IMPACTS)}
+
+INCIDENT_STATUSES = ["investigating", "identified", "monitoring", "resolved", "postmortem"]
+OPEN_INCIDENT_STATUSES = ["investigating", "identified", "monitoring"]
+CLOSED_INCIDENT_STATUSES = ["resolved", "postmortem"]
+
+ROLES = ["admin", "css", "engineer"]
+P1G_ROLES = frozenset({"admin", "css"})
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A priority level of the Client Support Plan's table."""
+
+    code: str
+    label: str
+    definition: str
+    example: str
+    initial_response: str
+    update_frequency: str
+    # How often the public page must hear from us; None where the plan counts business days.
+    update_interval: timedelta | None
+
+
+PRIORITIES: dict[str, Priority] = {
+    p.code: p
+    for p in [
+        Priority(
+            "P1G",
+            "Priority 1G (Global)",
+            "A single issue affecting multiple organisations (master case)",
+            "A platform-wide outage affecting several customers",
+            "Immediate",
+            "Hourly",
+            timedelta(hours=1),
+        ),
+        Priority(
+            "P1",
+            "Priority 1",
+            "Total impairment of critical services affecting an entire site",
+            "Circuit is down resulting in loss of service",
+            "15 min",
+            "Hourly/As Requested",
+            timedelta(hours=1),
+        ),
+        Priority(
+            "P2",
+            "Priority 2",
+            "Partial/intermittent impairment of critical services affecting multiple users",
+            "Intermittent drop while transferring calls",
+            "30 min",
+            "2 hours",
+            timedelta(hours=2),
+        ),
+        Priority(
+            "P3",
+            "Priority 3",
+            "Impairment of non-critical services for multiple users or total impairment of "
+            "services for a single user",
+            "Presence not showing correctly for multiple users/phone not registering for a "
+            "single user",
+            "4 hours",
+            "1 Business Day",
+            None,
+        ),
+        Priority(
+            "P4",
+            "Priority 4",
+            "Impairment of non-critical services for a single user",
+            "Message Waiting Light not functioning for a single user",
+            "1 Business Day",
+            "2 Business Days",
+            None,
+        ),
+    ]
+}

@@ -1,0 +1,191 @@
+"""The read side: what the pages, the API, the feeds and the calendars show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
+from statuspage.models.vocab import (
+    CLOSED_INCIDENT_STATUSES,
+    IMPACT_SEVERITY,
+    OPEN_INCIDENT_STATUSES,
+)
+
+# Statuspage's blended wording for the page indicator.
+INDICATOR_DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+    "maintenance": "Service Under Maintenance",
+}
+_COMPONENT_INDICATOR = {
+    "operational": "none",
+    "under_maintenance": "maintenance",
+    "degraded_performance": "minor",
+    "partial_outage": "major",
+    "major_outage": "critical",
+}
+_COMPONENT_DESCRIPTION = {
+    "degraded_performance": "Partially Degraded Service",
+    "partial_outage": "Partial System Outage",
+    "major_outage": "Major Service Outage",
+}
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    indicator: str
+    description: str
+
+
+def platforms(session: Session) -> list[Platform]:
+    return list(session.scalars(select(Platform).order_by(Platform.position, Platform.id)))
+
+
+def _incident_options():  # type: ignore[no-untyped-def]
+    return (
+        selectinload(Incident.platforms).selectinload(IncidentPlatform.platform),
+        selectinload(Incident.updates).selectinload(IncidentUpdate.platform_changes),
+        selectinload(Incident.updates).selectinload(IncidentUpdate.author),
+    )
+
+
+def open_incidents(session: Session) -> list[Incident]:
+    """Unresolved incidents: master cases first, then the most severe, then the newest."""
+    master_first = case((Incident.priority == "P1G", 0), else_=1)
+    severity = case(IMPACT_SEVERITY, value=Incident.impact, else_=0)
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
+            .order_by(master_first, severity.desc(), Incident.started_at.desc(), Incident.id.desc())
+            .options(*_incident_options())
+        )
+    )
+
+
+def recent_incidents(session: Session, limit: int = 50) -> list[Incident]:
+    """The newest incidents, open or not (Statuspage's incidents.json keeps the last 50)."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .order_by(Incident.started_at.desc(), Incident.id.desc())
+            .limit(limit)
+            .options(*_incident_options())
+        )
+    )
+
+
+def history_page(
+    session: Session, page: int, per_page: int, platform: Platform | None = None
+) -> tuple[list[Incident], int]:
+    """Closed incidents, newest first, one page of them, and the total count."""
+    query = select(Incident).where(Incident.status.in_(CLOSED_INCIDENT_STATUSES))
+    if platform is not None:
+        query = query.where(
+            Incident.id.in_(
+                select(IncidentPlatform.incident_id).where(
+                    IncidentPlatform.platform_id == platform.id
+                )
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(Incident.started_at.desc(), Incident.id.desc())
+        .offset(max(page - 1, 0) * per_page)
+        .limit(per_page)
+        .options(*_incident_options())
+    )
+    return list(items), total
+
+
+def page_status(session: Session, now: datetime) -> PageStatus:
+    """The page's overall indicator: the worst of component statuses and open incidents.
+
+    Follows Statuspage: an open incident's impact and each component's status map onto
+    none/minor/major/critical; with nothing worse than maintenance going on, it is
+    `maintenance`.
+    """
+    order = ["none", "minor", "major", "critical"]
+    worst, description = "none", INDICATOR_DESCRIPTIONS["none"]
+    maintenance = False
+    for platform in platforms(session):
+        indicator = _COMPONENT_INDICATOR.get(platform.status, "none")
+        if indicator == "maintenance":
+            maintenance = True
+        elif order.index(indicator) > order.index(worst):
+            worst, description = indicator, _COMPONENT_DESCRIPTION[platform.status]
+    for incident in session.scalars(
+        select(Incident).where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
+    ):
+        if order.index(incident.impact) > order.index(worst):
+            worst, description = incident.impact, INDICATOR_DESCRIPTIONS[incident.impact]
+    if worst == "none" and maintenance:
+        return PageStatus("maintenance", INDICATOR_DESCRIPTIONS["maintenance"])
+    return PageStatus(worst, description)
+
+
+def last_change(session: Session) -> datetime | None:
+    """The newest change anything on the page shows (Statuspage's page.updated_at)."""
+    candidates = [
+        session.scalar(select(func.max(Platform.updated_at))),
+        session.scalar(select(func.max(Incident.updated_at))),
+    ]
+    values = [c for c in candidates if c is not None]
+    return max(values) if values else None
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    day: datetime
+    outage_minutes: int
+    worst: str  # none | minor | major | critical
+
+
+def availability(
+    session: Session, platform: Platform, now: datetime, days: int = 90
+) -> tuple[list[DayAvailability], float]:
+    """Per-day outage minutes of `platform` over the last `days` days and the uptime percent.
+
+    An incident counts against a platform from its start to its resolution (or `now`) when
+    it put the platform in partial or major outage; degraded performance shows on the bar
+    but does not count as downtime (Statuspage's rule of thumb).
+    """
+    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.execute(
+        select(Incident.started_at, Incident.resolved_at, IncidentPlatform.status)
+        .join(IncidentPlatform, IncidentPlatform.incident_id == Incident.id)
+        .where(
+            IncidentPlatform.platform_id == platform.id,
+            (Incident.resolved_at.is_(None)) | (Incident.resolved_at >= start),
+            Incident.started_at <= now,
+        )
+    ).all()
+    rank = {"degraded_performance": "minor", "partial_outage": "major", "major_outage": "critical"}
+    order = ["none", "minor", "major", "critical"]
+    result: list[DayAvailability] = []
+    down_total = 0.0
+    for i in range(days):
+        day_start = start + timedelta(days=i)
+        day_end = min(day_start + timedelta(days=1), now)
+        minutes = 0.0
+        worst = "none"
+        for started, resolved, status in rows:
+            lo = max(started, day_start)
+            hi = min(resolved or now, day_end)
+            if hi <= lo or status not in rank:
+                continue
+            if order.index(rank[status]) > order.index(worst):
+                worst = rank[status]
+            if status in ("partial_outage", "major_outage"):
+                minutes += (hi - lo).total_seconds() / 60
+        down_total += minutes
+        result.append(DayAvailability(day_start, round(minutes), worst))
+    period = max((now - start).total_seconds() / 60, 1)
+    uptime = max(0.0, 100.0 * (1 - down_total / period))
+    return result, round(uptime, 2)

@@ -1,0 +1,36 @@
+"""The audit log: every staff change, with who, what, when, before and after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from statuspage.models import AuditEntry, User
+
+
+def record(
+    session: Session,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> AuditEntry:
+    """Add an audit entry for `action` on `obj`. Called inside the change's own transaction."""
+    session.flush()  # obj.id must be known for a created object
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_label=actor.email if actor else "system",
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(getattr(obj, "id", "")) or None,
+        before=before,
+        after=after,
+        at=now,
+    )
+    session.add(entry)
+    return entry

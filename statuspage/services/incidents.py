@@ -1,0 +1,464 @@
+"""Incidents and master cases (P1G): creation, timeline updates, resolution, designation.
+
+Rules enforced here:
+- only CSS staff (`css`, `admin`) may designate or remove P1G, and a master case carries its
+  support case number;
+- a platform is in the worst status any open incident puts it in, and returns to
+  `operational` when nothing holds it any more;
+- an incident with an update interval (P1G hourly) has a next-update-due time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import (
+    Incident,
+    IncidentPlatform,
+    IncidentUpdate,
+    IncidentUpdatePlatform,
+    Platform,
+    User,
+)
+from statuspage.models.vocab import (
+    IMPACTS,
+    INCIDENT_STATUSES,
+    P1G_ROLES,
+    PLATFORM_STATUSES,
+    PRIORITIES,
+)
+from statuspage.services import audit
+from statuspage.services import platforms as platform_service
+from statuspage.services.errors import Errors, NotFound, PermissionDenied
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+CUSTOMER_CASES_MAX = 100
+
+
+def can_manage_p1g(user: User) -> bool:
+    """Only CallTower CSS can designate a case as P1G (Client Support Plan)."""
+    return user.role in P1G_ROLES
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    return {
+        "title": incident.title,
+        "impact": incident.impact,
+        "priority": incident.priority,
+        "status": incident.status,
+        "case_number": incident.case_number,
+        "customer_case_numbers": list(incident.customer_case_numbers or []),
+        "platforms": {ip.platform.slug: ip.status for ip in incident.platforms},
+    }
+
+
+def get(session: Session, incident_id: int | str) -> Incident:
+    try:
+        key = int(incident_id)
+    except (TypeError, ValueError):
+        raise NotFound(incident_id) from None
+    incident = session.get(Incident, key) if 0 < key < 2**63 else None
+    if incident is None:
+        raise NotFound(incident_id)
+    return incident
+
+
+def parse_case_numbers(value: str | Iterable[str] | None) -> list[str]:
+    """Accept "A-1, A-2" or ["A-1", "A-2"]; keep order, drop blanks and repeats."""
+    if value is None:
+        return []
+    items = re.split(r"[,;\s]+", value) if isinstance(value, str) else list(value)
+    seen: list[str] = []
+    for item in items:
+        item = str(item).strip()
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _check_fields(
+    errors: Errors,
+    *,
+    title: str | None = None,
+    body: str | None = None,
+    impact: str | None = None,
+    priority: str | None = None,
+    status: str | None = None,
+    case_number: str | None = None,
+    customer_case_numbers: list[str] | None = None,
+) -> None:
+    if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
+        errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+    if body is not None and len(body) > BODY_MAX:
+        errors.add("body", f"must be at most {BODY_MAX} characters")
+    if impact is not None and impact not in IMPACTS:
+        errors.add("impact", f"must be one of {', '.join(IMPACTS)}")
+    if priority is not None and priority not in PRIORITIES:
+        errors.add("priority", f"must be one of {', '.join(PRIORITIES)}")
+    if status is not None and status not in INCIDENT_STATUSES:
+        errors.add("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
+    if case_number and not CASE_NUMBER_RE.match(case_number):
+        errors.add("case_number", "must be letters, digits, '.', '_', '/' or '-', up to 64")
+    if customer_case_numbers is not None:
+        if len(customer_case_numbers) > CUSTOMER_CASES_MAX:
+            errors.add("customer_case_numbers", f"at most {CUSTOMER_CASES_MAX} case numbers")
+        elif any(not CASE_NUMBER_RE.match(c) for c in customer_case_numbers):
+            errors.add(
+                "customer_case_numbers",
+                "each must be letters, digits, '.', '_', '/' or '-', up to 64",
+            )
+
+
+def _resolve_platforms(
+    session: Session, errors: Errors, platform_statuses: Mapping[Any, str] | None
+) -> dict[Platform, str]:
+    """Map {platform id or slug: status} to platforms, reporting unknown ids and statuses."""
+    if not platform_statuses:
+        return {}
+    resolved: dict[Platform, str] = {}
+    for key, status in platform_statuses.items():
+        platform = None
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            if 0 < int(key) < 2**63:
+                platform = session.get(Platform, int(key))
+        elif isinstance(key, str):
+            platform = session.scalar(select(Platform).where(Platform.slug == key))
+        if platform is None:
+            errors.add("components", f"unknown platform {str(key)[:64]!r}")
+            continue
+        if status not in PLATFORM_STATUSES:
+            errors.add("components", f"status must be one of {', '.join(PLATFORM_STATUSES)}")
+            continue
+        resolved[platform] = status
+    return resolved
+
+
+def _apply_status(incident: Incident, status: str, now: datetime) -> None:
+    if status == "monitoring" and incident.monitoring_at is None:
+        incident.monitoring_at = now
+    if status in ("resolved", "postmortem"):
+        if incident.resolved_at is None:
+            incident.resolved_at = now
+    else:
+        incident.resolved_at = None
+    incident.status = status
+
+
+def _apply_platforms(
+    session: Session, incident: Incident, statuses: Mapping[Platform, str]
+) -> None:
+    current = {ip.platform_id: ip for ip in incident.platforms}
+    for platform, status in statuses.items():
+        if platform.id in current:
+            current[platform.id].status = status
+        else:
+            incident.platforms.append(IncidentPlatform(platform=platform, status=status))
+    session.flush()
+
+
+def _record_update(
+    session: Session,
+    actor: User | None,
+    incident: Incident,
+    *,
+    status: str,
+    body: str,
+    deliver_notifications: bool,
+    touched: Iterable[int],
+    now: datetime,
+) -> IncidentUpdate:
+    changes = platform_service.refresh_statuses(session, touched, now)
+    update = IncidentUpdate(
+        incident=incident,
+        status=status,
+        body=body,
+        author_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
+        display_at=now,
+        deliver_notifications=deliver_notifications,
+    )
+    for platform_id, (old, new) in sorted(changes.items()):
+        update.platform_changes.append(
+            IncidentUpdatePlatform(platform_id=platform_id, old_status=old, new_status=new)
+        )
+    session.add(update)
+    incident.updated_at = now
+    session.flush()
+    return update
+
+
+def create_incident(
+    session: Session,
+    actor: User,
+    *,
+    title: str,
+    body: str = "",
+    status: str = "investigating",
+    impact: str = "none",
+    priority: str = "P3",
+    platform_statuses: Mapping[Any, str] | None = None,
+    case_number: str | None = None,
+    customer_case_numbers: Iterable[str] | str | None = None,
+    deliver_notifications: bool = True,
+    now: datetime,
+) -> Incident:
+    """Open an incident with its first timeline entry and put its platforms in their status.
+
+    A P1G (master case) needs a CSS actor and a support case number.
+    """
+    errors = Errors()
+    cases = parse_case_numbers(customer_case_numbers)
+    case_number = (case_number or "").strip() or None
+    _check_fields(
+        errors,
+        title=title,
+        body=body,
+        impact=impact,
+        priority=priority,
+        status=status,
+        case_number=case_number,
+        customer_case_numbers=cases,
+    )
+    if status == "postmortem":
+        errors.add("status", "a new incident cannot start in postmortem")
+    if priority == "P1G" and not case_number:
+        errors.add("case_number", "a master case (P1G) needs its support case number")
+    statuses = _resolve_platforms(session, errors, platform_statuses)
+    errors.raise_if_any()
+    if priority == "P1G" and not can_manage_p1g(actor):
+        raise PermissionDenied("only CSS staff may designate a master case (P1G)")
+
+    incident = Incident(
+        title=title.strip(),
+        impact=impact,
+        priority=priority,
+        status=status,
+        case_number=case_number,
+        customer_case_numbers=cases,
+        created_at=now,
+        updated_at=now,
+        started_at=now,
+        created_by_id=actor.id,
+    )
+    _apply_status(incident, status, now)
+    session.add(incident)
+    _apply_platforms(session, incident, statuses)
+    _record_update(
+        session,
+        actor,
+        incident,
+        status=status,
+        body=body,
+        deliver_notifications=deliver_notifications,
+        touched=[p.id for p in statuses],
+        now=now,
+    )
+    audit.record(
+        session, actor, "incident.create", incident, before=None, after=snapshot(incident), now=now
+    )
+    return incident
+
+
+def post_update(
+    session: Session,
+    actor: User,
+    incident: Incident,
+    *,
+    status: str | None = None,
+    body: str = "",
+    platform_statuses: Mapping[Any, str] | None = None,
+    deliver_notifications: bool = True,
+    now: datetime,
+) -> IncidentUpdate:
+    """Add a timeline entry; change the incident's status and its platforms' statuses.
+
+    Resolving releases the incident's platforms: each returns to `operational` unless another
+    open incident holds it. Postmortem follows resolution only.
+    """
+    errors = Errors()
+    status = status or incident.status
+    _check_fields(errors, body=body, status=status)
+    if status == "postmortem" and incident.status not in ("resolved", "postmortem"):
+        errors.add("status", "postmortem follows resolution")
+    if not body.strip() and status == incident.status and not platform_statuses:
+        errors.add("body", "write what changed")
+    statuses = _resolve_platforms(session, errors, platform_statuses)
+    errors.raise_if_any()
+
+    before = snapshot(incident)
+    _apply_status(incident, status, now)
+    _apply_platforms(session, incident, statuses)
+    touched = {ip.platform_id for ip in incident.platforms}
+    update = _record_update(
+        session,
+        actor,
+        incident,
+        status=status,
+        body=body,
+        deliver_notifications=deliver_notifications,
+        touched=touched,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "incident.update",
+        incident,
+        before=before,
+        after=snapshot(incident),
+        now=now,
+    )
+    return update
+
+
+def resolve(
+    session: Session,
+    actor: User,
+    incident: Incident,
+    *,
+    body: str,
+    now: datetime,
+    deliver_notifications: bool = True,
+) -> IncidentUpdate:
+    """Resolve an incident (a timeline entry with status `resolved`)."""
+    return post_update(
+        session,
+        actor,
+        incident,
+        status="resolved",
+        body=body,
+        deliver_notifications=deliver_notifications,
+        now=now,
+    )
+
+
+def edit_incident(
+    session: Session,
+    actor: User,
+    incident: Incident,
+    *,
+    title: str | None = None,
+    impact: str | None = None,
+    priority: str | None = None,
+    case_number: str | None = None,
+    customer_case_numbers: Iterable[str] | str | None = None,
+    now: datetime,
+) -> Incident:
+    """Change an incident's title, impact, priority or case numbers (no timeline entry).
+
+    Moving an incident into or out of P1G is designating or removing a master case.
+    """
+    errors = Errors()
+    cases = None if customer_case_numbers is None else parse_case_numbers(customer_case_numbers)
+    if case_number is not None:
+        case_number = case_number.strip()
+    _check_fields(
+        errors,
+        title=title,
+        impact=impact,
+        priority=priority,
+        case_number=case_number,
+        customer_case_numbers=cases,
+    )
+    new_priority = priority or incident.priority
+    new_case = incident.case_number if case_number is None else (case_number or None)
+    if new_priority == "P1G" and not new_case:
+        errors.add("case_number", "a master case (P1G) needs its support case number")
+    errors.raise_if_any()
+    touches_p1g = (new_priority == "P1G") != incident.is_master_case
+    if touches_p1g and not can_manage_p1g(actor):
+        raise PermissionDenied("only CSS staff may designate or remove a master case (P1G)")
+    if (
+        incident.is_master_case
+        and not can_manage_p1g(actor)
+        and (case_number is not None or cases is not None)
+    ):
+        raise PermissionDenied("only CSS staff may change a master case's case numbers")
+
+    before = snapshot(incident)
+    if title is not None:
+        incident.title = title.strip()
+    if impact is not None:
+        incident.impact = impact
+    incident.priority = new_priority
+    incident.case_number = new_case
+    if cases is not None:
+        incident.customer_case_numbers = cases
+    incident.updated_at = now
+    action = "incident.edit"
+    if touches_p1g:
+        action = "incident.designate_p1g" if new_priority == "P1G" else "incident.remove_p1g"
+    audit.record(session, actor, action, incident, before=before, after=snapshot(incident), now=now)
+    session.flush()
+    return incident
+
+
+def designate_p1g(
+    session: Session,
+    actor: User,
+    incident: Incident,
+    *,
+    case_number: str,
+    customer_case_numbers: Iterable[str] | str | None = None,
+    now: datetime,
+) -> Incident:
+    """Make an incident a master case (CSS only)."""
+    return edit_incident(
+        session,
+        actor,
+        incident,
+        priority="P1G",
+        case_number=case_number,
+        customer_case_numbers=customer_case_numbers,
+        now=now,
+    )
+
+
+def remove_p1g(
+    session: Session, actor: User, incident: Incident, *, priority: str = "P1", now: datetime
+) -> Incident:
+    """Turn a master case back into an ordinary incident of `priority` (CSS only)."""
+    if priority == "P1G":
+        errors = Errors()
+        errors.add("priority", "choose the priority the incident keeps")
+        errors.raise_if_any()
+    return edit_incident(session, actor, incident, priority=priority, now=now)
+
+
+def delete_incident(session: Session, actor: User, incident: Incident, now: datetime) -> None:
+    """Delete an incident and release its platforms. A master case needs CSS to delete."""
+    if incident.is_master_case and not can_manage_p1g(actor):
+        raise PermissionDenied("only CSS staff may remove a master case (P1G)")
+    touched = [ip.platform_id for ip in incident.platforms]
+    audit.record(
+        session, actor, "incident.delete", incident, before=snapshot(incident), after=None, now=now
+    )
+    session.delete(incident)
+    session.flush()
+    platform_service.refresh_statuses(session, touched, now)
+
+
+def last_update_at(incident: Incident) -> datetime:
+    return max((u.display_at for u in incident.updates), default=incident.started_at)
+
+
+def next_update_due(incident: Incident) -> datetime | None:
+    """When the public must next hear about an open incident (P1G: hourly), or None."""
+    interval = PRIORITIES[incident.priority].update_interval
+    if not incident.is_open or interval is None:
+        return None
+    return last_update_at(incident) + interval
+
+
+def is_update_overdue(incident: Incident, now: datetime) -> bool:
+    due = next_update_due(incident)
+    return due is not None and now > due

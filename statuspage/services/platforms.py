@@ -1,0 +1,177 @@
+"""Platform (component) status: derived from what holds each platform, or set by staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import Incident, IncidentPlatform, Platform, User
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, PLATFORM_STATUS_SEVERITY
+from statuspage.services import audit
+from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
+
+DEFAULT_PLATFORMS = [
+    ("calltower-cloud", "CallTower Cloud", "Hosted voice and collaboration (CT Cloud)."),
+    ("cisco", "Cisco", "Cisco hosted collaboration, Webex and Jabber services."),
+    (
+        "microsoft-teams",
+        "Microsoft Teams (Operator Connect)",
+        "PSTN calling for Microsoft Teams through Operator Connect.",
+    ),
+    ("skype-for-business", "Skype for Business", "Hosted Skype for Business voice and presence."),
+    ("calltower-connect", "CallTower Connect", "The CallTower Connect portal and its services."),
+    ("contact-centre", "Contact Centre", "Cloud contact centre services."),
+    (
+        "legacy-onestream",
+        "Legacy OneStream Networks",
+        "Legacy OneStream Networks voice and data services.",
+    ),
+]
+
+
+def snapshot(platform: Platform) -> dict[str, Any]:
+    return {
+        "slug": platform.slug,
+        "name": platform.name,
+        "description": platform.description,
+        "position": platform.position,
+        "status": platform.status,
+    }
+
+
+def seed_defaults(session: Session, now: datetime) -> int:
+    """Create the default platforms that do not exist yet; return how many were created."""
+    existing = set(session.scalars(select(Platform.slug)))
+    created = 0
+    for position, (slug, name, description) in enumerate(DEFAULT_PLATFORMS, start=1):
+        if slug in existing:
+            continue
+        session.add(
+            Platform(
+                slug=slug,
+                name=name,
+                description=description,
+                position=position,
+                status="operational",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        created += 1
+    session.flush()
+    return created
+
+
+def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The statuses open incidents currently put each platform in."""
+    ids = list(platform_ids)
+    holds: dict[int, list[str]] = {pid: [] for pid in ids}
+    if not ids:
+        return holds
+    rows = session.execute(
+        select(IncidentPlatform.platform_id, IncidentPlatform.status)
+        .join(Incident, Incident.id == IncidentPlatform.incident_id)
+        .where(
+            IncidentPlatform.platform_id.in_(ids),
+            Incident.status.in_(OPEN_INCIDENT_STATUSES),
+        )
+    )
+    for platform_id, status in rows:
+        holds[platform_id].append(status)
+    return holds
+
+
+def refresh_statuses(
+    session: Session, platform_ids: Iterable[int], now: datetime
+) -> dict[int, tuple[str, str]]:
+    """Set each platform to the worst status anything holds it in, or `operational`.
+
+    Returns {platform_id: (old, new)} for the platforms whose status changed.
+    """
+    session.flush()
+    ids = sorted(set(platform_ids))
+    holds = held_statuses(session, ids)
+    changes: dict[int, tuple[str, str]] = {}
+    for platform in session.scalars(select(Platform).where(Platform.id.in_(ids))):
+        statuses = holds.get(platform.id) or ["operational"]
+        new = max(statuses, key=PLATFORM_STATUS_SEVERITY.__getitem__)
+        if new != platform.status:
+            changes[platform.id] = (platform.status, new)
+            platform.status = new
+            platform.updated_at = now
+    session.flush()
+    return changes
+
+
+def set_status(
+    session: Session, actor: User, platform: Platform, status: str, now: datetime
+) -> Platform:
+    """Set a platform's status by hand (Statuspage's component PATCH)."""
+    if status not in PLATFORM_STATUS_SEVERITY:
+        raise ValidationError({"status": f"must be one of {', '.join(PLATFORM_STATUS_SEVERITY)}"})
+    before = snapshot(platform)
+    if platform.status != status:
+        platform.status = status
+        platform.updated_at = now
+    audit.record(
+        session,
+        actor,
+        "platform.status",
+        platform,
+        before=before,
+        after=snapshot(platform),
+        now=now,
+    )
+    return platform
+
+
+def update_platform(
+    session: Session,
+    actor: User,
+    platform: Platform,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    position: int | None = None,
+    now: datetime,
+) -> Platform:
+    """Edit a platform's name, description or display position (admins)."""
+    if actor.role != "admin":
+        raise PermissionDenied("only admins edit platforms")
+    errors = Errors()
+    if name is not None and not (1 <= len(name.strip()) <= 120):
+        errors.add("name", "must be 1 to 120 characters")
+    if description is not None and len(description) > 2000:
+        errors.add("description", "must be at most 2000 characters")
+    if position is not None and not (0 <= position <= 10_000):
+        errors.add("position", "must be between 0 and 10000")
+    errors.raise_if_any()
+    before = snapshot(platform)
+    if name is not None:
+        platform.name = name.strip()
+    if description is not None:
+        platform.description = description
+    if position is not None:
+        platform.position = position
+    platform.updated_at = now
+    audit.record(
+        session,
+        actor,
+        "platform.update",
+        platform,
+        before=before,
+        after=snapshot(platform),
+        now=now,
+    )
+    return platform
+
+
+def get_by_slug(session: Session, slug: str) -> Platform:
+    platform = session.scalar(select(Platform).where(Platform.slug == slug))
+    if platform is None:
+        raise NotFound(slug)
+    return platform

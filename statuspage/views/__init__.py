@@ -1,0 +1,16 @@
+"""Thin blueprints: parse input, call a service, commit once, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from statuspage.views import admin, api_v1, api_v2, auth, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api_v2.bp)
+    app.register_blueprint(api_v1.bp)
+    errors.init_app(app)

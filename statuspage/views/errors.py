@@ -1,0 +1,68 @@
+"""Error pages and JSON errors: every failure a client can cause answers 4xx, never 500."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from statuspage.extensions import db
+from statuspage.services.errors import NotFound, PermissionDenied, ValidationError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, errors: dict[str, str] | None = None) -> Response:
+    body: dict[str, object] = {"error": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _page(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if wants_json():
+            return json_error(422, "validation failed", exc.errors)
+        return _page(422, "Invalid input", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(exc: PermissionDenied):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if wants_json():
+            return json_error(403, str(exc) or "forbidden")
+        return _page(403, "Forbidden", str(exc) or "You may not do this.")
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if wants_json():
+            return json_error(404, "not found")
+        return _page(404, "Not found", "There is nothing here.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if wants_json():
+            return json_error(400, exc.description)
+        return _page(400, "Form expired", "The form was stale or forged; reload and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        status = exc.code or 500
+        if wants_json():
+            response = json_error(status, (exc.name or "error").lower())
+            if exc.response is not None and "Retry-After" in exc.response.headers:
+                response.headers["Retry-After"] = exc.response.headers["Retry-After"]
+            return response
+        return _page(status, exc.name or "Error", exc.description or "")

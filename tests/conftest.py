@@ -1,0 +1,107 @@
+"""Fixtures: a fresh app and database per test, time pinned, staff of every role.
+
+`db_url` is parametrised over the backends: every test that uses the database runs on a
+file-backed SQLite and, where its server binaries exist, on a throwaway PostgreSQL cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from statuspage import create_app
+from statuspage.extensions import db as _db
+from statuspage.models import User
+from statuspage.services import platforms as platform_service
+from statuspage.services import staff
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def app(tmp_path, db_url: str, now: datetime) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "FIXED_NOW": now,
+            "RATELIMIT_ENABLED": False,
+            "STATUSPAGE_URL": "http://localhost",
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        _db.create_all()
+        platform_service.seed_defaults(_db.session, now)
+        _db.session.commit()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Session:
+    return _db.session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def make_user(session: Session, role: str, email: str | None = None) -> User:
+    user = staff.create_user(
+        session,
+        None,
+        email=email or f"{role}@example.com",
+        role=role,
+        password=PASSWORD,
+        now=NOW,
+    )
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def admin(db: Session) -> User:
+    return make_user(db, "admin")
+
+
+@pytest.fixture
+def css(db: Session) -> User:
+    return make_user(db, "css")
+
+
+@pytest.fixture
+def engineer(db: Session) -> User:
+    return make_user(db, "engineer")
+
+
+def login(client: FlaskClient, user: User) -> None:
+    """Log a user in through the session, as Flask-Login would after a real login."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
