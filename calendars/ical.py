@@ -1,0 +1,205 @@
+"""The maintenance calendar as RFC 5545 iCalendar.
+
+A recurring series is one VEVENT with an RRULE in the provider's zone (with its VTIMEZONE);
+an occurrence changed by staff is a VEVENT with the series' UID and a RECURRENCE-ID; a
+cancelled occurrence is an EXDATE on the series; a one-off window is a single VEVENT.
+Nothing here reads the clock: DTSTAMP is each event's stored last-modified time, so the same
+data always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from calendars.recurrence import parse_rule, parse_until, to_local
+
+PRODID = "-//Network Status//Maintenance Calendar//EN"
+VTIMEZONE_LAST_DATE = date(2038, 1, 1)
+
+
+@dataclass(frozen=True)
+class EventText:
+    """What every calendar entry carries: summary, platforms, description, justification."""
+
+    summary: str
+    platforms: Sequence[str]
+    description: str  # plain text (Markdown already reduced to text by the caller)
+    justification: str
+    url: str = ""
+
+    def body(self) -> str:
+        lines = []
+        if self.platforms:
+            lines.append("Platforms affected: " + ", ".join(self.platforms))
+        if self.description:
+            lines += ["", self.description]
+        if self.justification:
+            lines += ["", "Justification: " + self.justification]
+        if self.url:
+            lines += ["", self.url]
+        return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True)
+class Override:
+    """One occurrence of a series changed by staff (moved, extended, annotated, cancelled)."""
+
+    recurrence_id: datetime  # the original local start, aware in the series' zone
+    start: datetime  # aware
+    end: datetime  # aware
+    text: EventText
+    sequence: int
+    last_modified: datetime
+    status: str = "CONFIRMED"  # or TENTATIVE, CANCELLED
+
+
+@dataclass(frozen=True)
+class SeriesEvent:
+    uid: str
+    rule: str  # RRULE value
+    first_start: datetime  # aware, in the series' zone
+    duration: timedelta  # wall-clock length: the end is first_start's clock time + duration
+    text: EventText
+    sequence: int
+    last_modified: datetime
+    created: datetime
+    exdates: Sequence[datetime] = ()  # local starts of cancelled occurrences
+    overrides: Sequence[Override] = ()
+    transparent: bool = False  # no customer impact: don't block the reader's time
+
+
+@dataclass(frozen=True)
+class SingleEvent:
+    uid: str
+    start: datetime
+    end: datetime
+    text: EventText
+    sequence: int
+    last_modified: datetime
+    created: datetime
+    status: str = "CONFIRMED"
+    transparent: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    name: str
+    description: str
+    timezone: str
+    url: str = ""
+    refresh: timedelta = field(default=timedelta(hours=1))
+
+
+def _local(value: datetime, tz: ZoneInfo) -> datetime:
+    return value.astimezone(tz)
+
+
+def _wall_end(start_local: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:
+    return to_local(start_local.replace(tzinfo=None) + duration, tz)
+
+
+def _rrule_mapping(rule: str) -> dict[str, object]:
+    parts = parse_rule(rule)
+    mapping: dict[str, object] = {}
+    for name, value in parts.items():
+        if name in ("BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "BYWEEKNO", "BYYEARDAY"):
+            mapping[name] = value.split(",")
+        elif name in ("INTERVAL", "COUNT"):
+            mapping[name] = int(value)
+        elif name == "UNTIL":
+            mapping[name] = parse_until(value, ZoneInfo("UTC")).astimezone(UTC)
+        else:
+            mapping[name] = value
+    return mapping
+
+
+def _event(
+    uid: str,
+    text: EventText,
+    sequence: int,
+    last_modified: datetime,
+    created: datetime | None,
+    status: str,
+    transparent: bool,
+) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", last_modified.astimezone(UTC))
+    event.add("last-modified", last_modified.astimezone(UTC))
+    if created is not None:
+        event.add("created", created.astimezone(UTC))
+    event.add("sequence", sequence)
+    event.add("summary", text.summary)
+    event.add("description", text.body())
+    if text.platforms:
+        event.add("categories", list(text.platforms))
+    if text.url:
+        event.add("url", text.url)
+    event.add("status", status)
+    event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
+    return event
+
+
+def build_calendar(
+    info: CalendarInfo, series: Sequence[SeriesEvent], singles: Sequence[SingleEvent]
+) -> bytes:
+    """Render the calendar. Same input, same bytes."""
+    tz = ZoneInfo(info.timezone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("name", info.name)
+    cal.add("x-wr-calname", info.name)
+    cal.add("description", info.description)
+    cal.add("x-wr-caldesc", info.description)
+    cal.add("x-wr-timezone", info.timezone)
+    refresh = icalendar.vDuration(info.refresh).to_ical().decode()
+    cal.add("refresh-interval", icalendar.vText(refresh), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vText(refresh))
+    if info.url:
+        cal.add("url", info.url)
+        cal.add("source", info.url, parameters={"VALUE": "URI"})
+
+    starts = [s.first_start for s in series] + [s.start for s in singles]
+    if starts:
+        first = min(starts).astimezone(tz).date().replace(month=1, day=1)
+        last = max(VTIMEZONE_LAST_DATE, max(starts).date() + timedelta(days=366))
+        cal.add_component(
+            icalendar.Timezone.from_tzid(info.timezone, first_date=first, last_date=last)
+        )
+
+    for s in sorted(series, key=lambda s: s.uid):
+        event = _event(
+            s.uid, s.text, s.sequence, s.last_modified, s.created, "CONFIRMED", s.transparent
+        )
+        start = _local(s.first_start, tz)
+        event.add("dtstart", start)
+        event.add("dtend", _wall_end(start, s.duration, tz))
+        event.add("rrule", _rrule_mapping(s.rule))
+        for exdate in sorted(s.exdates):
+            event.add("exdate", _local(exdate, tz))
+        cal.add_component(event)
+        for o in sorted(s.overrides, key=lambda o: o.recurrence_id):
+            child = _event(
+                s.uid, o.text, o.sequence, o.last_modified, None, o.status, s.transparent
+            )
+            child.add("recurrence-id", _local(o.recurrence_id, tz))
+            child.add("dtstart", _local(o.start, tz))
+            child.add("dtend", _local(o.end, tz))
+            cal.add_component(child)
+
+    for e in sorted(singles, key=lambda e: e.uid):
+        event = _event(
+            e.uid, e.text, e.sequence, e.last_modified, e.created, e.status, e.transparent
+        )
+        event.add("dtstart", _local(e.start, tz))
+        event.add("dtend", _local(e.end, tz))
+        cal.add_component(event)
+    return cal.to_ical()
