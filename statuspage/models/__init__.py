@@ -6,6 +6,7 @@ from statuspage.models.incidents import (
     IncidentUpdate,
     IncidentUpdatePlatform,
 )
+from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import ApiToken, AuditEntry, User
 
@@ -16,6 +17,8 @@ __all__ = [
     "IncidentPlatform",
     "IncidentUpdate",
     "IncidentUpdatePlatform",
+    "MaintenanceSeries",
+    "MaintenanceWindow",
     "Platform",
     "User",
 ]

@@ -95,3 +95,9 @@ PRIORITIES: dict[str, Priority] = {
         ),
     ]
 }
+
+WINDOW_STATUSES = ["scheduled", "in_progress", "verifying", "completed", "cancelled"]
+ACTIVE_WINDOW_STATUSES = ["in_progress", "verifying"]
+MAINTENANCE_IMPACTS = ["none", "maintenance"]
+# Notices a series or window may send ahead of and during a window (SPEC section 4).
+MAINTENANCE_NOTICES = ["week_before", "day_before", "start", "completion"]

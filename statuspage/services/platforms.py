@@ -9,8 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage.models import Incident, IncidentPlatform, Platform, User
-from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, PLATFORM_STATUS_SEVERITY
+from statuspage.models import Incident, IncidentPlatform, MaintenanceWindow, Platform, User
+from statuspage.models.maintenance import window_platform
+from statuspage.models.vocab import (
+    ACTIVE_WINDOW_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    PLATFORM_STATUS_SEVERITY,
+)
 from statuspage.services import audit
 from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
 
@@ -67,7 +72,7 @@ def seed_defaults(session: Session, now: datetime) -> int:
 
 
 def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The statuses open incidents currently put each platform in."""
+    """The statuses open incidents and running maintenance with impact put each platform in."""
     ids = list(platform_ids)
     holds: dict[int, list[str]] = {pid: [] for pid in ids}
     if not ids:
@@ -82,6 +87,17 @@ def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, li
     )
     for platform_id, status in rows:
         holds[platform_id].append(status)
+    running = session.scalars(
+        select(window_platform.c.platform_id)
+        .join(MaintenanceWindow, MaintenanceWindow.id == window_platform.c.window_id)
+        .where(
+            window_platform.c.platform_id.in_(ids),
+            MaintenanceWindow.status.in_(ACTIVE_WINDOW_STATUSES),
+            MaintenanceWindow.impact == "maintenance",
+        )
+    )
+    for platform_id in running:
+        holds[platform_id].append("under_maintenance")
     return holds
 
 

@@ -1,0 +1,713 @@
+"""Maintenance series and windows: expansion, lifecycle, and staff changes to one occurrence.
+
+Rules enforced here:
+- a series is an RFC 5545 rule in the provider's zone that must yield occurrences;
+- windows are materialised for the coming 400 days, once each (series + recurrence id);
+- a window starts and completes by itself at its start and end; staff may mark it
+  verifying, complete it early, move, extend, narrow, annotate or cancel it, and add
+  release notes after it, without touching the series;
+- editing a series re-expands its future occurrences but keeps per-occurrence edits;
+- a window with impact puts its platforms `under_maintenance` while it runs;
+- unscheduled work inside 05:00-23:00 in the provider's zone needs a justification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calendars import recurrence
+from statuspage.models import MaintenanceSeries, MaintenanceWindow, Platform, User
+from statuspage.models.vocab import (
+    ACTIVE_WINDOW_STATUSES,
+    MAINTENANCE_IMPACTS,
+    MAINTENANCE_NOTICES,
+)
+from statuspage.services import audit
+from statuspage.services import platforms as platform_service
+from statuspage.services.errors import Errors, NotFound, ValidationError
+
+HORIZON = timedelta(days=400)
+MAX_WINDOW = timedelta(hours=48)
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+# The support plan: unscheduled work is kept outside 05:00-23:00 MT where possible.
+BUSINESS_HOURS = (time(5, 0), time(23, 0))
+
+
+@dataclass(frozen=True)
+class SeriesDefaults:
+    key: str
+    title: str
+    rule: str
+    local_start: tuple[int, int]  # hour, minute in the provider's zone
+    duration_minutes: int
+    impact: str
+    notices: tuple[str, ...]
+    platforms: tuple[str, ...] | None  # None: every platform
+    description: str
+    justification: str
+
+
+DEFAULT_SERIES = [
+    SeriesDefaults(
+        key="monthly-maintenance",
+        title="Monthly scheduled maintenance",
+        rule="FREQ=MONTHLY;BYDAY=3FR",
+        local_start=(22, 0),
+        duration_minutes=6 * 60,
+        impact="maintenance",
+        notices=("week_before", "start", "completion"),
+        platforms=None,
+        description="Proactive, routine maintenance: system patching, hardware commissioning "
+        "and decommissioning, and hardware and software upgrades.",
+        justification="Keeps the highest level of uptime and performance for customers.",
+    ),
+    SeriesDefaults(
+        key="sfb-certificate",
+        title="Skype for Business certificate update",
+        rule="FREQ=WEEKLY;BYDAY=FR",
+        local_start=(0, 0),
+        duration_minutes=30,
+        impact="none",
+        notices=(),
+        platforms=("skype-for-business",),
+        description="Weekly certificate upload to a Skype for Business server. No customer "
+        "impact: services remain functional during the upload.",
+        justification="The platform requires a weekly certificate update.",
+    ),
+    SeriesDefaults(
+        key="connect-release",
+        title="CallTower Connect release",
+        rule="FREQ=WEEKLY;INTERVAL=3;BYDAY=TU",
+        local_start=(21, 0),
+        duration_minutes=2 * 60,
+        impact="none",
+        notices=("day_before",),
+        platforms=("calltower-connect",),
+        description="System upgrades and patches to the CallTower Connect platform following "
+        "the completion of a three-week sprint. Services are not impacted.",
+        justification="Delivers the sprint's fixes and features.",
+    ),
+]
+
+
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def series_local_start(series: MaintenanceSeries) -> datetime:
+    return series.first_start.astimezone(zone(series.timezone))
+
+
+def series_duration(series: MaintenanceSeries) -> timedelta:
+    return timedelta(minutes=series.duration_minutes)
+
+
+def window_snapshot(window: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "title": window.title,
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+        "status": window.status,
+        "impact": window.impact,
+        "platforms": [p.slug for p in window.platforms],
+        "note": window.note,
+        "release_notes": window.release_notes,
+    }
+
+
+def series_snapshot(series: MaintenanceSeries) -> dict[str, Any]:
+    return {
+        "title": series.title,
+        "rule": series.rule,
+        "first_start": series.first_start.isoformat(),
+        "duration_minutes": series.duration_minutes,
+        "impact": series.impact,
+        "notices": list(series.notices),
+        "platforms": [p.slug for p in series.platforms],
+        "active": series.active,
+    }
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _platforms(session: Session, errors: Errors, keys: Iterable[Any] | None) -> list[Platform]:
+    if keys is None:
+        return []
+    found: list[Platform] = []
+    for key in keys:
+        platform = None
+        if isinstance(key, Platform):
+            platform = key
+        elif isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            platform = session.get(Platform, int(key)) if 0 < int(key) < 2**63 else None
+        elif isinstance(key, str):
+            platform = session.scalar(select(Platform).where(Platform.slug == key))
+        if platform is None:
+            errors.add("platforms", f"unknown platform {str(key)[:64]!r}")
+        elif platform not in found:
+            found.append(platform)
+    return found
+
+
+def _check_text(
+    errors: Errors, title: str | None, description: str | None, justification: str | None
+) -> None:
+    if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
+        errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+    if description is not None and len(description) > TEXT_MAX:
+        errors.add("description", f"must be at most {TEXT_MAX} characters")
+    if justification is not None and len(justification) > TEXT_MAX:
+        errors.add("justification", f"must be at most {TEXT_MAX} characters")
+
+
+def _check_span(errors: Errors, start: datetime, end: datetime) -> None:
+    if end <= start:
+        errors.add("ends_at", "the end must be after the start")
+    elif end - start > MAX_WINDOW:
+        errors.add(
+            "ends_at",
+            f"a window lasts at most {int(MAX_WINDOW.total_seconds() // 3600)} "
+            "hours; split longer work",
+        )
+
+
+def _check_notices(errors: Errors, notices: Sequence[str] | None) -> None:
+    if notices is not None and any(n not in MAINTENANCE_NOTICES for n in notices):
+        errors.add("notices", f"each must be one of {', '.join(MAINTENANCE_NOTICES)}")
+
+
+def _check_impact(errors: Errors, impact: str | None) -> None:
+    if impact is not None and impact not in MAINTENANCE_IMPACTS:
+        errors.add("impact", f"must be one of {', '.join(MAINTENANCE_IMPACTS)}")
+
+
+def touches_business_hours(start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    """Whether [start, end) overlaps 05:00-23:00 local on any day it spans."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day: date = local_start.date()
+    while day <= local_end.date():
+        open_at = recurrence.to_local(datetime.combine(day, BUSINESS_HOURS[0]), tz)
+        close_at = recurrence.to_local(datetime.combine(day, BUSINESS_HOURS[1]), tz)
+        if local_start < close_at and local_end > open_at:
+            return True
+        day += timedelta(days=1)
+    return False
+
+
+# --- series ----------------------------------------------------------------------------
+
+
+def seed_default_series(
+    session: Session, now: datetime, *, tz_name: str, connect_anchor: date
+) -> int:
+    """Create the plan's three series that do not exist yet; return how many were created.
+
+    The monthly window and the certificate update are anchored in January 2026; the Connect
+    release follows the three-week sprint from `connect_anchor` (a Tuesday).
+    """
+    tz = zone(tz_name)
+    existing = set(session.scalars(select(MaintenanceSeries.key)))
+    every = list(session.scalars(select(Platform).order_by(Platform.position)))
+    created = 0
+    for d in DEFAULT_SERIES:
+        if d.key in existing:
+            continue
+        anchor = connect_anchor if d.key == "connect-release" else date(2026, 1, 1)
+        first = recurrence.first_occurrence_after(
+            d.rule,
+            datetime.combine(anchor, time(*d.local_start), tzinfo=tz),
+            datetime.combine(anchor, time(0), tzinfo=tz),
+        )
+        assert first is not None
+        platforms = every if d.platforms is None else [p for p in every if p.slug in d.platforms]
+        series = MaintenanceSeries(
+            key=d.key,
+            title=d.title,
+            rule=d.rule,
+            first_start=first,
+            timezone=tz_name,
+            duration_minutes=d.duration_minutes,
+            impact=d.impact,
+            description=d.description,
+            justification=d.justification,
+            notices=list(d.notices),
+            active=True,
+            sequence=0,
+            created_at=now,
+            updated_at=now,
+            platforms=platforms,
+        )
+        session.add(series)
+        created += 1
+    session.flush()
+    return created
+
+
+def _check_series(
+    errors: Errors,
+    *,
+    rule: str,
+    first_start: datetime,
+    duration_minutes: int,
+    now: datetime,
+) -> None:
+    if not isinstance(duration_minutes, int) or not (
+        1 <= duration_minutes <= MAX_WINDOW.total_seconds() // 60
+    ):
+        errors.add("duration_minutes", "must be between 1 minute and 48 hours")
+        return
+    try:
+        upcoming = recurrence.occurrences(
+            rule, first_start, timedelta(minutes=duration_minutes), now, now + HORIZON
+        )
+    except recurrence.RuleError as exc:
+        errors.add("rule", str(exc))
+        return
+    if not upcoming:
+        errors.add("rule", "the rule yields no occurrence in the coming 400 days")
+
+
+def save_series(
+    session: Session,
+    actor: User,
+    series: MaintenanceSeries | None,
+    *,
+    title: str,
+    rule: str,
+    first_start: datetime,
+    duration_minutes: int,
+    impact: str,
+    platforms: Iterable[Any],
+    description: str = "",
+    justification: str = "",
+    notices: Sequence[str] = (),
+    active: bool = True,
+    tz_name: str,
+    now: datetime,
+) -> MaintenanceSeries:
+    """Create (series None) or edit a series, then re-expand its future occurrences.
+
+    `first_start` is aware; it is read in the provider's zone, and the rule's occurrences keep
+    its wall-clock time.
+    """
+    tz_name = series.timezone if series else tz_name
+    errors = Errors()
+    _check_text(errors, title, description, justification)
+    _check_impact(errors, impact)
+    _check_notices(errors, notices)
+    chosen = _platforms(session, errors, platforms)
+    if not chosen:
+        errors.add("platforms", "choose at least one platform")
+    if first_start.tzinfo is None:
+        errors.add("first_start", "needs a time zone")
+    else:
+        first_start = first_start.astimezone(zone(tz_name))
+        _check_series(
+            errors, rule=rule, first_start=first_start, duration_minutes=duration_minutes, now=now
+        )
+    errors.raise_if_any()
+    rule = ";".join(f"{k}={v}" for k, v in recurrence.parse_rule(rule).items())
+
+    before = series_snapshot(series) if series else None
+    if series is None:
+        series = MaintenanceSeries(
+            key=_new_key(session, title), timezone=tz_name, created_at=now, sequence=0
+        )
+        session.add(series)
+    else:
+        series.sequence += 1
+    series.title = title.strip()
+    series.rule = rule
+    series.first_start = first_start
+    series.duration_minutes = duration_minutes
+    series.impact = impact
+    series.description = description
+    series.justification = justification
+    series.notices = list(notices)
+    series.platforms = chosen
+    series.active = active
+    series.updated_at = now
+    session.flush()
+    audit.record(
+        session, actor, "series.save", series, before=before, after=series_snapshot(series), now=now
+    )
+    reexpand_series(session, series, now)
+    return series
+
+
+def _new_key(session: Session, title: str) -> str:
+    base = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")[:40] or "series"
+    key, n = base, 1
+    while session.scalar(select(MaintenanceSeries.id).where(MaintenanceSeries.key == key)):
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+def _new_window(
+    series: MaintenanceSeries, occ: recurrence.Occurrence, now: datetime
+) -> MaintenanceWindow:
+    return MaintenanceWindow(
+        series_id=series.id,
+        recurrence_id=occ.start,
+        title=series.title,
+        starts_at=occ.start,
+        ends_at=occ.end,
+        status="scheduled",
+        impact=series.impact,
+        description=series.description,
+        justification=series.justification,
+        notices=list(series.notices),
+        platforms=list(series.platforms),
+        unscheduled=False,
+        customised=False,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def expand_series(session: Session, now: datetime, horizon: timedelta = HORIZON) -> int:
+    """Materialise every active series' occurrences from `now` to `now + horizon`.
+
+    Idempotent and safe to run concurrently: a (series, recurrence id) pair exists once; a
+    concurrent insert of the same occurrence is skipped. Returns how many windows were made.
+    """
+    created = 0
+    for series in session.scalars(
+        select(MaintenanceSeries).where(MaintenanceSeries.active.is_(True))
+    ):
+        occs = recurrence.occurrences(
+            series.rule, series_local_start(series), series_duration(series), now, now + horizon
+        )
+        known = set(
+            session.scalars(
+                select(MaintenanceWindow.recurrence_id).where(
+                    MaintenanceWindow.series_id == series.id,
+                    MaintenanceWindow.recurrence_id >= now - timedelta(days=3),
+                )
+            )
+        )
+        for occ in occs:
+            if occ.start in known:
+                continue
+            try:
+                with session.begin_nested():
+                    session.add(_new_window(series, occ, now))
+                created += 1
+            except IntegrityError:
+                pass  # another process made it first
+    return created
+
+
+def reexpand_series(session: Session, series: MaintenanceSeries, now: datetime) -> None:
+    """Bring future, untouched occurrences in line with the series after an edit.
+
+    Windows staff changed (customised), running or finished ones are kept as they are.
+    Untouched future windows take the series' new text, platforms and times; those the new
+    rule no longer produces are removed.
+    """
+    session.flush()
+    occs = {}
+    if series.active:
+        occs = {
+            o.start: o
+            for o in recurrence.occurrences(
+                series.rule,
+                series_local_start(series),
+                series_duration(series),
+                now,
+                now + HORIZON,
+            )
+        }
+    for window in list(series.windows):
+        if window.customised or window.status != "scheduled" or window.starts_at <= now:
+            continue
+        occ = occs.get(window.recurrence_id)  # type: ignore[arg-type]
+        if occ is None:
+            session.delete(window)
+            continue
+        changed = (
+            window.title != series.title
+            or window.ends_at != occ.end
+            or window.impact != series.impact
+            or window.description != series.description
+            or window.justification != series.justification
+            or list(window.notices) != list(series.notices)
+            or [p.id for p in window.platforms] != [p.id for p in series.platforms]
+        )
+        if changed:
+            window.title = series.title
+            window.ends_at = occ.end
+            window.impact = series.impact
+            window.description = series.description
+            window.justification = series.justification
+            window.notices = list(series.notices)
+            window.platforms = list(series.platforms)
+            window.updated_at = now
+    session.flush()
+    expand_series(session, now)
+
+
+# --- lifecycle -----------------------------------------------------------------------
+
+
+def advance_windows(session: Session, now: datetime) -> list[MaintenanceWindow]:
+    """Start windows whose start has come and complete those whose end has passed.
+
+    Returns the windows whose status changed. Platforms under a window with impact are put
+    `under_maintenance` while it runs and released when it ends.
+    """
+    changed: list[MaintenanceWindow] = []
+    due = session.scalars(
+        select(MaintenanceWindow).where(
+            MaintenanceWindow.status.in_(["scheduled", *ACTIVE_WINDOW_STATUSES]),
+            MaintenanceWindow.starts_at <= now,
+        )
+    )
+    for window in due:
+        before = window.status
+        if window.ends_at <= now:
+            window.status = "completed"
+            window.started_at = window.started_at or window.starts_at
+            window.completed_at = window.ends_at
+        elif window.status == "scheduled":
+            window.status = "in_progress"
+            window.started_at = window.starts_at
+        if window.status != before:
+            window.updated_at = now
+            changed.append(window)
+    session.flush()
+    platform_service.refresh_statuses(session, {p.id for w in changed for p in w.platforms}, now)
+    return changed
+
+
+def get_window(session: Session, window_id: int | str) -> MaintenanceWindow:
+    try:
+        key = int(window_id)
+    except (TypeError, ValueError):
+        key = 0
+    window = session.get(MaintenanceWindow, key) if 0 < key < 2**63 else None
+    if window is None:
+        raise NotFound(window_id)
+    return window
+
+
+def _touch(window: MaintenanceWindow, now: datetime) -> None:
+    window.sequence += 1
+    window.updated_at = now
+    if window.series_id is not None:
+        window.customised = True
+
+
+def change_window(
+    session: Session,
+    actor: User,
+    window: MaintenanceWindow,
+    *,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    platforms: Iterable[Any] | None = None,
+    note: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    justification: str | None = None,
+    now: datetime,
+) -> MaintenanceWindow:
+    """Move, extend, narrow or annotate one window, leaving its series alone.
+
+    A window that has not started may be moved, but not into the past; a running one may
+    only have its end changed (extended or shortened, not before now); a finished or
+    cancelled one takes only notes.
+    """
+    errors = Errors()
+    _check_text(errors, title, description, justification)
+    if note is not None and len(note) > TEXT_MAX:
+        errors.add("note", f"must be at most {TEXT_MAX} characters")
+    chosen = _platforms(session, errors, platforms) if platforms is not None else None
+    if platforms is not None and not chosen:
+        errors.add("platforms", "choose at least one platform")
+    new_start = starts_at or window.starts_at
+    new_end = ends_at or window.ends_at
+    moving = starts_at is not None and starts_at != window.starts_at
+    retiming = moving or (ends_at is not None and ends_at != window.ends_at)
+    if window.status in ("completed", "cancelled") and (retiming or chosen is not None):
+        errors.add("starts_at", f"a {window.status} window cannot be changed")
+    elif window.status in ACTIVE_WINDOW_STATUSES and moving:
+        errors.add("starts_at", "a running window keeps its start; change its end instead")
+    elif moving and new_start < now:
+        errors.add("starts_at", "a window cannot be moved into the past")
+    if retiming:
+        _check_span(errors, new_start, new_end)
+        if new_end <= now:
+            errors.add("ends_at", "the end must be in the future; complete the window instead")
+    errors.raise_if_any()
+
+    before = window_snapshot(window)
+    before_platforms = {p.id for p in window.platforms}
+    window.starts_at, window.ends_at = new_start, new_end
+    if chosen is not None:
+        window.platforms = chosen
+    for name, value in (
+        ("note", note),
+        ("title", title),
+        ("description", description),
+        ("justification", justification),
+    ):
+        if value is not None:
+            setattr(window, name, value.strip() if name == "title" else value)
+    _touch(window, now)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "window.change",
+        window,
+        before=before,
+        after=window_snapshot(window),
+        now=now,
+    )
+    if window.status in ACTIVE_WINDOW_STATUSES or chosen is not None:
+        platform_service.refresh_statuses(
+            session, before_platforms | {p.id for p in window.platforms}, now
+        )
+    return window
+
+
+def set_window_status(
+    session: Session, actor: User, window: MaintenanceWindow, status: str, now: datetime
+) -> MaintenanceWindow:
+    """Staff moves a window along: `verifying` or `completed` while it runs, or `cancelled`
+    before it ends. Completing early ends the window now."""
+    allowed = {
+        "scheduled": {"cancelled", "in_progress"},
+        "in_progress": {"verifying", "completed", "cancelled"},
+        "verifying": {"completed", "in_progress"},
+    }
+    if status not in allowed.get(window.status, set()):
+        raise ValidationError({"status": f"a {window.status} window cannot become {status}"})
+    before = window_snapshot(window)
+    window.status = status
+    if status == "in_progress":
+        window.started_at = now
+        if window.starts_at > now:
+            window.starts_at = now
+    elif status == "completed":
+        window.completed_at = now
+        window.ends_at = min(window.ends_at, now)
+    elif status == "cancelled":
+        window.cancelled_at = now
+    _touch(window, now)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        f"window.{status}",
+        window,
+        before=before,
+        after=window_snapshot(window),
+        now=now,
+    )
+    platform_service.refresh_statuses(session, {p.id for p in window.platforms}, now)
+    return window
+
+
+def add_release_notes(
+    session: Session, actor: User, window: MaintenanceWindow, notes: str, now: datetime
+) -> MaintenanceWindow:
+    """Follow-up notes of added features and functionality, after the window completed."""
+    errors = Errors()
+    if window.status != "completed":
+        errors.add("release_notes", "release notes follow a completed window")
+    if not notes.strip():
+        errors.add("release_notes", "write the release notes")
+    elif len(notes) > TEXT_MAX:
+        errors.add("release_notes", f"must be at most {TEXT_MAX} characters")
+    errors.raise_if_any()
+    before = window_snapshot(window)
+    window.release_notes = notes
+    _touch(window, now)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "window.release_notes",
+        window,
+        before=before,
+        after=window_snapshot(window),
+        now=now,
+    )
+    return window
+
+
+def create_unscheduled(
+    session: Session,
+    actor: User,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    platforms: Iterable[Any],
+    description: str,
+    justification: str = "",
+    impact: str = "maintenance",
+    tz_name: str,
+    now: datetime,
+) -> MaintenanceWindow:
+    """A one-off window for critical work. Inside 05:00-23:00 in the provider's zone it
+    needs a justification; its start may not be in the past."""
+    errors = Errors()
+    _check_text(errors, title, description, justification)
+    _check_impact(errors, impact)
+    chosen = _platforms(session, errors, platforms)
+    if not chosen:
+        errors.add("platforms", "choose at least one platform")
+    if not description.strip():
+        errors.add("description", "describe the work")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        errors.add("starts_at", "needs a time zone")
+    else:
+        _check_span(errors, starts_at, ends_at)
+        if ends_at <= now:
+            errors.add("ends_at", "the window must end in the future")
+        if touches_business_hours(starts_at, ends_at, zone(tz_name)) and not justification.strip():
+            errors.add(
+                "justification",
+                "this window falls inside 05:00-23:00; say why it cannot wait",
+            )
+    errors.raise_if_any()
+    window = MaintenanceWindow(
+        series_id=None,
+        recurrence_id=None,
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="scheduled",
+        impact=impact,
+        description=description,
+        justification=justification,
+        notices=["start", "completion"],
+        unscheduled=True,
+        customised=False,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+        created_by_id=actor.id,
+        platforms=chosen,
+    )
+    session.add(window)
+    session.flush()
+    audit.record(
+        session, actor, "window.create", window, before=None, after=window_snapshot(window), now=now
+    )
+    return window
