@@ -185,41 +185,32 @@ def test_cancel_and_release_notes(db, admin):
     assert done.release_notes.startswith("Added")
 
 
-def test_unscheduled_window_in_business_hours_needs_justification(db, admin):
+def test_unscheduled_window_in_business_hours_needs_urgency(db, admin):
     start = datetime(2026, 11, 23, 10, tzinfo=MT)
-    with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(
-            db,
-            admin,
-            title="Emergency patch",
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            platforms=["cisco"],
-            description="Patch",
-            tz_name="America/Denver",
-            now=NOW,
-        )
-    assert "justification" in exc.value.errors
-    window = svc.create_unscheduled(
-        db,
-        admin,
+    kwargs = dict(
         title="Emergency patch",
         starts_at=start,
         ends_at=start + timedelta(hours=1),
         platforms=["cisco"],
         description="Patch",
-        justification="Security fix under attack",
         tz_name="America/Denver",
         now=NOW,
+    )
+    with pytest.raises(ValidationError) as exc:
+        svc.create_unscheduled(db, admin, **kwargs)
+    assert set(exc.value.errors) == {"justification", "urgency"}
+    with pytest.raises(ValidationError) as exc:
+        svc.create_unscheduled(db, admin, justification="Security fix", **kwargs)
+    assert set(exc.value.errors) == {"urgency"}
+    window = svc.create_unscheduled(
+        db, admin, justification="Security fix", urgency="Actively exploited", **kwargs
     )
     assert window.unscheduled and window.series_id is None
 
 
-def test_unscheduled_window_overnight_needs_no_justification(db, admin):
+def test_unscheduled_window_overnight_needs_justification_only(db, admin):
     start = datetime(2026, 11, 23, 23, 0, tzinfo=MT)
-    window = svc.create_unscheduled(
-        db,
-        admin,
+    kwargs = dict(
         title="Overnight swap",
         starts_at=start,
         ends_at=start + timedelta(hours=5),
@@ -228,6 +219,10 @@ def test_unscheduled_window_overnight_needs_no_justification(db, admin):
         tz_name="America/Denver",
         now=NOW,
     )
+    with pytest.raises(ValidationError) as exc:
+        svc.create_unscheduled(db, admin, **kwargs)
+    assert set(exc.value.errors) == {"justification"}
+    window = svc.create_unscheduled(db, admin, justification="Disk failing", **kwargs)
     assert window.id is not None
 
 

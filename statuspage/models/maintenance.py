@@ -89,6 +89,8 @@ class MaintenanceWindow(db.Model):
     impact: Mapped[str] = mapped_column(String(16), default="maintenance")
     description: Mapped[str] = mapped_column(Text, default="")
     justification: Mapped[str] = mapped_column(Text, default="")
+    # Unscheduled work inside 05:00-23:00: why it cannot wait for the night.
+    urgency: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     release_notes: Mapped[str] = mapped_column(Text, default="")
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -660,12 +660,13 @@ def create_unscheduled(
     platforms: Iterable[Any],
     description: str,
     justification: str = "",
+    urgency: str = "",
     impact: str = "maintenance",
     tz_name: str,
     now: datetime,
 ) -> MaintenanceWindow:
-    """A one-off window for critical work. Inside 05:00-23:00 in the provider's zone it
-    needs a justification; its start may not be in the past."""
+    """A one-off window for critical work, with its justification. Inside 05:00-23:00 in the
+    provider's zone it also needs the reason it cannot wait (`urgency`)."""
     errors = Errors()
     _check_text(errors, title, description, justification)
     _check_impact(errors, impact)
@@ -674,16 +675,20 @@ def create_unscheduled(
         errors.add("platforms", "choose at least one platform")
     if not description.strip():
         errors.add("description", "describe the work")
+    if not justification.strip():
+        errors.add("justification", "say why the work is needed")
+    if len(urgency) > TEXT_MAX:
+        errors.add("urgency", f"must be at most {TEXT_MAX} characters")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         errors.add("starts_at", "needs a time zone")
     else:
         _check_span(errors, starts_at, ends_at)
         if ends_at <= now:
             errors.add("ends_at", "the window must end in the future")
-        if touches_business_hours(starts_at, ends_at, zone(tz_name)) and not justification.strip():
+        if touches_business_hours(starts_at, ends_at, zone(tz_name)) and not urgency.strip():
             errors.add(
-                "justification",
-                "this window falls inside 05:00-23:00; say why it cannot wait",
+                "urgency",
+                "this window falls inside 05:00-23:00; say why it cannot wait for the night",
             )
     errors.raise_if_any()
     window = MaintenanceWindow(
@@ -696,6 +701,7 @@ def create_unscheduled(
         impact=impact,
         description=description,
         justification=justification,
+        urgency=urgency,
         notices=["start", "completion"],
         unscheduled=True,
         customised=False,

@@ -6,11 +6,12 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from statuspage.views import admin, api_v1, api_v2, auth, errors, public
+    from statuspage.views import admin, api_v1, api_v2, auth, errors, feeds, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api_v2.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(feeds.bp)
     errors.init_app(app)

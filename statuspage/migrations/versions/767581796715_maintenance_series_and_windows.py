@@ -56,6 +56,7 @@ def upgrade():
     sa.Column('impact', sa.String(length=16), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('urgency', sa.Text(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('release_notes', sa.Text(), nullable=False),
     sa.Column('notices', sa.JSON(), nullable=False),

@@ -1,0 +1,302 @@
+"""What the calendars and feeds publish: rows turned into the pure builders' inputs.
+
+UIDs and guids are derived from stored keys only, so they never change across requests or
+restarts; every time stamp comes from stored last-modified times, never the render time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from markupsafe import escape
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from calendars import feeds, ical
+from statuspage import markdown
+from statuspage.models import (
+    Incident,
+    IncidentPlatform,
+    IncidentUpdate,
+    MaintenanceSeries,
+    MaintenanceWindow,
+    Platform,
+)
+from statuspage.models.maintenance import window_platform
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    url: str  # base URL, no trailing slash
+    timezone: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc or "status.local"
+
+
+def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
+    description = markdown.plain(window.description)
+    if window.urgency:
+        description += "\n\nWhy it cannot wait: " + markdown.plain(window.urgency)
+    if window.note:
+        description += "\n\nNote: " + markdown.plain(window.note)
+    if window.release_notes:
+        description += "\n\nRelease notes: " + markdown.plain(window.release_notes)
+    return ical.EventText(
+        summary=window.title + (" (no customer impact)" if not window.has_impact else ""),
+        platforms=[p.name for p in window.platforms],
+        description=description.strip(),
+        justification=markdown.plain(window.justification),
+        url=f"{site.url}/maintenance/{window.id}",
+    )
+
+
+def series_text(site: Site, series: MaintenanceSeries) -> ical.EventText:
+    return ical.EventText(
+        summary=series.title + (" (no customer impact)" if series.impact == "none" else ""),
+        platforms=[p.name for p in series.platforms],
+        description=markdown.plain(series.description),
+        justification=markdown.plain(series.justification),
+        url=f"{site.url}/maintenance",
+    )
+
+
+def series_uid(site: Site, series: MaintenanceSeries) -> str:
+    return f"series-{series.key}@{site.host}"
+
+
+def window_uid(site: Site, window: MaintenanceWindow) -> str:
+    return f"window-{window.id}@{site.host}"
+
+
+def maintenance_calendar(session: Session, site: Site, platform: Platform | None = None) -> bytes:
+    """The maintenance calendar, of every platform or of one.
+
+    A series is one RRULE event; its cancelled occurrences (and, in one platform's calendar,
+    the occurrences narrowed to leave that platform out) are EXDATEs; occurrences staff
+    changed are RECURRENCE-ID events with the series' UID. One-off windows are single events.
+    """
+    series_query = (
+        select(MaintenanceSeries)
+        .where(MaintenanceSeries.active.is_(True))
+        .options(
+            selectinload(MaintenanceSeries.platforms),
+            selectinload(MaintenanceSeries.windows).selectinload(MaintenanceWindow.platforms),
+        )
+        .order_by(MaintenanceSeries.key)
+    )
+    series_events: list[ical.SeriesEvent] = []
+    for series in session.scalars(series_query):
+        if platform is not None and platform not in series.platforms:
+            continue
+        exdates: list[datetime] = []
+        overrides: list[ical.Override] = []
+        last_modified = series.updated_at
+        for w in series.windows:
+            if w.recurrence_id is None:
+                continue
+            recurrence_local = w.recurrence_id.astimezone(_zone(series))
+            left_out = platform is not None and platform not in w.platforms
+            if w.status == "cancelled" or left_out:
+                exdates.append(recurrence_local)
+                last_modified = max(last_modified, w.updated_at)
+            elif w.customised:
+                overrides.append(
+                    ical.Override(
+                        recurrence_id=recurrence_local,
+                        start=w.starts_at,
+                        end=w.ends_at,
+                        text=window_text(site, w),
+                        sequence=series.sequence + w.sequence,
+                        last_modified=max(series.updated_at, w.updated_at),
+                    )
+                )
+        series_events.append(
+            ical.SeriesEvent(
+                uid=series_uid(site, series),
+                rule=series.rule,
+                first_start=series.first_start.astimezone(_zone(series)),
+                duration=timedelta(minutes=series.duration_minutes),
+                text=series_text(site, series),
+                sequence=series.sequence + len(exdates),
+                last_modified=last_modified,
+                created=series.created_at,
+                exdates=exdates,
+                overrides=overrides,
+                transparent=series.impact == "none",
+            )
+        )
+
+    singles_query = (
+        select(MaintenanceWindow)
+        .where(MaintenanceWindow.series_id.is_(None))
+        .options(selectinload(MaintenanceWindow.platforms))
+        .order_by(MaintenanceWindow.id)
+    )
+    if platform is not None:
+        singles_query = singles_query.where(
+            MaintenanceWindow.id.in_(
+                select(window_platform.c.window_id).where(
+                    window_platform.c.platform_id == platform.id
+                )
+            )
+        )
+    singles = [
+        ical.SingleEvent(
+            uid=window_uid(site, w),
+            start=w.starts_at,
+            end=w.ends_at,
+            text=window_text(site, w),
+            sequence=w.sequence,
+            last_modified=w.updated_at,
+            created=w.created_at,
+            status="CANCELLED" if w.status == "cancelled" else "CONFIRMED",
+            transparent=not w.has_impact,
+        )
+        for w in session.scalars(singles_query)
+    ]
+    name = site.name + (f": {platform.name}" if platform else "") + " maintenance"
+    info = ical.CalendarInfo(
+        name=name,
+        description="Scheduled and unscheduled maintenance windows"
+        + (f" of {platform.name}" if platform else ""),
+        timezone=site.timezone,
+        url=f"{site.url}/platforms/{platform.slug}/maintenance.ics"
+        if platform
+        else f"{site.url}/maintenance.ics",
+    )
+    return ical.build_calendar(info, series_events, singles)
+
+
+def _zone(series: MaintenanceSeries) -> ZoneInfo:
+    return ZoneInfo(series.timezone)
+
+
+# --- feeds ---------------------------------------------------------------------------
+
+FEED_INCIDENT_UPDATES = 100
+FEED_PAST = timedelta(days=90)
+FEED_AHEAD = timedelta(days=60)
+
+
+def _update_item(site: Site, update: IncidentUpdate) -> feeds.FeedItem:
+    incident = update.incident
+    label = update.status.replace("_", " ").capitalize()
+    prefix = "[Master case] " if incident.is_master_case else ""
+    body = str(markdown.render(update.body)) or f"<p>{label}</p>"
+    return feeds.FeedItem(
+        guid=f"{site.url}/incidents/{incident.id}#update-{update.id}",
+        title=f"{prefix}{incident.title}: {label}",
+        link=f"{site.url}/incidents/{incident.id}",
+        html=body,
+        published=update.display_at,
+        updated=update.updated_at,
+        categories=[ip.platform.name for ip in incident.platforms],
+    )
+
+
+def _window_item(site: Site, window: MaintenanceWindow) -> feeds.FeedItem:
+    text = window_text(site, window)
+    tz_local = window.starts_at.astimezone(ZoneInfo(site.timezone))
+    end_local = window.ends_at.astimezone(ZoneInfo(site.timezone))
+    when = (
+        f"{tz_local:%Y-%m-%d %H:%M} {tz_local.tzname()} - {end_local:%Y-%m-%d %H:%M} "
+        f"{end_local.tzname()} ({window.starts_at:%Y-%m-%d %H:%M} - "
+        f"{window.ends_at:%Y-%m-%d %H:%M} UTC)"
+    )
+    parts = [
+        f"<p><strong>{_escape(when)}</strong></p>",
+        f"<p>Platforms affected: {_escape(', '.join(text.platforms))}</p>",
+        str(markdown.render(window.description)),
+    ]
+    if window.justification:
+        parts.append(f"<p>Justification:</p>{markdown.render(window.justification)}")
+    if window.note:
+        parts.append(f"<p>Note:</p>{markdown.render(window.note)}")
+    if window.release_notes:
+        parts.append(f"<p>Release notes:</p>{markdown.render(window.release_notes)}")
+    status = window.status.replace("_", " ")
+    return feeds.FeedItem(
+        guid=f"{site.url}/maintenance/{window.id}",
+        title=f"{text.summary} ({status}): {tz_local:%Y-%m-%d %H:%M} {tz_local.tzname()}",
+        link=text.url,
+        html="".join(parts),
+        published=window.created_at,
+        updated=window.updated_at,
+        categories=list(text.platforms),
+    )
+
+
+def _escape(text: str) -> str:
+    return str(escape(text))
+
+
+def windows_for_feed(
+    session: Session, now: datetime, platform: Platform | None, *, with_impact_only: bool
+) -> list[MaintenanceWindow]:
+    query = (
+        select(MaintenanceWindow)
+        .where(
+            MaintenanceWindow.starts_at >= now - FEED_PAST,
+            MaintenanceWindow.starts_at <= now + FEED_AHEAD,
+        )
+        .options(selectinload(MaintenanceWindow.platforms))
+    )
+    if with_impact_only:
+        query = query.where(
+            or_(MaintenanceWindow.impact == "maintenance", MaintenanceWindow.unscheduled)
+        )
+    if platform is not None:
+        query = query.where(
+            MaintenanceWindow.id.in_(
+                select(window_platform.c.window_id).where(
+                    window_platform.c.platform_id == platform.id
+                )
+            )
+        )
+    return list(session.scalars(query))
+
+
+def history_items(
+    session: Session, site: Site, now: datetime, platform: Platform | None = None
+) -> list[feeds.FeedItem]:
+    """Incident updates and maintenance with impact, newest first."""
+    query = (
+        select(IncidentUpdate)
+        .join(Incident)
+        .options(
+            selectinload(IncidentUpdate.incident)
+            .selectinload(Incident.platforms)
+            .selectinload(IncidentPlatform.platform)
+        )
+        .order_by(IncidentUpdate.display_at.desc(), IncidentUpdate.id.desc())
+        .limit(FEED_INCIDENT_UPDATES)
+    )
+    if platform is not None:
+        query = query.where(
+            Incident.id.in_(
+                select(IncidentPlatform.incident_id).where(
+                    IncidentPlatform.platform_id == platform.id
+                )
+            )
+        )
+    items = [_update_item(site, u) for u in session.scalars(query)]
+    items += [
+        _window_item(site, w)
+        for w in windows_for_feed(session, now, platform, with_impact_only=True)
+    ]
+    return sorted(items, key=lambda i: (i.published, i.guid), reverse=True)
+
+
+def maintenance_items(
+    session: Session, site: Site, now: datetime, platform: Platform | None = None
+) -> list[feeds.FeedItem]:
+    """Recent and upcoming maintenance windows, newest first."""
+    windows = windows_for_feed(session, now, platform, with_impact_only=False)
+    windows.sort(key=lambda w: (w.starts_at, w.id), reverse=True)
+    return [_window_item(site, w) for w in windows]

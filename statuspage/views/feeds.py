@@ -1,0 +1,112 @@
+"""Machine-readable publications: the maintenance calendars (iCal) and the RSS/Atom feeds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from calendars import feeds
+from statuspage import clock, publish
+from statuspage.extensions import db
+from statuspage.models import Platform
+from statuspage.services import platforms as platform_service
+
+bp = Blueprint("feeds", __name__)
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def site() -> publish.Site:
+    return publish.Site(
+        name=current_app.config["STATUSPAGE_NAME"],
+        url=current_app.config["STATUSPAGE_URL"].rstrip("/"),
+        timezone=current_app.config["STATUSPAGE_TIMEZONE"],
+    )
+
+
+def _reply(body: bytes, mimetype: str, filename: str | None = None) -> Response:
+    response = Response(body, content_type=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if filename:
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/maintenance.ics")
+def calendar() -> Response:
+    return _reply(
+        publish.maintenance_calendar(db.session, site()), CALENDAR_TYPE, "maintenance.ics"
+    )
+
+
+@bp.get("/platforms/<slug>/maintenance.ics")
+def platform_calendar(slug: str) -> Response:
+    platform = platform_service.get_by_slug(db.session, slug)
+    return _reply(
+        publish.maintenance_calendar(db.session, site(), platform),
+        CALENDAR_TYPE,
+        f"{platform.slug}-maintenance.ics",
+    )
+
+
+def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
+    s = site()
+    return feeds.FeedInfo(
+        title=title,
+        description=f"{s.name}: {title}",
+        link=s.url + page,
+        self_url=s.url + path,
+        feed_id=s.url + path,
+    )
+
+
+def _history(platform: Platform | None, kind: str) -> Response:
+    s = site()
+    prefix = f"/platforms/{platform.slug}" if platform else ""
+    title = f"{platform.name} history" if platform else "Incident and maintenance history"
+    info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
+    items = publish.history_items(db.session, s, clock.now(), platform)
+    if kind == "atom":
+        return _reply(feeds.build_atom(info, items), ATOM_TYPE)
+    return _reply(feeds.build_rss(info, items), RSS_TYPE)
+
+
+@bp.get("/history.rss")
+def history_rss() -> Response:
+    return _history(None, "rss")
+
+
+@bp.get("/history.atom")
+def history_atom() -> Response:
+    return _history(None, "atom")
+
+
+@bp.get("/platforms/<slug>/history.rss")
+def platform_history_rss(slug: str) -> Response:
+    return _history(platform_service.get_by_slug(db.session, slug), "rss")
+
+
+@bp.get("/platforms/<slug>/history.atom")
+def platform_history_atom(slug: str) -> Response:
+    return _history(platform_service.get_by_slug(db.session, slug), "atom")
+
+
+def _maintenance(platform: Platform | None) -> Response:
+    prefix = f"/platforms/{platform.slug}" if platform else ""
+    title = f"{platform.name} maintenance" if platform else "Maintenance windows"
+    info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
+    items = publish.maintenance_items(db.session, site(), clock.now(), platform)
+    return _reply(feeds.build_rss(info, items), RSS_TYPE)
+
+
+@bp.get("/maintenance.rss")
+def maintenance_rss() -> Response:
+    return _maintenance(None)
+
+
+@bp.get("/platforms/<slug>/maintenance.rss")
+def platform_maintenance_rss(slug: str) -> Response:
+    return _maintenance(platform_service.get_by_slug(db.session, slug))

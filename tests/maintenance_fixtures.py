@@ -1,0 +1,100 @@
+"""A maintenance calendar with every kind of entry: series, a moved occurrence, a cancelled
+one, a narrowed one, an annotated one, and one-off windows (one cancelled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import MaintenanceSeries, MaintenanceWindow, User
+from statuspage.services import maintenance as svc
+
+MT = ZoneInfo("America/Denver")
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+@dataclass
+class Calendar:
+    moved: MaintenanceWindow
+    cancelled: MaintenanceWindow
+    narrowed: MaintenanceWindow
+    annotated: MaintenanceWindow
+    unscheduled: MaintenanceWindow
+    unscheduled_cancelled: MaintenanceWindow
+
+
+def series(session: Session, key: str) -> MaintenanceSeries:
+    found = session.scalar(select(MaintenanceSeries).where(MaintenanceSeries.key == key))
+    assert found is not None
+    return found
+
+
+def window_on(session: Session, key: str, local_day: date) -> MaintenanceWindow:
+    for w in series(session, key).windows:
+        if w.recurrence_id and w.recurrence_id.astimezone(MT).date() == local_day:
+            return w
+    raise AssertionError(f"no {key} window on {local_day}")
+
+
+def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
+    svc.seed_default_series(session, now, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
+    svc.expand_series(session, now)
+    moved = window_on(session, "monthly-maintenance", date(2027, 1, 15))
+    new_start = datetime(2027, 1, 16, 22, tzinfo=MT)
+    svc.change_window(
+        session, actor, moved, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
+    )
+    cancelled = window_on(session, "monthly-maintenance", date(2027, 2, 19))
+    svc.set_window_status(session, actor, cancelled, "cancelled", now)
+    narrowed = window_on(session, "monthly-maintenance", date(2027, 3, 19))
+    svc.change_window(session, actor, narrowed, platforms=["cisco", "contact-centre"], now=now)
+    annotated = window_on(session, "connect-release", date(2026, 12, 8))
+    svc.change_window(session, actor, annotated, note="Includes the **new** dashboard", now=now)
+    start = datetime(2026, 12, 2, 1, 0, tzinfo=MT)
+    unscheduled = svc.create_unscheduled(
+        session,
+        actor,
+        title="Emergency SBC patch",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        platforms=["microsoft-teams"],
+        description="Patch a <script>alert(1)</script> critical bug",
+        justification="Security",
+        tz_name="America/Denver",
+        now=now,
+    )
+    start2 = datetime(2026, 12, 3, 1, 0, tzinfo=MT)
+    unscheduled_cancelled = svc.create_unscheduled(
+        session,
+        actor,
+        title="Disk swap",
+        starts_at=start2,
+        ends_at=start2 + timedelta(hours=1),
+        platforms=["cisco"],
+        description="Swap",
+        justification="A disk is failing",
+        tz_name="America/Denver",
+        now=now,
+    )
+    svc.set_window_status(session, actor, unscheduled_cancelled, "cancelled", now)
+    session.commit()
+    return Calendar(moved, cancelled, narrowed, annotated, unscheduled, unscheduled_cancelled)
+
+
+def expected_spans(
+    session: Session, start: datetime, end: datetime, platform_slug: str | None = None
+) -> list[tuple[datetime, datetime]]:
+    """What a calendar client must show: every window not cancelled, where it is now."""
+    spans = []
+    for w in session.scalars(select(MaintenanceWindow)):
+        if w.status == "cancelled":
+            continue
+        if platform_slug and platform_slug not in [p.slug for p in w.platforms]:
+            continue
+        if w.ends_at > start and w.starts_at < end:
+            spans.append((w.starts_at, w.ends_at))
+    return sorted(spans)
