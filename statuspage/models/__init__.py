@@ -7,18 +7,24 @@ from statuspage.models.incidents import (
     IncidentUpdatePlatform,
 )
 from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
+from statuspage.models.notices import Delivery, Notice
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import ApiToken, AuditEntry, User
+from statuspage.models.subscribers import Subscriber, Subscription
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Delivery",
     "Incident",
     "IncidentPlatform",
     "IncidentUpdate",
     "IncidentUpdatePlatform",
     "MaintenanceSeries",
     "MaintenanceWindow",
+    "Notice",
     "Platform",
+    "Subscriber",
+    "Subscription",
     "User",
 ]

@@ -33,7 +33,7 @@ from statuspage.models.vocab import (
     PLATFORM_STATUSES,
     PRIORITIES,
 )
-from statuspage.services import audit
+from statuspage.services import audit, notices
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, NotFound, PermissionDenied
 
@@ -173,6 +173,7 @@ def _record_update(
     body: str,
     deliver_notifications: bool,
     touched: Iterable[int],
+    first: bool = False,
     now: datetime,
 ) -> IncidentUpdate:
     changes = platform_service.refresh_statuses(session, touched, now)
@@ -193,6 +194,8 @@ def _record_update(
     session.add(update)
     incident.updated_at = now
     session.flush()
+    if deliver_notifications:
+        notices.incident_notice(session, incident, update, first=first, now=now)
     return update
 
 
@@ -260,6 +263,7 @@ def create_incident(
         body=body,
         deliver_notifications=deliver_notifications,
         touched=[p.id for p in statuses],
+        first=True,
         now=now,
     )
     audit.record(

@@ -30,7 +30,7 @@ from statuspage.models.vocab import (
     MAINTENANCE_IMPACTS,
     MAINTENANCE_NOTICES,
 )
-from statuspage.services import audit
+from statuspage.services import audit, notices
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, NotFound, ValidationError
 
@@ -555,6 +555,7 @@ def change_window(
 
     before = window_snapshot(window)
     before_platforms = {p.id for p in window.platforms}
+    previous = (window.starts_at, window.ends_at)
     window.starts_at, window.ends_at = new_start, new_end
     if chosen is not None:
         window.platforms = chosen
@@ -577,6 +578,7 @@ def change_window(
         after=window_snapshot(window),
         now=now,
     )
+    notices.window_moved(session, window, previous, now)
     if window.status in ACTIVE_WINDOW_STATUSES or chosen is not None:
         platform_service.refresh_statuses(
             session, before_platforms | {p.id for p in window.platforms}, now
@@ -618,6 +620,8 @@ def set_window_status(
         after=window_snapshot(window),
         now=now,
     )
+    if status == "cancelled":
+        notices.window_cancelled(session, window, now)
     platform_service.refresh_statuses(session, {p.id for p in window.platforms}, now)
     return window
 
@@ -647,6 +651,8 @@ def add_release_notes(
         after=window_snapshot(window),
         now=now,
     )
+    if window.notices or window.unscheduled:
+        notices.release_notes_posted(session, window, now)
     return window
 
 
@@ -716,4 +722,5 @@ def create_unscheduled(
     audit.record(
         session, actor, "window.create", window, before=None, after=window_snapshot(window), now=now
     )
+    notices.window_scheduled(session, window, now)
     return window

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from statuspage.extensions import db
+from statuspage.models.incidents import Incident
+from statuspage.models.platforms import Platform
+from statuspage.types import UTCDateTime
+
+
+class Subscriber(db.Model):
+    """An address that receives notices, in its language and time zone.
+
+    Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in);
+    contacts imported from an organisation's MPOC list are confirmed by the import.
+    """
+
+    __tablename__ = "subscriber"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Denver")
+    source: Mapped[str] = mapped_column(String(16), default="web")  # web | import | api
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Raised on unsubscribe-all, so links mailed earlier stop working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id}>"
+
+
+class Subscription(db.Model):
+    """A subscriber's interest in a platform (incidents and/or maintenance) or one incident."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "platform_id"),
+        UniqueConstraint("subscriber_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform.id", ondelete="CASCADE"), index=True
+    )
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    incidents: Mapped[bool] = mapped_column(Boolean, default=True)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    platform: Mapped[Platform | None] = relationship()
+    incident: Mapped[Incident | None] = relationship()

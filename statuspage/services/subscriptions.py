@@ -1,0 +1,412 @@
+"""Subscribers and their subscriptions: double opt-in, preferences, unsubscribe, MPOC import.
+
+Rules enforced here:
+- nothing but the confirmation is sent to an address until it confirms; a subscribe
+  request behaves the same whether or not the address is known (no enumeration);
+- links carry signed tokens (itsdangerous): they cannot be forged or guessed, confirmation
+  links expire, and links stop working when the subscriber's token version is raised;
+- contacts imported from an organisation's MPOC list are confirmed by the import; a bad row
+  is reported and never stops the good ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import Incident, Platform, Subscriber, Subscription
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.services import notices
+from statuspage.services.errors import Errors, NotFound, ValidationError
+from statuspage.services.staff import normalise_email
+
+LANGUAGES = ("en", "es", "de")
+TOPICS = ("incidents", "maintenance")
+CONFIRM_MAX_AGE = timedelta(days=7)
+NAME_MAX = 120
+ORGANISATION_MAX = 200
+
+
+# --- tokens --------------------------------------------------------------------------
+
+
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=f"subscriptions.{purpose}")
+
+
+def make_token(secret: str, purpose: str, subscriber: Subscriber, **extra: Any) -> str:
+    return _serializer(secret, purpose).dumps(
+        {"s": subscriber.id, "v": subscriber.token_version, **extra}
+    )
+
+
+def read_token(
+    session: Session,
+    secret: str,
+    purpose: str,
+    token: str,
+    *,
+    max_age: timedelta | None = None,
+) -> tuple[Subscriber, dict[str, Any]]:
+    """The subscriber a token names, or NotFound for a forged, expired or stale token."""
+    try:
+        data = _serializer(secret, purpose).loads(
+            token, max_age=int(max_age.total_seconds()) if max_age else None
+        )
+    except (BadSignature, SignatureExpired):
+        raise NotFound("token") from None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
+        raise NotFound("token")
+    subscriber = session.get(Subscriber, data["s"]) if 0 < data["s"] < 2**63 else None
+    if subscriber is None or subscriber.token_version != data.get("v"):
+        raise NotFound("token")
+    return subscriber, data
+
+
+def manage_path(secret: str, subscriber: Subscriber) -> str:
+    return f"/subscriptions/manage/{make_token(secret, 'manage', subscriber)}"
+
+
+def unsubscribe_path(secret: str, subscriber: Subscriber) -> str:
+    return f"/subscriptions/unsubscribe/{make_token(secret, 'unsubscribe', subscriber)}"
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _check_language(errors: Errors, language: str) -> None:
+    if language not in LANGUAGES:
+        errors.add("language", f"must be one of {', '.join(LANGUAGES)}")
+
+
+def _check_timezone(errors: Errors, tz: str) -> None:
+    try:
+        if not tz or len(tz) > 64:
+            raise ZoneInfoNotFoundError(tz)
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.add("timezone", "is not a known time zone")
+
+
+def _email(errors: Errors, value: str) -> str:
+    try:
+        return normalise_email(value or "")
+    except ValueError as exc:
+        errors.add("email", str(exc))
+        return ""
+
+
+def _platforms_by_slug(session: Session) -> dict[str, Platform]:
+    return {p.slug: p for p in session.scalars(select(Platform))}
+
+
+# --- subscribe / confirm ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    """Deliberately the same shape whatever the address: the caller says "check your mail"."""
+
+    notice_key: str
+
+
+def subscribe(
+    session: Session,
+    *,
+    secret: str,
+    email: str,
+    platforms: Sequence[str] = (),
+    topics: Sequence[str] = TOPICS,
+    incident_id: int | None = None,
+    language: str = "en",
+    timezone: str = "America/Denver",
+    now: datetime,
+) -> SubscribeResult:
+    """Record a pending subscription and queue the confirmation email.
+
+    The same happens for a new and a known address: pending subscriptions are added and a
+    confirmation is mailed. A known subscriber's language and zone are not changed by a
+    stranger's request; they change through the manage link.
+    """
+    errors = Errors()
+    address = _email(errors, email)
+    _check_language(errors, language)
+    _check_timezone(errors, timezone)
+    known = _platforms_by_slug(session)
+    chosen = []
+    for slug in platforms:
+        if slug not in known:
+            errors.add("platforms", f"unknown platform {str(slug)[:64]!r}")
+        elif known[slug] not in chosen:
+            chosen.append(known[slug])
+    if any(t not in TOPICS for t in topics):
+        errors.add("topics", f"each must be one of {', '.join(TOPICS)}")
+    incident = None
+    if incident_id is not None:
+        incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
+        if incident is None:
+            errors.add("incident", "unknown incident")
+        elif incident.status not in OPEN_INCIDENT_STATUSES:
+            errors.add("incident", "this incident is resolved; subscribe to its platforms")
+    elif not chosen:
+        errors.add("platforms", "choose at least one platform")
+    if chosen and not topics:
+        errors.add("topics", "choose incidents, maintenance or both")
+    errors.raise_if_any()
+
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=address,
+            language=language,
+            timezone=timezone,
+            source="web",
+            token_version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(subscriber)
+        session.flush()
+    existing = {(s.platform_id, s.incident_id): s for s in subscriber.subscriptions}
+    pending: list[Subscription] = []
+    for platform in chosen:
+        sub = existing.get((platform.id, None))
+        if sub is None:
+            sub = Subscription(
+                platform_id=platform.id,
+                created_at=now,
+                incidents="incidents" in topics,
+                maintenance="maintenance" in topics,
+            )
+            subscriber.subscriptions.append(sub)
+        pending.append(sub)
+    if incident is not None:
+        sub = existing.get((None, incident.id))
+        if sub is None:
+            sub = Subscription(
+                incident_id=incident.id, created_at=now, incidents=True, maintenance=False
+            )
+            subscriber.subscriptions.append(sub)
+        pending.append(sub)
+    session.flush()
+    # Topics asked for in this request are applied on confirmation, not before.
+    token = make_token(
+        secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(topics)
+    )
+    key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
+    notices.enqueue(
+        session,
+        key=key,
+        kind="subscription_confirm",
+        audience="direct",
+        payload={
+            "kind": "subscription_confirm",
+            "confirm_url": f"/subscriptions/confirm/{token}",
+            "platforms": [p.name for p in chosen],
+            "incident_title": incident.title if incident else None,
+        },
+        due_at=now,
+        now=now,
+        direct_email=subscriber.email,
+        direct_subscriber_id=subscriber.id,
+    )
+    return SubscribeResult(notice_key=key)
+
+
+def confirm(session: Session, *, secret: str, token: str, now: datetime) -> Subscriber:
+    """Confirm the address and the subscriptions the token was issued for."""
+    subscriber, data = read_token(session, secret, "confirm", token, max_age=CONFIRM_MAX_AGE)
+    ids = {i for i in data.get("sub", []) if isinstance(i, int)}
+    topics = set(data.get("topics") or TOPICS)
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now
+    for sub in subscriber.subscriptions:
+        if sub.id in ids:
+            if sub.platform_id is not None:
+                sub.incidents = sub.incidents or "incidents" in topics
+                sub.maintenance = sub.maintenance or "maintenance" in topics
+            if sub.confirmed_at is None:
+                sub.confirmed_at = now
+    subscriber.updated_at = now
+    session.flush()
+    return subscriber
+
+
+# --- manage / unsubscribe ----------------------------------------------------------------
+
+
+def update_preferences(
+    session: Session,
+    subscriber: Subscriber,
+    *,
+    platforms: Mapping[str, Iterable[str]],
+    language: str,
+    timezone: str,
+    now: datetime,
+) -> Subscriber:
+    """Replace the subscriber's platform subscriptions with {slug: topics}; a platform with no
+    topics is dropped. The manage link proves the mailbox, so changes are confirmed."""
+    errors = Errors()
+    _check_language(errors, language)
+    _check_timezone(errors, timezone)
+    known = _platforms_by_slug(session)
+    wanted: dict[int, set[str]] = {}
+    for slug, topics in platforms.items():
+        topics = set(topics)
+        if slug not in known:
+            errors.add("platforms", f"unknown platform {str(slug)[:64]!r}")
+        elif not topics <= set(TOPICS):
+            errors.add("topics", f"each must be one of {', '.join(TOPICS)}")
+        elif topics:
+            wanted[known[slug].id] = topics
+    errors.raise_if_any()
+    subscriber.language = language
+    subscriber.timezone = timezone
+    subscriber.confirmed_at = subscriber.confirmed_at or now
+    current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id is not None}
+    for platform_id, sub in current.items():
+        if platform_id not in wanted:
+            subscriber.subscriptions.remove(sub)
+    for platform_id, topics in wanted.items():
+        sub = current.get(platform_id)
+        if sub is None:
+            sub = Subscription(platform_id=platform_id, created_at=now)
+            subscriber.subscriptions.append(sub)
+        sub.incidents = "incidents" in topics
+        sub.maintenance = "maintenance" in topics
+        sub.confirmed_at = sub.confirmed_at or now
+    subscriber.updated_at = now
+    session.flush()
+    return subscriber
+
+
+def unsubscribe_all(session: Session, subscriber: Subscriber, now: datetime) -> None:
+    """One-click unsubscribe: drop every subscription. Idempotent."""
+    subscriber.subscriptions.clear()
+    subscriber.updated_at = now
+    session.flush()
+
+
+def drop_incident(
+    session: Session, subscriber: Subscriber, incident_id: int, now: datetime
+) -> None:
+    for sub in list(subscriber.subscriptions):
+        if sub.incident_id == incident_id:
+            subscriber.subscriptions.remove(sub)
+    subscriber.updated_at = now
+    session.flush()
+
+
+# --- MPOC import ---------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("email", "name", "organisation", "platforms", "topics", "language")
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip().lower() for v in (value or "").split(";") if v.strip()]
+
+
+def read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of an MPOC CSV with their line numbers; raises ValidationError for a bad header."""
+    reader = csv.DictReader(stream)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("email", "platforms") if c not in header]
+    if missing:
+        raise ValidationError(
+            {
+                "file": f"missing column(s): {', '.join(missing)}; expected "
+                f"{', '.join(IMPORT_COLUMNS)}"
+            }
+        )
+    reader.fieldnames = header
+    for row in reader:
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def import_contacts(
+    session: Session,
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    *,
+    organisation: str = "",
+    timezone: str = "America/Denver",
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Create or update confirmed subscribers from MPOC rows; collect per-row errors."""
+    platforms = _platforms_by_slug(session)
+    existing = {s.email: s for s in session.scalars(select(Subscriber))}
+    result = ImportResult()
+    for count, (line, row) in enumerate(rows, start=1):
+        if progress:
+            progress(count)
+        errors = Errors()
+        address = _email(errors, row.get("email", ""))
+        slugs = _split(row.get("platforms"))
+        unknown = [s for s in slugs if s not in platforms]
+        if not slugs:
+            errors.add("platforms", "no platform given")
+        elif unknown:
+            errors.add("platforms", f"unknown platform(s): {', '.join(unknown)[:200]}")
+        topics = _split(row.get("topics")) or list(TOPICS)
+        if any(t not in TOPICS for t in topics):
+            errors.add("topics", "topics must be incidents and/or maintenance")
+        language = (row.get("language") or "en").lower()
+        _check_language(errors, language)
+        name = row.get("name", "")
+        org = row.get("organisation", "") or organisation
+        if len(name) > NAME_MAX:
+            errors.add("name", f"must be at most {NAME_MAX} characters")
+        if len(org) > ORGANISATION_MAX:
+            errors.add("organisation", f"must be at most {ORGANISATION_MAX} characters")
+        if errors.errors:
+            result.errors.append((line, "; ".join(f"{k}: {v}" for k, v in errors.errors.items())))
+            continue
+        subscriber = existing.get(address)
+        if subscriber is None:
+            subscriber = Subscriber(
+                email=address, token_version=0, created_at=now, timezone=timezone
+            )
+            session.add(subscriber)
+            existing[address] = subscriber
+            result.created += 1
+        else:
+            result.updated += 1
+        subscriber.name = name or subscriber.name
+        subscriber.organisation = org or subscriber.organisation
+        subscriber.language = language
+        subscriber.source = "import"
+        subscriber.confirmed_at = subscriber.confirmed_at or now
+        subscriber.updated_at = now
+        current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
+        for slug in slugs:
+            platform = platforms[slug]
+            sub = current.get(platform.id)
+            if sub is None:
+                sub = Subscription(platform_id=platform.id, created_at=now)
+                subscriber.subscriptions.append(sub)
+                current[platform.id] = sub
+            sub.incidents = "incidents" in topics
+            sub.maintenance = "maintenance" in topics
+            sub.confirmed_at = sub.confirmed_at or now
+    session.flush()
+    return result

@@ -1,0 +1,239 @@
+"""Subscribers: double opt-in, signed tokens, preferences and the MPOC import."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from statuspage.models import Notice, Subscriber, Subscription
+from statuspage.services import NotFound, ValidationError
+from statuspage.services import subscriptions as svc
+
+SECRET = "test-secret"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def confirm_token(db, key):  # type: ignore[no-untyped-def]
+    notice = db.scalar(select(Notice).where(Notice.key == key))
+    return notice.payload["confirm_url"].rsplit("/", 1)[1]
+
+
+def test_subscribe_queues_only_a_confirmation(db):
+    result = svc.subscribe(
+        db,
+        secret=SECRET,
+        email="Ann@Example.com ",
+        platforms=["cisco"],
+        topics=["maintenance"],
+        now=NOW,
+    )
+    subscriber = db.scalar(select(Subscriber))
+    assert subscriber.email == "ann@example.com" and subscriber.confirmed_at is None
+    assert [s.confirmed_at for s in subscriber.subscriptions] == [None]
+    notice = db.scalar(select(Notice).where(Notice.key == result.notice_key))
+    assert notice.kind == "subscription_confirm" and notice.audience == "direct"
+    assert db.scalar(select(func.count()).select_from(Notice)) == 1
+
+
+def test_known_and_new_addresses_get_the_same_treatment(db):
+    svc.subscribe(db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=NOW)
+    a = svc.subscribe(db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=NOW)
+    b = svc.subscribe(db, secret=SECRET, email="new@example.com", platforms=["cisco"], now=NOW)
+    assert type(a) is type(b) and a.notice_key != b.notice_key
+    kinds = [n.kind for n in db.scalars(select(Notice))]
+    assert kinds == ["subscription_confirm"] * 3
+
+
+def test_confirm_link_confirms_address_and_subscriptions(db):
+    r = svc.subscribe(
+        db,
+        secret=SECRET,
+        email="a@example.com",
+        platforms=["cisco", "contact-centre"],
+        topics=["incidents"],
+        now=NOW,
+    )
+    subscriber = svc.confirm(
+        db, secret=SECRET, token=confirm_token(db, r.notice_key), now=NOW + timedelta(minutes=3)
+    )
+    assert subscriber.confirmed_at == NOW + timedelta(minutes=3)
+    assert all(s.confirmed_at for s in subscriber.subscriptions)
+    assert [(s.incidents, s.maintenance) for s in subscriber.subscriptions] == [
+        (True, False),
+        (True, False),
+    ]
+
+
+def test_stranger_cannot_change_a_known_subscribers_language(db):
+    r = svc.subscribe(
+        db, secret=SECRET, email="a@example.com", platforms=["cisco"], language="de", now=NOW
+    )
+    svc.confirm(db, secret=SECRET, token=confirm_token(db, r.notice_key), now=NOW)
+    svc.subscribe(
+        db,
+        secret=SECRET,
+        email="a@example.com",
+        platforms=["contact-centre"],
+        language="es",
+        now=NOW,
+    )
+    subscriber = db.scalar(select(Subscriber))
+    assert subscriber.language == "de"
+    pending = [s for s in subscriber.subscriptions if s.confirmed_at is None]
+    assert len(pending) == 1  # contact-centre waits for the owner's confirmation
+
+
+def test_forged_tampered_and_foreign_tokens_are_refused(db):
+    r = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    token = confirm_token(db, r.notice_key)
+    forged = URLSafeTimedSerializer("guessed", salt="subscriptions.confirm").dumps(
+        {"s": 1, "v": 0, "sub": [1]}
+    )
+    for bad in (forged, token[:-2] + "xx", "", "not-a-token"):
+        with pytest.raises(NotFound):
+            svc.confirm(db, secret=SECRET, token=bad, now=NOW)
+    manage = svc.manage_path(SECRET, db.scalar(select(Subscriber))).rsplit("/", 1)[1]
+    with pytest.raises(NotFound):  # a manage token is not a confirmation token
+        svc.confirm(db, secret=SECRET, token=manage, now=NOW)
+
+
+def test_confirmation_link_expires(db, monkeypatch):
+    r = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    token = confirm_token(db, r.notice_key)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 8 * 86400)
+    with pytest.raises(NotFound):
+        svc.confirm(db, secret=SECRET, token=token, now=NOW)
+
+
+def test_raising_token_version_kills_old_links(db):
+    svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    subscriber = db.scalar(select(Subscriber))
+    token = svc.manage_path(SECRET, subscriber).rsplit("/", 1)[1]
+    assert svc.read_token(db, SECRET, "manage", token)[0] is subscriber
+    subscriber.token_version += 1
+    with pytest.raises(NotFound):
+        svc.read_token(db, SECRET, "manage", token)
+
+
+def test_preferences_replace_platforms_and_mute_maintenance(db):
+    svc.subscribe(
+        db, secret=SECRET, email="a@example.com", platforms=["cisco", "contact-centre"], now=NOW
+    )
+    subscriber = db.scalar(select(Subscriber))
+    svc.update_preferences(
+        db,
+        subscriber,
+        platforms={"cisco": ["incidents"], "contact-centre": []},
+        language="es",
+        timezone="Europe/Madrid",
+        now=NOW,
+    )
+    assert [(s.platform.slug, s.incidents, s.maintenance) for s in subscriber.subscriptions] == [
+        ("cisco", True, False)
+    ]
+    assert subscriber.language == "es" and subscriber.confirmed_at == NOW
+
+
+def test_unsubscribe_all_is_idempotent(db):
+    svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    subscriber = db.scalar(select(Subscriber))
+    svc.unsubscribe_all(db, subscriber, NOW)
+    svc.unsubscribe_all(db, subscriber, NOW)
+    assert db.scalar(select(func.count()).select_from(Subscription)) == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"email": "not-an-address", "platforms": ["cisco"]}, "email"),
+        ({"email": "a@example.com", "platforms": ["nope"]}, "platforms"),
+        ({"email": "a@example.com", "platforms": []}, "platforms"),
+        ({"email": "a@example.com", "platforms": ["cisco"], "language": "fr"}, "language"),
+        (
+            {"email": "a@example.com", "platforms": ["cisco"], "timezone": "Mars/Olympus"},
+            "timezone",
+        ),
+        ({"email": "a@example.com", "platforms": ["cisco"], "topics": ["spam"]}, "topics"),
+        ({"email": "a@example.com", "incident_id": 999}, "incident"),
+    ],
+)
+def test_bad_subscribe_requests_write_nothing(db, kwargs, field):
+    with pytest.raises(ValidationError) as exc:
+        svc.subscribe(db, secret=SECRET, now=NOW, **kwargs)
+    assert field in exc.value.errors
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
+    assert db.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def make_csv(rows: int, bad_every: int) -> tuple[str, int]:
+    lines = ["email,name,organisation,platforms,topics,language"]
+    bad = 0
+    for i in range(rows):
+        if i % bad_every == bad_every - 1:
+            kind = bad % 5
+            bad += 1
+            lines.append(
+                [
+                    f"broken{i}-at-example.com,Bad,Org,cisco,incidents,en",
+                    f"x{i}@example.com,Bad,Org,no-such-platform,incidents,en",
+                    f"x{i}@example.com,Bad,Org,cisco,gossip,en",
+                    f"x{i}@example.com,Bad,Org,cisco,incidents,fr",
+                    f"x{i}@example.com,Bad,Org,,incidents,en",
+                ][kind]
+            )
+        else:
+            lines.append(
+                f"mpoc{i}@example.com,Contact {i},Org {i % 40},"
+                f"cisco;microsoft-teams,incidents;maintenance,{['en', 'es', 'de'][i % 3]}"
+            )
+    return "\n".join(lines) + "\n", bad
+
+
+def test_import_of_10000_rows_with_50_bad(db):
+    text, bad = make_csv(10_000, 200)
+    assert bad == 50
+    rows = svc.read_csv(io.StringIO(text))
+    result = svc.import_contacts(db, rows, now=NOW)
+    db.commit()
+    assert result.created == 9_950 and len(result.errors) == 50
+    assert all(isinstance(line, int) and msg for line, msg in result.errors)
+    assert (
+        db.scalar(
+            select(func.count()).select_from(Subscriber).where(Subscriber.confirmed_at.is_not(None))
+        )
+        == 9_950
+    )
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(Subscription)
+            .where(Subscription.confirmed_at.is_not(None))
+        )
+        == 19_900
+    )
+
+
+def test_import_reports_line_numbers_and_keeps_good_rows(db):
+    text = (
+        "email,name,organisation,platforms,topics,language\n"
+        "good@example.com,Good,Org,cisco,maintenance,de\n"
+        "bad,Bad,Org,cisco,incidents,en\n"
+    )
+    result = svc.import_contacts(db, svc.read_csv(io.StringIO(text)), now=NOW)
+    assert result.created == 1
+    assert result.errors[0][0] == 3 and "email" in result.errors[0][1]
+    good = db.scalar(select(Subscriber))
+    assert (good.language, good.source) == ("de", "import")
+    assert [(s.incidents, s.maintenance) for s in good.subscriptions] == [(False, True)]
+
+
+def test_import_refuses_a_file_without_the_columns(db):
+    with pytest.raises(ValidationError):
+        list(svc.read_csv(io.StringIO("name,organisation\nA,B\n")))
