@@ -46,5 +46,6 @@ def init_app(app: Flask) -> None:
         humanize=humanize_status,
     )
     app.jinja_env.globals.update(priorities=PRIORITIES, now=clock.now)
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

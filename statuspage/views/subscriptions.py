@@ -1,0 +1,178 @@
+"""Public subscription pages: subscribe, confirm, manage, one-click unsubscribe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from statuspage import clock, queries
+from statuspage.extensions import csrf, db, limiter
+from statuspage.models import Incident
+from statuspage.services import ValidationError
+from statuspage.services import subscriptions as svc
+
+bp = Blueprint("subscriptions", __name__)
+
+LANGUAGE_CHOICES = [
+    SelectChoice("en", "English"),
+    SelectChoice("es", "Español"),
+    SelectChoice("de", "Deutsch"),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    platforms = MultiCheckboxField("Platforms", choices=[], validate_choice=False)
+    incidents = BooleanField("Incidents and master cases", default=True)
+    maintenance = BooleanField("Maintenance notices", default=True)
+    incident = HiddenField()
+    language = SelectField("Language", choices=LANGUAGE_CHOICES, default="en")
+    timezone = StringField(
+        "Time zone", default="America/Denver", validators=[DataRequired(), Length(max=64)]
+    )
+
+
+class PreferencesForm(FlaskForm):
+    language = SelectField("Language", choices=LANGUAGE_CHOICES)
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+
+
+def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, "platforms" if name in ("topics", "incident") else name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _incident_id(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 19 else -1
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def subscribe() -> Any:
+    form = SubscribeForm()
+    platforms = queries.platforms(db.session)
+    form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
+    if request.method == "GET":
+        form.incident.data = request.args.get("incident", "")
+        if request.args.get("platform"):
+            form.platforms.data = [request.args["platform"]]
+    incident = None
+    incident_id = _incident_id(form.incident.data)
+    if incident_id and incident_id > 0:
+        incident = db.session.get(Incident, incident_id)
+    if form.validate_on_submit():
+        topics = [t for t in ("incidents", "maintenance") if getattr(form, t).data]
+        try:
+            svc.subscribe(
+                db.session,
+                secret=current_app.config["SECRET_KEY"],
+                email=form.email.data or "",
+                platforms=form.platforms.data or [],
+                topics=topics,
+                incident_id=incident_id,
+                language=form.language.data or "en",
+                timezone=form.timezone.data or "",
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            # The same answer whether the address was known or not.
+            return render_template("subscriptions/check_mail.html")
+    status = 422 if request.method == "POST" else 200
+    return render_template("subscriptions/subscribe.html", form=form, incident=incident), status
+
+
+@bp.get("/subscriptions/confirm/<token>")
+def confirm(token: str) -> Any:
+    subscriber = svc.confirm(
+        db.session, secret=current_app.config["SECRET_KEY"], token=token, now=clock.now()
+    )
+    db.session.commit()
+    manage_url = svc.manage_path(current_app.config["SECRET_KEY"], subscriber)
+    return render_template("subscriptions/confirmed.html", manage_url=manage_url)
+
+
+def _subscriber(token: str, purpose: str):  # type: ignore[no-untyped-def]
+    subscriber, _ = svc.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
+    return subscriber
+
+
+@bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
+def manage(token: str) -> Any:
+    subscriber = _subscriber(token, "manage")
+    platforms = queries.platforms(db.session)
+    form = PreferencesForm(obj=subscriber)
+    saved = False
+    if form.validate_on_submit():
+        choice = {
+            p.slug: [
+                t for t in ("incidents", "maintenance") if request.form.get(f"{p.slug}:{t}") == "on"
+            ]
+            for p in platforms
+        }
+        try:
+            svc.update_preferences(
+                db.session,
+                subscriber,
+                platforms=choice,
+                language=form.language.data or "",
+                timezone=form.timezone.data or "",
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            saved = True
+    status = 422 if request.method == "POST" and not saved else 200
+    current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
+    unsubscribe_url = svc.unsubscribe_path(current_app.config["SECRET_KEY"], subscriber)
+    return render_template(
+        "subscriptions/manage.html",
+        form=form,
+        platforms=platforms,
+        current=current,
+        subscriber=subscriber,
+        token=token,
+        saved=saved,
+        unsubscribe_url=unsubscribe_url,
+    ), status
+
+
+@bp.route("/subscriptions/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: mail clients POST without a form token; the URL is signed
+def unsubscribe(token: str) -> Any:
+    subscriber = _subscriber(token, "unsubscribe")
+    if request.method == "POST":
+        svc.unsubscribe_all(db.session, subscriber, clock.now())
+        db.session.commit()
+        return render_template("subscriptions/unsubscribed.html")
+    return render_template("subscriptions/unsubscribe.html", token=token)
