@@ -6,7 +6,17 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from statuspage.views import admin, api_v1, api_v2, auth, errors, feeds, public, subscriptions
+    from statuspage.views import (
+        admin,
+        api_v1,
+        api_v2,
+        auth,
+        errors,
+        feeds,
+        maintenance,
+        public,
+        subscriptions,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -14,5 +24,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_v2.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(maintenance.bp)
     app.register_blueprint(subscriptions.bp)
     errors.init_app(app)

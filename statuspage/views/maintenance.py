@@ -1,0 +1,67 @@
+"""Public maintenance pages: the month grid and list, and one window's page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from statuspage import clock
+from statuspage import queries_maintenance as maintenance_queries
+from statuspage.extensions import db
+from statuspage.services import maintenance as maintenance_service
+
+bp = Blueprint("maintenance", __name__)
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _month(now_local: date) -> tuple[int, int]:
+    raw = request.args.get("month")
+    if raw is None:
+        return now_local.year, now_local.month
+    match = MONTH_RE.match(raw)
+    if (
+        not match
+        or not (1 <= int(match.group(2)) <= 12)
+        or not (2000 <= int(match.group(1)) <= 2100)
+    ):
+        abort(400, description="month must look like 2026-12")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _shift(year: int, month: int, delta: int) -> str:
+    index = year * 12 + (month - 1) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@bp.get("/maintenance")
+def index() -> Any:
+    now = clock.now()
+    tz_name = current_app.config["STATUSPAGE_TIMEZONE"]
+    year, month = _month(now.astimezone(ZoneInfo(tz_name)).date())
+    response = current_app.make_response(
+        render_template(
+            "maintenance/index.html",
+            weeks=maintenance_queries.month_grid(db.session, year, month, tz_name),
+            month_label=date(year, month, 1).strftime("%B %Y"),
+            prev_month=_shift(year, month, -1),
+            next_month=_shift(year, month, 1),
+            active=maintenance_queries.active(db.session),
+            upcoming=maintenance_queries.upcoming(db.session, now, days=60),
+            recent=maintenance_queries.recent(db.session, now),
+        )
+    )
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
+
+
+@bp.get("/maintenance/<window_id>")
+def detail(window_id: str) -> Any:
+    window = maintenance_service.get_window(db.session, window_id)
+    response = current_app.make_response(render_template("maintenance/detail.html", window=window))
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
