@@ -15,7 +15,7 @@ from statuspage.models import User
 F = TypeVar("F", bound=Callable[..., Any])
 
 login_manager.login_view = "auth.login"
-login_manager.session_protection = "strong"
+login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader

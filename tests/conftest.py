@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
@@ -105,3 +105,6 @@ def login(client: FlaskClient, user: User) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)
         sess["_fresh"] = True
+    # The fixture's app context outlives requests, so `g` (where the logged-in user is
+    # cached) is shared between them: forget the previous user.
+    g.pop("_login_user", None)

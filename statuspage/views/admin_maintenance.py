@@ -1,0 +1,397 @@
+"""Staff pages for the maintenance calendar, subscribers and notice delivery.
+
+Roles: any staff member manages windows (move, extend, cancel, annotate, status, release
+notes, unscheduled work); series are edited by admins; MPOC imports by CSS and admins.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from calendars.recurrence import to_local
+from statuspage import clock, queries
+from statuspage import queries_maintenance as maintenance_queries
+from statuspage.extensions import db
+from statuspage.models import MaintenanceSeries, Notice
+from statuspage.models.vocab import MAINTENANCE_NOTICES
+from statuspage.security import role_required
+from statuspage.services import NotFound, ValidationError
+from statuspage.services import maintenance as svc
+from statuspage.services import subscriptions as subscription_service
+
+bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
+
+STAFF = ("admin", "css", "engineer")
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _platform_choices() -> list[SelectChoice]:
+    return [SelectChoice(p.slug, p.name) for p in queries.platforms(db.session)]
+
+
+IMPACT_CHOICES = [
+    SelectChoice("maintenance", "Customer impact (maintenance)"),
+    SelectChoice("none", "No customer impact"),
+]
+
+
+class UnscheduledForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    starts_at = DateTimeLocalField("Starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
+    ends_at = DateTimeLocalField("Ends (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
+    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
+    impact = SelectField("Impact", choices=IMPACT_CHOICES)
+    description = TextAreaField(
+        "Description of the work (Markdown)", validators=[DataRequired(), Length(max=20_000)]
+    )
+    justification = TextAreaField("Justification", validators=[Length(max=20_000)])
+    urgency = TextAreaField(
+        "Why it cannot wait until after 23:00 MT", validators=[Length(max=20_000)]
+    )
+
+
+class WindowForm(FlaskForm):
+    starts_at = DateTimeLocalField("Starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
+    ends_at = DateTimeLocalField("Ends (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
+    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
+    note = TextAreaField("Note for this occurrence (Markdown)", validators=[Length(max=20_000)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        "New status",
+        choices=[
+            SelectChoice("in_progress", "In progress"),
+            SelectChoice("verifying", "Verifying"),
+            SelectChoice("completed", "Completed"),
+            SelectChoice("cancelled", "Cancelled"),
+        ],
+    )
+
+
+class ReleaseNotesForm(FlaskForm):
+    release_notes = TextAreaField(
+        "Release notes (Markdown)", validators=[DataRequired(), Length(max=20_000)]
+    )
+
+
+class SeriesForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    rule = StringField(
+        "Recurrence rule (RFC 5545 RRULE)", validators=[DataRequired(), Length(max=500)]
+    )
+    first_start = DateTimeLocalField(
+        "First occurrence starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()]
+    )
+    duration_minutes = IntegerField(
+        "Duration (minutes)", validators=[InputRequired(), NumberRange(1, 48 * 60)]
+    )
+    impact = SelectField("Impact", choices=IMPACT_CHOICES)
+    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
+    notices = MultiCheckboxField(
+        "Notices",
+        choices=[SelectChoice(n, n.replace("_", " ").capitalize()) for n in MAINTENANCE_NOTICES],
+    )
+    description = TextAreaField("Description (Markdown)", validators=[Length(max=20_000)])
+    justification = TextAreaField("Justification", validators=[Length(max=20_000)])
+    active = BooleanField("Active", default=True)
+
+
+class ImportForm(FlaskForm):
+    file = FileField("MPOC contact list (CSV)", validators=[FileRequired()])
+    organisation = StringField(
+        "Organisation (used where a row leaves it blank)", validators=[Optional(), Length(max=200)]
+    )
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A datetime-local input is wall-clock time in the provider's zone."""
+    return to_local(value, _tz()) if value is not None else None
+
+
+def _local_input(value: datetime) -> datetime:
+    return value.astimezone(_tz()).replace(tzinfo=None)
+
+
+def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors") and name != "meta":
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(f"{name}: {message}")
+
+
+def _status(form: FlaskForm) -> int:
+    return 422 if request.method == "POST" else 200
+
+
+@bp.get("/maintenance")
+@role_required(*STAFF)
+def windows() -> Any:
+    now = clock.now()
+    return render_template(
+        "admin/maintenance/index.html",
+        active=maintenance_queries.active(db.session),
+        upcoming=maintenance_queries.upcoming(db.session, now, days=60),
+        series=db.session.scalars(
+            db.select(MaintenanceSeries).order_by(MaintenanceSeries.id)
+        ).all(),
+    )
+
+
+@bp.route("/maintenance/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_unscheduled() -> Any:
+    form = UnscheduledForm()
+    form.platforms.choices = _platform_choices()
+    warning = None
+    if form.validate_on_submit():
+        starts, ends = _aware(form.starts_at.data), _aware(form.ends_at.data)
+        assert starts is not None and ends is not None
+        try:
+            window = svc.create_unscheduled(
+                db.session,
+                current_user,
+                title=form.title.data or "",
+                starts_at=starts,
+                ends_at=ends,
+                platforms=form.platforms.data or [],
+                description=form.description.data or "",
+                justification=form.justification.data or "",
+                urgency=form.urgency.data or "",
+                impact=form.impact.data or "maintenance",
+                tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+            if "urgency" in exc.errors:
+                warning = exc.errors["urgency"]
+        else:
+            db.session.commit()
+            flash("Unscheduled maintenance created; its notice goes out now.", "success")
+            return redirect(url_for("admin_maintenance.window", window_id=window.id))
+    return render_template("admin/maintenance/new.html", form=form, warning=warning), _status(form)
+
+
+@bp.route("/maintenance/<window_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def window(window_id: str) -> Any:
+    win = svc.get_window(db.session, window_id)
+    form = WindowForm(
+        prefix="w",
+        data={
+            "starts_at": _local_input(win.starts_at),
+            "ends_at": _local_input(win.ends_at),
+            "platforms": [p.slug for p in win.platforms],
+            "note": win.note,
+        }
+        if request.method == "GET"
+        else None,
+    )
+    form.platforms.choices = _platform_choices()
+    status_form, notes_form = StatusForm(prefix="s"), ReleaseNotesForm(prefix="r")
+    if form.validate_on_submit():
+        try:
+            svc.change_window(
+                db.session,
+                current_user,
+                win,
+                starts_at=_aware(form.starts_at.data) if win.status == "scheduled" else None,
+                ends_at=_aware(form.ends_at.data),
+                platforms=form.platforms.data or [],
+                note=form.note.data or "",
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            win = svc.get_window(db.session, window_id)
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Window updated.", "success")
+            return redirect(url_for("admin_maintenance.window", window_id=win.id))
+    return render_template(
+        "admin/maintenance/window.html",
+        window=win,
+        form=form,
+        status_form=status_form,
+        notes_form=notes_form,
+    ), _status(form)
+
+
+@bp.post("/maintenance/<window_id>/status")
+@role_required(*STAFF)
+def window_status(window_id: str) -> Any:
+    win = svc.get_window(db.session, window_id)
+    form = StatusForm(prefix="s")
+    if form.validate_on_submit():
+        try:
+            svc.set_window_status(
+                db.session, current_user, win, form.status.data or "", clock.now()
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.errors.values()), "error")
+            return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+        db.session.commit()
+        flash(f"Window is now {win.status.replace('_', ' ')}.", "success")
+        return redirect(url_for("admin_maintenance.window", window_id=win.id))
+    flash("Choose a valid status.", "error")
+    return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+
+
+@bp.post("/maintenance/<window_id>/release-notes")
+@role_required(*STAFF)
+def release_notes(window_id: str) -> Any:
+    win = svc.get_window(db.session, window_id)
+    form = ReleaseNotesForm(prefix="r")
+    if form.validate_on_submit():
+        try:
+            svc.add_release_notes(
+                db.session, current_user, win, form.release_notes.data or "", clock.now()
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.errors.values()), "error")
+            return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+        db.session.commit()
+        flash("Release notes published.", "success")
+        return redirect(url_for("admin_maintenance.window", window_id=win.id))
+    flash("Write the release notes.", "error")
+    return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+
+
+def _series(series_id: str) -> MaintenanceSeries:
+    key = int(series_id) if series_id.isdigit() and len(series_id) < 19 else 0
+    series = db.session.get(MaintenanceSeries, key) if key else None
+    if series is None:
+        raise NotFound(series_id)
+    return series
+
+
+@bp.route("/series/new", methods=["GET", "POST"], defaults={"series_id": None})
+@bp.route("/series/<series_id>", methods=["GET", "POST"])
+@role_required("admin")
+def series(series_id: str | None) -> Any:
+    existing = _series(series_id) if series_id else None
+    data = None
+    if request.method == "GET" and existing is not None:
+        data = {
+            "title": existing.title,
+            "rule": existing.rule,
+            "first_start": _local_input(existing.first_start),
+            "duration_minutes": existing.duration_minutes,
+            "impact": existing.impact,
+            "platforms": [p.slug for p in existing.platforms],
+            "notices": existing.notices,
+            "description": existing.description,
+            "justification": existing.justification,
+            "active": existing.active,
+        }
+    form = SeriesForm(data=data)
+    form.platforms.choices = _platform_choices()
+    if form.validate_on_submit():
+        first = _aware(form.first_start.data)
+        assert first is not None
+        try:
+            saved = svc.save_series(
+                db.session,
+                current_user,
+                existing,
+                title=form.title.data or "",
+                rule=form.rule.data or "",
+                first_start=first,
+                duration_minutes=form.duration_minutes.data or 0,
+                impact=form.impact.data or "",
+                platforms=form.platforms.data or [],
+                description=form.description.data or "",
+                justification=form.justification.data or "",
+                notices=form.notices.data or [],
+                active=form.active.data,
+                tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Series saved; its future occurrences were re-expanded.", "success")
+            return redirect(url_for("admin_maintenance.series", series_id=saved.id))
+    return render_template("admin/maintenance/series.html", form=form, series=existing), _status(
+        form
+    )
+
+
+@bp.route("/subscribers/import", methods=["GET", "POST"])
+@role_required("admin", "css")
+def import_subscribers() -> Any:
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        try:
+            text = raw.decode("utf-8-sig")
+            rows = list(subscription_service.read_csv(io.StringIO(text)))
+            result = subscription_service.import_contacts(
+                db.session,
+                rows,
+                organisation=form.organisation.data or "",
+                now=clock.now(),
+            )
+        except UnicodeDecodeError:
+            db.session.rollback()
+            form.file.errors = ["the file must be UTF-8 text (CSV)"]
+        except ValidationError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+    return render_template(
+        "admin/maintenance/import.html", form=form, result=result
+    ), 422 if form.errors else 200
+
+
+@bp.get("/notices")
+@role_required(*STAFF)
+def notices() -> Any:
+    recent = db.session.scalars(
+        db.select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(100)
+    ).all()
+    return render_template(
+        "admin/maintenance/notices.html",
+        notices=recent,
+        counts=maintenance_queries.delivery_counts(db.session),
+    )

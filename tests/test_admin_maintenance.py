@@ -1,0 +1,254 @@
+"""Staff maintenance pages: roles, forms, bad input that writes nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from statuspage.models import AuditEntry, MaintenanceSeries, MaintenanceWindow, Notice, Subscriber
+from tests.conftest import login
+from tests.maintenance_fixtures import MT, build, window_on
+
+
+def token(client, path):  # type: ignore[no-untyped-def]
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(
+        r'id="(?:\w+-)?csrf_token" name="(?:\w+-)?csrf_token" type="hidden" '
+        r'value="([^"]+)"',
+        html,
+    )
+    assert found, html[:500]
+    return found.group(1)
+
+
+def count(db, model) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def cal(db, admin):  # type: ignore[no-untyped-def]
+    return build(db, admin)
+
+
+def unscheduled_form(client, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "csrf_token": token(client, "/admin/maintenance/new"),
+        "title": "Emergency firmware",
+        "starts_at": "2026-11-21T01:00",
+        "ends_at": "2026-11-21T03:00",
+        "platforms": ["cisco"],
+        "impact": "maintenance",
+        "description": "Replace firmware",
+        "justification": "Vendor advisory",
+    }
+    data.update(overrides)
+    return client.post("/admin/maintenance/new", data=data)
+
+
+def test_engineer_creates_overnight_unscheduled_window_and_it_is_announced(client, db, engineer):
+    login(client, engineer)
+    response = unscheduled_form(client)
+    assert response.status_code == 302
+    window = db.scalar(select(MaintenanceWindow))
+    assert window.unscheduled and window.starts_at.astimezone(MT).hour == 1
+    assert db.scalar(select(Notice.kind)) == "maintenance_scheduled"
+
+
+def test_business_hours_window_warns_and_needs_urgency(client, db, engineer):
+    login(client, engineer)
+    response = unscheduled_form(client, starts_at="2026-11-21T10:00", ends_at="2026-11-21T11:00")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "inside 05:00–23:00 MT" in html
+    assert count(db, MaintenanceWindow) == 0 and count(db, Notice) == 0
+    ok = unscheduled_form(
+        client,
+        starts_at="2026-11-21T10:00",
+        ends_at="2026-11-21T11:00",
+        urgency="Carrier outage workaround",
+    )
+    assert ok.status_code == 302 and count(db, MaintenanceWindow) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"ends_at": "2026-11-21T00:30"}, "the end must be after the start"),
+        ({"ends_at": "2026-12-21T01:00"}, "at most 48"),
+        ({"platforms": ["atlantis"]}, "unknown platform"),
+        ({"platforms": []}, "choose at least one platform"),
+        ({"starts_at": "tomorrow"}, "Not a valid datetime"),
+        ({"title": ""}, "This field is required"),
+        ({"justification": ""}, "say why the work is needed"),
+        ({"impact": "apocalypse"}, "Not a valid choice"),
+    ],
+)
+def test_bad_unscheduled_input_writes_nothing(client, db, engineer, overrides, message):
+    login(client, engineer)
+    response = unscheduled_form(client, **overrides)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count(db, MaintenanceWindow) == 0 and count(db, Notice) == 0
+
+
+def test_missing_csrf_is_refused(client, db, engineer):
+    login(client, engineer)
+    response = client.post("/admin/maintenance/new", data={"title": "x"})
+    assert response.status_code == 400
+    assert count(db, MaintenanceWindow) == 0
+
+
+def test_staff_moves_one_occurrence_and_the_series_stays(client, db, css, cal):
+    login(client, css)
+    window = window_on(
+        db, "connect-release", cal.annotated.starts_at.astimezone(MT).date() + timedelta(days=21)
+    )
+    path = f"/admin/maintenance/{window.id}"
+    response = client.post(
+        path,
+        data={
+            "w-csrf_token": token(client, path),
+            "w-starts_at": "2026-12-30T21:00",
+            "w-ends_at": "2026-12-30T23:30",
+            "w-platforms": ["calltower-connect"],
+            "w-note": "Moved for the holidays",
+        },
+    )
+    assert response.status_code == 302
+    db.refresh(window)
+    assert window.customised and window.ends_at.astimezone(MT).minute == 30
+    assert (
+        db.scalar(
+            select(MaintenanceSeries.sequence).where(MaintenanceSeries.key == "connect-release")
+        )
+        == 0
+    )
+
+
+def test_moving_into_the_past_is_refused_and_writes_nothing(client, db, css, cal):
+    login(client, css)
+    window = window_on(
+        db,
+        "monthly-maintenance",
+        cal.cancelled.starts_at.astimezone(MT).date() + timedelta(days=28),
+    )
+    before = (window.starts_at, window.sequence, count(db, AuditEntry))
+    path = f"/admin/maintenance/{window.id}"
+    response = client.post(
+        path,
+        data={
+            "w-csrf_token": token(client, path),
+            "w-starts_at": "2026-01-01T22:00",
+            "w-ends_at": "2026-01-02T04:00",
+            "w-platforms": ["cisco"],
+            "w-note": "",
+        },
+    )
+    assert response.status_code == 422
+    assert "cannot be moved into the past" in response.get_data(as_text=True)
+    db.expire_all()
+    window = db.get(MaintenanceWindow, window.id)
+    assert (window.starts_at, window.sequence, count(db, AuditEntry)) == before
+
+
+def test_cancel_then_no_status_change_back(client, db, css, cal):
+    login(client, css)
+    window = cal.annotated
+    path = f"/admin/maintenance/{window.id}"
+    t = token(client, path)
+    client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "cancelled"})
+    db.refresh(window)
+    assert window.status == "cancelled"
+    again = client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "verifying"})
+    assert again.status_code == 303
+    db.refresh(window)
+    assert window.status == "cancelled"
+
+
+def test_only_admins_edit_series(client, db, css, engineer, admin, cal):
+    monthly = db.scalar(
+        select(MaintenanceSeries).where(MaintenanceSeries.key == "monthly-maintenance")
+    )
+    for user in (css, engineer):
+        login(client, user)
+        assert client.get(f"/admin/series/{monthly.id}").status_code == 403
+        t = token(client, "/admin/maintenance/new")
+        assert client.post(f"/admin/series/{monthly.id}", data={"csrf_token": t}).status_code == 403
+    login(client, admin)
+    path = f"/admin/series/{monthly.id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "FREQ=MONTHLY;BYDAY=3FR" in page
+    bad = client.post(
+        path,
+        data={
+            "csrf_token": token(client, path),
+            "title": "Monthly",
+            "rule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "first_start": "2026-01-16T22:00",
+            "duration_minutes": "360",
+            "impact": "maintenance",
+            "platforms": ["cisco"],
+        },
+    )
+    assert bad.status_code == 422
+    assert "yields no occurrence" in bad.get_data(as_text=True)
+    db.refresh(monthly)
+    assert monthly.rule == "FREQ=MONTHLY;BYDAY=3FR" and monthly.sequence == 0
+
+
+def test_anonymous_users_never_reach_staff_maintenance_pages(app, client, cal):
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin_maintenance."):
+            continue
+        path = re.sub(r"<[^>]+>", str(cal.annotated.id), rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method)
+            assert response.status_code in (302, 401), (method, path, response.status_code)
+            assert "/login" in response.headers.get("Location", "/login")
+
+
+def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
+    login(client, css)
+    csv_text = (
+        "email,name,organisation,platforms,topics,language\n"
+        "a@example.com,A,Org,cisco,incidents,en\n"
+        "nope,B,Org,cisco,incidents,en\n"
+    )
+    response = client.post(
+        "/admin/subscribers/import",
+        data={
+            "csrf_token": token(client, "/admin/subscribers/import"),
+            "file": (io.BytesIO(csv_text.encode()), "mpoc.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "1 created" in html and "1 rows with errors" in html
+    assert db.scalar(select(Subscriber.email)) == "a@example.com"
+
+
+def test_mpoc_upload_refuses_binary_and_engineers(client, db, css, engineer):
+    login(client, engineer)
+    assert client.get("/admin/subscribers/import").status_code == 403
+    login(client, css)
+    response = client.post(
+        "/admin/subscribers/import",
+        data={
+            "csrf_token": token(client, "/admin/subscribers/import"),
+            "file": (io.BytesIO(b"\xff\xfe\x00bad"), "mpoc.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert count(db, Subscriber) == 0
+
+
+def test_notice_delivery_page_lists_notices(client, db, engineer, cal):
+    login(client, engineer)
+    html = client.get("/admin/notices").get_data(as_text=True)
+    assert "Maintenance scheduled" in html
