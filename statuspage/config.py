@@ -29,6 +29,7 @@ def load(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SENDGRID_API_KEY": _env("SENDGRID_API_KEY"),
         "SENDGRID_HOST": _env("SENDGRID_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_TIMEOUT": float(_env("SENDGRID_TIMEOUT", "10") or 10),
         "MAIL_FROM": _env("MAIL_FROM", "status@status.calltower.com"),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -52,4 +54,4 @@ def render(text: str | None) -> Markup:
 
 def plain(text: str | None) -> str:
     """The text of rendered Markdown without tags, for plain-text email and summaries."""
-    return nh3.clean(str(render(text)), tags=set()).strip()
+    return html.unescape(nh3.clean(str(render(text)), tags=set())).strip()

@@ -1,0 +1,87 @@
+"""Outgoing mail: the Mailer protocol, its message types, and the configured mailer.
+
+No Flask here: a mailer is built from a configuration mapping and used by the delivery job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+MAX_RECIPIENTS = 1000  # SendGrid's personalizations per request
+
+
+@dataclass(frozen=True)
+class MailRecipient:
+    email: str
+    name: str = ""
+    # Values replacing tags such as "-manage_url-" in this recipient's copy.
+    substitutions: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    custom_args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailBatch:
+    """One message to up to 1,000 recipients, each with their own links and headers."""
+
+    from_email: str
+    from_name: str
+    subject: str
+    text: str
+    html: str
+    recipients: Sequence[MailRecipient]
+    categories: Sequence[str] = ()
+    batch_key: str = ""
+
+    def check(self) -> None:
+        if not 1 <= len(self.recipients) <= MAX_RECIPIENTS:
+            raise ValueError(
+                f"a batch has 1 to {MAX_RECIPIENTS} recipients, not {len(self.recipients)}"
+            )
+
+
+class TransientMailError(Exception):
+    """Try again later: rate limited, provider error, or no answer (status None)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class PermanentMailError(Exception):
+    """The provider refused the message; sending it again would not help."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Mailer(Protocol):
+    def send(self, batch: MailBatch) -> None: ...
+
+
+def apply(text: str, substitutions: Mapping[str, str]) -> str:
+    for tag, value in substitutions.items():
+        text = text.replace(tag, value)
+    return text
+
+
+def mailer_from_config(config: Mapping[str, Any], instance_path: str) -> Mailer:
+    """SendGrid when an API key is configured; otherwise .eml files in the instance folder."""
+    if config.get("SENDGRID_API_KEY"):
+        from statuspage.mail.sendgrid import SendGridMailer
+
+        return SendGridMailer(
+            api_key=config["SENDGRID_API_KEY"],
+            host=config.get("SENDGRID_HOST") or "https://api.sendgrid.com",
+            timeout=float(config.get("SENDGRID_TIMEOUT", 10)),
+        )
+    from statuspage.mail.files import FileMailer
+
+    return FileMailer(os.path.join(instance_path, "mail"))

@@ -1,0 +1,264 @@
+"""A local HTTP server that speaks SendGrid's v3 Mail Send, for tests and benchmarks.
+
+It checks the API key and the parts of the request body this product uses, answers 202
+with an X-Message-Id, and records what it accepted. Failures and delays can be scripted:
+`fail_next(500)`, `fail_next(429, headers={"X-RateLimit-Reset": ...})`, `delay_next(5)`.
+Run alone: `python -m tests.sendgrid_server --port 8025` (prints accepted counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+API_KEY = "SG.test-key"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class Delivered:
+    """One personalization as SendGrid would deliver it: substitutions applied."""
+
+    email: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+
+
+@dataclass
+class _Script:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+
+@dataclass
+class SendGridServer:
+    api_key: str = API_KEY
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    attempts: int = 0
+    log: bool = False
+    _failures: list[_Script] = field(default_factory=list)
+    _delays: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def fail_next(
+        self,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        times: int = 1,
+    ) -> None:
+        with self._lock:
+            self._failures += [_Script(status, headers or {}, body)] * times
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        with self._lock:
+            self._delays += [seconds] * times
+
+    def messages(self) -> Iterator[Delivered]:
+        with self._lock:
+            accepted = list(self.requests)
+        for body in accepted:
+            content = {c["type"]: c["value"] for c in body["content"]}
+            for p in body["personalizations"]:
+                subs = p.get("substitutions", {})
+
+                def fill(text: str, subs: dict[str, str] = subs) -> str:
+                    for tag, value in subs.items():
+                        text = text.replace(tag, value)
+                    return text
+
+                for to in p["to"]:
+                    yield Delivered(
+                        email=to["email"],
+                        subject=fill(p.get("subject", body.get("subject", ""))),
+                        text=fill(content.get("text/plain", "")),
+                        html=fill(content.get("text/html", "")),
+                        headers=dict(p.get("headers", {})),
+                        custom_args=dict(p.get("custom_args", {})),
+                    )
+
+    def recipients(self) -> list[str]:
+        return [m.email for m in self.messages()]
+
+    # --- the request handling ---------------------------------------------------------
+
+    def handle(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.attempts += 1
+            delay = self._delays.pop(0) if self._delays else 0.0
+            scripted = self._failures.pop(0) if self._failures else None
+        if delay:
+            time.sleep(delay)
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _errors(
+                401, [("The provided authorization grant is invalid, expired, or revoked", None)]
+            )
+        if scripted is not None:
+            body = json.dumps(scripted.body or {"errors": [{"message": "scripted failure"}]})
+            return scripted.status, scripted.headers, body.encode()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return _errors(400, [("Bad Request", None)])
+        problems = validate(data)
+        if problems:
+            return _errors(400, problems)
+        with self._lock:
+            self.requests.append(data)
+        if self.log:
+            print(f"accepted {len(data['personalizations'])} personalizations", flush=True)
+        return 202, {"X-Message-Id": uuid.uuid4().hex}, b""
+
+
+def _errors(
+    status: int, problems: list[tuple[str, str | None]]
+) -> tuple[int, dict[str, str], bytes]:
+    body = {"errors": [{"message": m, "field": f, "help": None} for m, f in problems]}
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def validate(data: Any) -> list[tuple[str, str | None]]:
+    """The checks SendGrid makes on the parts of a Mail Send body this product uses."""
+    problems: list[tuple[str, str | None]] = []
+    if not isinstance(data, dict):
+        return [("The request body must be a JSON object.", None)]
+    personalizations = data.get("personalizations")
+    if not isinstance(personalizations, list) or not 1 <= len(personalizations) <= 1000:
+        problems.append(
+            (
+                "The personalizations field is required and must have at least "
+                "one and at most 1000 personalizations.",
+                "personalizations",
+            )
+        )
+        personalizations = []
+    for i, p in enumerate(personalizations):
+        to = p.get("to") if isinstance(p, dict) else None
+        if not isinstance(to, list) or not to:
+            problems.append(
+                (
+                    "The to array is required for all personalization objects, "
+                    "and must have at least one email object with a valid email "
+                    "address.",
+                    f"personalizations.{i}.to",
+                )
+            )
+        elif any(not EMAIL_RE.match(str(t.get("email", ""))) for t in to):
+            problems.append(("Does not contain a valid address.", f"personalizations.{i}.to"))
+        if not data.get("subject") and not (isinstance(p, dict) and p.get("subject")):
+            problems.append(
+                (
+                    "The subject is required. You can get around this requirement "
+                    "if you use a template with a subject defined or if every "
+                    "personalization has a subject defined.",
+                    "subject",
+                )
+            )
+    sender = data.get("from")
+    if not isinstance(sender, dict) or not EMAIL_RE.match(str(sender.get("email", ""))):
+        problems.append(
+            (
+                "The from object must be provided for every email send. It is an "
+                "object that requires an email parameter.",
+                "from",
+            )
+        )
+    content = data.get("content")
+    if not isinstance(content, list) or not content:
+        problems.append(
+            (
+                "Unless a valid template_id is provided, the content parameter is required.",
+                "content",
+            )
+        )
+    else:
+        types = [c.get("type") for c in content]
+        if (
+            "text/html" in types
+            and "text/plain" in types
+            and (types.index("text/plain") > types.index("text/html"))
+        ):
+            problems.append(
+                ("If present, text/plain must be first, followed by text/html.", "content")
+            )
+        if any(not c.get("value") for c in content):
+            problems.append(
+                (
+                    "The content value must be a string at least one character in length.",
+                    "content.0.value",
+                )
+            )
+    return problems
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self.path.rstrip("/") != "/v3/mail/send":
+            status, headers, body = 404, {}, b'{"errors":[{"message":"not found"}]}'
+        else:
+            status, headers, body = self.server.sendgrid.handle(self.headers, raw)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its timeout); SendGrid would have accepted anyway
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    sendgrid: SendGridServer
+
+
+@contextmanager
+def sendgrid_server(port: int = 0, log: bool = False) -> Iterator[SendGridServer]:
+    state = SendGridServer(log=log)
+    httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+    httpd.sendgrid = state
+    state.url = f"http://127.0.0.1:{httpd.server_port}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8025)
+    args = parser.parse_args()
+    with sendgrid_server(args.port, log=True) as server:
+        print(f"listening on {server.url}", flush=True)
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
