@@ -21,4 +21,7 @@ def init_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from statuspage import cli_jobs
+
     app.cli.add_command(init_command)
+    cli_jobs.init_app(app)

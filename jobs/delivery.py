@@ -1,0 +1,378 @@
+"""Fan notices out to their recipients and deliver them, exactly once.
+
+How "exactly once" holds without an idempotency key at the provider:
+- fan-out claims a notice with a conditional update (`pending` -> `queued`), and
+  (notice, email) is unique, so nobody is queued twice, whoever runs the job;
+- a sender claims a batch (`queued` -> `sending`, with its own lease) and COMMITS before
+  calling the provider; only then does it send, and it records `sent` after the answer;
+- a claimed row is only ever touched again by its lease owner, or after its lease expired:
+  the sender died with the request in flight, so the row is queued again and marked
+  `possibly_duplicated` (the only case where a recipient may get a notice twice);
+- transient failures (429, 5xx, network) requeue with backoff; permanent ones are recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from statuspage.mail import (
+    MailBatch,
+    Mailer,
+    MailRecipient,
+    PermanentMailError,
+    TransientMailError,
+)
+from statuspage.mail.render import render_notice
+from statuspage.models import Delivery, Notice, Subscriber, Subscription
+from statuspage.services import subscriptions
+
+BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+FAN_OUT_NOTICES = 100
+
+
+@dataclass
+class DeliveryContext:
+    """What delivery needs from the app: the mailer, the links, who it is from."""
+
+    mailer: Mailer
+    base_url: str
+    secret: str
+    from_email: str
+    from_name: str
+    provider_tz: str
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    lease: timedelta = LEASE
+    batch_size: int = BATCH_SIZE
+    # Called after a batch is committed as `sending` and before the request: tests use it to
+    # kill the process exactly there.
+    before_send: Callable[[list[int]], None] | None = None
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    batches: int = 0
+    recovered: int = 0
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- fan-out -------------------------------------------------------------------------
+
+
+def _audience(session: Session, notice: Notice) -> list[tuple[int | None, str, str, str]]:
+    """(subscriber id, email, language, zone) of everyone this notice goes to."""
+    if notice.audience == "direct":
+        if notice.direct_subscriber_id is not None:
+            s = session.get(Subscriber, notice.direct_subscriber_id)
+            if s is None:
+                return []
+            return [(s.id, s.email, s.language, s.timezone)]
+        assert notice.direct_email
+        return [(None, notice.direct_email, "en", notice.payload.get("timezone", "UTC"))]
+    topic = Subscription.incidents if notice.audience == "incidents" else Subscription.maintenance
+    interest = and_(Subscription.platform_id.in_(notice.platform_ids or [-1]), topic.is_(True))
+    if notice.audience == "incidents" and notice.incident_id is not None:
+        interest = or_(interest, Subscription.incident_id == notice.incident_id)
+    rows = session.execute(
+        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscriber.confirmed_at.is_not(None),
+            Subscription.confirmed_at.is_not(None),
+            interest,
+        )
+        .distinct()
+        .order_by(Subscriber.id)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def fan_out(session: Session, now: datetime) -> int:
+    """Turn due `pending` notices into one queued delivery per recipient. Commits."""
+    made = 0
+    query = (
+        select(Notice.id)
+        .where(Notice.status == "pending", Notice.due_at <= now)
+        .order_by(Notice.due_at, Notice.id)
+        .limit(FAN_OUT_NOTICES)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    for notice_id in list(session.scalars(query)):
+        claimed = session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id, Notice.status == "pending")
+            .values(status="queued", fanned_out_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            continue
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        rows = [
+            {
+                "notice_id": notice.id,
+                "subscriber_id": sid,
+                "email": email,
+                "language": language,
+                "timezone": tz,
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "possibly_duplicated": False,
+                "created_at": now,
+            }
+            for sid, email, language, tz in _audience(session, notice)
+        ]
+        if rows:
+            session.execute(insert(Delivery), rows)
+        else:
+            notice.status = "done"
+        session.commit()
+        made += len(rows)
+    session.commit()
+    return made
+
+
+# --- delivery ------------------------------------------------------------------------
+
+
+def recover_expired(session: Session, now: datetime) -> int:
+    """Requeue batches whose sender died mid-request; they may have reached the provider."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.status == "sending", Delivery.lease_until < now)
+        .values(
+            status="queued",
+            possibly_duplicated=True,
+            lease_owner=None,
+            lease_until=None,
+            next_attempt_at=now,
+        )
+    )
+    session.commit()
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[Delivery]:
+    """Claim up to one request's worth of deliveries of one notice, language and zone."""
+    head = (
+        select(Delivery.notice_id, Delivery.language, Delivery.timezone)
+        .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(1)
+    )
+    if _is_postgres(session):
+        head = head.with_for_update(skip_locked=True)
+    first = session.execute(head).first()
+    if first is None:
+        session.rollback()
+        return []
+    group = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == "queued",
+            Delivery.next_attempt_at <= now,
+            Delivery.notice_id == first.notice_id,
+            Delivery.language == first.language,
+            Delivery.timezone == first.timezone,
+        )
+        .order_by(Delivery.id)
+        .limit(ctx.batch_size)
+    )
+    if _is_postgres(session):
+        group = group.with_for_update(skip_locked=True)
+    ids = list(session.scalars(group))
+    lease_owner = f"{ctx.owner}:{uuid.uuid4().hex[:8]}"
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == "queued")
+        .values(
+            status="sending",
+            lease_owner=lease_owner,
+            lease_until=now + ctx.lease,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+    session.commit()  # the batch is now ours, durably, before any request is made
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.lease_owner == lease_owner, Delivery.status == "sending")
+            .order_by(Delivery.id)
+        )
+    )
+
+
+def _absolute(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    """Payloads keep site-relative paths; mail needs absolute links."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if isinstance(value, Mapping):
+            out[key] = _absolute(value, base_url)
+        elif isinstance(value, str) and key.endswith("url") and value.startswith("/"):
+            out[key] = base_url + value
+        else:
+            out[key] = value
+    return out
+
+
+def _recipient(session: Session, delivery: Delivery, ctx: DeliveryContext) -> MailRecipient:
+    subscriber = delivery.subscriber
+    if subscriber is None:  # staff alerts: no subscription to manage
+        manage = unsubscribe = ctx.base_url + "/admin/"
+        headers: dict[str, str] = {}
+    else:
+        manage = ctx.base_url + subscriptions.manage_path(ctx.secret, subscriber)
+        unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, subscriber)
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return MailRecipient(
+        email=delivery.email,
+        name=subscriber.name if subscriber else "",
+        substitutions={"-manage_url-": manage, "-unsubscribe_url-": unsubscribe},
+        headers=headers,
+        custom_args={"delivery_id": str(delivery.id), "notice_id": str(delivery.notice_id)},
+    )
+
+
+def _settle(session: Session, ids: list[int], owner: str, **values: Any) -> None:
+    """Write a batch's outcome, only on rows this sender still owns."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.lease_owner == owner, Delivery.status == "sending")
+        .values(**values)
+    )
+    session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def send_batch(
+    session: Session,
+    batch: list[Delivery],
+    now: datetime,
+    ctx: DeliveryContext,
+    report: DeliveryReport,
+) -> bool:
+    """Send one claimed batch and record the outcome; False when the provider asked us to
+    slow down (stop this pass)."""
+    notice = batch[0].notice
+    owner = batch[0].lease_owner or ""
+    ids = [d.id for d in batch]
+    try:
+        payload = _absolute(notice.payload, ctx.base_url)
+        rendered = render_notice(
+            payload, batch[0].language, batch[0].timezone, provider_tz=ctx.provider_tz
+        )
+        mail = MailBatch(
+            from_email=ctx.from_email,
+            from_name=ctx.from_name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            recipients=[_recipient(session, d, ctx) for d in batch],
+            categories=[notice.kind],
+            batch_key=f"n{notice.id}-d{ids[0]}",
+        )
+    except Exception as exc:  # a notice that cannot be rendered will not render on retry
+        _settle(
+            session,
+            ids,
+            owner,
+            status="failed",
+            last_error=f"render: {exc}"[:2000],
+            lease_owner=None,
+            lease_until=None,
+        )
+        report.failed += len(ids)
+        return True
+    attempts = max(d.attempts for d in batch)
+    if ctx.before_send is not None:
+        ctx.before_send(ids)
+    try:
+        ctx.mailer.send(mail)
+    except TransientMailError as exc:
+        delay = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(attempts)
+        give_up = attempts >= MAX_ATTEMPTS
+        outcome: dict[str, Any] = {
+            "status": "failed" if give_up else "queued",
+            "next_attempt_at": now + delay,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": str(exc)[:2000],
+        }
+        if exc.status is None:
+            # No answer at all: the provider may have accepted it before the connection broke.
+            outcome["possibly_duplicated"] = True
+        _settle(session, ids, owner, **outcome)
+        if give_up:
+            report.failed += len(ids)
+        else:
+            report.retried += len(ids)
+        return exc.status != 429
+    except PermanentMailError as exc:
+        _settle(
+            session,
+            ids,
+            owner,
+            status="failed",
+            last_error=str(exc)[:2000],
+            lease_owner=None,
+            lease_until=None,
+        )
+        report.failed += len(ids)
+        return True
+    _settle(session, ids, owner, status="sent", sent_at=now, lease_owner=None, lease_until=None)
+    report.sent += len(ids)
+    report.batches += 1
+    return True
+
+
+def finish_notices(session: Session) -> None:
+    """A queued notice with nothing left to send is done."""
+    open_deliveries = (
+        select(Delivery.id)
+        .where(Delivery.notice_id == Notice.id, Delivery.status.in_(("queued", "sending")))
+        .exists()
+    )
+    session.execute(
+        update(Notice)
+        .where(Notice.status == "queued", ~open_deliveries)
+        .values(status="done")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def deliver(
+    session: Session, now: datetime, ctx: DeliveryContext, max_batches: int = 100
+) -> DeliveryReport:
+    """One delivery pass: recover dead senders' batches, then send due batches."""
+    report = DeliveryReport(recovered=recover_expired(session, now))
+    for _ in range(max_batches):
+        batch = claim_batch(session, now, ctx)
+        if not batch:
+            break
+        if not send_batch(session, batch, now, ctx, report):
+            break
+    finish_notices(session)
+    return report

@@ -1,0 +1,52 @@
+"""Alert the CSS on-duty list when a master case's hourly update is overdue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import Incident
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.services import incidents, notices
+
+
+def alert_overdue(session: Session, now: datetime, on_duty_email: str) -> int:
+    """One alert per missed deadline: keyed by the incident and the update that was due."""
+    made = 0
+    for incident in session.scalars(
+        select(Incident).where(
+            Incident.priority == "P1G", Incident.status.in_(OPEN_INCIDENT_STATUSES)
+        )
+    ):
+        due = incidents.next_update_due(incident)
+        if due is None or now <= due:
+            continue
+        notices.enqueue(
+            session,
+            key=f"p1g-overdue:{incident.id}:{due.isoformat()}",
+            kind="p1g_overdue",
+            audience="direct",
+            payload={
+                "kind": "p1g_overdue",
+                "incident": {
+                    "id": incident.id,
+                    "title": incident.title,
+                    "priority": incident.priority,
+                    "is_master_case": True,
+                    "case_number": incident.case_number,
+                    "impact": incident.impact,
+                    "status": incident.status,
+                    "url": f"/admin/incidents/{incident.id}",
+                },
+                "due_at": due.isoformat(),
+            },
+            due_at=due,
+            now=now,
+            incident_id=incident.id,
+            direct_email=on_duty_email,
+        )
+        made += 1
+    session.commit()
+    return made

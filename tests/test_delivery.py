@@ -1,0 +1,391 @@
+"""Exactly-once delivery against a local server that speaks SendGrid's v3 Mail Send."""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from jobs import delivery
+from jobs import scheduler as job_scheduler
+from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
+from statuspage.services import incidents, maintenance
+from tests.maintenance_fixtures import MT, window_on
+from tests.sendgrid_server import API_KEY, sendgrid_server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sendgrid(app):  # type: ignore[no-untyped-def]
+    with sendgrid_server() as server:
+        app.config.update(SENDGRID_API_KEY=API_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=2)
+        yield server
+
+
+def add_subscribers(
+    db,
+    count: int,
+    slugs=("cisco",),
+    topics=("incidents", "maintenance"),
+    language="en",
+    tz="America/Denver",
+    prefix="user",
+):  # type: ignore[no-untyped-def]
+    """Confirmed subscribers, inserted in bulk."""
+    platform_ids = [db.scalar(select(Platform.id).where(Platform.slug == s)) for s in slugs]
+    start = (db.scalar(select(func.max(Subscriber.id))) or 0) + 1
+    db.execute(
+        insert(Subscriber),
+        [
+            {
+                "id": start + i,
+                "email": f"{prefix}{start + i}@example.com",
+                "name": "",
+                "organisation": "",
+                "language": language,
+                "timezone": tz,
+                "source": "import",
+                "confirmed_at": NOW,
+                "token_version": 0,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for i in range(count)
+        ],
+    )
+    db.execute(
+        insert(Subscription),
+        [
+            {
+                "subscriber_id": start + i,
+                "platform_id": pid,
+                "incident_id": None,
+                "incidents": "incidents" in topics,
+                "maintenance": "maintenance" in topics,
+                "confirmed_at": NOW,
+                "created_at": NOW,
+            }
+            for i in range(count)
+            for pid in platform_ids
+        ],
+    )
+    db.commit()
+
+
+def tick(app, now):  # type: ignore[no-untyped-def]
+    return job_scheduler.tick(app, now)
+
+
+def counts(server) -> collections.Counter[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return collections.Counter((m.email, m.custom_args["notice_id"]) for m in server.messages())
+
+
+def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
+    incident = incidents.create_incident(
+        db,
+        css,
+        title="Calls failing",
+        body="Investigating",
+        impact="major",
+        priority=priority,
+        case_number="CS-1",
+        platform_statuses={"cisco": "major_outage"},
+        now=now,
+    )
+    db.commit()
+    return incident
+
+
+# --- the whole flow -------------------------------------------------------------------
+
+
+def test_subscribe_confirm_notices_and_unsubscribe_over_http(app, client, db, admin, sendgrid):
+    maintenance.seed_default_series(
+        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
+    )
+    db.commit()
+    html = client.get("/subscribe").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    client.post(
+        "/subscribe",
+        data={
+            "csrf_token": csrf,
+            "email": "mpoc@example.com",
+            "platforms": ["cisco"],
+            "maintenance": "y",
+            "language": "es",
+            "timezone": "Europe/Madrid",
+        },
+    )
+    tick(app, NOW)
+    [confirmation] = list(sendgrid.messages())
+    assert confirmation.email == "mpoc@example.com"
+    link = re.search(r"http://localhost(/subscriptions/confirm/\S+)", confirmation.text).group(1)
+    assert client.get(link).status_code == 200
+
+    window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
+    week_before = datetime(2026, 12, 11, 22, 0, tzinfo=MT)
+    tick(app, week_before - timedelta(minutes=1))
+    assert len(list(sendgrid.messages())) == 1
+    tick(app, week_before)
+    tick(app, week_before + timedelta(minutes=1))  # a second pass sends nothing again
+    notice = list(sendgrid.messages())[1]
+    assert notice.subject.startswith("Mantenimiento dentro de una semana")
+    assert "vie 2026-12-18 22:00 MST" in notice.text  # MT
+    assert "sáb 2026-12-19 05:00 UTC" in notice.text  # UTC
+    assert "sáb 2026-12-19 06:00 CET" in notice.text  # the subscriber's zone
+    assert "Cisco" in notice.text and "Justificación" in notice.text
+    assert notice.html.startswith("<!doctype html>") and "Cisco" in notice.html
+    unsubscribe = notice.headers["List-Unsubscribe"].strip("<>")
+    assert notice.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "-unsubscribe_url-" not in notice.text and unsubscribe in notice.text
+    assert "/subscriptions/manage/" in notice.text
+
+    tick(app, window.starts_at)
+    assert list(sendgrid.messages())[2].subject.startswith("El mantenimiento ha comenzado")
+    path = unsubscribe.replace("http://localhost", "")
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    tick(app, window.ends_at)  # the completion notice finds nobody
+    assert len(list(sendgrid.messages())) == 3
+
+
+def test_batches_of_at_most_1000_personalisations(app, db, css, sendgrid):
+    add_subscribers(db, 2500)
+    open_incident(db, css)
+    report = tick(app, NOW)
+    assert [len(r["personalizations"]) for r in sendgrid.requests] == [1000, 1000, 500]
+    assert report.delivery.sent == 2500
+    assert max(counts(sendgrid).values()) == 1
+
+
+def test_languages_and_zones_get_their_own_copy(app, db, css, sendgrid):
+    add_subscribers(db, 2, language="de", tz="Europe/Berlin", prefix="de")
+    add_subscribers(db, 2, language="en", tz="Asia/Tokyo", prefix="jp")
+    open_incident(db, css, priority="P1G")
+    tick(app, NOW)
+    by_email = {m.email: m for m in sendgrid.messages()}
+    assert len(sendgrid.requests) == 2
+    german = next(m for e, m in by_email.items() if e.startswith("de"))
+    assert german.subject.startswith("[Hauptfall P1G] Neuer Vorfall") and "CET" in german.text
+    assert "JST" in next(m for e, m in by_email.items() if e.startswith("jp")).text
+
+
+# --- failures and retries -------------------------------------------------------------
+
+
+def test_500_then_429_then_accepted_delivers_each_once(app, db, css, sendgrid):
+    add_subscribers(db, 30)
+    open_incident(db, css)
+    sendgrid.fail_next(500)
+    report = tick(app, NOW)
+    assert report.delivery.retried == 30 and sendgrid.requests == []
+    queued = db.scalars(select(Delivery)).all()
+    assert {d.status for d in queued} == {"queued"}
+    retry_at = queued[0].next_attempt_at
+    assert retry_at > NOW
+    reset = time.time() + 120
+    sendgrid.fail_next(429, headers={"X-RateLimit-Reset": str(int(reset))})
+    tick(app, retry_at - timedelta(seconds=1))  # not yet due: nothing is tried
+    assert sendgrid.attempts == 1
+    tick(app, retry_at)
+    db.expire_all()
+    honoured = db.scalars(select(Delivery)).first().next_attempt_at
+    assert timedelta(seconds=100) < honoured - retry_at <= timedelta(seconds=121)
+    tick(app, honoured)
+    assert sendgrid.attempts == 3
+    assert sorted(counts(sendgrid).values()) == [1] * 30
+    db.expire_all()
+    assert {(d.status, d.possibly_duplicated) for d in db.scalars(select(Delivery))} == {
+        ("sent", False)
+    }
+
+
+def test_permanent_error_is_recorded_and_shown_to_staff(app, client, db, css, sendgrid):
+    from tests.conftest import login
+
+    add_subscribers(db, 3)
+    open_incident(db, css)
+    sendgrid.fail_next(400, body={"errors": [{"message": "Invalid from address"}]})
+    tick(app, NOW)
+    tick(app, NOW + timedelta(hours=2))
+    failed = db.scalars(select(Delivery)).all()
+    assert {d.status for d in failed} == {"failed"}
+    assert "Invalid from address" in failed[0].last_error
+    assert sendgrid.attempts == 1
+    login(client, css)
+    html = client.get("/admin/notices").get_data(as_text=True)
+    assert '<strong class="overdue">3</strong>' in html
+
+
+def test_timeout_is_retried_and_marked_possibly_duplicated(app, db, css, sendgrid):
+    add_subscribers(db, 2)
+    open_incident(db, css)
+    sendgrid.delay_next(3.5)  # the client gives up after 2 s; the server still accepts
+    started = time.monotonic()
+    tick(app, NOW)
+    assert time.monotonic() - started < 10
+    deliveries = db.scalars(select(Delivery)).all()
+    assert {(d.status, d.possibly_duplicated) for d in deliveries} == {("queued", True)}
+    tick(app, NOW + timedelta(hours=1))
+    db.expire_all()
+    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+
+
+# --- processes killed and run side by side ---------------------------------------------
+
+
+def env_for(app, server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "SENDGRID_API_KEY": API_KEY,
+        "SENDGRID_HOST": server.url,
+        "SENDGRID_TIMEOUT": "30",
+        "STATUSPAGE_URL": "http://localhost",
+        "RATELIMIT_ENABLED": "0",
+    }
+
+
+def flask(app, server, *args: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    """Run a CLI command in its own process; its output goes to a log file."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    log = open(os.path.join(app.instance_path, f"proc-{time.monotonic_ns()}.log"), "wb")  # noqa: SIM115
+    with log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "statuspage", *args],
+            cwd=ROOT,
+            env=env_for(app, server),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def flask_tick(app, server, at: datetime) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    return flask(app, server, "jobs", "tick", "--at", at.isoformat())
+
+
+def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, css, sendgrid):
+    add_subscribers(db, 2500)
+    open_incident(db, css)
+    delivery.fan_out(db, NOW)
+    sendgrid.delay_next(0, times=1)
+    sendgrid.delay_next(4)  # the second request hangs: the process is killed meanwhile
+    proc = flask_tick(app, sendgrid, NOW)
+    deadline = time.monotonic() + 60
+    while sendgrid.attempts < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sendgrid.attempts == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    time.sleep(0.1)
+    db.expire_all()
+    state = collections.Counter(d.status for d in db.scalars(select(Delivery)))
+    assert state == {"sent": 1000, "sending": 1000, "queued": 500}
+    # Restarted after the lease ran out: the batch in flight goes again, marked.
+    job_scheduler.tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
+    deadline = time.monotonic() + 40
+    while len(sendgrid.requests) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the hung request is accepted late, as SendGrid may have done
+    got = collections.Counter(m.email for m in sendgrid.messages())
+    assert len(got) == 2500  # nothing lost
+    twice = {e for e, n in got.items() if n == 2}
+    assert len(twice) == 1000 and max(got.values()) == 2
+    db.expire_all()
+    marked = {
+        d.email for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
+    }
+    assert marked == twice
+    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+
+
+def test_two_tick_processes_at_once_send_each_notice_once(app, db, css, sendgrid, db_url):
+    add_subscribers(db, 3000)
+    open_incident(db, css)
+    sendgrid.delay_next(0.3, times=10)
+    procs = [flask_tick(app, sendgrid, NOW) for _ in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    got = collections.Counter(m.email for m in sendgrid.messages())
+    assert len(got) == 3000 and set(got.values()) == {1}
+    assert db.scalar(select(func.count()).select_from(Notice)) == 1
+
+
+def test_embedded_scheduler_and_manual_tick_together_send_once(app, db, css, sendgrid, tmp_path):
+    add_subscribers(db, 1500)
+    real_now = datetime.now(UTC)
+    open_incident(db, css, now=real_now)
+    port = _free_port()
+    serve = flask(app, sendgrid, "serve", "--port", str(port))
+    try:
+        manual = flask_tick(app, sendgrid, datetime.now(UTC))
+        assert manual.wait(timeout=120) == 0
+        deadline = time.monotonic() + 60
+        while len(sendgrid.recipients()) < 1500 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=20)
+    got = collections.Counter(sendgrid.recipients())
+    assert len(got) == 1500 and set(got.values()) == {1}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- downtime -----------------------------------------------------------------------
+
+
+def test_scheduler_down_across_week_before_and_start(app, db, sendgrid):
+    maintenance.seed_default_series(
+        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
+    )
+    maintenance.expand_series(db, NOW)
+    db.commit()
+    add_subscribers(db, 5, topics=("maintenance",))
+    window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
+
+    def about_window() -> list[str]:
+        ids = {str(n.id) for n in db.scalars(select(Notice).where(Notice.window_id == window.id))}
+        return [m.subject for m in sendgrid.messages() if m.custom_args["notice_id"] in ids]
+
+    tick(app, NOW)  # running, three weeks before the window
+    assert about_window() == []
+    # ... down from here until 20 minutes after the window started ...
+    tick(app, window.starts_at + timedelta(minutes=20))
+    subjects = about_window()
+    assert len(subjects) == 5 and all(s.startswith("Maintenance has started") for s in subjects)
+    found = {n.kind: n for n in db.scalars(select(Notice).where(Notice.window_id == window.id))}
+    assert found["maintenance_week_before"].status == "skipped"
+    assert found["maintenance_start"].late
+
+
+def test_p1g_overdue_alerts_css_once_per_missed_update(app, db, css, sendgrid):
+    incident = open_incident(db, css, priority="P1G")
+    tick(app, NOW + timedelta(minutes=59))
+    assert sendgrid.recipients() == []
+    tick(app, NOW + timedelta(minutes=61))
+    tick(app, NOW + timedelta(minutes=75))
+    alerts = [m for m in sendgrid.messages() if m.email == app.config["CSS_ON_DUTY_EMAIL"]]
+    assert len(alerts) == 1 and "P1G" in alerts[0].subject
+    incidents.post_update(db, css, incident, body="Still on it", now=NOW + timedelta(minutes=80))
+    db.commit()
+    tick(app, NOW + timedelta(minutes=150))
+    alerts = [m for m in sendgrid.messages() if m.email == app.config["CSS_ON_DUTY_EMAIL"]]
+    assert len(alerts) == 2
