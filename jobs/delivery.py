@@ -92,7 +92,9 @@ def _audience(session: Session, notice: Notice) -> list[tuple[int | None, str, s
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(
             Subscriber.confirmed_at.is_not(None),
-            Subscription.confirmed_at.is_not(None),
+            # Only those who were subscribed when it happened: a notice that waited (the
+            # service was down) does not go to people who subscribed since.
+            Subscription.confirmed_at <= notice.created_at,
             interest,
         )
         .distinct()
@@ -163,12 +165,35 @@ def recover_expired(session: Session, now: datetime) -> int:
             lease_until=None,
             next_attempt_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
     session.commit()
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[Delivery]:
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this sender holds, with what its message needs (plain values, no ORM)."""
+
+    id: int
+    notice_id: int
+    email: str
+    language: str
+    timezone: str
+    attempts: int
+    lease_owner: str
+    subscriber_id: int | None
+    name: str | None
+    token_version: int | None
+
+
+@dataclass(frozen=True)
+class _Holder:
+    id: int
+    token_version: int
+
+
+def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[Claimed]:
     """Claim up to one request's worth of deliveries of one notice, language and zone."""
     head = (
         select(Delivery.notice_id, Delivery.language, Delivery.timezone)
@@ -207,15 +232,27 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[D
             lease_until=now + ctx.lease,
             attempts=Delivery.attempts + 1,
         )
+        .execution_options(synchronize_session=False)
     )
     session.commit()  # the batch is now ours, durably, before any request is made
-    return list(
-        session.scalars(
-            select(Delivery)
-            .where(Delivery.lease_owner == lease_owner, Delivery.status == "sending")
-            .order_by(Delivery.id)
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.notice_id,
+            Delivery.email,
+            Delivery.language,
+            Delivery.timezone,
+            Delivery.attempts,
+            Delivery.lease_owner,
+            Subscriber.id.label("subscriber_id"),
+            Subscriber.name,
+            Subscriber.token_version,
         )
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.lease_owner == lease_owner, Delivery.status == "sending")
+        .order_by(Delivery.id)
     )
+    return [Claimed(*row) for row in rows]
 
 
 def _absolute(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
@@ -231,21 +268,21 @@ def _absolute(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     return out
 
 
-def _recipient(session: Session, delivery: Delivery, ctx: DeliveryContext) -> MailRecipient:
-    subscriber = delivery.subscriber
-    if subscriber is None:  # staff alerts: no subscription to manage
+def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
+    if delivery.subscriber_id is None:  # staff alerts: no subscription to manage
         manage = unsubscribe = ctx.base_url + "/admin/"
         headers: dict[str, str] = {}
     else:
-        manage = ctx.base_url + subscriptions.manage_path(ctx.secret, subscriber)
-        unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, subscriber)
+        holder = _Holder(delivery.subscriber_id, delivery.token_version or 0)
+        manage = ctx.base_url + subscriptions.manage_path(ctx.secret, holder)
+        unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder)
         headers = {
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
     return MailRecipient(
         email=delivery.email,
-        name=subscriber.name if subscriber else "",
+        name=delivery.name or "",
         substitutions={"-manage_url-": manage, "-unsubscribe_url-": unsubscribe},
         headers=headers,
         custom_args={"delivery_id": str(delivery.id), "notice_id": str(delivery.notice_id)},
@@ -258,6 +295,7 @@ def _settle(session: Session, ids: list[int], owner: str, **values: Any) -> None
         update(Delivery)
         .where(Delivery.id.in_(ids), Delivery.lease_owner == owner, Delivery.status == "sending")
         .values(**values)
+        .execution_options(synchronize_session=False)
     )
     session.commit()
 
@@ -268,15 +306,16 @@ def backoff(attempts: int) -> timedelta:
 
 def send_batch(
     session: Session,
-    batch: list[Delivery],
+    batch: list[Claimed],
     now: datetime,
     ctx: DeliveryContext,
     report: DeliveryReport,
 ) -> bool:
     """Send one claimed batch and record the outcome; False when the provider asked us to
     slow down (stop this pass)."""
-    notice = batch[0].notice
-    owner = batch[0].lease_owner or ""
+    notice = session.get(Notice, batch[0].notice_id)
+    assert notice is not None
+    owner = batch[0].lease_owner
     ids = [d.id for d in batch]
     try:
         payload = _absolute(notice.payload, ctx.base_url)
@@ -289,7 +328,7 @@ def send_batch(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            recipients=[_recipient(session, d, ctx) for d in batch],
+            recipients=[_recipient(d, ctx) for d in batch],
             categories=[notice.kind],
             batch_key=f"n{notice.id}-d{ids[0]}",
         )
