@@ -55,3 +55,9 @@ def render(text: str | None) -> Markup:
 def plain(text: str | None) -> str:
     """The text of rendered Markdown without tags, for plain-text email and summaries."""
     return html.unescape(nh3.clean(str(render(text)), tags=set())).strip()
+
+
+def calendar_text(text: str | None) -> str:
+    """Plain text for calendar entries. Some calendar clients read HTML in a description,
+    so no angle bracket survives: they become look-alike quotation marks."""
+    return plain(text).replace("<", "\u2039").replace(">", "\u203a")

@@ -6,13 +6,16 @@ restarts; every time stamp comes from stored last-modified times, never the rend
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from calendars import feeds, ical
@@ -39,19 +42,68 @@ class Site:
         return urlsplit(self.url).netloc or "status.local"
 
 
+# --- cache ---------------------------------------------------------------------------
+
+
+class RenderCache:
+    """Rendered calendars and feeds keyed by what they show and the data's fingerprint.
+
+    Every write bumps an updated_at or a row count, so a changed fingerprint is a new key:
+    there is nothing to invalidate by hand. One per app; bounded, least recently used out.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: Hashable, build: Callable[[], bytes]) -> bytes:
+        full_key = (key, fingerprint(session))
+        with self._lock:
+            hit = self._items.get(full_key)
+            if hit is not None:
+                self._items.move_to_end(full_key)
+                return hit
+        body = build()
+        with self._lock:
+            self._items[full_key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+
+def fingerprint(session: Session) -> tuple[object, ...]:
+    """A handful of indexed aggregates, far cheaper than a render."""
+    aggregates = [
+        func.max(MaintenanceSeries.updated_at),
+        func.count(MaintenanceSeries.id),
+        func.max(MaintenanceWindow.updated_at),
+        func.count(MaintenanceWindow.id),
+        # Every staff edit raises a SEQUENCE: the sums move even when two edits share a time.
+        func.sum(MaintenanceWindow.sequence),
+        func.sum(MaintenanceSeries.sequence),
+        func.max(Incident.updated_at),
+        func.count(Incident.id),
+        func.max(IncidentUpdate.updated_at),
+        func.count(IncidentUpdate.id),
+        func.max(Platform.updated_at),
+    ]
+    return tuple(session.execute(select(*[select(a).scalar_subquery() for a in aggregates])).one())
+
+
 def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
-    description = markdown.plain(window.description)
+    description = markdown.calendar_text(window.description)
     if window.urgency:
-        description += "\n\nWhy it cannot wait: " + markdown.plain(window.urgency)
+        description += "\n\nWhy it cannot wait: " + markdown.calendar_text(window.urgency)
     if window.note:
-        description += "\n\nNote: " + markdown.plain(window.note)
+        description += "\n\nNote: " + markdown.calendar_text(window.note)
     if window.release_notes:
-        description += "\n\nRelease notes: " + markdown.plain(window.release_notes)
+        description += "\n\nRelease notes: " + markdown.calendar_text(window.release_notes)
     return ical.EventText(
         summary=window.title + (" (no customer impact)" if not window.has_impact else ""),
         platforms=[p.name for p in window.platforms],
         description=description.strip(),
-        justification=markdown.plain(window.justification),
+        justification=markdown.calendar_text(window.justification),
         url=f"{site.url}/maintenance/{window.id}",
     )
 
@@ -60,8 +112,8 @@ def series_text(site: Site, series: MaintenanceSeries) -> ical.EventText:
     return ical.EventText(
         summary=series.title + (" (no customer impact)" if series.impact == "none" else ""),
         platforms=[p.name for p in series.platforms],
-        description=markdown.plain(series.description),
-        justification=markdown.plain(series.justification),
+        description=markdown.calendar_text(series.description),
+        justification=markdown.calendar_text(series.justification),
         url=f"{site.url}/maintenance",
     )
 

@@ -395,15 +395,38 @@ def test_a_late_notice_skips_people_who_subscribed_after_it(app, db, css, sendgr
     add_subscribers(db, 2, prefix="early")
     open_incident(db, css)  # created at NOW; the service is down until later
     later = NOW + timedelta(hours=1)
-    db.execute(insert(Subscriber), [{
-        "email": "late@example.com", "name": "", "organisation": "", "language": "en",
-        "timezone": "UTC", "source": "web", "confirmed_at": later, "token_version": 0,
-        "created_at": later, "updated_at": later}])
+    db.execute(
+        insert(Subscriber),
+        [
+            {
+                "email": "late@example.com",
+                "name": "",
+                "organisation": "",
+                "language": "en",
+                "timezone": "UTC",
+                "source": "web",
+                "confirmed_at": later,
+                "token_version": 0,
+                "created_at": later,
+                "updated_at": later,
+            }
+        ],
+    )
     late_id = db.scalar(select(Subscriber.id).where(Subscriber.email == "late@example.com"))
     cisco = db.scalar(select(Platform.id).where(Platform.slug == "cisco"))
-    db.execute(insert(Subscription), [{
-        "subscriber_id": late_id, "platform_id": cisco, "incidents": True, "maintenance": True,
-        "confirmed_at": later, "created_at": later}])
+    db.execute(
+        insert(Subscription),
+        [
+            {
+                "subscriber_id": late_id,
+                "platform_id": cisco,
+                "incidents": True,
+                "maintenance": True,
+                "confirmed_at": later,
+                "created_at": later,
+            }
+        ],
+    )
     db.commit()
     tick(app, later + timedelta(minutes=5))
     assert sorted(sendgrid.recipients()) == ["early1@example.com", "early2@example.com"]

@@ -42,6 +42,8 @@ LINK_PURPOSES = ("manage", "unsubscribe")
 class LinkHolder(Protocol):
     id: int
     token_version: int
+
+
 NAME_MAX = 120
 ORGANISATION_MAX = 200
 
@@ -100,7 +102,11 @@ def _subscriber_from(session: Session, subscriber_id: Any, version: Any) -> Subs
 
 
 def read_token(
-    session: Session, secret: str, purpose: str, token: str, *,
+    session: Session,
+    secret: str,
+    purpose: str,
+    token: str,
+    *,
     max_age: timedelta | None = None,
 ) -> tuple[Subscriber, dict[str, Any]]:
     """The subscriber a token names, or NotFound for a forged, expired or stale token."""

@@ -1,6 +1,13 @@
-"""Machine-readable publications: the maintenance calendars (iCal) and the RSS/Atom feeds."""
+"""Machine-readable publications: the maintenance calendars (iCal) and the RSS/Atom feeds.
+
+Readers rush these during an outage, so rendered bytes are cached per app and keyed by a
+fingerprint of the data (see publish.RenderCache); ETags let clients skip unchanged bodies.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request
 
@@ -25,6 +32,16 @@ def site() -> publish.Site:
     )
 
 
+def render_cached(key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+    cache = current_app.extensions.setdefault("publish_cache", publish.RenderCache())
+    return cache.get(db.session, key, build)
+
+
+def _hour(now: datetime) -> str:
+    # Feeds cover a window of time around now; within the hour it is the same window.
+    return now.strftime("%Y%m%d%H")
+
+
 def _reply(body: bytes, mimetype: str, filename: str | None = None) -> Response:
     response = Response(body, content_type=mimetype)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -35,21 +52,23 @@ def _reply(body: bytes, mimetype: str, filename: str | None = None) -> Response:
     return response.make_conditional(request)
 
 
+def _calendar(platform: Platform | None) -> Response:
+    body = render_cached(
+        ("ics", platform.slug if platform else None),
+        lambda: publish.maintenance_calendar(db.session, site(), platform),
+    )
+    name = f"{platform.slug}-maintenance.ics" if platform else "maintenance.ics"
+    return _reply(body, CALENDAR_TYPE, name)
+
+
 @bp.get("/maintenance.ics")
 def calendar() -> Response:
-    return _reply(
-        publish.maintenance_calendar(db.session, site()), CALENDAR_TYPE, "maintenance.ics"
-    )
+    return _calendar(None)
 
 
 @bp.get("/platforms/<slug>/maintenance.ics")
 def platform_calendar(slug: str) -> Response:
-    platform = platform_service.get_by_slug(db.session, slug)
-    return _reply(
-        publish.maintenance_calendar(db.session, site(), platform),
-        CALENDAR_TYPE,
-        f"{platform.slug}-maintenance.ics",
-    )
+    return _calendar(platform_service.get_by_slug(db.session, slug))
 
 
 def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
@@ -64,14 +83,17 @@ def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
 
 
 def _history(platform: Platform | None, kind: str) -> Response:
-    s = site()
+    now = clock.now()
     prefix = f"/platforms/{platform.slug}" if platform else ""
     title = f"{platform.name} history" if platform else "Incident and maintenance history"
-    info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
-    items = publish.history_items(db.session, s, clock.now(), platform)
-    if kind == "atom":
-        return _reply(feeds.build_atom(info, items), ATOM_TYPE)
-    return _reply(feeds.build_rss(info, items), RSS_TYPE)
+
+    def build() -> bytes:
+        info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
+        items = publish.history_items(db.session, site(), now, platform)
+        return feeds.build_atom(info, items) if kind == "atom" else feeds.build_rss(info, items)
+
+    body = render_cached(("history", kind, prefix, _hour(now)), build)
+    return _reply(body, ATOM_TYPE if kind == "atom" else RSS_TYPE)
 
 
 @bp.get("/history.rss")
@@ -95,11 +117,15 @@ def platform_history_atom(slug: str) -> Response:
 
 
 def _maintenance(platform: Platform | None) -> Response:
+    now = clock.now()
     prefix = f"/platforms/{platform.slug}" if platform else ""
     title = f"{platform.name} maintenance" if platform else "Maintenance windows"
-    info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
-    items = publish.maintenance_items(db.session, site(), clock.now(), platform)
-    return _reply(feeds.build_rss(info, items), RSS_TYPE)
+
+    def build() -> bytes:
+        info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
+        return feeds.build_rss(info, publish.maintenance_items(db.session, site(), now, platform))
+
+    return _reply(render_cached(("maintenance", prefix, _hour(now)), build), RSS_TYPE)
 
 
 @bp.get("/maintenance.rss")
