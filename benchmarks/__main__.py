@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -37,6 +37,7 @@ from statuspage.services import platforms as platform_service  # noqa: E402
 from statuspage.services import subscriptions as subscription_service  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+LATER = NOW + timedelta(minutes=1)  # subscribers join after the seeded incidents
 READERS = int(os.environ.get("BENCH_READERS", "16"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "10000"))
@@ -157,7 +158,7 @@ def main() -> None:
             rows_in = list(subscription_service.read_csv(io.StringIO("\n".join(csv_lines))))
             took = timed(
                 lambda: (
-                    subscription_service.import_contacts(db.session, rows_in, now=NOW),
+                    subscription_service.import_contacts(db.session, rows_in, now=LATER),
                     db.session.commit(),
                 )
             )
@@ -172,9 +173,9 @@ def main() -> None:
         with app.app_context():
             css = staff.find_user(db.session, "css@example.com")
             master = queries.open_incidents(db.session)[0]
-            incidents.post_update(db.session, css, master, body="Still investigating", now=NOW)
+            incidents.post_update(db.session, css, master, body="Still investigating", now=LATER)
             db.session.commit()
-        took = timed(lambda: job_scheduler.tick(app, NOW))
+        took = timed(lambda: job_scheduler.tick(app, LATER))
         sent = len(sendgrid.recipients())
         rows.append(
             (
