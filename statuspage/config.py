@@ -33,6 +33,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": _env("MAIL_FROM", "status@status.calltower.com"),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
+        # A Tuesday that starts a three-week CallTower Connect sprint cycle.
+        "CONNECT_SPRINT_ANCHOR": _env("CONNECT_SPRINT_ANCHOR", "2026-01-06"),
         "STATUSPAGE_PAGE_ID": _env("STATUSPAGE_PAGE_ID", "calltower"),
         "STATUSPAGE_NAME": _env("STATUSPAGE_NAME", "CallTower Network Status"),
         "STATUSPAGE_URL": _env("STATUSPAGE_URL", "http://127.0.0.1:5000"),
