@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from calendars.recurrence import parse_rule, parse_until, to_local
+from calendars.timezones import vtimezone
 
 PRODID = "-//Network Status//Maintenance Calendar//EN"
-VTIMEZONE_LAST_DATE = date(2038, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -169,11 +169,8 @@ def build_calendar(
 
     starts = [s.first_start for s in series] + [s.start for s in singles]
     if starts:
-        first = min(starts).astimezone(tz).date().replace(month=1, day=1)
-        last = max(VTIMEZONE_LAST_DATE, max(starts).date() + timedelta(days=366))
-        cal.add_component(
-            icalendar.Timezone.from_tzid(info.timezone, first_date=first, last_date=last)
-        )
+        # Observances must begin before the earliest event: start a year earlier.
+        cal.add_component(vtimezone(info.timezone, min(starts).astimezone(tz).year - 1))
 
     for s in sorted(series, key=lambda s: s.uid):
         event = _event(
