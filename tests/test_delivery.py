@@ -41,15 +41,15 @@ def add_subscribers(
     tz="America/Denver",
     prefix="user",
 ):  # type: ignore[no-untyped-def]
-    """Confirmed subscribers, inserted in bulk."""
+    """Confirmed subscribers, inserted in bulk (ids from the database's own sequence)."""
     platform_ids = [db.scalar(select(Platform.id).where(Platform.slug == s)) for s in slugs]
-    start = (db.scalar(select(func.max(Subscriber.id))) or 0) + 1
+    first = db.scalar(select(func.count()).select_from(Subscriber)) + 1
+    emails = [f"{prefix}{first + i}@example.com" for i in range(count)]
     db.execute(
         insert(Subscriber),
         [
             {
-                "id": start + i,
-                "email": f"{prefix}{start + i}@example.com",
+                "email": email,
                 "name": "",
                 "organisation": "",
                 "language": language,
@@ -60,14 +60,15 @@ def add_subscribers(
                 "created_at": NOW,
                 "updated_at": NOW,
             }
-            for i in range(count)
+            for email in emails
         ],
     )
+    ids = db.scalars(select(Subscriber.id).where(Subscriber.email.in_(emails))).all()
     db.execute(
         insert(Subscription),
         [
             {
-                "subscriber_id": start + i,
+                "subscriber_id": sid,
                 "platform_id": pid,
                 "incident_id": None,
                 "incidents": "incidents" in topics,
@@ -75,7 +76,7 @@ def add_subscribers(
                 "confirmed_at": NOW,
                 "created_at": NOW,
             }
-            for i in range(count)
+            for sid in ids
             for pid in platform_ids
         ],
     )
