@@ -6,6 +6,7 @@ file-backed SQLite and, where its server binaries exist, on a throwaway PostgreS
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from statuspage.extensions import db as _db
 from statuspage.models import User
 from statuspage.services import platforms as platform_service
 from statuspage.services import staff
+from tests import pg
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -29,9 +31,40 @@ def now() -> datetime:
     return NOW
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return f"sqlite:///{tmp_path / 'test.db'}"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg.Cluster]:
+    """One throwaway PostgreSQL cluster for the session, started on first use."""
+    with pg.cluster() as cluster:
+        cluster.make_template(_db.metadata)
+        yield cluster
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not pg.available(), reason=pg.SKIP_REASON),
+            ],
+        ),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh database per test: a SQLite file, or a PostgreSQL database holding the schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database()
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
 
 
 @pytest.fixture
@@ -108,3 +141,45 @@ def login(client: FlaskClient, user: User) -> None:
     # The fixture's app context outlives requests, so `g` (where the logged-in user is
     # cached) is shared between them: forget the previous user.
     g.pop("_login_user", None)
+
+
+# --- the database backends in the report ---------------------------------------------
+
+
+def _backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("db_url") if callspec is not None else None
+
+
+_BACKEND_OF: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        backend = _backend(item)
+        if backend is not None:
+            _BACKEND_OF[item.nodeid] = backend
+
+
+_OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """One line per database backend, so both runs show in the output."""
+    outcome_of: dict[str, str] = {}
+    # A test that passed and then errored in teardown counts once, as an error.
+    for outcome in ("failed", "error", "passed", "skipped", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if nodeid in _BACKEND_OF:
+                outcome_of.setdefault(nodeid, outcome)
+    if not outcome_of:
+        return
+    counts = {backend: Counter[str]() for backend in BACKENDS}
+    for nodeid, outcome in outcome_of.items():
+        counts[_BACKEND_OF[nodeid]][outcome] += 1
+    parts = []
+    for backend in BACKENDS:
+        tally = ", ".join(f"{counts[backend][o]} {o}" for o in _OUTCOMES if counts[backend][o])
+        parts.append(f"{backend} {tally or 'no tests'}")
+    terminalreporter.write_line("database backends: " + "; ".join(parts))
