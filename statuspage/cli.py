@@ -1,27 +1,211 @@
-"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs."""
+"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs.
+
+Each command is thin: parse the arguments, call a service with `now` from the clock, commit
+once. A mistake the operator can fix ends as a one-line (or one-per-field) error and a
+non-zero exit status, never a traceback.
+"""
 
 from __future__ import annotations
 
+import secrets
+import sys
+from datetime import date
+
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import inspect
 
 from statuspage import clock
 from statuspage.extensions import db
+from statuspage.services import ValidationError, demo, maintenance, staff
 from statuspage.services import platforms as platform_service
+from statuspage.services.staff import PASSWORD_MIN
+
+# The first CallTower Connect sprint release the three-weekly series counts from (a Tuesday).
+DEFAULT_CONNECT_ANCHOR = date(2026, 1, 6)
+
+
+def _fail(what: str, exc: ValidationError) -> click.ClickException:
+    """Roll back and turn the service's field errors into one message, one line per field."""
+    db.session.rollback()
+    lines = [f"  {field}: {message}" for field, message in exc.errors.items()]
+    return click.ClickException("\n".join([f"{what}:", *lines]))
+
+
+def _interactive() -> bool:
+    """Whether a person is typing: then a password is asked for instead of generated."""
+    return sys.stdin.isatty()
+
+
+def _require_schema() -> None:
+    if not inspect(db.engine).has_table("platform"):
+        raise click.ClickException(
+            "the database has no tables yet; run `flask --app statuspage init` first"
+        )
+
+
+def _connect_anchor(value: date | None) -> date:
+    if value is not None:
+        return value
+    configured = current_app.config.get("CONNECT_RELEASE_ANCHOR")
+    if configured:
+        return configured if isinstance(configured, date) else date.fromisoformat(configured)
+    return DEFAULT_CONNECT_ANCHOR
+
+
+def _seed_defaults(anchor: date) -> tuple[int, int]:
+    now = clock.now()
+    platforms = platform_service.seed_defaults(db.session, now)
+    series = maintenance.seed_default_series(
+        db.session,
+        now,
+        tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+        connect_anchor=anchor,
+    )
+    return platforms, series
+
+
+def _parse_anchor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        anchor = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if anchor.weekday() != 1:
+        raise click.BadParameter(f"{value} is not a Tuesday (releases are on Tuesdays)")
+    return anchor
+
+
+anchor_option = click.option(
+    "--connect-anchor",
+    metavar="YYYY-MM-DD",
+    callback=_parse_anchor,
+    help="A CallTower Connect release day (a Tuesday) the three-weekly release series counts "
+    f"from. Default {DEFAULT_CONNECT_ANCHOR.isoformat()}.",
+)
 
 
 @click.command("init")
-def init_command() -> None:
-    """Create or migrate the database and seed the defaults."""
+@anchor_option
+@with_appcontext
+def init_command(connect_anchor: date | None) -> None:
+    """Create or migrate the database and seed the defaults. Safe to run again."""
     upgrade()
-    created = platform_service.seed_defaults(db.session, clock.now())
+    platforms, series = _seed_defaults(_connect_anchor(connect_anchor))
     db.session.commit()
-    click.echo(f"Database ready; {created} default platforms created.")
+    click.echo(
+        f"Database ready; {platforms} default platforms and {series} maintenance series created."
+    )
+
+
+@click.command("seed")
+@click.option("--demo", "demo_data", is_flag=True, help="Fill a new database with a demo page.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="With --demo: print a note and succeed when the database already has data.",
+)
+@anchor_option
+@with_appcontext
+def seed_command(demo_data: bool, if_empty: bool, connect_anchor: date | None) -> None:
+    """Seed the defaults, or with --demo a lived-in demo page (a new database only)."""
+    _require_schema()
+    anchor = _connect_anchor(connect_anchor)
+    if not demo_data:
+        platforms, series = _seed_defaults(anchor)
+        db.session.commit()
+        click.echo(f"{platforms} default platforms and {series} maintenance series created.")
+        return
+    if demo.has_data(db.session):
+        if if_empty:
+            click.echo("The database already has data; the demo was not seeded.")
+            return
+        raise click.ClickException(
+            "the database already holds staff or incidents; the demo only seeds a new database"
+        )
+    click.echo("Seeding the demo:")
+    try:
+        result = demo.seed(
+            db.session,
+            now=clock.now(),
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+            connect_anchor=anchor,
+            progress=lambda step: click.echo(f"  - {step}"),
+        )
+    except ValidationError as exc:
+        raise _fail("the demo was not seeded", exc) from None
+    db.session.commit()
+    click.echo(
+        f"Demo ready: {result.incidents} incidents, one master case open, "
+        f"{result.windows} maintenance windows, {result.subscribers} subscribers."
+    )
+    click.echo("Demo logins (the passwords are shown only now):")
+    for email, role, password in result.logins:
+        click.echo(f"  {role:<9} {email:<22} {password}")
+
+
+users_group = AppGroup("users", help="Staff accounts.")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="admin, css or engineer.")
+@click.option("--password", help=f"At least {PASSWORD_MIN} characters; asked for when omitted.")
+@click.option("--name", default="", help="The name shown to other staff.")
+def create_user_command(email: str, role: str, password: str | None, name: str) -> None:
+    """Create a staff account.
+
+    Without --password the password is asked for (twice) on a terminal; elsewhere a strong one
+    is generated and printed once.
+    """
+    _require_schema()
+    generated = False
+    if password is None:
+        if _interactive():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password, generated = secrets.token_urlsafe(18), True
+    try:
+        user = staff.create_user(
+            db.session, None, email=email, role=role, password=password, name=name, now=clock.now()
+        )
+    except ValidationError as exc:
+        raise _fail("the user was not created", exc) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}.")
+    if generated:
+        click.echo(f"Generated password (shown only now): {password}")
+
+
+tokens_group = AppGroup("tokens", help="Manage API tokens.")
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. the monitoring system.")
+def create_token_command(email: str, name: str) -> None:
+    """Issue a Manage API token for a staff member; it is printed once, as the last line."""
+    _require_schema()
+    user = staff.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no staff member has the address {email!r}")
+    try:
+        plaintext, token = staff.create_token(db.session, None, user, name=name, now=clock.now())
+    except ValidationError as exc:
+        raise _fail("the token was not created", exc) from None
+    db.session.commit()
+    click.echo(f"API token {token.prefix}... for {user.email} ({user.role}); store it now:")
+    click.echo(plaintext)
 
 
 def init_app(app: Flask) -> None:
     from statuspage import cli_jobs
 
     app.cli.add_command(init_command)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
     cli_jobs.init_app(app)
