@@ -1,0 +1,52 @@
+# Everyday commands. From a fresh clone: `make run` serves the demo page, `make test` runs
+# every test. Both install into .venv first (again whenever pyproject.toml changes).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app statuspage
+
+# The Node clients the tests run against the service, when their folder and npm exist.
+JS_LOCK := $(wildcard tests/js/package-lock.json)
+NPM := $(shell command -v npm 2>/dev/null)
+JS_DEPS := $(if $(and $(JS_LOCK),$(NPM)),tests/js/node_modules/.installed)
+
+.PHONY: $(VENV) run test lint bench
+
+$(VENV): $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $@
+
+# Creates or migrates the database, seeds the demo into a new one (an existing one is kept),
+# and serves on 127.0.0.1 with the scheduler beside it (stopped with the server). The demo's
+# staff passwords are printed the first time only.
+run: $(VENV)/.installed
+	$(FLASK) init
+	$(FLASK) seed --demo --if-empty
+	$(FLASK) jobs run & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT; \
+	$(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+
+test: $(VENV)/.installed $(JS_DEPS)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed
+	@if [ -f benchmarks/__init__.py ] || [ -f benchmarks/__main__.py ]; then \
+		$(BIN)/python -m benchmarks; \
+	else \
+		echo "no benchmarks yet"; \
+	fi
