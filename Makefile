@@ -29,13 +29,12 @@ tests/js/node_modules/.installed: tests/js/package-lock.json
 	touch $@
 
 # Creates or migrates the database, seeds the demo into a new one (an existing one is kept),
-# and serves on 127.0.0.1 with the scheduler beside it (stopped with the server). The demo's
-# staff passwords are printed the first time only.
+# and serves on 127.0.0.1 with the scheduler inside the serving process (the embedded
+# default). The demo's staff passwords are printed the first time only.
 run: $(VENV)/.installed
 	$(FLASK) init
 	$(FLASK) seed --demo --if-empty
-	$(FLASK) jobs run & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT; \
-	$(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+	$(FLASK) serve --host 127.0.0.1 --port $${PORT:-5000}
 
 test: $(VENV)/.installed $(JS_DEPS)
 	$(BIN)/python -m pytest

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -154,8 +155,10 @@ def run_exclusive(app: Flask, name: str, fn: Callable[[Session, datetime], objec
 def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     """A scheduler with one explicitly named job per function; never start it in a web
     worker of a multi-process server."""
+    # One job at a time: they share one database, and on SQLite one writer at a time.
+    options = {"timezone": "UTC", "executors": {"default": ThreadPoolExecutor(max_workers=1)}}
     scheduler: BaseScheduler = (
-        BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
+        BlockingScheduler(**options) if blocking else BackgroundScheduler(**options)
     )
     for name, fn in job_functions(app).items():
         scheduler.add_job(

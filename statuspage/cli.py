@@ -49,7 +49,7 @@ def _require_schema() -> None:
 def _connect_anchor(value: date | None) -> date:
     if value is not None:
         return value
-    configured = current_app.config.get("CONNECT_RELEASE_ANCHOR")
+    configured = current_app.config.get("CONNECT_SPRINT_ANCHOR")
     if configured:
         return configured if isinstance(configured, date) else date.fromisoformat(configured)
     return DEFAULT_CONNECT_ANCHOR

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from calendars.recurrence import to_local
 from jobs import scheduler as job_scheduler
@@ -122,7 +123,7 @@ def import_command(path: Path, organisation: str) -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
 @click.option(
     "--scheduler/--no-scheduler",
     default=True,
@@ -131,14 +132,15 @@ def import_command(path: Path, organisation: str) -> None:
 )
 @with_appcontext
 def serve_command(host: str, port: int, scheduler: bool) -> None:
-    """Serve the page with the scheduler in-process (the embedded default)."""
+    """Serve the page with the scheduler in the same process (the embedded default)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if scheduler:
         background = job_scheduler.build_scheduler(app)
         background.start()
         click.echo("scheduler running in this process")
     click.echo(f"serving on http://{host}:{port}")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # app.run() refuses to start from inside a flask command; run the server directly.
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def init_app(app: Flask) -> None:

@@ -329,17 +329,32 @@ def test_embedded_scheduler_and_manual_tick_together_send_once(app, db, css, sen
     port = _free_port()
     serve = flask(app, sendgrid, "serve", "--port", str(port))
     try:
+        _wait_until_serving(port)  # the page answers: the scheduler beside it is running
         manual = flask_tick(app, sendgrid, datetime.now(UTC))
         assert manual.wait(timeout=120) == 0
         deadline = time.monotonic() + 60
         while len(sendgrid.recipients()) < 1500 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1)
+        assert serve.poll() is None, "the serving process stopped"
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=20)
     got = collections.Counter(sendgrid.recipients())
     assert len(got) == 1500 and set(got.values()) == {1}
+
+
+def _wait_until_serving(port: int) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/maintenance", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the embedded server never answered")
 
 
 def _free_port() -> int:
