@@ -114,17 +114,18 @@ def page_status(session: Session, now: datetime) -> PageStatus:
     order = ["none", "minor", "major", "critical"]
     worst, description = "none", INDICATOR_DESCRIPTIONS["none"]
     maintenance = False
+    # Incidents first: at the same level their wording says more than a component's.
+    for incident in session.scalars(
+        select(Incident).where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
+    ):
+        if order.index(incident.impact) > order.index(worst):
+            worst, description = incident.impact, INDICATOR_DESCRIPTIONS[incident.impact]
     for platform in platforms(session):
         indicator = _COMPONENT_INDICATOR.get(platform.status, "none")
         if indicator == "maintenance":
             maintenance = True
         elif order.index(indicator) > order.index(worst):
             worst, description = indicator, _COMPONENT_DESCRIPTION[platform.status]
-    for incident in session.scalars(
-        select(Incident).where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
-    ):
-        if order.index(incident.impact) > order.index(worst):
-            worst, description = incident.impact, INDICATOR_DESCRIPTIONS[incident.impact]
     if worst == "none" and maintenance:
         return PageStatus("maintenance", INDICATOR_DESCRIPTIONS["maintenance"])
     return PageStatus(worst, description)
@@ -146,6 +147,25 @@ class DayAvailability:
     outage_minutes: int
     worst: str  # none | minor | major | critical
 
+    @property
+    def label(self) -> str:
+        return f"{self.day:%Y-%m-%d}: " + (
+            "no incidents" if self.worst == "none" else f"{self.outage_minutes} min of outage"
+        )
+
+
+def _union_minutes(spans: list[tuple[datetime, datetime]]) -> float:
+    """Minutes covered by the union of spans: overlapping incidents count once."""
+    total, end = 0.0, None
+    for lo, hi in sorted(spans):
+        if end is None or lo >= end:
+            total += (hi - lo).total_seconds()
+            end = hi
+        elif hi > end:
+            total += (hi - end).total_seconds()
+            end = hi
+    return total / 60
+
 
 def availability(
     session: Session, platform: Platform, now: datetime, days: int = 90
@@ -153,8 +173,8 @@ def availability(
     """Per-day outage minutes of `platform` over the last `days` days and the uptime percent.
 
     An incident counts against a platform from its start to its resolution (or `now`) when
-    it put the platform in partial or major outage; degraded performance shows on the bar
-    but does not count as downtime (Statuspage's rule of thumb).
+    it put the platform in partial or major outage, overlapping incidents once; degraded
+    performance shows on the bar but is not downtime (Statuspage's rule of thumb).
     """
     start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = session.execute(
@@ -173,17 +193,17 @@ def availability(
     for i in range(days):
         day_start = start + timedelta(days=i)
         day_end = min(day_start + timedelta(days=1), now)
-        minutes = 0.0
         worst = "none"
+        down: list[tuple[datetime, datetime]] = []
         for started, resolved, status in rows:
-            lo = max(started, day_start)
-            hi = min(resolved or now, day_end)
+            lo, hi = max(started, day_start), min(resolved or now, day_end)
             if hi <= lo or status not in rank:
                 continue
             if order.index(rank[status]) > order.index(worst):
                 worst = rank[status]
             if status in ("partial_outage", "major_outage"):
-                minutes += (hi - lo).total_seconds() / 60
+                down.append((lo, hi))
+        minutes = _union_minutes(down)
         down_total += minutes
         result.append(DayAvailability(day_start, round(minutes), worst))
     period = max((now - start).total_seconds() / 60, 1)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import get_locale
 
 from statuspage import clock, markdown
 from statuspage.models.vocab import PRIORITIES
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
         iso=isoformat,
         humanize=humanize_status,
     )
-    app.jinja_env.globals.update(priorities=PRIORITIES, now=clock.now)
+    app.jinja_env.globals.update(priorities=PRIORITIES, now=clock.now, get_locale=get_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

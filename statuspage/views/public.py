@@ -2,6 +2,100 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from sqlalchemy import text
+
+from statuspage import clock, queries
+from statuspage import queries_maintenance as maintenance_queries
+from statuspage.extensions import db
+from statuspage.services import incidents as incident_service
 
 bp = Blueprint("public", __name__)
+
+PUBLIC_CACHE = "public, max-age=30"  # readers rush the page during an outage
+
+
+def _cached(body: str) -> Response:
+    response = current_app.make_response(body)
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.after_app_request
+def remember_language(response: Response) -> Response:
+    """`?lang=` switches the language and remembers it for the next pages."""
+    wanted = request.args.get("lang")
+    if wanted in current_app.config["LANGUAGES"] and request.cookies.get("lang") != wanted:
+        response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/")
+def index() -> Response:
+    now = clock.now()
+    session = db.session
+    platforms = queries.platforms(session)
+    bars = {p.id: queries.availability(session, p, now) for p in platforms}
+    open_incidents = queries.open_incidents(session)
+    clocks = {
+        i.id: (incident_service.next_update_due(i), incident_service.is_update_overdue(i, now))
+        for i in open_incidents
+    }
+    return _cached(
+        render_template(
+            "public/index.html",
+            status=queries.page_status(session, now),
+            platforms=platforms,
+            bars=bars,
+            incidents=open_incidents,
+            clocks=clocks,
+            active=maintenance_queries.active(session),
+            upcoming=maintenance_queries.upcoming(session, now, days=14),
+        )
+    )
+
+
+@bp.get("/incidents/<incident_id>")
+def incident(incident_id: str) -> Response:
+    found = incident_service.get(db.session, incident_id)
+    now = clock.now()
+    return _cached(
+        render_template(
+            "public/incident.html",
+            incident=found,
+            next_due=incident_service.next_update_due(found),
+            overdue=incident_service.is_update_overdue(found, now),
+        )
+    )
+
+
+@bp.get("/history")
+def history() -> Response:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        abort(400, description="page must be a whole number from 1")
+    page = int(raw)
+    per_page = current_app.config["HISTORY_PAGE_SIZE"]
+    items, total = queries.history_page(db.session, page, per_page)
+    pages = max((total + per_page - 1) // per_page, 1)
+    if page > pages:
+        abort(404)
+    return _cached(
+        render_template("public/history.html", incidents=items, page=page, pages=pages, total=total)
+    )
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any database failure means "not healthy", never a 500 page
+        db.session.rollback()
+        return jsonify(status="error", database="error"), 503
+    response = jsonify(status="ok", database="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response
