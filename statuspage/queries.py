@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
+from statuspage.models import (
+    Incident,
+    IncidentPlatform,
+    IncidentUpdate,
+    MaintenanceWindow,
+    Platform,
+)
 from statuspage.models.vocab import (
     CLOSED_INCIDENT_STATUSES,
     IMPACT_SEVERITY,
@@ -136,6 +142,7 @@ def last_change(session: Session) -> datetime | None:
     candidates = [
         session.scalar(select(func.max(Platform.updated_at))),
         session.scalar(select(func.max(Incident.updated_at))),
+        session.scalar(select(func.max(MaintenanceWindow.updated_at))),
     ]
     values = [c for c in candidates if c is not None]
     return max(values) if values else None

@@ -102,3 +102,19 @@ def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
         if duplicated:
             entry["possibly_duplicated"] = entry.get("possibly_duplicated", 0) + n
     return counts
+
+
+def listed(session: Session, now: datetime, limit: int = 50) -> list[MaintenanceWindow]:
+    """Recent and upcoming windows for the API (cancelled ones left out), newest first."""
+    return list(
+        session.scalars(
+            _base()
+            .where(
+                MaintenanceWindow.status != "cancelled",
+                MaintenanceWindow.starts_at >= now - timedelta(days=30),
+                MaintenanceWindow.starts_at <= now + timedelta(days=60),
+            )
+            .order_by(MaintenanceWindow.starts_at.desc(), MaintenanceWindow.id.desc())
+            .limit(limit)
+        )
+    )

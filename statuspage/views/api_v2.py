@@ -1,7 +1,107 @@
-"""Statuspage-compatible public API v2 (GET, CORS open)."""
+"""Statuspage-compatible public API v2 (GET, CORS open).
+
+Existing Statuspage clients and widgets read these by changing only the host.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from statuspage import clock, queries, serializers
+from statuspage import queries_maintenance as maintenance_queries
+from statuspage.extensions import csrf, db
 
 bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")
+csrf.exempt(bp)
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers.setdefault("Cache-Control", "public, max-age=30")
+    return response
+
+
+def _page() -> dict[str, Any]:
+    return serializers.page(current_app.config, queries.last_change(db.session))
+
+
+def _ids() -> tuple[str, str]:
+    return current_app.config["STATUSPAGE_PAGE_ID"], current_app.config["STATUSPAGE_URL"]
+
+
+def _components() -> list[dict[str, Any]]:
+    page_id, _ = _ids()
+    return [serializers.component(p, page_id) for p in queries.platforms(db.session)]
+
+
+def _incidents(items: list[Any]) -> list[dict[str, Any]]:
+    page_id, base = _ids()
+    return [serializers.incident(i, page_id, base) for i in items]
+
+
+def _windows(items: list[Any]) -> list[dict[str, Any]]:
+    page_id, base = _ids()
+    return [serializers.scheduled_maintenance(w, page_id, base) for w in items]
+
+
+def _status() -> dict[str, str]:
+    found = queries.page_status(db.session, clock.now())
+    return serializers.status(found.indicator, found.description)
+
+
+@bp.get("/summary.json")
+def summary() -> Response:
+    now = clock.now()
+    upcoming = maintenance_queries.upcoming(db.session, now, days=60)
+    active = maintenance_queries.active(db.session)
+    return jsonify(
+        page=_page(),
+        components=_components(),
+        incidents=_incidents(queries.open_incidents(db.session)),
+        scheduled_maintenances=_windows(active + upcoming),
+        status=_status(),
+    )
+
+
+@bp.get("/status.json")
+def status() -> Response:
+    return jsonify(page=_page(), status=_status())
+
+
+@bp.get("/components.json")
+def components() -> Response:
+    return jsonify(page=_page(), components=_components())
+
+
+@bp.get("/incidents.json")
+def incidents() -> Response:
+    return jsonify(page=_page(), incidents=_incidents(queries.recent_incidents(db.session)))
+
+
+@bp.get("/incidents/unresolved.json")
+def unresolved() -> Response:
+    return jsonify(page=_page(), incidents=_incidents(queries.open_incidents(db.session)))
+
+
+@bp.get("/scheduled-maintenances.json")
+def scheduled_maintenances() -> Response:
+    items = maintenance_queries.listed(db.session, clock.now())
+    return jsonify(page=_page(), scheduled_maintenances=_windows(items))
+
+
+@bp.get("/scheduled-maintenances/upcoming.json")
+def upcoming() -> Response:
+    items = maintenance_queries.upcoming(db.session, clock.now(), days=60)
+    return jsonify(page=_page(), scheduled_maintenances=_windows(items))
+
+
+@bp.get("/scheduled-maintenances/active.json")
+def active() -> Response:
+    return jsonify(
+        page=_page(), scheduled_maintenances=_windows(maintenance_queries.active(db.session))
+    )

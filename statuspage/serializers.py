@@ -1,0 +1,165 @@
+"""Statuspage-shaped JSON: the same object shapes and field names, ids as strings.
+
+This product's extras (priority, master case, case numbers, next update, justification)
+are extra fields; nothing Statuspage names is renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from statuspage.models import (
+    Incident,
+    IncidentUpdate,
+    MaintenanceWindow,
+    Platform,
+)
+from statuspage.services import incidents as incident_service
+
+
+def ts(value: datetime | None) -> str | None:
+    """Statuspage writes times as ISO 8601 with milliseconds and an offset."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def page(config: Mapping[str, Any], updated_at: datetime | None) -> dict[str, Any]:
+    return {
+        "id": config["STATUSPAGE_PAGE_ID"],
+        "name": config["STATUSPAGE_NAME"],
+        "url": config["STATUSPAGE_URL"].rstrip("/"),
+        "time_zone": config["STATUSPAGE_TIMEZONE"],
+        "updated_at": ts(updated_at),
+    }
+
+
+def component(platform: Platform, page_id: str) -> dict[str, Any]:
+    return {
+        "id": str(platform.id),
+        "name": platform.name,
+        "status": platform.status,
+        "created_at": ts(platform.created_at),
+        "updated_at": ts(platform.updated_at),
+        "position": platform.position,
+        "description": platform.description or None,
+        "showcase": platform.showcase,
+        "start_date": platform.created_at.date().isoformat(),
+        "group_id": None,
+        "page_id": page_id,
+        "group": False,
+        "only_show_if_degraded": platform.only_show_if_degraded,
+        # extras
+        "slug": platform.slug,
+    }
+
+
+def incident_update(update: IncidentUpdate) -> dict[str, Any]:
+    return {
+        "id": str(update.id),
+        "status": update.status,
+        "body": update.body,
+        "incident_id": str(update.incident_id),
+        "created_at": ts(update.created_at),
+        "updated_at": ts(update.updated_at),
+        "display_at": ts(update.display_at),
+        "affected_components": [
+            {
+                "code": str(change.platform_id),
+                "name": change.platform.name,
+                "old_status": change.old_status,
+                "new_status": change.new_status,
+            }
+            for change in update.platform_changes
+        ],
+        "deliver_notifications": update.deliver_notifications,
+    }
+
+
+def incident(item: Incident, page_id: str, base_url: str) -> dict[str, Any]:
+    due = incident_service.next_update_due(item)
+    return {
+        "id": str(item.id),
+        "name": item.title,
+        "status": item.status,
+        "impact": item.impact,
+        "created_at": ts(item.created_at),
+        "updated_at": ts(item.updated_at),
+        "started_at": ts(item.started_at),
+        "monitoring_at": ts(item.monitoring_at),
+        "resolved_at": ts(item.resolved_at),
+        "shortlink": f"{base_url.rstrip('/')}/incidents/{item.id}",
+        "page_id": page_id,
+        "components": [component(ip.platform, page_id) for ip in item.platforms],
+        "incident_updates": [incident_update(u) for u in item.updates],
+        # extras
+        "priority": item.priority,
+        "master_case": item.is_master_case,
+        "case_number": item.case_number,
+        "customer_case_numbers": list(item.customer_case_numbers or []),
+        "next_update_due_at": ts(due),
+    }
+
+
+def _window_status(window: MaintenanceWindow) -> str:
+    return "completed" if window.status == "cancelled" else window.status
+
+
+def scheduled_maintenance(window: MaintenanceWindow, page_id: str, base_url: str) -> dict[str, Any]:
+    """A window in the shape of Statuspage's scheduled maintenance (an incident with
+    scheduled_for/scheduled_until); its one update says what the work is and why."""
+    status = _window_status(window)
+    body = window.description
+    if window.justification:
+        body += f"\n\nJustification: {window.justification}"
+    if window.note:
+        body += f"\n\n{window.note}"
+    update = {
+        "id": f"{window.id}-{window.sequence}",
+        "status": status,
+        "body": body,
+        "incident_id": f"w{window.id}",
+        "created_at": ts(window.updated_at),
+        "updated_at": ts(window.updated_at),
+        "display_at": ts(window.updated_at),
+        "affected_components": [
+            {
+                "code": str(p.id),
+                "name": p.name,
+                "old_status": "operational",
+                "new_status": "under_maintenance" if window.has_impact else "operational",
+            }
+            for p in window.platforms
+        ],
+        "deliver_notifications": bool(window.notices) or window.unscheduled,
+    }
+    return {
+        "id": f"w{window.id}",
+        "name": window.title,
+        "status": status,
+        "impact": "maintenance" if window.has_impact else "none",
+        "created_at": ts(window.created_at),
+        "updated_at": ts(window.updated_at),
+        "started_at": ts(window.started_at or window.starts_at),
+        "monitoring_at": None,
+        "resolved_at": ts(window.completed_at),
+        "shortlink": f"{base_url.rstrip('/')}/maintenance/{window.id}",
+        "scheduled_for": ts(window.starts_at),
+        "scheduled_until": ts(window.ends_at),
+        "scheduled_auto_in_progress": True,
+        "scheduled_auto_completed": True,
+        "page_id": page_id,
+        "components": [component(p, page_id) for p in window.platforms],
+        "incident_updates": [update],
+        # extras
+        "justification": window.justification,
+        "unscheduled": window.unscheduled,
+        "cancelled": window.status == "cancelled",
+        "release_notes": window.release_notes or None,
+    }
+
+
+def status(indicator: str, description: str) -> dict[str, str]:
+    return {"indicator": indicator, "description": description}
