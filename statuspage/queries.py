@@ -14,6 +14,8 @@ from statuspage.models import (
     IncidentUpdate,
     MaintenanceWindow,
     Platform,
+    Subscriber,
+    Subscription,
 )
 from statuspage.models.vocab import (
     CLOSED_INCIDENT_STATUSES,
@@ -216,3 +218,25 @@ def availability(
     period = max((now - start).total_seconds() / 60, 1)
     uptime = max(0.0, 100.0 * (1 - down_total / period))
     return result, round(uptime, 2)
+
+
+def subscriber_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """{platform id: (confirmed subscribers to incidents, to maintenance)} for staff."""
+    counts: dict[int, tuple[int, int]] = {}
+    rows = session.execute(
+        select(
+            Subscription.platform_id,
+            func.count().filter(Subscription.incidents.is_(True)),
+            func.count().filter(Subscription.maintenance.is_(True)),
+        )
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(
+            Subscription.platform_id.is_not(None),
+            Subscription.confirmed_at.is_not(None),
+            Subscriber.confirmed_at.is_not(None),
+        )
+        .group_by(Subscription.platform_id)
+    )
+    for platform_id, incidents_n, maintenance_n in rows:
+        counts[platform_id] = (incidents_n, maintenance_n)
+    return counts

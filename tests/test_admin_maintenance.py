@@ -201,12 +201,14 @@ def test_only_admins_edit_series(client, db, css, engineer, admin, cal):
 
 
 def test_anonymous_users_never_reach_staff_maintenance_pages(app, client, cal):
+    login_page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin_maintenance."):
             continue
         path = re.sub(r"<[^>]+>", str(cal.annotated.id), rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            response = client.open(path, method=method)
+            response = client.open(path, method=method, data={"csrf_token": csrf})
             assert response.status_code in (302, 401), (method, path, response.status_code)
             assert "/login" in response.headers.get("Location", "/login")
 

@@ -1,7 +1,412 @@
-"""Staff pages: dashboard, incidents, P1G, users and tokens."""
+"""Staff pages: dashboard, incidents and master cases, platforms, users, tokens, audit log.
+
+Every route checks the role on the server; the P1G rule itself lives in the incident
+service, so a form that slips past a template still gets 403.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from statuspage import clock, queries
+from statuspage import queries_maintenance as maintenance_queries
+from statuspage.extensions import db
+from statuspage.forms import (
+    MESSAGE_TEMPLATES,
+    PLATFORM_STATUS_CHOICES,
+    DeleteForm,
+    EditIncidentForm,
+    EditUserForm,
+    IncidentForm,
+    P1GForm,
+    PlatformForm,
+    RemoveP1GForm,
+    TokenForm,
+    UpdateForm,
+    UserForm,
+)
+from statuspage.models import ApiToken, AuditEntry, Incident, Notice, Platform, User
+from statuspage.security import role_required
+from statuspage.services import NotFound, ValidationError, incidents, staff
+from statuspage.services import platforms as platform_service
+from statuspage.views.helpers import apply_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STAFF = ("admin", "css", "engineer")
+CSS = ("admin", "css")
+ALIASES = {"components": "body", "name": "title"}
+AUDIT_PAGE = 50
+
+
+def _platform_statuses() -> dict[str, str]:
+    """The per-platform status selects (`platform-<slug>`), unchanged ones left out."""
+    return {
+        key.removeprefix("platform-"): value
+        for key, value in request.form.items()
+        if key.startswith("platform-") and value
+    }
+
+
+def _status(ok: bool = False) -> int:
+    return 422 if request.method == "POST" and not ok else 200
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def dashboard() -> Any:
+    now = clock.now()
+    open_incidents = queries.open_incidents(db.session)
+    recent_notices = db.session.scalars(
+        select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(15)
+    ).all()
+    return render_template(
+        "admin/dashboard.html",
+        incidents=open_incidents,
+        clocks={
+            i.id: (incidents.next_update_due(i), incidents.is_update_overdue(i, now))
+            for i in open_incidents
+        },
+        upcoming=maintenance_queries.upcoming(db.session, now, days=14),
+        active=maintenance_queries.active(db.session),
+        notices=recent_notices,
+        counts=maintenance_queries.delivery_counts(db.session),
+        subscribers=queries.subscriber_counts(db.session),
+        platforms=queries.platforms(db.session),
+    )
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_incident() -> Any:
+    form = IncidentForm()
+    if form.validate_on_submit():
+        try:
+            incident = incidents.create_incident(
+                db.session,
+                current_user,
+                title=form.title.data or "",
+                body=form.body.data or "",
+                status=form.status.data or "investigating",
+                impact=form.impact.data or "none",
+                priority=form.priority.data or "P3",
+                platform_statuses=_platform_statuses(),
+                case_number=form.case_number.data,
+                customer_case_numbers=form.customer_case_numbers.data,
+                deliver_notifications=form.deliver_notifications.data,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors, ALIASES)
+        else:
+            db.session.commit()
+            flash("Incident opened.", "success")
+            return redirect(url_for("admin.incident", incident_id=incident.id))
+    return render_template(
+        "admin/incident_new.html",
+        form=form,
+        platforms=queries.platforms(db.session),
+        status_choices=PLATFORM_STATUS_CHOICES,
+    ), _status()
+
+
+@bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def incident(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    form = UpdateForm(data=None if request.method == "POST" else {"status": found.status})
+    if request.method == "POST" and request.form.get("use_template"):
+        # Without JavaScript: fill the chosen template into the message and show it again.
+        text = MESSAGE_TEMPLATES.get(form.template.data or "", "")
+        form.body.data = text.format(
+            platforms=", ".join(ip.platform.name for ip in found.platforms)
+            or "the affected platforms"
+        )
+        return _incident_page(found, form), 200
+    if form.validate_on_submit():
+        try:
+            incidents.post_update(
+                db.session,
+                current_user,
+                found,
+                status=form.status.data,
+                body=form.body.data or "",
+                platform_statuses=_platform_statuses(),
+                deliver_notifications=form.deliver_notifications.data,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            found = incidents.get(db.session, incident_id)
+            apply_errors(form, exc.errors, ALIASES)
+        else:
+            db.session.commit()
+            flash("Update posted.", "success")
+            return redirect(url_for("admin.incident", incident_id=found.id))
+    return _incident_page(found, form), _status()
+
+
+def _incident_page(found: Incident, form: UpdateForm) -> str:
+    now = clock.now()
+    return render_template(
+        "admin/incident.html",
+        incident=found,
+        form=form,
+        platforms=queries.platforms(db.session),
+        status_choices=PLATFORM_STATUS_CHOICES,
+        templates=MESSAGE_TEMPLATES,
+        next_due=incidents.next_update_due(found),
+        overdue=incidents.is_update_overdue(found, now),
+        p1g_form=P1GForm(
+            prefix="p1g",
+            data={
+                "case_number": found.case_number,
+                "customer_case_numbers": ", ".join(found.customer_case_numbers or []),
+            },
+        ),
+        remove_form=RemoveP1GForm(prefix="rm"),
+        delete_form=DeleteForm(prefix="del"),
+        can_p1g=incidents.can_manage_p1g(current_user),
+    )
+
+
+@bp.route("/incidents/<incident_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def edit_incident(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    form = EditIncidentForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            incidents.edit_incident(
+                db.session,
+                current_user,
+                found,
+                title=form.title.data,
+                impact=form.impact.data,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors, ALIASES)
+        else:
+            db.session.commit()
+            flash("Incident edited.", "success")
+            return redirect(url_for("admin.incident", incident_id=found.id))
+    return render_template("admin/incident_edit.html", form=form, incident=found), _status()
+
+
+@bp.post("/incidents/<incident_id>/p1g")
+@role_required(*CSS)
+def designate_p1g(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    form = P1GForm(prefix="p1g")
+    if form.validate_on_submit():
+        try:
+            incidents.designate_p1g(
+                db.session,
+                current_user,
+                found,
+                case_number=form.case_number.data or "",
+                customer_case_numbers=form.customer_case_numbers.data,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.errors.values()), "error")
+            return redirect(url_for("admin.incident", incident_id=found.id)), 303
+        db.session.commit()
+        flash("Designated a master case (P1G).", "success")
+        return redirect(url_for("admin.incident", incident_id=found.id))
+    flash("; ".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("admin.incident", incident_id=found.id)), 303
+
+
+@bp.post("/incidents/<incident_id>/p1g/remove")
+@role_required(*CSS)
+def remove_p1g(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    form = RemoveP1GForm(prefix="rm")
+    if form.validate_on_submit():
+        incidents.remove_p1g(
+            db.session, current_user, found, priority=form.priority.data or "P1", now=clock.now()
+        )
+        db.session.commit()
+        flash("No longer a master case.", "success")
+        return redirect(url_for("admin.incident", incident_id=found.id))
+    flash("Choose the priority the incident keeps.", "error")
+    return redirect(url_for("admin.incident", incident_id=found.id)), 303
+
+
+@bp.post("/incidents/<incident_id>/delete")
+@role_required(*STAFF)
+def delete_incident(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    if not DeleteForm(prefix="del").validate_on_submit():
+        abort(400)
+    incidents.delete_incident(db.session, current_user, found, clock.now())
+    db.session.commit()
+    flash("Incident deleted.", "success")
+    return redirect(url_for("admin.dashboard"))
+
+
+# --- platforms, users, tokens, audit (admins) ------------------------------------------
+
+
+@bp.get("/platforms")
+@role_required("admin")
+def platforms() -> Any:
+    return render_template("admin/platforms.html", platforms=queries.platforms(db.session))
+
+
+@bp.route("/platforms/<platform_id>", methods=["GET", "POST"])
+@role_required("admin")
+def platform(platform_id: str) -> Any:
+    key = int(platform_id) if platform_id.isdigit() and len(platform_id) < 19 else 0
+    found = db.session.get(Platform, key) if key else None
+    if found is None:
+        raise NotFound(platform_id)
+    form = PlatformForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            platform_service.update_platform(
+                db.session,
+                current_user,
+                found,
+                name=form.name.data,
+                description=form.description.data,
+                position=form.position.data,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Platform saved.", "success")
+            return redirect(url_for("admin.platforms"))
+    return render_template("admin/platform.html", form=form, platform=found), _status()
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users() -> Any:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            staff.create_user(
+                db.session,
+                current_user,
+                email=form.email.data or "",
+                role=form.role.data or "",
+                password=form.password.data,
+                name=form.name.data or "",
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("User created.", "success")
+            return redirect(url_for("admin.users"))
+    listed = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", form=form, users=listed), _status()
+
+
+@bp.route("/users/<user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user(user_id: str) -> Any:
+    found = staff.get_user(db.session, user_id)
+    form = EditUserForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            staff.update_user(
+                db.session,
+                current_user,
+                found,
+                role=form.role.data,
+                active=form.active.data,
+                password=form.password.data or None,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("User saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", form=form, user=found), _status()
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@role_required("admin")
+def tokens() -> Any:
+    form = TokenForm()
+    everyone = db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.email)
+    ).all()
+    form.user_id.choices = [SelectChoice(str(u.id), f"{u.email} ({u.role})") for u in everyone]
+    plaintext = None
+    if form.validate_on_submit():
+        try:
+            owner = staff.get_user(db.session, form.user_id.data or "")
+        except NotFound:
+            form.user_id.errors = ["choose a staff member"]
+        else:
+            plaintext, _ = staff.create_token(
+                db.session, current_user, owner, name=form.name.data or "", now=clock.now()
+            )
+            db.session.commit()
+    listed = db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())).all()
+    status = 422 if request.method == "POST" and plaintext is None else 200
+    return render_template(
+        "admin/tokens.html",
+        form=form,
+        tokens=listed,
+        plaintext=plaintext,
+        revoke_form=DeleteForm(prefix="rv"),
+    ), status
+
+
+@bp.post("/tokens/<token_id>/revoke")
+@role_required("admin")
+def revoke_token(token_id: str) -> Any:
+    key = int(token_id) if token_id.isdigit() and len(token_id) < 19 else 0
+    token = db.session.get(ApiToken, key) if key else None
+    if token is None:
+        raise NotFound(token_id)
+    if not DeleteForm(prefix="rv").validate_on_submit():
+        abort(400)
+    staff.revoke_token(db.session, current_user, token, clock.now())
+    db.session.commit()
+    flash("Token revoked.", "success")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit() -> Any:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        abort(400)
+    page = int(raw)
+    total = db.session.scalar(select(func.count(AuditEntry.id))) or 0
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .offset((page - 1) * AUDIT_PAGE)
+        .limit(AUDIT_PAGE)
+    ).all()
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        page=page,
+        pages=max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1),
+    )

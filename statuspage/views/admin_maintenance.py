@@ -38,6 +38,7 @@ from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
+from statuspage.views.helpers import apply_errors
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
@@ -142,15 +143,6 @@ def _local_input(value: datetime) -> datetime:
     return value.astimezone(_tz()).replace(tzinfo=None)
 
 
-def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors") and name != "meta":
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(f"{name}: {message}")
-
-
 def _status(form: FlaskForm) -> int:
     return 422 if request.method == "POST" else 200
 
@@ -195,7 +187,7 @@ def new_unscheduled() -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
             if "urgency" in exc.errors:
                 warning = exc.errors["urgency"]
         else:
@@ -237,7 +229,7 @@ def window(window_id: str) -> Any:
         except ValidationError as exc:
             db.session.rollback()
             win = svc.get_window(db.session, window_id)
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             db.session.commit()
             flash("Window updated.", "success")
@@ -345,7 +337,7 @@ def series(series_id: str | None) -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             db.session.commit()
             flash("Series saved; its future occurrences were re-expanded.", "success")
@@ -376,7 +368,7 @@ def import_subscribers() -> Any:
             form.file.errors = ["the file must be UTF-8 text (CSV)"]
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             db.session.commit()
     return render_template(

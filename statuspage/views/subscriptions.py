@@ -23,6 +23,7 @@ from statuspage.extensions import csrf, db, limiter
 from statuspage.models import Incident
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
+from statuspage.views.helpers import apply_errors
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -53,15 +54,6 @@ class SubscribeForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     language = SelectField("Language", choices=LANGUAGE_CHOICES)
     timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
-
-
-def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, "platforms" if name in ("topics", "incident") else name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _incident_id(raw: str | None) -> int | None:
@@ -100,7 +92,7 @@ def subscribe() -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
         else:
             db.session.commit()
             # The same answer whether the address was known or not.
@@ -148,7 +140,7 @@ def manage(token: str) -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
         else:
             db.session.commit()
             saved = True

@@ -1,0 +1,127 @@
+"""Staff forms (Flask-WTF: CSRF on every one). Field names match the services' error keys."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from statuspage.models.vocab import (
+    IMPACTS,
+    INCIDENT_STATUSES,
+    PLATFORM_STATUSES,
+    PRIORITIES,
+    ROLES,
+)
+
+
+def choices(values: list[str], labels: dict[str, str] | None = None) -> list[SelectChoice]:
+    return [
+        SelectChoice(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values
+    ]
+
+
+PRIORITY_LABELS = {code: p.label for code, p in PRIORITIES.items()}
+# The canned messages of the update form ("templates for common messages").
+MESSAGE_TEMPLATES = {
+    "investigating": "We are investigating reports of issues with {platforms}. "
+    "Next update within the hour.",
+    "identified": "The cause has been identified and a fix is being implemented.",
+    "monitoring": "A fix has been implemented and we are monitoring the results.",
+    "resolved": "This incident has been resolved. Thank you for your patience.",
+    "carrier": "The issue has been traced to an upstream carrier; we are working with them "
+    "and will update hourly.",
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+class IncidentForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    impact = SelectField("Impact", choices=choices(IMPACTS))
+    priority = SelectField("Priority", choices=choices(list(PRIORITIES), PRIORITY_LABELS))
+    status = SelectField("Status", choices=choices(INCIDENT_STATUSES[:4]))
+    body = TextAreaField("Message (Markdown)", validators=[Length(max=20_000)])
+    case_number = StringField("Support case number", validators=[Optional(), Length(max=64)])
+    customer_case_numbers = StringField(
+        "Related customer case numbers", validators=[Optional(), Length(max=5000)]
+    )
+    deliver_notifications = BooleanField("Notify subscribers", default=True)
+
+
+class UpdateForm(FlaskForm):
+    status = SelectField("Status", choices=choices(INCIDENT_STATUSES))
+    template = SelectField(
+        "Message template",
+        choices=[SelectChoice("", "—")] + choices(list(MESSAGE_TEMPLATES)),
+        validate_choice=False,
+    )
+    body = TextAreaField("Message (Markdown)", validators=[Length(max=20_000)])
+    deliver_notifications = BooleanField("Notify subscribers", default=True)
+
+
+class EditIncidentForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    impact = SelectField("Impact", choices=choices(IMPACTS))
+
+
+class P1GForm(FlaskForm):
+    case_number = StringField("Support case number", validators=[DataRequired(), Length(max=64)])
+    customer_case_numbers = StringField(
+        "Related customer case numbers", validators=[Optional(), Length(max=5000)]
+    )
+
+
+class RemoveP1GForm(FlaskForm):
+    priority = SelectField(
+        "Priority after", choices=choices([p for p in PRIORITIES if p != "P1G"], PRIORITY_LABELS)
+    )
+
+
+class DeleteForm(FlaskForm):
+    pass
+
+
+class PlatformForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    position = IntegerField("Position", validators=[NumberRange(0, 10_000)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=choices(ROLES))
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class EditUserForm(FlaskForm):
+    role = SelectField("Role", choices=choices(ROLES))
+    active = BooleanField("Active")
+    password = PasswordField(
+        "New password (leave blank to keep)", validators=[Optional(), Length(min=10, max=200)]
+    )
+
+
+class TokenForm(FlaskForm):
+    user_id = SelectField("Staff member", choices=[], validate_choice=False)
+    name = StringField("Label", validators=[Optional(), Length(max=120)])
+
+
+PLATFORM_STATUS_CHOICES = [SelectChoice("", "— unchanged —")] + choices(PLATFORM_STATUSES)
