@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_maintenance.bp)
     app.register_blueprint(api_v2.bp)
+    app.register_blueprint(api_v2.docs)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(maintenance.bp)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from statuspage import clock, queries, serializers
+from statuspage import clock, openapi, queries, serializers
 from statuspage import queries_maintenance as maintenance_queries
 from statuspage.extensions import csrf, db
 
@@ -105,3 +105,13 @@ def active() -> Response:
     return jsonify(
         page=_page(), scheduled_maintenances=_windows(maintenance_queries.active(db.session))
     )
+
+
+docs = Blueprint("api_docs", __name__)
+
+
+@docs.get("/api/openapi.json")
+def openapi_document() -> Response:
+    response = jsonify(openapi.document(current_app.config["STATUSPAGE_URL"]))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

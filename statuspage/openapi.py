@@ -1,0 +1,492 @@
+"""The OpenAPI 3.1 document of both APIs (public v2 and manage v1), served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NULLABLE_STR = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+PLATFORM_STATUS = {
+    "type": "string",
+    "enum": [
+        "operational",
+        "under_maintenance",
+        "degraded_performance",
+        "partial_outage",
+        "major_outage",
+    ],
+}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": required if required is not None else list(props),
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Page": _obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "url": {"type": "string"},
+            "time_zone": {"type": "string"},
+            "updated_at": NULLABLE_TIME,
+        }
+    ),
+    "Status": _obj(
+        {
+            "indicator": {
+                "type": "string",
+                "enum": ["none", "minor", "major", "critical", "maintenance"],
+            },
+            "description": {"type": "string"},
+        }
+    ),
+    "Component": _obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "status": PLATFORM_STATUS,
+            "created_at": TIME,
+            "updated_at": TIME,
+            "position": {"type": "integer"},
+            "description": NULLABLE_STR,
+            "showcase": {"type": "boolean"},
+            "start_date": {"type": ["string", "null"]},
+            "group_id": NULLABLE_STR,
+            "page_id": {"type": "string"},
+            "group": {"type": "boolean"},
+            "only_show_if_degraded": {"type": "boolean"},
+            "slug": {"type": "string", "description": "extra: the platform's slug"},
+        },
+        [
+            "id",
+            "name",
+            "status",
+            "created_at",
+            "updated_at",
+            "position",
+            "description",
+            "showcase",
+            "start_date",
+            "group_id",
+            "page_id",
+            "group",
+            "only_show_if_degraded",
+        ],
+    ),
+    "AffectedComponent": _obj(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "old_status": PLATFORM_STATUS,
+            "new_status": PLATFORM_STATUS,
+        }
+    ),
+    "IncidentUpdate": _obj(
+        {
+            "id": {"type": "string"},
+            "status": {"type": "string"},
+            "body": {"type": "string"},
+            "incident_id": {"type": "string"},
+            "created_at": TIME,
+            "updated_at": TIME,
+            "display_at": TIME,
+            "affected_components": {"type": "array", "items": _ref("AffectedComponent")},
+            "deliver_notifications": {"type": "boolean"},
+        }
+    ),
+    "Incident": _obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["investigating", "identified", "monitoring", "resolved", "postmortem"],
+            },
+            "impact": {"type": "string", "enum": ["none", "minor", "major", "critical"]},
+            "created_at": TIME,
+            "updated_at": TIME,
+            "started_at": TIME,
+            "monitoring_at": NULLABLE_TIME,
+            "resolved_at": NULLABLE_TIME,
+            "shortlink": {"type": "string"},
+            "page_id": {"type": "string"},
+            "components": {"type": "array", "items": _ref("Component")},
+            "incident_updates": {"type": "array", "items": _ref("IncidentUpdate")},
+            "priority": {
+                "type": "string",
+                "enum": ["P1G", "P1", "P2", "P3", "P4"],
+                "description": "extra: the support plan's priority; P1G is a master case",
+            },
+            "master_case": {"type": "boolean", "description": "extra"},
+            "case_number": {**NULLABLE_STR, "description": "extra: the support case number"},
+            "customer_case_numbers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "extra",
+            },
+            "next_update_due_at": {**NULLABLE_TIME, "description": "extra: P1G hourly clock"},
+        },
+        [
+            "id",
+            "name",
+            "status",
+            "impact",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "monitoring_at",
+            "resolved_at",
+            "shortlink",
+            "page_id",
+            "components",
+            "incident_updates",
+        ],
+    ),
+    "ScheduledMaintenance": _obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["scheduled", "in_progress", "verifying", "completed"],
+            },
+            "impact": {"type": "string", "enum": ["none", "maintenance"]},
+            "created_at": TIME,
+            "updated_at": TIME,
+            "started_at": NULLABLE_TIME,
+            "monitoring_at": NULLABLE_TIME,
+            "resolved_at": NULLABLE_TIME,
+            "shortlink": {"type": "string"},
+            "scheduled_for": TIME,
+            "scheduled_until": TIME,
+            "page_id": {"type": "string"},
+            "components": {"type": "array", "items": _ref("Component")},
+            "incident_updates": {"type": "array", "items": _ref("IncidentUpdate")},
+            "justification": {"type": "string", "description": "extra"},
+        },
+        [
+            "id",
+            "name",
+            "status",
+            "impact",
+            "created_at",
+            "updated_at",
+            "scheduled_for",
+            "scheduled_until",
+            "page_id",
+            "components",
+            "incident_updates",
+        ],
+    ),
+    "Error": _obj(
+        {
+            "error": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        ["error"],
+    ),
+}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": _json(_ref("Error"), "missing or invalid API token"),
+    "403": _json(_ref("Error"), "the token's role may not do this (e.g. P1G by an engineer)"),
+    "404": _json(_ref("Error"), "unknown page or id"),
+    "422": _json(_ref("Error"), "field-by-field errors; nothing was written"),
+}
+
+
+def _v2(name: str, key: str, schema: dict[str, Any], summary: str) -> dict[str, Any]:
+    props = {"page": _ref("Page"), key: schema}
+    return {
+        "get": {
+            "tags": ["public v2"],
+            "summary": summary,
+            "operationId": f"v2_{name}",
+            "responses": {"200": _json(_obj(props))},
+        }
+    }
+
+
+INCIDENT_BODY = {
+    "type": "object",
+    "required": ["incident"],
+    "properties": {
+        "incident": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "status": {"type": "string"},
+                "impact_override": {"type": "string"},
+                "body": {"type": "string"},
+                "component_ids": {"type": "array", "items": {"type": "string"}},
+                "components": {"type": "object", "additionalProperties": PLATFORM_STATUS},
+                "deliver_notifications": {"type": "boolean"},
+                "scheduled_for": TIME,
+                "scheduled_until": TIME,
+                "scheduled_auto_in_progress": {"type": "boolean"},
+                "scheduled_auto_completed": {"type": "boolean"},
+                "scheduled_remind_prior": {"type": "boolean"},
+                "priority": {
+                    "type": "string",
+                    "description": "extra; P1G needs a css or admin token",
+                },
+                "case_number": {"type": "string", "description": "extra"},
+                "customer_case_numbers": {"type": "array", "items": {"type": "string"}},
+                "justification": {"type": "string", "description": "extra, for maintenance"},
+                "urgency": {
+                    "type": "string",
+                    "description": "extra: why unscheduled work inside 05:00-23:00 MT cannot wait",
+                },
+            },
+        }
+    },
+}
+COMPONENT_BODY = {
+    "type": "object",
+    "required": ["component"],
+    "properties": {
+        "component": {
+            "type": "object",
+            "properties": {
+                "status": PLATFORM_STATUS,
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "position": {"type": "integer"},
+            },
+        }
+    },
+}
+INCIDENT_OR_WINDOW = {"oneOf": [_ref("Incident"), _ref("ScheduledMaintenance")]}
+SECURED = [{"OAuth": []}]
+PAGE_PARAM = {"name": "page_id", "in": "path", "required": True, "schema": {"type": "string"}}
+ID_PARAM = {
+    "name": "incident_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "an incident id, or w<n> for a maintenance window",
+}
+COMPONENT_PARAM = {
+    "name": "component_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def _v1(
+    method: str,
+    op: str,
+    summary: str,
+    response: dict[str, Any],
+    *,
+    body: dict[str, Any] | None = None,
+    example: dict[str, Any] | None = None,
+    status: str = "200",
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "tags": ["manage v1"],
+        "summary": summary,
+        "operationId": op,
+        "security": SECURED,
+        "parameters": [PAGE_PARAM, *(params or [])],
+        "responses": {status: _json(response), **ERRORS},
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body, "example": example or {}}},
+        }
+    return {method: operation}
+
+
+def document(server_url: str = "") -> dict[str, Any]:
+    v1 = "/api/v1/pages/{page_id}"
+    incident_list = {"type": "array", "items": _ref("Incident")}
+    window_list = {"type": "array", "items": _ref("ScheduledMaintenance")}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Network status page API",
+            "version": "1.0",
+            "description": "Statuspage-compatible: the public API v2 (no auth, CORS "
+            "open) and the Manage API v1 shape (`Authorization: OAuth <token>`).",
+        },
+        "servers": [{"url": server_url or "/"}],
+        "paths": {
+            "/api/v2/summary.json": {
+                "get": {
+                    "tags": ["public v2"],
+                    "summary": "Everything on the page",
+                    "operationId": "v2_summary",
+                    "responses": {
+                        "200": _json(
+                            _obj(
+                                {
+                                    "page": _ref("Page"),
+                                    "components": {"type": "array", "items": _ref("Component")},
+                                    "incidents": incident_list,
+                                    "scheduled_maintenances": window_list,
+                                    "status": _ref("Status"),
+                                }
+                            )
+                        )
+                    },
+                }
+            },
+            "/api/v2/status.json": _v2("status", "status", _ref("Status"), "The indicator"),
+            "/api/v2/components.json": _v2(
+                "components",
+                "components",
+                {"type": "array", "items": _ref("Component")},
+                "Platforms and their status",
+            ),
+            "/api/v2/incidents.json": _v2(
+                "incidents", "incidents", incident_list, "The 50 newest incidents"
+            ),
+            "/api/v2/incidents/unresolved.json": _v2(
+                "unresolved", "incidents", incident_list, "Open incidents, master cases first"
+            ),
+            "/api/v2/scheduled-maintenances.json": _v2(
+                "maintenances", "scheduled_maintenances", window_list, "Recent and upcoming windows"
+            ),
+            "/api/v2/scheduled-maintenances/upcoming.json": _v2(
+                "upcoming", "scheduled_maintenances", window_list, "Windows to come"
+            ),
+            "/api/v2/scheduled-maintenances/active.json": _v2(
+                "active", "scheduled_maintenances", window_list, "Windows in progress"
+            ),
+            f"{v1}/incidents": {
+                **_v1(
+                    "get",
+                    "v1_list_incidents",
+                    "Incidents, newest first",
+                    incident_list,
+                    params=[
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("q", "limit", "page")
+                    ],
+                ),
+                **_v1(
+                    "post",
+                    "v1_create_incident",
+                    "Open an incident, or schedule maintenance (status: scheduled)",
+                    INCIDENT_OR_WINDOW,
+                    body=INCIDENT_BODY,
+                    status="201",
+                    example={
+                        "incident": {
+                            "name": "Calls dropping",
+                            "status": "investigating",
+                            "impact_override": "minor",
+                            "body": "Looking",
+                            "components": {"1": "degraded_performance"},
+                        }
+                    },
+                ),
+            },
+            f"{v1}/incidents/unresolved": _v1(
+                "get", "v1_unresolved", "Open incidents", incident_list
+            ),
+            f"{v1}/incidents/upcoming": _v1(
+                "get", "v1_upcoming", "Upcoming maintenance", window_list
+            ),
+            f"{v1}/incidents/scheduled": _v1(
+                "get", "v1_scheduled", "Scheduled maintenance", window_list
+            ),
+            f"{v1}/incidents/active_maintenance": _v1(
+                "get", "v1_active", "Maintenance in progress", window_list
+            ),
+            f"{v1}/incidents/{{incident_id}}": {
+                **_v1(
+                    "get",
+                    "v1_get_incident",
+                    "One incident or window",
+                    INCIDENT_OR_WINDOW,
+                    params=[ID_PARAM],
+                ),
+                **_v1(
+                    "patch",
+                    "v1_update_incident",
+                    "Update: a timeline entry and/or edits",
+                    INCIDENT_OR_WINDOW,
+                    body=INCIDENT_BODY,
+                    params=[ID_PARAM],
+                    example={"incident": {"status": "identified", "body": "Found it"}},
+                ),
+                **_v1(
+                    "put",
+                    "v1_replace_incident",
+                    "Same as PATCH",
+                    INCIDENT_OR_WINDOW,
+                    body=INCIDENT_BODY,
+                    params=[ID_PARAM],
+                    example={"incident": {"body": "Still on it"}},
+                ),
+                **_v1(
+                    "delete",
+                    "v1_delete_incident",
+                    "Delete an incident (a window is cancelled)",
+                    INCIDENT_OR_WINDOW,
+                    params=[ID_PARAM],
+                ),
+            },
+            f"{v1}/components": _v1(
+                "get", "v1_components", "Platforms", {"type": "array", "items": _ref("Component")}
+            ),
+            f"{v1}/components/{{component_id}}": {
+                **_v1(
+                    "get",
+                    "v1_get_component",
+                    "One platform",
+                    _ref("Component"),
+                    params=[COMPONENT_PARAM],
+                ),
+                **_v1(
+                    "patch",
+                    "v1_update_component",
+                    "Set a platform's status",
+                    _ref("Component"),
+                    body=COMPONENT_BODY,
+                    params=[COMPONENT_PARAM],
+                    example={"component": {"status": "degraded_performance"}},
+                ),
+                **_v1(
+                    "put",
+                    "v1_replace_component",
+                    "Same as PATCH",
+                    _ref("Component"),
+                    body=COMPONENT_BODY,
+                    params=[COMPONENT_PARAM],
+                    example={"component": {"status": "operational"}},
+                ),
+            },
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "OAuth": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`OAuth <token>` (or `Bearer`)",
+                }
+            },
+        },
+    }

@@ -1,0 +1,312 @@
+"""The Manage API v1 shape: tokens, wrapped bodies, roles, maintenance, bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform
+from statuspage.services import incidents, maintenance, staff
+from tests.conftest import NOW, make_user
+
+BASE = "/api/v1/pages/calltower"
+
+
+def token_for(db, role: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    user = make_user(db, role, f"api-{role}@example.com")
+    plaintext, _ = staff.create_token(db, None, user, now=NOW)
+    db.commit()
+    return {"Authorization": f"OAuth {plaintext}"}
+
+
+def count(db, model) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def cisco_id(db) -> str:  # type: ignore[no-untyped-def]
+    return str(db.scalar(select(Platform.id).where(Platform.slug == "cisco")))
+
+
+def test_no_token_wrong_token_and_wrong_page(client, db):
+    headers = token_for(db, "engineer")
+    assert client.get(f"{BASE}/incidents").status_code == 401
+    assert (
+        client.get(f"{BASE}/incidents", headers={"Authorization": "OAuth sp_forged"}).status_code
+        == 401
+    )
+    assert client.get("/api/v1/pages/other/incidents", headers=headers).status_code == 404
+    bearer = {"Authorization": headers["Authorization"].replace("OAuth", "Bearer")}
+    assert client.get(f"{BASE}/incidents", headers=bearer).status_code == 200
+
+
+def test_create_update_resolve_an_incident(client, db):
+    headers = token_for(db, "engineer")
+    created = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={
+            "incident": {
+                "name": "Calls dropping",
+                "status": "investigating",
+                "impact_override": "major",
+                "body": "Looking",
+                "components": {cisco_id(db): "partial_outage"},
+                "deliver_notifications": True,
+            }
+        },
+    )
+    assert created.status_code == 201
+    incident = created.get_json()
+    assert incident["components"][0]["status"] == "partial_outage"
+    path = f"{BASE}/incidents/{incident['id']}"
+    resolved = client.patch(
+        path, headers=headers, json={"incident": {"status": "resolved", "body": "Fixed"}}
+    )
+    assert resolved.status_code == 200 and resolved.get_json()["status"] == "resolved"
+    assert db.scalar(select(Platform.status).where(Platform.slug == "cisco")) == "operational"
+    assert len(client.get(path, headers=headers).get_json()["incident_updates"]) == 2
+
+
+def test_engineer_token_cannot_set_or_remove_p1g(client, db, css):
+    headers = token_for(db, "engineer")
+    refused = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={"incident": {"name": "Global", "priority": "P1G", "case_number": "CS-1"}},
+    )
+    assert refused.status_code == 403 and count(db, Incident) == 0
+    master = incidents.create_incident(
+        db, css, title="Global", priority="P1G", case_number="CS-1", now=NOW
+    )
+    db.commit()
+    path = f"{BASE}/incidents/{master.id}"
+    assert (
+        client.patch(path, headers=headers, json={"incident": {"priority": "P2"}}).status_code
+        == 403
+    )
+    assert client.delete(path, headers=headers).status_code == 403
+    db.expire_all()
+    assert db.get(Incident, master.id).priority == "P1G"
+
+
+def test_css_token_designates_p1g(client, db):
+    headers = token_for(db, "css")
+    created = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={
+            "incident": {
+                "name": "Global",
+                "priority": "P1G",
+                "case_number": "CS-1",
+                "customer_case_numbers": ["A-1"],
+            }
+        },
+    )
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["master_case"] is True and body["customer_case_numbers"] == ["A-1"]
+
+
+def test_scheduled_maintenance_through_the_incident_api(client, db):
+    headers = token_for(db, "engineer")
+    created = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={
+            "incident": {
+                "name": "Firmware",
+                "status": "scheduled",
+                "body": "Upgrade SBCs",
+                "scheduled_for": "2026-11-22T08:00:00Z",
+                "scheduled_until": "2026-11-22T10:00:00Z",
+                "scheduled_auto_in_progress": True,
+                "scheduled_auto_completed": True,
+                "component_ids": [cisco_id(db)],
+                "justification": "Vendor advisory",
+            }
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    window = created.get_json()
+    assert window["id"].startswith("w") and window["scheduled_for"] == "2026-11-22T08:00:00.000Z"
+    assert window["justification"] == "Vendor advisory"
+    listed = client.get(f"{BASE}/incidents/upcoming", headers=headers).get_json()
+    assert window["id"] in [w["id"] for w in listed]
+    moved = client.patch(
+        f"{BASE}/incidents/{window['id']}",
+        headers=headers,
+        json={
+            "incident": {
+                "scheduled_for": "2026-11-23T08:00:00Z",
+                "scheduled_until": "2026-11-23T10:00:00Z",
+            }
+        },
+    )
+    assert moved.get_json()["scheduled_for"] == "2026-11-23T08:00:00.000Z"
+    cancelled = client.delete(f"{BASE}/incidents/{window['id']}", headers=headers)
+    assert cancelled.get_json()["cancelled"] is True
+
+
+def test_scheduled_maintenance_in_business_hours_needs_urgency(client, db):
+    headers = token_for(db, "engineer")
+    response = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={
+            "incident": {
+                "name": "Noon work",
+                "status": "scheduled",
+                "body": "x",
+                "justification": "y",
+                "scheduled_for": "2026-11-22T19:00:00Z",
+                "scheduled_until": "2026-11-22T20:00:00Z",
+                "component_ids": [cisco_id(db)],
+            }
+        },
+    )
+    assert response.status_code == 422 and "urgency" in response.get_json()["errors"]
+    assert count(db, MaintenanceWindow) == 0
+
+
+def test_maintenance_endpoints_list_series_windows(client, db):
+    headers = token_for(db, "engineer")
+    maintenance.seed_default_series(
+        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
+    )
+    maintenance.expand_series(db, NOW)
+    db.commit()
+    scheduled = client.get(f"{BASE}/incidents/scheduled", headers=headers).get_json()
+    assert {w["name"] for w in scheduled} >= {"Monthly scheduled maintenance"}
+    assert client.get(f"{BASE}/incidents/active_maintenance", headers=headers).get_json() == []
+
+
+def test_component_status_patch(client, db):
+    headers = token_for(db, "engineer")
+    path = f"{BASE}/components/{cisco_id(db)}"
+    response = client.patch(
+        path, headers=headers, json={"component": {"status": "degraded_performance"}}
+    )
+    assert response.status_code == 200 and response.get_json()["status"] == "degraded_performance"
+    renamed = client.patch(path, headers=headers, json={"component": {"name": "Cisco UC"}})
+    assert renamed.status_code == 403  # names are the admins'
+
+
+BAD = [
+    ("post", "/incidents", {"incident": {"name": 42}}, "name"),
+    ("post", "/incidents", {"incident": {}}, "name"),
+    ("post", "/incidents", {"name": "no wrapper"}, "incident"),
+    ("post", "/incidents", ["not", "an", "object"], "incident"),
+    ("post", "/incidents", {"incident": {"name": "x", "components": ["cisco"]}}, "components"),
+    ("post", "/incidents", {"incident": {"name": "x", "component_ids": "1"}}, "component_ids"),
+    ("post", "/incidents", {"incident": {"name": "x", "component_ids": ["999"]}}, "component_ids"),
+    (
+        "post",
+        "/incidents",
+        {"incident": {"name": "x", "deliver_notifications": "yes"}},
+        "deliver_notifications",
+    ),
+    ("post", "/incidents", {"incident": {"name": "x", "impact_override": "apocalyptic"}}, "impact"),
+    ("post", "/incidents", {"incident": {"name": "x", "status": "scheduled"}}, "scheduled_for"),
+    (
+        "post",
+        "/incidents",
+        {
+            "incident": {
+                "name": "x",
+                "status": "scheduled",
+                "scheduled_for": "tomorrow",
+                "scheduled_until": "2026-11-22T10:00:00Z",
+            }
+        },
+        "scheduled_for",
+    ),
+    (
+        "post",
+        "/incidents",
+        {
+            "incident": {
+                "name": "<script>x</script>",
+                "status": "scheduled",
+                "scheduled_for": "2026-11-22T10:00:00Z",
+                "scheduled_until": "2026-12-22T10:00:00Z",
+                "component_ids": ["1"],
+                "body": "x",
+                "justification": "y",
+            }
+        },
+        "ends_at",
+    ),
+    ("patch", "/incidents/{id}", {"incident": {"status": "bogus"}}, "status"),
+    ("patch", "/incidents/{id}", {"incident": {"name": ["x"]}}, "name"),
+    ("patch", "/components/1", {"component": {"status": "on_fire"}}, "status"),
+    ("patch", "/components/1", {"component": {"position": "first"}}, "position"),
+]
+
+
+@pytest.mark.parametrize("method, path, body, field", BAD)
+def test_bad_input_is_422_with_field_errors_and_writes_nothing(
+    client, db, method, path, body, field
+):
+    headers = token_for(db, "css")
+    existing = incidents.create_incident(db, _css(db), title="Existing", priority="P2", now=NOW)
+    db.commit()
+    before = (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry))
+    response = client.open(
+        f"{BASE}{path.replace('{id}', str(existing.id))}",
+        method=method.upper(),
+        headers=headers,
+        json=body,
+    )
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    assert (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry)) == before
+
+
+def _css(db):  # type: ignore[no-untyped-def]
+    from statuspage.models import User
+
+    return db.scalar(select(User).where(User.role == "css"))
+
+
+def test_non_json_unknown_ids_and_huge_bodies(client, db):
+    headers = token_for(db, "css")
+    assert (
+        client.post(
+            f"{BASE}/incidents",
+            headers=headers,
+            data="name=x",
+            content_type="application/x-www-form-urlencoded",
+        ).status_code
+        == 422
+    )
+    for path in (
+        "/incidents/999",
+        "/incidents/w999",
+        "/incidents/abc",
+        "/components/999",
+        "/incidents/99999999999999999999999",
+    ):
+        response = client.get(f"{BASE}{path}", headers=headers)
+        assert response.status_code == 404 and response.is_json, path
+    huge = client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={"incident": {"name": "x", "body": "y" * 3_000_000}},
+    )
+    assert huge.status_code == 413 and count(db, Incident) == 0
+
+
+def test_list_pagination_and_search(client, db, css):
+    headers = token_for(db, "css")
+    for n in range(3):
+        incidents.create_incident(db, css, title=f"Issue {n}", priority="P3", now=NOW)
+    incidents.create_incident(db, css, title="Special", priority="P3", case_number="CS-42", now=NOW)
+    db.commit()
+    assert len(client.get(f"{BASE}/incidents?limit=2", headers=headers).get_json()) == 2
+    found = client.get(f"{BASE}/incidents?q=CS-42", headers=headers).get_json()
+    assert [i["name"] for i in found] == ["Special"]
+    assert client.get(f"{BASE}/incidents?limit=0", headers=headers).status_code == 422
+    assert client.get(f"{BASE}/incidents?page=x", headers=headers).status_code == 422
