@@ -34,7 +34,7 @@ from statuspage.models import ApiToken, AuditEntry, Incident, Notice, Platform, 
 from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
-from statuspage.views.helpers import apply_errors
+from statuspage.views.helpers import apply_errors, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,35 +85,35 @@ def dashboard() -> Any:
 @role_required(*STAFF)
 def new_incident() -> Any:
     form = IncidentForm()
-    if form.validate_on_submit():
-        try:
-            incident = incidents.create_incident(
-                db.session,
-                current_user,
-                title=form.title.data or "",
-                body=form.body.data or "",
-                status=form.status.data or "investigating",
-                impact=form.impact.data or "none",
-                priority=form.priority.data or "P3",
-                platform_statuses=_platform_statuses(),
-                case_number=form.case_number.data,
-                customer_case_numbers=form.customer_case_numbers.data,
-                deliver_notifications=form.deliver_notifications.data,
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors, ALIASES)
-        else:
-            db.session.commit()
-            flash("Incident opened.", "success")
-            return redirect(url_for("admin.incident", incident_id=incident.id))
-    return render_template(
-        "admin/incident_new.html",
-        form=form,
-        platforms=queries.platforms(db.session),
-        status_choices=PLATFORM_STATUS_CHOICES,
-    ), _status()
+    saved = submit(
+        form,
+        lambda: incidents.create_incident(
+            db.session,
+            current_user,
+            title=form.title.data or "",
+            body=form.body.data or "",
+            status=form.status.data or "investigating",
+            impact=form.impact.data or "none",
+            priority=form.priority.data or "P3",
+            platform_statuses=_platform_statuses(),
+            case_number=form.case_number.data,
+            customer_case_numbers=form.customer_case_numbers.data,
+            deliver_notifications=form.deliver_notifications.data,
+            now=clock.now(),
+        ),
+        done=lambda created: url_for("admin.incident", incident_id=created.id),
+        message="Incident opened.",
+        aliases=ALIASES,
+    )
+    return saved or (
+        render_template(
+            "admin/incident_new.html",
+            form=form,
+            platforms=queries.platforms(db.session),
+            status_choices=PLATFORM_STATUS_CHOICES,
+        ),
+        _status(),
+    )
 
 
 @bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
@@ -181,24 +181,24 @@ def _incident_page(found: Incident, form: UpdateForm) -> str:
 def edit_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = EditIncidentForm(obj=found)
-    if form.validate_on_submit():
-        try:
-            incidents.edit_incident(
-                db.session,
-                current_user,
-                found,
-                title=form.title.data,
-                impact=form.impact.data,
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors, ALIASES)
-        else:
-            db.session.commit()
-            flash("Incident edited.", "success")
-            return redirect(url_for("admin.incident", incident_id=found.id))
-    return render_template("admin/incident_edit.html", form=form, incident=found), _status()
+    saved = submit(
+        form,
+        lambda: incidents.edit_incident(
+            db.session,
+            current_user,
+            found,
+            title=form.title.data,
+            impact=form.impact.data,
+            now=clock.now(),
+        ),
+        done=url_for("admin.incident", incident_id=found.id),
+        message="Incident edited.",
+        aliases=ALIASES,
+    )
+    return saved or (
+        render_template("admin/incident_edit.html", form=form, incident=found),
+        _status(),
+    )
 
 
 @bp.post("/incidents/<incident_id>/p1g")
@@ -272,51 +272,43 @@ def platform(platform_id: str) -> Any:
     if found is None:
         raise NotFound(platform_id)
     form = PlatformForm(obj=found)
-    if form.validate_on_submit():
-        try:
-            platform_service.update_platform(
-                db.session,
-                current_user,
-                found,
-                name=form.name.data,
-                description=form.description.data,
-                position=form.position.data,
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Platform saved.", "success")
-            return redirect(url_for("admin.platforms"))
-    return render_template("admin/platform.html", form=form, platform=found), _status()
+    saved = submit(
+        form,
+        lambda: platform_service.update_platform(
+            db.session,
+            current_user,
+            found,
+            name=form.name.data,
+            description=form.description.data,
+            position=form.position.data,
+            now=clock.now(),
+        ),
+        done=url_for("admin.platforms"),
+        message="Platform saved.",
+    )
+    return saved or (render_template("admin/platform.html", form=form, platform=found), _status())
 
 
 @bp.route("/users", methods=["GET", "POST"])
 @role_required("admin")
 def users() -> Any:
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            staff.create_user(
-                db.session,
-                current_user,
-                email=form.email.data or "",
-                role=form.role.data or "",
-                password=form.password.data,
-                name=form.name.data or "",
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("User created.", "success")
-            return redirect(url_for("admin.users"))
+    saved = submit(
+        form,
+        lambda: staff.create_user(
+            db.session,
+            current_user,
+            email=form.email.data or "",
+            role=form.role.data or "",
+            password=form.password.data,
+            name=form.name.data or "",
+            now=clock.now(),
+        ),
+        done=url_for("admin.users"),
+        message="User created.",
+    )
     listed = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", form=form, users=listed), _status()
+    return saved or (render_template("admin/users.html", form=form, users=listed), _status())
 
 
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
@@ -324,25 +316,21 @@ def users() -> Any:
 def user(user_id: str) -> Any:
     found = staff.get_user(db.session, user_id)
     form = EditUserForm(obj=found)
-    if form.validate_on_submit():
-        try:
-            staff.update_user(
-                db.session,
-                current_user,
-                found,
-                role=form.role.data,
-                active=form.active.data,
-                password=form.password.data or None,
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("User saved.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user.html", form=form, user=found), _status()
+    saved = submit(
+        form,
+        lambda: staff.update_user(
+            db.session,
+            current_user,
+            found,
+            role=form.role.data,
+            active=form.active.data,
+            password=form.password.data or None,
+            now=clock.now(),
+        ),
+        done=url_for("admin.users"),
+        message="User saved.",
+    )
+    return saved or (render_template("admin/user.html", form=form, user=found), _status())
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -38,7 +38,7 @@ from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
-from statuspage.views.helpers import apply_errors
+from statuspage.views.helpers import apply_errors, submit
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
@@ -166,35 +166,31 @@ def windows() -> Any:
 def new_unscheduled() -> Any:
     form = UnscheduledForm()
     form.platforms.choices = _platform_choices()
-    warning = None
-    if form.validate_on_submit():
-        starts, ends = _aware(form.starts_at.data), _aware(form.ends_at.data)
-        assert starts is not None and ends is not None
-        try:
-            window = svc.create_unscheduled(
-                db.session,
-                current_user,
-                title=form.title.data or "",
-                starts_at=starts,
-                ends_at=ends,
-                platforms=form.platforms.data or [],
-                description=form.description.data or "",
-                justification=form.justification.data or "",
-                urgency=form.urgency.data or "",
-                impact=form.impact.data or "maintenance",
-                tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-            if "urgency" in exc.errors:
-                warning = exc.errors["urgency"]
-        else:
-            db.session.commit()
-            flash("Unscheduled maintenance created; its notice goes out now.", "success")
-            return redirect(url_for("admin_maintenance.window", window_id=window.id))
-    return render_template("admin/maintenance/new.html", form=form, warning=warning), _status(form)
+    saved = submit(
+        form,
+        lambda: svc.create_unscheduled(
+            db.session,
+            current_user,
+            title=form.title.data or "",
+            starts_at=_aware(form.starts_at.data),
+            ends_at=_aware(form.ends_at.data),
+            platforms=form.platforms.data or [],
+            description=form.description.data or "",
+            justification=form.justification.data or "",
+            urgency=form.urgency.data or "",
+            impact=form.impact.data or "maintenance",
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+            now=clock.now(),
+        ),
+        done=lambda window: url_for("admin_maintenance.window", window_id=window.id),
+        message="Unscheduled maintenance created; its notice goes out now.",
+    )
+    # Inside 05:00-23:00 MT the service asks why the work cannot wait: say so loudly.
+    warning = form.urgency.errors[0] if form.urgency.errors else None
+    return saved or (
+        render_template("admin/maintenance/new.html", form=form, warning=warning),
+        _status(form),
+    )
 
 
 @bp.route("/maintenance/<window_id>", methods=["GET", "POST"])
@@ -213,34 +209,31 @@ def window(window_id: str) -> Any:
         else None,
     )
     form.platforms.choices = _platform_choices()
-    status_form, notes_form = StatusForm(prefix="s"), ReleaseNotesForm(prefix="r")
-    if form.validate_on_submit():
-        try:
-            svc.change_window(
-                db.session,
-                current_user,
-                win,
-                starts_at=_aware(form.starts_at.data) if win.status == "scheduled" else None,
-                ends_at=_aware(form.ends_at.data),
-                platforms=form.platforms.data or [],
-                note=form.note.data or "",
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            win = svc.get_window(db.session, window_id)
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Window updated.", "success")
-            return redirect(url_for("admin_maintenance.window", window_id=win.id))
-    return render_template(
-        "admin/maintenance/window.html",
-        window=win,
-        form=form,
-        status_form=status_form,
-        notes_form=notes_form,
-    ), _status(form)
+    saved = submit(
+        form,
+        lambda: svc.change_window(
+            db.session,
+            current_user,
+            win,
+            starts_at=_aware(form.starts_at.data) if win.status == "scheduled" else None,
+            ends_at=_aware(form.ends_at.data),
+            platforms=form.platforms.data or [],
+            note=form.note.data or "",
+            now=clock.now(),
+        ),
+        done=url_for("admin_maintenance.window", window_id=win.id),
+        message="Window updated.",
+    )
+    return saved or (
+        render_template(
+            "admin/maintenance/window.html",
+            window=win,
+            form=form,
+            status_form=StatusForm(prefix="s"),
+            notes_form=ReleaseNotesForm(prefix="r"),
+        ),
+        _status(form),
+    )
 
 
 @bp.post("/maintenance/<window_id>/status")
@@ -314,36 +307,31 @@ def series(series_id: str | None) -> Any:
         }
     form = SeriesForm(data=data)
     form.platforms.choices = _platform_choices()
-    if form.validate_on_submit():
-        first = _aware(form.first_start.data)
-        assert first is not None
-        try:
-            saved = svc.save_series(
-                db.session,
-                current_user,
-                existing,
-                title=form.title.data or "",
-                rule=form.rule.data or "",
-                first_start=first,
-                duration_minutes=form.duration_minutes.data or 0,
-                impact=form.impact.data or "",
-                platforms=form.platforms.data or [],
-                description=form.description.data or "",
-                justification=form.justification.data or "",
-                notices=form.notices.data or [],
-                active=form.active.data,
-                tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Series saved; its future occurrences were re-expanded.", "success")
-            return redirect(url_for("admin_maintenance.series", series_id=saved.id))
-    return render_template("admin/maintenance/series.html", form=form, series=existing), _status(
-        form
+    saved = submit(
+        form,
+        lambda: svc.save_series(
+            db.session,
+            current_user,
+            existing,
+            title=form.title.data or "",
+            rule=form.rule.data or "",
+            first_start=_aware(form.first_start.data),
+            duration_minutes=form.duration_minutes.data or 0,
+            impact=form.impact.data or "",
+            platforms=form.platforms.data or [],
+            description=form.description.data or "",
+            justification=form.justification.data or "",
+            notices=form.notices.data or [],
+            active=form.active.data,
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+            now=clock.now(),
+        ),
+        done=lambda saved_series: url_for("admin_maintenance.series", series_id=saved_series.id),
+        message="Series saved; its future occurrences were re-expanded.",
+    )
+    return saved or (
+        render_template("admin/maintenance/series.html", form=form, series=existing),
+        _status(form),
     )
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+from flask import flash, redirect
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from statuspage.extensions import db
+from statuspage.services import ValidationError
+
+T = TypeVar("T")
 
 
 def apply_errors(
@@ -27,3 +36,30 @@ def local_path(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def submit(
+    form: FlaskForm,
+    change: Callable[[], T],
+    *,
+    done: Callable[[T], str] | str,
+    message: str,
+    aliases: dict[str, str] | None = None,
+) -> Response | None:
+    """The one way a staff form writes: validate, call the service, commit once.
+
+    On success: flash `message` and redirect to `done`. On a user's mistake (the service's
+    ValidationError): roll back, put the messages on the form, and return None so the view
+    shows the form again.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = change()
+    except ValidationError as exc:
+        db.session.rollback()
+        apply_errors(form, exc.errors, aliases)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(done(result) if callable(done) else done)
