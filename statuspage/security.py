@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from statuspage.extensions import db, login_manager
 from statuspage.models import User
+from statuspage.services.errors import row_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,11 +21,8 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        key = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    return db.session.get(User, key) if 0 < key < 2**63 else None
+    key = row_id(user_id)
+    return db.session.get(User, key) if key is not None else None
 
 
 def role_required(*roles: str) -> Callable[[F], F]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
 
 class ValidationError(Exception):
     """A mistake the user can fix: a mapping of field name to message."""
@@ -31,3 +35,28 @@ class Errors:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+
+def row_id(raw: object) -> int | None:
+    """A database id from user input ("42", 42), or None for anything that cannot be one.
+
+    Refusing out-of-range numbers here keeps PostgreSQL from raising on a bigint overflow.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+        value = int(raw)
+    else:
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def get_or_404(session: Any, model: type[T], raw: object) -> T:
+    """The row of `model` with the id in `raw`, or NotFound."""
+    key = row_id(raw)
+    found = session.get(model, key) if key is not None else None
+    if found is None:
+        raise NotFound(str(raw)[:64])
+    return found  # type: ignore[no-any-return]

@@ -35,7 +35,7 @@ from statuspage.models.vocab import (
 )
 from statuspage.services import audit, notices
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors, NotFound, PermissionDenied
+from statuspage.services.errors import Errors, PermissionDenied, get_or_404, row_id
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -61,14 +61,7 @@ def snapshot(incident: Incident) -> dict[str, Any]:
 
 
 def get(session: Session, incident_id: int | str) -> Incident:
-    try:
-        key = int(incident_id)
-    except (TypeError, ValueError):
-        raise NotFound(incident_id) from None
-    incident = session.get(Incident, key) if 0 < key < 2**63 else None
-    if incident is None:
-        raise NotFound(incident_id)
-    return incident
+    return get_or_404(session, Incident, incident_id)
 
 
 def parse_case_numbers(value: str | Iterable[str] | None) -> list[str]:
@@ -126,9 +119,8 @@ def _resolve_platforms(
     resolved: dict[Platform, str] = {}
     for key, status in platform_statuses.items():
         platform = None
-        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-            if 0 < int(key) < 2**63:
-                platform = session.get(Platform, int(key))
+        if row_id(key) is not None:
+            platform = session.get(Platform, row_id(key))
         elif isinstance(key, str):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:

@@ -32,7 +32,7 @@ from statuspage.models.vocab import (
 )
 from statuspage.services import audit, notices
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors, NotFound, ValidationError
+from statuspage.services.errors import Errors, ValidationError, get_or_404, row_id
 
 HORIZON = timedelta(days=400)
 MAX_WINDOW = timedelta(hours=48)
@@ -148,8 +148,8 @@ def _platforms(session: Session, errors: Errors, keys: Iterable[Any] | None) -> 
         platform = None
         if isinstance(key, Platform):
             platform = key
-        elif isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-            platform = session.get(Platform, int(key)) if 0 < int(key) < 2**63 else None
+        elif row_id(key) is not None:
+            platform = session.get(Platform, row_id(key))
         elif isinstance(key, str):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:
@@ -493,14 +493,7 @@ def advance_windows(session: Session, now: datetime) -> list[MaintenanceWindow]:
 
 
 def get_window(session: Session, window_id: int | str) -> MaintenanceWindow:
-    try:
-        key = int(window_id)
-    except (TypeError, ValueError):
-        key = 0
-    window = session.get(MaintenanceWindow, key) if 0 < key < 2**63 else None
-    if window is None:
-        raise NotFound(window_id)
-    return window
+    return get_or_404(session, MaintenanceWindow, window_id)
 
 
 def _touch(window: MaintenanceWindow, now: datetime) -> None:

@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from statuspage.models import ApiToken, User
 from statuspage.models.vocab import ROLES
 from statuspage.services import audit
-from statuspage.services.errors import Errors, NotFound, PermissionDenied
+from statuspage.services.errors import Errors, PermissionDenied, get_or_404
 
 PASSWORD_MIN = 10
 TOKEN_PREFIX = "sp_"
@@ -195,11 +195,4 @@ def authenticate_token(session: Session, plaintext: str, now: datetime) -> User 
 
 
 def get_user(session: Session, user_id: int | str) -> User:
-    try:
-        key = int(user_id)
-    except (TypeError, ValueError):
-        key = 0
-    user = session.get(User, key) if 0 < key < 2**63 else None
-    if user is None:
-        raise NotFound(user_id)
-    return user
+    return get_or_404(session, User, user_id)

@@ -34,6 +34,7 @@ from statuspage.models import ApiToken, AuditEntry, Incident, Notice, Platform, 
 from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
+from statuspage.services.errors import get_or_404
 from statuspage.views.helpers import apply_errors, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -267,10 +268,7 @@ def platforms() -> Any:
 @bp.route("/platforms/<platform_id>", methods=["GET", "POST"])
 @role_required("admin")
 def platform(platform_id: str) -> Any:
-    key = int(platform_id) if platform_id.isdigit() and len(platform_id) < 19 else 0
-    found = db.session.get(Platform, key) if key else None
-    if found is None:
-        raise NotFound(platform_id)
+    found = get_or_404(db.session, Platform, platform_id)
     form = PlatformForm(obj=found)
     saved = submit(
         form,
@@ -366,10 +364,7 @@ def tokens() -> Any:
 @bp.post("/tokens/<token_id>/revoke")
 @role_required("admin")
 def revoke_token(token_id: str) -> Any:
-    key = int(token_id) if token_id.isdigit() and len(token_id) < 19 else 0
-    token = db.session.get(ApiToken, key) if key else None
-    if token is None:
-        raise NotFound(token_id)
+    token = get_or_404(db.session, ApiToken, token_id)
     if not DeleteForm(prefix="rv").validate_on_submit():
         abort(400)
     staff.revoke_token(db.session, current_user, token, clock.now())

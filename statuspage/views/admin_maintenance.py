@@ -35,9 +35,10 @@ from statuspage.extensions import db
 from statuspage.models import MaintenanceSeries, Notice
 from statuspage.models.vocab import MAINTENANCE_NOTICES
 from statuspage.security import role_required
-from statuspage.services import NotFound, ValidationError
+from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
+from statuspage.services.errors import get_or_404
 from statuspage.views.helpers import apply_errors, submit
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
@@ -279,11 +280,7 @@ def release_notes(window_id: str) -> Any:
 
 
 def _series(series_id: str) -> MaintenanceSeries:
-    key = int(series_id) if series_id.isdigit() and len(series_id) < 19 else 0
-    series = db.session.get(MaintenanceSeries, key) if key else None
-    if series is None:
-        raise NotFound(series_id)
-    return series
+    return get_or_404(db.session, MaintenanceSeries, series_id)
 
 
 @bp.route("/series/new", methods=["GET", "POST"], defaults={"series_id": None})

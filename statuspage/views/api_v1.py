@@ -23,7 +23,7 @@ from statuspage.models import Incident, MaintenanceWindow, Platform, User
 from statuspage.models.vocab import PLATFORM_STATUSES
 from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors
+from statuspage.services.errors import Errors, row_id
 from statuspage.views.errors import json_error
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
@@ -128,8 +128,8 @@ def _platform_statuses(errors: Errors, body: dict[str, Any]) -> dict[str, str]:
 
 
 def _platform_or_none(key: str) -> Platform | None:
-    if key.isdigit() and len(key) < 19:
-        return db.session.get(Platform, int(key))
+    if row_id(key) is not None:
+        return db.session.get(Platform, row_id(key))
     return db.session.scalar(select(Platform).where(Platform.slug == key))
 
 
