@@ -1,0 +1,96 @@
+"""Every staff form refuses malformed or hostile input with a clear 4xx and writes nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from statuspage.models import (
+    ApiToken,
+    AuditEntry,
+    Incident,
+    MaintenanceSeries,
+    MaintenanceWindow,
+    Platform,
+    User,
+)
+from statuspage.services import incidents, maintenance
+from tests.conftest import NOW, login
+
+
+@pytest.fixture
+def world(db, admin, css):  # type: ignore[no-untyped-def]
+    incident = incidents.create_incident(db, css, title="Down", priority="P2", now=NOW)
+    maintenance.seed_default_series(
+        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
+    )
+    maintenance.expand_series(db, NOW)
+    db.commit()
+    return {"incident": incident.id, "window": 1, "user": css.id, "platform": 1}
+
+
+def snapshot(db):  # type: ignore[no-untyped-def]
+    rows = [
+        db.scalar(select(func.count()).select_from(m))
+        for m in (Incident, MaintenanceWindow, MaintenanceSeries, User, ApiToken, AuditEntry)
+    ]
+    rows += list(db.execute(select(Platform.name, Platform.position)).all())
+    rows += list(db.execute(select(Incident.title, Incident.priority, Incident.impact)).all())
+    rows += list(db.execute(select(User.role, User.active)).all())
+    rows += list(
+        db.execute(
+            select(MaintenanceWindow.status, MaintenanceWindow.release_notes)
+            .order_by(MaintenanceWindow.id)
+            .limit(3)
+        ).all()
+    )
+    return rows
+
+
+CASES = [
+    ("/admin/incidents/{incident}/edit", {"title": "", "impact": "minor"}, 422),
+    ("/admin/incidents/{incident}/edit", {"title": "ok", "impact": "<script>"}, 422),
+    ("/admin/incidents/{incident}", {"status": "postmortem", "body": "x"}, 422),
+    ("/admin/incidents/{incident}", {"status": "identified", "body": "x" * 20_001}, 422),
+    ("/admin/incidents/{incident}/p1g", {"p1g-case_number": ""}, 303),
+    ("/admin/incidents/{incident}/p1g", {"p1g-case_number": "<script>x</script>"}, 303),
+    ("/admin/incidents/{incident}/p1g/remove", {"rm-priority": "P1G"}, 303),
+    ("/admin/platforms/{platform}", {"name": "", "position": "1"}, 422),
+    ("/admin/platforms/{platform}", {"name": "Cisco", "position": "first"}, 422),
+    ("/admin/platforms/{platform}", {"name": "Cisco", "position": "-5"}, 422),
+    ("/admin/users", {"email": "not-an-email", "role": "css", "password": "long enough"}, 422),
+    ("/admin/users", {"email": "a@example.com", "role": "root", "password": "long enough"}, 422),
+    ("/admin/users", {"email": "a@example.com", "role": "css", "password": "short"}, 422),
+    ("/admin/users/{user}", {"role": "overlord", "active": "y"}, 422),
+    ("/admin/tokens", {"user_id": "999999", "name": "x"}, 422),
+    ("/admin/tokens", {"user_id": "abc", "name": "x"}, 422),
+    ("/admin/maintenance/{window}/status", {"s-status": "exploded"}, 303),
+    ("/admin/maintenance/{window}/status", {"s-status": "completed"}, 303),
+    ("/admin/maintenance/{window}/release-notes", {"r-release_notes": "too early"}, 303),
+    (
+        "/admin/maintenance/{window}",
+        {"w-starts_at": "soon", "w-ends_at": "later", "w-platforms": ["cisco"]},
+        422,
+    ),
+]
+
+
+@pytest.mark.parametrize("path, data, status", CASES)
+def test_bad_staff_input_writes_nothing(client, db, admin, world, path, data, status):
+    login(client, admin)
+    page = client.get("/admin/incidents/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    before = snapshot(db)
+    fields = {**data}
+    for prefix in ("", "p1g-", "rm-", "s-", "r-", "w-"):
+        fields[f"{prefix}csrf_token"] = token
+    response = client.post(path.format(**world), data=fields)
+    assert response.status_code == status, (path, response.status_code)
+    if status == 422:
+        body = response.get_data(as_text=True)
+        assert 'class="error"' in body and "<script>x</script>" not in body
+    db.expire_all()
+    assert snapshot(db) == before
