@@ -72,9 +72,7 @@ def page_data(db, css):  # type: ignore[no-untyped-def]
     return master
 
 
-def test_status_page_in_chromium(app, page_data, db_url, tmp_path):
-    if "postgresql" in db_url:
-        pytest.skip("the browser reads the same pages on either database; once is enough")
+def test_status_page_in_chromium(app, page_data, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with serve(app) as base, sync_playwright() as pw:
