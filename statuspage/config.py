@@ -37,7 +37,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "CONNECT_SPRINT_ANCHOR": _env("CONNECT_SPRINT_ANCHOR", "2026-01-06"),
         "STATUSPAGE_PAGE_ID": _env("STATUSPAGE_PAGE_ID", "calltower"),
         "STATUSPAGE_NAME": _env("STATUSPAGE_NAME", "CallTower Network Status"),
-        "STATUSPAGE_URL": _env("STATUSPAGE_URL", "http://127.0.0.1:5000"),
+        # Links in mail, feeds and calendars; the embedded default serves on PORT.
+        "STATUSPAGE_URL": _env("STATUSPAGE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}"),
         # Bodies beyond this are refused with 413 before any view runs.
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)) or 0),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
