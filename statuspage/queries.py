@@ -12,6 +12,7 @@ from statuspage.models import (
     Incident,
     IncidentPlatform,
     IncidentUpdate,
+    IncidentUpdatePlatform,
     MaintenanceWindow,
     Platform,
     Subscriber,
@@ -163,17 +164,26 @@ class DayAvailability:
         )
 
 
-def _union_minutes(spans: list[tuple[datetime, datetime]]) -> float:
-    """Minutes covered by the union of spans: overlapping incidents count once."""
-    total, end = 0.0, None
-    for lo, hi in sorted(spans):
-        if end is None or lo >= end:
-            total += (hi - lo).total_seconds()
-            end = hi
-        elif hi > end:
-            total += (hi - end).total_seconds()
-            end = hi
-    return total / 60
+def status_segments(
+    session: Session, platform: Platform, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, str]]:
+    """The platform's status over [start, end) as disjoint spans, from the timeline's record
+    of every change incidents made to it (old and new status)."""
+    changes = session.execute(
+        select(IncidentUpdate.display_at, IncidentUpdatePlatform.new_status)
+        .join(IncidentUpdatePlatform, IncidentUpdatePlatform.update_id == IncidentUpdate.id)
+        .where(IncidentUpdatePlatform.platform_id == platform.id, IncidentUpdate.display_at < end)
+        .order_by(IncidentUpdate.display_at, IncidentUpdate.id)
+    ).all()
+    segments: list[tuple[datetime, datetime, str]] = []
+    current, since = "operational", start
+    for at, new_status in changes:
+        if at > since:
+            segments.append((since, at, current))
+            since = at
+        current = new_status
+    segments.append((since, end, current))
+    return [(lo, hi, status) for lo, hi, status in segments if hi > lo]
 
 
 def availability(
@@ -181,38 +191,29 @@ def availability(
 ) -> tuple[list[DayAvailability], float]:
     """Per-day outage minutes of `platform` over the last `days` days and the uptime percent.
 
-    An incident counts against a platform from its start to its resolution (or `now`) when
-    it put the platform in partial or major outage, overlapping incidents once; degraded
-    performance shows on the bar but is not downtime (Statuspage's rule of thumb).
+    Partial and major outage count as downtime; degraded performance shows on the bar but
+    is not downtime (Statuspage's rule of thumb). Computed from the recorded status changes,
+    so an incident that was a major outage for an hour and degraded afterwards counts one
+    hour, and overlapping incidents count once.
     """
     start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.execute(
-        select(Incident.started_at, Incident.resolved_at, IncidentPlatform.status)
-        .join(IncidentPlatform, IncidentPlatform.incident_id == Incident.id)
-        .where(
-            IncidentPlatform.platform_id == platform.id,
-            (Incident.resolved_at.is_(None)) | (Incident.resolved_at >= start),
-            Incident.started_at <= now,
-        )
-    ).all()
     rank = {"degraded_performance": "minor", "partial_outage": "major", "major_outage": "critical"}
     order = ["none", "minor", "major", "critical"]
+    segments = status_segments(session, platform, start, now)
     result: list[DayAvailability] = []
     down_total = 0.0
     for i in range(days):
         day_start = start + timedelta(days=i)
         day_end = min(day_start + timedelta(days=1), now)
-        worst = "none"
-        down: list[tuple[datetime, datetime]] = []
-        for started, resolved, status in rows:
-            lo, hi = max(started, day_start), min(resolved or now, day_end)
+        worst, minutes = "none", 0.0
+        for lo, hi, status in segments:
+            lo, hi = max(lo, day_start), min(hi, day_end)
             if hi <= lo or status not in rank:
                 continue
             if order.index(rank[status]) > order.index(worst):
                 worst = rank[status]
             if status in ("partial_outage", "major_outage"):
-                down.append((lo, hi))
-        minutes = _union_minutes(down)
+                minutes += (hi - lo).total_seconds() / 60
         down_total += minutes
         result.append(DayAvailability(day_start, round(minutes), worst))
     period = max((now - start).total_seconds() / 60, 1)

@@ -198,3 +198,32 @@ def test_availability_counts_overlapping_outages_once(db, engineer):
     days, uptime = queries.availability(db, cisco, NOW)
     assert days[-1].outage_minutes == 90 and days[-1].worst == "critical"
     assert uptime < 100
+
+
+def test_availability_follows_the_status_history_not_the_last_status(db, engineer):
+    from statuspage import queries
+    from statuspage.services import platforms
+
+    cisco = platforms.get_by_slug(db, "cisco")
+    start = NOW.replace(hour=8, minute=0)
+    incident = incidents.create_incident(
+        db,
+        engineer,
+        title="Down",
+        priority="P2",
+        platform_statuses={"cisco": "major_outage"},
+        now=start,
+    )
+    incidents.post_update(
+        db,
+        engineer,
+        incident,
+        status="monitoring",
+        body="Better",
+        platform_statuses={"cisco": "degraded_performance"},
+        now=start + timedelta(hours=2),
+    )
+    db.commit()
+    days, uptime = queries.availability(db, cisco, NOW)
+    assert days[-1].outage_minutes == 120 and days[-1].worst == "critical"
+    assert uptime < 100
