@@ -254,3 +254,38 @@ def test_notice_delivery_page_lists_notices(client, db, engineer, cal):
     login(client, engineer)
     html = client.get("/admin/notices").get_data(as_text=True)
     assert "Maintenance scheduled" in html
+
+
+def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css, cal):
+    from statuspage.services import maintenance as svc
+
+    window = cal.unscheduled
+    svc.advance_windows(db, window.starts_at)
+    db.commit()
+    login(client, css)
+    path = f"/admin/maintenance/{window.id}"
+    local_start = window.starts_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M")
+    later_end = (window.ends_at + timedelta(hours=1)).astimezone(MT).strftime("%Y-%m-%dT%H:%M")
+    extended = client.post(
+        path,
+        data={
+            "w-csrf_token": token(client, path),
+            "w-starts_at": local_start,
+            "w-ends_at": later_end,
+            "w-platforms": ["microsoft-teams"],
+            "w-note": "",
+        },
+    )
+    assert extended.status_code == 302
+    moved = client.post(
+        path,
+        data={
+            "w-csrf_token": token(client, path),
+            "w-starts_at": "2026-12-30T01:00",
+            "w-ends_at": later_end,
+            "w-platforms": ["microsoft-teams"],
+            "w-note": "",
+        },
+    )
+    assert moved.status_code == 422
+    assert "keeps its start" in moved.get_data(as_text=True)

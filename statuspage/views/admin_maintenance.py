@@ -216,7 +216,7 @@ def window(window_id: str) -> Any:
             db.session,
             current_user,
             win,
-            starts_at=_aware(form.starts_at.data) if win.status == "scheduled" else None,
+            starts_at=_aware(form.starts_at.data),
             ends_at=_aware(form.ends_at.data),
             platforms=form.platforms.data or [],
             note=form.note.data or "",
