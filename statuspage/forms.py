@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -44,8 +45,8 @@ MESSAGE_TEMPLATES = {
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class LogoutForm(FlaskForm):
@@ -53,44 +54,59 @@ class LogoutForm(FlaskForm):
 
 
 class IncidentForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    impact = SelectField("Impact", choices=choices(IMPACTS))
-    priority = SelectField("Priority", choices=choices(list(PRIORITIES), PRIORITY_LABELS))
-    status = SelectField("Status", choices=choices(INCIDENT_STATUSES[:4]))
-    body = TextAreaField("Message (Markdown)", validators=[Length(max=20_000)])
-    case_number = StringField("Support case number", validators=[Optional(), Length(max=64)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
+    priority = SelectField(_l("Priority"), choices=choices(list(PRIORITIES), PRIORITY_LABELS))
+    status = SelectField(_l("Status"), choices=choices(INCIDENT_STATUSES[:4]))
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    case_number = StringField(_l("Support case number"), validators=[Optional(), Length(max=64)])
     customer_case_numbers = StringField(
-        "Related customer case numbers", validators=[Optional(), Length(max=5000)]
+        _l("Related customer case numbers"), validators=[Optional(), Length(max=5000)]
     )
-    deliver_notifications = BooleanField("Notify subscribers", default=True)
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 
 class UpdateForm(FlaskForm):
-    status = SelectField("Status", choices=choices(INCIDENT_STATUSES))
+    status = SelectField(_l("Status"), choices=choices(INCIDENT_STATUSES))
     template = SelectField(
-        "Message template",
+        _l("Message template"),
         choices=[SelectChoice("", "—")] + choices(list(MESSAGE_TEMPLATES)),
         validate_choice=False,
     )
-    body = TextAreaField("Message (Markdown)", validators=[Length(max=20_000)])
-    deliver_notifications = BooleanField("Notify subscribers", default=True)
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 
 class EditIncidentForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    impact = SelectField("Impact", choices=choices(IMPACTS))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
+    priority = SelectField(_l("Priority"), choices=choices(list(PRIORITIES), PRIORITY_LABELS))
+    case_number = StringField(_l("Support case number"), validators=[Optional(), Length(max=64)])
+    customer_case_numbers = StringField(
+        _l("Related customer case numbers"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class ResolveForm(FlaskForm):
+    body = TextAreaField(
+        _l("Closing message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
+    )
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 
 class P1GForm(FlaskForm):
-    case_number = StringField("Support case number", validators=[DataRequired(), Length(max=64)])
+    case_number = StringField(
+        _l("Support case number"), validators=[DataRequired(), Length(max=64)]
+    )
     customer_case_numbers = StringField(
-        "Related customer case numbers", validators=[Optional(), Length(max=5000)]
+        _l("Related customer case numbers"), validators=[Optional(), Length(max=5000)]
     )
 
 
 class RemoveP1GForm(FlaskForm):
     priority = SelectField(
-        "Priority after", choices=choices([p for p in PRIORITIES if p != "P1G"], PRIORITY_LABELS)
+        _l("Priority after"),
+        choices=choices([p for p in PRIORITIES if p != "P1G"], PRIORITY_LABELS),
     )
 
 
@@ -99,29 +115,29 @@ class DeleteForm(FlaskForm):
 
 
 class PlatformForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Length(max=2000)])
-    position = IntegerField("Position", validators=[NumberRange(0, 10_000)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    position = IntegerField(_l("Position"), validators=[NumberRange(0, 10_000)])
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=choices(ROLES))
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=choices(ROLES))
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 
 class EditUserForm(FlaskForm):
-    role = SelectField("Role", choices=choices(ROLES))
-    active = BooleanField("Active")
+    role = SelectField(_l("Role"), choices=choices(ROLES))
+    active = BooleanField(_l("Active"))
     password = PasswordField(
-        "New password (leave blank to keep)", validators=[Optional(), Length(min=10, max=200)]
+        _l("New password (leave blank to keep)"), validators=[Optional(), Length(min=10, max=200)]
     )
 
 
 class TokenForm(FlaskForm):
-    user_id = SelectField("Staff member", choices=[], validate_choice=False)
-    name = StringField("Label", validators=[Optional(), Length(max=120)])
+    user_id = SelectField(_l("Staff member"), choices=[], validate_choice=False)
+    name = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
 
 
 PLATFORM_STATUS_CHOICES = [SelectChoice("", "— unchanged —")] + choices(PLATFORM_STATUSES)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +13,8 @@ from sqlalchemy import func, select
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, User
 from statuspage.services import incidents
 from tests.conftest import NOW, login
+
+HOUR = timedelta(hours=1)
 
 
 def token(client, path="/admin/incidents/new"):  # type: ignore[no-untyped-def]
@@ -258,3 +263,202 @@ def test_audit_log_shows_changes(client, db, admin, css):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "incident.create" in page and "css@example.com" in page
     assert client.get("/admin/audit?page=x").status_code == 400
+
+
+def without_script_files(page: str) -> str:
+    """The page minus its own <script src=...> tags, so any other <script> is injected."""
+    return re.sub(r'<script src="/static/[\w.]+" defer></script>', "", page)
+
+
+def test_dashboard_shows_overdue_clock_in_red_and_in_words(client, db, css):
+    late = incidents.create_incident(
+        db, css, title="Global outage", priority="P1G", case_number="CS-7", now=NOW - HOUR * 2
+    )
+    fresh = incidents.create_incident(db, css, title="Slow portal", priority="P2", now=NOW)
+    db.commit()
+    login(client, css)
+    page = client.get("/admin/").get_data(as_text=True)
+    rows = {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<tr class="([^"]*)">\s*<td><a[^>]*>([^<]+)<', page)
+    }
+    assert rows["Global outage"] == "overdue-row" and rows["Slow portal"] == ""
+    assert page.index("Global outage") < page.index("Slow portal")  # master case first
+    assert '<span class="overdue"><strong>Overdue</strong>' in page
+    assert incidents.is_update_overdue(late, NOW) and not incidents.is_update_overdue(fresh, NOW)
+    assert "admin.css" in page
+    for section in ("Upcoming maintenance", "Notice delivery", "Subscribers per platform"):
+        assert section in page
+
+
+def test_resolve_form_closes_the_incident_and_frees_platforms(client, db, engineer):
+    incident = incidents.create_incident(
+        db,
+        engineer,
+        title="Down",
+        priority="P2",
+        platform_statuses={"cisco": "major_outage"},
+        now=NOW,
+    )
+    db.commit()
+    login(client, engineer)
+    path = f"/admin/incidents/{incident.id}/resolve"
+    form = client.get(path).get_data(as_text=True)
+    assert "This incident has been resolved" in form  # pre-filled closing wording
+    empty = client.post(path, data={"csrf_token": token(client, path), "body": " "})
+    assert empty.status_code == 422 and "This field is required" in empty.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Incident, incident.id).status == "investigating"
+    done = client.post(
+        path, data={"csrf_token": token(client, path), "body": "Carrier fixed the route."}
+    )
+    assert done.status_code == 302
+    db.expire_all()
+    assert db.get(Incident, incident.id).status == "resolved"
+    assert db.scalar(select(Platform.status).where(Platform.slug == "cisco")) == "operational"
+    assert client.get("/admin/incidents/999/resolve").status_code == 404
+
+
+def edit(client, incident_id, **fields):  # type: ignore[no-untyped-def]
+    path = f"/admin/incidents/{incident_id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    current = {
+        name: value
+        for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page)
+        if name != "csrf_token"
+    }
+    selected = dict(
+        re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="([^"]*)"', page, re.S)
+    )
+    data = {**current, **selected, "csrf_token": token(client, path), **fields}
+    return client.post(path, data=data)
+
+
+def test_engineer_cannot_change_a_master_case_priority_through_the_edit_form(
+    client, db, engineer, css
+):
+    case = incidents.create_incident(
+        db, css, title="Global", priority="P1G", case_number="CS-1", now=NOW
+    )
+    local = incidents.create_incident(db, css, title="Local", priority="P2", now=NOW)
+    db.commit()
+    audits = count(db, AuditEntry)
+    login(client, engineer)
+    assert edit(client, case.id, priority="P2").status_code == 403
+    assert edit(client, local.id, priority="P1G", case_number="CS-2").status_code == 403
+    assert edit(client, case.id, case_number="CS-9").status_code == 403
+    db.expire_all()
+    assert db.get(Incident, case.id).priority == "P1G"
+    assert db.get(Incident, case.id).case_number == "CS-1"
+    assert db.get(Incident, local.id).priority == "P2"
+    assert count(db, AuditEntry) == audits
+    # Leaving priority and case numbers as they were is an ordinary edit, open to engineers.
+    assert edit(client, case.id, title="Global calling outage").status_code == 302
+    db.expire_all()
+    assert db.get(Incident, case.id).title == "Global calling outage"
+
+
+def test_css_changes_priority_and_case_numbers_through_the_edit_form(client, db, css):
+    local = incidents.create_incident(db, css, title="Local", priority="P2", now=NOW)
+    db.commit()
+    login(client, css)
+    missing = edit(client, local.id, priority="P1G")
+    assert missing.status_code == 422
+    assert 'id="case_number-error"' in missing.get_data(as_text=True)
+    ok = edit(
+        client, local.id, priority="P1G", case_number="CS-3", customer_case_numbers="A-1, B-2"
+    )
+    assert ok.status_code == 302
+    db.expire_all()
+    found = db.get(Incident, local.id)
+    assert found.is_master_case and found.customer_case_numbers == ["A-1", "B-2"]
+
+
+def test_p1g_form_errors_are_shown_on_the_field(client, db, css):
+    local = incidents.create_incident(db, css, title="Local", priority="P2", now=NOW)
+    db.commit()
+    login(client, css)
+    path = f"/admin/incidents/{local.id}"
+    response = client.post(
+        f"{path}/p1g", data={"p1g-csrf_token": token(client, path), "p1g-case_number": "no spaces"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'aria-describedby="p1g-case_number-hint p1g-case_number-error"' not in page
+    assert 'aria-describedby="p1g-case_number-error"' in page and "must be letters" in page
+    db.expire_all()
+    assert db.get(Incident, local.id).priority == "P2"
+
+
+def test_message_templates_are_ready_for_the_script(client, db, engineer):
+    incident = incidents.create_incident(
+        db,
+        engineer,
+        title="Down",
+        priority="P2",
+        platform_statuses={"cisco": "major_outage"},
+        now=NOW,
+    )
+    db.commit()
+    login(client, engineer)
+    page = client.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    texts = json.loads(html.unescape(re.search(r'data-templates="([^"]+)"', page).group(1)))
+    assert texts["investigating"].startswith("We are investigating reports of issues with Cisco")
+    assert 'data-fills="body"' in page and "/static/admin.js" in page
+    script = client.get("/static/admin.js")
+    assert script.status_code == 200 and b"data-templates" in script.data
+    script.close()
+
+
+def test_script_in_an_incident_never_reaches_the_staff_pages_raw(client, db, css):
+    incident = incidents.create_incident(
+        db,
+        css,
+        title="<script>alert(1)</script>",
+        body="<script>alert(2)</script> **bold**",
+        priority="P2",
+        now=NOW,
+    )
+    db.commit()
+    login(client, css)
+    for path in (
+        f"/admin/incidents/{incident.id}",
+        f"/admin/incidents/{incident.id}/edit",
+        f"/admin/incidents/{incident.id}/resolve",
+    ):
+        page = without_script_files(client.get(path).get_data(as_text=True))
+        assert "<script" not in page, path
+        assert "&lt;script&gt;alert(1)" in page, path
+
+
+LABELLED_PAGES = [
+    "/login",
+    "/admin/incidents/new",
+    "/admin/incidents/{id}",
+    "/admin/incidents/{id}/edit",
+    "/admin/incidents/{id}/resolve",
+    "/admin/platforms/1",
+    "/admin/users",
+    "/admin/users/{user}",
+    "/admin/tokens",
+]
+
+
+@pytest.mark.parametrize("path", LABELLED_PAGES)
+def test_every_staff_input_has_a_label(client, db, admin, path):
+    incident = incidents.create_incident(
+        db, admin, title="Global", priority="P1G", case_number="CS-1", now=NOW
+    )
+    db.commit()
+    if path != "/login":
+        login(client, admin)
+    page = client.get(path.format(id=incident.id, user=admin.id)).get_data(as_text=True)
+    controls = re.findall(r"<(?:input|select|textarea)\b[^>]*>", page)
+    ids = [
+        re.search(r'id="([^"]+)"', c).group(1)
+        for c in controls
+        if 'type="hidden"' not in c and 'type="submit"' not in c
+    ]
+    assert ids, path
+    for control_id in ids:
+        assert f'for="{control_id}"' in page, (path, control_id)

@@ -23,6 +23,7 @@ EXPECTED = {
     "admin.new_incident": STAFF,
     "admin.incident": STAFF,
     "admin.edit_incident": STAFF,
+    "admin.resolve_incident": STAFF,
     "admin.delete_incident": STAFF,
     "admin.designate_p1g": CSS,
     "admin.remove_p1g": CSS,

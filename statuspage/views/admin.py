@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -26,6 +27,7 @@ from statuspage.forms import (
     P1GForm,
     PlatformForm,
     RemoveP1GForm,
+    ResolveForm,
     TokenForm,
     UpdateForm,
     UserForm,
@@ -56,6 +58,27 @@ def _platform_statuses() -> dict[str, str]:
 
 def _status(ok: bool = False) -> int:
     return 422 if request.method == "POST" and not ok else 200
+
+
+def _message_templates(found: Incident) -> dict[str, str]:
+    """The canned messages, worded for this incident (what the template select fills in)."""
+    names = ", ".join(ip.platform.name for ip in found.platforms) or "the affected platforms"
+    return {key: text.format(platforms=names) for key, text in MESSAGE_TEMPLATES.items()}
+
+
+def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, str | None]:
+    """Case numbers to send to the service: None where the form left them as they were.
+
+    The service refuses any case-number change on a master case from an engineer, so an
+    engineer fixing a master case's title must not send the numbers back unchanged.
+    """
+    case = (form.case_number.data or "").strip()
+    cases = form.customer_case_numbers.data or ""
+    current = list(found.customer_case_numbers or [])
+    return (
+        None if case == (found.case_number or "") else case,
+        None if incidents.parse_case_numbers(cases) == current else cases,
+    )
 
 
 @bp.get("/")
@@ -103,7 +126,7 @@ def new_incident() -> Any:
             now=clock.now(),
         ),
         done=lambda created: url_for("admin.incident", incident_id=created.id),
-        message="Incident opened.",
+        message=_("Incident opened."),
         aliases=ALIASES,
     )
     return saved or (
@@ -124,11 +147,7 @@ def incident(incident_id: str) -> Any:
     form = UpdateForm(data=None if request.method == "POST" else {"status": found.status})
     if request.method == "POST" and request.form.get("use_template"):
         # Without JavaScript: fill the chosen template into the message and show it again.
-        text = MESSAGE_TEMPLATES.get(form.template.data or "", "")
-        form.body.data = text.format(
-            platforms=", ".join(ip.platform.name for ip in found.platforms)
-            or "the affected platforms"
-        )
+        form.body.data = _message_templates(found).get(form.template.data or "", "")
         return _incident_page(found, form), 200
     if form.validate_on_submit():
         try:
@@ -148,31 +167,41 @@ def incident(incident_id: str) -> Any:
             apply_errors(form, exc.errors, ALIASES)
         else:
             db.session.commit()
-            flash("Update posted.", "success")
+            flash(_("Update posted."), "success")
             return redirect(url_for("admin.incident", incident_id=found.id))
     return _incident_page(found, form), _status()
 
 
-def _incident_page(found: Incident, form: UpdateForm) -> str:
+def _incident_page(
+    found: Incident,
+    form: UpdateForm | None = None,
+    *,
+    p1g_form: P1GForm | None = None,
+    remove_form: RemoveP1GForm | None = None,
+) -> str:
+    """The staff incident page; a form handed in keeps what was typed and its errors."""
     now = clock.now()
     return render_template(
         "admin/incident.html",
         incident=found,
-        form=form,
+        # formdata=None: a P1G post must not fill the update form with its fields.
+        form=form or UpdateForm(formdata=None, data={"status": found.status}),
         platforms=queries.platforms(db.session),
         status_choices=PLATFORM_STATUS_CHOICES,
-        templates=MESSAGE_TEMPLATES,
+        templates=_message_templates(found),
         next_due=incidents.next_update_due(found),
         overdue=incidents.is_update_overdue(found, now),
-        p1g_form=P1GForm(
+        p1g_form=p1g_form
+        or P1GForm(
             prefix="p1g",
+            formdata=None,
             data={
                 "case_number": found.case_number,
                 "customer_case_numbers": ", ".join(found.customer_case_numbers or []),
             },
         ),
-        remove_form=RemoveP1GForm(prefix="rm"),
-        delete_form=DeleteForm(prefix="del"),
+        remove_form=remove_form or RemoveP1GForm(prefix="rm", formdata=None),
+        delete_form=DeleteForm(prefix="del", formdata=None),
         can_p1g=incidents.can_manage_p1g(current_user),
     )
 
@@ -181,23 +210,69 @@ def _incident_page(found: Incident, form: UpdateForm) -> str:
 @role_required(*STAFF)
 def edit_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
-    form = EditIncidentForm(obj=found)
-    saved = submit(
-        form,
-        lambda: incidents.edit_incident(
+    form = EditIncidentForm(
+        data={
+            "title": found.title,
+            "impact": found.impact,
+            "priority": found.priority,
+            "case_number": found.case_number or "",
+            "customer_case_numbers": ", ".join(found.customer_case_numbers or []),
+        }
+    )
+
+    def change() -> Incident:
+        case_number, customer_case_numbers = _case_changes(form, found)
+        return incidents.edit_incident(
             db.session,
             current_user,
             found,
             title=form.title.data,
             impact=form.impact.data,
+            priority=form.priority.data,
+            case_number=case_number,
+            customer_case_numbers=customer_case_numbers,
             now=clock.now(),
-        ),
+        )
+
+    saved = submit(
+        form,
+        change,
         done=url_for("admin.incident", incident_id=found.id),
-        message="Incident edited.",
+        message=_("Incident edited."),
         aliases=ALIASES,
     )
     return saved or (
-        render_template("admin/incident_edit.html", form=form, incident=found),
+        render_template(
+            "admin/incident_edit.html",
+            form=form,
+            incident=found,
+            can_p1g=incidents.can_manage_p1g(current_user),
+        ),
+        _status(),
+    )
+
+
+@bp.route("/incidents/<incident_id>/resolve", methods=["GET", "POST"])
+@role_required(*STAFF)
+def resolve_incident(incident_id: str) -> Any:
+    found = incidents.get(db.session, incident_id)
+    form = ResolveForm(data={"body": _message_templates(found)["resolved"]})
+    saved = submit(
+        form,
+        lambda: incidents.resolve(
+            db.session,
+            current_user,
+            found,
+            body=form.body.data or "",
+            deliver_notifications=form.deliver_notifications.data,
+            now=clock.now(),
+        ),
+        done=url_for("admin.incident", incident_id=found.id),
+        message=_("Incident resolved."),
+        aliases=ALIASES,
+    )
+    return saved or (
+        render_template("admin/incident_resolve.html", form=form, incident=found),
         _status(),
     )
 
@@ -207,25 +282,20 @@ def edit_incident(incident_id: str) -> Any:
 def designate_p1g(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = P1GForm(prefix="p1g")
-    if form.validate_on_submit():
-        try:
-            incidents.designate_p1g(
-                db.session,
-                current_user,
-                found,
-                case_number=form.case_number.data or "",
-                customer_case_numbers=form.customer_case_numbers.data,
-                now=clock.now(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(exc.errors.values()), "error")
-            return redirect(url_for("admin.incident", incident_id=found.id)), 303
-        db.session.commit()
-        flash("Designated a master case (P1G).", "success")
-        return redirect(url_for("admin.incident", incident_id=found.id))
-    flash("; ".join(e for errs in form.errors.values() for e in errs), "error")
-    return redirect(url_for("admin.incident", incident_id=found.id)), 303
+    saved = submit(
+        form,
+        lambda: incidents.designate_p1g(
+            db.session,
+            current_user,
+            found,
+            case_number=form.case_number.data or "",
+            customer_case_numbers=form.customer_case_numbers.data,
+            now=clock.now(),
+        ),
+        done=url_for("admin.incident", incident_id=found.id),
+        message=_("Designated a master case (P1G)."),
+    )
+    return saved or (_incident_page(found, p1g_form=form), 422)
 
 
 @bp.post("/incidents/<incident_id>/p1g/remove")
@@ -233,15 +303,15 @@ def designate_p1g(incident_id: str) -> Any:
 def remove_p1g(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = RemoveP1GForm(prefix="rm")
-    if form.validate_on_submit():
-        incidents.remove_p1g(
+    saved = submit(
+        form,
+        lambda: incidents.remove_p1g(
             db.session, current_user, found, priority=form.priority.data or "P1", now=clock.now()
-        )
-        db.session.commit()
-        flash("No longer a master case.", "success")
-        return redirect(url_for("admin.incident", incident_id=found.id))
-    flash("Choose the priority the incident keeps.", "error")
-    return redirect(url_for("admin.incident", incident_id=found.id)), 303
+        ),
+        done=url_for("admin.incident", incident_id=found.id),
+        message=_("No longer a master case."),
+    )
+    return saved or (_incident_page(found, remove_form=form), 422)
 
 
 @bp.post("/incidents/<incident_id>/delete")
@@ -252,7 +322,7 @@ def delete_incident(incident_id: str) -> Any:
         abort(400)
     incidents.delete_incident(db.session, current_user, found, clock.now())
     db.session.commit()
-    flash("Incident deleted.", "success")
+    flash(_("Incident deleted."), "success")
     return redirect(url_for("admin.dashboard"))
 
 
@@ -282,7 +352,7 @@ def platform(platform_id: str) -> Any:
             now=clock.now(),
         ),
         done=url_for("admin.platforms"),
-        message="Platform saved.",
+        message=_("Platform saved."),
     )
     return saved or (render_template("admin/platform.html", form=form, platform=found), _status())
 
@@ -303,7 +373,7 @@ def users() -> Any:
             now=clock.now(),
         ),
         done=url_for("admin.users"),
-        message="User created.",
+        message=_("User created."),
     )
     listed = db.session.scalars(select(User).order_by(User.email)).all()
     return saved or (render_template("admin/users.html", form=form, users=listed), _status())
@@ -326,7 +396,7 @@ def user(user_id: str) -> Any:
             now=clock.now(),
         ),
         done=url_for("admin.users"),
-        message="User saved.",
+        message=_("User saved."),
     )
     return saved or (render_template("admin/user.html", form=form, user=found), _status())
 
@@ -344,9 +414,9 @@ def tokens() -> Any:
         try:
             owner = staff.get_user(db.session, form.user_id.data or "")
         except NotFound:
-            form.user_id.errors = ["choose a staff member"]
+            form.user_id.errors = [_("Choose a staff member.")]
         else:
-            plaintext, _ = staff.create_token(
+            plaintext, _token = staff.create_token(
                 db.session, current_user, owner, name=form.name.data or "", now=clock.now()
             )
             db.session.commit()
@@ -369,7 +439,7 @@ def revoke_token(token_id: str) -> Any:
         abort(400)
     staff.revoke_token(db.session, current_user, token, clock.now())
     db.session.commit()
-    flash("Token revoked.", "success")
+    flash(_("Token revoked."), "success")
     return redirect(url_for("admin.tokens"))
 
 
