@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from statuspage.extensions import db, limiter
@@ -26,7 +27,7 @@ def login() -> Any:
         if user is not None:
             login_user(user)
             return redirect(local_path(request.args.get("next"), url_for("admin.dashboard")))
-        form.form_errors.append("Invalid email or password.")
+        form.form_errors.append(_("Invalid email or password."))
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -37,5 +38,5 @@ def logout() -> Any:
     form = LogoutForm()
     if form.validate_on_submit():
         logout_user()
-        flash("You are signed out.", "success")
+        flash(_("You are signed out."), "success")
     return redirect(url_for("public.index"))
