@@ -30,8 +30,9 @@ from datetime import UTC, date, datetime, timedelta
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from statuspage import create_app, queries  # noqa: E402
+from statuspage import create_app  # noqa: E402
 from statuspage.extensions import db  # noqa: E402
+from statuspage.queries import incidents as incident_queries  # noqa: E402
 from statuspage.services import incidents, maintenance, staff  # noqa: E402
 from statuspage.services import platforms as platform_service  # noqa: E402
 from statuspage.services import subscriptions as subscription_service  # noqa: E402
@@ -172,7 +173,7 @@ def main() -> None:
 
         with app.app_context():
             css = staff.find_user(db.session, "css@example.com")
-            master = queries.open_incidents(db.session)[0]
+            master = incident_queries.open_incidents(db.session)[0]
             incidents.post_update(db.session, css, master, body="Still investigating", now=LATER)
             db.session.commit()
         took = timed(lambda: job_scheduler.tick(app, LATER))

@@ -15,20 +15,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
 from statuspage import markdown
 from statuspage.models import (
     Incident,
-    IncidentPlatform,
     IncidentUpdate,
     MaintenanceSeries,
     MaintenanceWindow,
     Platform,
 )
-from statuspage.models.maintenance import window_platform
+from statuspage.queries import publications
 
 
 @dataclass(frozen=True)
@@ -133,17 +132,8 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
     the occurrences narrowed to leave that platform out) are EXDATEs; occurrences staff
     changed are RECURRENCE-ID events with the series' UID. One-off windows are single events.
     """
-    series_query = (
-        select(MaintenanceSeries)
-        .where(MaintenanceSeries.active.is_(True))
-        .options(
-            selectinload(MaintenanceSeries.platforms),
-            selectinload(MaintenanceSeries.windows).selectinload(MaintenanceWindow.platforms),
-        )
-        .order_by(MaintenanceSeries.key)
-    )
     series_events: list[ical.SeriesEvent] = []
-    for series in session.scalars(series_query):
+    for series in publications.calendar_series(session):
         if platform is not None and platform not in series.platforms:
             continue
         exdates: list[datetime] = []
@@ -184,20 +174,6 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
             )
         )
 
-    singles_query = (
-        select(MaintenanceWindow)
-        .where(MaintenanceWindow.series_id.is_(None))
-        .options(selectinload(MaintenanceWindow.platforms))
-        .order_by(MaintenanceWindow.id)
-    )
-    if platform is not None:
-        singles_query = singles_query.where(
-            MaintenanceWindow.id.in_(
-                select(window_platform.c.window_id).where(
-                    window_platform.c.platform_id == platform.id
-                )
-            )
-        )
     singles = [
         ical.SingleEvent(
             uid=window_uid(site, w),
@@ -210,7 +186,7 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
             status="CANCELLED" if w.status == "cancelled" else "CONFIRMED",
             transparent=not w.has_impact,
         )
-        for w in session.scalars(singles_query)
+        for w in publications.calendar_singles(session, platform)
     ]
     name = site.name + (f": {platform.name}" if platform else "") + " maintenance"
     info = ical.CalendarInfo(
@@ -230,10 +206,6 @@ def _zone(series: MaintenanceSeries) -> ZoneInfo:
 
 
 # --- feeds ---------------------------------------------------------------------------
-
-FEED_INCIDENT_UPDATES = 100
-FEED_PAST = timedelta(days=90)
-FEED_AHEAD = timedelta(days=60)
 
 
 def _update_item(site: Site, update: IncidentUpdate) -> feeds.FeedItem:
@@ -288,59 +260,14 @@ def _escape(text: str) -> str:
     return str(escape(text))
 
 
-def windows_for_feed(
-    session: Session, now: datetime, platform: Platform | None, *, with_impact_only: bool
-) -> list[MaintenanceWindow]:
-    query = (
-        select(MaintenanceWindow)
-        .where(
-            MaintenanceWindow.starts_at >= now - FEED_PAST,
-            MaintenanceWindow.starts_at <= now + FEED_AHEAD,
-        )
-        .options(selectinload(MaintenanceWindow.platforms))
-    )
-    if with_impact_only:
-        query = query.where(
-            or_(MaintenanceWindow.impact == "maintenance", MaintenanceWindow.unscheduled)
-        )
-    if platform is not None:
-        query = query.where(
-            MaintenanceWindow.id.in_(
-                select(window_platform.c.window_id).where(
-                    window_platform.c.platform_id == platform.id
-                )
-            )
-        )
-    return list(session.scalars(query))
-
-
 def history_items(
     session: Session, site: Site, now: datetime, platform: Platform | None = None
 ) -> list[feeds.FeedItem]:
     """Incident updates and maintenance with impact, newest first."""
-    query = (
-        select(IncidentUpdate)
-        .join(Incident)
-        .options(
-            selectinload(IncidentUpdate.incident)
-            .selectinload(Incident.platforms)
-            .selectinload(IncidentPlatform.platform)
-        )
-        .order_by(IncidentUpdate.display_at.desc(), IncidentUpdate.id.desc())
-        .limit(FEED_INCIDENT_UPDATES)
-    )
-    if platform is not None:
-        query = query.where(
-            Incident.id.in_(
-                select(IncidentPlatform.incident_id).where(
-                    IncidentPlatform.platform_id == platform.id
-                )
-            )
-        )
-    items = [_update_item(site, u) for u in session.scalars(query)]
+    items = [_update_item(site, u) for u in publications.feed_updates(session, platform)]
     items += [
         _window_item(site, w)
-        for w in windows_for_feed(session, now, platform, with_impact_only=True)
+        for w in publications.windows_for_feed(session, now, platform, with_impact_only=True)
     ]
     return sorted(items, key=lambda i: (i.published, i.guid), reverse=True)
 
@@ -349,6 +276,6 @@ def maintenance_items(
     session: Session, site: Site, now: datetime, platform: Platform | None = None
 ) -> list[feeds.FeedItem]:
     """Recent and upcoming maintenance windows, newest first."""
-    windows = windows_for_feed(session, now, platform, with_impact_only=False)
+    windows = publications.windows_for_feed(session, now, platform, with_impact_only=False)
     windows.sort(key=lambda w: (w.starts_at, w.id), reverse=True)
     return [_window_item(site, w) for w in windows]

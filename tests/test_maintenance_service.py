@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from statuspage import queries
 from statuspage.models import MaintenanceSeries, MaintenanceWindow, Platform
+from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import platforms as platform_service
@@ -72,7 +72,7 @@ def test_window_starts_and_completes_across_midnight(db):
     db.commit()
     assert window.status == "in_progress"
     assert platform_service.get_by_slug(db, "cisco").status == "under_maintenance"
-    assert queries.page_status(db, start).indicator == "maintenance"
+    assert platform_queries.page_status(db, start).indicator == "maintenance"
     svc.advance_windows(db, datetime(2026, 11, 21, 3, 59, tzinfo=MT))
     assert window.status == "in_progress"
     svc.advance_windows(db, datetime(2026, 11, 21, 4, 0, tzinfo=MT))

@@ -171,7 +171,7 @@ def test_healthz_is_503_when_the_database_fails(client, db, monkeypatch):
 
 
 def test_availability_counts_overlapping_outages_once(db, engineer):
-    from statuspage import queries
+    from statuspage.queries import platforms as platform_queries
     from statuspage.services import platforms
 
     cisco = platforms.get_by_slug(db, "cisco")
@@ -195,13 +195,13 @@ def test_availability_counts_overlapping_outages_once(db, engineer):
     incidents.resolve(db, engineer, a, body="x", now=start + timedelta(hours=1))
     incidents.resolve(db, engineer, b, body="x", now=start + timedelta(hours=1, minutes=30))
     db.commit()
-    days, uptime = queries.availability(db, cisco, NOW)
+    days, uptime = platform_queries.availability(db, cisco, NOW)
     assert days[-1].outage_minutes == 90 and days[-1].worst == "critical"
     assert uptime < 100
 
 
 def test_availability_follows_the_status_history_not_the_last_status(db, engineer):
-    from statuspage import queries
+    from statuspage.queries import platforms as platform_queries
     from statuspage.services import platforms
 
     cisco = platforms.get_by_slug(db, "cisco")
@@ -224,6 +224,6 @@ def test_availability_follows_the_status_history_not_the_last_status(db, enginee
         now=start + timedelta(hours=2),
     )
     db.commit()
-    days, uptime = queries.availability(db, cisco, NOW)
+    days, uptime = platform_queries.availability(db, cisco, NOW)
     assert days[-1].outage_minutes == 120 and days[-1].worst == "critical"
     assert uptime < 100

@@ -14,8 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from statuspage import clock, queries
-from statuspage import queries_maintenance as maintenance_queries
+from statuspage import clock
 from statuspage.extensions import db
 from statuspage.forms import (
     MESSAGE_TEMPLATES,
@@ -33,6 +32,11 @@ from statuspage.forms import (
     UserForm,
 )
 from statuspage.models import ApiToken, AuditEntry, Incident, Notice, Platform, User
+from statuspage.queries import incidents as incident_queries
+from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import notices as notice_queries
+from statuspage.queries import platforms as platform_queries
+from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
@@ -85,7 +89,7 @@ def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, 
 @role_required(*STAFF)
 def dashboard() -> Any:
     now = clock.now()
-    open_incidents = queries.open_incidents(db.session)
+    open_incidents = incident_queries.open_incidents(db.session)
     recent_notices = db.session.scalars(
         select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(15)
     ).all()
@@ -99,9 +103,9 @@ def dashboard() -> Any:
         upcoming=maintenance_queries.upcoming(db.session, now, days=14),
         active=maintenance_queries.active(db.session),
         notices=recent_notices,
-        counts=maintenance_queries.delivery_counts(db.session),
-        subscribers=queries.subscriber_counts(db.session),
-        platforms=queries.platforms(db.session),
+        counts=notice_queries.delivery_counts(db.session),
+        subscribers=subscriber_queries.subscriber_counts(db.session),
+        platforms=platform_queries.platforms(db.session),
     )
 
 
@@ -133,7 +137,7 @@ def new_incident() -> Any:
         render_template(
             "admin/incident_new.html",
             form=form,
-            platforms=queries.platforms(db.session),
+            platforms=platform_queries.platforms(db.session),
             status_choices=PLATFORM_STATUS_CHOICES,
         ),
         _status(),
@@ -186,7 +190,7 @@ def _incident_page(
         incident=found,
         # formdata=None: a P1G post must not fill the update form with its fields.
         form=form or UpdateForm(formdata=None, data={"status": found.status}),
-        platforms=queries.platforms(db.session),
+        platforms=platform_queries.platforms(db.session),
         status_choices=PLATFORM_STATUS_CHOICES,
         templates=_message_templates(found),
         next_due=incidents.next_update_due(found),
@@ -332,7 +336,7 @@ def delete_incident(incident_id: str) -> Any:
 @bp.get("/platforms")
 @role_required("admin")
 def platforms() -> Any:
-    return render_template("admin/platforms.html", platforms=queries.platforms(db.session))
+    return render_template("admin/platforms.html", platforms=platform_queries.platforms(db.session))
 
 
 @bp.route("/platforms/<platform_id>", methods=["GET", "POST"])

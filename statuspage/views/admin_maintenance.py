@@ -29,11 +29,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars.recurrence import to_local
-from statuspage import clock, queries
-from statuspage import queries_maintenance as maintenance_queries
+from statuspage import clock
 from statuspage.extensions import db
 from statuspage.models import MaintenanceSeries, Notice
 from statuspage.models.vocab import MAINTENANCE_NOTICES
+from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import notices as notice_queries
+from statuspage.queries import platforms as platform_queries
 from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
@@ -53,7 +55,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _platform_choices() -> list[SelectChoice]:
-    return [SelectChoice(p.slug, p.name) for p in queries.platforms(db.session)]
+    return [SelectChoice(p.slug, p.name) for p in platform_queries.platforms(db.session)]
 
 
 IMPACT_CHOICES = [
@@ -370,5 +372,5 @@ def notices() -> Any:
     return render_template(
         "admin/maintenance/notices.html",
         notices=recent,
-        counts=maintenance_queries.delivery_counts(db.session),
+        counts=notice_queries.delivery_counts(db.session),
     )

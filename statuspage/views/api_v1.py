@@ -16,11 +16,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import func, or_, select
 
-from statuspage import clock, queries, serializers
-from statuspage import queries_maintenance as maintenance_queries
+from statuspage import clock, serializers
 from statuspage.extensions import csrf, db
 from statuspage.models import Incident, MaintenanceWindow, Platform, User
 from statuspage.models.vocab import PLATFORM_STATUSES
+from statuspage.queries import incidents as incident_queries
+from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import platforms as platform_queries
 from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, row_id
@@ -178,7 +180,7 @@ def list_incidents() -> Response:
 @bp.get("/incidents/unresolved")
 @authenticated
 def unresolved() -> Response:
-    return jsonify([_incident_json(i) for i in queries.open_incidents(db.session)])
+    return jsonify([_incident_json(i) for i in incident_queries.open_incidents(db.session)])
 
 
 @bp.get("/incidents/upcoming")
@@ -403,7 +405,9 @@ def _component(component_id: str) -> Platform:
 @authenticated
 def list_components() -> Response:
     page_id, _ = _site()
-    return jsonify([serializers.component(p, page_id) for p in queries.platforms(db.session)])
+    return jsonify(
+        [serializers.component(p, page_id) for p in platform_queries.platforms(db.session)]
+    )
 
 
 @bp.get("/components/<component_id>")

@@ -9,9 +9,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from statuspage import clock, openapi, queries, serializers
-from statuspage import queries_maintenance as maintenance_queries
+from statuspage import clock, openapi, serializers
 from statuspage.extensions import csrf, db
+from statuspage.queries import incidents as incident_queries
+from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import platforms as platform_queries
 
 bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")
 csrf.exempt(bp)
@@ -27,7 +29,7 @@ def cors(response: Response) -> Response:
 
 
 def _page() -> dict[str, Any]:
-    return serializers.page(current_app.config, queries.last_change(db.session))
+    return serializers.page(current_app.config, platform_queries.last_change(db.session))
 
 
 def _ids() -> tuple[str, str]:
@@ -36,7 +38,7 @@ def _ids() -> tuple[str, str]:
 
 def _components() -> list[dict[str, Any]]:
     page_id, _ = _ids()
-    return [serializers.component(p, page_id) for p in queries.platforms(db.session)]
+    return [serializers.component(p, page_id) for p in platform_queries.platforms(db.session)]
 
 
 def _incidents(items: list[Any]) -> list[dict[str, Any]]:
@@ -50,7 +52,7 @@ def _windows(items: list[Any]) -> list[dict[str, Any]]:
 
 
 def _status() -> dict[str, str]:
-    found = queries.page_status(db.session, clock.now())
+    found = platform_queries.page_status(db.session, clock.now())
     return serializers.status(found.indicator, found.description)
 
 
@@ -62,7 +64,7 @@ def summary() -> Response:
     return jsonify(
         page=_page(),
         components=_components(),
-        incidents=_incidents(queries.open_incidents(db.session)),
+        incidents=_incidents(incident_queries.open_incidents(db.session)),
         scheduled_maintenances=_windows(active + upcoming),
         status=_status(),
     )
@@ -80,12 +82,14 @@ def components() -> Response:
 
 @bp.get("/incidents.json")
 def incidents() -> Response:
-    return jsonify(page=_page(), incidents=_incidents(queries.recent_incidents(db.session)))
+    return jsonify(
+        page=_page(), incidents=_incidents(incident_queries.recent_incidents(db.session))
+    )
 
 
 @bp.get("/incidents/unresolved.json")
 def unresolved() -> Response:
-    return jsonify(page=_page(), incidents=_incidents(queries.open_incidents(db.session)))
+    return jsonify(page=_page(), incidents=_incidents(incident_queries.open_incidents(db.session)))
 
 
 @bp.get("/scheduled-maintenances.json")

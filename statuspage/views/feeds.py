@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request
 
 from calendars import feeds
 from statuspage import clock, publish
 from statuspage.extensions import db
-from statuspage.models import Platform
 from statuspage.services import platforms as platform_service
+
+if TYPE_CHECKING:
+    from statuspage.models import Platform
 
 bp = Blueprint("feeds", __name__)
 

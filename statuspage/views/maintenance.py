@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, render_template, request
 
 from statuspage import clock
-from statuspage import queries_maintenance as maintenance_queries
 from statuspage.extensions import db
+from statuspage.queries import maintenance as maintenance_queries
 from statuspage.services import maintenance as maintenance_service
 
 bp = Blueprint("maintenance", __name__)

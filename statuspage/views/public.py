@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
-from statuspage import clock, queries
-from statuspage import queries_maintenance as maintenance_queries
+from statuspage import clock
 from statuspage.extensions import db
+from statuspage.queries import incidents as incident_queries
+from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import platforms as platform_queries
 from statuspage.services import incidents as incident_service
 
 bp = Blueprint("public", __name__)
@@ -38,9 +40,9 @@ def remember_language(response: Response) -> Response:
 def index() -> Response:
     now = clock.now()
     session = db.session
-    platforms = queries.platforms(session)
-    bars = {p.id: queries.availability(session, p, now) for p in platforms}
-    open_incidents = queries.open_incidents(session)
+    platforms = platform_queries.platforms(session)
+    bars = {p.id: platform_queries.availability(session, p, now) for p in platforms}
+    open_incidents = incident_queries.open_incidents(session)
     clocks = {
         i.id: (incident_service.next_update_due(i), incident_service.is_update_overdue(i, now))
         for i in open_incidents
@@ -48,7 +50,7 @@ def index() -> Response:
     return _cached(
         render_template(
             "public/index.html",
-            status=queries.page_status(session, now),
+            status=platform_queries.page_status(session, now),
             platforms=platforms,
             bars=bars,
             incidents=open_incidents,
@@ -80,7 +82,7 @@ def history() -> Response:
         abort(400, description="page must be a whole number from 1")
     page = int(raw)
     per_page = current_app.config["HISTORY_PAGE_SIZE"]
-    items, total = queries.history_page(db.session, page, per_page)
+    items, total = incident_queries.history_page(db.session, page, per_page)
     pages = max((total + per_page - 1) // per_page, 1)
     if page > pages:
         abort(404)

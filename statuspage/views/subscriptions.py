@@ -18,9 +18,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from statuspage import clock, queries
+from statuspage import clock
 from statuspage.extensions import csrf, db, limiter
 from statuspage.models import Incident
+from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
 from statuspage.views.helpers import apply_errors
@@ -66,7 +67,7 @@ def _incident_id(raw: str | None) -> int | None:
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def subscribe() -> Any:
     form = SubscribeForm()
-    platforms = queries.platforms(db.session)
+    platforms = platform_queries.platforms(db.session)
     form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
     if request.method == "GET":
         form.incident.data = request.args.get("incident", "")
@@ -119,7 +120,7 @@ def _subscriber(token: str, purpose: str):  # type: ignore[no-untyped-def]
 @bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Any:
     subscriber = _subscriber(token, "manage")
-    platforms = queries.platforms(db.session)
+    platforms = platform_queries.platforms(db.session)
     form = PreferencesForm(obj=subscriber)
     saved = False
     if form.validate_on_submit():

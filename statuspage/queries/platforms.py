@@ -1,28 +1,21 @@
-"""The read side: what the pages, the API, the feeds and the calendars show."""
+"""Reads about platforms: the list, the page indicator, the 90-day availability bars."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from statuspage.models import (
     Incident,
-    IncidentPlatform,
     IncidentUpdate,
     IncidentUpdatePlatform,
     MaintenanceWindow,
     Platform,
-    Subscriber,
-    Subscription,
 )
-from statuspage.models.vocab import (
-    CLOSED_INCIDENT_STATUSES,
-    IMPACT_SEVERITY,
-    OPEN_INCIDENT_STATUSES,
-)
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
 
 # Statuspage's blended wording for the page indicator.
 INDICATOR_DESCRIPTIONS = {
@@ -54,63 +47,6 @@ class PageStatus:
 
 def platforms(session: Session) -> list[Platform]:
     return list(session.scalars(select(Platform).order_by(Platform.position, Platform.id)))
-
-
-def _incident_options():  # type: ignore[no-untyped-def]
-    return (
-        selectinload(Incident.platforms).selectinload(IncidentPlatform.platform),
-        selectinload(Incident.updates).selectinload(IncidentUpdate.platform_changes),
-        selectinload(Incident.updates).selectinload(IncidentUpdate.author),
-    )
-
-
-def open_incidents(session: Session) -> list[Incident]:
-    """Unresolved incidents: master cases first, then the most severe, then the newest."""
-    master_first = case((Incident.priority == "P1G", 0), else_=1)
-    severity = case(IMPACT_SEVERITY, value=Incident.impact, else_=0)
-    return list(
-        session.scalars(
-            select(Incident)
-            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
-            .order_by(master_first, severity.desc(), Incident.started_at.desc(), Incident.id.desc())
-            .options(*_incident_options())
-        )
-    )
-
-
-def recent_incidents(session: Session, limit: int = 50) -> list[Incident]:
-    """The newest incidents, open or not (Statuspage's incidents.json keeps the last 50)."""
-    return list(
-        session.scalars(
-            select(Incident)
-            .order_by(Incident.started_at.desc(), Incident.id.desc())
-            .limit(limit)
-            .options(*_incident_options())
-        )
-    )
-
-
-def history_page(
-    session: Session, page: int, per_page: int, platform: Platform | None = None
-) -> tuple[list[Incident], int]:
-    """Closed incidents, newest first, one page of them, and the total count."""
-    query = select(Incident).where(Incident.status.in_(CLOSED_INCIDENT_STATUSES))
-    if platform is not None:
-        query = query.where(
-            Incident.id.in_(
-                select(IncidentPlatform.incident_id).where(
-                    IncidentPlatform.platform_id == platform.id
-                )
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Incident.started_at.desc(), Incident.id.desc())
-        .offset(max(page - 1, 0) * per_page)
-        .limit(per_page)
-        .options(*_incident_options())
-    )
-    return list(items), total
 
 
 def page_status(session: Session, now: datetime) -> PageStatus:
@@ -219,25 +155,3 @@ def availability(
     period = max((now - start).total_seconds() / 60, 1)
     uptime = max(0.0, 100.0 * (1 - down_total / period))
     return result, round(uptime, 2)
-
-
-def subscriber_counts(session: Session) -> dict[int, tuple[int, int]]:
-    """{platform id: (confirmed subscribers to incidents, to maintenance)} for staff."""
-    counts: dict[int, tuple[int, int]] = {}
-    rows = session.execute(
-        select(
-            Subscription.platform_id,
-            func.count().filter(Subscription.incidents.is_(True)),
-            func.count().filter(Subscription.maintenance.is_(True)),
-        )
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.platform_id.is_not(None),
-            Subscription.confirmed_at.is_not(None),
-            Subscriber.confirmed_at.is_not(None),
-        )
-        .group_by(Subscription.platform_id)
-    )
-    for platform_id, incidents_n, maintenance_n in rows:
-        counts[platform_id] = (incidents_n, maintenance_n)
-    return counts

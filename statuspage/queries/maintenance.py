@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from calendars.recurrence import to_local
-from statuspage.models import Delivery, MaintenanceWindow
+from statuspage.models import MaintenanceWindow
 from statuspage.models.vocab import ACTIVE_WINDOW_STATUSES
 
 
@@ -86,22 +86,6 @@ def month_grid(session: Session, year: int, month: int, tz_name: str) -> list[li
         local_day = window.starts_at.astimezone(tz).date()
         by_day.setdefault(local_day, []).append(window)
     return [[Day(d, d.month == month, by_day.get(d, [])) for d in week] for week in weeks]
-
-
-def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
-    """{notice id: {delivery status: count, "possibly_duplicated": count}} for staff."""
-    counts: dict[int, dict[str, int]] = {}
-    rows = session.execute(
-        select(
-            Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated, func.count()
-        ).group_by(Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated)
-    )
-    for notice_id, status, duplicated, n in rows:
-        entry = counts.setdefault(notice_id, {})
-        entry[status] = entry.get(status, 0) + n
-        if duplicated:
-            entry["possibly_duplicated"] = entry.get("possibly_duplicated", 0) + n
-    return counts
 
 
 def listed(session: Session, now: datetime, limit: int = 50) -> list[MaintenanceWindow]:

@@ -1,0 +1,70 @@
+"""Reads about incidents: the open ones, the newest ones, the history pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
+from statuspage.models.vocab import (
+    CLOSED_INCIDENT_STATUSES,
+    IMPACT_SEVERITY,
+    OPEN_INCIDENT_STATUSES,
+)
+
+
+def _incident_options():  # type: ignore[no-untyped-def]
+    return (
+        selectinload(Incident.platforms).selectinload(IncidentPlatform.platform),
+        selectinload(Incident.updates).selectinload(IncidentUpdate.platform_changes),
+        selectinload(Incident.updates).selectinload(IncidentUpdate.author),
+    )
+
+
+def open_incidents(session: Session) -> list[Incident]:
+    """Unresolved incidents: master cases first, then the most severe, then the newest."""
+    master_first = case((Incident.priority == "P1G", 0), else_=1)
+    severity = case(IMPACT_SEVERITY, value=Incident.impact, else_=0)
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.status.in_(OPEN_INCIDENT_STATUSES))
+            .order_by(master_first, severity.desc(), Incident.started_at.desc(), Incident.id.desc())
+            .options(*_incident_options())
+        )
+    )
+
+
+def recent_incidents(session: Session, limit: int = 50) -> list[Incident]:
+    """The newest incidents, open or not (Statuspage's incidents.json keeps the last 50)."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .order_by(Incident.started_at.desc(), Incident.id.desc())
+            .limit(limit)
+            .options(*_incident_options())
+        )
+    )
+
+
+def history_page(
+    session: Session, page: int, per_page: int, platform: Platform | None = None
+) -> tuple[list[Incident], int]:
+    """Closed incidents, newest first, one page of them, and the total count."""
+    query = select(Incident).where(Incident.status.in_(CLOSED_INCIDENT_STATUSES))
+    if platform is not None:
+        query = query.where(
+            Incident.id.in_(
+                select(IncidentPlatform.incident_id).where(
+                    IncidentPlatform.platform_id == platform.id
+                )
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(Incident.started_at.desc(), Incident.id.desc())
+        .offset(max(page - 1, 0) * per_page)
+        .limit(per_page)
+        .options(*_incident_options())
+    )
+    return list(items), total
