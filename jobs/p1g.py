@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage.models import Incident
-from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.queries import incidents as incident_queries
 from statuspage.services import incidents, notices
 
 
 def alert_overdue(session: Session, now: datetime, on_duty_email: str) -> int:
     """One alert per missed deadline: keyed by the incident and the update that was due."""
     made = 0
-    for incident in session.scalars(
-        select(Incident).where(
-            Incident.priority == "P1G", Incident.status.in_(OPEN_INCIDENT_STATUSES)
-        )
-    ):
+    for incident in incident_queries.open_master_cases(session):
         due = incidents.next_update_due(incident)
         if due is None or now <= due:
             continue

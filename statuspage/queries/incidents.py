@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
@@ -68,3 +68,30 @@ def history_page(
         .options(*_incident_options())
     )
     return list(items), total
+
+
+def find(session: Session, incident_id: int) -> Incident | None:
+    """The incident with this id, or None (a page that only mentions it shows nothing)."""
+    return session.get(Incident, incident_id)
+
+
+def search(session: Session, q: str, page: int, limit: int) -> list[Incident]:
+    """Incidents whose title contains `q` (any case) or whose case number is `q`, newest
+    first, one page of them; every incident for an empty `q`."""
+    query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
+    if q:
+        query = query.where(
+            or_(func.lower(Incident.title).contains(q.lower()), Incident.case_number == q)
+        )
+    return list(session.scalars(query.offset((page - 1) * limit).limit(limit)))
+
+
+def open_master_cases(session: Session) -> list[Incident]:
+    """Unresolved P1G incidents, the ones whose hourly update is watched."""
+    return list(
+        session.scalars(
+            select(Incident).where(
+                Incident.priority == "P1G", Incident.status.in_(OPEN_INCIDENT_STATUSES)
+            )
+        )
+    )

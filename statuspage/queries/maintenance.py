@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from calendars.recurrence import to_local
-from statuspage.models import MaintenanceWindow
+from statuspage.models import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.vocab import ACTIVE_WINDOW_STATUSES
+from statuspage.services.errors import get_or_404
 
 
 def _base():  # type: ignore[no-untyped-def]
@@ -102,3 +103,13 @@ def listed(session: Session, now: datetime, limit: int = 50) -> list[Maintenance
             .limit(limit)
         )
     )
+
+
+def all_series(session: Session) -> list[MaintenanceSeries]:
+    """Every series, active or not, in the order they were made."""
+    return list(session.scalars(select(MaintenanceSeries).order_by(MaintenanceSeries.id)))
+
+
+def get_series(session: Session, series_id: object) -> MaintenanceSeries:
+    """The series with the id in `series_id`, or NotFound."""
+    return get_or_404(session, MaintenanceSeries, series_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statuspage.models import Delivery
+from statuspage.models import Delivery, Notice
 
 
 def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
@@ -22,3 +22,12 @@ def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
         if duplicated:
             entry["possibly_duplicated"] = entry.get("possibly_duplicated", 0) + n
     return counts
+
+
+def recent_notices(session: Session, limit: int) -> list[Notice]:
+    """The newest notices, newest first."""
+    return list(
+        session.scalars(
+            select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)
+        )
+    )

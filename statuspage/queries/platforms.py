@@ -16,6 +16,7 @@ from statuspage.models import (
     Platform,
 )
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.services.errors import get_or_404, row_id
 
 # Statuspage's blended wording for the page indicator.
 INDICATOR_DESCRIPTIONS = {
@@ -155,3 +156,15 @@ def availability(
     period = max((now - start).total_seconds() / 60, 1)
     uptime = max(0.0, 100.0 * (1 - down_total / period))
     return result, round(uptime, 2)
+
+
+def get(session: Session, platform_id: object) -> Platform:
+    """The platform with the id in `platform_id`, or NotFound."""
+    return get_or_404(session, Platform, platform_id)
+
+
+def by_key(session: Session, key: str) -> Platform | None:
+    """The platform named by an id ("3") or a slug ("cisco"), or None."""
+    if row_id(key) is not None:
+        return session.get(Platform, row_id(key))
+    return session.scalar(select(Platform).where(Platform.slug == key))

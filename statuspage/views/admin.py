@@ -6,12 +6,11 @@ service, so a form that slips past a template still gets 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from statuspage import clock
@@ -31,17 +30,19 @@ from statuspage.forms import (
     UpdateForm,
     UserForm,
 )
-from statuspage.models import ApiToken, AuditEntry, Incident, Notice, Platform, User
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.queries import staff as staff_queries
 from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import get_or_404
 from statuspage.views.helpers import apply_errors, submit
+
+if TYPE_CHECKING:
+    from statuspage.models import Incident
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -90,9 +91,7 @@ def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, 
 def dashboard() -> Any:
     now = clock.now()
     open_incidents = incident_queries.open_incidents(db.session)
-    recent_notices = db.session.scalars(
-        select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(15)
-    ).all()
+    recent_notices = notice_queries.recent_notices(db.session, limit=15)
     return render_template(
         "admin/dashboard.html",
         incidents=open_incidents,
@@ -342,7 +341,7 @@ def platforms() -> Any:
 @bp.route("/platforms/<platform_id>", methods=["GET", "POST"])
 @role_required("admin")
 def platform(platform_id: str) -> Any:
-    found = get_or_404(db.session, Platform, platform_id)
+    found = platform_queries.get(db.session, platform_id)
     form = PlatformForm(obj=found)
     saved = submit(
         form,
@@ -379,7 +378,7 @@ def users() -> Any:
         done=url_for("admin.users"),
         message=_("User created."),
     )
-    listed = db.session.scalars(select(User).order_by(User.email)).all()
+    listed = staff_queries.users(db.session)
     return saved or (render_template("admin/users.html", form=form, users=listed), _status())
 
 
@@ -409,9 +408,7 @@ def user(user_id: str) -> Any:
 @role_required("admin")
 def tokens() -> Any:
     form = TokenForm()
-    everyone = db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.email)
-    ).all()
+    everyone = staff_queries.active_users(db.session)
     form.user_id.choices = [SelectChoice(str(u.id), f"{u.email} ({u.role})") for u in everyone]
     plaintext = None
     if form.validate_on_submit():
@@ -424,7 +421,7 @@ def tokens() -> Any:
                 db.session, current_user, owner, name=form.name.data or "", now=clock.now()
             )
             db.session.commit()
-    listed = db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())).all()
+    listed = staff_queries.tokens(db.session)
     status = 422 if request.method == "POST" and plaintext is None else 200
     return render_template(
         "admin/tokens.html",
@@ -438,7 +435,7 @@ def tokens() -> Any:
 @bp.post("/tokens/<token_id>/revoke")
 @role_required("admin")
 def revoke_token(token_id: str) -> Any:
-    token = get_or_404(db.session, ApiToken, token_id)
+    token = staff_queries.get_token(db.session, token_id)
     if not DeleteForm(prefix="rv").validate_on_submit():
         abort(400)
     staff.revoke_token(db.session, current_user, token, clock.now())
@@ -454,13 +451,7 @@ def audit() -> Any:
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         abort(400)
     page = int(raw)
-    total = db.session.scalar(select(func.count(AuditEntry.id))) or 0
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * AUDIT_PAGE)
-        .limit(AUDIT_PAGE)
-    ).all()
+    entries, total = staff_queries.audit_page(db.session, page, AUDIT_PAGE)
     return render_template(
         "admin/audit.html",
         entries=entries,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -31,7 +31,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.models import MaintenanceSeries, Notice
 from statuspage.models.vocab import MAINTENANCE_NOTICES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
@@ -40,8 +39,10 @@ from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
-from statuspage.services.errors import get_or_404
 from statuspage.views.helpers import apply_errors, submit
+
+if TYPE_CHECKING:
+    from statuspage.models import MaintenanceSeries
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
@@ -158,9 +159,7 @@ def windows() -> Any:
         "admin/maintenance/index.html",
         active=maintenance_queries.active(db.session),
         upcoming=maintenance_queries.upcoming(db.session, now, days=60),
-        series=db.session.scalars(
-            db.select(MaintenanceSeries).order_by(MaintenanceSeries.id)
-        ).all(),
+        series=maintenance_queries.all_series(db.session),
     )
 
 
@@ -282,7 +281,7 @@ def release_notes(window_id: str) -> Any:
 
 
 def _series(series_id: str) -> MaintenanceSeries:
-    return get_or_404(db.session, MaintenanceSeries, series_id)
+    return maintenance_queries.get_series(db.session, series_id)
 
 
 @bp.route("/series/new", methods=["GET", "POST"], defaults={"series_id": None})
@@ -366,9 +365,7 @@ def import_subscribers() -> Any:
 @bp.get("/notices")
 @role_required(*STAFF)
 def notices() -> Any:
-    recent = db.session.scalars(
-        db.select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(100)
-    ).all()
+    recent = notice_queries.recent_notices(db.session, limit=100)
     return render_template(
         "admin/maintenance/notices.html",
         notices=recent,

@@ -11,22 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy import func, or_, select
 
 from statuspage import clock, serializers
 from statuspage.extensions import csrf, db
-from statuspage.models import Incident, MaintenanceWindow, Platform, User
 from statuspage.models.vocab import PLATFORM_STATUSES
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors, row_id
+from statuspage.services.errors import Errors
 from statuspage.views.errors import json_error
+
+if TYPE_CHECKING:
+    from statuspage.models import Incident, MaintenanceWindow, Platform, User
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
 csrf.exempt(bp)
@@ -130,9 +131,7 @@ def _platform_statuses(errors: Errors, body: dict[str, Any]) -> dict[str, str]:
 
 
 def _platform_or_none(key: str) -> Platform | None:
-    if row_id(key) is not None:
-        return db.session.get(Platform, row_id(key))
-    return db.session.scalar(select(Platform).where(Platform.slug == key))
+    return platform_queries.by_key(db.session, key)
 
 
 def _site() -> tuple[str, str]:
@@ -167,13 +166,8 @@ def list_incidents() -> Response:
     if not page.isdigit() or not 1 <= int(page) <= 100_000:
         errors.add("page", "must be a whole number from 1")
     errors.raise_if_any()
-    query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
     q = request.args.get("q", "").strip()[:200]
-    if q:
-        query = query.where(
-            or_(func.lower(Incident.title).contains(q.lower()), Incident.case_number == q)
-        )
-    items = db.session.scalars(query.offset((int(page) - 1) * int(limit)).limit(int(limit)))
+    items = incident_queries.search(db.session, q, int(page), int(limit))
     return jsonify([_incident_json(i) for i in items])
 
 

@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from statuspage import clock
 from statuspage.extensions import csrf, db, limiter
-from statuspage.models import Incident
+from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
@@ -76,7 +76,7 @@ def subscribe() -> Any:
     incident = None
     incident_id = _incident_id(form.incident.data)
     if incident_id and incident_id > 0:
-        incident = db.session.get(Incident, incident_id)
+        incident = incident_queries.find(db.session, incident_id)
     if form.validate_on_submit():
         topics = [t for t in ("incidents", "maintenance") if getattr(form, t).data]
         try:
