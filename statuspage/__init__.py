@@ -26,8 +26,12 @@ def _secret_key(instance_path: str) -> str:
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. Nothing else."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # STATUSPAGE_INSTANCE_PATH moves the instance folder (SQLite file, job locks, mail files)
+    # off the checkout, e.g. for a server a test or benchmark starts.
+    instance_path = os.environ.get("STATUSPAGE_INSTANCE_PATH")
     app = Flask(
         __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
@@ -39,7 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
-    from statuspage import models  # noqa: F401  (registers the tables)
+    from statuspage import changes, models  # noqa: F401  (tables; the version bump on writes)
     from statuspage.extensions import babel, csrf, db, limiter, login_manager, migrate
     from statuspage.i18n import select_locale, select_timezone
 

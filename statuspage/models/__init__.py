@@ -11,10 +11,12 @@ from statuspage.models.notices import Delivery, Notice
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import ApiToken, AuditEntry, User
 from statuspage.models.subscribers import Subscriber, Subscription
+from statuspage.models.versions import DataVersion
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "DataVersion",
     "Delivery",
     "Incident",
     "IncidentPlatform",

@@ -1,0 +1,86 @@
+"""Which writes change published data, and the version bump they make at commit.
+
+Every session (web requests, jobs, the command line, tests) is watched: a flush or an ORM
+`update()`/`delete()`/`insert()` touching a published table marks the transaction, and just
+before it commits the single `data_version` row is bumped in the same transaction. Readers
+then key their caches on that row (see `statuspage.views.caching`), so nobody has to
+remember to invalidate anything, and a write is visible on the next request to any worker.
+
+Tables whose rows no public page shows (the delivery log, subscribers, tokens, the audit
+log) and a notice's progress through delivery do not bump it: an outage's fan-out would
+otherwise throw away the rendered pages thousands of readers are asking for. The bump is
+taken last in the transaction, so its row lock never stands between two other locks.
+Raw SQL strings are not seen; write through the ORM.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from statuspage.models import (
+    ApiToken,
+    AuditEntry,
+    DataVersion,
+    Delivery,
+    Notice,
+    Subscriber,
+    Subscription,
+)
+from statuspage.models.versions import ROW_ID
+
+UNPUBLISHED = (ApiToken, AuditEntry, DataVersion, Delivery, Subscriber, Subscription)
+UNPUBLISHED_TABLES = frozenset(cls.__tablename__ for cls in UNPUBLISHED)
+# A notice's existence shows (a window "delivers notifications"); its delivery state does not.
+PROGRESS_ONLY = (Notice,)
+PROGRESS_ONLY_TABLES = frozenset(cls.__tablename__ for cls in PROGRESS_ONLY)
+
+_FLAG = "statuspage.publishes"
+
+
+def _published(obj: object, *, changed_only: bool) -> bool:
+    if isinstance(obj, UNPUBLISHED):
+        return False
+    return not (changed_only and isinstance(obj, PROGRESS_ONLY))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    if session.info.get(_FLAG):
+        return
+    if any(_published(o, changed_only=False) for o in (*session.new, *session.deleted)) or any(
+        _published(o, changed_only=True) and session.is_modified(o) for o in session.dirty
+    ):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _orm_statement(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if name in UNPUBLISHED_TABLES or (name in PROGRESS_ONLY_TABLES and state.is_update):
+        return
+    state.session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    session.flush()
+    if not session.info.pop(_FLAG, False):
+        return
+    # The wall clock, not the app's pinned `now`: this is HTTP's Last-Modified.
+    session.execute(
+        update(DataVersion)
+        .where(DataVersion.id == ROW_ID)
+        .values(version=DataVersion.version + 1, changed_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_FLAG, None)
