@@ -6,22 +6,17 @@ restarts; every time stamp comes from stored last-modified times, never the rend
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
 from statuspage import markdown
 from statuspage.models import (
-    Incident,
     IncidentUpdate,
     MaintenanceSeries,
     MaintenanceWindow,
@@ -39,55 +34,6 @@ class Site:
     @property
     def host(self) -> str:
         return urlsplit(self.url).netloc or "status.local"
-
-
-# --- cache ---------------------------------------------------------------------------
-
-
-class RenderCache:
-    """Rendered calendars and feeds keyed by what they show and the data's fingerprint.
-
-    Every write bumps an updated_at or a row count, so a changed fingerprint is a new key:
-    there is nothing to invalidate by hand. One per app; bounded, least recently used out.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, key: Hashable, build: Callable[[], bytes]) -> bytes:
-        full_key = (key, fingerprint(session))
-        with self._lock:
-            hit = self._items.get(full_key)
-            if hit is not None:
-                self._items.move_to_end(full_key)
-                return hit
-        body = build()
-        with self._lock:
-            self._items[full_key] = body
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return body
-
-
-def fingerprint(session: Session) -> tuple[object, ...]:
-    """A handful of indexed aggregates, far cheaper than a render."""
-    aggregates = [
-        func.max(MaintenanceSeries.updated_at),
-        func.count(MaintenanceSeries.id),
-        func.max(MaintenanceWindow.updated_at),
-        func.count(MaintenanceWindow.id),
-        # Every staff edit raises a SEQUENCE: the sums move even when two edits share a time.
-        func.sum(MaintenanceWindow.sequence),
-        func.sum(MaintenanceSeries.sequence),
-        func.max(Incident.updated_at),
-        func.count(Incident.id),
-        func.max(IncidentUpdate.updated_at),
-        func.count(IncidentUpdate.id),
-        func.max(Platform.updated_at),
-    ]
-    return tuple(session.execute(select(*[select(a).scalar_subquery() for a in aggregates])).one())
 
 
 def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:

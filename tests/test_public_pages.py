@@ -140,7 +140,9 @@ def test_markdown_in_updates_is_inert(client, db, css):
 
 def test_public_pages_are_cacheable_briefly(client):
     for path in ("/", "/history"):
-        assert client.get(path).headers["Cache-Control"] == "public, max-age=30"
+        assert client.get(path).headers["Cache-Control"] == (
+            "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+        )
 
 
 def test_language_switch_sets_cookie_and_lang(client):

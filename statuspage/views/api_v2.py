@@ -1,6 +1,7 @@
 """Statuspage-compatible public API v2 (GET, CORS open).
 
-Existing Statuspage clients and widgets read these by changing only the host.
+Existing Statuspage clients and widgets read these by changing only the host. Every
+response is rendered once per data change and minute, with validators (`views.caching`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from statuspage.extensions import csrf, db
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.views.caching import published
 
 bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")
 csrf.exempt(bp)
@@ -24,7 +26,6 @@ def cors(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-    response.headers.setdefault("Cache-Control", "public, max-age=30")
     return response
 
 
@@ -57,6 +58,7 @@ def _status() -> dict[str, str]:
 
 
 @bp.get("/summary.json")
+@published(by_language=False)
 def summary() -> Response:
     now = clock.now()
     upcoming = maintenance_queries.upcoming(db.session, now, days=60)
@@ -71,16 +73,19 @@ def summary() -> Response:
 
 
 @bp.get("/status.json")
+@published(by_language=False)
 def status() -> Response:
     return jsonify(page=_page(), status=_status())
 
 
 @bp.get("/components.json")
+@published(by_language=False)
 def components() -> Response:
     return jsonify(page=_page(), components=_components())
 
 
 @bp.get("/incidents.json")
+@published(by_language=False)
 def incidents() -> Response:
     return jsonify(
         page=_page(), incidents=_incidents(incident_queries.recent_incidents(db.session))
@@ -88,23 +93,27 @@ def incidents() -> Response:
 
 
 @bp.get("/incidents/unresolved.json")
+@published(by_language=False)
 def unresolved() -> Response:
     return jsonify(page=_page(), incidents=_incidents(incident_queries.open_incidents(db.session)))
 
 
 @bp.get("/scheduled-maintenances.json")
+@published(by_language=False)
 def scheduled_maintenances() -> Response:
     items = maintenance_queries.listed(db.session, clock.now())
     return jsonify(page=_page(), scheduled_maintenances=_windows(items))
 
 
 @bp.get("/scheduled-maintenances/upcoming.json")
+@published(by_language=False)
 def upcoming() -> Response:
     items = maintenance_queries.upcoming(db.session, clock.now(), days=60)
     return jsonify(page=_page(), scheduled_maintenances=_windows(items))
 
 
 @bp.get("/scheduled-maintenances/active.json")
+@published(by_language=False)
 def active() -> Response:
     return jsonify(
         page=_page(), scheduled_maintenances=_windows(maintenance_queries.active(db.session))
@@ -115,6 +124,7 @@ docs = Blueprint("api_docs", __name__)
 
 
 @docs.get("/api/openapi.json")
+@published(by_minute=False, by_language=False)
 def openapi_document() -> Response:
     response = jsonify(openapi.document(current_app.config["STATUSPAGE_URL"]))
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -1,21 +1,21 @@
 """Machine-readable publications: the maintenance calendars (iCal) and the RSS/Atom feeds.
 
-Readers rush these during an outage, so rendered bytes are cached per app and keyed by a
-fingerprint of the data (see publish.RenderCache); ETags let clients skip unchanged bodies.
+Readers rush these during an outage, so each is rendered once per data change (feeds also
+once per minute, as they cover a span of time around now) and served with validators; see
+`views.caching`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from calendars import feeds
 from statuspage import clock, publish
 from statuspage.extensions import db
 from statuspage.services import platforms as platform_service
+from statuspage.views.caching import published
 
 if TYPE_CHECKING:
     from statuspage.models import Platform
@@ -35,41 +35,33 @@ def site() -> publish.Site:
     )
 
 
-def render_cached(key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
-    cache = current_app.extensions.setdefault("publish_cache", publish.RenderCache())
-    return cache.get(db.session, key, build)
-
-
-def _hour(now: datetime) -> str:
-    # Feeds cover a window of time around now; within the hour it is the same window.
-    return now.strftime("%Y%m%d%H")
+@bp.after_request
+def cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _reply(body: bytes, mimetype: str, filename: str | None = None) -> Response:
     response = Response(body, content_type=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.add_etag()
-    return response.make_conditional(request)
+    return response
 
 
 def _calendar(platform: Platform | None) -> Response:
-    body = render_cached(
-        ("ics", platform.slug if platform else None),
-        lambda: publish.maintenance_calendar(db.session, site(), platform),
-    )
+    body = publish.maintenance_calendar(db.session, site(), platform)
     name = f"{platform.slug}-maintenance.ics" if platform else "maintenance.ics"
     return _reply(body, CALENDAR_TYPE, name)
 
 
 @bp.get("/maintenance.ics")
+@published(by_minute=False, by_language=False)
 def calendar() -> Response:
     return _calendar(None)
 
 
 @bp.get("/platforms/<slug>/maintenance.ics")
+@published(by_minute=False, by_language=False)
 def platform_calendar(slug: str) -> Response:
     return _calendar(platform_service.get_by_slug(db.session, slug))
 
@@ -90,31 +82,33 @@ def _history(platform: Platform | None, kind: str) -> Response:
     prefix = f"/platforms/{platform.slug}" if platform else ""
     title = f"{platform.name} history" if platform else "Incident and maintenance history"
 
-    def build() -> bytes:
-        info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
-        items = publish.history_items(db.session, site(), now, platform)
-        return feeds.build_atom(info, items) if kind == "atom" else feeds.build_rss(info, items)
-
-    body = render_cached(("history", kind, prefix, _hour(now)), build)
-    return _reply(body, ATOM_TYPE if kind == "atom" else RSS_TYPE)
+    info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
+    items = publish.history_items(db.session, site(), now, platform)
+    if kind == "atom":
+        return _reply(feeds.build_atom(info, items), ATOM_TYPE)
+    return _reply(feeds.build_rss(info, items), RSS_TYPE)
 
 
 @bp.get("/history.rss")
+@published(by_language=False)
 def history_rss() -> Response:
     return _history(None, "rss")
 
 
 @bp.get("/history.atom")
+@published(by_language=False)
 def history_atom() -> Response:
     return _history(None, "atom")
 
 
 @bp.get("/platforms/<slug>/history.rss")
+@published(by_language=False)
 def platform_history_rss(slug: str) -> Response:
     return _history(platform_service.get_by_slug(db.session, slug), "rss")
 
 
 @bp.get("/platforms/<slug>/history.atom")
+@published(by_language=False)
 def platform_history_atom(slug: str) -> Response:
     return _history(platform_service.get_by_slug(db.session, slug), "atom")
 
@@ -124,18 +118,18 @@ def _maintenance(platform: Platform | None) -> Response:
     prefix = f"/platforms/{platform.slug}" if platform else ""
     title = f"{platform.name} maintenance" if platform else "Maintenance windows"
 
-    def build() -> bytes:
-        info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
-        return feeds.build_rss(info, publish.maintenance_items(db.session, site(), now, platform))
-
-    return _reply(render_cached(("maintenance", prefix, _hour(now)), build), RSS_TYPE)
+    info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
+    items = publish.maintenance_items(db.session, site(), now, platform)
+    return _reply(feeds.build_rss(info, items), RSS_TYPE)
 
 
 @bp.get("/maintenance.rss")
+@published(by_language=False)
 def maintenance_rss() -> Response:
     return _maintenance(None)
 
 
 @bp.get("/platforms/<slug>/maintenance.rss")
+@published(by_language=False)
 def platform_maintenance_rss(slug: str) -> Response:
     return _maintenance(platform_service.get_by_slug(db.session, slug))

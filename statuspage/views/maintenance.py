@@ -1,10 +1,10 @@
-"""Public maintenance pages: the month grid and list, and one window's page."""
+"""Public maintenance pages: the month grid and list, and one window's page (rendered once
+per data change and minute; see `views.caching`)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -13,6 +13,7 @@ from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.services import maintenance as maintenance_service
+from statuspage.views.caching import published
 
 bp = Blueprint("maintenance", __name__)
 
@@ -39,29 +40,25 @@ def _shift(year: int, month: int, delta: int) -> str:
 
 
 @bp.get("/maintenance")
-def index() -> Any:
+@published()
+def index() -> str:
     now = clock.now()
     tz_name = current_app.config["STATUSPAGE_TIMEZONE"]
     year, month = _month(now.astimezone(ZoneInfo(tz_name)).date())
-    response = current_app.make_response(
-        render_template(
-            "maintenance/index.html",
-            weeks=maintenance_queries.month_grid(db.session, year, month, tz_name),
-            month_label=date(year, month, 1).strftime("%B %Y"),
-            prev_month=_shift(year, month, -1),
-            next_month=_shift(year, month, 1),
-            active=maintenance_queries.active(db.session),
-            upcoming=maintenance_queries.upcoming(db.session, now, days=60),
-            recent=maintenance_queries.recent(db.session, now),
-        )
+    return render_template(
+        "maintenance/index.html",
+        weeks=maintenance_queries.month_grid(db.session, year, month, tz_name),
+        month_label=date(year, month, 1).strftime("%B %Y"),
+        prev_month=_shift(year, month, -1),
+        next_month=_shift(year, month, 1),
+        active=maintenance_queries.active(db.session),
+        upcoming=maintenance_queries.upcoming(db.session, now, days=60),
+        recent=maintenance_queries.recent(db.session, now),
     )
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
 
 
 @bp.get("/maintenance/<window_id>")
-def detail(window_id: str) -> Any:
+@published()
+def detail(window_id: str) -> str:
     window = maintenance_service.get_window(db.session, window_id)
-    response = current_app.make_response(render_template("maintenance/detail.html", window=window))
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
+    return render_template("maintenance/detail.html", window=window)

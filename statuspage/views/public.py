@@ -1,4 +1,8 @@
-"""Public pages: status, incidents, history, health."""
+"""Public pages: status, incidents, history, health.
+
+Readers rush these during an outage: each is rendered once per data change (and minute,
+where the clock shows) and served with validators; see `views.caching`.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,9 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import incidents as incident_service
+from statuspage.views.caching import published
 
 bp = Blueprint("public", __name__)
-
-PUBLIC_CACHE = "public, max-age=30"  # readers rush the page during an outage
-
-
-def _cached(body: str) -> Response:
-    response = current_app.make_response(body)
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
-    return response
 
 
 @bp.after_app_request
@@ -37,7 +32,8 @@ def remember_language(response: Response) -> Response:
 
 
 @bp.get("/")
-def index() -> Response:
+@published()
+def index() -> str:
     now = clock.now()
     session = db.session
     platforms = platform_queries.platforms(session)
@@ -47,36 +43,34 @@ def index() -> Response:
         i.id: (incident_service.next_update_due(i), incident_service.is_update_overdue(i, now))
         for i in open_incidents
     }
-    return _cached(
-        render_template(
-            "public/index.html",
-            status=platform_queries.page_status(session, now),
-            platforms=platforms,
-            bars=bars,
-            incidents=open_incidents,
-            clocks=clocks,
-            active=maintenance_queries.active(session),
-            upcoming=maintenance_queries.upcoming(session, now, days=14),
-        )
+    return render_template(
+        "public/index.html",
+        status=platform_queries.page_status(session, now),
+        platforms=platforms,
+        bars=bars,
+        incidents=open_incidents,
+        clocks=clocks,
+        active=maintenance_queries.active(session),
+        upcoming=maintenance_queries.upcoming(session, now, days=14),
     )
 
 
 @bp.get("/incidents/<incident_id>")
-def incident(incident_id: str) -> Response:
+@published()
+def incident(incident_id: str) -> str:
     found = incident_service.get(db.session, incident_id)
     now = clock.now()
-    return _cached(
-        render_template(
-            "public/incident.html",
-            incident=found,
-            next_due=incident_service.next_update_due(found),
-            overdue=incident_service.is_update_overdue(found, now),
-        )
+    return render_template(
+        "public/incident.html",
+        incident=found,
+        next_due=incident_service.next_update_due(found),
+        overdue=incident_service.is_update_overdue(found, now),
     )
 
 
 @bp.get("/history")
-def history() -> Response:
+@published(by_minute=False)
+def history() -> str:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         abort(400, description="page must be a whole number from 1")
@@ -86,8 +80,8 @@ def history() -> Response:
     pages = max((total + per_page - 1) // per_page, 1)
     if page > pages:
         abort(404)
-    return _cached(
-        render_template("public/history.html", incidents=items, page=page, pages=pages, total=total)
+    return render_template(
+        "public/history.html", incidents=items, page=page, pages=pages, total=total
     )
 
 

@@ -1,0 +1,206 @@
+"""Public reads rendered once per change, and HTTP caching for every public response.
+
+A public GET view decorated with `published` is rendered once per *key*: the endpoint, its
+arguments and query, the reader's language, the data version (one primary-key read of the
+`data_version` row, bumped by every write: see `statuspage.changes`) and, for what depends
+on the clock, the minute. The clock of the request is pinned to that minute while the view
+renders, so every worker and machine renders the same bytes for the same key, and the
+strong ETag is a digest of the key: a conditional request is answered 304 before anything
+is rendered or fetched beyond the version row. Bodies are gzip-compressed once, when they
+are rendered, and kept in a bounded per-process cache.
+
+Staff never see a cached page: a request carrying a signed-in session or a pending flash
+message is rendered for that reader alone and marked private.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, ParamSpec
+
+from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from statuspage import clock
+from statuspage.extensions import db
+from statuspage.queries import version as version_queries
+
+P = ParamSpec("P")
+
+CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
+PRIVATE = "private, no-cache"
+# Response headers a cached entry keeps besides its type.
+KEPT_HEADERS = ("Content-Disposition",)
+MAX_BYTES = 32 * 1024 * 1024
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    gzipped: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+
+class RenderCache:
+    """Rendered bodies by key, least recently used out once over `max_bytes`. Old data
+    versions are never read again, so they simply age out."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.renders = 0  # how many times a body was rendered (tests and benchmarks read it)
+
+    def get(self, key: str) -> Rendered | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: str, item: Rendered) -> None:
+        with self._lock:
+            self.renders += 1
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._items[key] = item
+            self._bytes += item.size
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+def render_cache() -> RenderCache:
+    cache = current_app.extensions.get("render_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("render_cache", RenderCache())
+    return cache  # type: ignore[no-any-return]
+
+
+def _personal() -> bool:
+    """A signed-in reader or one with a message waiting sees a page made for them."""
+    return bool(request.cookies) and ("_user_id" in session or "_flashes" in session)
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[..., Any]:
+    """Serve a public GET view from the render cache with ETag, Last-Modified, 304s, gzip
+    and the public Cache-Control.
+
+    `by_minute`: the view shows something that moves with the clock (next update due,
+    window states, the day's bars, "upcoming"); it is rendered at most once a minute.
+    `by_language`: the body is in the reader's language.
+    """
+
+    def decorate(view: Callable[P, Any]) -> Callable[P, Response]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+            if _personal():
+                response = make_response(view(*args, **kwargs))
+                response.headers["Cache-Control"] = PRIVATE
+                return response
+            current = version_queries.current(db.session)
+            if current is None:  # an unmigrated database: correct, just not cached
+                return make_response(view(*args, **kwargs))
+            pinned = _minute(clock.unpinned()) if by_minute else None
+            gz = _accepts_gzip()
+            key = repr(
+                (
+                    request.endpoint,
+                    sorted(kwargs.items()),
+                    sorted(request.args.items(multi=True)),
+                    str(get_locale()) if by_language else "",
+                    pinned.isoformat() if pinned else "",
+                    current.version,
+                )
+            )
+            digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+            etag = digest + ("-gz" if gz else "")
+            last_modified = max(current.changed_at, pinned or EPOCH).replace(microsecond=0)
+
+            if request.if_none_match:
+                fresh = request.if_none_match.contains_weak(etag)
+            else:
+                since = request.if_modified_since
+                fresh = since is not None and last_modified <= since
+            if fresh:
+                return _headers(
+                    current_app.response_class(status=304),
+                    etag,
+                    last_modified,
+                    by_language=by_language,
+                )
+
+            cache = render_cache()
+            entry = cache.get(digest)
+            if entry is None:
+                g.pinned_now = pinned
+                try:
+                    response = make_response(view(*args, **kwargs))
+                finally:
+                    g.pinned_now = None
+                if response.status_code != 200:
+                    return response
+                body = response.get_data()
+                entry = Rendered(
+                    body=body,
+                    gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+                    content_type=response.content_type or "text/html; charset=utf-8",
+                    headers=tuple(
+                        (name, response.headers[name])
+                        for name in KEPT_HEADERS
+                        if name in response.headers
+                    ),
+                )
+                cache.put(digest, entry)
+            response = current_app.response_class(
+                entry.gzipped if gz else entry.body, content_type=entry.content_type
+            )
+            response.headers.extend(entry.headers)
+            if gz:
+                response.headers["Content-Encoding"] = "gzip"
+            return _headers(response, etag, last_modified, by_language=by_language)
+
+        return wrapper
+
+    return decorate
+
+
+def _headers(
+    response: Response, etag: str, last_modified: datetime, *, by_language: bool = True
+) -> Response:
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Encoding")
+    if by_language:
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
