@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from statuspage.queries import incidents as incident_queries
-from statuspage.services import incidents, notices
+from statuspage.services import notices
 
 
 def alert_overdue(session: Session, now: datetime, on_duty_email: str) -> int:
     """One alert per missed deadline: keyed by the incident and the update that was due."""
     made = 0
     for incident in incident_queries.open_master_cases(session):
-        due = incidents.next_update_due(incident)
+        due = incident.next_update_due
         if due is None or now <= due:
             continue
         notices.enqueue(

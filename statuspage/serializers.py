@@ -16,7 +16,6 @@ from statuspage.models import (
     MaintenanceWindow,
     Platform,
 )
-from statuspage.services import incidents as incident_service
 
 
 def ts(value: datetime | None) -> str | None:
@@ -79,7 +78,7 @@ def incident_update(update: IncidentUpdate) -> dict[str, Any]:
 
 
 def incident(item: Incident, page_id: str, base_url: str) -> dict[str, Any]:
-    due = incident_service.next_update_due(item)
+    due = item.next_update_due
     return {
         "id": str(item.id),
         "name": item.title,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from statuspage import cli, create_app
 from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, Incident, MaintenanceSeries, Platform, User
-from statuspage.services import incidents, staff
+from statuspage.services import staff
 from statuspage.services.platforms import DEFAULT_PLATFORMS
 from tests.conftest import NOW
 
@@ -105,7 +105,7 @@ def test_seed_demo_builds_an_open_and_a_resolved_master_case(initialised: FlaskC
     assert len(times) >= 4
     assert all(b - a <= timedelta(hours=1) for a, b in zip(times, times[1:], strict=False))
     assert NOW - timedelta(hours=1) < times[-1] <= NOW
-    assert not incidents.is_update_overdue(case, NOW)
+    assert not case.is_update_overdue(NOW)
     affected = {ip.platform.slug: ip.platform.status for ip in case.platforms}
     assert all(status != "operational" for status in affected.values())
     assert resolved_cases[0].resolved_at is not None

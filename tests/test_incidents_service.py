@@ -116,13 +116,14 @@ def test_p1g_update_due_hourly_and_overdue(db, css, now):
     incident = svc.create_incident(
         db, css, title="Global", priority="P1G", case_number="C-1", now=now
     )
-    assert svc.next_update_due(incident) == now + timedelta(hours=1)
-    assert not svc.is_update_overdue(incident, now + timedelta(minutes=59))
-    assert svc.is_update_overdue(incident, now + timedelta(minutes=61))
+    assert incident.next_update_due == now + timedelta(hours=1)
+    assert not incident.is_update_overdue(now + timedelta(minutes=59))
+    assert incident.is_update_overdue(now + timedelta(minutes=61))
+    assert svc.next_update_due(incident) == incident.next_update_due  # the alias agrees
     svc.post_update(db, css, incident, body="Still working", now=now + timedelta(minutes=50))
-    assert svc.next_update_due(incident) == now + timedelta(minutes=110)
+    assert incident.next_update_due == now + timedelta(minutes=110)
     svc.resolve(db, css, incident, body="Done", now=now + timedelta(minutes=70))
-    assert svc.next_update_due(incident) is None
+    assert incident.next_update_due is None
 
 
 def test_invalid_incident_writes_nothing(db, engineer, now):

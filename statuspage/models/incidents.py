@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from statuspage.extensions import db
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import User
-from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, PRIORITIES
 from statuspage.types import UTCDateTime
 
 
@@ -48,6 +48,24 @@ class Incident(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_INCIDENT_STATUSES
+
+    @property
+    def last_update_at(self) -> datetime:
+        """When the public last heard about it: the newest update, or the start."""
+        return max((u.display_at for u in self.updates), default=self.started_at)
+
+    @property
+    def next_update_due(self) -> datetime | None:
+        """When the public must next hear about it while open (P1G: hourly), or None."""
+        interval = PRIORITIES[self.priority].update_interval
+        if not self.is_open or interval is None:
+            return None
+        return self.last_update_at + interval
+
+    def is_update_overdue(self, now: datetime) -> bool:
+        """Whether `now` is past the next update's due time."""
+        due = self.next_update_due
+        return due is not None and now > due
 
     def __repr__(self) -> str:
         return f"<Incident {self.id} {self.priority} {self.status}>"

@@ -443,18 +443,15 @@ def delete_incident(session: Session, actor: User, incident: Incident, now: date
     platform_service.refresh_statuses(session, touched, now)
 
 
-def last_update_at(incident: Incident) -> datetime:
-    return max((u.display_at for u in incident.updates), default=incident.started_at)
+# The update clock is a fact about the incident: it lives on the model. These two names stay
+# for callers not yet moved to `incident.next_update_due` / `incident.is_update_overdue(now)`.
 
 
 def next_update_due(incident: Incident) -> datetime | None:
-    """When the public must next hear about an open incident (P1G: hourly), or None."""
-    interval = PRIORITIES[incident.priority].update_interval
-    if not incident.is_open or interval is None:
-        return None
-    return last_update_at(incident) + interval
+    """Alias of `Incident.next_update_due`."""
+    return incident.next_update_due
 
 
 def is_update_overdue(incident: Incident, now: datetime) -> bool:
-    due = next_update_due(incident)
-    return due is not None and now > due
+    """Alias of `Incident.is_update_overdue`."""
+    return incident.is_update_overdue(now)

@@ -95,10 +95,7 @@ def dashboard() -> Any:
     return render_template(
         "admin/dashboard.html",
         incidents=open_incidents,
-        clocks={
-            i.id: (incidents.next_update_due(i), incidents.is_update_overdue(i, now))
-            for i in open_incidents
-        },
+        clocks={i.id: (i.next_update_due, i.is_update_overdue(now)) for i in open_incidents},
         upcoming=maintenance_queries.upcoming(db.session, now, days=14),
         active=maintenance_queries.active(db.session),
         notices=recent_notices,
@@ -192,8 +189,8 @@ def _incident_page(
         platforms=platform_queries.platforms(db.session),
         status_choices=PLATFORM_STATUS_CHOICES,
         templates=_message_templates(found),
-        next_due=incidents.next_update_due(found),
-        overdue=incidents.is_update_overdue(found, now),
+        next_due=found.next_update_due,
+        overdue=found.is_update_overdue(now),
         p1g_form=p1g_form
         or P1GForm(
             prefix="p1g",
