@@ -1,7 +1,7 @@
-"""Commands for scheduled work and subscribers: jobs tick | jobs run, subscribers import, serve.
+"""Commands for scheduled work and subscribers: jobs tick | jobs run, subscribers import.
 
-`serve` is the embedded default: the web server and the scheduler in one process. In
-production the scheduler runs alone (`jobs run`) beside gunicorn workers that never start it.
+In production the scheduler runs alone (`jobs run`) beside gunicorn workers that never start
+it; `serve` (statuspage.server) is the embedded default with the scheduler inside its worker.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from werkzeug.serving import run_simple
 
 from calendars.recurrence import to_local
 from jobs import scheduler as job_scheduler
-from statuspage import clock
+from statuspage import clock, server
 from statuspage.extensions import db
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as subscription_service
@@ -121,29 +120,7 @@ def import_command(path: Path, organisation: str) -> None:
     )
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
-@click.option(
-    "--scheduler/--no-scheduler",
-    default=True,
-    show_default=True,
-    help="Run the jobs in this process (the embedded default).",
-)
-@with_appcontext
-def serve_command(host: str, port: int, scheduler: bool) -> None:
-    """Serve the page with the scheduler in the same process (the embedded default)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if scheduler:
-        background = job_scheduler.build_scheduler(app)
-        background.start()
-        click.echo("scheduler running in this process")
-    click.echo(f"serving on http://{host}:{port}")
-    # app.run() refuses to start from inside a flask command; run the server directly.
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
-
-
 def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(subscribers_group)
-    app.cli.add_command(serve_command)
+    app.cli.add_command(server.serve_command)

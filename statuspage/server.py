@@ -1,0 +1,121 @@
+"""`flask --app statuspage serve`: the embedded default, the web server and the scheduler in
+one process, served by gunicorn.
+
+One gunicorn worker with threads: the scheduler must run in exactly one process (each worker
+of a multi-process server would run every job), and threads keep slow readers from queueing
+behind each other. The app is built in the worker after the fork, never in the master
+(no preload): a database connection pool must not cross a fork. The scheduler starts once the
+worker has its app and stops when the worker exits, so Ctrl+C stops both.
+
+Production runs several gunicorn workers without the scheduler and one `jobs run` beside them
+(README, "Production on PostgreSQL"); nothing here starts a scheduler in those workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import ScriptInfo, pass_script_info
+from gunicorn.app.base import BaseApplication
+
+from jobs import scheduler as job_scheduler
+
+THREADS = 8
+# Ctrl+C waits this long for requests in flight and a running job to finish; a job cut
+# short is safe (jobs are idempotent and deliveries hold leases).
+GRACEFUL_TIMEOUT = 10
+
+
+def start_scheduler(worker: Any) -> None:
+    """gunicorn's post_worker_init hook: run the jobs in this worker, beside its requests."""
+    scheduler = job_scheduler.build_scheduler(worker.wsgi)
+    scheduler.start()
+    worker.statuspage_scheduler = scheduler
+    worker.log.info("scheduler running in this worker (pid: %s)", worker.pid)
+
+
+def stop_scheduler(_arbiter: Any, worker: Any) -> None:
+    """gunicorn's worker_exit hook (it runs in the worker): stop scheduling further jobs."""
+    scheduler = getattr(worker, "statuspage_scheduler", None)
+    if scheduler is not None and scheduler.running:
+        # A job already running finishes on its own thread before the process exits.
+        scheduler.shutdown(wait=False)
+
+
+class EmbeddedServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured in code, loading the Flask app in its worker."""
+
+    def __init__(
+        self,
+        load_app: Callable[[], Flask],
+        *,
+        bind: str,
+        scheduler: bool,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.load_app = load_app
+        self.options: dict[str, Any] = {
+            "bind": bind,
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": THREADS,
+            "graceful_timeout": GRACEFUL_TIMEOUT,
+            "preload_app": False,
+            "proc_name": "statuspage",
+            **(options or {}),
+        }
+        if scheduler:
+            if self.options["workers"] != 1:
+                raise ValueError("the scheduler runs in one worker; use `jobs run` beside more")
+            self.options["post_worker_init"] = start_scheduler
+            self.options["worker_exit"] = stop_scheduler
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.load_app()
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Run the jobs in the serving process (the embedded default).",
+)
+@pass_script_info
+def serve_command(info: ScriptInfo, host: str, port: int, scheduler: bool) -> None:
+    """Serve the page with gunicorn (one worker, 8 threads) and the scheduler inside it.
+
+    Ctrl+C stops the server and the scheduler. For several workers, run gunicorn yourself
+    and one `jobs run` beside it.
+    """
+
+    def load_app() -> Flask:
+        # A fresh app from the same --app, in the worker: nothing of the master's crosses.
+        fresh = ScriptInfo(
+            app_import_path=info.app_import_path,
+            create_app=info.create_app,
+            set_debug_flag=False,
+        )
+        return fresh.load_app()
+
+    server = EmbeddedServer(load_app, bind=bind_address(host, port), scheduler=scheduler)
+    click.echo(f"serving on http://{bind_address(host, port)}")
+    if scheduler:
+        click.echo("the scheduler runs inside the serving worker")
+    # Returns only by SystemExit: in the master when it stops (status 0 after Ctrl+C), and
+    # in the worker when it exits; nothing may follow this call.
+    server.run()
