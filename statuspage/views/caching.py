@@ -127,7 +127,7 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
                 response = make_response(view(*args, **kwargs))
                 response.headers["Cache-Control"] = PRIVATE
                 return response
-            current = version_queries.current(db.session)
+            current = version_queries.current(db.engine)
             if current is None:  # an unmigrated database: correct, just not cached
                 return make_response(view(*args, **kwargs))
             pinned = _minute(clock.unpinned()) if by_minute else None
