@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, User
-from statuspage.services import incidents
-from tests.conftest import NOW, login
+from statuspage.services import incidents, staff
+from tests.conftest import NOW, PASSWORD, login
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def token(client, path="/admin/incidents/new"):  # type: ignore[no-untyped-def]
@@ -250,7 +251,6 @@ def test_admin_creates_user_and_token_shown_once(client, db, admin):
         "/admin/tokens", data={"csrf_token": t, "user_id": str(new.id), "name": "ci"}
     ).get_data(as_text=True)
     plaintext = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
-    from statuspage.services import staff
 
     assert staff.authenticate_token(db, plaintext, NOW).email == "new@example.com"
     assert plaintext not in client.get("/admin/tokens").get_data(as_text=True)
@@ -285,7 +285,7 @@ def test_dashboard_shows_overdue_clock_in_red_and_in_words(client, db, css):
     assert rows["Global outage"] == "overdue-row" and rows["Slow portal"] == ""
     assert page.index("Global outage") < page.index("Slow portal")  # master case first
     assert '<span class="overdue"><strong>Overdue</strong>' in page
-    assert incidents.is_update_overdue(late, NOW) and not incidents.is_update_overdue(fresh, NOW)
+    assert late.is_update_overdue(NOW) and not fresh.is_update_overdue(NOW)
     assert "admin.css" in page
     for section in ("Upcoming maintenance", "Notice delivery", "Subscribers per platform"):
         assert section in page
@@ -462,3 +462,70 @@ def test_every_staff_input_has_a_label(client, db, admin, path):
     assert ids, path
     for control_id in ids:
         assert f'for="{control_id}"' in page, (path, control_id)
+
+
+def test_admin_edits_a_platform_and_the_audit_log_keeps_before_and_after(client, db, admin):
+    login(client, admin)
+    path = "/admin/platforms/1"
+    old = db.get(Platform, 1).name
+    response = client.post(
+        path,
+        data={
+            "csrf_token": token(client, path),
+            "name": "Hosted voice",
+            "description": "Calls and numbers",
+            "position": "7",
+        },
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    platform = db.get(Platform, 1)
+    assert (platform.name, platform.position) == ("Hosted voice", 7)
+    assert "Hosted voice" in client.get("/admin/platforms").get_data(as_text=True)
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "platform.update" in audit or "platform.edit" in audit
+    assert html.escape(old, quote=True) in audit and "Hosted voice" in audit
+
+
+def test_admin_disables_a_user_who_then_cannot_sign_in(client, db, admin, css):
+    login(client, admin)
+    path = f"/admin/users/{css.id}"
+    response = client.post(
+        path, data={"csrf_token": token(client, path), "role": "engineer", "password": ""}
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert (db.get(User, css.id).role, db.get(User, css.id).active) == ("engineer", False)
+    client.post("/logout", data={"csrf_token": token(client)})
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    denied = client.post(
+        "/login", data={"csrf_token": csrf, "email": css.email, "password": PASSWORD}
+    )
+    assert denied.status_code == 401
+
+
+def test_admin_revokes_a_token(client, db, admin):
+    plaintext, api_token = staff.create_token(db, admin, admin, name="ci", now=NOW)
+    db.commit()
+    login(client, admin)
+    response = client.post(
+        f"/admin/tokens/{api_token.id}/revoke",
+        data={"rv-csrf_token": token(client, "/admin/tokens")},
+    )
+    assert response.status_code == 302
+    assert staff.authenticate_token(db, plaintext, NOW) is None
+    assert "revoked" in client.get("/admin/tokens").get_data(as_text=True)
+
+
+def test_audit_log_is_newest_first_and_paginated(client, db, admin):
+    for n in range(55):
+        incidents.create_incident(db, admin, title=f"Incident {n:02d}", now=NOW + n * MINUTE)
+    db.commit()
+    login(client, admin)
+    first = client.get("/admin/audit").get_data(as_text=True)
+    second = client.get("/admin/audit?page=2").get_data(as_text=True)
+    assert first.index("Incident 54") < first.index("Incident 53")
+    assert "Incident 54" not in second and "Incident 00" in second
+    assert "Incident 00" not in first
+    assert "1 / 2" in first and "?page=2" in first

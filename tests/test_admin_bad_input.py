@@ -94,3 +94,49 @@ def test_bad_staff_input_writes_nothing(client, db, admin, world, path, data, st
         assert 'class="error"' in body and "<script>x</script>" not in body
     db.expire_all()
     assert snapshot(db) == before
+
+
+def post_rules(app):  # type: ignore[no-untyped-def]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.") and "POST" in rule.methods
+    ]
+
+
+def test_every_staff_post_without_csrf_is_refused_and_writes_nothing(app, client, db, admin, world):
+    login(client, admin)
+    ids = {
+        "incident_id": world["incident"],
+        "platform_id": world["platform"],
+        "user_id": world["user"],
+        "token_id": 1,
+    }
+    before = snapshot(db)
+    rules = post_rules(app)
+    assert rules
+    for rule in rules:
+        path = rule.build(ids, append_unknown=False)[1]
+        response = client.post(path, data={"title": "x", "name": "x", "role": "admin"})
+        assert response.status_code == 400, path
+        assert "Form expired" in response.get_data(as_text=True), path
+    db.expire_all()
+    assert snapshot(db) == before
+
+
+def test_unknown_ids_are_404_on_every_staff_route(app, client, db, admin, world):
+    login(client, admin)
+    page = client.get("/admin/incidents/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {f"{p}csrf_token": token for p in ("", "p1g-", "rm-", "del-", "rv-")}
+    before = snapshot(db)
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin.") or not rule.arguments:
+            continue
+        for bad in ("999999", "abc", "-1"):
+            path = rule.build(dict.fromkeys(rule.arguments, bad), append_unknown=False)[1]
+            method = "GET" if "GET" in rule.methods else "POST"
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 404, (method, path, response.status_code)
+    db.expire_all()
+    assert snapshot(db) == before

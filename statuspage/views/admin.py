@@ -39,7 +39,7 @@ from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
-from statuspage.views.helpers import apply_errors, submit
+from statuspage.views.helpers import apply_errors, commit, submit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident
@@ -166,7 +166,7 @@ def incident(incident_id: str) -> Any:
             found = incidents.get(db.session, incident_id)
             apply_errors(form, exc.errors, ALIASES)
         else:
-            db.session.commit()
+            commit()
             flash(_("Update posted."), "success")
             return redirect(url_for("admin.incident", incident_id=found.id))
     return _incident_page(found, form), _status()
@@ -321,7 +321,7 @@ def delete_incident(incident_id: str) -> Any:
     if not DeleteForm(prefix="del").validate_on_submit():
         abort(400)
     incidents.delete_incident(db.session, current_user, found, clock.now())
-    db.session.commit()
+    commit()
     flash(_("Incident deleted."), "success")
     return redirect(url_for("admin.dashboard"))
 
@@ -417,7 +417,7 @@ def tokens() -> Any:
             plaintext, _token = staff.create_token(
                 db.session, current_user, owner, name=form.name.data or "", now=clock.now()
             )
-            db.session.commit()
+            commit()
     listed = staff_queries.tokens(db.session)
     status = 422 if request.method == "POST" and plaintext is None else 200
     return render_template(
@@ -436,7 +436,7 @@ def revoke_token(token_id: str) -> Any:
     if not DeleteForm(prefix="rv").validate_on_submit():
         abort(400)
     staff.revoke_token(db.session, current_user, token, clock.now())
-    db.session.commit()
+    commit()
     flash(_("Token revoked."), "success")
     return redirect(url_for("admin.tokens"))
 

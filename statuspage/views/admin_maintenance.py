@@ -39,7 +39,7 @@ from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
-from statuspage.views.helpers import apply_errors, submit
+from statuspage.views.helpers import apply_errors, commit, submit
 
 if TYPE_CHECKING:
     from statuspage.models import MaintenanceSeries
@@ -252,7 +252,7 @@ def window_status(window_id: str) -> Any:
             db.session.rollback()
             flash("; ".join(exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
-        db.session.commit()
+        commit()
         flash(f"Window is now {win.status.replace('_', ' ')}.", "success")
         return redirect(url_for("admin_maintenance.window", window_id=win.id))
     flash("Choose a valid status.", "error")
@@ -273,7 +273,7 @@ def release_notes(window_id: str) -> Any:
             db.session.rollback()
             flash("; ".join(exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
-        db.session.commit()
+        commit()
         flash("Release notes published.", "success")
         return redirect(url_for("admin_maintenance.window", window_id=win.id))
     flash("Write the release notes.", "error")
@@ -356,7 +356,7 @@ def import_subscribers() -> Any:
             db.session.rollback()
             apply_errors(form, exc.errors)
         else:
-            db.session.commit()
+            commit()
     return render_template(
         "admin/maintenance/import.html", form=form, result=result
     ), 422 if form.errors else 200

@@ -25,6 +25,7 @@ from statuspage.services import NotFound, ValidationError, incidents, maintenanc
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors
 from statuspage.views.errors import json_error
+from statuspage.views.helpers import commit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident, MaintenanceWindow, Platform, User
@@ -232,7 +233,7 @@ def create_incident() -> Any:
         deliver_notifications=True if notify is None else notify,
         now=clock.now(),
     )
-    db.session.commit()
+    commit()
     return jsonify(_incident_json(created)), 201
 
 
@@ -281,7 +282,7 @@ def _create_window(body: dict[str, Any]) -> Any:
         tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
         now=clock.now(),
     )
-    db.session.commit()
+    commit()
     return jsonify(_window_json(window)), 201
 
 
@@ -337,7 +338,7 @@ def update_incident(incident_id: str) -> Response:
             deliver_notifications=True if notify is None else notify,
             now=now,
         )
-    db.session.commit()
+    commit()
     return jsonify(_incident_json(found))
 
 
@@ -366,7 +367,7 @@ def _update_window(window: MaintenanceWindow, body: dict[str, Any]) -> Response:
         )
     if status is not None and status not in ("scheduled", window.status):
         maintenance.set_window_status(db.session, actor(), window, status, now)
-    db.session.commit()
+    commit()
     return jsonify(_window_json(window))
 
 
@@ -376,12 +377,12 @@ def delete_incident(incident_id: str) -> Response:
     window = _window_for(incident_id)
     if window is not None:
         maintenance.set_window_status(db.session, actor(), window, "cancelled", clock.now())
-        db.session.commit()
+        commit()
         return jsonify(_window_json(window))
     found = incidents.get(db.session, incident_id)
     shown = _incident_json(found)
     incidents.delete_incident(db.session, actor(), found, clock.now())
-    db.session.commit()
+    commit()
     return jsonify(shown)
 
 
@@ -436,5 +437,5 @@ def update_component(component_id: str) -> Response:
         )
     if status is not None:
         platform_service.set_status(db.session, actor(), platform, status, now)
-    db.session.commit()
+    commit()
     return jsonify(serializers.component(platform, _site()[0]))

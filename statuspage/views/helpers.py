@@ -6,14 +6,40 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import flash, redirect
+from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
 
 from statuspage.extensions import db
 from statuspage.services import ValidationError
 
 T = TypeVar("T")
+
+
+def commit() -> None:
+    """Commit the request's work: the only `session.commit()` in the views.
+
+    Services flush and never commit, so a request's change, its audit entry and its outbox
+    notices are one transaction, and this is where a view ends it. Views call it explicitly,
+    after the service returned and before anything tells the user it worked (flash, redirect,
+    the JSON echo, the "check your mail" page): side effects follow the commit, and mail goes
+    through the outbox, never from a view. A teardown or after-request commit was rejected:
+    by then the response already says "saved", so a failed commit would be a lie or a 500.
+
+    Never half a write: the database commits all or nothing, and a failed commit is rolled
+    back here. Never a 500 for a race: a constraint another request won (two people saving
+    the same thing) answers 409, a database that cannot take the write answers 503; the
+    error handlers turn both into a page or JSON.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        abort(409, description="Someone else changed this at the same time; reload and retry.")
+    except OperationalError:
+        db.session.rollback()
+        abort(503, description="The database could not save this; try again shortly.")
 
 
 def apply_errors(
@@ -60,6 +86,6 @@ def submit(
         db.session.rollback()
         apply_errors(form, exc.errors, aliases)
         return None
-    db.session.commit()
+    commit()
     flash(message, "success")
     return redirect(done(result) if callable(done) else done)

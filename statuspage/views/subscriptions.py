@@ -24,7 +24,7 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
-from statuspage.views.helpers import apply_errors
+from statuspage.views.helpers import apply_errors, commit
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -95,7 +95,7 @@ def subscribe() -> Any:
             db.session.rollback()
             apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
         else:
-            db.session.commit()
+            commit()
             # The same answer whether the address was known or not.
             return render_template("subscriptions/check_mail.html")
     status = 422 if request.method == "POST" else 200
@@ -107,7 +107,7 @@ def confirm(token: str) -> Any:
     subscriber = svc.confirm(
         db.session, secret=current_app.config["SECRET_KEY"], token=token, now=clock.now()
     )
-    db.session.commit()
+    commit()
     manage_url = svc.manage_path(current_app.config["SECRET_KEY"], subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
@@ -143,7 +143,7 @@ def manage(token: str) -> Any:
             db.session.rollback()
             apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
         else:
-            db.session.commit()
+            commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
@@ -166,6 +166,6 @@ def unsubscribe(token: str) -> Any:
     subscriber = _subscriber(token, "unsubscribe")
     if request.method == "POST":
         svc.unsubscribe_all(db.session, subscriber, clock.now())
-        db.session.commit()
+        commit()
         return render_template("subscriptions/unsubscribed.html")
     return render_template("subscriptions/unsubscribe.html", token=token)
