@@ -33,8 +33,8 @@ sys.path.insert(0, ROOT)
 from statuspage import create_app  # noqa: E402
 from statuspage.extensions import db  # noqa: E402
 from statuspage.queries import incidents as incident_queries  # noqa: E402
+from statuspage.seed.defaults import seed_platforms, seed_series  # noqa: E402
 from statuspage.services import incidents, maintenance, staff  # noqa: E402
-from statuspage.services import platforms as platform_service  # noqa: E402
 from statuspage.services import subscriptions as subscription_service  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -58,10 +58,8 @@ def seed(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         db.create_all()
         session = db.session
-        platform_service.seed_defaults(session, NOW)
-        maintenance.seed_default_series(
-            session, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-        )
+        seed_platforms(session, NOW)
+        seed_series(session, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
         maintenance.expand_series(session, NOW)
         css = staff.create_user(
             session,

@@ -19,8 +19,8 @@ from sqlalchemy import inspect
 
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.services import ValidationError, demo, maintenance, staff
-from statuspage.services import platforms as platform_service
+from statuspage.seed import defaults, demo
+from statuspage.services import ValidationError, staff
 from statuspage.services.staff import PASSWORD_MIN
 
 # The first CallTower Connect sprint release the three-weekly series counts from (a Tuesday).
@@ -56,15 +56,12 @@ def _connect_anchor(value: date | None) -> date:
 
 
 def _seed_defaults(anchor: date) -> tuple[int, int]:
-    now = clock.now()
-    platforms = platform_service.seed_defaults(db.session, now)
-    series = maintenance.seed_default_series(
+    return defaults.seed_defaults(
         db.session,
-        now,
+        clock.now(),
         tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
         connect_anchor=anchor,
     )
-    return platforms, series
 
 
 def _parse_anchor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

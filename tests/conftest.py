@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.models import User
-from statuspage.services import platforms as platform_service
+from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
 from tests import pg
 
@@ -82,7 +82,7 @@ def app(tmp_path, db_url: str, now: datetime) -> Iterator[Flask]:  # type: ignor
     app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         _db.create_all()
-        platform_service.seed_defaults(_db.session, now)
+        seed_platforms(_db.session, now)
         _db.session.commit()
         yield app
         _db.session.remove()

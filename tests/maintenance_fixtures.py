@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statuspage.models import MaintenanceSeries, MaintenanceWindow, User
+from statuspage.seed.defaults import seed_series
 from statuspage.services import maintenance as svc
 
 MT = ZoneInfo("America/Denver")
@@ -41,7 +42,7 @@ def window_on(session: Session, key: str, local_day: date) -> MaintenanceWindow:
 
 
 def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
-    svc.seed_default_series(session, now, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
+    seed_series(session, now, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     svc.expand_series(session, now)
     moved = window_on(session, "monthly-maintenance", date(2027, 1, 15))
     new_start = datetime(2027, 1, 16, 22, tzinfo=MT)

@@ -17,6 +17,7 @@ from statuspage.models import (
     Platform,
     User,
 )
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.conftest import NOW, login
 
@@ -24,9 +25,7 @@ from tests.conftest import NOW, login
 @pytest.fixture
 def world(db, admin, css):  # type: ignore[no-untyped-def]
     incident = incidents.create_incident(db, css, title="Down", priority="P2", now=NOW)
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     return {"incident": incident.id, "window": 1, "user": css.id, "platform": 1}

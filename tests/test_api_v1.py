@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from tests.conftest import NOW, make_user
 
@@ -173,9 +174,7 @@ def test_scheduled_maintenance_in_business_hours_needs_urgency(client, db):
 
 def test_maintenance_endpoints_list_series_windows(client, db):
     headers = token_for(db, "engineer")
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     scheduled = client.get(f"{BASE}/incidents/scheduled", headers=headers).get_json()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.conftest import NOW
 
@@ -82,9 +83,7 @@ def seeded(db, css):  # type: ignore[no-untyped-def]
         db, css, title="Old", priority="P3", now=NOW - timedelta(days=3)
     )
     incidents.resolve(db, css, old, body="Fixed", now=NOW - timedelta(days=2))
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     return master
@@ -180,9 +179,7 @@ def test_active_window_shows_in_progress(app, client, db, seeded):
 
 
 def test_maintenance_indicator_when_only_maintenance(app, db):
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     maintenance.advance_windows(db, NOW + timedelta(hours=15))
     db.commit()

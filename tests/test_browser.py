@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.conftest import NOW
 from tests.live import serve
@@ -64,9 +65,7 @@ def page_data(db, css):  # type: ignore[no-untyped-def]
         platform_statuses={"calltower-connect": "degraded_performance"},
         now=NOW - timedelta(minutes=5),
     )
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     return master

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from statuspage import cli, create_app
 from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, Incident, MaintenanceSeries, Platform, User
+from statuspage.seed.defaults import DEFAULT_PLATFORMS
 from statuspage.services import staff
-from statuspage.services.platforms import DEFAULT_PLATFORMS
 from tests.conftest import NOW
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from jobs import delivery
 from jobs import scheduler as job_scheduler
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.maintenance_fixtures import MT, window_on
 from tests.sendgrid_server import API_KEY, sendgrid_server
@@ -111,9 +112,7 @@ def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-d
 
 
 def test_subscribe_confirm_notices_and_unsubscribe_over_http(app, client, db, admin, sendgrid):
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     db.commit()
     html = client.get("/subscribe").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -164,9 +163,37 @@ def test_batches_of_at_most_1000_personalisations(app, db, css, sendgrid):
     add_subscribers(db, 2500)
     open_incident(db, css)
     report = tick(app, NOW)
-    assert [len(r["personalizations"]) for r in sendgrid.requests] == [1000, 1000, 500]
+    # Several requests are in flight at once: they may be answered in any order.
+    assert sorted(len(r["personalizations"]) for r in sendgrid.requests) == [500, 1000, 1000]
     assert report.delivery.sent == 2500
     assert max(counts(sendgrid).values()) == 1
+
+
+def test_several_requests_in_flight_at_once_each_recipient_once(app, db, css, sendgrid):
+    app.config["DELIVERY_CONCURRENCY"] = 3
+    sendgrid.latency = 0.3  # each request takes a while, as over the Internet
+    add_subscribers(db, 5500)
+    open_incident(db, css)
+    report = tick(app, NOW)
+    assert 1 < sendgrid.max_in_flight <= 3  # they overlapped, and never more than the bound
+    assert sorted(len(r["personalizations"]) for r in sendgrid.requests) == [500] + [1000] * 5
+    assert report.delivery.sent == 5500 and report.delivery.batches == 6
+    got = counts(sendgrid)
+    assert len(got) == 5500 and set(got.values()) == {1}
+    db.expire_all()
+    assert {(d.status, d.possibly_duplicated) for d in db.scalars(select(Delivery))} == {
+        ("sent", False)
+    }
+
+
+def test_one_request_at_a_time_when_concurrency_is_1(app, db, css, sendgrid):
+    app.config["DELIVERY_CONCURRENCY"] = 1
+    sendgrid.latency = 0.1
+    add_subscribers(db, 2500)
+    open_incident(db, css)
+    tick(app, NOW)
+    assert sendgrid.max_in_flight == 1
+    assert [len(r["personalizations"]) for r in sendgrid.requests] == [1000, 1000, 500]
 
 
 def test_languages_and_zones_get_their_own_copy(app, db, css, sendgrid):
@@ -211,6 +238,29 @@ def test_500_then_429_then_accepted_delivers_each_once(app, db, css, sendgrid):
     }
 
 
+def test_rate_limited_mid_pass_claims_nothing_more_and_records_requests_in_flight(
+    app, db, css, sendgrid
+):
+    app.config["DELIVERY_CONCURRENCY"] = 2
+    sendgrid.latency = 0.3
+    add_subscribers(db, 4000)
+    open_incident(db, css)
+    reset = time.time() + 120
+    sendgrid.fail_next(429, headers={"X-RateLimit-Reset": str(int(reset))})
+    report = tick(app, NOW)
+    # Two requests went out together: one was refused, the other's answer is still recorded,
+    # and no third request was made after the provider asked us to slow down.
+    assert sendgrid.attempts == 2
+    assert (report.delivery.sent, report.delivery.retried) == (1000, 1000)
+    db.expire_all()
+    state = collections.Counter((d.status, d.attempts) for d in db.scalars(select(Delivery)))
+    assert state == {("sent", 1): 1000, ("queued", 1): 1000, ("queued", 0): 2000}
+    later = max(d.next_attempt_at for d in db.scalars(select(Delivery)))
+    tick(app, later)
+    got = counts(sendgrid)
+    assert len(got) == 4000 and set(got.values()) == {1}
+
+
 def test_permanent_error_is_recorded_and_shown_to_staff(app, client, db, css, sendgrid):
     from tests.conftest import login
 
@@ -245,7 +295,7 @@ def test_timeout_is_retried_and_marked_possibly_duplicated(app, db, css, sendgri
 # --- processes killed and run side by side ---------------------------------------------
 
 
-def env_for(app, server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def env_for(app, server, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -255,25 +305,27 @@ def env_for(app, server) -> dict[str, str]:  # type: ignore[no-untyped-def]
         "SENDGRID_TIMEOUT": "30",
         "STATUSPAGE_URL": "http://localhost",
         "RATELIMIT_ENABLED": "0",
+        **extra,
     }
 
 
-def flask(app, server, *args: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    """Run a CLI command in its own process; its output goes to a log file."""
+def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    """Run a CLI command in its own process, with settings `env`; its output goes to a log
+    file."""
     os.makedirs(app.instance_path, exist_ok=True)
     log = open(os.path.join(app.instance_path, f"proc-{time.monotonic_ns()}.log"), "wb")  # noqa: SIM115
     with log:
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "statuspage", *args],
             cwd=ROOT,
-            env=env_for(app, server),
+            env=env_for(app, server, **env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
 
 
-def flask_tick(app, server, at: datetime) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    return flask(app, server, "jobs", "tick", "--at", at.isoformat())
+def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    return flask(app, server, "jobs", "tick", "--at", at.isoformat(), **env)
 
 
 def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, css, sendgrid):
@@ -282,7 +334,8 @@ def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, c
     delivery.fan_out(db, NOW)
     sendgrid.delay_next(0, times=1)
     sendgrid.delay_next(4)  # the second request hangs: the process is killed meanwhile
-    proc = flask_tick(app, sendgrid, NOW)
+    # One request at a time, so which batch is in flight is known (several: the next test).
+    proc = flask_tick(app, sendgrid, NOW, DELIVERY_CONCURRENCY="1")
     deadline = time.monotonic() + 60
     while sendgrid.attempts < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -307,6 +360,52 @@ def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, c
         d.email for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
     }
     assert marked == twice
+    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+
+
+def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, db, css, sendgrid):
+    add_subscribers(db, 3500)  # four requests: 1000, 1000, 1000 and 500
+    open_incident(db, css)
+    delivery.fan_out(db, NOW)
+    for seconds in (0, 6, 6, 0):  # by order of arrival: two answered at once, two hang
+        sendgrid.delay_next(seconds)
+    proc = flask_tick(app, sendgrid, NOW, DELIVERY_CONCURRENCY="4")
+
+    def sent() -> set[str]:
+        db.expire_all()
+        return set(db.scalars(select(Delivery.email).where(Delivery.status == "sent")))
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        sendgrid.attempts == 4
+        and len(sendgrid.requests) == 2
+        and sent() == set(sendgrid.recipients())
+    ):
+        time.sleep(0.05)
+    answered = set(sendgrid.recipients())
+    assert sendgrid.attempts == 4 and len(sendgrid.requests) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    db.expire_all()
+    by_status = collections.defaultdict(set)
+    for d in db.scalars(select(Delivery)):
+        by_status[d.status].add(d.email)
+    hung = by_status["sending"]
+    assert by_status["sent"] == answered and len(answered) + len(hung) == 3500
+    assert set(by_status) == {"sent", "sending"}
+    # Restarted after the lease ran out: the two batches in flight go again, marked.
+    job_scheduler.tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
+    deadline = time.monotonic() + 40
+    while len(sendgrid.requests) < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the hung requests are accepted late, as SendGrid may have done
+    got = collections.Counter(m.email for m in sendgrid.messages())
+    assert len(got) == 3500  # nothing lost
+    assert {e for e, n in got.items() if n == 2} == hung and max(got.values()) == 2
+    db.expire_all()
+    marked = {
+        d.email for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
+    }
+    assert marked == hung
     assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
 
 
@@ -369,9 +468,7 @@ def _free_port() -> int:
 
 
 def test_scheduler_down_across_week_before_and_start(app, db, sendgrid):
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     add_subscribers(db, 5, topics=("maintenance",))

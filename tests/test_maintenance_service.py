@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from statuspage.models import MaintenanceSeries, MaintenanceWindow, Platform
 from statuspage.queries import platforms as platform_queries
+from statuspage.seed.defaults import seed_series
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import platforms as platform_service
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def seed(db):  # type: ignore[no-untyped-def]
-    svc.seed_default_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     svc.expand_series(db, NOW)
     db.commit()
 

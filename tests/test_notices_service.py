@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from statuspage.models import Notice
+from statuspage.seed.defaults import seed_series
 from statuspage.services import maintenance, notices
 from tests.maintenance_fixtures import MT, window_on
 
@@ -15,7 +16,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def seed(db):  # type: ignore[no-untyped-def]
-    maintenance.seed_default_series(db, NOW, tz_name=TZ, connect_anchor=date(2026, 1, 6))
+    seed_series(db, NOW, tz_name=TZ, connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
 

@@ -10,6 +10,7 @@ import pytest
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from tests.conftest import NOW
 
@@ -25,9 +26,7 @@ def token(db, admin):  # type: ignore[no-untyped-def]
     incidents.create_incident(
         db, admin, title="Down", priority="P2", platform_statuses={"cisco": "major_outage"}, now=NOW
     )
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     return plaintext

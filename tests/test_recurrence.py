@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calendars import recurrence
-from statuspage.services.maintenance import DEFAULT_SERIES
+from statuspage.seed.defaults import DEFAULT_SERIES
 
 MT = ZoneInfo("America/Denver")
 FROM = datetime(2026, 12, 1, tzinfo=UTC)

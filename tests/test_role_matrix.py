@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 from statuspage.models import ApiToken
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from tests.conftest import NOW, login, make_user
 
@@ -48,9 +49,7 @@ EXPECTED = {
 @pytest.fixture
 def ids(db, admin):  # type: ignore[no-untyped-def]
     incident = incidents.create_incident(db, admin, title="X", priority="P3", now=NOW)
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     _, token = staff.create_token(db, None, admin, now=NOW)
     db.commit()

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.conftest import NOW
 from tests.live import serve
@@ -37,9 +38,7 @@ def test_statuspage_client_reads_status_incidents_and_maintenance(app, db, css):
         db, css, title="Old", priority="P3", now=NOW - timedelta(days=2)
     )
     incidents.resolve(db, css, old, body="Fixed", now=NOW - timedelta(days=1))
-    maintenance.seed_default_series(
-        db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6)
-    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     with serve(app) as base:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
-from statuspage.services import platforms as platform_service
+from statuspage.seed.defaults import seed_platforms
 from statuspage.services import subscriptions as svc
 
 
@@ -148,7 +148,7 @@ def test_subscribe_is_rate_limited(tmp_path):
         _db.create_all()
         from datetime import UTC, datetime
 
-        platform_service.seed_defaults(_db.session, datetime.now(UTC))
+        seed_platforms(_db.session, datetime.now(UTC))
         _db.session.commit()
         client = app.test_client()
         codes = [

@@ -19,24 +19,6 @@ from statuspage.models.vocab import (
 from statuspage.services import audit
 from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
 
-DEFAULT_PLATFORMS = [
-    ("calltower-cloud", "CallTower Cloud", "Hosted voice and collaboration (CT Cloud)."),
-    ("cisco", "Cisco", "Cisco hosted collaboration, Webex and Jabber services."),
-    (
-        "microsoft-teams",
-        "Microsoft Teams (Operator Connect)",
-        "PSTN calling for Microsoft Teams through Operator Connect.",
-    ),
-    ("skype-for-business", "Skype for Business", "Hosted Skype for Business voice and presence."),
-    ("calltower-connect", "CallTower Connect", "The CallTower Connect portal and its services."),
-    ("contact-centre", "Contact Centre", "Cloud contact centre services."),
-    (
-        "legacy-onestream",
-        "Legacy OneStream Networks",
-        "Legacy OneStream Networks voice and data services.",
-    ),
-]
-
 
 def snapshot(platform: Platform) -> dict[str, Any]:
     return {
@@ -46,29 +28,6 @@ def snapshot(platform: Platform) -> dict[str, Any]:
         "position": platform.position,
         "status": platform.status,
     }
-
-
-def seed_defaults(session: Session, now: datetime) -> int:
-    """Create the default platforms that do not exist yet; return how many were created."""
-    existing = set(session.scalars(select(Platform.slug)))
-    created = 0
-    for position, (slug, name, description) in enumerate(DEFAULT_PLATFORMS, start=1):
-        if slug in existing:
-            continue
-        session.add(
-            Platform(
-                slug=slug,
-                name=name,
-                description=description,
-                position=position,
-                status="operational",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        created += 1
-    session.flush()
-    return created
 
 
 def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, list[str]]:

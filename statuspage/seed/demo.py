@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statuspage.models import Incident, User
+from statuspage.seed.defaults import DEFAULT_PLATFORMS, seed_platforms, seed_series
 from statuspage.services import incidents, maintenance, staff, subscriptions
-from statuspage.services import platforms as platform_service
 from statuspage.services.errors import ValidationError
 
 DEMO_DOMAIN = "example.com"
@@ -348,7 +348,7 @@ def seed(
     result = DemoResult()
 
     _tell(progress, "platforms")
-    platform_service.seed_defaults(session, start)
+    seed_platforms(session, start)
 
     _tell(progress, "staff")
     actors: dict[str, User] = {}
@@ -369,7 +369,7 @@ def seed(
                 "email": email,
                 "name": name,
                 "organisation": org,
-                "platforms": ";".join(s for s, _, _ in platform_service.DEFAULT_PLATFORMS)
+                "platforms": ";".join(s for s, _, _ in DEFAULT_PLATFORMS)
                 if slugs == "all"
                 else slugs,
                 "topics": "incidents;maintenance",
@@ -384,7 +384,7 @@ def seed(
     result.subscribers = imported.imported
 
     _tell(progress, "maintenance calendar")
-    maintenance.seed_default_series(session, start, tz_name=tz_name, connect_anchor=connect_anchor)
+    seed_series(session, start, tz_name=tz_name, connect_anchor=connect_anchor)
     result.windows = maintenance.expand_series(
         session, now - HISTORY, horizon=HISTORY + maintenance.HORIZON
     )
