@@ -42,6 +42,7 @@ test: $(VENV)/.installed $(JS_DEPS)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed
 	@if [ -f benchmarks/__init__.py ] || [ -f benchmarks/__main__.py ]; then \
