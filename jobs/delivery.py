@@ -9,12 +9,22 @@ How "exactly once" holds without an idempotency key at the provider:
   the sender died with the request in flight, so the row is queued again and marked
   `possibly_duplicated` (the only case where a recipient may get a notice twice);
 - transient failures (429, 5xx, network) requeue with backoff; permanent ones are recorded.
+
+Requests in parallel: a pass keeps up to `DeliveryContext.concurrency` requests in flight
+(`DELIVERY_CONCURRENCY`). The pass's own thread does all the database work, one batch at a
+time, exactly as above: claim and commit, render, then hand the request to a small thread
+pool whose threads only make the HTTP call; as each answer comes back this thread records it
+and claims the next batch. So a batch is only ever `sending` while its request is about to
+be made or in flight, a sender killed with several requests in flight leaves each of those
+batches to its lease, and a 429 stops new claims while the answers in flight are recorded.
+The pass is woken by commits that queue mail, besides its poll (see `jobs.scheduler`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +47,7 @@ BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 FAN_OUT_NOTICES = 100
+CONCURRENCY = 4  # requests in flight at once, by default
 
 
 @dataclass
@@ -52,8 +63,9 @@ class DeliveryContext:
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     lease: timedelta = LEASE
     batch_size: int = BATCH_SIZE
-    # Called after a batch is committed as `sending` and before the request: tests use it to
-    # kill the process exactly there.
+    concurrency: int = CONCURRENCY
+    # Called after a batch is committed as `sending` and before its request is handed to a
+    # sending thread, in the pass's own thread: tests use it to kill the process exactly there.
     before_send: Callable[[list[int]], None] | None = None
 
 
@@ -304,15 +316,20 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def send_batch(
-    session: Session,
-    batch: list[Claimed],
-    now: datetime,
-    ctx: DeliveryContext,
-    report: DeliveryReport,
-) -> bool:
-    """Send one claimed batch and record the outcome; False when the provider asked us to
-    slow down (stop this pass)."""
+@dataclass(frozen=True)
+class _Request:
+    """A claimed batch, rendered: what one sending thread needs, and what recording needs."""
+
+    ids: list[int]
+    owner: str
+    attempts: int
+    mail: MailBatch
+
+
+def _prepare(
+    session: Session, batch: list[Claimed], ctx: DeliveryContext, report: DeliveryReport
+) -> _Request | None:
+    """Render a claimed batch; one that cannot be rendered is recorded failed (None)."""
     notice = session.get(Notice, batch[0].notice_id)
     assert notice is not None
     owner = batch[0].lease_owner
@@ -343,23 +360,31 @@ def send_batch(
             lease_until=None,
         )
         report.failed += len(ids)
-        return True
-    attempts = max(d.attempts for d in batch)
-    if ctx.before_send is not None:
-        ctx.before_send(ids)
-    try:
-        ctx.mailer.send(mail)
-    except TransientMailError as exc:
-        delay = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(attempts)
+        return None
+    return _Request(ids, owner, max(d.attempts for d in batch), mail)
+
+
+def _record(
+    session: Session,
+    request: _Request,
+    error: BaseException | None,
+    now: datetime,
+    report: DeliveryReport,
+) -> bool:
+    """Record the provider's answer to one request; False when it asked us to slow down
+    (claim nothing more this pass)."""
+    ids, owner, attempts = request.ids, request.owner, request.attempts
+    if isinstance(error, TransientMailError):
+        delay = timedelta(seconds=error.retry_after) if error.retry_after else backoff(attempts)
         give_up = attempts >= MAX_ATTEMPTS
         outcome: dict[str, Any] = {
             "status": "failed" if give_up else "queued",
             "next_attempt_at": now + delay,
             "lease_owner": None,
             "lease_until": None,
-            "last_error": str(exc)[:2000],
+            "last_error": str(error)[:2000],
         }
-        if exc.status is None:
+        if error.status is None:
             # No answer at all: the provider may have accepted it before the connection broke.
             outcome["possibly_duplicated"] = True
         _settle(session, ids, owner, **outcome)
@@ -367,19 +392,20 @@ def send_batch(
             report.failed += len(ids)
         else:
             report.retried += len(ids)
-        return exc.status != 429
-    except PermanentMailError as exc:
+        return error.status != 429
+    if isinstance(error, PermanentMailError):
         _settle(
             session,
             ids,
             owner,
             status="failed",
-            last_error=str(exc)[:2000],
+            last_error=str(error)[:2000],
             lease_owner=None,
             lease_until=None,
         )
         report.failed += len(ids)
         return True
+    assert error is None
     _settle(session, ids, owner, status="sent", sent_at=now, lease_owner=None, lease_until=None)
     report.sent += len(ids)
     report.batches += 1
@@ -405,13 +431,50 @@ def finish_notices(session: Session) -> None:
 def deliver(
     session: Session, now: datetime, ctx: DeliveryContext, max_batches: int = 100
 ) -> DeliveryReport:
-    """One delivery pass: recover dead senders' batches, then send due batches."""
+    """One delivery pass: recover dead senders' batches, then send due batches, up to
+    `ctx.concurrency` requests at once and `max_batches` in all."""
     report = DeliveryReport(recovered=recover_expired(session, now))
-    for _ in range(max_batches):
-        batch = claim_batch(session, now, ctx)
-        if not batch:
-            break
-        if not send_batch(session, batch, now, ctx, report):
-            break
+    width = max(1, ctx.concurrency)
+    in_flight: dict[Future[None], _Request] = {}
+    claimed = 0
+    claiming = True
+    unexpected: BaseException | None = None
+
+    def record(done: Iterable[Future[None]]) -> None:
+        nonlocal claiming, unexpected
+        for future in done:
+            request = in_flight.pop(future)
+            error = future.exception()
+            if error is None or isinstance(error, TransientMailError | PermanentMailError):
+                claiming = _record(session, request, error, now, report) and claiming
+            else:
+                # Not an answer from the provider: leave the batch to its lease, as if this
+                # sender had died (the request may have gone), and end the pass.
+                claiming = False
+                unexpected = unexpected or error
+
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="delivery-send") as pool:
+        try:
+            while True:
+                while claiming and len(in_flight) < width and claimed < max_batches:
+                    batch = claim_batch(session, now, ctx)
+                    if not batch:
+                        claiming = False
+                        break
+                    claimed += 1
+                    request = _prepare(session, batch, ctx, report)
+                    if request is None:
+                        continue
+                    if ctx.before_send is not None:
+                        ctx.before_send(request.ids)
+                    in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
+                if not in_flight:
+                    break
+                record(wait(in_flight, return_when=FIRST_COMPLETED).done)
+        finally:
+            # Whatever ends the pass, the answers to requests already made are recorded.
+            record(wait(in_flight).done)
     finish_notices(session)
+    if unexpected is not None:
+        raise unexpected
     return report

@@ -45,6 +45,7 @@ def delivery_context(app: Flask) -> delivery.DeliveryContext:
         from_email=config["MAIL_FROM"],
         from_name=config["STATUSPAGE_NAME"],
         provider_tz=config["STATUSPAGE_TIMEZONE"],
+        concurrency=int(config.get("DELIVERY_CONCURRENCY", delivery.CONCURRENCY)),
     )
 
 

@@ -33,6 +33,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "SENDGRID_HOST": _env("SENDGRID_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": float(_env("SENDGRID_TIMEOUT", "10") or 10),
         "MAIL_FROM": _env("MAIL_FROM", "status@status.calltower.com"),
+        # SendGrid requests a delivery pass keeps in flight at once (each up to 1,000 people).
+        "DELIVERY_CONCURRENCY": int(_env("DELIVERY_CONCURRENCY", "4") or 4),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.

@@ -2,7 +2,9 @@
 
 It checks the API key and the parts of the request body this product uses, answers 202
 with an X-Message-Id, and records what it accepted. Failures and delays can be scripted:
-`fail_next(500)`, `fail_next(429, headers={"X-RateLimit-Reset": ...})`, `delay_next(5)`.
+`fail_next(500)`, `fail_next(429, headers={"X-RateLimit-Reset": ...})`, `delay_next(5)`;
+`latency` adds a delay to every request, and `max_in_flight` records the most requests it
+was handling at once (to see a sender's parallel requests overlap).
 Run alone: `python -m tests.sendgrid_server --port 8025` (prints accepted counts).
 """
 
@@ -49,6 +51,9 @@ class SendGridServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     log: bool = False
+    latency: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
     _failures: list[_Script] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,7 +104,17 @@ class SendGridServer:
     def handle(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.attempts += 1
-            delay = self._delays.pop(0) if self._delays else 0.0
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(headers, raw)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            delay = self.latency + (self._delays.pop(0) if self._delays else 0.0)
             scripted = self._failures.pop(0) if self._failures else None
         if delay:
             time.sleep(delay)

@@ -63,6 +63,9 @@ class PermanentMailError(Exception):
 
 
 class Mailer(Protocol):
+    """Sends one batch per call. Delivery calls `send` from several threads at once (one
+    request each), so an implementation shares no unguarded state between calls."""
+
     def send(self, batch: MailBatch) -> None: ...
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 from statuspage.mail import MailBatch
 
 
 class MemoryMailer:
     def __init__(self) -> None:
         self.batches: list[MailBatch] = []
+        self._lock = threading.Lock()  # delivery sends from several threads
 
     def send(self, batch: MailBatch) -> None:
         batch.check()
-        self.batches.append(batch)
+        with self._lock:
+            self.batches.append(batch)

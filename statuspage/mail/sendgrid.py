@@ -2,6 +2,10 @@
 
 The library has no timeout by default and does not wrap network errors: both are handled
 here. 429 and 5xx and no-answer are transient; other 4xx are permanent.
+
+Each `send` builds its own client (and connection), so delivery's sending threads can call
+one mailer at once without sharing anything: that is how a pass keeps several requests in
+flight (`DELIVERY_CONCURRENCY`).
 """
 
 from __future__ import annotations
