@@ -5,6 +5,16 @@ the outbox's unique keys and the delivery leases hold when two runners overlap a
 - PostgreSQL: each job takes a transaction-independent advisory lock (try, skip if taken);
   `jobs run` holds a process-wide advisory lock, so a second `jobs run` waits.
 - SQLite (embedded default): a file lock in the instance folder plays the same role.
+
+Waking delivery: the delivery job polls every `DELIVERY_INTERVAL` seconds, but a commit that
+queues mail runs it at once (see `statuspage.outbox_signal`). A started scheduler subscribes
+a `DeliveryWake` for its database, called after such commits in this process (the embedded
+`serve`, or the one web worker the scheduler runs in), and on PostgreSQL it also keeps a
+thread LISTENing for the NOTIFY those commits send from any process (`jobs run` beside web
+workers). A wake moves the job's next run to now. The delivery job may have one run waiting
+behind the one running (`max_instances=2` on a one-thread executor), so a wake arriving
+mid-pass is not lost, and wakes arriving before the waiting run starts merge into it.
+`jobs tick` starts no scheduler: a pass stays a function of the `now` it is given.
 """
 
 from __future__ import annotations
@@ -12,22 +22,25 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from jobs import delivery, notices, p1g, windows
-from statuspage import clock
+from statuspage import clock, outbox_signal
 from statuspage.extensions import db
 from statuspage.mail import mailer_from_config
 
@@ -153,25 +166,105 @@ def run_exclusive(app: Flask, name: str, fn: Callable[[Session, datetime], objec
             db.session.remove()
 
 
+class DeliveryWake:
+    """Runs the scheduler's delivery job now; a wake before that run starts merges into it."""
+
+    def __init__(self, scheduler: BaseScheduler) -> None:
+        self.scheduler = scheduler
+        self._lock = threading.Lock()
+        self._waiting = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._waiting:
+                return
+            self._waiting = True
+        try:
+            self.scheduler.modify_job("delivery", next_run_time=datetime.now(UTC))
+        except Exception:  # shut down meanwhile: the next start runs delivery anyway
+            self.started()
+            log.warning("could not wake the delivery job", exc_info=True)
+
+    def started(self) -> None:
+        with self._lock:
+            self._waiting = False
+
+
+def run_delivery_job(
+    wake: DeliveryWake, app: Flask, name: str, fn: Callable[[Session, datetime], object]
+) -> None:
+    wake.started()  # from here on, a new wake asks for another run after this one
+    run_exclusive(app, name, fn)
+
+
+class _WakeWhileRunning:
+    """While the scheduler runs: wake it after this process's commits that queue mail and,
+    on PostgreSQL, on every NOTIFY of such a commit from any process."""
+
+    def __init__(self, url: URL, wake: DeliveryWake) -> None:
+        self.url = url
+        self.wake = wake
+        self._unsubscribe: Callable[[], None] | None = None
+        self._listener: tuple[threading.Event, threading.Thread] | None = None
+
+    def __call__(self, event: SchedulerEvent) -> None:
+        if event.code == EVENT_SCHEDULER_STARTED:
+            self._unsubscribe = outbox_signal.subscribe(self.url, self.wake)
+            if self.url.get_backend_name() == "postgresql":
+                stop = threading.Event()
+                thread = threading.Thread(
+                    target=outbox_signal.listen,
+                    args=(self.url, self.wake, stop),
+                    name="outbox-listener",
+                    daemon=True,
+                )
+                thread.start()
+                self._listener = (stop, thread)
+        elif event.code == EVENT_SCHEDULER_SHUTDOWN:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+            if self._listener is not None:
+                stop, thread = self._listener
+                self._listener = None
+                stop.set()
+                thread.join(timeout=5)
+
+
 def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
-    """A scheduler with one explicitly named job per function; never start it in a web
-    worker of a multi-process server."""
+    """A scheduler with one explicitly named job per function, the delivery job also woken by
+    commits that queue mail; never start it in a web worker of a multi-process server."""
     # One job at a time: they share one database, and on SQLite one writer at a time.
     options = {"timezone": "UTC", "executors": {"default": ThreadPoolExecutor(max_workers=1)}}
     scheduler: BaseScheduler = (
         BlockingScheduler(**options) if blocking else BackgroundScheduler(**options)
     )
+    intervals = {
+        **INTERVALS,
+        "delivery": float(app.config.get("DELIVERY_INTERVAL", INTERVALS["delivery"])),
+    }
+    wake = DeliveryWake(scheduler)
     for name, fn in job_functions(app).items():
+        woken = name == "delivery"
         scheduler.add_job(
-            run_exclusive,
+            run_delivery_job if woken else run_exclusive,
             "interval",
-            seconds=INTERVALS[name],
-            args=(app, name, fn),
+            seconds=intervals[name],
+            args=(wake, app, name, fn) if woken else (app, name, fn),
             id=name,
             name=name,
-            max_instances=1,
+            # Delivery: one run at work and one waiting (for a wake that came mid-pass).
+            max_instances=2 if woken else 1,
             coalesce=True,
+            # Behind another job on the one thread, a run starts late; it still runs (every
+            # job is a function of the time it starts).
+            misfire_grace_time=None,
             replace_existing=True,
-            next_run_time=clock.now(),
+            next_run_time=datetime.now(UTC),
         )
+    with app.app_context():
+        url = db.engine.url
+    scheduler.add_listener(
+        _WakeWhileRunning(url, wake), EVENT_SCHEDULER_STARTED | EVENT_SCHEDULER_SHUTDOWN
+    )
     return scheduler

@@ -35,6 +35,9 @@ def load(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": _env("MAIL_FROM", "status@status.calltower.com"),
         # SendGrid requests a delivery pass keeps in flight at once (each up to 1,000 people).
         "DELIVERY_CONCURRENCY": int(_env("DELIVERY_CONCURRENCY", "4") or 4),
+        # Seconds between delivery passes when no commit wakes it: retries coming due, expired
+        # leases, and, on SQLite, mail queued by another process.
+        "DELIVERY_INTERVAL": float(_env("DELIVERY_INTERVAL", "10") or 10),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.
