@@ -441,17 +441,3 @@ def delete_incident(session: Session, actor: User, incident: Incident, now: date
     session.delete(incident)
     session.flush()
     platform_service.refresh_statuses(session, touched, now)
-
-
-# The update clock is a fact about the incident: it lives on the model. These two names stay
-# for callers not yet moved to `incident.next_update_due` / `incident.is_update_overdue(now)`.
-
-
-def next_update_due(incident: Incident) -> datetime | None:
-    """Alias of `Incident.next_update_due`."""
-    return incident.next_update_due
-
-
-def is_update_overdue(incident: Incident, now: datetime) -> bool:
-    """Alias of `Incident.is_update_overdue`."""
-    return incident.is_update_overdue(now)

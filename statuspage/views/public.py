@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from sqlalchemy import text
 
 from statuspage import clock
 from statuspage.extensions import db
+from statuspage.queries import health
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
@@ -39,10 +39,7 @@ def index() -> str:
     platforms = platform_queries.platforms(session)
     bars = {p.id: platform_queries.availability(session, p, now) for p in platforms}
     open_incidents = incident_queries.open_incidents(session)
-    clocks = {
-        i.id: (incident_service.next_update_due(i), incident_service.is_update_overdue(i, now))
-        for i in open_incidents
-    }
+    clocks = {i.id: (i.next_update_due, i.is_update_overdue(now)) for i in open_incidents}
     return render_template(
         "public/index.html",
         status=platform_queries.page_status(session, now),
@@ -63,8 +60,8 @@ def incident(incident_id: str) -> str:
     return render_template(
         "public/incident.html",
         incident=found,
-        next_due=incident_service.next_update_due(found),
-        overdue=incident_service.is_update_overdue(found, now),
+        next_due=found.next_update_due,
+        overdue=found.is_update_overdue(now),
     )
 
 
@@ -88,7 +85,7 @@ def history() -> str:
 @bp.get("/healthz")
 def healthz() -> Any:
     try:
-        db.session.execute(text("SELECT 1"))
+        health.ping(db.session)
     except Exception:  # any database failure means "not healthy", never a 500 page
         db.session.rollback()
         return jsonify(status="error", database="error"), 503
