@@ -108,7 +108,7 @@ def serve_command(info: ScriptInfo, host: str, port: int, scheduler: bool) -> No
         fresh = ScriptInfo(
             app_import_path=info.app_import_path,
             create_app=info.create_app,
-            set_debug_flag=False,
+            set_debug_flag=info.set_debug_flag,
         )
         return fresh.load_app()
 
