@@ -12,7 +12,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, func, insert, select
 
 from jobs import delivery
 from jobs import scheduler as job_scheduler
@@ -194,6 +194,33 @@ def test_one_request_at_a_time_when_concurrency_is_1(app, db, css, sendgrid):
     tick(app, NOW)
     assert sendgrid.max_in_flight == 1
     assert [len(r["personalizations"]) for r in sendgrid.requests] == [1000, 1000, 500]
+
+
+def test_each_batch_is_committed_as_sending_before_its_request_is_made(app, db, css, sendgrid):
+    add_subscribers(db, 3500)
+    open_incident(db, css)
+    delivery.fan_out(db, NOW)
+    sendgrid.latency = 0.3
+    ctx = job_scheduler.delivery_context(app)
+    ctx.concurrency = 3
+    # Another connection sees only what is committed: what a restarted sender would find.
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    seen: list[tuple[int, set[str], set[str]]] = []
+
+    def before_send(ids: list[int]) -> None:
+        with other.connect() as conn:
+            rows = conn.execute(select(Delivery.status, Delivery.email).where(Delivery.id.in_(ids)))
+            statuses, emails = zip(*rows, strict=True)
+        seen.append((len(ids), set(statuses), set(emails) & set(sendgrid.recipients())))
+
+    ctx.before_send = before_send
+    try:
+        report = delivery.deliver(db, NOW, ctx)
+    finally:
+        other.dispose()
+    assert sorted(n for n, _, _ in seen) == [500, 1000, 1000, 1000]
+    assert all(statuses == {"sending"} and not sent for _, statuses, sent in seen)
+    assert report.sent == 3500 and 1 < sendgrid.max_in_flight <= 3
 
 
 def test_languages_and_zones_get_their_own_copy(app, db, css, sendgrid):
