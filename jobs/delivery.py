@@ -471,9 +471,12 @@ def deliver(
                 if not in_flight:
                     break
                 record(wait(in_flight, return_when=FIRST_COMPLETED).done)
-        finally:
-            # Whatever ends the pass, the answers to requests already made are recorded.
+        except BaseException:
+            # Whatever ends the pass early, the answers to requests already made are recorded
+            # (a failed statement first leaves the transaction unusable).
+            session.rollback()
             record(wait(in_flight).done)
+            raise
     finish_notices(session)
     if unexpected is not None:
         raise unexpected

@@ -288,6 +288,31 @@ def test_rate_limited_mid_pass_claims_nothing_more_and_records_requests_in_fligh
     assert len(got) == 4000 and set(got.values()) == {1}
 
 
+def test_a_mailer_bug_ends_the_pass_and_leaves_the_batches_in_flight_to_their_lease(app, db, css):
+    from statuspage.mail.memory import MemoryMailer
+
+    class Broken(MemoryMailer):
+        def send(self, batch):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a bug, not an answer from the provider")
+
+    add_subscribers(db, 2500)
+    open_incident(db, css)
+    delivery.fan_out(db, NOW)
+    ctx = job_scheduler.delivery_context(app)
+    ctx.concurrency, ctx.mailer = 2, Broken()
+    with pytest.raises(RuntimeError, match="a bug"):
+        delivery.deliver(db, NOW, ctx)
+    db.expire_all()
+    state = collections.Counter(d.status for d in db.scalars(select(Delivery)))
+    assert state == {"sending": 2000, "queued": 500}  # nothing more claimed after the bug
+    ctx.mailer = MemoryMailer()
+    report = delivery.deliver(db, NOW + delivery.LEASE + timedelta(minutes=1), ctx)
+    assert (report.recovered, report.sent) == (2000, 2500)
+    db.expire_all()
+    marked = db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True))).all()
+    assert len(marked) == 2000
+
+
 def test_permanent_error_is_recorded_and_shown_to_staff(app, client, db, css, sendgrid):
     from tests.conftest import login
 
