@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ def environment(tmp: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-        "SECRET_KEY": "benchmark-secret",
+        "SECRET_KEY": "benchmark-secret-key-of-at-least-32-characters",
         "STATUSPAGE_INSTANCE_PATH": f"{tmp}/instance",
         "STATUSPAGE_URL": "http://127.0.0.1",
         "RATELIMIT_ENABLED": "0",
@@ -158,8 +159,13 @@ def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]: 
                 method="POST",
             )
             started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=60) as response:
-                assert response.status == 201, response.status
+            try:
+                with urllib.request.urlopen(request, timeout=60):
+                    pass
+            except urllib.error.HTTPError as exc:
+                raise RuntimeError(
+                    f"the Manage API answered {exc.code}:\n{server.log.read_text()[-4000:]}"
+                ) from None
             received, finished = 0, None
             limit = time.monotonic() + (600 if size is dataset.FULL else 120)
             while time.monotonic() < limit:

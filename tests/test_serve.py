@@ -55,7 +55,7 @@ def test_serve_uses_gunicorn_runs_the_scheduler_and_stops_on_ctrl_c(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": "serve-test",
+        "SECRET_KEY": "serve-test-secret-key-of-at-least-32-characters",
         "STATUSPAGE_INSTANCE_PATH": str(tmp_path / "instance"),
     }
     env.pop("SENDGRID_API_KEY", None)
