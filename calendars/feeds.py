@@ -6,6 +6,7 @@ Items come in already ordered newest first and are appended in that order. The f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,18 @@ from datetime import UTC, datetime
 from feedgen.feed import FeedGenerator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# What XML 1.0 cannot carry: C0 controls but tab, LF and CR; surrogates; U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` without the characters XML cannot carry, whatever a stored row holds.
+
+    lxml refuses them outright, which would make the feed fail for every reader; CR is
+    turned into LF, as an XML parser would read it anyway.
+    """
+    return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True)
@@ -37,30 +50,31 @@ class FeedItem:
 
 
 def _generator(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
+    x = xml_text
     fg = FeedGenerator()
-    fg.id(info.feed_id)
-    fg.title(info.title)
-    fg.description(info.description)
-    fg.subtitle(info.description)
+    fg.id(x(info.feed_id))
+    fg.title(x(info.title))
+    fg.description(x(info.description))
+    fg.subtitle(x(info.description))
     # feedgen takes the RSS <link> from the last link added: the alternate must come last.
-    fg.link(href=info.self_url, rel="self")
-    fg.link(href=info.link, rel="alternate")
-    fg.language(info.language)
+    fg.link(href=x(info.self_url), rel="self")
+    fg.link(href=x(info.link), rel="alternate")
+    fg.language(x(info.language))
     fg.generator(generator="Network Status")
     newest = max((i.updated for i in items), default=EPOCH)
     fg.updated(newest)
     fg.lastBuildDate(newest)
     for item in items:
         entry = fg.add_entry(order="append")
-        entry.id(item.guid)
-        entry.guid(item.guid, permalink=False)
-        entry.title(item.title)
-        entry.link(href=item.link, rel="alternate")
-        entry.description(item.html)
-        entry.content(item.html, type="html")
+        entry.id(x(item.guid))
+        entry.guid(x(item.guid), permalink=False)
+        entry.title(x(item.title))
+        entry.link(href=x(item.link), rel="alternate")
+        entry.description(x(item.html))
+        entry.content(x(item.html), type="html")
         entry.published(item.published)
         entry.updated(item.updated)
-        for category in item.categories:
+        for category in filter(None, map(x, item.categories)):
             entry.category(term=category)
     return fg
 

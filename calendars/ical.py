@@ -9,6 +9,7 @@ data always gives the same bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,22 @@ from calendars.recurrence import parse_rule, parse_until, to_local
 from calendars.timezones import vtimezone
 
 PRODID = "-//Network Status//Maintenance Calendar//EN"
+
+# RFC 5545 TEXT holds no CONTROL (%x00-08, %x0A-1F, %x7F) but tab and the escaped line break;
+# surrogates and U+FFFE / U+FFFF have no UTF-8 form a client would read.
+_NOT_ICAL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def ical_text(value: str, *, multiline: bool = False) -> str:
+    """`value` safe in any iCalendar text property, whatever a stored row holds.
+
+    icalendar escapes LF and CRLF but writes a lone CR as it is, which ends the content line
+    early in clients. Every line break becomes LF (escaped by icalendar) in a multi-line
+    property and a space in a single-line one; other control characters are dropped.
+    """
+    value = _LINE_BREAKS.sub("\n" if multiline else " ", value)
+    return _NOT_ICAL.sub("", value)
 
 
 @dataclass(frozen=True)
@@ -128,18 +145,19 @@ def _event(
     transparent: bool,
 ) -> icalendar.Event:
     event = icalendar.Event()
-    event.add("uid", uid)
+    event.add("uid", ical_text(uid))
     event.add("dtstamp", last_modified.astimezone(UTC))
     event.add("last-modified", last_modified.astimezone(UTC))
     if created is not None:
         event.add("created", created.astimezone(UTC))
     event.add("sequence", sequence)
-    event.add("summary", text.summary)
-    event.add("description", text.body())
-    if text.platforms:
-        event.add("categories", list(text.platforms))
+    event.add("summary", ical_text(text.summary))
+    event.add("description", ical_text(text.body(), multiline=True))
+    categories = [c for c in (ical_text(p) for p in text.platforms) if c]
+    if categories:
+        event.add("categories", categories)
     if text.url:
-        event.add("url", text.url)
+        event.add("url", ical_text(text.url))
     event.add("status", status)
     event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
     return event
@@ -155,17 +173,18 @@ def build_calendar(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("name", info.name)
-    cal.add("x-wr-calname", info.name)
-    cal.add("description", info.description)
-    cal.add("x-wr-caldesc", info.description)
+    name, description = ical_text(info.name), ical_text(info.description, multiline=True)
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("description", description)
+    cal.add("x-wr-caldesc", description)
     cal.add("x-wr-timezone", info.timezone)
     refresh = icalendar.vDuration(info.refresh).to_ical().decode()
     cal.add("refresh-interval", icalendar.vText(refresh), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vText(refresh))
     if info.url:
-        cal.add("url", info.url)
-        cal.add("source", info.url, parameters={"VALUE": "URI"})
+        cal.add("url", ical_text(info.url))
+        cal.add("source", ical_text(info.url), parameters={"VALUE": "URI"})
 
     starts = [s.first_start for s in series] + [s.start for s in singles]
     if starts:

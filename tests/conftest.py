@@ -183,3 +183,18 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
         tally = ", ".join(f"{counts[backend][o]} {o}" for o in _OUTCOMES if counts[backend][o])
         parts.append(f"{backend} {tally or 'no tests'}")
     terminalreporter.write_line("database backends: " + "; ".join(parts))
+
+
+# --- Hypothesis profiles (the property tests, tests/test_text_properties.py) -------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`make test` runs the bounded "ci" profile (25 examples a property, no deadline, no
+    example database in the working tree); HYPOTHESIS_PROFILE=nightly runs 1,000 each."""
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("ci", max_examples=25, deadline=None, database=None)
+    settings.register_profile("nightly", max_examples=1000, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

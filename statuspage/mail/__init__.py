@@ -6,11 +6,20 @@ No Flask here: a mailer is built from a configuration mapping and used by the de
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 MAX_RECIPIENTS = 1000  # SendGrid's personalizations per request
+
+_NOT_IN_HEADER = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]+")
+
+
+def header_text(value: str) -> str:
+    """`value` fit for a header (subject, display name): one line, no control characters,
+    whatever a stored row holds. A line break would start a header of the sender's choosing."""
+    return " ".join(_NOT_IN_HEADER.sub(" ", value).split())
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,9 @@ class MailRecipient:
     substitutions: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     custom_args: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", header_text(self.name))
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,10 @@ class MailBatch:
     recipients: Sequence[MailRecipient]
     categories: Sequence[str] = ()
     batch_key: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subject", header_text(self.subject))
+        object.__setattr__(self, "from_name", header_text(self.from_name))
 
     def check(self) -> None:
         if not 1 <= len(self.recipients) <= MAX_RECIPIENTS:

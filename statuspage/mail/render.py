@@ -18,6 +18,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from statuspage import markdown
+from statuspage.mail import header_text
 from statuspage.mail.wording import status_word, words
 
 TEMPLATES = os.path.join(
@@ -102,7 +103,7 @@ def render_notice(
     }
     subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
     return RenderedMail(
-        subject=" ".join(subject.split()),
+        subject=header_text(subject),
         text=_env.get_template(f"{family}.txt").render(context).strip() + "\n",
         html=_env.get_template(f"{family}.html").render(context),
     )

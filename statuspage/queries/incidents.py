@@ -79,6 +79,8 @@ def search(session: Session, q: str, page: int, limit: int) -> list[Incident]:
     """Incidents whose title contains `q` (any case) or whose case number is `q`, newest
     first, one page of them; every incident for an empty `q`."""
     query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
+    if "\x00" in q:  # no title holds one, and PostgreSQL refuses it in a parameter
+        return []
     if q:
         query = query.where(
             or_(func.lower(Incident.title).contains(q.lower()), Incident.case_number == q)

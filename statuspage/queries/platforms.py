@@ -167,4 +167,6 @@ def by_key(session: Session, key: str) -> Platform | None:
     """The platform named by an id ("3") or a slug ("cisco"), or None."""
     if row_id(key) is not None:
         return session.get(Platform, row_id(key))
+    if not key.isprintable():  # no slug holds a control character; PostgreSQL refuses NUL
+        return None
     return session.scalar(select(Platform).where(Platform.slug == key))

@@ -33,9 +33,15 @@ from statuspage.models.vocab import (
     PLATFORM_STATUSES,
     PRIORITIES,
 )
-from statuspage.services import audit, notices
+from statuspage.services import audit, notices, text
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors, PermissionDenied, get_or_404, row_id
+from statuspage.services.errors import (
+    Errors,
+    PermissionDenied,
+    ValidationError,
+    get_or_404,
+    row_id,
+)
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -65,16 +71,21 @@ def get(session: Session, incident_id: int | str) -> Incident:
 
 
 def parse_case_numbers(value: str | Iterable[str] | None) -> list[str]:
-    """Accept "A-1, A-2" or ["A-1", "A-2"]; keep order, drop blanks and repeats."""
+    """Accept "A-1, A-2" or ["A-1", "A-2"]; keep order, drop blanks and repeats.
+
+    More than CUSTOMER_CASES_MAX items is refused before any is looked at, and repeats are
+    dropped in linear time, so the cost of a request is bounded whatever it sends.
+    """
     if value is None:
         return []
-    items = re.split(r"[,;\s]+", value) if isinstance(value, str) else list(value)
-    seen: list[str] = []
-    for item in items:
-        item = str(item).strip()
-        if item and item not in seen:
-            seen.append(item)
-    return seen
+    if isinstance(value, str):
+        if len(value) > CUSTOMER_CASES_MAX * 66:
+            raise ValidationError(
+                {"customer_case_numbers": f"at most {CUSTOMER_CASES_MAX} case numbers"}
+            )
+        value = re.split(r"[,;\s]+", value)
+    items = text.bounded("customer_case_numbers", value, CUSTOMER_CASES_MAX, what="case numbers")
+    return text.unique(c for c in (str(item).strip() for item in items) if c)
 
 
 def _check_fields(
@@ -90,6 +101,7 @@ def _check_fields(
 ) -> None:
     if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
         errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+    text.check(errors, "title", title)
     if body is not None and len(body) > BODY_MAX:
         errors.add("body", f"must be at most {BODY_MAX} characters")
     if impact is not None and impact not in IMPACTS:
@@ -98,12 +110,12 @@ def _check_fields(
         errors.add("priority", f"must be one of {', '.join(PRIORITIES)}")
     if status is not None and status not in INCIDENT_STATUSES:
         errors.add("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
-    if case_number and not CASE_NUMBER_RE.match(case_number):
+    if case_number and not CASE_NUMBER_RE.fullmatch(case_number):
         errors.add("case_number", "must be letters, digits, '.', '_', '/' or '-', up to 64")
     if customer_case_numbers is not None:
         if len(customer_case_numbers) > CUSTOMER_CASES_MAX:
             errors.add("customer_case_numbers", f"at most {CUSTOMER_CASES_MAX} case numbers")
-        elif any(not CASE_NUMBER_RE.match(c) for c in customer_case_numbers):
+        elif any(not CASE_NUMBER_RE.fullmatch(c) for c in customer_case_numbers):
             errors.add(
                 "customer_case_numbers",
                 "each must be letters, digits, '.', '_', '/' or '-', up to 64",
@@ -116,12 +128,15 @@ def _resolve_platforms(
     """Map {platform id or slug: status} to platforms, reporting unknown ids and statuses."""
     if not platform_statuses:
         return {}
+    if len(platform_statuses) > text.LIST_MAX:
+        errors.add("components", f"at most {text.LIST_MAX} components")
+        return {}
     resolved: dict[Platform, str] = {}
     for key, status in platform_statuses.items():
         platform = None
         if row_id(key) is not None:
             platform = session.get(Platform, row_id(key))
-        elif isinstance(key, str):
+        elif isinstance(key, str) and text.is_clean(key):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:
             errors.add("components", f"unknown platform {str(key)[:64]!r}")
@@ -211,6 +226,7 @@ def create_incident(
     A P1G (master case) needs a CSS actor and a support case number.
     """
     errors = Errors()
+    body = text.check(errors, "body", body, multiline=True) or ""
     cases = parse_case_numbers(customer_case_numbers)
     case_number = (case_number or "").strip() or None
     _check_fields(
@@ -281,6 +297,7 @@ def post_update(
     open incident holds it. Postmortem follows resolution only.
     """
     errors = Errors()
+    body = text.check(errors, "body", body, multiline=True) or ""
     status = status or incident.status
     _check_fields(errors, body=body, status=status)
     if status == "postmortem" and incident.status not in ("resolved", "postmortem"):

@@ -29,7 +29,7 @@ from statuspage.models.vocab import (
     MAINTENANCE_IMPACTS,
     MAINTENANCE_NOTICES,
 )
-from statuspage.services import audit, notices
+from statuspage.services import audit, notices, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, ValidationError, get_or_404, row_id
 
@@ -86,13 +86,13 @@ def _platforms(session: Session, errors: Errors, keys: Iterable[Any] | None) -> 
     if keys is None:
         return []
     found: list[Platform] = []
-    for key in keys:
+    for key in text.bounded("platforms", keys, what="platforms"):
         platform = None
         if isinstance(key, Platform):
             platform = key
         elif row_id(key) is not None:
             platform = session.get(Platform, row_id(key))
-        elif isinstance(key, str):
+        elif isinstance(key, str) and text.is_clean(key):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:
             errors.add("platforms", f"unknown platform {str(key)[:64]!r}")
@@ -103,13 +103,25 @@ def _platforms(session: Session, errors: Errors, keys: Iterable[Any] | None) -> 
 
 def _check_text(
     errors: Errors, title: str | None, description: str | None, justification: str | None
-) -> None:
+) -> tuple[str | None, str | None]:
+    """Check the texts; return description and justification with their line endings as LF."""
     if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
         errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+    text.check(errors, "title", title)
     if description is not None and len(description) > TEXT_MAX:
         errors.add("description", f"must be at most {TEXT_MAX} characters")
     if justification is not None and len(justification) > TEXT_MAX:
         errors.add("justification", f"must be at most {TEXT_MAX} characters")
+    return (
+        text.check(errors, "description", description, multiline=True),
+        text.check(errors, "justification", justification, multiline=True),
+    )
+
+
+def _check_note(errors: Errors, field: str, value: str | None) -> str | None:
+    if value is not None and len(value) > TEXT_MAX:
+        errors.add(field, f"must be at most {TEXT_MAX} characters")
+    return text.check(errors, field, value, multiline=True)
 
 
 def _check_span(errors: Errors, start: datetime, end: datetime) -> None:
@@ -198,7 +210,9 @@ def save_series(
     """
     tz_name = series.timezone if series else tz_name
     errors = Errors()
-    _check_text(errors, title, description, justification)
+    checked = _check_text(errors, title, description, justification)
+    description, justification = checked[0] or "", checked[1] or ""
+    text.check(errors, "rule", rule)
     _check_impact(errors, impact)
     _check_notices(errors, notices)
     chosen = _platforms(session, errors, platforms)
@@ -420,9 +434,8 @@ def change_window(
     cancelled one takes only notes.
     """
     errors = Errors()
-    _check_text(errors, title, description, justification)
-    if note is not None and len(note) > TEXT_MAX:
-        errors.add("note", f"must be at most {TEXT_MAX} characters")
+    description, justification = _check_text(errors, title, description, justification)
+    note = _check_note(errors, "note", note)
     chosen = _platforms(session, errors, platforms) if platforms is not None else None
     if platforms is not None and not chosen:
         errors.add("platforms", "choose at least one platform")
@@ -524,8 +537,7 @@ def add_release_notes(
         errors.add("release_notes", "release notes follow a completed window")
     if not notes.strip():
         errors.add("release_notes", "write the release notes")
-    elif len(notes) > TEXT_MAX:
-        errors.add("release_notes", f"must be at most {TEXT_MAX} characters")
+    notes = _check_note(errors, "release_notes", notes) or ""
     errors.raise_if_any()
     before = window_snapshot(window)
     window.release_notes = notes
@@ -563,7 +575,9 @@ def create_unscheduled(
     """A one-off window for critical work, with its justification. Inside 05:00-23:00 in the
     provider's zone it also needs the reason it cannot wait (`urgency`)."""
     errors = Errors()
-    _check_text(errors, title, description, justification)
+    checked = _check_text(errors, title, description, justification)
+    description, justification = checked[0] or "", checked[1] or ""
+    urgency = _check_note(errors, "urgency", urgency) or ""
     _check_impact(errors, impact)
     chosen = _platforms(session, errors, platforms)
     if not chosen:
@@ -572,8 +586,6 @@ def create_unscheduled(
         errors.add("description", "describe the work")
     if not justification.strip():
         errors.add("justification", "say why the work is needed")
-    if len(urgency) > TEXT_MAX:
-        errors.add("urgency", f"must be at most {TEXT_MAX} characters")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         errors.add("starts_at", "needs a time zone")
     else:

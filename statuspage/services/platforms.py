@@ -16,7 +16,7 @@ from statuspage.models.vocab import (
     OPEN_INCIDENT_STATUSES,
     PLATFORM_STATUS_SEVERITY,
 )
-from statuspage.services import audit
+from statuspage.services import audit, text
 from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
 
 
@@ -122,6 +122,8 @@ def update_platform(
         errors.add("name", "must be 1 to 120 characters")
     if description is not None and len(description) > 2000:
         errors.add("description", "must be at most 2000 characters")
+    text.check(errors, "name", name)
+    description = text.check(errors, "description", description, multiline=True)
     if position is not None and not (0 <= position <= 10_000):
         errors.add("position", "must be between 0 and 10000")
     errors.raise_if_any()
@@ -146,7 +148,9 @@ def update_platform(
 
 
 def get_by_slug(session: Session, slug: str) -> Platform:
-    platform = session.scalar(select(Platform).where(Platform.slug == slug))
+    # A slug holds no control character, and PostgreSQL refuses NUL in a parameter.
+    clean = text.is_clean(slug)
+    platform = session.scalar(select(Platform).where(Platform.slug == slug)) if clean else None
     if platform is None:
         raise NotFound(slug)
     return platform

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from statuspage.models import ApiToken, User
 from statuspage.models.vocab import ROLES
-from statuspage.services import audit
+from statuspage.services import audit, text
 from statuspage.services.errors import Errors, PermissionDenied, get_or_404
 
 PASSWORD_MIN = 10
@@ -78,6 +78,7 @@ def create_user(
         errors.add("password", f"must be at least {PASSWORD_MIN} characters")
     if len(name) > 120:
         errors.add("name", "must be at most 120 characters")
+    text.check(errors, "name", name)
     errors.raise_if_any()
     user = User(
         email=email,
@@ -146,6 +147,7 @@ def create_token(
     errors = Errors()
     if len(name) > 120:
         errors.add("name", "must be at most 120 characters")
+    text.check(errors, "name", name)
     errors.raise_if_any()
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

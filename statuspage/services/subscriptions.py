@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from statuspage.models import Incident, Platform, Subscriber, Subscription
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
-from statuspage.services import notices
+from statuspage.services import notices, text
 from statuspage.services.errors import Errors, NotFound, ValidationError
 from statuspage.services.staff import normalise_email
 
@@ -193,6 +193,8 @@ def subscribe(
     address = _email(errors, email)
     _check_language(errors, language)
     _check_timezone(errors, timezone)
+    platforms = text.bounded("platforms", platforms, what="platforms")
+    topics = text.bounded("topics", topics, len(TOPICS), what="topics")
     known = _platforms_by_slug(session)
     chosen = []
     for slug in platforms:
@@ -312,8 +314,8 @@ def update_preferences(
     _check_timezone(errors, timezone)
     known = _platforms_by_slug(session)
     wanted: dict[int, set[str]] = {}
-    for slug, topics in platforms.items():
-        topics = set(topics)
+    for slug, topics in text.bounded("platforms", platforms.items(), what="platforms"):
+        topics = set(text.bounded("topics", topics, len(TOPICS), what="topics"))
         if slug not in known:
             errors.add("platforms", f"unknown platform {str(slug)[:64]!r}")
         elif not topics <= set(TOPICS):
@@ -374,8 +376,13 @@ class ImportResult:
         return self.created + self.updated
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip().lower() for v in (value or "").split(";") if v.strip()]
+def _split(errors: Errors, field: str, value: str | None) -> list[str]:
+    """A `;`-separated cell as a list, refusing more than LIST_MAX entries before reading them."""
+    raw = (value or "").split(";", text.LIST_MAX)
+    if len(raw) > text.LIST_MAX:
+        errors.add(field, f"at most {text.LIST_MAX} entries")
+        return []
+    return text.unique(v.strip().lower() for v in raw if v.strip())
 
 
 def read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
@@ -391,8 +398,11 @@ def read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
             }
         )
     reader.fieldnames = header
-    for row in reader:
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+    try:
+        for row in reader:
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+    except csv.Error as exc:  # a field over the csv module's size limit, a broken quote
+        raise ValidationError({"file": f"line {reader.line_num}: {exc}"}) from None
 
 
 def import_contacts(
@@ -405,6 +415,7 @@ def import_contacts(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Create or update confirmed subscribers from MPOC rows; collect per-row errors."""
+    organisation = text.checked("organisation", organisation)
     platforms = _platforms_by_slug(session)
     existing = {s.email: s for s in session.scalars(select(Subscriber))}
     result = ImportResult()
@@ -413,13 +424,14 @@ def import_contacts(
             progress(count)
         errors = Errors()
         address = _email(errors, row.get("email", ""))
-        slugs = _split(row.get("platforms"))
-        unknown = [s for s in slugs if s not in platforms]
+        slugs = _split(errors, "platforms", row.get("platforms"))
+        # Shown back to staff (page or terminal): a control character is shown escaped.
+        unknown = [s if text.is_clean(s) else ascii(s) for s in slugs if s not in platforms]
         if not slugs:
             errors.add("platforms", "no platform given")
         elif unknown:
             errors.add("platforms", f"unknown platform(s): {', '.join(unknown)[:200]}")
-        topics = _split(row.get("topics")) or list(TOPICS)
+        topics = _split(errors, "topics", row.get("topics")) or list(TOPICS)
         if any(t not in TOPICS for t in topics):
             errors.add("topics", "topics must be incidents and/or maintenance")
         language = (row.get("language") or "en").lower()
@@ -430,6 +442,8 @@ def import_contacts(
             errors.add("name", f"must be at most {NAME_MAX} characters")
         if len(org) > ORGANISATION_MAX:
             errors.add("organisation", f"must be at most {ORGANISATION_MAX} characters")
+        text.check(errors, "name", name)
+        text.check(errors, "organisation", org)
         if errors.errors:
             result.errors.append((line, "; ".join(f"{k}: {v}" for k, v in errors.errors.items())))
             continue

@@ -21,7 +21,7 @@ from statuspage.models.vocab import PLATFORM_STATUSES
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
-from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff
+from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors
 from statuspage.views.errors import json_error
@@ -113,6 +113,11 @@ def _platform_statuses(errors: Errors, body: dict[str, Any]) -> dict[str, str]:
     """Statuspage's `components` ({id: status}) and `component_ids` (affected, unchanged)."""
     components = _typed(errors, body, "components", dict, "an object of component id: status")
     ids = _typed(errors, body, "component_ids", list, "a list of component ids")
+    # Each id is looked up: bound the count before reading any.
+    for name, given in (("components", components), ("component_ids", ids)):
+        if given is not None and len(given) > text.LIST_MAX:
+            errors.add(name, f"at most {text.LIST_MAX} components")
+            return {}
     result: dict[str, str] = {}
     for key in ids or []:
         if not isinstance(key, str | int) or isinstance(key, bool):
