@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _flag(name: str) -> bool | None:
+    value = _env(name)
+    return None if value is None else value.lower() in ("1", "true", "yes", "on")
 
 
 def load(instance_path: str) -> dict[str, Any]:
@@ -48,11 +54,27 @@ def load(instance_path: str) -> dict[str, Any]:
         "STATUSPAGE_URL": _env("STATUSPAGE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}"),
         # Bodies beyond this are refused with 413 before any view runs.
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)) or 0),
+        # Rate-limit counters. memory:// is per process: right for the embedded default (one
+        # worker); several workers or machines share redis://host:6379 or memcached://host:11211.
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
+        # Proxies in front of the app (load balancer, nginx) whose X-Forwarded-For, -Proto and
+        # -Host are believed: the client address (rate limits), https (cookies, HSTS) and host.
+        # 0 ignores the headers: anyone can send them.
+        "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0") or 0),
+        # Origins (space-separated) allowed to frame the public pages; staff pages never are.
+        "FRAME_ANCESTORS": _env("FRAME_ANCESTORS", ""),
+        # werkzeug's method for new password hashes: OWASP's scrypt parameters. Tests lower it.
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # None: Secure exactly when STATUSPAGE_URL is https (decided in create_app).
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        # A staff sign-in lasts a working day.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=float(_env("SESSION_LIFETIME_HOURS", "12") or 12)
+        ),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "es", "de"],
         "HISTORY_PAGE_SIZE": 20,

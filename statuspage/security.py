@@ -1,4 +1,11 @@
-"""Who is asking: session login for staff pages, role checks on the server."""
+"""Who is asking: session login for staff pages, role checks on the server.
+
+Flask's session is a signed cookie with nothing kept on the server, so a copied cookie would
+stay good until it expires. Each user therefore carries a `session_version`, stamped into the
+session at sign-in and compared on every request: sign-out, a new password, disabling the
+account and an admin's "sign out everywhere" bump it, and every cookie issued before stops
+working, wherever it was copied to.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
-from flask_login import current_user
+from flask import abort, current_app, g, session
+from flask_login import current_user, login_user
 
 from statuspage.extensions import db, login_manager
 from statuspage.models import User
@@ -18,11 +25,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
 
+# The session key holding the user's session_version at sign-in.
+SESSION_VERSION = "_sv"
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     key = row_id(user_id)
-    return db.session.get(User, key) if key is not None else None
+    user = db.session.get(User, key) if key is not None else None
+    if user is None or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in on a brand-new session: nothing of the anonymous one survives (its
+    CSRF token, flashes, any planted value), and the cookie carries the user's
+    session_version. Staff sessions last PERMANENT_SESSION_LIFETIME."""
+    clear_session()
+    login_user(user)
+    session[SESSION_VERSION] = user.session_version
+    session.permanent = True
+
+
+def clear_session() -> None:
+    """Empty the session, and forget the CSRF token Flask-WTF keeps for this request, so the
+    next form carries a new one."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def password_hash_method() -> str:
+    """The scrypt parameters new hashes use (PASSWORD_HASH_METHOD; only tests lower it)."""
+    return str(current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def role_required(*roles: str) -> Callable[[F], F]:

@@ -40,7 +40,7 @@ def gunicorn(db_url: str, *, workers: int = 2) -> Iterator[str]:
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
         "STATUSPAGE_URL": "http://localhost",
         "RATELIMIT_ENABLED": "0",
     }

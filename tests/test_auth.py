@@ -66,7 +66,7 @@ def test_login_is_rate_limited(tmp_path):
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "k",
+            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
             "RATELIMIT_ENABLED": True,
             "WTF_CSRF_ENABLED": False,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rl.db'}",

@@ -26,7 +26,7 @@ def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:  # type: ignore[no-unty
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
             "SQLALCHEMY_DATABASE_URI": db_url,
             "FIXED_NOW": NOW,
             "RATELIMIT_ENABLED": False,

@@ -46,7 +46,11 @@ def test_jobs_tick_at_a_moment(runner, db):
 
 
 def test_a_second_scheduler_waits_for_the_first(app, tmp_path):
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "k"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+    }
     logs = [open(tmp_path / f"run{i}.log", "wb") for i in (1, 2)]  # noqa: SIM115
     procs = [
         subprocess.Popen(

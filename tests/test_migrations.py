@@ -14,14 +14,13 @@ from sqlalchemy import inspect
 
 from statuspage import create_app
 from statuspage.extensions import db as _db
+from tests.conftest import SECRET_KEY
 
 
 @pytest.fixture
 def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     """An app on a database without tables."""
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": db_url}
-    )
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": db_url})
     app.instance_path = str(tmp_path / "instance")
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

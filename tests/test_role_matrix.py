@@ -32,6 +32,7 @@ EXPECTED = {
     "admin.platform": ADMIN,
     "admin.users": ADMIN,
     "admin.user": ADMIN,
+    "admin.sign_out_everywhere": ADMIN,
     "admin.tokens": ADMIN,
     "admin.revoke_token": ADMIN,
     "admin.audit": ADMIN,

@@ -138,7 +138,7 @@ def test_subscribe_is_rate_limited(tmp_path):
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "k",
+            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
             "RATELIMIT_ENABLED": True,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rl.db'}",
             "WTF_CSRF_ENABLED": False,

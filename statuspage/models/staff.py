@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Stamped into the session at sign-in; bumping it (sign-out, a new password, disabling,
+    # "sign out everywhere") makes every cookie issued before worthless.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login reads this to refuse disabled accounts.

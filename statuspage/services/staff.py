@@ -1,6 +1,7 @@
 """Staff accounts and Manage API tokens.
 
-Passwords are hashed (scrypt); API tokens are random, shown once, and stored as SHA-256
+Passwords are hashed with scrypt at OWASP's parameters and rehashed at the next sign-in
+when the stored hash used others; API tokens are random, shown once, and stored as SHA-256
 digests. Failed logins take the same path whether or not the address exists.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -23,8 +25,20 @@ from statuspage.services.errors import Errors, PermissionDenied, get_or_404
 
 PASSWORD_MIN = 10
 TOKEN_PREFIX = "sp_"
-# Compared against when the address is unknown, so both paths cost one hash check.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+# OWASP's scrypt parameters (N=2^17, r=8, p=1): about 0.3 s and 128 MB per hash. Callers
+# pass the app's PASSWORD_HASH_METHOD, which only tests lower.
+PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Compared against when the address is unknown, so both paths cost one hash check."""
+    return generate_password_hash("not-a-real-password-" + secrets.token_hex(8), method)
+
+
+def hash_method_of(stored: str) -> str:
+    """The method part of a werkzeug hash (`scrypt:32768:8:1$salt$hash` -> `scrypt:32768:8:1`)."""
+    return stored.split("$", 1)[0]
 
 
 def normalise_email(value: str) -> str:
@@ -61,6 +75,7 @@ def create_user(
     password: str | None = None,
     name: str = "",
     now: datetime,
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> User:
     """Create a staff account. `actor` None means the command line (trusted operator)."""
     require_admin(actor)
@@ -84,7 +99,7 @@ def create_user(
         email=email,
         name=name.strip(),
         role=role,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=generate_password_hash(password, hash_method) if password else None,
         active=True,
         created_at=now,
     )
@@ -102,8 +117,10 @@ def update_user(
     active: bool | None = None,
     password: str | None = None,
     now: datetime,
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> User:
-    """Change a user's role, activation or password (admins)."""
+    """Change a user's role, activation or password (admins). A new password or disabling
+    the account ends every session the user has open."""
     require_admin(actor)
     errors = Errors()
     if role is not None and role not in ROLES:
@@ -117,22 +134,57 @@ def update_user(
     before = snapshot(user)
     if role is not None:
         user.role = role
+    if active is False and user.active:
+        end_sessions(user)
     if active is not None:
         user.active = active
     if password is not None:
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = generate_password_hash(password, hash_method)
+        end_sessions(user)
     audit.record(session, actor, "user.update", user, before=before, after=snapshot(user), now=now)
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this address and password, or None (no hint which was wrong)."""
+def authenticate(
+    session: Session, email: str, password: str, *, hash_method: str = PASSWORD_HASH_METHOD
+) -> User | None:
+    """The active user with this address and password, or None (no hint which was wrong).
+
+    A password stored with other parameters than `hash_method` is rehashed now, while the
+    plaintext is at hand; the caller's commit keeps it.
+    """
     user = find_user(session, email or "")
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    if user is not None and user.password_hash:
+        stored = user.password_hash
+    else:
+        stored = _dummy_hash(hash_method)
     ok = check_password_hash(stored, password or "")
     if user is None or not user.password_hash or not user.active or not ok:
         return None
+    if hash_method_of(user.password_hash) != hash_method:
+        user.password_hash = generate_password_hash(password, hash_method)
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Make every session cookie issued to `user` so far worthless (see `security.load_user`)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def sign_out_everywhere(session: Session, actor: User | None, user: User, now: datetime) -> None:
+    """An admin ends every session `user` has open, on every device (audited)."""
+    require_admin(actor)
+    before = {"session_version": user.session_version}
+    end_sessions(user)
+    audit.record(
+        session,
+        actor,
+        "user.sign_out_everywhere",
+        user,
+        before=before,
+        after={"session_version": user.session_version},
+        now=now,
+    )
 
 
 def _digest(token: str) -> str:

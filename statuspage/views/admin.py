@@ -36,7 +36,7 @@ from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.queries import staff as staff_queries
 from statuspage.queries import subscribers as subscriber_queries
-from statuspage.security import role_required
+from statuspage.security import password_hash_method, role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
 from statuspage.views.helpers import apply_errors, commit, submit
@@ -371,6 +371,7 @@ def users() -> Any:
             password=form.password.data,
             name=form.name.data or "",
             now=clock.now(),
+            hash_method=password_hash_method(),
         ),
         done=url_for("admin.users"),
         message=_("User created."),
@@ -394,11 +395,30 @@ def user(user_id: str) -> Any:
             active=form.active.data,
             password=form.password.data or None,
             now=clock.now(),
+            hash_method=password_hash_method(),
         ),
         done=url_for("admin.users"),
         message=_("User saved."),
     )
-    return saved or (render_template("admin/user.html", form=form, user=found), _status())
+    return saved or (
+        render_template(
+            "admin/user.html", form=form, user=found, sign_out_form=DeleteForm(prefix="so")
+        ),
+        _status(),
+    )
+
+
+@bp.post("/users/<user_id>/sign-out")
+@role_required("admin")
+def sign_out_everywhere(user_id: str) -> Any:
+    """End every session the user has open (a lost laptop, a leaked cookie)."""
+    found = staff.get_user(db.session, user_id)
+    if not DeleteForm(prefix="so").validate_on_submit():
+        abort(400)
+    staff.sign_out_everywhere(db.session, current_user, found, clock.now())
+    commit()
+    flash(_("%(email)s is signed out everywhere.", email=found.email), "success")
+    return redirect(url_for("admin.user", user_id=found.id))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
