@@ -108,6 +108,7 @@ def import_command(path: Path, organisation: str) -> None:
         result = subscription_service.import_contacts(
             db.session,
             rows,
+            actor=None,  # the operator at the command line
             organisation=organisation,
             now=clock.now(),
             progress=progress,

@@ -6,14 +6,16 @@ missing from EXPECTED) fails here.
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from statuspage.models import ApiToken
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance, staff
+from statuspage.services import PermissionDenied, incidents, maintenance, staff, subscriptions
+from statuspage.services import platforms as platform_service
 from tests.conftest import NOW, login, make_user
 
 STAFF = {"admin", "css", "engineer"}
@@ -95,3 +97,99 @@ def test_role_matrix(app, client, db, ids, role):
             assert code not in (401, 403) and code < 500, (role, method, path, code)
         else:
             assert code == 403, (role, method, path, code)
+
+
+# --- the same rules in the services, whatever the path -------------------------------
+
+MPOC_CSV = "email,platforms\nm@example.com,cisco\n"
+
+
+def _cisco(db):  # type: ignore[no-untyped-def]
+    return platform_service.get_by_slug(db, "cisco")
+
+
+def _save_series(db, user, case, ordinary):  # type: ignore[no-untyped-def]
+    return maintenance.save_series(
+        db,
+        user,
+        None,
+        title="Matrix series",
+        rule="FREQ=WEEKLY;BYDAY=TU",
+        first_start=NOW + timedelta(days=7),
+        duration_minutes=60,
+        impact="none",
+        platforms=["cisco"],
+        tz_name="America/Denver",
+        now=NOW,
+    )
+
+
+def _import(db, user, case, ordinary):  # type: ignore[no-untyped-def]
+    rows = subscriptions.read_csv(io.StringIO(MPOC_CSV))
+    return subscriptions.import_contacts(db, rows, actor=user, now=NOW)
+
+
+SERVICE_ACTIONS = {
+    "set the status of a platform a master case holds": (
+        CSS,
+        lambda db, user, case, ordinary: platform_service.set_status(
+            db, user, _cisco(db), "major_outage", NOW
+        ),
+    ),
+    "move a held platform through an ordinary incident": (
+        CSS,
+        lambda db, user, case, ordinary: incidents.post_update(
+            db, user, ordinary, platform_statuses={"cisco": "major_outage"}, now=NOW
+        ),
+    ),
+    "post an update to a master case": (
+        CSS,
+        lambda db, user, case, ordinary: incidents.post_update(
+            db, user, case, body="Hourly update", now=NOW
+        ),
+    ),
+    "resolve a master case": (
+        CSS,
+        lambda db, user, case, ordinary: incidents.resolve(db, user, case, body="Fixed", now=NOW),
+    ),
+    "designate a master case": (
+        CSS,
+        lambda db, user, case, ordinary: incidents.designate_p1g(
+            db, user, ordinary, case_number="CS-9", now=NOW
+        ),
+    ),
+    "save a maintenance series": (ADMIN, _save_series),
+    "import MPOC contacts": (CSS, _import),
+    "update an ordinary incident": (
+        STAFF,
+        lambda db, user, case, ordinary: incidents.post_update(
+            db, user, ordinary, body="Still looking", now=NOW
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(SERVICE_ACTIONS))
+@pytest.mark.parametrize("role", ["engineer", "css", "admin"])
+def test_service_role_matrix(db, role, action):
+    css = make_user(db, "css", "matrix-case-owner@example.com")
+    case = incidents.create_incident(
+        db,
+        css,
+        title="Global",
+        priority="P1G",
+        case_number="CS-1",
+        platform_statuses={"cisco": "partial_outage"},
+        now=NOW,
+    )
+    ordinary = incidents.create_incident(db, css, title="Local", priority="P3", now=NOW)
+    db.commit()
+    user = css if role == "css" else make_user(db, role, f"matrix-{role}@example.com")
+    allowed, act = SERVICE_ACTIONS[action]
+    if role in allowed:
+        act(db, user, case, ordinary)
+    else:
+        with pytest.raises(PermissionDenied):
+            act(db, user, case, ordinary)
+        db.rollback()
+        assert _cisco(db).status == "partial_outage"

@@ -30,6 +30,10 @@ class Subscriber(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Raised on unsubscribe-all, so links mailed earlier stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The confirmation-mail throttle, kept here so it holds across workers: when the last
+    # one was queued, and how many were queued in the run of mails it belongs to.
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

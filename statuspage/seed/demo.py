@@ -379,7 +379,7 @@ def seed(
         for line, (email, name, org, slugs) in enumerate(DEMO_SUBSCRIBERS, start=2)
     ]
     imported = subscriptions.import_contacts(
-        session, rows, timezone=tz_name, now=start + timedelta(days=1)
+        session, rows, actor=None, timezone=tz_name, now=start + timedelta(days=1)
     )
     result.subscribers = imported.imported
 

@@ -19,12 +19,17 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     now: datetime,
+    label: str = "system",
 ) -> AuditEntry:
-    """Add an audit entry for `action` on `obj`. Called inside the change's own transaction."""
+    """Add an audit entry for `action` on `obj`. Called inside the change's own transaction.
+
+    Without an actor the change was made by the service itself or by a trusted operator;
+    `label` says which ("system" for jobs and seeding, "cli" for an operator's command).
+    """
     session.flush()  # obj.id must be known for a created object
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "system",
+        actor_label=actor.email if actor else label,
         action=action,
         object_type=type(obj).__name__,
         object_id=str(getattr(obj, "id", "")) or None,

@@ -3,6 +3,9 @@
 Rules enforced here:
 - only CSS staff (`css`, `admin`) may designate or remove P1G, and a master case carries its
   support case number;
+- a master case is CSS's: only CSS staff post to its timeline (updates, resolution), and
+  only they may change the status of a platform an open master case holds (see
+  `platforms.check_incident_change`), whichever incident an engineer changes to do it;
 - a platform is in the worst status any open incident puts it in, and returns to
   `operational` when nothing holds it any more;
 - an incident with an update interval (P1G hourly) has a next-update-due time.
@@ -29,6 +32,7 @@ from statuspage.models import (
 from statuspage.models.vocab import (
     IMPACTS,
     INCIDENT_STATUSES,
+    OPEN_INCIDENT_STATUSES,
     P1G_ROLES,
     PLATFORM_STATUSES,
     PRIORITIES,
@@ -247,6 +251,13 @@ def create_incident(
     errors.raise_if_any()
     if priority == "P1G" and not can_manage_p1g(actor):
         raise PermissionDenied("only CSS staff may designate a master case (P1G)")
+    platform_service.check_incident_change(
+        session,
+        actor,
+        incident_id=None,
+        after={p.id: s for p, s in statuses.items()} if status in OPEN_INCIDENT_STATUSES else {},
+        touched=[p.id for p in statuses],
+    )
 
     incident = Incident(
         title=title.strip(),
@@ -306,6 +317,18 @@ def post_update(
         errors.add("body", "write what changed")
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
+    if incident.is_master_case and not can_manage_p1g(actor):
+        # Each entry is the master case's hourly update and resets its clock: CSS's to post.
+        raise PermissionDenied("only CSS staff may update or resolve a master case (P1G)")
+    after = {ip.platform_id: ip.status for ip in incident.platforms}
+    after.update({p.id: s for p, s in statuses.items()})
+    platform_service.check_incident_change(
+        session,
+        actor,
+        incident_id=incident.id,
+        after=after if status in OPEN_INCIDENT_STATUSES else {},
+        touched=list(after),
+    )
 
     before = snapshot(incident)
     _apply_status(incident, status, now)
@@ -452,6 +475,9 @@ def delete_incident(session: Session, actor: User, incident: Incident, now: date
     if incident.is_master_case and not can_manage_p1g(actor):
         raise PermissionDenied("only CSS staff may remove a master case (P1G)")
     touched = [ip.platform_id for ip in incident.platforms]
+    platform_service.check_incident_change(
+        session, actor, incident_id=incident.id, after={}, touched=touched
+    )
     audit.record(
         session, actor, "incident.delete", incident, before=snapshot(incident), after=None, now=now
     )

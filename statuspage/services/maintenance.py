@@ -6,7 +6,8 @@ Rules enforced here:
 - a window starts and completes by itself at its start and end; staff may mark it
   verifying, complete it early, move, extend, narrow, annotate or cancel it, and add
   release notes after it, without touching the series;
-- editing a series re-expands its future occurrences but keeps per-occurrence edits;
+- only admins create or edit a series; editing one re-expands its future occurrences but
+  keeps per-occurrence edits;
 - a window with impact puts its platforms `under_maintenance` while it runs;
 - unscheduled work inside 05:00-23:00 in the provider's zone needs a justification.
 """
@@ -31,7 +32,13 @@ from statuspage.models.vocab import (
 )
 from statuspage.services import audit, notices, text
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors, ValidationError, get_or_404, row_id
+from statuspage.services.errors import (
+    Errors,
+    PermissionDenied,
+    ValidationError,
+    get_or_404,
+    row_id,
+)
 
 HORIZON = timedelta(days=400)
 MAX_WINDOW = timedelta(hours=48)
@@ -206,8 +213,10 @@ def save_series(
     """Create (series None) or edit a series, then re-expand its future occurrences.
 
     `first_start` is aware; it is read in the provider's zone, and the rule's occurrences keep
-    its wall-clock time.
+    its wall-clock time. Series are the admins' (the seed writes the defaults directly).
     """
+    if actor.role != "admin":
+        raise PermissionDenied("only admins create or edit maintenance series")
     tz_name = series.timezone if series else tz_name
     errors = Errors()
     checked = _check_text(errors, title, description, justification)

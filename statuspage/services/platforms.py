@@ -1,4 +1,10 @@
-"""Platform (component) status: derived from what holds each platform, or set by staff."""
+"""Platform (component) status: derived from what holds each platform, or set by staff.
+
+Master cases are CSS's: while an open master case (P1G) holds a platform, only CSS staff
+(`css`, `admin`) may change that platform's status, whatever the path (the component PATCH,
+an incident opened, updated, resolved or deleted by an engineer). A change that leaves the
+platform's status as it is stays open to engineers.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from statuspage.models.maintenance import window_platform
 from statuspage.models.vocab import (
     ACTIVE_WINDOW_STATUSES,
     OPEN_INCIDENT_STATUSES,
+    P1G_ROLES,
     PLATFORM_STATUS_SEVERITY,
 )
 from statuspage.services import audit, text
@@ -30,13 +37,16 @@ def snapshot(platform: Platform) -> dict[str, Any]:
     }
 
 
-def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The statuses open incidents and running maintenance with impact put each platform in."""
+def held_statuses(
+    session: Session, platform_ids: Iterable[int], *, exclude_incident_id: int | None = None
+) -> dict[int, list[str]]:
+    """The statuses open incidents and running maintenance with impact put each platform in
+    (leaving out one incident's holds, to work out what a change to it would do)."""
     ids = list(platform_ids)
     holds: dict[int, list[str]] = {pid: [] for pid in ids}
     if not ids:
         return holds
-    rows = session.execute(
+    query = (
         select(IncidentPlatform.platform_id, IncidentPlatform.status)
         .join(Incident, Incident.id == IncidentPlatform.incident_id)
         .where(
@@ -44,6 +54,9 @@ def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, li
             Incident.status.in_(OPEN_INCIDENT_STATUSES),
         )
     )
+    if exclude_incident_id is not None:
+        query = query.where(Incident.id != exclude_incident_id)
+    rows = session.execute(query)
     for platform_id, status in rows:
         holds[platform_id].append(status)
     running = session.scalars(
@@ -60,6 +73,65 @@ def held_statuses(session: Session, platform_ids: Iterable[int]) -> dict[int, li
     return holds
 
 
+def worst(statuses: Iterable[str]) -> str:
+    """The status a platform held in `statuses` shows: the worst of them, else operational."""
+    return max(statuses, key=PLATFORM_STATUS_SEVERITY.__getitem__, default="operational")
+
+
+def master_case_holds(
+    session: Session, platform_ids: Iterable[int], *, exclude_incident_id: int | None = None
+) -> dict[int, int]:
+    """{platform id: id of an open master case holding it} for the given platforms."""
+    ids = list(platform_ids)
+    if not ids:
+        return {}
+    query = (
+        select(IncidentPlatform.platform_id, Incident.id)
+        .join(Incident, Incident.id == IncidentPlatform.incident_id)
+        .where(
+            IncidentPlatform.platform_id.in_(ids),
+            Incident.priority == "P1G",
+            Incident.status.in_(OPEN_INCIDENT_STATUSES),
+        )
+        .order_by(Incident.id)
+    )
+    if exclude_incident_id is not None:
+        query = query.where(Incident.id != exclude_incident_id)
+    return {platform_id: case_id for platform_id, case_id in session.execute(query)}
+
+
+def _refuse_master_case_platform(platform: Platform, case_id: int) -> PermissionDenied:
+    return PermissionDenied(
+        f"{platform.name} is held by master case #{case_id}; only CSS staff may change its status"
+    )
+
+
+def check_incident_change(
+    session: Session,
+    actor: User | None,
+    *,
+    incident_id: int | None,
+    after: dict[int, str],
+    touched: Iterable[int],
+) -> None:
+    """Refuse a non-CSS actor whose change to one incident would move a platform an open
+    master case holds. `after` is {platform id: status} the incident will hold once changed
+    (empty when it closes or goes), `touched` every platform it holds before or after.
+
+    Checked before anything is written, with the rule `refresh_statuses` applies.
+    """
+    if actor is None or actor.role in P1G_ROLES:
+        return
+    held = master_case_holds(session, touched, exclude_incident_id=incident_id)
+    if not held:
+        return
+    holds = held_statuses(session, held, exclude_incident_id=incident_id)
+    for platform in session.scalars(select(Platform).where(Platform.id.in_(list(held)))):
+        mine = [after[platform.id]] if platform.id in after else []
+        if worst([*holds[platform.id], *mine]) != platform.status:
+            raise _refuse_master_case_platform(platform, held[platform.id])
+
+
 def refresh_statuses(
     session: Session, platform_ids: Iterable[int], now: datetime
 ) -> dict[int, tuple[str, str]]:
@@ -72,8 +144,7 @@ def refresh_statuses(
     holds = held_statuses(session, ids)
     changes: dict[int, tuple[str, str]] = {}
     for platform in session.scalars(select(Platform).where(Platform.id.in_(ids))):
-        statuses = holds.get(platform.id) or ["operational"]
-        new = max(statuses, key=PLATFORM_STATUS_SEVERITY.__getitem__)
+        new = worst(holds.get(platform.id) or [])
         if new != platform.status:
             changes[platform.id] = (platform.status, new)
             platform.status = new
@@ -85,9 +156,16 @@ def refresh_statuses(
 def set_status(
     session: Session, actor: User, platform: Platform, status: str, now: datetime
 ) -> Platform:
-    """Set a platform's status by hand (Statuspage's component PATCH)."""
+    """Set a platform's status by hand (Statuspage's component PATCH).
+
+    While an open master case holds the platform, only CSS staff may change its status.
+    """
     if status not in PLATFORM_STATUS_SEVERITY:
         raise ValidationError({"status": f"must be one of {', '.join(PLATFORM_STATUS_SEVERITY)}"})
+    if status != platform.status and actor.role not in P1G_ROLES:
+        held = master_case_holds(session, [platform.id])
+        if held:
+            raise _refuse_master_case_platform(platform, held[platform.id])
     before = snapshot(platform)
     if platform.status != status:
         platform.status = status

@@ -5,6 +5,10 @@ Rules enforced here:
   request behaves the same whether or not the address is known (no enumeration);
 - links carry signed tokens (itsdangerous): they cannot be forged or guessed, confirmation
   links expire, and links stop working when the subscriber's token version is raised;
+- unsubscribing raises the token version (every manage, unsubscribe and confirmation link
+  mailed before dies) and forgets the confirmation: coming back needs a fresh opt-in;
+- a confirmation link is confirmed by a POST from its page, never by fetching it (mail
+  scanners fetch links); confirmation mails to one address are throttled in the database;
 - contacts imported from an organisation's MPOC list are confirmed by the import; a bad row
   is reported and never stops the good ones.
 """
@@ -24,19 +28,25 @@ from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from statuspage.models import Incident, Platform, Subscriber, Subscription
-from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
-from statuspage.services import notices, text
-from statuspage.services.errors import Errors, NotFound, ValidationError
+from statuspage.models import Incident, Platform, Subscriber, Subscription, User
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
+from statuspage.services import audit, notices, text
+from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
 from statuspage.services.staff import normalise_email
 
 LANGUAGES = ("en", "es", "de")
 TOPICS = ("incidents", "maintenance")
 CONFIRM_MAX_AGE = timedelta(days=7)
 LINK_PURPOSES = ("manage", "unsubscribe")
+# At most one confirmation mail per address every CONFIRMATION_INTERVAL, and at most
+# CONFIRMATIONS_PER_RUN of them before the address rests a whole CONFIRMATION_REST.
+CONFIRMATION_INTERVAL = timedelta(minutes=10)
+CONFIRMATIONS_PER_RUN = 5
+CONFIRMATION_REST = timedelta(days=1)
 
 
 class LinkHolder(Protocol):
@@ -166,9 +176,13 @@ def _platforms_by_slug(session: Session) -> dict[str, Platform]:
 
 @dataclass(frozen=True)
 class SubscribeResult:
-    """Deliberately the same shape whatever the address: the caller says "check your mail"."""
+    """Deliberately the same shape whatever the address: the caller says "check your mail".
 
-    notice_key: str
+    `notice_key` is None when the throttle held the confirmation mail back; callers must not
+    tell the requester (that would reveal the address was known).
+    """
+
+    notice_key: str | None
 
 
 def subscribe(
@@ -252,6 +266,8 @@ def subscribe(
             subscriber.subscriptions.append(sub)
         pending.append(sub)
     session.flush()
+    if not _claim_confirmation(session, subscriber, now):
+        return SubscribeResult(notice_key=None)
     # Topics asked for in this request are applied on confirmation, not before.
     token = make_token(
         secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(topics)
@@ -276,8 +292,53 @@ def subscribe(
     return SubscribeResult(notice_key=key)
 
 
+def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
+    """Take one confirmation mail from the address's allowance; False when it is spent.
+
+    At most one every CONFIRMATION_INTERVAL and CONFIRMATIONS_PER_RUN in a run; a run ends
+    when the address has had none for CONFIRMATION_REST, so no day holds more than
+    CONFIRMATIONS_PER_RUN. The allowance is taken by a conditional UPDATE on the values read:
+    of two workers mailing the same address at once only one matches the row.
+    """
+    last = subscriber.confirmation_sent_at
+    sent = subscriber.confirmations_sent or 0
+    if last is None or now - last > CONFIRMATION_REST:
+        count = 1
+    elif now - last < CONFIRMATION_INTERVAL or sent >= CONFIRMATIONS_PER_RUN:
+        return False
+    else:
+        count = sent + 1
+    unchanged = (
+        Subscriber.confirmation_sent_at.is_(None)
+        if last is None
+        else Subscriber.confirmation_sent_at == last
+    )
+    claimed = session.execute(
+        update(Subscriber)
+        .where(Subscriber.id == subscriber.id, unchanged, Subscriber.confirmations_sent == sent)
+        .values(confirmation_sent_at=now, confirmations_sent=count)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(subscriber, "confirmation_sent_at", now)
+    set_committed_value(subscriber, "confirmations_sent", count)
+    return True
+
+
+def read_confirmation(session: Session, *, secret: str, token: str) -> Subscriber:
+    """The subscriber a confirmation link names (NotFound for a forged, expired or stale
+    one), without confirming: what the link's page shows before its button is pressed."""
+    subscriber, _ = read_token(session, secret, "confirm", token, max_age=CONFIRM_MAX_AGE)
+    return subscriber
+
+
 def confirm(session: Session, *, secret: str, token: str, now: datetime) -> Subscriber:
-    """Confirm the address and the subscriptions the token was issued for."""
+    """Confirm the address and the subscriptions the token was issued for.
+
+    Called for the POST of the confirmation page's button only: fetching a link (as mail
+    scanners do) must never confirm.
+    """
     subscriber, data = read_token(session, secret, "confirm", token, max_age=CONFIRM_MAX_AGE)
     ids = {i for i in data.get("sub", []) if isinstance(i, int)}
     topics = set(data.get("topics") or TOPICS)
@@ -344,8 +405,15 @@ def update_preferences(
 
 
 def unsubscribe_all(session: Session, subscriber: Subscriber, now: datetime) -> None:
-    """One-click unsubscribe: drop every subscription. Idempotent."""
+    """One-click unsubscribe: drop every subscription and retire the address's links.
+
+    The token version is raised, so every manage, unsubscribe and confirmation link mailed
+    before stops working (an old manage link cannot bring the address back), and the
+    confirmation is forgotten: subscribing again needs a fresh opt-in.
+    """
     subscriber.subscriptions.clear()
+    subscriber.token_version += 1
+    subscriber.confirmed_at = None
     subscriber.updated_at = now
     session.flush()
 
@@ -409,12 +477,19 @@ def import_contacts(
     session: Session,
     rows: Iterable[tuple[int, Mapping[str, str]]],
     *,
+    actor: User | None,
     organisation: str = "",
     timezone: str = "America/Denver",
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Create or update confirmed subscribers from MPOC rows; collect per-row errors."""
+    """Create or update confirmed subscribers from MPOC rows; collect per-row errors.
+
+    Only CSS staff (`css`, `admin`) import; `actor` None is the operator at the command line
+    (trusted, audited as "cli"). The import is recorded in the audit log with its counts.
+    """
+    if actor is not None and actor.role not in P1G_ROLES:
+        raise PermissionDenied("only CSS staff may import MPOC contacts")
     organisation = text.checked("organisation", organisation)
     platforms = _platforms_by_slug(session)
     existing = {s.email: s for s in session.scalars(select(Subscriber))}
@@ -475,4 +550,19 @@ def import_contacts(
             sub.maintenance = "maintenance" in topics
             sub.confirmed_at = sub.confirmed_at or now
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "subscribers.import",
+        result,
+        before=None,
+        after={
+            "created": result.created,
+            "updated": result.updated,
+            "errors": len(result.errors),
+            "organisation": organisation,
+        },
+        label="cli",
+        now=now,
+    )
     return result

@@ -346,6 +346,7 @@ def import_subscribers() -> Any:
             result = subscription_service.import_contacts(
                 db.session,
                 rows,
+                actor=current_user,
                 organisation=form.organisation.data or "",
                 now=clock.now(),
             )

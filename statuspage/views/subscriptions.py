@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -102,13 +102,29 @@ def subscribe() -> Any:
     return render_template("subscriptions/subscribe.html", form=form, incident=incident), status
 
 
-@bp.get("/subscriptions/confirm/<token>")
+class ConfirmForm(FlaskForm):
+    """The confirmation page's button: only its CSRF token."""
+
+
+@bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> Any:
-    subscriber = svc.confirm(
-        db.session, secret=current_app.config["SECRET_KEY"], token=token, now=clock.now()
-    )
+    """GET shows the page and writes nothing (mail scanners fetch links); its button POSTs.
+
+    The signed link is what proves the mailbox; the form token keeps another site from
+    pressing the button for the reader.
+    """
+    secret = current_app.config["SECRET_KEY"]
+    subscriber = svc.read_confirmation(db.session, secret=secret, token=token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            abort(400)
+        return render_template(
+            "subscriptions/confirm.html", form=form, token=token, email=subscriber.email
+        )
+    subscriber = svc.confirm(db.session, secret=secret, token=token, now=clock.now())
     commit()
-    manage_url = svc.manage_path(current_app.config["SECRET_KEY"], subscriber)
+    manage_url = svc.manage_path(secret, subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
