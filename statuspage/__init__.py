@@ -130,7 +130,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from statuspage import changes, models  # noqa: F401  (tables; the version bump on writes)
+    # The models register their tables; changes and outbox_signal watch every session's
+    # writes (the published data's version, the delivery wake-up).
+    from statuspage import changes, models, outbox_signal  # noqa: F401
     from statuspage.extensions import babel, csrf, db, limiter, login_manager, migrate
     from statuspage.i18n import select_locale, select_timezone
 

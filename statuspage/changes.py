@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from statuspage.models import (
@@ -29,30 +29,44 @@ from statuspage.models import (
     Notice,
     Subscriber,
     Subscription,
+    User,
 )
 from statuspage.models.versions import ROW_ID
 
 UNPUBLISHED = (ApiToken, AuditEntry, DataVersion, Delivery, Subscriber, Subscription)
 UNPUBLISHED_TABLES = frozenset(cls.__tablename__ for cls in UNPUBLISHED)
-# A notice's existence shows (a window "delivers notifications"); its delivery state does not.
-PROGRESS_ONLY = (Notice,)
-PROGRESS_ONLY_TABLES = frozenset(cls.__tablename__ for cls in PROGRESS_ONLY)
+# Rows whose existence shows but only some of whose columns do: a notice's existence (a window
+# "delivers notifications") but not its delivery state; a staff member's name (the author of
+# an update) but not their sign-ins, password or session version.
+SHOWN_COLUMNS: dict[type, frozenset[str]] = {
+    Notice: frozenset(),
+    User: frozenset({"name", "email"}),
+}
+PROGRESS_ONLY_TABLES = frozenset({Notice.__tablename__})
 
 _FLAG = "statuspage.publishes"
 
 
-def _published(obj: object, *, changed_only: bool) -> bool:
-    if isinstance(obj, UNPUBLISHED):
+def _published(obj: object) -> bool:
+    return not isinstance(obj, UNPUBLISHED)
+
+
+def _shown_change(session: Session, obj: object) -> bool:
+    if not _published(obj) or not session.is_modified(obj):
         return False
-    return not (changed_only and isinstance(obj, PROGRESS_ONLY))
+    shown = SHOWN_COLUMNS.get(type(obj))
+    if shown is None:
+        return True
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in shown)
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     if session.info.get(_FLAG):
         return
-    if any(_published(o, changed_only=False) for o in (*session.new, *session.deleted)) or any(
-        _published(o, changed_only=True) and session.is_modified(o) for o in session.dirty
+    if any(_published(o) for o in (*session.new, *session.deleted)) or any(
+        _shown_change(session, o) for o in session.dirty
     ):
         session.info[_FLAG] = True
 

@@ -247,3 +247,13 @@ def test_a_write_in_one_process_is_seen_by_every_worker_of_another(app, db, db_u
                 assert f"Outage {n}" in names
                 assert read(f"/incidents/{created.get_json()['id']}")[0] == 200
             etag = new_etag
+
+
+def test_a_staff_members_sign_ins_keep_the_cache_but_their_name_does_not(db, css, story):
+    before = version_queries.current(db)
+    css.session_version += 1
+    db.commit()
+    assert version_queries.current(db) == before
+    css.name = "Casey from support"  # shown as the author of updates
+    db.commit()
+    assert version_queries.current(db).version == before.version + 1
