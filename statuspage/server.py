@@ -13,6 +13,7 @@ Production runs several gunicorn workers without the scheduler and one `jobs run
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,8 +30,21 @@ THREADS = 8
 GRACEFUL_TIMEOUT = 10
 
 
+def settle_worker(worker: Any) -> None:
+    """gunicorn's post_worker_init hook for every worker: once the app is loaded, move what
+    is already allocated (modules, templates, the mapper) out of the collector's sight.
+
+    A full collection otherwise walks those objects again and again while a large page
+    renders: measured on the benchmark's 400-day calendar, renders took 155-250 ms with the
+    collector as it is and a steady 155-165 ms with this.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def start_scheduler(worker: Any) -> None:
     """gunicorn's post_worker_init hook: run the jobs in this worker, beside its requests."""
+    settle_worker(worker)
     scheduler = job_scheduler.build_scheduler(worker.wsgi)
     scheduler.start()
     worker.statuspage_scheduler = scheduler
@@ -65,6 +79,7 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": GRACEFUL_TIMEOUT,
             "preload_app": False,
             "proc_name": "statuspage",
+            "post_worker_init": settle_worker,
             **(options or {}),
         }
         if scheduler:
