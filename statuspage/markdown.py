@@ -54,6 +54,8 @@ def render(text: str | None) -> Markup:
 
 def plain(text: str | None) -> str:
     """The text of rendered Markdown without tags, for plain-text email and summaries."""
+    if not text or not text.strip():
+        return ""
     return html.unescape(nh3.clean(str(render(text)), tags=set())).strip()
 
 

@@ -65,6 +65,9 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("notice_id", "email"),
         Index("ix_delivery_claim", "status", "next_attempt_at"),
+        # A sender's batch: one notice, language and zone, in id order, without reading
+        # every other queued row of a large notice again for each batch.
+        Index("ix_delivery_batch", "notice_id", "status", "language", "timezone", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
