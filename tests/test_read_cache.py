@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -257,3 +259,18 @@ def test_a_staff_members_sign_ins_keep_the_cache_but_their_name_does_not(db, css
     css.name = "Casey from support"  # shown as the author of updates
     db.commit()
     assert version_queries.current(db).version == before.version + 1
+
+
+def test_readers_arriving_together_wait_for_one_render(app, story):
+    renders = render_cache().renders
+    barrier = threading.Barrier(8)
+
+    def read(_: int) -> bytes:
+        client = app.test_client()
+        barrier.wait()
+        return client.get("/maintenance.ics").get_data()
+
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(read, range(8)))
+    assert len(set(bodies)) == 1
+    assert render_cache().renders == renders + 1

@@ -19,7 +19,8 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
@@ -64,6 +65,7 @@ class RenderCache:
         self._items: OrderedDict[str, Rendered] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._gates: dict[str, threading.Lock] = {}
         self.renders = 0  # how many times a body was rendered (tests and benchmarks read it)
 
     def get(self, key: str) -> Rendered | None:
@@ -84,6 +86,22 @@ class RenderCache:
             while self._bytes > self.max_bytes and len(self._items) > 1:
                 _, dropped = self._items.popitem(last=False)
                 self._bytes -= dropped.size
+
+    @contextmanager
+    def rendering(self, key: str) -> Iterator[Rendered | None]:
+        """One render per key at a time in this process: when a new version or minute
+        arrives under load, the first request renders and the others wait for its body
+        instead of rendering it again in every thread. Yields the body if another thread
+        rendered it meanwhile, else None (then the caller renders and `put`s it)."""
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            try:
+                yield self.get(key)
+            finally:
+                with self._lock:
+                    if self._gates.get(key) is gate:
+                        del self._gates[key]
 
     def clear(self) -> None:
         with self._lock:
@@ -162,25 +180,17 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
             cache = render_cache()
             entry = cache.get(digest)
             if entry is None:
-                g.pinned_now = pinned
-                try:
-                    response = make_response(view(*args, **kwargs))
-                finally:
-                    g.pinned_now = None
-                if response.status_code != 200:
-                    return response
-                body = response.get_data()
-                entry = Rendered(
-                    body=body,
-                    gzipped=gzip.compress(body, compresslevel=6, mtime=0),
-                    content_type=response.content_type or "text/html; charset=utf-8",
-                    headers=tuple(
-                        (name, response.headers[name])
-                        for name in KEPT_HEADERS
-                        if name in response.headers
-                    ),
-                )
-                cache.put(digest, entry)
+                with cache.rendering(digest) as entry:
+                    if entry is None:  # this thread renders; the others wait for it
+                        g.pinned_now = pinned
+                        try:
+                            response = make_response(view(*args, **kwargs))
+                        finally:
+                            g.pinned_now = None
+                        if response.status_code != 200:
+                            return response
+                        entry = _rendered(response)
+                        cache.put(digest, entry)
             response = current_app.response_class(
                 entry.gzipped if gz else entry.body, content_type=entry.content_type
             )
@@ -192,6 +202,18 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
         return wrapper
 
     return decorate
+
+
+def _rendered(response: Response) -> Rendered:
+    body = response.get_data()
+    return Rendered(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+        content_type=response.content_type or "text/html; charset=utf-8",
+        headers=tuple(
+            (name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers
+        ),
+    )
 
 
 def _headers(
