@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -44,7 +45,7 @@ class EventText:
     """What every calendar entry carries: summary, platforms, description, justification."""
 
     summary: str
-    platforms: Sequence[str]
+    platforms: tuple[str, ...]
     description: str  # plain text (Markdown already reduced to text by the caller)
     justification: str
     url: str = ""
@@ -211,11 +212,19 @@ def build_calendar(
             child.add("dtend", _local(o.end, tz))
             cal.add_component(child)
 
-    for e in sorted(singles, key=lambda e: e.uid):
-        event = _event(
-            e.uid, e.text, e.sequence, e.last_modified, e.created, e.status, e.transparent
-        )
-        event.add("dtstart", _local(e.start, tz))
-        event.add("dtend", _local(e.end, tz))
-        cal.add_component(event)
-    return cal.to_ical()
+    calendar = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert calendar.endswith(end)
+    events = b"".join(_single_event(e, info.timezone) for e in sorted(singles, key=lambda e: e.uid))
+    return calendar[: -len(end)] + events + end
+
+
+# A one-off event's lines are a pure function of its input: a calendar rendered again after
+# a change reuses those of the events that did not change (each is most of a render's time).
+@lru_cache(maxsize=4096)
+def _single_event(e: SingleEvent, timezone: str) -> bytes:
+    tz = ZoneInfo(timezone)
+    event = _event(e.uid, e.text, e.sequence, e.last_modified, e.created, e.status, e.transparent)
+    event.add("dtstart", _local(e.start, tz))
+    event.add("dtend", _local(e.end, tz))
+    return event.to_ical()

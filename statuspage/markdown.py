@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -41,7 +42,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 def render(text: str | None) -> Markup:
     """Render Markdown and sanitise the result: no raw HTML, no script, no javascript: links."""
-    html = _md.render(text or "")
+    return Markup(_render(text or ""))
+
+
+# A pure function of the text: the windows of a calendar or a feed are rendered again after
+# every change to any of them, and most of their texts are the same as last time.
+@lru_cache(maxsize=2048)
+def _render(text: str) -> str:
+    html = _md.render(text)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -49,14 +57,19 @@ def render(text: str | None) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)
+    return clean
 
 
 def plain(text: str | None) -> str:
     """The text of rendered Markdown without tags, for plain-text email and summaries."""
     if not text or not text.strip():
         return ""
-    return html.unescape(nh3.clean(str(render(text)), tags=set())).strip()
+    return _plain(text)
+
+
+@lru_cache(maxsize=2048)
+def _plain(text: str) -> str:
+    return html.unescape(nh3.clean(_render(text), tags=set())).strip()
 
 
 def calendar_text(text: str | None) -> str:

@@ -46,7 +46,7 @@ def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
         description += "\n\nRelease notes: " + markdown.calendar_text(window.release_notes)
     return ical.EventText(
         summary=window.title + (" (no customer impact)" if not window.has_impact else ""),
-        platforms=[p.name for p in window.platforms],
+        platforms=tuple(p.name for p in window.platforms),
         description=description.strip(),
         justification=markdown.calendar_text(window.justification),
         url=f"{site.url}/maintenance/{window.id}",
@@ -56,7 +56,7 @@ def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
 def series_text(site: Site, series: MaintenanceSeries) -> ical.EventText:
     return ical.EventText(
         summary=series.title + (" (no customer impact)" if series.impact == "none" else ""),
-        platforms=[p.name for p in series.platforms],
+        platforms=tuple(p.name for p in series.platforms),
         description=markdown.calendar_text(series.description),
         justification=markdown.calendar_text(series.justification),
         url=f"{site.url}/maintenance",
