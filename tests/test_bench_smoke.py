@@ -58,12 +58,14 @@ def test_bench_smoke_prints_every_row_with_figures():
 
     calendar = rows.pop("first render of /maintenance.ics (400 days)")
     assert calendar[1].endswith(")") and number(calendar[1]) > 0
+    cold = rows.pop("first render in a fresh worker (nothing reused)")
+    assert cold[1].endswith(")") and number(cold[1]) > 0
     wall = rows.pop("fan-out to 300 subscribers (wall)")
     assert wall[1].endswith(" s"), wall  # not "timed out"
     requests = rows.pop("fan-out requests to SendGrid")
     assert 1 <= number(requests[1]) <= 4, requests
     rss = rows.pop("peak RSS of the serving worker")
     assert rss[1].endswith("MB") and number(rss[1]) > 0
-    for row in (calendar, wall, requests, rss):
+    for row in (calendar, cold, wall, requests, rss):
         assert row[7] in ("met", "missed"), row
     assert rows == {}, f"rows the test does not know: {list(rows)}"
