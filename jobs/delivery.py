@@ -10,6 +10,18 @@ How "exactly once" holds without an idempotency key at the provider:
   `possibly_duplicated` (the only case where a recipient may get a notice twice);
 - transient failures (429, 5xx, network) requeue with backoff; permanent ones are recorded.
 
+One recipient never holds up the others (the failure rules):
+- a recipient whose part of the message cannot be made is failed with the reason, and the
+  batch goes without it;
+- a request refused because of some recipients (`RejectedRecipients`: nothing was sent) has
+  those recipients failed with the provider's reason and the others sent in a new request
+  (still under the same lease, so as exactly once as the first); when the provider does not
+  say which, the batch is split in halves until the bad ones are alone;
+- a request refused as a whole is failed as a whole (the sender's address, say);
+- every attempt counts, whatever ends it: transient errors requeue until `MAX_ATTEMPTS`, and
+  a batch whose sender died or hit a bug is re-leased (counting an attempt) until
+  `MAX_ATTEMPTS`, then failed; no row stays `sending` past its lease.
+
 Requests in parallel: a pass keeps up to `DeliveryContext.concurrency` requests in flight
 (`DELIVERY_CONCURRENCY`). The pass's own thread does all the database work, one batch at a
 time, exactly as above: claim and commit, render, then hand the request to a small thread
@@ -22,6 +34,7 @@ The pass is woken by commits that queue mail, besides its poll (see `jobs.schedu
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, literal, or_, select, update
+from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from statuspage.mail import (
@@ -37,6 +50,7 @@ from statuspage.mail import (
     Mailer,
     MailRecipient,
     PermanentMailError,
+    RejectedRecipients,
     TransientMailError,
 )
 from statuspage.mail.render import render_notice
@@ -205,10 +219,29 @@ def fan_out(session: Session, now: datetime) -> int:
 
 
 def recover_expired(session: Session, now: datetime) -> int:
-    """Requeue batches whose sender died mid-request; they may have reached the provider."""
+    """Requeue batches whose sender died mid-request; they may have reached the provider.
+    One that has had its `MAX_ATTEMPTS` fails instead: a batch that kills its sender (or
+    meets a bug) every time would otherwise be re-leased forever."""
+    expired = and_(Delivery.status == "sending", Delivery.lease_until < now)
+    session.execute(
+        update(Delivery)
+        .where(expired, Delivery.attempts >= MAX_ATTEMPTS)
+        .values(
+            status="failed",
+            possibly_duplicated=True,
+            lease_owner=None,
+            lease_until=None,
+            last_error=literal(
+                f"given up after {MAX_ATTEMPTS} attempts; the last one ended with no answer "
+                "recorded (the sender stopped with the request in flight): "
+            )
+            + func.coalesce(Delivery.last_error, ""),
+        )
+        .execution_options(synchronize_session=False)
+    )
     result = session.execute(
         update(Delivery)
-        .where(Delivery.status == "sending", Delivery.lease_until < now)
+        .where(expired)
         .values(
             status="queued",
             possibly_duplicated=True,
@@ -364,36 +397,79 @@ def backoff(attempts: int) -> timedelta:
 class _Request:
     """A claimed batch, rendered: what one sending thread needs, and what recording needs."""
 
-    ids: list[int]
+    ids: list[int]  # in the order of mail.recipients
     owner: str
     attempts: int
     mail: MailBatch
+
+    def part(self, indexes: Iterable[int]) -> _Request:
+        """The same request to some of its recipients (by index), under the same lease."""
+        keep = sorted(indexes)
+        ids = [self.ids[i] for i in keep]
+        mail = dataclasses.replace(
+            self.mail,
+            recipients=[self.mail.recipients[i] for i in keep],
+            batch_key=f"{self.mail.batch_key.split('-d')[0]}-d{ids[0]}",
+        )
+        return _Request(ids, self.owner, self.attempts, mail)
+
+
+def _fail(session: Session, reasons: Mapping[int, str], owner: str, report: DeliveryReport) -> None:
+    """Record deliveries (id -> reason) as failed for good; only rows this sender owns."""
+    for delivery_id, reason in reasons.items():
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.lease_owner == owner,
+                Delivery.status == "sending",
+            )
+            .values(status="failed", last_error=reason[:2000], lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    report.failed += len(reasons)
 
 
 def _prepare(
     session: Session, batch: list[Claimed], ctx: DeliveryContext, report: DeliveryReport
 ) -> _Request | None:
-    """Render a claimed batch; one that cannot be rendered is recorded failed (None)."""
+    """Render a claimed batch; one that cannot be rendered is recorded failed (None), and a
+    recipient whose own part cannot be made is failed alone."""
     notice = session.get(Notice, batch[0].notice_id)
     assert notice is not None
     owner = batch[0].lease_owner
     ids = [d.id for d in batch]
+    recipients: list[MailRecipient] = []
+    kept: list[int] = []
+    refused: dict[int, str] = {}
     try:
         payload = _absolute(notice.payload, ctx.base_url)
         rendered = render_notice(
             payload, batch[0].language, batch[0].timezone, provider_tz=ctx.provider_tz
         )
+        for d in batch:
+            try:
+                recipients.append(_recipient(d, ctx))
+                kept.append(d.id)
+            except Exception as exc:  # this recipient's links or headers, not the notice
+                refused[d.id] = f"render: {type(exc).__name__}: {exc}"
+        if refused:
+            _fail(session, refused, owner, report)
+        if not kept:
+            return None
         mail = MailBatch(
             from_email=ctx.from_email,
             from_name=ctx.from_name,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            recipients=[_recipient(d, ctx) for d in batch],
+            recipients=recipients,
             categories=[notice.kind],
-            batch_key=f"n{notice.id}-d{ids[0]}",
+            batch_key=f"n{notice.id}-d{kept[0]}",
         )
     except Exception as exc:  # a notice that cannot be rendered will not render on retry
+        ids = [i for i in ids if i not in refused]
         _settle(
             session,
             ids,
@@ -405,7 +481,7 @@ def _prepare(
         )
         report.failed += len(ids)
         return None
-    return _Request(ids, owner, max(d.attempts for d in batch), mail)
+    return _Request(kept, owner, max(d.attempts for d in batch), mail)
 
 
 def _record(
@@ -414,10 +490,25 @@ def _record(
     error: BaseException | None,
     now: datetime,
     report: DeliveryReport,
+    follow_up: list[_Request],
 ) -> bool:
     """Record the provider's answer to one request; False when it asked us to slow down
-    (claim nothing more this pass)."""
+    (claim nothing more this pass). A request refused because of some recipients adds the
+    requests for the others to `follow_up`."""
     ids, owner, attempts = request.ids, request.owner, request.attempts
+    if isinstance(error, RejectedRecipients):
+        named = {i: r for i, r in error.reasons.items() if 0 <= i < len(ids)}
+        if len(ids) == 1:
+            named = {0: named.get(0) or str(error)}
+        if named:
+            _fail(session, {ids[i]: reason for i, reason in named.items()}, owner, report)
+            rest = [i for i in range(len(ids)) if i not in named]
+            if rest:
+                follow_up.append(request.part(rest))
+        else:  # the provider blamed some recipients without naming them: halve the batch
+            half = len(ids) // 2
+            follow_up += [request.part(range(half)), request.part(range(half, len(ids)))]
+        return True
     if isinstance(error, TransientMailError):
         delay = timedelta(seconds=error.retry_after) if error.retry_after else backoff(attempts)
         give_up = attempts >= MAX_ATTEMPTS
@@ -456,6 +547,21 @@ def _record(
     return True
 
 
+def _note(session: Session, request: _Request, error: str) -> None:
+    """Keep an unexpected error on a batch left to its lease (its status unchanged)."""
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(request.ids),
+            Delivery.lease_owner == request.owner,
+            Delivery.status == "sending",
+        )
+        .values(last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
 def finish_notices(session: Session) -> None:
     """A queued notice with nothing left to send is done."""
     open_deliveries = (
@@ -480,6 +586,9 @@ def deliver(
     report = DeliveryReport(recovered=recover_expired(session, now))
     width = max(1, ctx.concurrency)
     in_flight: dict[Future[None], _Request] = {}
+    # Requests for the rest of a batch refused because of some of its recipients: sent
+    # before anything new is claimed, even once claiming stopped.
+    follow_up: list[_Request] = []
     claimed = 0
     claiming = True
     unexpected: BaseException | None = None
@@ -490,16 +599,25 @@ def deliver(
             request = in_flight.pop(future)
             error = future.exception()
             if error is None or isinstance(error, TransientMailError | PermanentMailError):
-                claiming = _record(session, request, error, now, report) and claiming
+                claiming = _record(session, request, error, now, report, follow_up) and claiming
             else:
                 # Not an answer from the provider: leave the batch to its lease, as if this
-                # sender had died (the request may have gone), and end the pass.
+                # sender had died (the request may have gone), and end the pass. The error is
+                # kept on the rows: the reason shown if they reach MAX_ATTEMPTS this way.
                 claiming = False
                 unexpected = unexpected or error
+                _note(session, request, f"{type(error).__name__}: {error}")
+
+    def submit(request: _Request) -> None:
+        if ctx.before_send is not None:
+            ctx.before_send(request.ids)
+        in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
 
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="delivery-send") as pool:
         try:
             while True:
+                while follow_up and len(in_flight) < width and unexpected is None:
+                    submit(follow_up.pop(0))
                 while claiming and len(in_flight) < width and claimed < max_batches:
                     batch = claim_batch(session, now, ctx)
                     if not batch:
@@ -509,9 +627,7 @@ def deliver(
                     request = _prepare(session, batch, ctx, report)
                     if request is None:
                         continue
-                    if ctx.before_send is not None:
-                        ctx.before_send(request.ids)
-                    in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
+                    submit(request)
                 if not in_flight:
                     break
                 record(wait(in_flight, return_when=FIRST_COMPLETED).done)

@@ -5,6 +5,10 @@ with an X-Message-Id, and records what it accepted. Failures and delays can be s
 `fail_next(500)`, `fail_next(429, headers={"X-RateLimit-Reset": ...})`, `delay_next(5)`;
 `latency` adds a delay to every request, and `max_in_flight` records the most requests it
 was handling at once (to see a sender's parallel requests overlap).
+Recipients are refused as SendGrid refuses them, the whole request answered 400 with one
+error per bad address, `{"field": "personalizations.N.to.M.email"}`: an address that is not
+one (`EMAIL_RE`), or one in `reject` (`server.reject.add(address)`), or for which the
+`refuse` rule gives a reason.
 Run alone: `python -m tests.sendgrid_server --port 8025` (prints accepted counts).
 """
 
@@ -16,14 +20,17 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 API_KEY = "SG.test-key"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What SendGrid takes for an address (checked with fullmatch: "$" alone allows a final "\n").
+EMAIL_RE = re.compile(
+    r"[^@\s\x00-\x1f\x7f<>,;]+@[^@\s\x00-\x1f\x7f<>,;]+\.[^@\s\x00-\x1f\x7f<>,;]+"
+)
 
 
 @dataclass
@@ -58,6 +65,9 @@ class SendGridServer:
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # Addresses refused as SendGrid refuses an invalid one, besides those EMAIL_RE refuses.
+    reject: set[str] = field(default_factory=set)
+    refuse: Callable[[str], str | None] | None = None
 
     def fail_next(
         self,
@@ -99,6 +109,11 @@ class SendGridServer:
     def recipients(self) -> list[str]:
         return [m.email for m in self.messages()]
 
+    def _refused(self, address: str) -> str | None:
+        if address in self.reject:
+            return "Does not contain a valid address."
+        return self.refuse(address) if self.refuse else None
+
     # --- the request handling ---------------------------------------------------------
 
     def handle(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -129,7 +144,7 @@ class SendGridServer:
             data = json.loads(raw)
         except ValueError:
             return _errors(400, [("Bad Request", None)])
-        problems = validate(data)
+        problems = validate(data, self._refused)
         if problems:
             return _errors(400, problems)
         with self._lock:
@@ -146,8 +161,11 @@ def _errors(
     return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
-def validate(data: Any) -> list[tuple[str, str | None]]:
-    """The checks SendGrid makes on the parts of a Mail Send body this product uses."""
+def validate(
+    data: Any, refused: Callable[[str], str | None] | None = None
+) -> list[tuple[str, str | None]]:
+    """The checks SendGrid makes on the parts of a Mail Send body this product uses;
+    `refused(address)` says why an address that looks valid is refused anyway."""
     problems: list[tuple[str, str | None]] = []
     if not isinstance(data, dict):
         return [("The request body must be a JSON object.", None)]
@@ -172,8 +190,18 @@ def validate(data: Any) -> list[tuple[str, str | None]]:
                     f"personalizations.{i}.to",
                 )
             )
-        elif any(not EMAIL_RE.match(str(t.get("email", ""))) for t in to):
-            problems.append(("Does not contain a valid address.", f"personalizations.{i}.to"))
+        else:
+            for j, t in enumerate(to):
+                address = str(t.get("email", "")) if isinstance(t, dict) else ""
+                why = (
+                    "Does not contain a valid address."
+                    if not EMAIL_RE.fullmatch(address)
+                    else refused(address)
+                    if refused
+                    else None
+                )
+                if why:
+                    problems.append((why, f"personalizations.{i}.to.{j}.email"))
         if not data.get("subject") and not (isinstance(p, dict) and p.get("subject")):
             problems.append(
                 (
@@ -184,7 +212,7 @@ def validate(data: Any) -> list[tuple[str, str | None]]:
                 )
             )
     sender = data.get("from")
-    if not isinstance(sender, dict) or not EMAIL_RE.match(str(sender.get("email", ""))):
+    if not isinstance(sender, dict) or not EMAIL_RE.fullmatch(str(sender.get("email", ""))):
         problems.append(
             (
                 "The from object must be provided for every email send. It is an "

@@ -44,6 +44,7 @@ EXPECTED = {
     "admin_maintenance.window_status": STAFF,
     "admin_maintenance.release_notes": STAFF,
     "admin_maintenance.notices": STAFF,
+    "admin_maintenance.notice": STAFF,
     "admin_maintenance.series": ADMIN,
     "admin_maintenance.import_subscribers": CSS,
 }
@@ -64,6 +65,7 @@ def ids(db, admin):  # type: ignore[no-untyped-def]
         "platform_id": 1,
         "user_id": admin.id,
         "token_id": db.get(ApiToken, token.id).id,
+        "notice_id": 1,
     }
 
 

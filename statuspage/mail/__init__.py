@@ -78,9 +78,29 @@ class PermanentMailError(Exception):
         self.status = status
 
 
+class RejectedRecipients(PermanentMailError):
+    """The whole batch was refused, nothing was sent, because of some of its recipients.
+
+    `reasons` maps a recipient's index in the batch to why it was refused. It is empty when
+    the provider blamed the recipients without saying which: delivery then splits the batch
+    in halves to find them. Either way the others can be sent without risk of a duplicate.
+    """
+
+    def __init__(
+        self, message: str, reasons: Mapping[int, str], *, status: int | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.reasons = dict(reasons)
+
+
 class Mailer(Protocol):
     """Sends one batch per call. Delivery calls `send` from several threads at once (one
-    request each), so an implementation shares no unguarded state between calls."""
+    request each), so an implementation shares no unguarded state between calls.
+
+    A batch is all or nothing: `send` returns when every recipient's message was accepted;
+    it raises `TransientMailError` (try again), `RejectedRecipients` (refused because of
+    these recipients: nothing sent) or `PermanentMailError` (refused as a whole). Anything
+    else is a bug, with no knowing what was sent."""
 
     def send(self, batch: MailBatch) -> None: ...
 

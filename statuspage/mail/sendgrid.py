@@ -1,7 +1,9 @@
 """SendGrid v3 Mail Send, one personalization per recipient, with a timeout on every request.
 
 The library has no timeout by default and does not wrap network errors: both are handled
-here. 429 and 5xx and no-answer are transient; other 4xx are permanent.
+here. 429 and 5xx and no-answer are transient; other 4xx are permanent. A 400 whose errors
+all point at personalizations ("personalizations.3.to.0.email") refused the request because
+of those recipients: `RejectedRecipients` names them, so delivery sends the others.
 
 Each `send` builds its own client (and connection), so delivery's sending threads can call
 one mailer at once without sharing anything: that is how a pass keeps several requests in
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 import urllib.error
 from collections.abc import Callable
@@ -20,7 +23,12 @@ from typing import Any
 import sendgrid
 from python_http_client import exceptions as http_errors
 
-from statuspage.mail import MailBatch, PermanentMailError, TransientMailError
+from statuspage.mail import (
+    MailBatch,
+    PermanentMailError,
+    RejectedRecipients,
+    TransientMailError,
+)
 
 
 def request_body(batch: MailBatch) -> dict[str, Any]:
@@ -53,12 +61,40 @@ def request_body(batch: MailBatch) -> dict[str, Any]:
     return body
 
 
-def _errors(err: http_errors.HTTPError) -> str:
+def _error_list(err: http_errors.HTTPError) -> list[dict[str, Any]]:
     try:
         data = json.loads(err.body or b"{}")
-        return "; ".join(e.get("message", "") for e in data.get("errors", [])) or str(err)
+        errors = data.get("errors", [])
     except (ValueError, AttributeError):
-        return str(err)
+        return []
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def _errors(err: http_errors.HTTPError) -> str:
+    return "; ".join(str(e.get("message", "")) for e in _error_list(err)) or str(err)
+
+
+# "personalizations.3.to.0.email": the error is about the fourth recipient's part.
+_PERSONALIZATION = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
+
+
+def _refused_recipients(err: http_errors.HTTPError, count: int) -> dict[int, str] | None:
+    """{recipient index: reason} when every error of a 400 points at a personalization
+    (the rest of the batch would be accepted); None when any is about the whole request."""
+    errors = _error_list(err)
+    if not errors:
+        return None
+    reasons: dict[int, str] = {}
+    for e in errors:
+        where = str(e.get("field") or "")
+        if not where.startswith("personalizations"):
+            return None
+        found = _PERSONALIZATION.match(where)
+        if found and int(found.group(1)) < count:
+            index = int(found.group(1))
+            message = f"{e.get('message', '')} ({where})"
+            reasons[index] = f"{reasons[index]}; {message}" if index in reasons else message
+    return reasons
 
 
 class SendGridMailer:
@@ -87,6 +123,11 @@ class SendGridMailer:
                 ) from None
             if status >= 500:
                 raise TransientMailError(f"provider error {status}", status=status) from None
+            refused = _refused_recipients(err, len(batch.recipients)) if status == 400 else None
+            if refused is not None:
+                raise RejectedRecipients(
+                    f"{status}: {_errors(err)}", refused, status=status
+                ) from None
             raise PermanentMailError(f"{status}: {_errors(err)}", status=status) from None
         except (
             urllib.error.URLError,

@@ -6,16 +6,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statuspage.models import Delivery, Notice
+from statuspage.services.errors import get_or_404
 
 
-def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
-    """{notice id: {delivery status: count, "possibly_duplicated": count}} for staff."""
+def delivery_counts(session: Session, notice_id: int | None = None) -> dict[int, dict[str, int]]:
+    """{notice id: {delivery status: count, "possibly_duplicated": count}} for staff, of
+    every notice or of one."""
     counts: dict[int, dict[str, int]] = {}
-    rows = session.execute(
-        select(
-            Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated, func.count()
-        ).group_by(Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated)
-    )
+    query = select(
+        Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated, func.count()
+    ).group_by(Delivery.notice_id, Delivery.status, Delivery.possibly_duplicated)
+    if notice_id is not None:
+        query = query.where(Delivery.notice_id == notice_id)
+    rows = session.execute(query)
     for notice_id, status, duplicated, n in rows:
         entry = counts.setdefault(notice_id, {})
         entry[status] = entry.get(status, 0) + n
@@ -31,3 +34,25 @@ def recent_notices(session: Session, limit: int) -> list[Notice]:
             select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)
         )
     )
+
+
+def get_notice(session: Session, notice_id: object) -> Notice:
+    """The notice with the id in `notice_id`, or NotFound."""
+    return get_or_404(session, Notice, notice_id)
+
+
+def failed_deliveries(
+    session: Session, notice_id: int, page: int, per_page: int
+) -> tuple[list[Delivery], int]:
+    """One page of a notice's failed deliveries (recipient and reason), in the order they
+    were queued, and how many failed in all."""
+    failed = (Delivery.notice_id == notice_id, Delivery.status == "failed")
+    total = session.scalar(select(func.count()).select_from(Delivery).where(*failed)) or 0
+    rows = session.scalars(
+        select(Delivery)
+        .where(*failed)
+        .order_by(Delivery.id)
+        .offset(max(page - 1, 0) * per_page)
+        .limit(per_page)
+    )
+    return list(rows), int(total)

@@ -11,7 +11,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -47,6 +56,7 @@ if TYPE_CHECKING:
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
 STAFF = ("admin", "css", "engineer")
+FAILED_PAGE = 50  # failed recipients listed per page of a notice
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -371,4 +381,25 @@ def notices() -> Any:
         "admin/maintenance/notices.html",
         notices=recent,
         counts=notice_queries.delivery_counts(db.session),
+    )
+
+
+@bp.get("/notices/<notice_id>")
+@role_required(*STAFF)
+def notice(notice_id: str) -> Any:
+    """One notice's delivery: its counts, and who it failed for and why, a page at a time."""
+    found = notice_queries.get_notice(db.session, notice_id)
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        abort(400)
+    page = int(raw)
+    failed, total = notice_queries.failed_deliveries(db.session, found.id, page, FAILED_PAGE)
+    return render_template(
+        "admin/maintenance/notice.html",
+        notice=found,
+        counts=notice_queries.delivery_counts(db.session, found.id).get(found.id, {}),
+        failed=failed,
+        total=total,
+        page=page,
+        pages=max((total + FAILED_PAGE - 1) // FAILED_PAGE, 1),
     )
