@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Select, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from statuspage.mail import (
@@ -54,8 +54,8 @@ from statuspage.mail import (
     TransientMailError,
 )
 from statuspage.mail.render import render_notice
-from statuspage.models import Delivery, Notice, Subscriber, Subscription
-from statuspage.services import subscriptions
+from statuspage.models import Delivery, Notice, Subscriber
+from statuspage.services import notices, subscriptions
 from statuspage.types import UTCDateTime
 
 BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
@@ -113,22 +113,7 @@ def _direct_audience(session: Session, notice: Notice) -> list[tuple[int | None,
 
 def _audience(notice: Notice) -> Select[tuple[Any, ...]]:
     """(subscriber id, email, language, zone) of everyone a subscription notice goes to."""
-    topic = Subscription.incidents if notice.audience == "incidents" else Subscription.maintenance
-    interest = and_(Subscription.platform_id.in_(notice.platform_ids or [-1]), topic.is_(True))
-    if notice.audience == "incidents" and notice.incident_id is not None:
-        interest = or_(interest, Subscription.incident_id == notice.incident_id)
-    return (
-        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(
-            Subscriber.confirmed_at.is_not(None),
-            # Only those who were subscribed when it happened: a notice that waited (the
-            # service was down) does not go to people who subscribed since.
-            Subscription.confirmed_at <= notice.created_at,
-            interest,
-        )
-        .distinct()
-    )
+    return notices.audience(notice)
 
 
 def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:

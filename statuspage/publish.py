@@ -100,7 +100,7 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
                         start=w.starts_at,
                         end=w.ends_at,
                         text=window_text(site, w),
-                        sequence=series.sequence + w.sequence,
+                        sequence=w.calendar_sequence,
                         last_modified=max(series.updated_at, w.updated_at),
                     )
                 )
@@ -111,7 +111,8 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
                 first_start=series.first_start.astimezone(_zone(series)),
                 duration=timedelta(minutes=series.duration_minutes),
                 text=series_text(site, series),
-                sequence=series.sequence + len(exdates),
+                # Not a count of the EXDATEs: that falls when an occurrence is widened back.
+                sequence=series.revision,
                 last_modified=last_modified,
                 created=series.created_at,
                 exdates=exdates,
@@ -126,7 +127,7 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
             start=w.starts_at,
             end=w.ends_at,
             text=window_text(site, w),
-            sequence=w.sequence,
+            sequence=w.calendar_sequence,
             last_modified=w.updated_at,
             created=w.created_at,
             status="CANCELLED" if w.status == "cancelled" else "CONFIRMED",

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from statuspage.models import Notice
+from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.seed.defaults import seed_series
 from statuspage.services import maintenance, notices
 from tests.maintenance_fixtures import MT, window_on
@@ -19,6 +19,34 @@ def seed(db):  # type: ignore[no-untyped-def]
     seed_series(db, NOW, tz_name=TZ, connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
+
+
+def tell(db, notice, status="sent"):  # type: ignore[no-untyped-def]
+    """A subscriber was told by `notice`: subscribers who were told are those with a
+    delivery of one of the window's notices."""
+    subscriber = Subscriber(
+        email=f"told{notice.id}@example.com",
+        language="en",
+        timezone=TZ,
+        confirmed_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    db.add(subscriber)
+    db.flush()
+    db.add(
+        Delivery(
+            notice_id=notice.id,
+            subscriber_id=subscriber.id,
+            email=subscriber.email,
+            language="en",
+            timezone=TZ,
+            status=status,
+            next_attempt_at=NOW,
+            created_at=NOW,
+        )
+    )
+    db.flush()
 
 
 def notices_of(db, window):  # type: ignore[no-untyped-def]
@@ -98,6 +126,7 @@ def test_moving_an_announced_window_sends_rescheduled_and_withdraws_stale(db, ad
     notices.queue_due_window_notices(db, datetime(2026, 12, 11, 22, tzinfo=MT), TZ)
     week = notices_of(db, window)["maintenance_week_before"]
     week.status = "done"  # it went out
+    tell(db, week)
     new_start = datetime(2026, 12, 19, 22, tzinfo=MT)
     maintenance.change_window(
         db,
@@ -144,7 +173,9 @@ def test_cancelling_an_announced_window_tells_subscribers_once(db, admin):
     seed(db)
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
     notices.queue_due_window_notices(db, datetime(2026, 12, 11, 22, tzinfo=MT), TZ)
-    notices_of(db, window)["maintenance_week_before"].status = "queued"
+    week = notices_of(db, window)["maintenance_week_before"]
+    week.status = "queued"
+    tell(db, week, status="sending")  # in flight: it may reach them
     maintenance.set_window_status(
         db, admin, window, "cancelled", datetime(2026, 12, 12, tzinfo=UTC)
     )

@@ -34,6 +34,8 @@ KINDS = {
     "maintenance_completion",
     "maintenance_rescheduled",
     "maintenance_cancelled",
+    "maintenance_narrowed",
+    "maintenance_no_longer_affected",
     "maintenance_release_notes",
     "maintenance_scheduled",
     "subscription_confirm",

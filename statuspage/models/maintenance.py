@@ -53,6 +53,10 @@ class MaintenanceSeries(db.Model):
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every change to the series or to any of its occurrences: the SEQUENCE of all
+    # the series' calendar entries. It only rises, whatever the edits, where a count of what
+    # the calendar shows (EXDATEs) falls when an occurrence is widened back.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -115,6 +119,12 @@ class MaintenanceWindow(db.Model):
     @property
     def has_impact(self) -> bool:
         return self.impact == "maintenance"
+
+    @property
+    def calendar_sequence(self) -> int:
+        """SEQUENCE of this window's calendar entry: its own counter for a one-off window, its
+        series' revision for an occurrence (the series event and its RECURRENCE-ID events)."""
+        return self.series.revision if self.series is not None else self.sequence
 
     def __repr__(self) -> str:
         return f"<MaintenanceWindow {self.id} {self.starts_at:%Y-%m-%d %H:%M} {self.status}>"

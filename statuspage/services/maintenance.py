@@ -240,11 +240,12 @@ def save_series(
     before = series_snapshot(series) if series else None
     if series is None:
         series = MaintenanceSeries(
-            key=_new_key(session, title), timezone=tz_name, created_at=now, sequence=0
+            key=_new_key(session, title), timezone=tz_name, created_at=now, sequence=0, revision=0
         )
         session.add(series)
     else:
         series.sequence += 1
+        series.revision += 1
     series.title = title.strip()
     series.rule = rule
     series.first_start = first_start
@@ -418,8 +419,9 @@ def get_window(session: Session, window_id: int | str) -> MaintenanceWindow:
 def _touch(window: MaintenanceWindow, now: datetime) -> None:
     window.sequence += 1
     window.updated_at = now
-    if window.series_id is not None:
+    if window.series is not None:
         window.customised = True
+        window.series.revision = (window.series.revision or 0) + 1
 
 
 def change_window(
@@ -489,7 +491,7 @@ def change_window(
         after=window_snapshot(window),
         now=now,
     )
-    notices.window_moved(session, window, previous, now)
+    notices.window_changed(session, window, previous, before_platforms, now)
     if window.status in ACTIVE_WINDOW_STATUSES or chosen is not None:
         platform_service.refresh_statuses(
             session, before_platforms | {p.id for p in window.platforms}, now

@@ -8,18 +8,27 @@ Rules enforced here:
   actual start and end;
 - a notice announcing a window is never sent once the window has started; other notices
   whose moment passed while the service was down go out late, marked late;
-- moving or cancelling a window subscribers were told about tells them so, and cancels the
-  announcements that are no longer true.
+- one message per change: a move, extension, narrowing or cancellation of a window tells
+  each subscriber who was told of it (a queued, in-flight or sent delivery of one of its
+  notices) exactly once, and withdraws the announcements that are no longer true;
+- those told are never announced to again: the window's announcement (its first notice in
+  policy order) goes only to subscribers not yet told; a 24-hour reminder that follows it
+  reaches each subscriber once; after a move, an announcement whose new moment had already
+  passed at the move is skipped rather than sent late;
+- a start notice is never sent for a window that has already ended: the completion notice,
+  which says when it started and ended, is sent instead;
+- subscribers of platforms removed from a window they were told of are told it no longer
+  affects them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +39,9 @@ from statuspage.models import (
     IncidentUpdate,
     MaintenanceWindow,
     Notice,
+    Platform,
+    Subscriber,
+    Subscription,
 )
 
 # A notice this much past its moment is marked late.
@@ -37,7 +49,14 @@ LATE_AFTER = timedelta(minutes=15)
 # How far back the queue job looks for start and completion moments missed while down.
 CATCH_UP = timedelta(days=7)
 ANNOUNCEMENTS = {"week_before": timedelta(days=7), "day_before": timedelta(days=1)}
-TOLD_STATUSES = ("queued", "done")
+# A delivery in one of these states has told (or is telling) its recipient.
+TOLD_DELIVERIES = ("queued", "sending", "sent")
+# Audiences of maintenance notices besides "maintenance" (every maintenance subscriber of the
+# notice's platforms): "untold", those of them not yet told anything of the window (its
+# announcement); "reminder", those not yet sent this kind for the window; "told", those told
+# of the window who still take maintenance notices of the notice's platforms (and, with
+# `except_platform_ids` in the payload, of none of those).
+WINDOW_AUDIENCES = ("untold", "reminder", "told")
 
 
 def enqueue(
@@ -83,6 +102,61 @@ def enqueue(
         assert found is not None
         return found
     return notice
+
+
+def _told(notice: Notice, *, same_kind: bool = False) -> Select[tuple[int | None]]:
+    """Subscribers with a delivery of another notice of this notice's window that told them."""
+    query = (
+        select(Delivery.subscriber_id)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .where(
+            Notice.window_id == notice.window_id,
+            Notice.id != notice.id,
+            Delivery.status.in_(TOLD_DELIVERIES),
+            Delivery.subscriber_id.is_not(None),
+        )
+    )
+    if same_kind:
+        query = query.where(Notice.kind == notice.kind)
+    return query
+
+
+def audience(notice: Notice) -> Select[tuple[Any, ...]]:
+    """(subscriber id, email, language, zone) of everyone a subscription notice goes to.
+
+    Read when the notice is fanned out: only those subscribed when it was created, and for a
+    window's notices only those its audience names (see `WINDOW_AUDIENCES`).
+    """
+    topic = Subscription.incidents if notice.audience == "incidents" else Subscription.maintenance
+    interest = and_(Subscription.platform_id.in_(notice.platform_ids or [-1]), topic.is_(True))
+    if notice.audience == "incidents" and notice.incident_id is not None:
+        interest = or_(interest, Subscription.incident_id == notice.incident_id)
+    query = (
+        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscriber.confirmed_at.is_not(None),
+            # Only those who were subscribed when it happened: a notice that waited (the
+            # service was down) does not go to people who subscribed since.
+            Subscription.confirmed_at <= notice.created_at,
+            interest,
+        )
+        .distinct()
+    )
+    if notice.window_id is None or notice.audience not in WINDOW_AUDIENCES:
+        return query
+    if notice.audience == "untold":
+        return query.where(Subscriber.id.not_in(_told(notice)))
+    if notice.audience == "reminder":
+        return query.where(Subscriber.id.not_in(_told(notice, same_kind=True)))
+    query = query.where(Subscriber.id.in_(_told(notice)))
+    elsewhere = notice.payload.get("except_platform_ids") or []
+    if elsewhere:
+        still_affected = select(Subscription.subscriber_id).where(
+            Subscription.platform_id.in_(elsewhere), Subscription.maintenance.is_(True)
+        )
+        query = query.where(Subscriber.id.not_in(still_affected))
+    return query
 
 
 # --- incidents ----------------------------------------------------------------------
@@ -136,13 +210,19 @@ def incident_notice(
 
 # --- maintenance --------------------------------------------------------------------
 
+# Notices sent because staff changed a window subscribers were told of.
+CHANGE_KINDS = ("rescheduled", "narrowed", "no_longer_affected", "cancelled")
+
 
 def window_payload(
     window: MaintenanceWindow,
     kind: str,
     *,
     previous: tuple[datetime, datetime] | None = None,
+    removed: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    series = window.series
     data: dict[str, Any] = {
         "id": window.id,
         "title": window.title,
@@ -161,7 +241,23 @@ def window_payload(
     if previous is not None:
         data["previous_starts_at"] = previous[0].isoformat()
         data["previous_ends_at"] = previous[1].isoformat()
-    return {"kind": kind, "window": data}
+    if removed:
+        data["removed_platforms"] = list(removed)
+    payload: dict[str, Any] = {
+        "kind": kind,
+        "window": data,
+        # What the email's calendar attachment needs to be the published calendar's entry.
+        "calendar": {
+            "series_key": series.key if series is not None else None,
+            "recurrence_id": window.recurrence_id.isoformat() if window.recurrence_id else None,
+            "timezone": series.timezone if series is not None else None,
+            "sequence": window.calendar_sequence,
+            "cancelled": kind in ("maintenance_cancelled", "maintenance_no_longer_affected"),
+        },
+    }
+    if now is not None:
+        payload["issued_at"] = now.isoformat()
+    return payload
 
 
 def _window_notice(
@@ -174,17 +270,24 @@ def _window_notice(
     *,
     previous: tuple[datetime, datetime] | None = None,
     status: str = "pending",
+    audience: str = "maintenance",
+    platform_ids: Iterable[int] | None = None,
+    removed: Sequence[str] = (),
+    except_platform_ids: Iterable[int] = (),
 ) -> Notice:
     kind = f"maintenance_{moment}"
+    payload = window_payload(window, kind, previous=previous, removed=removed, now=now)
+    if except_platform_ids:
+        payload["except_platform_ids"] = sorted(set(except_platform_ids))
     return enqueue(
         session,
         key=key,
         kind=kind,
-        audience="maintenance",
-        payload=window_payload(window, kind, previous=previous),
+        audience=audience,
+        payload=payload,
         due_at=due_at,
         now=now,
-        platform_ids=[p.id for p in window.platforms],
+        platform_ids=[p.id for p in window.platforms] if platform_ids is None else platform_ids,
         window_id=window.id,
         status=status,
     )
@@ -197,7 +300,21 @@ def announcement_due(window: MaintenanceWindow, moment: str, tz: ZoneInfo) -> da
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%MZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def _announcement_key(window: MaintenanceWindow, moment: str) -> str:
+    return f"window:{window.id}:{moment}:{_stamp(window.starts_at)}"
+
+
+def _announcement_audience(window: MaintenanceWindow, moment: str) -> str:
+    """The first announcement in the window's policy tells; a later one only reminds."""
+    first = next(m for m in ANNOUNCEMENTS if m in (window.notices or []))
+    return "untold" if moment == first else "reminder"
+
+
+def _ended(window: MaintenanceWindow, now: datetime) -> bool:
+    return window.status in ("completed", "cancelled") or window.ends_at <= now
 
 
 def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> list[Notice]:
@@ -205,7 +322,7 @@ def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> l
 
     Idempotent: a moment's notice is keyed by window, moment and (for announcements) the
     start it announces. An announcement that comes due after its window started is recorded
-    as skipped, never sent.
+    as skipped, never sent; so is a start notice whose window has already ended.
     """
     tz = ZoneInfo(tz_name)
     horizon = now + max(ANNOUNCEMENTS.values()) + timedelta(days=1)
@@ -225,25 +342,32 @@ def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> l
             due = announcement_due(window, moment, tz)
             if due > now:
                 continue
-            key = f"window:{window.id}:{moment}:{_stamp(window.starts_at)}"
             started = now >= window.starts_at or window.status != "scheduled"
             made.append(
                 _window_notice(
                     session,
                     window,
                     moment,
-                    key,
+                    _announcement_key(window, moment),
                     due,
                     now,
                     status="skipped" if started else "pending",
+                    audience=_announcement_audience(window, moment),
                 )
             )
         if "start" in policy and window.started_at is not None:
-            made.append(
-                _window_notice(
-                    session, window, "start", f"window:{window.id}:start", window.started_at, now
-                )
+            start = _window_notice(
+                session,
+                window,
+                "start",
+                f"window:{window.id}:start",
+                window.started_at,
+                now,
+                status="skipped" if _ended(window, now) else "pending",
             )
+            if start.status == "pending" and _ended(window, now):
+                start.status = "skipped"  # made before a downtime, not yet fanned out
+            made.append(start)
         if "completion" in policy and window.status == "completed" and window.completed_at:
             made.append(
                 _window_notice(
@@ -260,11 +384,16 @@ def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> l
 
 
 def subscribers_were_told(session: Session, window: MaintenanceWindow) -> bool:
-    """Whether any notice about this window has gone (or is going) out to subscribers."""
+    """Whether a notice about this window has reached (or is on its way to) a subscriber."""
     return (
         session.scalar(
-            select(Notice.id)
-            .where(Notice.window_id == window.id, Notice.status.in_(TOLD_STATUSES))
+            select(Delivery.id)
+            .join(Notice, Notice.id == Delivery.notice_id)
+            .where(
+                Notice.window_id == window.id,
+                Delivery.status.in_(TOLD_DELIVERIES),
+                Delivery.subscriber_id.is_not(None),
+            )
             .limit(1)
         )
         is not None
@@ -274,7 +403,10 @@ def subscribers_were_told(session: Session, window: MaintenanceWindow) -> bool:
 def cancel_pending(
     session: Session, window: MaintenanceWindow, moments: Iterable[str], now: datetime
 ) -> int:
-    """Cancel this window's notices of `moments` that have not gone out; return how many."""
+    """Cancel this window's notices of `moments` that have not gone out; return how many.
+
+    A notice partly sent keeps the deliveries that went: those recipients were told.
+    """
     kinds = [f"maintenance_{m}" for m in moments]
     notices = list(
         session.scalars(
@@ -296,40 +428,96 @@ def cancel_pending(
     return len(notices)
 
 
-def window_moved(
+def _skip_passed_announcements(session: Session, window: MaintenanceWindow, now: datetime) -> None:
+    """After a move, an announcement of the new start whose moment already passed is not
+    sent late: it would announce "in one week" what is nearer. Recorded as skipped."""
+    if window.series is None:
+        return
+    tz = ZoneInfo(window.series.timezone)
+    for moment in ANNOUNCEMENTS:
+        if moment in (window.notices or []) and announcement_due(window, moment, tz) <= now:
+            _window_notice(
+                session,
+                window,
+                moment,
+                _announcement_key(window, moment),
+                announcement_due(window, moment, tz),
+                now,
+                status="skipped",
+                audience=_announcement_audience(window, moment),
+            )
+
+
+def window_changed(
     session: Session,
     window: MaintenanceWindow,
     previous: tuple[datetime, datetime],
+    previous_platform_ids: Iterable[int],
     now: datetime,
-) -> Notice | None:
-    """A window moved or its end changed: withdraw stale announcements and, if subscribers
-    heard of it, send a "rescheduled" notice."""
-    if (window.starts_at, window.ends_at) == previous:
-        return None
-    told = subscribers_were_told(session, window)
+) -> list[Notice]:
+    """A window moved, its end changed or it lost platforms: withdraw the announcements that
+    are no longer true and tell each subscriber who was told of it, once.
+
+    Those still affected get "rescheduled" (times changed) or "narrowed" (platforms only);
+    those whose every platform was removed get "no longer affects you".
+    """
+    retimed = (window.starts_at, window.ends_at) != previous
+    current = {p.id for p in window.platforms}
+    removed = set(previous_platform_ids) - current
+    if not retimed and not removed:
+        return []
     if window.starts_at != previous[0]:
         cancel_pending(session, window, ANNOUNCEMENTS, now)
-    if not told:
-        return None
-    return _window_notice(
-        session,
-        window,
-        "rescheduled",
-        f"window:{window.id}:rescheduled:{window.sequence}",
-        now,
-        now,
-        previous=previous,
+        _skip_passed_announcements(session, window, now)
+    if not subscribers_were_told(session, window):
+        return []
+    made = []
+    removed_names = list(
+        session.scalars(
+            select(Platform.name).where(Platform.id.in_(removed)).order_by(Platform.position)
+        )
     )
+    kind = "rescheduled" if retimed else "narrowed"
+    made.append(
+        _window_notice(
+            session,
+            window,
+            kind,
+            f"window:{window.id}:{kind}:{window.sequence}",
+            now,
+            now,
+            previous=previous if retimed else None,
+            audience="told",
+            removed=removed_names,
+        )
+    )
+    if removed:
+        made.append(
+            _window_notice(
+                session,
+                window,
+                "no_longer_affected",
+                f"window:{window.id}:no_longer_affected:{window.sequence}",
+                now,
+                now,
+                audience="told",
+                platform_ids=removed,
+                removed=removed_names,
+                except_platform_ids=current,
+            )
+        )
+    return made
 
 
 def window_cancelled(session: Session, window: MaintenanceWindow, now: datetime) -> Notice | None:
-    """A cancelled window cancels its pending notices and, if subscribers heard of it,
-    tells them it is off."""
-    told = subscribers_were_told(session, window)
+    """A cancelled window cancels its pending notices and tells those who were told of it,
+    once, that it is off."""
     cancel_pending(session, window, [*ANNOUNCEMENTS, "start", "completion", "scheduled"], now)
-    if not told:
+    if not subscribers_were_told(session, window):
         return None
-    return _window_notice(session, window, "cancelled", f"window:{window.id}:cancelled", now, now)
+    return _window_notice(
+        session, window, "cancelled", f"window:{window.id}:cancelled", now, now, audience="told"
+    )
 
 
 def window_scheduled(session: Session, window: MaintenanceWindow, now: datetime) -> Notice:
