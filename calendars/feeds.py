@@ -36,6 +36,9 @@ class FeedInfo:
     self_url: str  # the feed's own URL (atom:link rel="self")
     feed_id: str  # permanent id of the feed (Atom)
     language: str = "en"
+    # RFC 4287 wants an author on the feed or on every entry: the feed's, who publishes it.
+    author: str = ""  # the title when empty
+    author_uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     fg.link(href=x(info.self_url), rel="self")
     fg.link(href=x(info.link), rel="alternate")
     fg.language(x(info.language))
+    author = {"name": x(info.author) or x(info.title) or "Network Status"}
+    if info.author_uri:
+        author["uri"] = x(info.author_uri)
+    fg.author(author)  # no email: RSS takes only an email address, so it gets none
     fg.generator(generator="Network Status")
     newest = max((i.updated for i in items), default=EPOCH)
     fg.updated(newest)
