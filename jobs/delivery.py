@@ -343,13 +343,15 @@ def _absolute(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
 
 
 def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
-    if delivery.subscriber_id is None:  # staff alerts: no subscription to manage
-        manage = unsubscribe = ctx.base_url + "/admin/"
-        headers: dict[str, str] = {}
-    else:
+    substitutions: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    # Staff alerts have no subscription behind them: no links to manage one, no
+    # List-Unsubscribe (their templates carry no footer either).
+    if delivery.subscriber_id is not None:
         holder = _Holder(delivery.subscriber_id, delivery.token_version or 0)
         manage = ctx.base_url + subscriptions.manage_path(ctx.secret, holder)
         unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder)
+        substitutions = {"-manage_url-": manage, "-unsubscribe_url-": unsubscribe}
         headers = {
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -357,7 +359,7 @@ def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
     return MailRecipient(
         email=delivery.email,
         name=delivery.name or "",
-        substitutions={"-manage_url-": manage, "-unsubscribe_url-": unsubscribe},
+        substitutions=substitutions,
         headers=headers,
         custom_args={"delivery_id": str(delivery.id), "notice_id": str(delivery.notice_id)},
     )

@@ -41,6 +41,8 @@ KINDS = {
     "subscription_confirm",
     "p1g_overdue",
 }
+# Mail to staff: no subscription behind it, so no manage or unsubscribe links.
+STAFF_KINDS = {"p1g_overdue"}
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -102,6 +104,7 @@ def render_notice(
         "when": when,
         "status_word": lambda s: status_word(s, language),
         "lang": language,
+        "subscriber_mail": kind not in STAFF_KINDS,
     }
     subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
     return RenderedMail(
