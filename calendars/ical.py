@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -228,3 +229,77 @@ def _single_event(e: SingleEvent, timezone: str) -> bytes:
     event.add("dtstart", _local(e.start, tz))
     event.add("dtend", _local(e.end, tz))
     return event.to_ical()
+
+
+# --- UIDs and invitations ------------------------------------------------------------
+
+
+def host_of(url: str) -> str:
+    """The host part of UIDs, from the site's base URL."""
+    return urlsplit(url).netloc or "status.local"
+
+
+def series_uid(key: str, host: str) -> str:
+    """The UID of a series' events: the series event and its occurrences' RECURRENCE-IDs."""
+    return f"series-{key}@{host}"
+
+
+def window_uid(window_id: int, host: str) -> str:
+    """The UID of a one-off window's event."""
+    return f"window-{window_id}@{host}"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One window as an iTIP message (RFC 5546) for an email attachment.
+
+    METHOD:PUBLISH, not REQUEST: the event has no attendees and asks for no answer, so mail
+    clients offer "add to calendar" rather than Accept / Decline buttons whose replies would
+    go to a no-reply address; a later PUBLISH with the same UID and a higher SEQUENCE updates
+    the event; METHOD:CANCEL (STATUS:CANCELLED) removes it.
+    """
+
+    method: str  # PUBLISH or CANCEL
+    uid: str
+    recurrence_id: datetime | None  # an occurrence of a series: its original start
+    start: datetime
+    end: datetime
+    timezone: str
+    sequence: int
+    stamp: datetime  # when the message was made (DTSTAMP)
+    text: EventText
+    organizer_email: str
+    organizer_name: str
+    transparent: bool = False
+
+
+def build_invitation(inv: Invitation) -> bytes:
+    """The iTIP message: PRODID, VERSION, METHOD, the zone, and the one VEVENT."""
+    tz = ZoneInfo(inv.timezone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", inv.method)
+    starts = [inv.start] + ([inv.recurrence_id] if inv.recurrence_id else [])
+    cal.add_component(vtimezone(inv.timezone, min(starts).astimezone(tz).year - 1))
+    cancelled = inv.method == "CANCEL"
+    event = _event(
+        inv.uid,
+        inv.text,
+        inv.sequence,
+        inv.stamp,
+        None,
+        "CANCELLED" if cancelled else "CONFIRMED",
+        inv.transparent,
+    )
+    # RFC 5546 wants an ORGANIZER in PUBLISH and CANCEL; no ATTENDEE, so no RSVP.
+    organizer = icalendar.vCalAddress(f"mailto:{ical_text(inv.organizer_email)}")
+    organizer.params["CN"] = icalendar.vText(ical_text(inv.organizer_name))
+    event.add("organizer", organizer)
+    if inv.recurrence_id is not None:
+        event.add("recurrence-id", _local(inv.recurrence_id, tz))
+    event.add("dtstart", _local(inv.start, tz))
+    event.add("dtend", _local(inv.end, tz))
+    cal.add_component(event)
+    return cal.to_ical()

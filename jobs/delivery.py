@@ -433,7 +433,13 @@ def _prepare(
     try:
         payload = _absolute(notice.payload, ctx.base_url)
         rendered = render_notice(
-            payload, batch[0].language, batch[0].timezone, provider_tz=ctx.provider_tz
+            payload,
+            batch[0].language,
+            batch[0].timezone,
+            provider_tz=ctx.provider_tz,
+            site_url=ctx.base_url,
+            organizer_email=ctx.from_email,
+            organizer_name=ctx.from_name,
         )
         for d in batch:
             try:
@@ -454,6 +460,7 @@ def _prepare(
             recipients=recipients,
             categories=[notice.kind],
             batch_key=f"n{notice.id}-d{kept[0]}",
+            attachments=rendered.attachments,
         )
     except Exception as exc:  # a notice that cannot be rendered will not render on retry
         ids = [i for i in ids if i not in refused]

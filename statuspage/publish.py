@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
@@ -33,7 +32,7 @@ class Site:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).netloc or "status.local"
+        return ical.host_of(self.url)
 
 
 def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
@@ -64,11 +63,11 @@ def series_text(site: Site, series: MaintenanceSeries) -> ical.EventText:
 
 
 def series_uid(site: Site, series: MaintenanceSeries) -> str:
-    return f"series-{series.key}@{site.host}"
+    return ical.series_uid(series.key, site.host)
 
 
 def window_uid(site: Site, window: MaintenanceWindow) -> str:
-    return f"window-{window.id}@{site.host}"
+    return ical.window_uid(window.id, site.host)
 
 
 def maintenance_calendar(session: Session, site: Site, platform: Platform | None = None) -> bytes:

@@ -43,6 +43,7 @@ class Delivered:
     html: str
     headers: dict[str, str]
     custom_args: dict[str, str]
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +105,7 @@ class SendGridServer:
                         html=fill(content.get("text/html", "")),
                         headers=dict(p.get("headers", {})),
                         custom_args=dict(p.get("custom_args", {})),
+                        attachments=list(body.get("attachments", [])),
                     )
 
     def recipients(self) -> list[str]:

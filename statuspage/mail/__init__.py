@@ -36,6 +36,15 @@ class MailRecipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with every copy of a batch, e.g. a maintenance window's invite.ics."""
+
+    filename: str
+    content_type: str  # with its parameters: "text/calendar; method=PUBLISH; charset=UTF-8"
+    content: bytes
+
+
+@dataclass(frozen=True)
 class MailBatch:
     """One message to up to 1,000 recipients, each with their own links and headers."""
 
@@ -47,6 +56,7 @@ class MailBatch:
     recipients: Sequence[MailRecipient]
     categories: Sequence[str] = ()
     batch_key: str = ""
+    attachments: Sequence[Attachment] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subject", header_text(self.subject))

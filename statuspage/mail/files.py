@@ -76,4 +76,14 @@ class FileMailer:
             msg[f"X-Custom-{name}"] = value
         msg.set_content(apply(batch.text, r.substitutions))
         msg.add_alternative(apply(batch.html, r.substitutions), subtype="html")
+        for a in batch.attachments:
+            kind, *params = (part.strip() for part in a.content_type.split(";"))
+            maintype, subtype = kind.split("/")
+            msg.add_attachment(
+                a.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=a.filename,
+                params=dict(p.split("=", 1) for p in params if "=" in p),
+            )
         return msg

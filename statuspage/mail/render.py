@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from calendars import ical
 from statuspage import markdown
-from statuspage.mail import header_text
+from statuspage.mail import Attachment, header_text
 from statuspage.mail.wording import status_word, words
 
 TEMPLATES = os.path.join(
@@ -60,6 +61,66 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+# Notices after which the window is no longer in the reader's calendar.
+CANCELLING_KINDS = {"maintenance_cancelled", "maintenance_no_longer_affected"}
+
+
+def invitation(
+    payload: Mapping[str, Any],
+    *,
+    site_url: str,
+    provider_tz: str,
+    organizer_email: str,
+    organizer_name: str,
+) -> Attachment | None:
+    """The window of a maintenance notice as invite.ics (RFC 5546): the published calendar's
+    UID (a series occurrence: the series' UID and its RECURRENCE-ID) and SEQUENCE, so a
+    reschedule moves the event a reader added and a cancellation removes it."""
+    cal = payload.get("calendar")
+    window = payload.get("window")
+    if not cal or not window or not site_url:
+        return None
+    host = ical.host_of(site_url)
+    if cal.get("series_key"):
+        uid = ical.series_uid(cal["series_key"], host)
+    else:
+        uid = ical.window_uid(window["id"], host)
+    method = "CANCEL" if payload.get("kind") in CANCELLING_KINDS else "PUBLISH"
+    start = datetime.fromisoformat(window["starts_at"])
+    recurrence = cal.get("recurrence_id")
+    url = window.get("url", "")
+    text = ical.EventText(
+        summary=window["title"]
+        + (" (no customer impact)" if window.get("impact") == "none" else ""),
+        platforms=tuple(window.get("platforms", ())),
+        description=markdown.calendar_text(window.get("description", "")),
+        justification=markdown.calendar_text(window.get("justification", "")),
+        url=url if url.startswith("http") else site_url + url,
+    )
+    body = ical.build_invitation(
+        ical.Invitation(
+            method=method,
+            uid=uid,
+            recurrence_id=datetime.fromisoformat(recurrence) if recurrence else None,
+            start=start,
+            end=datetime.fromisoformat(window["ends_at"]),
+            timezone=cal.get("timezone") or provider_tz,
+            sequence=int(cal.get("sequence", 0)),
+            stamp=datetime.fromisoformat(payload.get("issued_at") or window["starts_at"]),
+            text=text,
+            organizer_email=organizer_email,
+            organizer_name=organizer_name,
+            transparent=window.get("impact") == "none",
+        )
+    )
+    return Attachment(
+        filename="invite.ics",
+        content_type=f"text/calendar; method={method}; charset=UTF-8",
+        content=body,
+    )
 
 
 def three_zones(
@@ -78,8 +139,17 @@ def three_zones(
 
 
 def render_notice(
-    payload: Mapping[str, Any], language: str, tz_name: str, provider_tz: str = "America/Denver"
+    payload: Mapping[str, Any],
+    language: str,
+    tz_name: str,
+    provider_tz: str = "America/Denver",
+    *,
+    site_url: str = "",
+    organizer_email: str = "",
+    organizer_name: str = "",
 ) -> RenderedMail:
+    """The email of a notice; a maintenance notice carries its window as invite.ics when
+    `site_url` (whose host is the calendars' UIDs') is given."""
     kind = payload.get("kind")
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
@@ -107,8 +177,20 @@ def render_notice(
         "subscriber_mail": kind not in STAFF_KINDS,
     }
     subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
+    invite = (
+        invitation(
+            payload,
+            site_url=site_url,
+            provider_tz=provider_tz,
+            organizer_email=organizer_email,
+            organizer_name=organizer_name,
+        )
+        if family == "maintenance"
+        else None
+    )
     return RenderedMail(
         subject=header_text(subject),
         text=_env.get_template(f"{family}.txt").render(context).strip() + "\n",
         html=_env.get_template(f"{family}.html").render(context),
+        attachments=(invite,) if invite else (),
     )

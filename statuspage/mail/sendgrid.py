@@ -12,6 +12,7 @@ flight (`DELIVERY_CONCURRENCY`).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
@@ -58,6 +59,16 @@ def request_body(batch: MailBatch) -> dict[str, Any]:
     }
     if batch.categories:
         body["categories"] = list(batch.categories)[:10]
+    if batch.attachments:
+        body["attachments"] = [
+            {
+                "content": base64.b64encode(a.content).decode("ascii"),
+                "type": a.content_type,
+                "filename": a.filename,
+                "disposition": "attachment",
+            }
+            for a in batch.attachments
+        ]
     return body
 
 
