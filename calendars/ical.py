@@ -42,6 +42,14 @@ def ical_text(value: str, *, multiline: bool = False) -> str:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """The fixed words of an event's description, in the calendar's language."""
+
+    platforms: str = "Platforms affected"
+    justification: str = "Justification"
+
+
+@dataclass(frozen=True)
 class EventText:
     """What every calendar entry carries: summary, platforms, description, justification."""
 
@@ -50,15 +58,16 @@ class EventText:
     description: str  # plain text (Markdown already reduced to text by the caller)
     justification: str
     url: str = ""
+    labels: Labels = Labels()
 
     def body(self) -> str:
         lines = []
         if self.platforms:
-            lines.append("Platforms affected: " + ", ".join(self.platforms))
+            lines.append(f"{self.labels.platforms}: " + ", ".join(self.platforms))
         if self.description:
             lines += ["", self.description]
         if self.justification:
-            lines += ["", "Justification: " + self.justification]
+            lines += ["", f"{self.labels.justification}: " + self.justification]
         if self.url:
             lines += ["", self.url]
         return "\n".join(lines).strip()
@@ -112,6 +121,40 @@ class CalendarInfo:
     timezone: str
     url: str = ""
     refresh: timedelta = field(default=timedelta(hours=1))
+    # A VALARM this long before each event that is not cancelled (see `parse_reminder`).
+    reminder: timedelta | None = None
+
+
+# `?reminder=` of a personal calendar: minutes or hours, from one minute to one week.
+_REMINDER = re.compile(r"([1-9][0-9]{0,4})([mh])")
+REMINDER_MAX = timedelta(days=7)
+
+
+def parse_reminder(value: str) -> timedelta:
+    """`24h`, `1h`, `15m` -> the timedelta; ValueError for anything else."""
+    match = _REMINDER.fullmatch(value)
+    if match is None:
+        raise ValueError("a reminder is minutes or hours before the start: 15m, 1h, 24h")
+    amount = int(match[1])
+    before = timedelta(minutes=amount) if match[2] == "m" else timedelta(hours=amount)
+    if before > REMINDER_MAX:
+        raise ValueError("a reminder is at most one week (168h) before the start")
+    return before
+
+
+def _trigger(before: timedelta) -> str:
+    # icalendar writes 24 hours as -P1D, a nominal day; a reminder asked in hours or minutes
+    # is exact time, so it is written as asked: -PT24H, -PT90M.
+    minutes = int(before.total_seconds()) // 60
+    return f"-PT{minutes // 60}H" if minutes % 60 == 0 else f"-PT{minutes}M"
+
+
+def _alarm(before: timedelta, summary: str) -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm["TRIGGER"] = icalendar.vText(_trigger(before))
+    alarm.add("description", ical_text(summary))
+    return alarm
 
 
 def _local(value: datetime, tz: ZoneInfo) -> datetime:
@@ -203,6 +246,8 @@ def build_calendar(
         event.add("rrule", _rrule_mapping(s.rule))
         for exdate in sorted(s.exdates):
             event.add("exdate", _local(exdate, tz))
+        if info.reminder is not None:
+            event.add_component(_alarm(info.reminder, s.text.summary))
         cal.add_component(event)
         for o in sorted(s.overrides, key=lambda o: o.recurrence_id):
             child = _event(
@@ -211,23 +256,30 @@ def build_calendar(
             child.add("recurrence-id", _local(o.recurrence_id, tz))
             child.add("dtstart", _local(o.start, tz))
             child.add("dtend", _local(o.end, tz))
+            # An occurrence's event replaces the series' for it, alarms included.
+            if info.reminder is not None and o.status != "CANCELLED":
+                child.add_component(_alarm(info.reminder, o.text.summary))
             cal.add_component(child)
 
     calendar = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert calendar.endswith(end)
-    events = b"".join(_single_event(e, info.timezone) for e in sorted(singles, key=lambda e: e.uid))
+    events = b"".join(
+        _single_event(e, info.timezone, info.reminder) for e in sorted(singles, key=lambda e: e.uid)
+    )
     return calendar[: -len(end)] + events + end
 
 
 # A one-off event's lines are a pure function of its input: a calendar rendered again after
 # a change reuses those of the events that did not change (each is most of a render's time).
 @lru_cache(maxsize=4096)
-def _single_event(e: SingleEvent, timezone: str) -> bytes:
+def _single_event(e: SingleEvent, timezone: str, reminder: timedelta | None = None) -> bytes:
     tz = ZoneInfo(timezone)
     event = _event(e.uid, e.text, e.sequence, e.last_modified, e.created, e.status, e.transparent)
     event.add("dtstart", _local(e.start, tz))
     event.add("dtend", _local(e.end, tz))
+    if reminder is not None and e.status != "CANCELLED":
+        event.add_component(_alarm(reminder, e.text.summary))
     return event.to_ical()
 
 

@@ -6,6 +6,7 @@ restarts; every time stamp comes from stored last-modified times, never the rend
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
 from statuspage import markdown
+from statuspage.mail.wording import words
 from statuspage.models import (
     IncidentUpdate,
     MaintenanceSeries,
     MaintenanceWindow,
     Platform,
+    Subscriber,
 )
 from statuspage.queries import publications
 
@@ -35,31 +38,48 @@ class Site:
         return ical.host_of(self.url)
 
 
-def window_text(site: Site, window: MaintenanceWindow) -> ical.EventText:
+def window_text(site: Site, window: MaintenanceWindow, language: str = "en") -> ical.EventText:
+    return _window_text(site, window, words(language))
+
+
+# The phrases are looked up once per calendar, not once per event.
+def _window_text(site: Site, window: MaintenanceWindow, w: dict[str, str]) -> ical.EventText:
     description = markdown.calendar_text(window.description)
     if window.urgency:
-        description += "\n\nWhy it cannot wait: " + markdown.calendar_text(window.urgency)
+        description += f"\n\n{w['urgency']}: " + markdown.calendar_text(window.urgency)
     if window.note:
-        description += "\n\nNote: " + markdown.calendar_text(window.note)
+        description += f"\n\n{w['note']}: " + markdown.calendar_text(window.note)
     if window.release_notes:
-        description += "\n\nRelease notes: " + markdown.calendar_text(window.release_notes)
+        description += f"\n\n{w['maintenance_release_notes']}: " + markdown.calendar_text(
+            window.release_notes
+        )
     return ical.EventText(
-        summary=window.title + (" (no customer impact)" if not window.has_impact else ""),
+        summary=window.title + ("" if window.has_impact else f" ({w['no_impact_short']})"),
         platforms=tuple(p.name for p in window.platforms),
         description=description.strip(),
         justification=markdown.calendar_text(window.justification),
         url=f"{site.url}/maintenance/{window.id}",
+        labels=_labels(w),
     )
 
 
-def series_text(site: Site, series: MaintenanceSeries) -> ical.EventText:
+def series_text(site: Site, series: MaintenanceSeries, language: str = "en") -> ical.EventText:
+    return _series_text(site, series, words(language))
+
+
+def _series_text(site: Site, series: MaintenanceSeries, w: dict[str, str]) -> ical.EventText:
     return ical.EventText(
-        summary=series.title + (" (no customer impact)" if series.impact == "none" else ""),
+        summary=series.title + (f" ({w['no_impact_short']})" if series.impact == "none" else ""),
         platforms=tuple(p.name for p in series.platforms),
         description=markdown.calendar_text(series.description),
         justification=markdown.calendar_text(series.justification),
         url=f"{site.url}/maintenance",
+        labels=_labels(w),
     )
+
+
+def _labels(w: dict[str, str]) -> ical.Labels:
+    return ical.Labels(platforms=w["platforms"], justification=w["justification"])
 
 
 def series_uid(site: Site, series: MaintenanceSeries) -> str:
@@ -71,36 +91,90 @@ def window_uid(site: Site, window: MaintenanceWindow) -> str:
 
 
 def maintenance_calendar(session: Session, site: Site, platform: Platform | None = None) -> bytes:
-    """The maintenance calendar, of every platform or of one.
+    """The public maintenance calendar, of every platform or of one."""
+    name = site.name + (f": {platform.name}" if platform else "") + " maintenance"
+    info = ical.CalendarInfo(
+        name=name,
+        description="Scheduled and unscheduled maintenance windows"
+        + (f" of {platform.name}" if platform else ""),
+        timezone=site.timezone,
+        url=f"{site.url}/platforms/{platform.slug}/maintenance.ics"
+        if platform
+        else f"{site.url}/maintenance.ics",
+    )
+    return _calendar(session, site, info, None if platform is None else [platform])
 
-    A series is one RRULE event; its cancelled occurrences (and, in one platform's calendar,
-    the occurrences narrowed to leave that platform out) are EXDATEs; occurrences staff
-    changed are RECURRENCE-ID events with the series' UID. One-off windows are single events.
+
+def personal_calendar(
+    session: Session,
+    site: Site,
+    subscriber: Subscriber,
+    *,
+    path: str,
+    reminder: timedelta | None = None,
+) -> bytes:
+    """A subscriber's own calendar: the windows of the platforms whose maintenance notices
+    they take, worded in their language, with a VALARM `reminder` before each event.
+
+    `path` is the calendar's own (secret) address, named in its URL and SOURCE.
     """
+    platforms = publications.maintenance_platforms_of(session, subscriber.id)
+    w = words(subscriber.language)
+    info = ical.CalendarInfo(
+        name=w["calendar_name"].format(site=site.name),
+        description=w["calendar_description"].format(
+            platforms=", ".join(p.name for p in platforms) or "-"
+        ),
+        timezone=site.timezone,
+        url=site.url + path,
+        reminder=reminder,
+    )
+    return _calendar(session, site, info, platforms, subscriber.language)
+
+
+def _calendar(
+    session: Session,
+    site: Site,
+    info: ical.CalendarInfo,
+    platforms: Collection[Platform] | None,
+    language: str = "en",
+) -> bytes:
+    """The maintenance calendar of `platforms` (None: of every platform).
+
+    A series is one RRULE event; its cancelled occurrences (and, in a calendar of some
+    platforms, the occurrences narrowed to leave all of them out) are EXDATEs; occurrences
+    staff changed are RECURRENCE-ID events with the series' UID. One-off windows are single
+    events.
+    """
+    wanted = None if platforms is None else {p.id for p in platforms}
+    w = words(language)
+
+    def left_out(of: Iterable[Platform]) -> bool:
+        return wanted is not None and wanted.isdisjoint(p.id for p in of)
+
     series_events: list[ical.SeriesEvent] = []
     for series in publications.calendar_series(session):
-        if platform is not None and platform not in series.platforms:
+        if left_out(series.platforms):
             continue
         exdates: list[datetime] = []
         overrides: list[ical.Override] = []
         last_modified = series.updated_at
-        for w in series.windows:
-            if w.recurrence_id is None:
+        for window in series.windows:
+            if window.recurrence_id is None:
                 continue
-            recurrence_local = w.recurrence_id.astimezone(_zone(series))
-            left_out = platform is not None and platform not in w.platforms
-            if w.status == "cancelled" or left_out:
+            recurrence_local = window.recurrence_id.astimezone(_zone(series))
+            if window.status == "cancelled" or left_out(window.platforms):
                 exdates.append(recurrence_local)
-                last_modified = max(last_modified, w.updated_at)
-            elif w.customised:
+                last_modified = max(last_modified, window.updated_at)
+            elif window.customised:
                 overrides.append(
                     ical.Override(
                         recurrence_id=recurrence_local,
-                        start=w.starts_at,
-                        end=w.ends_at,
-                        text=window_text(site, w),
-                        sequence=w.calendar_sequence,
-                        last_modified=max(series.updated_at, w.updated_at),
+                        start=window.starts_at,
+                        end=window.ends_at,
+                        text=_window_text(site, window, w),
+                        sequence=window.calendar_sequence,
+                        last_modified=max(series.updated_at, window.updated_at),
                     )
                 )
         series_events.append(
@@ -109,7 +183,7 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
                 rule=series.rule,
                 first_start=series.first_start.astimezone(_zone(series)),
                 duration=timedelta(minutes=series.duration_minutes),
-                text=series_text(site, series),
+                text=_series_text(site, series, w),
                 # Not a count of the EXDATEs: that falls when an occurrence is widened back.
                 sequence=series.revision,
                 last_modified=last_modified,
@@ -122,28 +196,18 @@ def maintenance_calendar(session: Session, site: Site, platform: Platform | None
 
     singles = [
         ical.SingleEvent(
-            uid=window_uid(site, w),
-            start=w.starts_at,
-            end=w.ends_at,
-            text=window_text(site, w),
-            sequence=w.calendar_sequence,
-            last_modified=w.updated_at,
-            created=w.created_at,
-            status="CANCELLED" if w.status == "cancelled" else "CONFIRMED",
-            transparent=not w.has_impact,
+            uid=window_uid(site, window),
+            start=window.starts_at,
+            end=window.ends_at,
+            text=_window_text(site, window, w),
+            sequence=window.calendar_sequence,
+            last_modified=window.updated_at,
+            created=window.created_at,
+            status="CANCELLED" if window.status == "cancelled" else "CONFIRMED",
+            transparent=not window.has_impact,
         )
-        for w in publications.calendar_singles(session, platform)
+        for window in publications.calendar_singles(session, wanted)
     ]
-    name = site.name + (f": {platform.name}" if platform else "") + " maintenance"
-    info = ical.CalendarInfo(
-        name=name,
-        description="Scheduled and unscheduled maintenance windows"
-        + (f" of {platform.name}" if platform else ""),
-        timezone=site.timezone,
-        url=f"{site.url}/platforms/{platform.slug}/maintenance.ics"
-        if platform
-        else f"{site.url}/maintenance.ics",
-    )
     return ical.build_calendar(info, series_events, singles)
 
 

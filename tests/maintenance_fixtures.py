@@ -3,6 +3,7 @@ one, a narrowed one, an annotated one, and one-off windows (one cancelled)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -87,14 +88,23 @@ def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
 
 
 def expected_spans(
-    session: Session, start: datetime, end: datetime, platform_slug: str | None = None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    platform_slug: str | Collection[str] | None = None,
 ) -> list[tuple[datetime, datetime]]:
-    """What a calendar client must show: every window not cancelled, where it is now."""
+    """What a calendar client must show: every window not cancelled, where it is now (of
+    one platform, or of any of several)."""
+    slugs = (
+        None
+        if platform_slug is None
+        else set([platform_slug] if isinstance(platform_slug, str) else platform_slug)
+    )
     spans = []
     for w in session.scalars(select(MaintenanceWindow)):
         if w.status == "cancelled":
             continue
-        if platform_slug and platform_slug not in [p.slug for p in w.platforms]:
+        if slugs is not None and slugs.isdisjoint(p.slug for p in w.platforms):
             continue
         if w.ends_at > start and w.starts_at < end:
             spans.append((w.starts_at, w.ends_at))

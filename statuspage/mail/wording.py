@@ -47,6 +47,9 @@ WORDING: dict[str, dict[str, str]] = {
         "manage": "Manage your subscription",
         "unsubscribe": "Unsubscribe",
         "your_time": "your time",
+        "no_impact_short": "no customer impact",
+        "calendar_name": "{site}: maintenance of your platforms",
+        "calendar_description": "Scheduled and unscheduled maintenance windows of {platforms}",
     },
     "es": {
         "incident_created": "Nuevo incidente",
@@ -89,6 +92,10 @@ WORDING: dict[str, dict[str, str]] = {
         "manage": "Gestionar su suscripción",
         "unsubscribe": "Darse de baja",
         "your_time": "su hora",
+        "no_impact_short": "sin impacto para los clientes",
+        "calendar_name": "{site}: mantenimiento de sus productos",
+        "calendar_description": "Ventanas de mantenimiento programado y no programado de "
+        "{platforms}",
     },
     "de": {
         "incident_created": "Neuer Vorfall",
@@ -131,6 +138,9 @@ WORDING: dict[str, dict[str, str]] = {
         "manage": "Abonnement verwalten",
         "unsubscribe": "Abmelden",
         "your_time": "Ihre Zeit",
+        "no_impact_short": "keine Auswirkungen für Kunden",
+        "calendar_name": "{site}: Wartung Ihrer Produkte",
+        "calendar_description": "Geplante und außerplanmäßige Wartungsfenster von {platforms}",
     },
 }
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -17,6 +18,8 @@ from statuspage.models import (
     MaintenanceSeries,
     MaintenanceWindow,
     Platform,
+    Subscriber,
+    Subscription,
 )
 from statuspage.models.maintenance import window_platform
 
@@ -40,23 +43,45 @@ def calendar_series(session: Session) -> list[MaintenanceSeries]:
     )
 
 
-def calendar_singles(session: Session, platform: Platform | None) -> list[MaintenanceWindow]:
-    """One-off windows (no series), of every platform or of one, in id order."""
+def calendar_singles(
+    session: Session, platform_ids: Collection[int] | None
+) -> list[MaintenanceWindow]:
+    """One-off windows (no series), of every platform or of any of `platform_ids`, in id
+    order."""
     query = (
         select(MaintenanceWindow)
         .where(MaintenanceWindow.series_id.is_(None))
         .options(selectinload(MaintenanceWindow.platforms))
         .order_by(MaintenanceWindow.id)
     )
-    if platform is not None:
+    if platform_ids is not None:
         query = query.where(
             MaintenanceWindow.id.in_(
                 select(window_platform.c.window_id).where(
-                    window_platform.c.platform_id == platform.id
+                    window_platform.c.platform_id.in_(sorted(platform_ids))
                 )
             )
         )
     return list(session.scalars(query))
+
+
+def maintenance_platforms_of(session: Session, subscriber_id: int) -> list[Platform]:
+    """The platforms whose maintenance notices a subscriber takes (confirmed), in page
+    order: what their personal calendar holds."""
+    return list(
+        session.scalars(
+            select(Platform)
+            .join(Subscription, Subscription.platform_id == Platform.id)
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .where(
+                Subscriber.id == subscriber_id,
+                Subscriber.confirmed_at.is_not(None),
+                Subscription.maintenance.is_(True),
+                Subscription.confirmed_at.is_not(None),
+            )
+            .order_by(Platform.position, Platform.id)
+        )
+    )
 
 
 def windows_for_feed(

@@ -41,7 +41,9 @@ from statuspage.services.staff import normalise_email
 LANGUAGES = ("en", "es", "de")
 TOPICS = ("incidents", "maintenance")
 CONFIRM_MAX_AGE = timedelta(days=7)
-LINK_PURPOSES = ("manage", "unsubscribe")
+# A personal calendar's link has its own purpose: it is handed to calendar services, and
+# whoever holds it can read the calendar but not manage the subscription.
+LINK_PURPOSES = ("manage", "unsubscribe", "calendar")
 # At most one confirmation mail per address every CONFIRMATION_INTERVAL, and at most
 # CONFIRMATIONS_PER_RUN of them before the address rests a whole CONFIRMATION_REST.
 CONFIRMATION_INTERVAL = timedelta(minutes=10)
@@ -141,6 +143,11 @@ def manage_path(secret: str, subscriber: Subscriber | LinkHolder) -> str:
 
 def unsubscribe_path(secret: str, subscriber: Subscriber | LinkHolder) -> str:
     return f"/subscriptions/unsubscribe/{link_token(secret, 'unsubscribe', subscriber)}"
+
+
+def calendar_path(secret: str, subscriber: Subscriber | LinkHolder) -> str:
+    """The subscriber's personal maintenance calendar; dies with the manage link."""
+    return f"/subscriptions/calendar/{link_token(secret, 'calendar', subscriber)}.ics"
 
 
 # --- validation ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,12 +18,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from statuspage import clock
+from calendars import ical
+from statuspage import clock, publish
 from statuspage.extensions import csrf, db, limiter
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
+from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit
 
 bp = Blueprint("subscriptions", __name__)
@@ -164,6 +166,7 @@ def manage(token: str) -> Any:
     status = 422 if request.method == "POST" and not saved else 200
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
     unsubscribe_url = svc.unsubscribe_path(current_app.config["SECRET_KEY"], subscriber)
+    calendar_url = svc.calendar_path(current_app.config["SECRET_KEY"], subscriber)
     return render_template(
         "subscriptions/manage.html",
         form=form,
@@ -173,7 +176,40 @@ def manage(token: str) -> Any:
         token=token,
         saved=saved,
         unsubscribe_url=unsubscribe_url,
+        calendar_url=calendar_url,
     ), status
+
+
+@bp.get("/subscriptions/calendar/<token>.ics")
+def calendar(token: str) -> Response:
+    """The subscriber's personal maintenance calendar (signed; revoked with the manage link).
+
+    `?reminder=24h` (or `1h`, `15m`: minutes or hours, up to 168h) adds an alarm that long
+    before each event; anything else is refused with 400. Never the public render cache: the
+    body is one subscriber's, and its address is a secret.
+    """
+    subscriber = _subscriber(token, "calendar")
+    reminder = None
+    raw = request.args.getlist("reminder")
+    if raw:
+        try:
+            if len(raw) > 1:
+                raise ValueError("give one reminder")
+            reminder = ical.parse_reminder(raw[0])
+        except ValueError as exc:
+            abort(400, description=str(exc))
+    body = publish.personal_calendar(
+        db.session,
+        site(),
+        subscriber,
+        path=request.full_path.rstrip("?"),
+        reminder=reminder,
+    )
+    response = Response(body, content_type=CALENDAR_TYPE)
+    response.headers["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @bp.route("/subscriptions/unsubscribe/<token>", methods=["GET", "POST"])
