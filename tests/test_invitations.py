@@ -17,6 +17,7 @@ from statuspage.mail.sendgrid import request_body
 from statuspage.models import Platform
 from statuspage.services import maintenance
 from tests.maintenance_fixtures import MT, window_on
+from tests.test_calendar_js import read_with_icaljs, utc
 from tests.test_delivery import NOW, add_subscribers, sendgrid, tick  # noqa: F401
 from tests.test_one_message_per_change import (
     CANCELLED,
@@ -118,6 +119,112 @@ def test_invites_keep_22_local_across_the_dst_change(db, jobs):  # noqa: F811
         assert start.astimezone(UTC).hour == utc_hour
         assert event["dtend"].dt.hour == 4
         assert event["dtend"].dt.tzinfo is not None
+
+
+def _week_moved_cancelled(db, admin, jobs):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A December window announced, moved a day later, then cancelled; with the published
+    calendar as it stood after the move."""
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    original = window.recurrence_id
+    jobs.tick(WEEK_MOMENT)
+    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
+    new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
+    maintenance.change_window(
+        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
+    )
+    db.commit()
+    jobs.tick(later + timedelta(minutes=1))
+    feed = publish.maintenance_calendar(db, SITE)
+    maintenance.set_window_status(db, admin, window, "cancelled", later + timedelta(hours=1))
+    db.commit()
+    jobs.tick(later + timedelta(hours=1, minutes=1))
+    invites = [
+        jobs.mail("a@example.com", kind).attachments[0].content for kind in (WEEK, MOVED, CANCELLED)
+    ]
+    return original, invites, feed
+
+
+def test_icaljs_reads_the_invites_as_one_entry_of_the_published_calendar(
+    db,
+    admin,
+    jobs,  # noqa: F811
+    tmp_path,
+):
+    original, invites, feed = _week_moved_cancelled(db, admin, jobs)
+    paths = []
+    for name, body in zip(("week", "moved", "cancelled", "feed"), [*invites, feed], strict=True):
+        path = tmp_path / f"{name}.ics"
+        path.write_bytes(body)
+        paths.append(str(path))
+    *read, published = read_with_icaljs(*paths)
+    assert [r["method"] for r in read] == ["PUBLISH", "PUBLISH", "CANCEL"]
+    events = []
+    for r in read:
+        [event] = r["events"]
+        events.append(event)
+    # the published calendar's moved occurrence, as ical.js reads it
+    [occurrence] = [
+        e
+        for e in published["events"]
+        if e["recurrenceId"] and utc(e["recurrenceId"]["utc"]) == original
+    ]
+    assert (
+        {e["uid"] for e in events}
+        == {occurrence["uid"]}
+        == {"series-monthly-maintenance@localhost"}
+    )
+    assert all(utc(e["recurrenceId"]["utc"]) == original for e in events)
+    sequences = [e["sequence"] for e in events]
+    assert sequences == sorted(set(sequences)), sequences  # strictly rising
+    assert occurrence["sequence"] == sequences[1]
+    assert [e["status"] for e in events] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
+    week, moved, _ = events
+    # local wall times in the series' zone, and the instants they stand for
+    assert (week["start"]["local"], week["start"]["zone"]) == (
+        "2026-12-18T22:00:00",
+        "America/Denver",
+    )
+    assert utc(week["start"]["utc"]) == datetime(2026, 12, 19, 5, 0, tzinfo=UTC)
+    assert moved["start"]["local"] == "2026-12-19T22:00:00"
+    assert utc(moved["start"]["utc"]) == datetime(2026, 12, 20, 5, 0, tzinfo=UTC)
+    assert moved["start"] == occurrence["start"] and moved["end"] == occurrence["end"]
+    assert moved["end"]["local"] == "2026-12-20T04:00:00"
+    # an organizer and no attendees: nothing to answer
+    assert all(e["organizer"].startswith("mailto:") and e["attendees"] == 0 for e in events)
+
+
+def test_icaljs_reads_22_local_in_invites_either_side_of_the_dst_change(
+    db,
+    jobs,  # noqa: F811
+    tmp_path,
+):
+    subscribe(db, "a@example.com", ["cisco"])
+    january = window_on(db, "monthly-maintenance", date(2027, 1, 15))
+    jobs.tick(datetime(2027, 1, 8, 22, 0, tzinfo=MT))
+    march = window_on(db, "monthly-maintenance", date(2027, 3, 19))  # MDT; announced in MST
+    jobs.tick(datetime(2027, 3, 12, 22, 0, tzinfo=MT))
+    paths = []
+    for window in (january, march):
+        batch = next(
+            b
+            for b in jobs.mailer.batches
+            if b.categories[0] == WEEK and f"/maintenance/{window.id}" in b.text
+        )
+        path = tmp_path / f"{window.id}.ics"
+        path.write_bytes(batch.attachments[0].content)
+        paths.append(str(path))
+    read = read_with_icaljs(*paths)
+    for r, window, day, utc_hour in zip(
+        read, (january, march), ("2027-01-15", "2027-03-19"), (5, 4), strict=True
+    ):
+        [event] = r["events"]
+        assert event["start"]["local"] == f"{day}T22:00:00"
+        assert event["start"]["zone"] == "America/Denver"
+        assert utc(event["start"]["utc"]) == window.starts_at
+        assert utc(event["start"]["utc"]).hour == utc_hour
+        assert event["end"]["local"].endswith("T04:00:00")
+        assert utc(event["recurrenceId"]["utc"]) == window.recurrence_id
 
 
 def test_sendgrid_request_carries_the_invite_as_a_base64_attachment(app, db, admin, sendgrid):  # noqa: F811
