@@ -12,7 +12,13 @@ JS_LOCK := $(wildcard tests/js/package-lock.json)
 NPM := $(shell command -v npm 2>/dev/null)
 JS_DEPS := $(if $(and $(JS_LOCK),$(NPM)),tests/js/node_modules/.installed)
 
-.PHONY: $(VENV) run test lint bench
+# The translation catalogs: the .po files are the source (committed), the .mo files are built.
+LOCALES := statuspage/translations
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+PYBABEL_KEYWORDS := -k N_ -k _l -k lazy_gettext
+
+.PHONY: $(VENV) run test lint bench catalogs
 
 $(VENV): $(VENV)/.installed
 
@@ -24,6 +30,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Compiled at build time so every page and email finds its language; `run`, `test` and
+# `bench` depend on them.
+$(MO_FILES): %.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -l $(word 3,$(subst /, ,$<)) -i $< -o $@
+
+# After changing any marked text: extract every `_()`/`gettext` of the code and templates
+# and merge it into each language's catalog (then translate the new entries, `make test`).
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
+		--project statuspage -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
+		--ignore-obsolete
+
 tests/js/node_modules/.installed: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 	touch $@
@@ -31,12 +50,12 @@ tests/js/node_modules/.installed: tests/js/package-lock.json
 # Creates or migrates the database, seeds the demo into a new one (an existing one is kept),
 # and serves on 127.0.0.1 with the scheduler inside the serving process (the embedded
 # default). The demo's staff passwords are printed the first time only.
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) init
 	$(FLASK) seed --demo --if-empty
 	$(FLASK) serve --host 127.0.0.1 --port $${PORT:-5000}
 
-test: $(VENV)/.installed $(JS_DEPS)
+test: $(VENV)/.installed $(MO_FILES) $(JS_DEPS)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
@@ -46,5 +65,5 @@ lint: $(VENV)/.installed
 
 # The benchmark table against its targets (a few minutes; not part of `make test`). Load runs
 # need Debian's `wrk`; without it they are skipped with a message.
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(MO_FILES)
 	$(BIN)/python -m benchmarks

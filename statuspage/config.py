@@ -76,6 +76,8 @@ def load(instance_path: str) -> dict[str, Any]:
             hours=float(_env("SESSION_LIFETIME_HOURS", "12") or 12)
         ),
         "BABEL_DEFAULT_LOCALE": "en",
+        # The compiled catalogs inside the package (relative to it): `make` builds the .mo files.
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "LANGUAGES": ["en", "es", "de"],
         "HISTORY_PAGE_SIZE": 20,
     }

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import flask_babel
+from babel.support import NullTranslations, Translations
+from flask import current_app, has_app_context, request
+
+# The package's catalogs (BABEL_TRANSLATION_DIRECTORIES); `make` compiles them.
+TRANSLATIONS_DIR = os.path.join(os.path.dirname(__file__), "translations")
 
 
 def select_locale() -> str | None:
@@ -17,3 +28,71 @@ def select_locale() -> str | None:
 
 def select_timezone() -> str:
     return current_app.config["STATUSPAGE_TIMEZONE"]
+
+
+@contextmanager
+def language(code: str) -> Iterator[Callable[..., str]]:
+    """`gettext` in `code` rather than the reader's language: mail (rendered in jobs, inside
+    an app context, through Flask-Babel's `force_locale`) and text built for one subscriber.
+    Outside an app (a script, a unit test) the same catalogs are read from the package."""
+    if has_app_context():
+        if code not in current_app.config["LANGUAGES"]:
+            code = current_app.config["BABEL_DEFAULT_LOCALE"]
+        with flask_babel.force_locale(code):
+            yield flask_babel.gettext
+        return
+    catalog = _catalog(code)
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = catalog.gettext(message)
+        return text % variables if variables else text
+
+    yield gettext
+
+
+@lru_cache(maxsize=8)
+def _catalog(code: str) -> NullTranslations:
+    return Translations.load(TRANSLATIONS_DIR, [code])
+
+
+def N_(message: str) -> str:
+    """Marks a word for the catalogs (`pybabel extract`) where it is defined; it is translated
+    where it is shown, with `gettext` in the reader's language."""
+    return message
+
+
+# The closed vocabularies (models.vocab) as readers see them; `humanize` translates them.
+VOCABULARY_LABELS = {
+    # platform statuses
+    "operational": N_("Operational"),
+    "under_maintenance": N_("Under maintenance"),
+    "degraded_performance": N_("Degraded performance"),
+    "partial_outage": N_("Partial outage"),
+    "major_outage": N_("Major outage"),
+    # impacts
+    "none": N_("None"),
+    "minor": N_("Minor"),
+    "major": N_("Major"),
+    "critical": N_("Critical"),
+    "maintenance": N_("Maintenance"),
+    # incident statuses
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+    "postmortem": N_("Postmortem"),
+    # maintenance window statuses
+    "scheduled": N_("Scheduled"),
+    "in_progress": N_("In progress"),
+    "verifying": N_("Verifying"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+}
+# The Client Support Plan's priority labels (models.vocab.PRIORITIES).
+PRIORITY_LABELS = [
+    N_("Priority 1G (Global)"),
+    N_("Priority 1"),
+    N_("Priority 2"),
+    N_("Priority 3"),
+    N_("Priority 4"),
+]

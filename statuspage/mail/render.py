@@ -1,4 +1,5 @@
-"""Notice emails from templates: subject, plain text and HTML, in the reader's language.
+"""Notice emails from templates: subject, plain text and HTML, in the reader's language
+(the same catalogs as the pages: `_()` in templates/email, under the subscriber's locale).
 
 Every time is given in the provider's zone (MT), in UTC and in the subscriber's own zone.
 Links that differ per recipient are left as tags (-manage_url-, -unsubscribe_url-) for the
@@ -19,8 +20,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from calendars import ical
 from statuspage import markdown
+from statuspage.i18n import language as in_language
 from statuspage.mail import Attachment, header_text
-from statuspage.mail.wording import status_word, words
+from statuspage.mail.wording import PHRASES, status_word
 
 TEMPLATES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "templates", "email"
@@ -153,7 +155,6 @@ def render_notice(
     kind = payload.get("kind")
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
-    w = words(language)
     family = (
         "incident"
         if kind.startswith("incident")
@@ -162,21 +163,11 @@ def render_notice(
         else kind
     )
 
-    def when(value: str) -> str:
-        return three_zones(
-            value, provider_tz, tz_name, language if language in ("en", "es", "de") else "en"
-        )
+    lang = language if language in ("en", "es", "de") else "en"
 
-    context = {
-        "p": payload,
-        "w": w,
-        "kind": kind,
-        "when": when,
-        "status_word": lambda s: status_word(s, language),
-        "lang": language,
-        "subscriber_mail": kind not in STAFF_KINDS,
-    }
-    subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
+    def when(value: str) -> str:
+        return three_zones(value, provider_tz, tz_name, lang)
+
     invite = (
         invitation(
             payload,
@@ -188,9 +179,23 @@ def render_notice(
         if family == "maintenance"
         else None
     )
+    with in_language(lang) as gettext:
+        context = {
+            "p": payload,
+            "_": gettext,
+            "headings": PHRASES,
+            "kind": kind,
+            "when": when,
+            "status_word": lambda s: status_word(s, lang),
+            "lang": lang,
+            "subscriber_mail": kind not in STAFF_KINDS,
+        }
+        subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
+        text = _env.get_template(f"{family}.txt").render(context).strip() + "\n"
+        html = _env.get_template(f"{family}.html").render(context)
     return RenderedMail(
         subject=header_text(subject),
-        text=_env.get_template(f"{family}.txt").render(context).strip() + "\n",
-        html=_env.get_template(f"{family}.html").render(context),
+        text=text,
+        html=html,
         attachments=(invite,) if invite else (),
     )

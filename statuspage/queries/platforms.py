@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from statuspage.i18n import N_
 from statuspage.models import (
     Incident,
     IncidentUpdate,
@@ -18,13 +19,13 @@ from statuspage.models import (
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES
 from statuspage.services.errors import get_or_404, row_id
 
-# Statuspage's blended wording for the page indicator.
+# Statuspage's blended wording for the page indicator (translated where it is shown).
 INDICATOR_DESCRIPTIONS = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major Service Outage",
-    "maintenance": "Service Under Maintenance",
+    "none": N_("All Systems Operational"),
+    "minor": N_("Minor Service Outage"),
+    "major": N_("Partial System Outage"),
+    "critical": N_("Major Service Outage"),
+    "maintenance": N_("Service Under Maintenance"),
 }
 _COMPONENT_INDICATOR = {
     "operational": "none",
@@ -34,9 +35,9 @@ _COMPONENT_INDICATOR = {
     "major_outage": "critical",
 }
 _COMPONENT_DESCRIPTION = {
-    "degraded_performance": "Partially Degraded Service",
-    "partial_outage": "Partial System Outage",
-    "major_outage": "Major Service Outage",
+    "degraded_performance": N_("Partially Degraded Service"),
+    "partial_outage": N_("Partial System Outage"),
+    "major_outage": N_("Major Service Outage"),
 }
 
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from statuspage.extensions import db
+from statuspage.i18n import N_
 from statuspage.services.errors import NotFound, PermissionDenied, ValidationError
+
+# The HTTP errors a reader can meet, in the catalogs' words (werkzeug's are English only).
+HTTP_WORDS = {
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (N_("Forbidden"), N_("You may not do this.")),
+    404: (N_("Not found"), N_("There is nothing here.")),
+    405: (N_("Method not allowed"), N_("This address does not accept that method.")),
+    409: (N_("Conflict"), N_("Someone else changed this at the same time; reload and retry.")),
+    413: (N_("Request too large"), N_("The request is larger than this service accepts.")),
+    429: (N_("Too many requests"), N_("Too many requests in a short time; wait and try again.")),
+    503: (N_("Service unavailable"), N_("The service is briefly unavailable; try again shortly.")),
+}
 
 
 def wants_json() -> bool:
@@ -33,28 +47,34 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return json_error(422, "validation failed", exc.errors)
-        return _page(422, "Invalid input", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+        return _page(
+            422, gettext("Invalid input"), "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+        )
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc: PermissionDenied):  # type: ignore[no-untyped-def]
         db.session.rollback()
         if wants_json():
             return json_error(403, str(exc) or "forbidden")
-        return _page(403, "Forbidden", str(exc) or "You may not do this.")
+        return _page(403, gettext("Forbidden"), str(exc) or gettext("You may not do this."))
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):  # type: ignore[no-untyped-def]
         db.session.rollback()
         if wants_json():
             return json_error(404, "not found")
-        return _page(404, "Not found", "There is nothing here.")
+        return _page(404, gettext("Not found"), gettext("There is nothing here."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         if wants_json():
             return json_error(400, exc.description)
-        return _page(400, "Form expired", "The form was stale or forged; reload and try again.")
+        return _page(
+            400,
+            gettext("Form expired"),
+            gettext("The form was stale or forged; reload and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
@@ -65,4 +85,11 @@ def init_app(app: Flask) -> None:
             if exc.response is not None and "Retry-After" in exc.response.headers:
                 response.headers["Retry-After"] = exc.response.headers["Retry-After"]
             return response
-        return _page(status, exc.name or "Error", exc.description or "")
+        title, message = HTTP_WORDS.get(status, (None, None))
+        # A description the view gave (already in the reader's language) says more than
+        # werkzeug's stock one, which is English only.
+        if exc.description and exc.description != type(exc).description:
+            return _page(status, gettext(title) if title else exc.name, exc.description)
+        if title and message:
+            return _page(status, gettext(title), gettext(message))
+        return _page(status, exc.name or gettext("Error"), exc.description or "")

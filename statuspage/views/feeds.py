@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app
+from flask_babel import gettext
 
 from calendars import feeds
 from statuspage import clock, publish
@@ -82,7 +83,11 @@ def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
 def _history(platform: Platform | None, kind: str) -> Response:
     now = clock.now()
     prefix = f"/platforms/{platform.slug}" if platform else ""
-    title = f"{platform.name} history" if platform else "Incident and maintenance history"
+    title = (
+        gettext("%(platform)s history", platform=platform.name)
+        if platform
+        else gettext("Incident and maintenance history")
+    )
 
     info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
     items = publish.history_items(db.session, site(), now, platform)
@@ -92,25 +97,25 @@ def _history(platform: Platform | None, kind: str) -> Response:
 
 
 @bp.get("/history.rss")
-@published(by_language=False)
+@published()
 def history_rss() -> Response:
     return _history(None, "rss")
 
 
 @bp.get("/history.atom")
-@published(by_language=False)
+@published()
 def history_atom() -> Response:
     return _history(None, "atom")
 
 
 @bp.get("/platforms/<slug>/history.rss")
-@published(by_language=False)
+@published()
 def platform_history_rss(slug: str) -> Response:
     return _history(platform_service.get_by_slug(db.session, slug), "rss")
 
 
 @bp.get("/platforms/<slug>/history.atom")
-@published(by_language=False)
+@published()
 def platform_history_atom(slug: str) -> Response:
     return _history(platform_service.get_by_slug(db.session, slug), "atom")
 
@@ -118,7 +123,11 @@ def platform_history_atom(slug: str) -> Response:
 def _maintenance(platform: Platform | None) -> Response:
     now = clock.now()
     prefix = f"/platforms/{platform.slug}" if platform else ""
-    title = f"{platform.name} maintenance" if platform else "Maintenance windows"
+    title = (
+        gettext("%(platform)s maintenance", platform=platform.name)
+        if platform
+        else gettext("Maintenance windows")
+    )
 
     info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
     items = publish.maintenance_items(db.session, site(), now, platform)
@@ -126,12 +135,12 @@ def _maintenance(platform: Platform | None) -> Response:
 
 
 @bp.get("/maintenance.rss")
-@published(by_language=False)
+@published()
 def maintenance_rss() -> Response:
     return _maintenance(None)
 
 
 @bp.get("/platforms/<slug>/maintenance.rss")
-@published(by_language=False)
+@published()
 def platform_maintenance_rss(slug: str) -> Response:
     return _maintenance(platform_service.get_by_slug(db.session, slug))

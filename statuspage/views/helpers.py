@@ -7,6 +7,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
@@ -36,10 +37,13 @@ def commit() -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        abort(409, description="Someone else changed this at the same time; reload and retry.")
+        abort(
+            409,
+            description=gettext("Someone else changed this at the same time; reload and retry."),
+        )
     except OperationalError:
         db.session.rollback()
-        abort(503, description="The database could not save this; try again shortly.")
+        abort(503, description=gettext("The database could not save this; try again shortly."))
 
 
 def apply_errors(

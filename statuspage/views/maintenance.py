@@ -8,6 +8,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import format_date, gettext
 
 from statuspage import clock
 from statuspage.extensions import db
@@ -30,7 +31,7 @@ def _month(now_local: date) -> tuple[int, int]:
         or not (1 <= int(match.group(2)) <= 12)
         or not (2000 <= int(match.group(1)) <= 2100)
     ):
-        abort(400, description="month must look like 2026-12")
+        abort(400, description=gettext("month must look like 2026-12"))
     return int(match.group(1)), int(match.group(2))
 
 
@@ -48,7 +49,7 @@ def index() -> str:
     return render_template(
         "maintenance/index.html",
         weeks=maintenance_queries.month_grid(db.session, year, month, tz_name),
-        month_label=date(year, month, 1).strftime("%B %Y"),
+        month_label=format_date(date(year, month, 1), "LLLL yyyy"),
         prev_month=_shift(year, month, -1),
         next_month=_shift(year, month, 1),
         active=maintenance_queries.active(db.session),

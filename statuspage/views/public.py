@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext
 
 from statuspage import clock
 from statuspage.extensions import db
@@ -70,7 +71,7 @@ def incident(incident_id: str) -> str:
 def history() -> str:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort(400, description="page must be a whole number from 1")
+        abort(400, description=gettext("page must be a whole number from 1"))
     page = int(raw)
     per_page = current_app.config["HISTORY_PAGE_SIZE"]
     items, total = incident_queries.history_page(db.session, page, per_page)

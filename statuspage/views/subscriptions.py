@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -43,20 +44,20 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class SubscribeForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
-    platforms = MultiCheckboxField("Platforms", choices=[], validate_choice=False)
-    incidents = BooleanField("Incidents and master cases", default=True)
-    maintenance = BooleanField("Maintenance notices", default=True)
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    platforms = MultiCheckboxField(_l("Platforms"), choices=[], validate_choice=False)
+    incidents = BooleanField(_l("Incidents and master cases"), default=True)
+    maintenance = BooleanField(_l("Maintenance notices"), default=True)
     incident = HiddenField()
-    language = SelectField("Language", choices=LANGUAGE_CHOICES, default="en")
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
     timezone = StringField(
-        "Time zone", default="America/Denver", validators=[DataRequired(), Length(max=64)]
+        _l("Time zone"), default="America/Denver", validators=[DataRequired(), Length(max=64)]
     )
 
 
 class PreferencesForm(FlaskForm):
-    language = SelectField("Language", choices=LANGUAGE_CHOICES)
-    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
 
 
 def _incident_id(raw: str | None) -> int | None:
