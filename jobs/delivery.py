@@ -191,6 +191,12 @@ def fan_out(session: Session, now: datetime) -> int:
             continue
         notice = session.get(Notice, notice_id)
         assert notice is not None
+        if notices.overtaken(session, notice, now):
+            # A start notice of a window that has ended, an announcement of one that has
+            # started: made earlier, no longer true. Whatever ran first, it is not sent.
+            notice.status = "skipped"
+            session.commit()
+            continue
         queued = _queue_deliveries(session, notice, now)
         if not queued:
             notice.status = "done"

@@ -8,8 +8,10 @@ The rules, for each subscriber:
   notices that follow the announcement (24-hour reminder, start, completion), at their new
   moments;
 - not yet told: the normal notices at the moments still ahead (no late announcement after a
-  move), nothing on cancellation;
-- a start notice is never sent once the window has ended: the completion says both.
+  move), nothing on cancellation; a move that leaves no announcement of the policy ahead
+  announces the window at once ("at short notice"), unless it has started;
+- a start notice is never sent once the window has ended: the completion says both; nor an
+  announcement once the window has started, whichever job runs first.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ WEEK, DAY, START_, DONE = (
     "maintenance_start",
     "maintenance_completion",
 )
-MOVED, NARROWED, GONE, CANCELLED = (
+MOVED, NARROWED, GONE, CANCELLED, SHORT = (
     "maintenance_rescheduled",
     "maintenance_narrowed",
     "maintenance_no_longer_affected",
     "maintenance_cancelled",
+    "maintenance_short_notice",
 )
 
 
@@ -176,7 +179,7 @@ def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_re
     assert jobs.mailbox("new@example.com") == [WEEK, START_, DONE]
 
 
-def test_move_closer_than_a_week_sends_no_late_announcement(db, admin, jobs):
+def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, admin, jobs):
     subscribe(db, "told@example.com", ["cisco"])
     window = december(db)
     jobs.tick(WEEK_MOMENT)
@@ -187,13 +190,104 @@ def test_move_closer_than_a_week_sends_no_late_announcement(db, admin, jobs):
         db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
     )
     db.commit()
-    run_through(jobs, window, later + timedelta(minutes=1))
+    jobs.tick(later + timedelta(minutes=1))
+    # told: one "rescheduled"; not yet told: the announcement at once, not "in one week"
+    assert jobs.mailbox("told@example.com") == [WEEK, MOVED]
+    assert jobs.mailbox("new@example.com") == [SHORT]
+    short = jobs.mail("new@example.com", SHORT)
+    assert short.subject.startswith("Maintenance at short notice: Monthly")
+    assert "Wed 2026-12-16 22:00 MST" in short.text
+    run_through(jobs, window)
     assert jobs.mailbox("told@example.com") == [WEEK, MOVED, START_, DONE]
-    assert jobs.mailbox("new@example.com") == [START_, DONE]
+    assert jobs.mailbox("new@example.com") == [SHORT, START_, DONE]
     skipped = db.scalars(
         select(Notice.status).where(Notice.window_id == window.id, Notice.kind == WEEK)
     ).all()
     assert sorted(skipped) == ["done", "skipped"]
+
+
+def test_untold_window_moved_inside_its_week_is_announced_at_once(db, admin, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
+    new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
+    maintenance.change_window(
+        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
+    )
+    db.commit()
+    run_through(jobs, window, now + timedelta(minutes=1))
+    assert jobs.mailbox("a@example.com") == [SHORT, START_, DONE]
+    # the invitation of the announcement is the calendar's entry, at its new time
+    invite = jobs.mail("a@example.com", SHORT).attachments[0].content
+    assert b"METHOD:PUBLISH" in invite and b"DTSTART;TZID=America/Denver:20261204T220000" in invite
+
+
+def test_a_24_hour_reminder_still_ahead_announces_a_window_moved_inside_its_week(db, admin, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    window.notices = ["week_before", "day_before", "start", "completion"]
+    db.commit()
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
+    new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
+    maintenance.change_window(
+        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
+    )
+    db.commit()
+    jobs.tick(now + timedelta(minutes=1))
+    assert jobs.mailbox("a@example.com") == []
+    run_through(jobs, window, datetime(2026, 12, 3, 22, 0, tzinfo=MT))
+    assert jobs.mailbox("a@example.com") == [DAY, START_, DONE]
+
+
+def test_a_24_hour_only_policy_moved_inside_its_day_is_announced_at_once(db, admin, jobs):
+    subscribe(db, "told@example.com", ["calltower-connect"])
+    window = window_on(db, "connect-release", date(2026, 12, 8))
+    jobs.tick(datetime(2026, 12, 7, 21, 0, tzinfo=MT))
+    later = datetime(2026, 12, 7, 22, 0, tzinfo=MT)
+    subscribe(db, "new@example.com", ["calltower-connect"], at=later)
+    new_start = datetime(2026, 12, 8, 12, 0, tzinfo=MT)  # 14 hours ahead
+    maintenance.change_window(
+        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=later
+    )
+    db.commit()
+    run_through(jobs, window, later + timedelta(minutes=1))
+    assert jobs.mailbox("told@example.com") == [DAY, MOVED]
+    assert jobs.mailbox("new@example.com") == [SHORT]
+
+
+def test_moving_again_tells_those_announced_to_at_short_notice_once(db, admin, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    for day, start_day in ((1, 4), (2, 5)):
+        now = datetime(2026, 12, day, 9, 0, tzinfo=MT)
+        new_start = datetime(2026, 12, start_day, 22, 0, tzinfo=MT)
+        maintenance.change_window(
+            db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
+        )
+        db.commit()
+        jobs.tick(now + timedelta(minutes=1))
+    maintenance.set_window_status(
+        db, admin, window, "cancelled", datetime(2026, 12, 3, 9, 0, tzinfo=MT)
+    )
+    db.commit()
+    run_through(jobs, window, datetime(2026, 12, 3, 9, 1, tzinfo=MT))
+    assert jobs.mailbox("a@example.com") == [SHORT, MOVED, CANCELLED]
+
+
+def test_short_notice_fanned_out_after_the_start_is_not_sent(db, admin, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    now = datetime(2026, 12, 4, 21, 0, tzinfo=MT)
+    new_start = datetime(2026, 12, 4, 21, 30, tzinfo=MT)
+    maintenance.change_window(
+        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
+    )
+    db.commit()
+    # the process was down from the move until after the start: no announcement now
+    jobs.tick(new_start + timedelta(minutes=5))
+    assert jobs.mailbox("a@example.com") == [START_]
+    short = db.scalar(select(Notice).where(Notice.window_id == window.id, Notice.kind == SHORT))
+    assert short is not None and short.status == "skipped"
 
 
 def test_moving_twice_sends_one_message_per_change(db, admin, jobs):
@@ -288,6 +382,33 @@ def test_start_notice_made_before_a_downtime_is_not_sent_after_the_end(db, jobs)
     jobs.tick(window.starts_at, send=False)  # the process died before fanning it out
     jobs.tick(window.ends_at + timedelta(days=5))
     assert jobs.mailbox("a@example.com") == [WEEK, DONE]
+
+
+def test_delivery_run_before_the_notices_job_never_sends_a_start_after_the_end(db, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    jobs.tick(WEEK_MOMENT)
+    jobs.tick(window.starts_at, send=False)  # the start notice is made, not fanned out
+    after = window.ends_at + timedelta(minutes=5)
+    # the delivery run comes first: the notices job has not looked at the window since
+    delivery.fan_out(db, after)
+    delivery.deliver(db, after, jobs.ctx)
+    assert jobs.mailbox("a@example.com") == [WEEK]
+    start = db.scalar(select(Notice).where(Notice.window_id == window.id, Notice.kind == START_))
+    assert start is not None and start.status == "skipped" and not start.deliveries
+    jobs.tick(after + timedelta(minutes=1))
+    assert jobs.mailbox("a@example.com") == [WEEK, DONE]
+
+
+def test_delivery_run_after_the_start_never_sends_the_announcement(db, jobs):
+    subscribe(db, "a@example.com", ["cisco"])
+    window = december(db)
+    jobs.tick(WEEK_MOMENT, send=False)  # made on time, then the process died
+    delivery.fan_out(db, window.starts_at + timedelta(minutes=1))
+    delivery.deliver(db, window.starts_at + timedelta(minutes=1), jobs.ctx)
+    assert jobs.mailbox("a@example.com") == []
+    week = db.scalar(select(Notice).where(Notice.window_id == window.id, Notice.kind == WEEK))
+    assert week is not None and week.status == "skipped"
 
 
 def test_a_24_hour_only_policy_is_not_announced_again_after_a_move(db, admin, jobs):

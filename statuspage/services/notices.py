@@ -15,8 +15,14 @@ Rules enforced here:
   policy order) goes only to subscribers not yet told; a 24-hour reminder that follows it
   reaches each subscriber once; after a move, an announcement whose new moment had already
   passed at the move is skipped rather than sent late;
+- short notice: a window moved so near that every announcement of its policy has passed,
+  and none lies ahead, is announced at once ("maintenance at short notice") to those not
+  yet told, as the support plan has unscheduled maintenance announced: as soon as possible,
+  with as much notice as possible;
 - a start notice is never sent for a window that has already ended: the completion notice,
-  which says when it started and ended, is sent instead;
+  which says when it started and ended, is sent instead; nor an announcement once its window
+  has started. Both are checked again when a notice is fanned out (`overtaken`), whichever
+  job made it and however long it waited;
 - subscribers of platforms removed from a window they were told of are told it no longer
   affects them.
 """
@@ -57,6 +63,12 @@ TOLD_DELIVERIES = ("queued", "sending", "sent")
 # of the window who still take maintenance notices of the notice's platforms (and, with
 # `except_platform_ids` in the payload, of none of those).
 WINDOW_AUDIENCES = ("untold", "reminder", "told")
+# Notices that announce a window ahead of time: never sent once it has started.
+AHEAD_KINDS = (
+    "maintenance_week_before",
+    "maintenance_day_before",
+    "maintenance_short_notice",
+)
 
 
 def enqueue(
@@ -149,7 +161,9 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
         return query.where(Subscriber.id.not_in(_told(notice)))
     if notice.audience == "reminder":
         return query.where(Subscriber.id.not_in(_told(notice, same_kind=True)))
-    query = query.where(Subscriber.id.in_(_told(notice)))
+    # Told before this change: whoever hears of the window only from a notice made after
+    # this one (a short-notice announcement of the same move) already has the news.
+    query = query.where(Subscriber.id.in_(_told(notice).where(Notice.id < notice.id)))
     elsewhere = notice.payload.get("except_platform_ids") or []
     if elsewhere:
         still_affected = select(Subscription.subscriber_id).where(
@@ -317,6 +331,30 @@ def _ended(window: MaintenanceWindow, now: datetime) -> bool:
     return window.status in ("completed", "cancelled") or window.ends_at <= now
 
 
+def _started(window: MaintenanceWindow, now: datetime) -> bool:
+    return now >= window.starts_at or window.status != "scheduled"
+
+
+def overtaken(session: Session, notice: Notice, now: datetime) -> bool:
+    """Whether a due notice is no longer true as it is fanned out: an announcement of a
+    window that has started, or a start notice of a window that has ended.
+
+    The notices job records such a notice as skipped when it makes it; this check is for
+    one made earlier and fanned out later (the service was down between the two, or the
+    delivery run came before the notices job), so the rule holds whoever runs first.
+    """
+    if notice.window_id is None or (
+        notice.kind not in AHEAD_KINDS and notice.kind != "maintenance_start"
+    ):
+        return False
+    window = session.get(MaintenanceWindow, notice.window_id)
+    if window is None:
+        return False
+    if notice.kind == "maintenance_start":
+        return _ended(window, now)
+    return _started(window, now)
+
+
 def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> list[Notice]:
     """Create the maintenance notices whose moment has come, per each window's policy.
 
@@ -342,7 +380,7 @@ def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> l
             due = announcement_due(window, moment, tz)
             if due > now:
                 continue
-            started = now >= window.starts_at or window.status != "scheduled"
+            started = _started(window, now)
             made.append(
                 _window_notice(
                     session,
@@ -448,6 +486,31 @@ def _skip_passed_announcements(session: Session, window: MaintenanceWindow, now:
             )
 
 
+def _announce_at_short_notice(
+    session: Session, window: MaintenanceWindow, now: datetime
+) -> Notice | None:
+    """After a move, a window whose policy announces it but whose every announcement's
+    moment has now passed is announced at once to those not yet told, rather than not at
+    all: the support plan promises advance notice of maintenance, and for work that cannot
+    keep its usual notice it says "as soon as possible, with as much advance notice as
+    possible". A 24-hour reminder still ahead announces it instead, at its moment."""
+    policy = [m for m in ANNOUNCEMENTS if m in (window.notices or [])]
+    if not policy or window.series is None or _started(window, now):
+        return None
+    tz = ZoneInfo(window.series.timezone)
+    if any(announcement_due(window, m, tz) > now for m in policy):
+        return None
+    return _window_notice(
+        session,
+        window,
+        "short_notice",
+        f"window:{window.id}:short_notice:{_stamp(window.starts_at)}",
+        now,
+        now,
+        audience="untold",
+    )
+
+
 def window_changed(
     session: Session,
     window: MaintenanceWindow,
@@ -459,16 +522,36 @@ def window_changed(
     are no longer true and tell each subscriber who was told of it, once.
 
     Those still affected get "rescheduled" (times changed) or "narrowed" (platforms only);
-    those whose every platform was removed get "no longer affects you".
+    those whose every platform was removed get "no longer affects you"; a move that leaves
+    no announcement ahead announces the window at once to the rest (short notice).
     """
     retimed = (window.starts_at, window.ends_at) != previous
     current = {p.id for p in window.platforms}
     removed = set(previous_platform_ids) - current
     if not retimed and not removed:
         return []
-    if window.starts_at != previous[0]:
-        cancel_pending(session, window, ANNOUNCEMENTS, now)
+    moved = window.starts_at != previous[0]
+    if moved:
+        cancel_pending(session, window, [*ANNOUNCEMENTS, "short_notice"], now)
         _skip_passed_announcements(session, window, now)
+    made = _tell_the_told(session, window, previous, retimed, removed, current, now)
+    if moved:
+        # Made after the change notices, so those fan out first (see `audience`).
+        short = _announce_at_short_notice(session, window, now)
+        if short is not None:
+            made.append(short)
+    return made
+
+
+def _tell_the_told(
+    session: Session,
+    window: MaintenanceWindow,
+    previous: tuple[datetime, datetime],
+    retimed: bool,
+    removed: set[int],
+    current: set[int],
+    now: datetime,
+) -> list[Notice]:
     if not subscribers_were_told(session, window):
         return []
     made = []
@@ -512,7 +595,12 @@ def window_changed(
 def window_cancelled(session: Session, window: MaintenanceWindow, now: datetime) -> Notice | None:
     """A cancelled window cancels its pending notices and tells those who were told of it,
     once, that it is off."""
-    cancel_pending(session, window, [*ANNOUNCEMENTS, "start", "completion", "scheduled"], now)
+    cancel_pending(
+        session,
+        window,
+        [*ANNOUNCEMENTS, "short_notice", "start", "completion", "scheduled"],
+        now,
+    )
     if not subscribers_were_told(session, window):
         return None
     return _window_notice(
