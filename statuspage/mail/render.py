@@ -41,6 +41,7 @@ KINDS = {
     "maintenance_no_longer_affected",
     "maintenance_release_notes",
     "maintenance_scheduled",
+    "maintenance_short_notice",
     "subscription_confirm",
     "p1g_overdue",
 }

@@ -1,173 +1,73 @@
-"""Fixed phrases of the notice emails in English, Spanish and German.
+"""Fixed phrases by key for text built in code (the calendars' chrome in `publish`, the
+notice headings of `mail.render`), read from the one set of catalogs
+(statuspage/translations) like every page and email.
 
-The maintenance vocabulary follows the support plan's own translations.
+The maintenance vocabulary follows the support plan's own translations; add a phrase here
+with `N_`, then `make catalogs` and translate it in each `messages.po`.
 """
 
 from __future__ import annotations
 
-WORDING: dict[str, dict[str, str]] = {
-    "en": {
-        "incident_created": "New incident",
-        "incident_updated": "Incident update",
-        "incident_resolved": "Incident resolved",
-        "maintenance_week_before": "Maintenance in one week",
-        "maintenance_day_before": "Maintenance in 24 hours",
-        "maintenance_start": "Maintenance has started",
-        "maintenance_completion": "Maintenance completed",
-        "maintenance_rescheduled": "Maintenance rescheduled",
-        "maintenance_cancelled": "Maintenance cancelled",
-        "maintenance_narrowed": "Maintenance narrowed",
-        "maintenance_no_longer_affected": "Maintenance no longer affects you",
-        "removed_platforms": "No longer affected",
-        "started": "Started",
-        "completed": "Completed",
-        "maintenance_release_notes": "Release notes",
-        "maintenance_scheduled": "Unscheduled maintenance",
-        "maintenance_short_notice": "Maintenance at short notice",
-        "subscription_confirm": "Confirm your subscription",
-        "p1g_overdue": "P1G update overdue",
-        "master_case": "Master case P1G",
-        "case_number": "Case number",
-        "status": "Status",
-        "priority": "Priority",
-        "when": "Date and time",
-        "previously": "Previously",
-        "platforms": "Platforms affected",
-        "description": "Description of the work",
-        "justification": "Justification",
-        "urgency": "Why it cannot wait",
-        "note": "Note",
-        "release_notes": "Added features and functionality",
-        "no_impact": "No customer impact is expected.",
-        "details": "Details",
-        "confirm_intro": "Follow this link to confirm your subscription. Nothing else is sent "
-        "until you do. The link is valid for seven days; if you did not ask for this, ignore "
-        "this email.",
-        "confirm_button": "Confirm subscription",
-        "overdue_intro": "The hourly update of this master case was due at",
-        "manage": "Manage your subscription",
-        "unsubscribe": "Unsubscribe",
-        "your_time": "your time",
-        "no_impact_short": "no customer impact",
-        "calendar_name": "{site}: maintenance of your platforms",
-        "calendar_description": "Scheduled and unscheduled maintenance windows of {platforms}",
-    },
-    "es": {
-        "incident_created": "Nuevo incidente",
-        "incident_updated": "Actualización del incidente",
-        "incident_resolved": "Incidente resuelto",
-        "maintenance_week_before": "Mantenimiento dentro de una semana",
-        "maintenance_day_before": "Mantenimiento dentro de 24 horas",
-        "maintenance_start": "El mantenimiento ha comenzado",
-        "maintenance_completion": "Mantenimiento completado",
-        "maintenance_rescheduled": "Mantenimiento reprogramado",
-        "maintenance_cancelled": "Mantenimiento cancelado",
-        "maintenance_narrowed": "Alcance del mantenimiento reducido",
-        "maintenance_no_longer_affected": "El mantenimiento ya no le afecta",
-        "removed_platforms": "Productos que ya no se ven afectados",
-        "started": "Comenzó",
-        "completed": "Terminó",
-        "maintenance_release_notes": "Notas de la versión",
-        "maintenance_scheduled": "Mantenimiento no programado",
-        "maintenance_short_notice": "Mantenimiento con poca antelación",
-        "subscription_confirm": "Confirme su suscripción",
-        "p1g_overdue": "Actualización P1G atrasada",
-        "master_case": "Caso principal P1G",
-        "case_number": "Número de caso",
-        "status": "Estado",
-        "priority": "Prioridad",
-        "when": "Fecha y hora",
-        "previously": "Anteriormente",
-        "platforms": "Productos afectados",
-        "description": "Descripción del trabajo a realizar",
-        "justification": "Justificación",
-        "urgency": "Por qué no puede esperar",
-        "note": "Nota",
-        "release_notes": "Funciones y funcionalidades añadidas",
-        "no_impact": "No se espera impacto para los clientes.",
-        "details": "Detalles",
-        "confirm_intro": "Siga este enlace para confirmar su suscripción. No se enviará nada "
-        "más hasta que lo haga. El enlace es válido durante siete días; si no lo solicitó, "
-        "ignore este correo.",
-        "confirm_button": "Confirmar suscripción",
-        "overdue_intro": "La actualización horaria de este caso principal vencía a las",
-        "manage": "Gestionar su suscripción",
-        "unsubscribe": "Darse de baja",
-        "your_time": "su hora",
-        "no_impact_short": "sin impacto para los clientes",
-        "calendar_name": "{site}: mantenimiento de sus productos",
-        "calendar_description": "Ventanas de mantenimiento programado y no programado de "
-        "{platforms}",
-    },
-    "de": {
-        "incident_created": "Neuer Vorfall",
-        "incident_updated": "Aktualisierung zum Vorfall",
-        "incident_resolved": "Vorfall behoben",
-        "maintenance_week_before": "Wartung in einer Woche",
-        "maintenance_day_before": "Wartung in 24 Stunden",
-        "maintenance_start": "Die Wartung hat begonnen",
-        "maintenance_completion": "Wartung abgeschlossen",
-        "maintenance_rescheduled": "Wartung verschoben",
-        "maintenance_cancelled": "Wartung abgesagt",
-        "maintenance_narrowed": "Wartungsumfang verringert",
-        "maintenance_no_longer_affected": "Die Wartung betrifft Sie nicht mehr",
-        "removed_platforms": "Nicht mehr betroffene Produkte",
-        "started": "Begonnen",
-        "completed": "Abgeschlossen",
-        "maintenance_release_notes": "Versionshinweise",
-        "maintenance_scheduled": "Außerplanmäßige Wartung",
-        "maintenance_short_notice": "Kurzfristig angesetzte Wartung",
-        "subscription_confirm": "Bestätigen Sie Ihr Abonnement",
-        "p1g_overdue": "P1G-Aktualisierung überfällig",
-        "master_case": "Hauptfall P1G",
-        "case_number": "Fallnummer",
-        "status": "Status",
-        "priority": "Priorität",
-        "when": "Datum/Uhrzeit",
-        "previously": "Bisher",
-        "platforms": "Betroffene Produkte",
-        "description": "Beschreibung der durchzuführenden Arbeiten",
-        "justification": "Begründung",
-        "urgency": "Warum es nicht warten kann",
-        "note": "Hinweis",
-        "release_notes": "Zusätzliche Merkmale und Funktionen",
-        "no_impact": "Es werden keine Auswirkungen für Kunden erwartet.",
-        "details": "Details",
-        "confirm_intro": "Folgen Sie diesem Link, um Ihr Abonnement zu bestätigen. Bis dahin "
-        "senden wir nichts anderes. Der Link ist sieben Tage gültig; wenn Sie dies nicht "
-        "angefordert haben, ignorieren Sie diese E-Mail.",
-        "confirm_button": "Abonnement bestätigen",
-        "overdue_intro": "Die stündliche Aktualisierung dieses Hauptfalls war fällig um",
-        "manage": "Abonnement verwalten",
-        "unsubscribe": "Abmelden",
-        "your_time": "Ihre Zeit",
-        "no_impact_short": "keine Auswirkungen für Kunden",
-        "calendar_name": "{site}: Wartung Ihrer Produkte",
-        "calendar_description": "Geplante und außerplanmäßige Wartungsfenster von {platforms}",
-    },
+from statuspage.i18n import N_, language
+
+PHRASES: dict[str, str] = {
+    "incident_created": N_("New incident"),
+    "incident_updated": N_("Incident update"),
+    "incident_resolved": N_("Incident resolved"),
+    "maintenance_week_before": N_("Maintenance in one week"),
+    "maintenance_day_before": N_("Maintenance in 24 hours"),
+    "maintenance_start": N_("Maintenance has started"),
+    "maintenance_completion": N_("Maintenance completed"),
+    "maintenance_rescheduled": N_("Maintenance rescheduled"),
+    "maintenance_cancelled": N_("Maintenance cancelled"),
+    "maintenance_narrowed": N_("Maintenance narrowed"),
+    "maintenance_no_longer_affected": N_("Maintenance no longer affects you"),
+    "maintenance_release_notes": N_("Release notes"),
+    "maintenance_scheduled": N_("Unscheduled maintenance"),
+    "maintenance_short_notice": N_("Maintenance at short notice"),
+    "subscription_confirm": N_("Confirm your subscription"),
+    "p1g_overdue": N_("P1G update overdue"),
+    "master_case": N_("Master case P1G"),
+    "case_number": N_("Case number"),
+    "status": N_("Status"),
+    "priority": N_("Priority"),
+    "when": N_("Date and time"),
+    "previously": N_("Previously"),
+    "platforms": N_("Platforms affected"),
+    "removed_platforms": N_("No longer affected"),
+    "started": N_("Started"),
+    "completed": N_("Completed"),
+    "description": N_("Description of the work"),
+    "justification": N_("Justification"),
+    "urgency": N_("Why it cannot wait"),
+    "note": N_("Note"),
+    "release_notes": N_("Added features and functionality"),
+    "no_impact": N_("No customer impact is expected."),
+    "no_impact_short": N_("no customer impact"),
+    "details": N_("Details"),
+    "manage": N_("Manage your subscription"),
+    "unsubscribe": N_("Unsubscribe"),
+    "your_time": N_("your time"),
+    "calendar_name": N_("{site}: maintenance of your platforms"),
+    "calendar_description": N_("Scheduled and unscheduled maintenance windows of {platforms}"),
 }
 
-STATUS_WORDS: dict[str, dict[str, str]] = {
-    "es": {
-        "investigating": "investigando",
-        "identified": "identificado",
-        "monitoring": "supervisando",
-        "resolved": "resuelto",
-        "postmortem": "análisis",
-    },
-    "de": {
-        "investigating": "wird untersucht",
-        "identified": "identifiziert",
-        "monitoring": "wird beobachtet",
-        "resolved": "behoben",
-        "postmortem": "Nachbetrachtung",
-    },
+# An incident's status as a word inside a sentence of a notice.
+STATUS_WORDS: dict[str, str] = {
+    "investigating": N_("investigating"),
+    "identified": N_("identified"),
+    "monitoring": N_("monitoring"),
+    "resolved": N_("resolved"),
+    "postmortem": N_("postmortem"),
 }
 
 
-def words(language: str) -> dict[str, str]:
-    return WORDING.get(language, WORDING["en"])
+def words(lang: str) -> dict[str, str]:
+    """Every phrase in `lang` (English for a language without a catalog)."""
+    with language(lang) as gettext:
+        return {key: gettext(message) for key, message in PHRASES.items()}
 
 
-def status_word(status: str, language: str) -> str:
-    return STATUS_WORDS.get(language, {}).get(status, status.replace("_", " "))
+def status_word(status: str, lang: str) -> str:
+    with language(lang) as gettext:
+        return gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
