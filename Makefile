@@ -11,6 +11,9 @@ FLASK := $(BIN)/flask --app statuspage
 JS_LOCK := $(wildcard tests/js/package-lock.json)
 NPM := $(shell command -v npm 2>/dev/null)
 JS_DEPS := $(if $(and $(JS_LOCK),$(NPM)),tests/js/node_modules/.installed)
+# The published Statuspage Manage API client pins its own dependencies (older than the app's),
+# so it gets an environment of its own.
+PY_CLIENTS := tests/pyclients/.venv/.installed
 
 # The translation catalogs: the .po files are the source (committed), the .mo files are built.
 LOCALES := statuspage/translations
@@ -43,6 +46,11 @@ catalogs: $(VENV)/.installed
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
 		--ignore-obsolete
 
+$(PY_CLIENTS): tests/pyclients/requirements.txt
+	$(PYTHON) -m venv tests/pyclients/.venv
+	tests/pyclients/.venv/bin/python -m pip install --quiet -r $<
+	touch $@
+
 tests/js/node_modules/.installed: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 	touch $@
@@ -55,7 +63,7 @@ run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) seed --demo --if-empty
 	$(FLASK) serve --host 127.0.0.1 --port $${PORT:-5000}
 
-test: $(VENV)/.installed $(MO_FILES) $(JS_DEPS)
+test: $(VENV)/.installed $(MO_FILES) $(JS_DEPS) $(PY_CLIENTS)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

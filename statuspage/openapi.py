@@ -188,6 +188,53 @@ SCHEMAS: dict[str, Any] = {
             "incident_updates",
         ],
     ),
+    "Subscriber": _obj(
+        {
+            "id": {"type": "string"},
+            "mode": {"type": "string", "enum": ["email"]},
+            "email": {"type": "string"},
+            "endpoint": NULLABLE_STR,
+            "phone_number": NULLABLE_STR,
+            "phone_country": NULLABLE_STR,
+            "display_phone_number": NULLABLE_STR,
+            "obfuscated_channel_name": NULLABLE_STR,
+            "workspace_name": NULLABLE_STR,
+            "skip_confirmation_notification": {
+                "type": "boolean",
+                "description": "confirmed without its own opt-in (added with the flag, or "
+                "imported from an MPOC list)",
+            },
+            "quarantined_at": {**NULLABLE_TIME, "description": "always null: nobody is"},
+            "purge_at": NULLABLE_TIME,
+            "components": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "ids of the platforms (components) subscribed to",
+            },
+            "page_access_user_id": NULLABLE_STR,
+            "created_at": TIME,
+            "state": {
+                "type": "string",
+                "enum": ["active", "unconfirmed", "unsubscribed"],
+                "description": "extra",
+            },
+            "incident_ids": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "extra: the incidents subscribed to one by one",
+            },
+        },
+        [
+            "id",
+            "mode",
+            "email",
+            "skip_confirmation_notification",
+            "quarantined_at",
+            "purge_at",
+            "components",
+            "created_at",
+        ],
+    ),
     "Error": _obj(
         {
             "error": {"type": "string"},
@@ -204,7 +251,11 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 ERRORS = {
     "401": _json(_ref("Error"), "missing or invalid API token"),
-    "403": _json(_ref("Error"), "the token's role may not do this (e.g. P1G by an engineer)"),
+    "403": _json(
+        _ref("Error"),
+        "the token's role may not do this (e.g. P1G, or adding or removing a subscriber, by "
+        "an engineer)",
+    ),
     "404": _json(_ref("Error"), "unknown page or id"),
     "422": _json(_ref("Error"), "field-by-field errors; nothing was written"),
 }
@@ -222,6 +273,29 @@ def _v2(name: str, key: str, schema: dict[str, Any], summary: str) -> dict[str, 
     }
 
 
+METADATA_NAMESPACE = "network_status"
+EXTRAS_DOC = {
+    "justification": {"type": "string", "description": "maintenance: why the work is needed"},
+    "urgency": {
+        "type": "string",
+        "description": "maintenance: why unscheduled work inside 05:00-23:00 MT cannot wait",
+    },
+    "priority": {"type": "string", "description": "P1G needs a css or admin token"},
+    "case_number": {"type": "string"},
+    "customer_case_numbers": {"type": "array", "items": {"type": "string"}},
+}
+METADATA = {
+    "type": "object",
+    "description": f"Statuspage's metadata. This product's extras may sit under "
+    f"`{METADATA_NAMESPACE}`; other keys are the client's own and are ignored.",
+    "properties": {
+        METADATA_NAMESPACE: {
+            "type": "object",
+            "properties": EXTRAS_DOC,
+            "additionalProperties": False,
+        }
+    },
+}
 INCIDENT_BODY = {
     "type": "object",
     "required": ["incident"],
@@ -247,11 +321,16 @@ INCIDENT_BODY = {
                 },
                 "case_number": {"type": "string", "description": "extra"},
                 "customer_case_numbers": {"type": "array", "items": {"type": "string"}},
-                "justification": {"type": "string", "description": "extra, for maintenance"},
+                "justification": {
+                    "type": "string",
+                    "description": "extra, for maintenance; `body` stands for it when absent",
+                },
                 "urgency": {
                     "type": "string",
-                    "description": "extra: why unscheduled work inside 05:00-23:00 MT cannot wait",
+                    "description": "extra: why unscheduled work inside 05:00-23:00 MT cannot "
+                    "wait; when neither it nor a justification is given, `body` stands for it",
                 },
+                "metadata": METADATA,
             },
         }
     },
@@ -271,6 +350,31 @@ COMPONENT_BODY = {
         }
     },
 }
+SUBSCRIBER_BODY = {
+    "type": "object",
+    "required": ["subscriber"],
+    "properties": {
+        "subscriber": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": {"type": "string"},
+                "component_ids": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "description": "the platforms; every platform when left out",
+                },
+                "skip_confirmation_notification": {
+                    "type": "boolean",
+                    "description": "true: a css or admin token vouches for the address, which "
+                    "is confirmed at once with no mail; otherwise the opt-in mail goes out and "
+                    "nothing else is sent until it is confirmed",
+                },
+            },
+        }
+    },
+}
 INCIDENT_OR_WINDOW = {"oneOf": [_ref("Incident"), _ref("ScheduledMaintenance")]}
 SECURED = [{"OAuth": []}]
 PAGE_PARAM = {"name": "page_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -281,6 +385,57 @@ ID_PARAM = {
     "schema": {"type": "string"},
     "description": "an incident id, or w<n> for a maintenance window",
 }
+SUBSCRIBER_PARAM = {
+    "name": "subscriber_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema or {"type": "string"},
+        "description": description,
+    }
+
+
+SUBSCRIBER_QUERY = [
+    _query("q", "part of the address"),
+    _query(
+        "type",
+        "email (the default); sms, webhook, slack, teams and integration_partner are "
+        "reserved and list nobody",
+        {
+            "type": "string",
+            "enum": ["email", "sms", "webhook", "slack", "teams", "integration_partner"],
+        },
+    ),
+    _query(
+        "state",
+        "active (the default), unconfirmed, unsubscribed, quarantined (nobody) or all",
+        {"type": "string", "enum": ["active", "unconfirmed", "quarantined", "unsubscribed", "all"]},
+    ),
+    _query("limit", "at most 100 (the default)", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _query("per_page", "same as limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _query(
+        "page",
+        "the page offset, from 0: skips page * limit subscribers",
+        {"type": "integer", "minimum": 0},
+    ),
+    _query(
+        "sort_field",
+        "primary (the address) or created_at (the default); quarantined_at and relevance "
+        "sort as created_at",
+        {"type": "string", "enum": ["primary", "created_at", "quarantined_at", "relevance"]},
+    ),
+    _query(
+        "sort_direction", "asc (the default) or desc", {"type": "string", "enum": ["asc", "desc"]}
+    ),
+]
 COMPONENT_PARAM = {
     "name": "component_id",
     "in": "path",
@@ -326,7 +481,17 @@ def document(server_url: str = "") -> dict[str, Any]:
             "title": "Network status page API",
             "version": "1.0",
             "description": "Statuspage-compatible: the public API v2 (no auth, CORS "
-            "open) and the Manage API v1 shape (`Authorization: OAuth <token>`).",
+            "open) and the Manage API v1 shape (`Authorization: OAuth <token>`). A request "
+            "with only Statuspage's fields is never refused for lacking one of this "
+            "product's extras (justification, urgency, priority, case_number, "
+            "customer_case_numbers). The extras are top-level fields or sit inside "
+            f"Statuspage's `metadata` object under the one namespace `{METADATA_NAMESPACE}`, "
+            f'e.g. `"metadata": {{"{METADATA_NAMESPACE}": {{"justification": "..."}}}}`; a '
+            "top-level field wins. Scheduling maintenance, `body` stands for the "
+            "justification when none is given, and for the urgency of work inside "
+            "05:00-23:00 MT when the request carries neither. Any staff token lists and "
+            "reads subscribers; adding, unsubscribing and re-mailing them need a css or "
+            "admin token.",
         },
         "servers": [{"url": server_url or "/"}],
         "paths": {
@@ -447,6 +612,60 @@ def document(server_url: str = "") -> dict[str, Any]:
                     params=[ID_PARAM],
                 ),
             },
+            f"{v1}/subscribers": {
+                **_v1(
+                    "get",
+                    "v1_list_subscribers",
+                    "Email subscribers, by state",
+                    {"type": "array", "items": _ref("Subscriber")},
+                    params=SUBSCRIBER_QUERY,
+                ),
+                **_v1(
+                    "post",
+                    "v1_create_subscriber",
+                    "Add an email subscriber (css or admin)",
+                    _ref("Subscriber"),
+                    body=SUBSCRIBER_BODY,
+                    status="201",
+                    example={
+                        "subscriber": {
+                            "email": "noc@example.com",
+                            "component_ids": ["1"],
+                            "skip_confirmation_notification": True,
+                        }
+                    },
+                ),
+            },
+            f"{v1}/subscribers/{{subscriber_id}}": {
+                **_v1(
+                    "get",
+                    "v1_get_subscriber",
+                    "One subscriber",
+                    _ref("Subscriber"),
+                    params=[SUBSCRIBER_PARAM],
+                ),
+                **_v1(
+                    "delete",
+                    "v1_delete_subscriber",
+                    "Unsubscribe (css or admin): every subscription and every mailed link goes",
+                    _ref("Subscriber"),
+                    params=[
+                        SUBSCRIBER_PARAM,
+                        _query(
+                            "skip_unsubscription_notification",
+                            "accepted; no mail is sent on unsubscribing here",
+                        ),
+                    ],
+                ),
+            },
+            f"{v1}/subscribers/{{subscriber_id}}/resend_confirmation": _v1(
+                "post",
+                "v1_resend_confirmation",
+                "Mail the opt-in again to an unconfirmed subscriber (css or admin)",
+                _ref("Subscriber"),
+                status="201",
+                params=[SUBSCRIBER_PARAM],
+            ),
             f"{v1}/components": _v1(
                 "get", "v1_components", "Platforms", {"type": "array", "items": _ref("Component")}
             ),

@@ -15,6 +15,7 @@ from statuspage.models import (
     IncidentUpdate,
     MaintenanceWindow,
     Platform,
+    Subscriber,
 )
 
 
@@ -162,3 +163,28 @@ def scheduled_maintenance(window: MaintenanceWindow, page_id: str, base_url: str
 
 def status(indicator: str, description: str) -> dict[str, str]:
     return {"indicator": indicator, "description": description}
+
+
+def subscriber(item: Subscriber) -> dict[str, Any]:
+    """Statuspage's email subscriber. Nobody is quarantined here, so `quarantined_at` and
+    `purge_at` are null; `skip_confirmation_notification` says whether the address was
+    confirmed without its own opt-in (added by staff with the flag, or imported)."""
+    return {
+        "id": str(item.id),
+        "mode": "email",
+        "email": item.email,
+        "endpoint": None,
+        "phone_number": None,
+        "phone_country": None,
+        "display_phone_number": None,
+        "obfuscated_channel_name": None,
+        "workspace_name": None,
+        "skip_confirmation_notification": item.source in ("api", "import"),
+        "quarantined_at": None,
+        "purge_at": None,
+        "components": [str(s.platform_id) for s in item.subscriptions if s.platform_id],
+        "page_access_user_id": None,
+        "created_at": ts(item.created_at),
+        "state": item.state,
+        "incident_ids": [str(s.incident_id) for s in item.subscriptions if s.incident_id],
+    }

@@ -309,3 +309,107 @@ def test_list_pagination_and_search(client, db, css):
     assert [i["name"] for i in found] == ["Special"]
     assert client.get(f"{BASE}/incidents?limit=0", headers=headers).status_code == 422
     assert client.get(f"{BASE}/incidents?page=x", headers=headers).status_code == 422
+
+
+def _window_request(cisco: str, **extra):  # type: ignore[no-untyped-def]
+    """Scheduling maintenance with only Statuspage's fields (as its documentation shows)."""
+    return {
+        "incident": {
+            "name": "SBC firmware",
+            "status": "scheduled",
+            "body": "Upgrading the SBCs to the vendor's fixed release.",
+            "scheduled_for": "2026-11-22T19:00:00Z",  # 12:00 MT: inside 05:00-23:00
+            "scheduled_until": "2026-11-22T20:00:00Z",
+            "scheduled_remind_prior": True,
+            "scheduled_auto_in_progress": True,
+            "scheduled_auto_completed": True,
+            "auto_tweet_at_beginning": False,
+            "deliver_notifications": True,
+            "component_ids": [cisco],
+            "metadata": {"jira": {"issue": "OPS-1"}},
+            **extra,
+        }
+    }
+
+
+def test_a_statuspage_only_client_schedules_maintenance_body_standing_for_the_extras(client, db):
+    headers = token_for(db, "engineer")
+    response = client.post(f"{BASE}/incidents", headers=headers, json=_window_request(cisco_id(db)))
+    assert response.status_code == 201, response.get_json()
+    body = "Upgrading the SBCs to the vendor's fixed release."
+    assert response.get_json()["justification"] == body
+    window = db.scalar(select(MaintenanceWindow))
+    assert (window.description, window.justification, window.urgency) == (body, body, body)
+
+
+def test_a_statuspage_only_window_at_night_needs_and_gets_no_urgency(client, db):
+    headers = token_for(db, "engineer")
+    night = _window_request(
+        cisco_id(db),
+        scheduled_for="2026-11-22T08:00:00Z",  # 01:00 MT
+        scheduled_until="2026-11-22T09:00:00Z",
+    )
+    assert client.post(f"{BASE}/incidents", headers=headers, json=night).status_code == 201
+    assert db.scalar(select(MaintenanceWindow.urgency)) == ""
+
+
+def test_extras_ride_in_metadata_under_the_network_status_namespace(client, db):
+    headers = token_for(db, "engineer")
+    request = _window_request(
+        cisco_id(db),
+        metadata={
+            "jira": {"issue": "OPS-1"},
+            "network_status": {"justification": "Vendor advisory", "urgency": "Calls drop"},
+        },
+    )
+    assert client.post(f"{BASE}/incidents", headers=headers, json=request).status_code == 201
+    window = db.scalar(select(MaintenanceWindow))
+    assert (window.justification, window.urgency) == ("Vendor advisory", "Calls drop")
+
+
+def test_a_top_level_extra_wins_over_metadata(client, db):
+    headers = token_for(db, "engineer")
+    request = _window_request(
+        cisco_id(db),
+        justification="Top level",
+        urgency="Now",
+        metadata={"network_status": {"justification": "Namespaced"}},
+    )
+    assert client.post(f"{BASE}/incidents", headers=headers, json=request).status_code == 201
+    assert db.scalar(select(MaintenanceWindow.justification)) == "Top level"
+
+
+def test_metadata_p1g_follows_the_role_rules(client, db):
+    master = {
+        "incident": {
+            "name": "Global",
+            "body": "Calls failing",
+            "metadata": {"network_status": {"priority": "P1G", "case_number": "CS-9"}},
+        }
+    }
+    engineer = token_for(db, "engineer")
+    assert client.post(f"{BASE}/incidents", headers=engineer, json=master).status_code == 403
+    assert count(db, Incident) == 0
+    created = client.post(f"{BASE}/incidents", headers=token_for(db, "css"), json=master)
+    assert created.status_code == 201
+    assert created.get_json()["master_case"] is True
+    assert created.get_json()["case_number"] == "CS-9"
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"metadata": "x"}, "metadata"),
+        ({"metadata": {"network_status": "x"}}, "metadata.network_status"),
+        ({"metadata": {"network_status": {"justfication": "typo"}}}, "metadata.network_status"),
+        ({"metadata": {"network_status": {"urgency": 5}}}, "urgency"),
+        ({"body": None}, "body"),
+    ],
+)
+def test_bad_metadata_or_no_body_is_422_and_writes_nothing(client, db, extra, field):
+    headers = token_for(db, "engineer")
+    response = client.post(
+        f"{BASE}/incidents", headers=headers, json=_window_request(cisco_id(db), **extra)
+    )
+    assert response.status_code == 422 and field in response.get_json()["errors"]
+    assert count(db, MaintenanceWindow) == 0

@@ -69,6 +69,7 @@ def test_every_documented_operation_answers_as_documented(client, spec, token):
                 path.replace("{page_id}", "calltower")
                 .replace("{incident_id}", "1")
                 .replace("{component_id}", "2")
+                .replace("{subscriber_id}", "1")
             )
             kwargs = {}
             if op.get("security"):

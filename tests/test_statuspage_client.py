@@ -1,4 +1,11 @@
-"""A published Statuspage API client (the statuspage.io npm package) reads this service."""
+"""Published Statuspage API clients drive this service unchanged, the host changed only.
+
+The statuspage.io npm package reads the public API v2 (its subscriber calls aim at a v2 path
+Statuspage no longer serves, so it cannot drive the Manage API). For the Manage API v1 the
+tests run atlassian-statuspage from PyPI, generated from Statuspage's own OpenAPI document,
+in its own environment (tests/pyclients/.venv, built by `make`: its exact pins clash with
+the app's).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +18,13 @@ from datetime import date, timedelta
 import pytest
 
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance
-from tests.conftest import NOW
+from statuspage.services import incidents, maintenance, staff
+from tests.conftest import NOW, make_user
 from tests.live import serve
 
 JS = os.path.join(os.path.dirname(__file__), "js")
+PYCLIENTS = os.path.join(os.path.dirname(__file__), "pyclients")
+PYCLIENT = os.path.join(PYCLIENTS, ".venv", "bin", "python")
 
 
 def test_statuspage_client_reads_status_incidents_and_maintenance(app, db, css):
@@ -67,3 +76,43 @@ def test_statuspage_client_reads_status_incidents_and_maintenance(app, db, css):
         m["scheduled_for"] and m["scheduled_until"]
         for m in got["maintenances"]["scheduled_maintenances"]
     )
+
+
+def test_the_published_manage_api_client_drives_subscribers_and_maintenance(app, db):
+    if not os.path.exists(PYCLIENT):
+        pytest.skip("the client is not installed: `make test` builds tests/pyclients/.venv")
+    css = make_user(db, "css", "automation@example.com")
+    token, _ = staff.create_token(db, None, css, now=NOW)
+    db.commit()
+    from sqlalchemy import select
+
+    from statuspage.models import MaintenanceWindow, Platform
+
+    cisco = str(db.scalar(select(Platform.id).where(Platform.slug == "cisco")))
+    with serve(app) as base:
+        result = subprocess.run(
+            [PYCLIENT, os.path.join(PYCLIENTS, "manage_api.py"), base, "calltower", token, cisco],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got["listed_before"] == []
+    confirmed, pending = got["created"]
+    assert confirmed["email"] == "noc@customer.example" and confirmed["mode"] == "email"
+    assert confirmed["skip_confirmation_notification"] is True
+    assert pending["skip_confirmation_notification"] is False
+    assert got["shown"]["id"] == confirmed["id"]
+    # state=all, sorted by address, one a page, the second page (pages count from 0)
+    assert [s["email"] for s in got["listed_all"]] == ["ops@customer.example"]
+    # Its opt-in mail went out at creation, moments ago: the address's allowance holds.
+    assert got["resent"]["status"] == 422 and "subscriber" in got["resent"]["body"]["errors"]
+    assert got["deleted"]["id"] == confirmed["id"]
+    assert got["listed_after"] == [] and got["unknown"] == 404
+    window = got["window"]
+    assert window["id"].startswith("w") and window["status"] == "scheduled"
+    assert window["name"] == "SBC firmware"
+    db.expire_all()
+    stored = db.scalar(select(MaintenanceWindow))
+    assert stored.justification == "Upgrading the SBCs to the vendor's fixed release."

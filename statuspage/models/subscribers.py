@@ -26,7 +26,9 @@ class Subscriber(db.Model):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="America/Denver")
-    source: Mapped[str] = mapped_column(String(16), default="web")  # web | import | api
+    # web | import | api (created by staff through the API, confirmed without an opt-in
+    # mail) | api_optin (created through the API, confirming by the opt-in mail)
+    source: Mapped[str] = mapped_column(String(16), default="web")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Raised on unsubscribe-all, so links mailed earlier stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,6 +42,14 @@ class Subscriber(db.Model):
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"
     )
+
+    @property
+    def state(self) -> str:
+        """Statuspage's subscriber state: `active` (confirmed, subscribed to something),
+        `unconfirmed` (waiting for the opt-in) or `unsubscribed` (nothing left)."""
+        if not self.subscriptions:
+            return "unsubscribed"
+        return "active" if self.confirmed_at is not None else "unconfirmed"
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id}>"

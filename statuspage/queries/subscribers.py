@@ -1,9 +1,10 @@
-"""Reads about subscribers: the counts staff see next to each platform."""
+"""Reads about subscribers: the counts staff see next to each platform, and the Manage
+API's subscriber list."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, false, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from statuspage.models import Subscriber, Subscription
 
@@ -28,3 +29,49 @@ def subscriber_counts(session: Session) -> dict[int, tuple[int, int]]:
     for platform_id, incidents_n, maintenance_n in rows:
         counts[platform_id] = (incidents_n, maintenance_n)
     return counts
+
+
+# Statuspage's subscriber states; nobody is quarantined here (a failed delivery is recorded
+# per delivery and shown to staff, never held against the address), so that state is empty.
+STATES = ("active", "unconfirmed", "quarantined", "unsubscribed", "all")
+SORT_FIELDS = ("primary", "created_at", "quarantined_at", "relevance")
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def listed(
+    session: Session,
+    *,
+    state: str = "active",
+    q: str = "",
+    sort_field: str = "created_at",
+    descending: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Subscriber]:
+    """Email subscribers in Statuspage's `state`, optionally those whose address contains `q`,
+    ordered by address (`primary`) or creation, `limit` of them from `offset`."""
+    subscribed = exists().where(Subscription.subscriber_id == Subscriber.id)
+    query = select(Subscriber).options(selectinload(Subscriber.subscriptions))
+    if state == "active":
+        query = query.where(subscribed, Subscriber.confirmed_at.is_not(None))
+    elif state == "unconfirmed":
+        query = query.where(subscribed, Subscriber.confirmed_at.is_(None))
+    elif state == "unsubscribed":
+        query = query.where(~subscribed)
+    elif state == "quarantined":
+        query = query.where(false())
+    if q:
+        query = query.where(Subscriber.email.like(f"%{_escape_like(q.lower())}%", escape="\\"))
+    column = Subscriber.email if sort_field == "primary" else Subscriber.created_at
+    order = (column.desc(), Subscriber.id.desc()) if descending else (column, Subscriber.id)
+    return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+
+def by_id(session: Session, key: str) -> Subscriber | None:
+    """The subscriber with this id (as the API spells it), or None."""
+    if not key.isdigit() or len(key) > 18:
+        return None
+    return session.get(Subscriber, int(key))

@@ -574,3 +574,191 @@ def import_contacts(
         now=now,
     )
     return result
+
+
+# --- staff through the Manage API ------------------------------------------------------
+# Statuspage's subscriber endpoints. Listing is open to every staff token; adding,
+# unsubscribing and mailing an address are CSS work (css or admin), like the MPOC import.
+
+
+def _require_css(actor: User, what: str) -> None:
+    if actor.role not in P1G_ROLES:
+        raise PermissionDenied(f"only CSS staff (css or admin) may {what}")
+
+
+def subscriber_snapshot(subscriber: Subscriber) -> dict[str, Any]:
+    """What the audit log keeps of a subscriber before and after a staff change."""
+    return {
+        "email": subscriber.email,
+        "state": subscriber.state,
+        "source": subscriber.source,
+        "platforms": sorted(s.platform_id for s in subscriber.subscriptions if s.platform_id),
+        "incidents": sorted(s.incident_id for s in subscriber.subscriptions if s.incident_id),
+    }
+
+
+def _queue_confirmation(
+    session: Session,
+    secret: str,
+    subscriber: Subscriber,
+    pending: Sequence[Subscription],
+    now: datetime,
+) -> str | None:
+    """Queue the opt-in mail for `pending` (incidents and maintenance); None when the
+    address's confirmation allowance is spent."""
+    if not _claim_confirmation(session, subscriber, now):
+        return None
+    token = make_token(
+        secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(TOPICS)
+    )
+    key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
+    notices.enqueue(
+        session,
+        key=key,
+        kind="subscription_confirm",
+        audience="direct",
+        payload={
+            "kind": "subscription_confirm",
+            "confirm_url": f"/subscriptions/confirm/{token}",
+            "platforms": [s.platform.name for s in pending if s.platform is not None],
+            "incident_title": next(
+                (s.incident.title for s in pending if s.incident is not None), None
+            ),
+        },
+        due_at=now,
+        now=now,
+        direct_email=subscriber.email,
+        direct_subscriber_id=subscriber.id,
+    )
+    return key
+
+
+def create_by_staff(
+    session: Session,
+    actor: User,
+    *,
+    secret: str,
+    email: str,
+    platforms: Sequence[Platform] | None = None,
+    skip_confirmation: bool = False,
+    timezone: str = "America/Denver",
+    now: datetime,
+) -> Subscriber:
+    """Add an address for CSS staff (Statuspage's "create a subscriber"), to `platforms` or,
+    when none are named, to every platform, for incidents and maintenance alike.
+
+    As on Statuspage, the address still opts in: the confirmation mail is queued and nothing
+    else is sent until it confirms, unless `skip_confirmation` is given; then staff vouch for
+    the address (as for an MPOC import) and it is confirmed at once, with no mail. An address
+    already subscribed is refused (its own manage link changes it); one that unsubscribed is
+    subscribed again. Only `css` and `admin` may do this; the change is audited.
+    """
+    _require_css(actor, "add subscribers")
+    errors = Errors()
+    address = _email(errors, email)
+    if platforms is not None and not platforms:
+        errors.add("component_ids", "name at least one component, or leave it out for all")
+    subscriber = None
+    if address:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+        if subscriber is not None and subscriber.subscriptions:
+            errors.add("email", "is already subscribed")
+    errors.raise_if_any()
+    chosen = (
+        list(dict.fromkeys(platforms))
+        if platforms is not None
+        else list(session.scalars(select(Platform).order_by(Platform.position, Platform.id)))
+    )
+    before = subscriber_snapshot(subscriber) if subscriber is not None else None
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=address,
+            language="en",
+            timezone=timezone,
+            token_version=0,
+            created_at=now,
+        )
+        session.add(subscriber)
+    subscriber.source = "api" if skip_confirmation else "api_optin"
+    subscriber.confirmed_at = now if skip_confirmation else None
+    subscriber.updated_at = now
+    for platform in chosen:
+        subscriber.subscriptions.append(
+            Subscription(
+                platform_id=platform.id,
+                incidents=True,
+                maintenance=True,
+                confirmed_at=now if skip_confirmation else None,
+                created_at=now,
+            )
+        )
+    session.flush()
+    if not skip_confirmation:
+        _queue_confirmation(session, secret, subscriber, subscriber.subscriptions, now)
+    audit.record(
+        session,
+        actor,
+        "subscribers.create",
+        subscriber,
+        before=before,
+        after=subscriber_snapshot(subscriber),
+        now=now,
+    )
+    return subscriber
+
+
+def unsubscribe_by_staff(
+    session: Session, actor: User, subscriber: Subscriber, now: datetime
+) -> Subscriber:
+    """Unsubscribe an address for CSS staff (Statuspage's DELETE): as its own one-click
+    unsubscribe does, every subscription goes and every link mailed before dies. Refused for
+    an address with nothing left to unsubscribe. Audited."""
+    _require_css(actor, "unsubscribe addresses")
+    if subscriber.state == "unsubscribed":
+        raise ValidationError({"subscriber": "has already unsubscribed"})
+    before = subscriber_snapshot(subscriber)
+    unsubscribe_all(session, subscriber, now)
+    audit.record(
+        session,
+        actor,
+        "subscribers.unsubscribe",
+        subscriber,
+        before=before,
+        after=subscriber_snapshot(subscriber),
+        now=now,
+    )
+    return subscriber
+
+
+def resend_confirmation(
+    session: Session, actor: User, subscriber: Subscriber, *, secret: str, now: datetime
+) -> Subscriber:
+    """Mail the opt-in again for CSS staff, for an address still waiting to confirm. The
+    address's confirmation allowance holds for staff as for the public form. Audited."""
+    _require_css(actor, "mail subscribers")
+    if subscriber.state != "unconfirmed":
+        raise ValidationError(
+            {
+                "subscriber": "is already confirmed"
+                if subscriber.state == "active"
+                else "has unsubscribed; create it again"
+            }
+        )
+    pending = [s for s in subscriber.subscriptions if s.confirmed_at is None]
+    if (
+        _queue_confirmation(session, secret, subscriber, pending or subscriber.subscriptions, now)
+        is None
+    ):
+        raise ValidationError(
+            {"subscriber": "a confirmation went to this address moments ago; try again later"}
+        )
+    audit.record(
+        session,
+        actor,
+        "subscribers.resend_confirmation",
+        subscriber,
+        before=None,
+        after={"email": subscriber.email},
+        now=now,
+    )
+    return subscriber

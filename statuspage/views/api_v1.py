@@ -1,9 +1,17 @@
 """Statuspage Manage API v1 shape, for staff automation: change only the host.
 
 `Authorization: OAuth <token>`; bodies wrapped as Statuspage wraps them
-(`{"incident": {...}}`, `{"component": {...}}`). An incident with `status: scheduled` and
-`scheduled_for` / `scheduled_until` is a maintenance window (ids "w<n>"). The same role
-rules as the forms apply: they live in the services.
+(`{"incident": {...}}`, `{"component": {...}}`, `{"subscriber": {...}}`). An incident with
+`status: scheduled` and `scheduled_for` / `scheduled_until` is a maintenance window (ids
+"w<n>"). The same role rules as the forms apply: they live in the services.
+
+A request with only Statuspage's fields is never refused for lacking one of this product's
+extras. The extras (justification, urgency, priority, case_number, customer_case_numbers)
+are accepted as top-level fields or inside Statuspage's `metadata` object under the one
+namespace `network_status` (`"metadata": {"network_status": {"justification": ...}}`); a
+top-level field wins. For maintenance, `body` stands for the justification when none is
+given, and, when the request carries neither justification nor urgency (a client that
+knows only Statuspage's fields), for the urgency of work inside 05:00-23:00 too.
 """
 
 from __future__ import annotations
@@ -21,19 +29,31 @@ from statuspage.models.vocab import PLATFORM_STATUSES
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
-from statuspage.services import NotFound, ValidationError, incidents, maintenance, staff, text
+from statuspage.queries import subscribers as subscriber_queries
+from statuspage.services import (
+    NotFound,
+    ValidationError,
+    incidents,
+    maintenance,
+    staff,
+    subscriptions,
+    text,
+)
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors
 from statuspage.views.errors import json_error
 from statuspage.views.helpers import commit
 
 if TYPE_CHECKING:
-    from statuspage.models import Incident, MaintenanceWindow, Platform, User
+    from statuspage.models import Incident, MaintenanceWindow, Platform, Subscriber, User
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
 csrf.exempt(bp)
 
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
+# Where this product's extras may sit inside Statuspage's `metadata` object.
+METADATA_NAMESPACE = "network_status"
+EXTRAS = ("justification", "urgency", "priority", "case_number", "customer_case_numbers")
 
 
 @bp.url_value_preprocessor
@@ -92,6 +112,32 @@ def _typed(
         errors.add(name, f"must be {label}")
         return None
     return value
+
+
+def _with_extras(errors: Errors, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with the extras under `metadata.network_status` added where the top level has
+    none. Other keys of `metadata` belong to the client and are left alone."""
+    metadata = body.get("metadata")
+    if metadata is None:
+        return body
+    if not isinstance(metadata, dict):
+        errors.add("metadata", "must be an object")
+        return body
+    ours = metadata.get(METADATA_NAMESPACE)
+    if ours is None:
+        return body
+    where = f"metadata.{METADATA_NAMESPACE}"
+    if not isinstance(ours, dict):
+        errors.add(where, "must be an object")
+        return body
+    unknown = [str(k)[:40] for k in ours if k not in EXTRAS]
+    if unknown:
+        errors.add(where, f"unknown field {unknown[0]!r}; known: {', '.join(EXTRAS)}")
+    merged = dict(body)
+    for name in EXTRAS:
+        if body.get(name) is None and ours.get(name) is not None:
+            merged[name] = ours[name]
+    return merged
 
 
 def _moment(errors: Errors, body: dict[str, Any], name: str) -> datetime | None:
@@ -210,6 +256,7 @@ def create_incident() -> Any:
     if body.get("status") == "scheduled":
         return _create_window(body)
     errors = Errors()
+    body = _with_extras(errors, body)
     name = _typed(errors, body, "name", str, "a string")
     status = _typed(errors, body, "status", str, "a string")
     impact = _typed(errors, body, "impact_override", str, "a string")
@@ -244,6 +291,7 @@ def create_incident() -> Any:
 
 def _create_window(body: dict[str, Any]) -> Any:
     errors = Errors()
+    body = _with_extras(errors, body)
     name = _typed(errors, body, "name", str, "a string")
     message = _typed(errors, body, "body", str, "a string")
     justification = _typed(errors, body, "justification", str, "a string")
@@ -271,8 +319,21 @@ def _create_window(body: dict[str, Any]) -> Any:
         errors.add("scheduled_for", "is required")
     if ends is None and "scheduled_until" not in errors.errors:
         errors.add("scheduled_until", "is required")
+    if not (message or "").strip() and "body" not in errors.errors:
+        # Every notice and calendar entry describes the work; body also stands for the
+        # justification, so it is the one field asked for.
+        errors.add("body", "describe the work")
     errors.raise_if_any()
     assert starts is not None and ends is not None
+    tz_name = current_app.config["STATUSPAGE_TIMEZONE"]
+    if (
+        justification is None
+        and urgency is None
+        and message
+        and maintenance.touches_business_hours(starts, ends, maintenance.zone(tz_name))
+    ):
+        # A client that knows only Statuspage's fields: its body is all it says of the work.
+        urgency = message
     window = maintenance.create_unscheduled(
         db.session,
         actor(),
@@ -281,10 +342,10 @@ def _create_window(body: dict[str, Any]) -> Any:
         ends_at=ends,
         platforms=list(statuses),
         description=message or "",
-        justification=justification or "",
+        justification=justification or message or "",
         urgency=urgency or "",
         impact="none" if impact == "none" else "maintenance",
-        tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+        tz_name=tz_name,
         now=clock.now(),
     )
     commit()
@@ -309,6 +370,7 @@ def update_incident(incident_id: str) -> Response:
         return _update_window(window, body)
     found = incidents.get(db.session, incident_id)
     errors = Errors()
+    body = _with_extras(errors, body)
     name = _typed(errors, body, "name", str, "a string")
     status = _typed(errors, body, "status", str, "a string")
     impact = _typed(errors, body, "impact_override", str, "a string")
@@ -444,3 +506,131 @@ def update_component(component_id: str) -> Response:
         platform_service.set_status(db.session, actor(), platform, status, now)
     commit()
     return jsonify(serializers.component(platform, _site()[0]))
+
+
+# --- subscribers ---------------------------------------------------------------------
+# Email subscribers only; Statuspage's other types (sms, webhook, slack, teams,
+# integration_partner) are reserved: listing them finds nobody, creating one is refused.
+
+SUBSCRIBER_TYPES = ("email", "sms", "webhook", "slack", "teams", "integration_partner")
+
+
+def _subscriber(subscriber_id: str) -> Subscriber:
+    found = subscriber_queries.by_id(db.session, subscriber_id)
+    if found is None:
+        raise NotFound(subscriber_id)
+    return found
+
+
+def _whole(errors: Errors, name: str, default: str, low: int, high: int) -> int:
+    value = request.args.get(name, default)
+    if not value.isdigit() or not low <= int(value) <= high:
+        errors.add(name, f"must be a whole number from {low} to {high}")
+        return low
+    return int(value)
+
+
+def _one_of(errors: Errors, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        errors.add(name, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+@bp.get("/subscribers")
+@authenticated
+def list_subscribers() -> Response:
+    """Statuspage's list: `page` counts from 0 and skips page * limit subscribers; `limit`
+    (or `per_page`) is at most 100; `state` defaults to active."""
+    errors = Errors()
+    per_page = request.args.get("per_page")
+    limit = _whole(errors, "limit" if per_page is None else "per_page", "100", 1, 100)
+    page = _whole(errors, "page", "0", 0, 100_000)
+    kind = _one_of(errors, "type", "email", SUBSCRIBER_TYPES)
+    state = _one_of(errors, "state", "active", subscriber_queries.STATES)
+    sort_field = _one_of(errors, "sort_field", "created_at", subscriber_queries.SORT_FIELDS)
+    direction = _one_of(errors, "sort_direction", "asc", ("asc", "desc"))
+    errors.raise_if_any()
+    if kind != "email":
+        return jsonify([])
+    items = subscriber_queries.listed(
+        db.session,
+        state=state,
+        q=request.args.get("q", "").strip()[:200],
+        sort_field=sort_field,
+        descending=direction == "desc",
+        limit=limit,
+        offset=page * limit,
+    )
+    return jsonify([serializers.subscriber(s) for s in items])
+
+
+@bp.post("/subscribers")
+@authenticated
+def create_subscriber() -> Any:
+    body = _body("subscriber")
+    errors = Errors()
+    email = _typed(errors, body, "email", str, "a string")
+    skip = _typed(errors, body, "skip_confirmation_notification", bool, "true or false")
+    ids = _typed(errors, body, "component_ids", list, "a list of component ids")
+    for name, what in (("endpoint", "webhook"), ("phone_number", "SMS")):
+        if body.get(name) is not None:
+            errors.add(name, f"{what} subscribers are not offered; subscribe an email address")
+    if email is None and "email" not in errors.errors:
+        errors.add("email", "is required")
+    platforms: list[Platform] | None = None
+    if ids is not None:
+        if len(ids) > text.LIST_MAX:
+            errors.add("component_ids", f"at most {text.LIST_MAX} components")
+            ids = []
+        platforms = []
+        for key in ids:
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                errors.add("component_ids", "must be a list of component ids")
+                break
+            platform = _platform_or_none(str(key))
+            if platform is None:
+                errors.add("component_ids", f"unknown component {str(key)[:40]!r}")
+                break
+            platforms.append(platform)
+    errors.raise_if_any()
+    created = subscriptions.create_by_staff(
+        db.session,
+        actor(),
+        secret=current_app.config["SECRET_KEY"],
+        email=email or "",
+        platforms=platforms,
+        skip_confirmation=bool(skip),
+        timezone=current_app.config["STATUSPAGE_TIMEZONE"],
+        now=clock.now(),
+    )
+    commit()
+    return jsonify(serializers.subscriber(created)), 201
+
+
+@bp.get("/subscribers/<subscriber_id>")
+@authenticated
+def get_subscriber(subscriber_id: str) -> Response:
+    return jsonify(serializers.subscriber(_subscriber(subscriber_id)))
+
+
+@bp.delete("/subscribers/<subscriber_id>")
+@authenticated
+def delete_subscriber(subscriber_id: str) -> Response:
+    """Unsubscribe. Statuspage's `skip_unsubscription_notification` is accepted and moot:
+    no mail is sent on unsubscribing here."""
+    found = _subscriber(subscriber_id)
+    subscriptions.unsubscribe_by_staff(db.session, actor(), found, clock.now())
+    commit()
+    return jsonify(serializers.subscriber(found))
+
+
+@bp.post("/subscribers/<subscriber_id>/resend_confirmation")
+@authenticated
+def resend_confirmation(subscriber_id: str) -> Any:
+    found = _subscriber(subscriber_id)
+    subscriptions.resend_confirmation(
+        db.session, actor(), found, secret=current_app.config["SECRET_KEY"], now=clock.now()
+    )
+    commit()
+    return jsonify(serializers.subscriber(found)), 201

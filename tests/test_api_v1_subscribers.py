@@ -1,0 +1,301 @@
+"""Statuspage's subscriber endpoints of the Manage API v1: list, create, show, unsubscribe and
+resend the confirmation, with Statuspage's shapes, status codes and roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from statuspage.models import AuditEntry, Notice, Platform, Subscriber, Subscription
+from statuspage.services import subscriptions
+from tests.conftest import NOW, make_user
+from tests.test_api_v1 import BASE, token_for
+
+SUBSCRIBERS = f"{BASE}/subscribers"
+
+
+def platform_id(db, slug: str) -> str:  # type: ignore[no-untyped-def]
+    return str(db.scalar(select(Platform.id).where(Platform.slug == slug)))
+
+
+def counts(db) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    return tuple(
+        db.scalar(select(func.count()).select_from(model))
+        for model in (Subscriber, Subscription, AuditEntry, Notice)
+    )
+
+
+def confirmation_mails(db, email: str) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(
+        select(func.count())
+        .select_from(Notice)
+        .where(Notice.kind == "subscription_confirm", Notice.direct_email == email)
+    )
+
+
+def add(client, headers, **fields):  # type: ignore[no-untyped-def]
+    return client.post(SUBSCRIBERS, headers=headers, json={"subscriber": fields})
+
+
+def test_every_subscriber_route_needs_a_token_and_the_right_page(client, db):
+    headers = token_for(db, "css")
+    for method, path in (
+        ("GET", SUBSCRIBERS),
+        ("POST", SUBSCRIBERS),
+        ("GET", f"{SUBSCRIBERS}/1"),
+        ("DELETE", f"{SUBSCRIBERS}/1"),
+        ("POST", f"{SUBSCRIBERS}/1/resend_confirmation"),
+    ):
+        response = client.open(path, method=method, json={"subscriber": {"email": "a@b.example"}})
+        assert response.status_code == 401 and response.is_json, (method, path)
+    assert client.get("/api/v1/pages/other/subscribers", headers=headers).status_code == 404
+    assert counts(db)[0] == 0
+
+
+def test_css_adds_a_confirmed_subscriber_when_confirmation_is_skipped(client, db):
+    headers = token_for(db, "css")
+    cisco = platform_id(db, "cisco")
+    response = add(
+        client,
+        headers,
+        email="NOC@Customer.example",
+        component_ids=[cisco],
+        skip_confirmation_notification=True,
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["id"] == str(int(body["id"]))
+    assert body["mode"] == "email" and body["email"] == "noc@customer.example"
+    assert body["components"] == [cisco] and body["skip_confirmation_notification"] is True
+    assert body["quarantined_at"] is None and body["purge_at"] is None
+    assert body["created_at"].endswith("Z") and body["state"] == "active"
+    subscriber = db.get(Subscriber, int(body["id"]))
+    assert subscriber.confirmed_at is not None and subscriber.source == "api"
+    [sub] = subscriber.subscriptions
+    assert sub.incidents and sub.maintenance and sub.confirmed_at is not None
+    assert confirmation_mails(db, "noc@customer.example") == 0
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.create"))
+    assert entry.actor_label == "api-css@example.com" and entry.after["state"] == "active"
+
+
+def test_without_the_flag_the_address_opts_in_by_mail_and_waits(client, db):
+    """Statuspage's rule: only skip_confirmation_notification opts an address in at once."""
+    headers = token_for(db, "admin")
+    response = add(client, headers, email="ops@customer.example")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["state"] == "unconfirmed" and body["skip_confirmation_notification"] is False
+    # No component_ids: every platform, as a Statuspage page subscriber.
+    assert len(body["components"]) == db.scalar(select(func.count()).select_from(Platform))
+    assert confirmation_mails(db, "ops@customer.example") == 1
+    active = client.get(SUBSCRIBERS, headers=headers).get_json()
+    waiting = client.get(f"{SUBSCRIBERS}?state=unconfirmed", headers=headers).get_json()
+    assert active == [] and [s["id"] for s in waiting] == [body["id"]]
+
+
+def test_an_engineer_token_lists_and_reads_but_cannot_change_subscribers(client, db, css):
+    headers = token_for(db, "engineer")
+    known = subscriptions.create_by_staff(
+        db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
+    )
+    db.commit()
+    before = counts(db)
+    assert client.get(SUBSCRIBERS, headers=headers).status_code == 200
+    assert client.get(f"{SUBSCRIBERS}/{known.id}", headers=headers).status_code == 200
+    refused = [
+        add(client, headers, email="b@customer.example"),
+        client.delete(f"{SUBSCRIBERS}/{known.id}", headers=headers),
+        client.post(f"{SUBSCRIBERS}/{known.id}/resend_confirmation", headers=headers),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert all("css" in r.get_json()["error"] for r in refused)
+    db.expire_all()
+    assert counts(db) == before and db.get(Subscriber, known.id).state == "active"
+
+
+def test_show_one_and_unknown_ids_are_404(client, db, css):
+    headers = token_for(db, "engineer")
+    known = subscriptions.create_by_staff(
+        db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
+    )
+    db.commit()
+    shown = client.get(f"{SUBSCRIBERS}/{known.id}", headers=headers)
+    assert shown.status_code == 200 and shown.get_json()["email"] == "a@customer.example"
+    css_headers = token_for(db, "css")
+    for path in ("999", "abc", "99999999999999999999999", "-1"):
+        for method, suffix in (("GET", ""), ("DELETE", ""), ("POST", "/resend_confirmation")):
+            response = client.open(
+                f"{SUBSCRIBERS}/{path}{suffix}", method=method, headers=css_headers
+            )
+            assert response.status_code == 404 and response.is_json, (method, path)
+
+
+def test_delete_unsubscribes_and_retires_the_links(client, db, css):
+    headers = token_for(db, "css")
+    known = subscriptions.create_by_staff(
+        db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
+    )
+    db.commit()
+    version = known.token_version
+    response = client.delete(f"{SUBSCRIBERS}/{known.id}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["state"] == "unsubscribed" and body["components"] == []
+    db.expire_all()
+    gone = db.get(Subscriber, known.id)
+    assert gone.subscriptions == [] and gone.confirmed_at is None
+    assert gone.token_version == version + 1
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.unsubscribe"))
+    assert entry.before["state"] == "active" and entry.after["state"] == "unsubscribed"
+    again = client.delete(f"{SUBSCRIBERS}/{known.id}", headers=headers)
+    assert again.status_code == 422 and "subscriber" in again.get_json()["errors"]
+    assert client.get(SUBSCRIBERS, headers=headers).get_json() == []
+    listed = client.get(f"{SUBSCRIBERS}?state=unsubscribed", headers=headers).get_json()
+    assert [s["id"] for s in listed] == [str(known.id)]
+    # An address that left can be added again; it opts in afresh.
+    back = add(client, headers, email="a@customer.example")
+    assert back.status_code == 201 and back.get_json()["id"] == str(known.id)
+    assert back.get_json()["state"] == "unconfirmed"
+
+
+def test_resend_confirmation_mails_an_unconfirmed_address_within_its_allowance(client, db, app):
+    headers = token_for(db, "css")
+    created = add(client, headers, email="late@customer.example").get_json()
+    path = f"{SUBSCRIBERS}/{created['id']}/resend_confirmation"
+    # The address had its mail at creation: the allowance holds for staff too.
+    too_soon = client.post(path, headers=headers)
+    assert too_soon.status_code == 422 and "subscriber" in too_soon.get_json()["errors"]
+    assert confirmation_mails(db, "late@customer.example") == 1
+    app.config["FIXED_NOW"] = NOW + timedelta(minutes=11)
+    later = client.post(path, headers=headers)
+    assert later.status_code == 201 and later.get_json()["state"] == "unconfirmed"
+    assert confirmation_mails(db, "late@customer.example") == 2
+    assert db.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "subscribers.resend_confirmation")
+    )
+    confirmed = add(
+        client, headers, email="ok@customer.example", skip_confirmation_notification=True
+    ).get_json()
+    refused = client.post(f"{SUBSCRIBERS}/{confirmed['id']}/resend_confirmation", headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"]["subscriber"] == "is already confirmed"
+
+
+def test_list_pages_from_zero_filters_and_sorts(client, db, css):
+    headers = token_for(db, "engineer")
+    for n, name in enumerate(["delta", "alpha", "echo", "charlie", "bravo"]):
+        subscriptions.create_by_staff(
+            db,
+            css,
+            secret="s",
+            email=f"{name}@customer.example",
+            skip_confirmation=True,
+            now=NOW + timedelta(minutes=n),
+        )
+    subscriptions.create_by_staff(db, css, secret="s", email="wait@customer.example", now=NOW)
+    db.commit()
+
+    def emails(query: str) -> list[str]:
+        response = client.get(f"{SUBSCRIBERS}?{query}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return [s["email"].split("@")[0] for s in response.get_json()]
+
+    assert emails("") == ["delta", "alpha", "echo", "charlie", "bravo"]
+    assert emails("limit=2") == ["delta", "alpha"]
+    assert emails("limit=2&page=1") == ["echo", "charlie"]
+    assert emails("per_page=2&page=2") == ["bravo"]
+    assert emails("limit=2&page=3") == []
+    assert emails("sort_field=primary") == ["alpha", "bravo", "charlie", "delta", "echo"]
+    assert emails("sort_field=primary&sort_direction=desc&limit=1") == ["echo"]
+    assert emails("q=ALP") == ["alpha"]
+    assert emails("q=%25") == []  # a LIKE wildcard is searched for, not obeyed
+    assert emails("state=unconfirmed") == ["wait"]
+    assert len(emails("state=all")) == 6
+    assert emails("state=quarantined") == []
+    assert emails("type=email&limit=1") == ["delta"]
+    assert emails("type=webhook") == [] and emails("type=sms") == []
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("per_page=x", "per_page"),
+        ("page=-1", "page"),
+        ("page=x", "page"),
+        ("type=pigeon", "type"),
+        ("state=bogus", "state"),
+        ("sort_field=email", "sort_field"),
+        ("sort_direction=up", "sort_direction"),
+    ],
+)
+def test_bad_list_parameters_are_422_with_field_errors(client, db, query, field):
+    headers = token_for(db, "engineer")
+    response = client.get(f"{SUBSCRIBERS}?{query}", headers=headers)
+    assert response.status_code == 422 and field in response.get_json()["errors"]
+
+
+BAD = [
+    ({"email": "a@customer.example"}, "subscriber"),
+    (["not", "an", "object"], "subscriber"),
+    ({"subscriber": {}}, "email"),
+    ({"subscriber": {"email": 42}}, "email"),
+    ({"subscriber": {"email": "not an address"}}, "email"),
+    ({"subscriber": {"email": "a\x00@customer.example"}}, "email"),
+    ({"subscriber": {"email": "a@customer.example", "component_ids": "1"}}, "component_ids"),
+    ({"subscriber": {"email": "a@customer.example", "component_ids": []}}, "component_ids"),
+    ({"subscriber": {"email": "a@customer.example", "component_ids": ["999"]}}, "component_ids"),
+    ({"subscriber": {"email": "a@customer.example", "component_ids": [True]}}, "component_ids"),
+    (
+        {"subscriber": {"email": "a@customer.example", "component_ids": ["1"] * 1000}},
+        "component_ids",
+    ),
+    (
+        {"subscriber": {"email": "a@customer.example", "skip_confirmation_notification": "yes"}},
+        "skip_confirmation_notification",
+    ),
+    ({"subscriber": {"email": "a@b.example", "endpoint": "https://hook.example"}}, "endpoint"),
+    ({"subscriber": {"phone_number": "5555550100", "phone_country": "us"}}, "phone_number"),
+    ({"subscriber": {"email": "known@customer.example"}}, "email"),
+]
+
+
+@pytest.mark.parametrize("body, field", BAD)
+def test_bad_create_bodies_are_422_with_field_errors_and_write_nothing(
+    client, db, css, body, field
+):
+    headers = token_for(db, "css")
+    subscriptions.create_by_staff(
+        db, css, secret="s", email="known@customer.example", skip_confirmation=True, now=NOW
+    )
+    db.commit()
+    before = counts(db)
+    response = client.post(SUBSCRIBERS, headers=headers, json=body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    assert counts(db) == before
+
+
+def test_a_form_encoded_or_empty_body_is_422(client, db):
+    headers = token_for(db, "css")
+    form = client.post(
+        SUBSCRIBERS,
+        headers=headers,
+        data="subscriber[email]=a@b.example",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert form.status_code == 422 and counts(db)[0] == 0
+    assert client.post(SUBSCRIBERS, headers=headers).status_code == 422
+
+
+def test_the_staff_service_checks_the_role_itself(db, engineer):
+    from statuspage.services import PermissionDenied
+
+    make_user(db, "css", "other-css@example.com")
+    with pytest.raises(PermissionDenied):
+        subscriptions.create_by_staff(db, engineer, secret="s", email="x@customer.example", now=NOW)
