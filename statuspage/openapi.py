@@ -132,7 +132,8 @@ SCHEMAS: dict[str, Any] = {
             "customer_case_numbers": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "extra",
+                "description": "extra, Manage API v1 (staff) only: customers' own case "
+                "numbers are never public",
             },
             "next_update_due_at": {**NULLABLE_TIME, "description": "extra: P1G hourly clock"},
         },

@@ -78,9 +78,11 @@ def incident_update(update: IncidentUpdate) -> dict[str, Any]:
     }
 
 
-def incident(item: Incident, page_id: str, base_url: str) -> dict[str, Any]:
+def incident(item: Incident, page_id: str, base_url: str, *, staff: bool = False) -> dict[str, Any]:
+    """An incident; customers' own case numbers only for staff (`staff=True`, Manage API):
+    they are theirs, never the public's. The master case's support case number is public."""
     due = item.next_update_due
-    return {
+    shown = {
         "id": str(item.id),
         "name": item.title,
         "status": item.status,
@@ -98,9 +100,11 @@ def incident(item: Incident, page_id: str, base_url: str) -> dict[str, Any]:
         "priority": item.priority,
         "master_case": item.is_master_case,
         "case_number": item.case_number,
-        "customer_case_numbers": list(item.customer_case_numbers or []),
         "next_update_due_at": ts(due),
     }
+    if staff:
+        shown["customer_case_numbers"] = list(item.customer_case_numbers or [])
+    return shown
 
 
 def _window_status(window: MaintenanceWindow) -> str:

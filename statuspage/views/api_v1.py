@@ -191,7 +191,7 @@ def _site() -> tuple[str, str]:
 
 
 def _incident_json(item: Incident) -> dict[str, Any]:
-    return serializers.incident(item, *_site())
+    return serializers.incident(item, *_site(), staff=True)
 
 
 def _window_json(window: MaintenanceWindow) -> dict[str, Any]:
