@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -32,6 +33,8 @@ def choices(values: list[str], labels: dict[str, str] | None = None) -> list[Sel
 
 
 PRIORITY_LABELS = {code: p.label for code, p in PRIORITIES.items()}
+# A datetime-local input: wall-clock time in the provider's zone (MT).
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The canned messages of the update form ("templates for common messages").
 MESSAGE_TEMPLATES = {
     "investigating": "We are investigating reports of issues with {platforms}. "
@@ -74,6 +77,9 @@ class UpdateForm(FlaskForm):
         validate_choice=False,
     )
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    etr = DateTimeLocalField(
+        _l("Estimated time of resolution (MT)"), format=LOCAL_FORMAT, validators=[Optional()]
+    )
     deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 

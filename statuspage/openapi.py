@@ -102,7 +102,22 @@ SCHEMAS: dict[str, Any] = {
             "display_at": TIME,
             "affected_components": {"type": "array", "items": _ref("AffectedComponent")},
             "deliver_notifications": {"type": "boolean"},
-        }
+            "etr": {
+                **NULLABLE_TIME,
+                "description": "extra: the estimated time of resolution this update gave",
+            },
+        },
+        [
+            "id",
+            "status",
+            "body",
+            "incident_id",
+            "created_at",
+            "updated_at",
+            "display_at",
+            "affected_components",
+            "deliver_notifications",
+        ],
     ),
     "Incident": _obj(
         {
@@ -135,7 +150,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "extra, Manage API v1 (staff) only: customers' own case "
                 "numbers are never public",
             },
-            "next_update_due_at": {**NULLABLE_TIME, "description": "extra: P1G hourly clock"},
+            "next_update_due_at": {
+                **NULLABLE_TIME,
+                "description": "extra: when the next update is due (P1G hourly), or the "
+                "newest update's ETR when it gave one",
+            },
         },
         [
             "id",
@@ -284,6 +303,7 @@ EXTRAS_DOC = {
     "priority": {"type": "string", "description": "P1G needs a css or admin token"},
     "case_number": {"type": "string"},
     "customer_case_numbers": {"type": "array", "items": {"type": "string"}},
+    "etr": {**TIME, "description": "incidents: estimated time of resolution (ISO 8601)"},
 }
 METADATA = {
     "type": "object",
@@ -322,6 +342,11 @@ INCIDENT_BODY = {
                 },
                 "case_number": {"type": "string", "description": "extra"},
                 "customer_case_numbers": {"type": "array", "items": {"type": "string"}},
+                "etr": {
+                    **TIME,
+                    "description": "extra: estimated time of resolution, given instead of "
+                    "scheduled updates; the next update is due at it",
+                },
                 "justification": {
                     "type": "string",
                     "description": "extra, for maintenance; `body` stands for it when absent",

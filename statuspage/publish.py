@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
@@ -223,6 +223,12 @@ def _update_item(site: Site, update: IncidentUpdate) -> feeds.FeedItem:
     label = update.status.replace("_", " ").capitalize()
     prefix = "[Master case] " if incident.is_master_case else ""
     body = str(markdown.render(update.body)) or f"<p>{label}</p>"
+    if update.etr is not None:
+        local = update.etr.astimezone(ZoneInfo(site.timezone))
+        body += (
+            f"<p>Estimated time of resolution: {local:%Y-%m-%d %H:%M} {local.tzname()} "
+            f"({update.etr.astimezone(UTC):%Y-%m-%d %H:%M} UTC)</p>"
+        )
     return feeds.FeedItem(
         guid=f"{site.url}/incidents/{incident.id}#update-{update.id}",
         title=f"{prefix}{incident.title}: {label}",

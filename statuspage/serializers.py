@@ -75,6 +75,8 @@ def incident_update(update: IncidentUpdate) -> dict[str, Any]:
             for change in update.platform_changes
         ],
         "deliver_notifications": update.deliver_notifications,
+        # extras
+        "etr": ts(update.etr),
     }
 
 

@@ -55,10 +55,31 @@ class Incident(db.Model):
         return max((u.display_at for u in self.updates), default=self.started_at)
 
     @property
+    def latest_update(self) -> IncidentUpdate | None:
+        """The newest timeline entry (by display time, then id), or None."""
+        return max(self.updates, key=lambda u: (u.display_at, u.id or 0), default=None)
+
+    @property
+    def etr(self) -> datetime | None:
+        """While open, the estimated time of resolution the newest update gave, or None.
+
+        The plan lets CSS give an ETR instead of scheduled updates.
+        """
+        latest = self.latest_update
+        return latest.etr if self.is_open and latest is not None else None
+
+    @property
     def next_update_due(self) -> datetime | None:
-        """When the public must next hear about it while open (P1G: hourly), or None."""
+        """When the public must next hear about it while open, or None: the newest update's
+        ETR when it gave one (the plan's ETR stands for the scheduled updates), else the
+        priority's interval after the newest update (P1G: hourly)."""
+        if not self.is_open:
+            return None
+        etr = self.etr
+        if etr is not None:
+            return etr
         interval = PRIORITIES[self.priority].update_interval
-        if not self.is_open or interval is None:
+        if interval is None:
             return None
         return self.last_update_at + interval
 
@@ -102,6 +123,8 @@ class IncidentUpdate(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     display_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deliver_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An estimated time of resolution given instead of scheduled updates (support plan).
+    etr: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[User | None] = relationship()

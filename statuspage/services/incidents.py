@@ -8,7 +8,9 @@ Rules enforced here:
   `platforms.check_incident_change`), whichever incident an engineer changes to do it;
 - a platform is in the worst status any open incident puts it in, and returns to
   `operational` when nothing holds it any more;
-- an incident with an update interval (P1G hourly) has a next-update-due time.
+- an incident with an update interval (P1G hourly) has a next-update-due time;
+- an update may give an estimated time of resolution (ETR) instead of scheduled updates: it
+  lies after the update's time, on an open incident, and the next update is due at it.
 """
 
 from __future__ import annotations
@@ -126,6 +128,18 @@ def _check_fields(
             )
 
 
+def _check_etr(errors: Errors, etr: datetime | None, status: str, now: datetime) -> None:
+    """An ETR is a moment after the update that gives it, for an incident still open."""
+    if etr is None:
+        return
+    if etr.tzinfo is None:
+        errors.add("etr", "needs a time zone")
+    elif etr <= now:
+        errors.add("etr", "must be after the time of the update")
+    elif status not in OPEN_INCIDENT_STATUSES:
+        errors.add("etr", "only an open incident has an estimated time of resolution")
+
+
 def _resolve_platforms(
     session: Session, errors: Errors, platform_statuses: Mapping[Any, str] | None
 ) -> dict[Platform, str]:
@@ -185,6 +199,7 @@ def _record_update(
     deliver_notifications: bool,
     touched: Iterable[int],
     first: bool = False,
+    etr: datetime | None = None,
     now: datetime,
 ) -> IncidentUpdate:
     changes = platform_service.refresh_statuses(session, touched, now)
@@ -197,6 +212,7 @@ def _record_update(
         updated_at=now,
         display_at=now,
         deliver_notifications=deliver_notifications,
+        etr=etr,
     )
     for platform_id, (old, new) in sorted(changes.items()):
         update.platform_changes.append(
@@ -223,11 +239,13 @@ def create_incident(
     case_number: str | None = None,
     customer_case_numbers: Iterable[str] | str | None = None,
     deliver_notifications: bool = True,
+    etr: datetime | None = None,
     now: datetime,
 ) -> Incident:
     """Open an incident with its first timeline entry and put its platforms in their status.
 
-    A P1G (master case) needs a CSS actor and a support case number.
+    A P1G (master case) needs a CSS actor and a support case number. The first entry may
+    give an ETR (after `now`).
     """
     errors = Errors()
     body = text.check(errors, "body", body, multiline=True) or ""
@@ -245,6 +263,7 @@ def create_incident(
     )
     if status == "postmortem":
         errors.add("status", "a new incident cannot start in postmortem")
+    _check_etr(errors, etr, status, now)
     if priority == "P1G" and not case_number:
         errors.add("case_number", "a master case (P1G) needs its support case number")
     statuses = _resolve_platforms(session, errors, platform_statuses)
@@ -283,6 +302,7 @@ def create_incident(
         deliver_notifications=deliver_notifications,
         touched=[p.id for p in statuses],
         first=True,
+        etr=etr,
         now=now,
     )
     audit.record(
@@ -300,12 +320,14 @@ def post_update(
     body: str = "",
     platform_statuses: Mapping[Any, str] | None = None,
     deliver_notifications: bool = True,
+    etr: datetime | None = None,
     now: datetime,
 ) -> IncidentUpdate:
     """Add a timeline entry; change the incident's status and its platforms' statuses.
 
     Resolving releases the incident's platforms: each returns to `operational` unless another
-    open incident holds it. Postmortem follows resolution only.
+    open incident holds it. Postmortem follows resolution only. An entry may give an ETR
+    (after `now`, while open): the next update is then due at it, not after the interval.
     """
     errors = Errors()
     body = text.check(errors, "body", body, multiline=True) or ""
@@ -313,7 +335,8 @@ def post_update(
     _check_fields(errors, body=body, status=status)
     if status == "postmortem" and incident.status not in ("resolved", "postmortem"):
         errors.add("status", "postmortem follows resolution")
-    if not body.strip() and status == incident.status and not platform_statuses:
+    _check_etr(errors, etr, status, now)
+    if not body.strip() and status == incident.status and not platform_statuses and etr is None:
         errors.add("body", "write what changed")
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
@@ -342,6 +365,7 @@ def post_update(
         body=body,
         deliver_notifications=deliver_notifications,
         touched=touched,
+        etr=etr,
         now=now,
     )
     audit.record(

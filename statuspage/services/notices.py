@@ -194,6 +194,7 @@ def incident_payload(incident: Incident, update: IncidentUpdate, kind: str) -> d
             "status": update.status,
             "body": update.body,
             "at": update.display_at.isoformat(),
+            "etr": update.etr.isoformat() if update.etr else None,
         },
         "platforms": [ip.platform.name for ip in incident.platforms],
     }

@@ -6,13 +6,25 @@ service, so a form that slips past a template still gets 403.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.forms import (
@@ -159,6 +171,7 @@ def incident(incident_id: str) -> Any:
                 body=form.body.data or "",
                 platform_statuses=_platform_statuses(),
                 deliver_notifications=form.deliver_notifications.data,
+                etr=_aware(form.etr.data),
                 now=clock.now(),
             )
         except ValidationError as exc:
@@ -170,6 +183,13 @@ def incident(incident_id: str) -> Any:
             flash(_("Update posted."), "success")
             return redirect(url_for("admin.incident", incident_id=found.id))
     return _incident_page(found, form), _status()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A datetime-local input is wall-clock time in the provider's zone."""
+    if value is None:
+        return None
+    return to_local(value, ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"]))
 
 
 def _incident_page(

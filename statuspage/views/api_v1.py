@@ -6,9 +6,10 @@
 "w<n>"). The same role rules as the forms apply: they live in the services.
 
 A request with only Statuspage's fields is never refused for lacking one of this product's
-extras. The extras (justification, urgency, priority, case_number, customer_case_numbers)
-are accepted as top-level fields or inside Statuspage's `metadata` object under the one
-namespace `network_status` (`"metadata": {"network_status": {"justification": ...}}`); a
+extras. The extras (justification, urgency, priority, case_number, customer_case_numbers,
+etr: an incident update's estimated time of resolution, ISO 8601) are accepted as
+top-level fields or inside Statuspage's `metadata` object under the one namespace
+`network_status` (`"metadata": {"network_status": {"justification": ...}}`); a
 top-level field wins. For maintenance, `body` stands for the justification when none is
 given, and, when the request carries neither justification nor urgency (a client that
 knows only Statuspage's fields), for the urgency of work inside 05:00-23:00 too.
@@ -53,7 +54,7 @@ csrf.exempt(bp)
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
 # Where this product's extras may sit inside Statuspage's `metadata` object.
 METADATA_NAMESPACE = "network_status"
-EXTRAS = ("justification", "urgency", "priority", "case_number", "customer_case_numbers")
+EXTRAS = ("justification", "urgency", "priority", "case_number", "customer_case_numbers", "etr")
 
 
 @bp.url_value_preprocessor
@@ -265,6 +266,7 @@ def create_incident() -> Any:
     case_number = _typed(errors, body, "case_number", str, "a string")
     cases = _typed(errors, body, "customer_case_numbers", (list, str), "a list of strings")
     notify = _typed(errors, body, "deliver_notifications", bool, "true or false")
+    etr = _moment(errors, body, "etr")
     statuses = _platform_statuses(errors, body)
     if name is None and "name" not in errors.errors:
         errors.add("name", "is required")
@@ -283,6 +285,7 @@ def create_incident() -> Any:
         case_number=case_number,
         customer_case_numbers=cases,
         deliver_notifications=True if notify is None else notify,
+        etr=etr,
         now=clock.now(),
     )
     commit()
@@ -379,6 +382,7 @@ def update_incident(incident_id: str) -> Response:
     case_number = _typed(errors, body, "case_number", str, "a string")
     cases = _typed(errors, body, "customer_case_numbers", (list, str), "a list of strings")
     notify = _typed(errors, body, "deliver_notifications", bool, "true or false")
+    etr = _moment(errors, body, "etr")
     statuses = _platform_statuses(errors, body)
     errors.raise_if_any()
     now = clock.now()
@@ -394,7 +398,7 @@ def update_incident(incident_id: str) -> Response:
             customer_case_numbers=cases,
             now=now,
         )
-    if message or (status and status != found.status) or statuses:
+    if message or (status and status != found.status) or statuses or etr is not None:
         incidents.post_update(
             db.session,
             actor(),
@@ -403,6 +407,7 @@ def update_incident(incident_id: str) -> Response:
             body=message or "",
             platform_statuses=statuses,
             deliver_notifications=True if notify is None else notify,
+            etr=etr,
             now=now,
         )
     commit()
