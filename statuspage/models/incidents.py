@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -16,6 +16,8 @@ class Incident(db.Model):
     """An incident; with priority P1G it is a master case affecting several organisations."""
 
     __tablename__ = "incident"
+    # Every public page asks for the open master cases (the banner): one index lookup.
+    __table_args__ = (Index("ix_incident_priority_status", "priority", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
 from statuspage.models.vocab import (
@@ -96,4 +96,17 @@ def open_master_cases(session: Session) -> list[Incident]:
                 Incident.priority == "P1G", Incident.status.in_(OPEN_INCIDENT_STATUSES)
             )
         )
+    )
+
+
+def master_case_banner(session: Session) -> list[Incident]:
+    """The open master cases every public page links to, newest first, with their updates
+    (for the next-update or ETR time): one statement on the priority/status index."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.priority == "P1G", Incident.status.in_(OPEN_INCIDENT_STATUSES))
+            .order_by(Incident.started_at.desc(), Incident.id.desc())
+            .options(joinedload(Incident.updates))
+        ).unique()
     )

@@ -6,10 +6,12 @@ where the clock shows) and served with validators; see `views.caching`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext
+from sqlalchemy.exc import SQLAlchemyError
 
 from statuspage import clock
 from statuspage.extensions import db
@@ -20,7 +22,30 @@ from statuspage.queries import platforms as platform_queries
 from statuspage.services import incidents as incident_service
 from statuspage.views.caching import published
 
+if TYPE_CHECKING:
+    from statuspage.models import Incident
+
 bp = Blueprint("public", __name__)
+
+
+def _master_case_banner() -> list[Incident]:
+    """The open master cases, read only by a page that shows them (the site layout, once).
+
+    A cached page stays right: opening, updating or resolving an incident bumps the data
+    version the render cache keys on. An error page must still render when the database
+    is what failed, so a failed read shows no banner.
+    """
+    try:
+        return incident_queries.master_case_banner(db.session)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
+
+
+@bp.app_context_processor
+def master_case_banner() -> dict[str, Callable[[], list[Incident]]]:
+    """Every page on the site layout carries a banner linking to each open master case."""
+    return {"master_case_banner": _master_case_banner}
 
 
 @bp.after_app_request
