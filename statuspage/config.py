@@ -50,6 +50,10 @@ def load(instance_path: str) -> dict[str, Any]:
         "CONNECT_SPRINT_ANCHOR": _env("CONNECT_SPRINT_ANCHOR", "2026-01-06"),
         "STATUSPAGE_PAGE_ID": _env("STATUSPAGE_PAGE_ID", "calltower"),
         "STATUSPAGE_NAME": _env("STATUSPAGE_NAME", "CallTower Network Status"),
+        # The Client Support Plan's contacts, shown in every page's footer and on /help.
+        "SUPPORT_PHONE": _env("SUPPORT_PHONE", "(800) 347-5444"),
+        "SUPPORT_PORTAL_URL": _env("SUPPORT_PORTAL_URL", "http://support.calltower.com"),
+        "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", "M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM"),
         # Links in mail, feeds and calendars; the embedded default serves on PORT.
         "STATUSPAGE_URL": _env("STATUSPAGE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}"),
         # Bodies beyond this are refused with 413 before any view runs.

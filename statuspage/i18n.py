@@ -96,3 +96,29 @@ PRIORITY_LABELS = [
     N_("Priority 3"),
     N_("Priority 4"),
 ]
+# The rest of the plan's priority table (models.vocab.PRIORITIES), shown on /help and as
+# each incident's promise.
+PRIORITY_TABLE = [
+    N_("A single issue affecting multiple organisations (master case)"),
+    N_("A platform-wide outage affecting several customers"),
+    N_("Immediate"),
+    N_("Hourly"),
+    N_("Total impairment of critical services affecting an entire site"),
+    N_("Circuit is down resulting in loss of service"),
+    N_("15 min"),
+    N_("Hourly/As Requested"),
+    N_("Partial/intermittent impairment of critical services affecting multiple users"),
+    N_("Intermittent drop while transferring calls"),
+    N_("30 min"),
+    N_("2 hours"),
+    N_(
+        "Impairment of non-critical services for multiple users or total impairment of "
+        "services for a single user"
+    ),
+    N_("Presence not showing correctly for multiple users/phone not registering for a single user"),
+    N_("4 hours"),
+    N_("1 Business Day"),
+    N_("Impairment of non-critical services for a single user"),
+    N_("Message Waiting Light not functioning for a single user"),
+    N_("2 Business Days"),
+]

@@ -27,6 +27,7 @@ BASE_V1 = "/api/v1/pages/calltower"
 PUBLIC = [
     "/",
     "/history",
+    "/help",
     "/maintenance",
     "/api/v2/summary.json",
     "/api/v2/status.json",

@@ -131,6 +131,7 @@ def pages(app, client, db, css) -> list[str]:  # type: ignore[no-untyped-def]
         "/",
         f"/incidents/{incident.id}",
         "/history",
+        "/help",
         f"/maintenance?month={start:%Y-%m}",
         f"/maintenance/{window.id}",
         "/subscribe",

@@ -108,6 +108,13 @@ def history() -> str:
     )
 
 
+@bp.get("/help")
+@published(by_minute=False)
+def help_page() -> str:
+    """The support plan on the page: the priority table, the ETR and the contacts."""
+    return render_template("public/help.html")
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
     try:
