@@ -30,6 +30,15 @@ and claims the next batch. So a batch is only ever `sending` while its request i
 be made or in flight, a sender killed with several requests in flight leaves each of those
 batches to its lease, and a 429 stops new claims while the answers in flight are recorded.
 The pass is woken by commits that queue mail, besides its poll (see `jobs.scheduler`).
+
+Webhooks go through the same outbox and the same rules: a webhook subscriber's delivery
+(`channel` "webhook") is a batch of one, claimed and committed before its request, sent by
+`DeliveryContext.webhooks` (`statuspage.webhooks`: SSRF checks, pinned address, no redirects,
+a timeout) with the signed envelope of `jobs.webhooks`. A 2xx is delivered; other answers,
+timeouts and connection errors are retried with backoff, a refusal (an address not allowed,
+a redirect) is not. A webhook delivery that fails for good (after `MAX_ATTEMPTS`, or refused)
+quarantines its subscriber: paused, with the reason, until staff lift it. The verification
+request's 2xx echo confirms the subscriber.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from jobs import webhooks
 from statuspage.mail import (
     MailBatch,
     Mailer,
@@ -57,6 +67,7 @@ from statuspage.mail.render import render_notice
 from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services import notices, subscriptions
 from statuspage.types import UTCDateTime
+from statuspage.webhooks import WebhookRequest, WebhookSender
 
 BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
 LEASE = timedelta(minutes=5)
@@ -79,6 +90,8 @@ class DeliveryContext:
     lease: timedelta = LEASE
     batch_size: int = BATCH_SIZE
     concurrency: int = CONCURRENCY
+    webhooks: WebhookSender = field(default_factory=WebhookSender)
+    page_id: str = "calltower"
     # Called after a batch is committed as `sending` and before its request is handed to a
     # sending thread, in the pass's own thread: tests use it to kill the process exactly there.
     before_send: Callable[[list[int]], None] | None = None
@@ -138,6 +151,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
         ]
         if rows:
             session.execute(insert(Delivery), rows)
+            _mark_webhooks(session, notice)
         return len(rows)
     audience = _audience(notice).subquery()
     when = literal(now, UTCDateTime())
@@ -166,7 +180,19 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
             ).order_by(audience.c[0]),
         )
     )
+    _mark_webhooks(session, notice)
     return int(copied.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _mark_webhooks(session: Session, notice: Notice) -> None:
+    """Deliveries to webhook subscribers go by their own channel."""
+    hooks = select(Subscriber.id).where(Subscriber.mode == "webhook")
+    session.execute(
+        update(Delivery)
+        .where(Delivery.notice_id == notice.id, Delivery.subscriber_id.in_(hooks))
+        .values(channel="webhook")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def fan_out(session: Session, now: datetime) -> int:
@@ -260,6 +286,9 @@ class Claimed:
     subscriber_id: int | None
     name: str | None
     token_version: int | None
+    channel: str = "email"
+    possibly_duplicated: bool = False
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,7 +300,7 @@ class _Holder:
 def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[Claimed]:
     """Claim up to one request's worth of deliveries of one notice, language and zone."""
     head = (
-        select(Delivery.notice_id, Delivery.language, Delivery.timezone)
+        select(Delivery.notice_id, Delivery.language, Delivery.timezone, Delivery.channel)
         .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(1)
@@ -290,9 +319,10 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Delivery.notice_id == first.notice_id,
             Delivery.language == first.language,
             Delivery.timezone == first.timezone,
+            Delivery.channel == first.channel,
         )
         .order_by(Delivery.id)
-        .limit(ctx.batch_size)
+        .limit(1 if first.channel == "webhook" else ctx.batch_size)
         # Without statistics SQLite picks the claim index for the time range and sorts every
         # queued row of the notice for each batch: quadratic in a large notice.
         .with_hint(Delivery, "INDEXED BY ix_delivery_batch", "sqlite")
@@ -325,6 +355,9 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Subscriber.id.label("subscriber_id"),
             Subscriber.name,
             Subscriber.token_version,
+            Delivery.channel,
+            Delivery.possibly_duplicated,
+            Subscriber.webhook_secret,
         )
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(
@@ -394,6 +427,8 @@ class _Request:
     owner: str
     attempts: int
     mail: MailBatch
+    # A webhook delivery's request (then `mail` is unused and `ids` holds its one delivery).
+    webhook: WebhookRequest | None = None
 
     def part(self, indexes: Iterable[int]) -> _Request:
         """The same request to some of its recipients (by index), under the same lease."""
@@ -425,7 +460,11 @@ def _fail(session: Session, reasons: Mapping[int, str], owner: str, report: Deli
 
 
 def _prepare(
-    session: Session, batch: list[Claimed], ctx: DeliveryContext, report: DeliveryReport
+    session: Session,
+    batch: list[Claimed],
+    ctx: DeliveryContext,
+    report: DeliveryReport,
+    now: datetime | None = None,
 ) -> _Request | None:
     """Render a claimed batch; one that cannot be rendered is recorded failed (None), and a
     recipient whose own part cannot be made is failed alone."""
@@ -433,6 +472,9 @@ def _prepare(
     assert notice is not None
     owner = batch[0].lease_owner
     ids = [d.id for d in batch]
+    if batch[0].channel == "webhook":
+        assert now is not None
+        return _prepare_webhook(session, notice, batch[0], ctx, report, now)
     recipients: list[MailRecipient] = []
     kept: list[int] = []
     refused: dict[int, str] = {}
@@ -482,6 +524,54 @@ def _prepare(
         report.failed += len(ids)
         return None
     return _Request(kept, owner, max(d.attempts for d in batch), mail)
+
+
+def _prepare_webhook(
+    session: Session,
+    notice: Notice,
+    d: Claimed,
+    ctx: DeliveryContext,
+    report: DeliveryReport,
+    now: datetime,
+) -> _Request | None:
+    """The signed request of one webhook delivery; one that cannot be made is failed."""
+    try:
+        assert d.subscriber_id is not None and d.webhook_secret
+        holder = _Holder(d.subscriber_id, d.token_version or 0)
+        hook = webhooks.request_for(
+            session,
+            notice,
+            delivery_id=d.id,
+            url=d.email,
+            secret=d.webhook_secret,
+            unsubscribe_url=ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder),
+            base_url=ctx.base_url,
+            page_id=ctx.page_id,
+            possibly_duplicated=d.possibly_duplicated,
+            now=now,
+        )
+    except Exception as exc:
+        _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
+        return None
+    empty = MailBatch(from_email="", from_name="", subject="", text="", html="", recipients=[])
+    return _Request([d.id], d.lease_owner, d.attempts, empty, webhook=hook)
+
+
+def _after_webhook(session: Session, request: _Request, now: datetime) -> None:
+    """A verification echoed confirms its subscriber; a delivery failed for good quarantines
+    it. Read back from the rows, which say what `_record` made of the answer."""
+    row = session.execute(
+        select(Delivery.status, Delivery.last_error, Delivery.subscriber_id, Notice.kind)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .where(Delivery.id == request.ids[0])
+    ).first()
+    if row is None or row.subscriber_id is None:
+        return
+    if row.status == "sent" and row.kind == subscriptions.WEBHOOK_CONFIRM_KIND:
+        subscriptions.webhook_verified(session, row.subscriber_id, now)
+    elif row.status == "failed":
+        subscriptions.quarantine_webhook(session, row.subscriber_id, row.last_error or "", now)
+    session.commit()
 
 
 def _record(
@@ -599,7 +689,11 @@ def deliver(
             request = in_flight.pop(future)
             error = future.exception()
             if error is None or isinstance(error, TransientMailError | PermanentMailError):
-                claiming = _record(session, request, error, now, report, follow_up) and claiming
+                slow_down = not _record(session, request, error, now, report, follow_up)
+                if request.webhook is not None:
+                    _after_webhook(session, request, now)
+                elif slow_down:  # the mail provider's 429; one endpoint's says nothing of it
+                    claiming = False
             else:
                 # Not an answer from the provider: leave the batch to its lease, as if this
                 # sender had died (the request may have gone), and end the pass. The error is
@@ -611,7 +705,10 @@ def deliver(
     def submit(request: _Request) -> None:
         if ctx.before_send is not None:
             ctx.before_send(request.ids)
-        in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
+        if request.webhook is not None:
+            in_flight[pool.submit(ctx.webhooks.send, request.webhook)] = request
+        else:
+            in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
 
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="delivery-send") as pool:
         try:
@@ -624,7 +721,7 @@ def deliver(
                         claiming = False
                         break
                     claimed += 1
-                    request = _prepare(session, batch, ctx, report)
+                    request = _prepare(session, batch, ctx, report, now)
                     if request is None:
                         continue
                     submit(request)

@@ -43,6 +43,7 @@ from jobs import delivery, notices, p1g, windows
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
 from statuspage.mail import mailer_from_config
+from statuspage.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ def delivery_context(app: Flask) -> delivery.DeliveryContext:
         from_name=config["STATUSPAGE_NAME"],
         provider_tz=config["STATUSPAGE_TIMEZONE"],
         concurrency=int(config.get("DELIVERY_CONCURRENCY", delivery.CONCURRENCY)),
+        webhooks=WebhookSender(
+            timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
+            allow_loopback=bool(config.get("WEBHOOK_ALLOW_LOOPBACK")),
+        ),
+        page_id=config["STATUSPAGE_PAGE_ID"],
     )
 
 

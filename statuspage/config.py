@@ -44,6 +44,11 @@ def load(instance_path: str) -> dict[str, Any]:
         # Seconds between delivery passes when no commit wakes it: retries coming due, expired
         # leases, and, on SQLite, mail queued by another process.
         "DELIVERY_INTERVAL": float(_env("DELIVERY_INTERVAL", "10") or 10),
+        # Webhook subscribers: seconds an endpoint has to answer 2xx, and whether http URLs
+        # to loopback addresses are allowed (a receiver on this machine; tests). Off in
+        # production: only https to public addresses is ever called.
+        "WEBHOOK_TIMEOUT": float(_env("WEBHOOK_TIMEOUT", "10") or 10),
+        "WEBHOOK_ALLOW_LOOPBACK": bool(_flag("WEBHOOK_ALLOW_LOOPBACK")),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.

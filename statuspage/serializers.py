@@ -172,25 +172,30 @@ def status(indicator: str, description: str) -> dict[str, str]:
 
 
 def subscriber(item: Subscriber) -> dict[str, Any]:
-    """Statuspage's email subscriber. Nobody is quarantined here, so `quarantined_at` and
-    `purge_at` are null; `skip_confirmation_notification` says whether the address was
-    confirmed without its own opt-in (added by staff with the flag, or imported)."""
+    """Statuspage's email or webhook subscriber. A webhook's address is its `endpoint`;
+    `quarantined_at` is when one was paused after repeated failure (`quarantine_reason`, an
+    extra, says why); nothing is purged, so `purge_at` is null.
+    `skip_confirmation_notification` says whether the address was confirmed without its own
+    opt-in (added by staff with the flag, or imported)."""
+    webhook = item.mode == "webhook"
     return {
         "id": str(item.id),
-        "mode": "email",
-        "email": item.email,
-        "endpoint": None,
+        "mode": item.mode,
+        "email": None if webhook else item.email,
+        "endpoint": item.email if webhook else None,
         "phone_number": None,
         "phone_country": None,
         "display_phone_number": None,
         "obfuscated_channel_name": None,
         "workspace_name": None,
         "skip_confirmation_notification": item.source in ("api", "import"),
-        "quarantined_at": None,
+        "quarantined_at": ts(item.quarantined_at),
         "purge_at": None,
         "components": [str(s.platform_id) for s in item.subscriptions if s.platform_id],
         "page_access_user_id": None,
         "created_at": ts(item.created_at),
         "state": item.state,
         "incident_ids": [str(s.incident_id) for s in item.subscriptions if s.incident_id],
+        # extras
+        "quarantine_reason": item.quarantine_reason,
     }

@@ -75,7 +75,9 @@ class Delivery(db.Model):
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
     )
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254))  # or a webhook's URL
+    # email | webhook: a webhook delivery is a request of its own, never batched
+    channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="queued")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -16,6 +16,12 @@ class Subscriber(db.Model):
 
     Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in);
     contacts imported from an organisation's MPOC list are confirmed by the import.
+
+    A webhook subscriber (`mode` "webhook") has its endpoint's URL as its address in `email`
+    (one subscriber per URL, one delivery per notice and URL), a signing secret, and is
+    confirmed when its endpoint echoes the verification request. `quarantined_at` (with the
+    reason) pauses a webhook whose endpoint kept failing: it receives nothing until staff
+    lift the quarantine.
     """
 
     __tablename__ = "subscriber"
@@ -36,6 +42,11 @@ class Subscriber(db.Model):
     # one was queued, and how many were queued in the run of mails it belongs to.
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # email | webhook
+    mode: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
+    quarantined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    quarantine_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -46,9 +57,12 @@ class Subscriber(db.Model):
     @property
     def state(self) -> str:
         """Statuspage's subscriber state: `active` (confirmed, subscribed to something),
-        `unconfirmed` (waiting for the opt-in) or `unsubscribed` (nothing left)."""
+        `unconfirmed` (waiting for the opt-in), `quarantined` (a webhook paused after
+        repeated failure) or `unsubscribed` (nothing left)."""
         if not self.subscriptions:
             return "unsubscribed"
+        if self.quarantined_at is not None:
+            return "quarantined"
         return "active" if self.confirmed_at is not None else "unconfirmed"
 
     def __repr__(self) -> str:

@@ -3,7 +3,7 @@ API's subscriber list."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage.models import Subscriber, Subscription
@@ -45,24 +45,31 @@ def listed(
     session: Session,
     *,
     state: str = "active",
+    mode: str = "email",
     q: str = "",
     sort_field: str = "created_at",
     descending: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Subscriber]:
-    """Email subscribers in Statuspage's `state`, optionally those whose address contains `q`,
-    ordered by address (`primary`) or creation, `limit` of them from `offset`."""
+    """Subscribers of `mode` (email, webhook) in Statuspage's `state`, optionally those whose
+    address contains `q`, ordered by address (`primary`) or creation, `limit` of them from
+    `offset`."""
     subscribed = exists().where(Subscription.subscriber_id == Subscriber.id)
-    query = select(Subscriber).options(selectinload(Subscriber.subscriptions))
+    query = (
+        select(Subscriber)
+        .options(selectinload(Subscriber.subscriptions))
+        .where(Subscriber.mode == mode)
+    )
+    working = Subscriber.quarantined_at.is_(None)
     if state == "active":
-        query = query.where(subscribed, Subscriber.confirmed_at.is_not(None))
+        query = query.where(subscribed, working, Subscriber.confirmed_at.is_not(None))
     elif state == "unconfirmed":
-        query = query.where(subscribed, Subscriber.confirmed_at.is_(None))
+        query = query.where(subscribed, working, Subscriber.confirmed_at.is_(None))
     elif state == "unsubscribed":
         query = query.where(~subscribed)
     elif state == "quarantined":
-        query = query.where(false())
+        query = query.where(subscribed, ~working)
     if q:
         query = query.where(Subscriber.email.like(f"%{_escape_like(q.lower())}%", escape="\\"))
     column = Subscriber.email if sort_field == "primary" else Subscriber.created_at

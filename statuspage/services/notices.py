@@ -148,6 +148,8 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(
             Subscriber.confirmed_at.is_not(None),
+            # A webhook paused after repeated failure receives nothing until staff lift it.
+            Subscriber.quarantined_at.is_(None),
             # Only those who were subscribed when it happened: a notice that waited (the
             # service was down) does not go to people who subscribed since.
             Subscription.confirmed_at <= notice.created_at,

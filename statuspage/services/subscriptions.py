@@ -32,7 +32,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from statuspage.models import Incident, Platform, Subscriber, Subscription, User
+from statuspage import webhooks
+from statuspage.models import Delivery, Incident, Platform, Subscriber, Subscription, User
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
 from statuspage.services import audit, notices, text
 from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
@@ -759,6 +760,164 @@ def resend_confirmation(
         subscriber,
         before=None,
         after={"email": subscriber.email},
+        now=now,
+    )
+    return subscriber
+
+
+# --- webhooks --------------------------------------------------------------------------
+# A webhook subscriber is confirmed the way an address is, by an opt-in: a verification
+# request (a signed POST whose `verification.token` the endpoint must echo in its 2xx
+# answer's body), sent through the outbox like any notice. Until it echoes, nothing else is
+# sent; an endpoint that keeps failing is quarantined (paused) until staff lift it.
+
+WEBHOOK_CONFIRM_KIND = "webhook_verification"
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    """The new webhook subscriber and its signing secret: the only time the secret is shown."""
+
+    subscriber: Subscriber
+    secret: str
+
+
+def subscribe_webhook(
+    session: Session,
+    *,
+    url: str,
+    platforms: Sequence[Platform] = (),
+    incident_id: int | None = None,
+    allow_loopback: bool = False,
+    actor: User | None = None,
+    now: datetime,
+) -> WebhookSubscription:
+    """Subscribe an endpoint to `platforms` (incidents and maintenance) or to one open incident,
+    and queue its verification request.
+
+    The URL must be https to a host whose every address is public (`webhooks.check_url`);
+    one URL is one subscriber, so a URL already subscribed is refused. Made by staff
+    (`actor`, only css and admin), it is audited."""
+    if actor is not None:
+        _require_css(actor, "add subscribers")
+    errors = Errors()
+    try:
+        webhooks.check_url(url, allow_loopback=allow_loopback)
+    except webhooks.UnsafeWebhook as exc:
+        errors.add("endpoint", str(exc))
+    incident = None
+    if incident_id is not None:
+        incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
+        if incident is None:
+            errors.add("incident", "unknown incident")
+        elif incident.status not in OPEN_INCIDENT_STATUSES:
+            errors.add("incident", "this incident is resolved; subscribe to its platforms")
+    elif not platforms:
+        errors.add("platforms", "choose at least one platform")
+    if "endpoint" not in errors.errors:
+        known = session.scalar(select(Subscriber).where(Subscriber.email == url))
+        if known is not None:
+            errors.add("endpoint", "is already subscribed")
+    errors.raise_if_any()
+    secret = secrets.token_hex(32)
+    subscriber = Subscriber(
+        email=url,
+        mode="webhook",
+        webhook_secret=secret,
+        language="en",
+        timezone="UTC",
+        source="api_optin" if actor is not None else "web",
+        token_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    for platform in dict.fromkeys(platforms):
+        subscriber.subscriptions.append(
+            Subscription(platform_id=platform.id, incidents=True, maintenance=True, created_at=now)
+        )
+    if incident is not None:
+        subscriber.subscriptions.append(
+            Subscription(incident_id=incident.id, incidents=True, maintenance=False, created_at=now)
+        )
+    session.add(subscriber)
+    session.flush()
+    notices.enqueue(
+        session,
+        key=f"webhook-verification:{subscriber.id}",
+        kind=WEBHOOK_CONFIRM_KIND,
+        audience="direct",
+        payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
+        due_at=now,
+        now=now,
+        direct_email=subscriber.email,
+        direct_subscriber_id=subscriber.id,
+    )
+    if actor is not None:
+        audit.record(
+            session,
+            actor,
+            "subscribers.create",
+            subscriber,
+            before=None,
+            after=subscriber_snapshot(subscriber),
+            now=now,
+        )
+    return WebhookSubscription(subscriber, secret)
+
+
+def webhook_verified(session: Session, subscriber_id: int, now: datetime) -> None:
+    """The endpoint echoed its verification: the subscriber and its subscriptions are
+    confirmed (from now: nothing that happened before reaches it)."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.mode != "webhook" or subscriber.confirmed_at is not None:
+        return
+    subscriber.confirmed_at = now
+    for sub in subscriber.subscriptions:
+        if sub.confirmed_at is None:
+            sub.confirmed_at = now
+    subscriber.updated_at = now
+    session.flush()
+
+
+def quarantine_webhook(session: Session, subscriber_id: int, reason: str, now: datetime) -> None:
+    """Pause a webhook whose endpoint kept failing: it is left out of every notice from now
+    on, and its deliveries still waiting are failed with the reason, until staff lift the
+    quarantine. An endpoint already quarantined keeps its first reason."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.mode != "webhook" or subscriber.quarantined_at:
+        return
+    subscriber.quarantined_at = now
+    subscriber.quarantine_reason = reason[:2000]
+    subscriber.updated_at = now
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber_id, Delivery.status == "queued")
+        .values(status="failed", last_error=f"not sent: quarantined ({reason})"[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+
+
+def unquarantine_webhook(
+    session: Session, actor: User, subscriber: Subscriber, now: datetime
+) -> Subscriber:
+    """Lift a webhook's quarantine for CSS staff: it receives the notices fanned out from now on
+    (what was failed while it was quarantined is not sent again). Audited."""
+    _require_css(actor, "lift a quarantine")
+    if subscriber.quarantined_at is None:
+        raise ValidationError({"subscriber": "is not quarantined"})
+    before = subscriber_snapshot(subscriber)
+    subscriber.quarantined_at = None
+    subscriber.quarantine_reason = None
+    subscriber.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "subscribers.unquarantine",
+        subscriber,
+        before=before,
+        after=subscriber_snapshot(subscriber),
         now=now,
     )
     return subscriber

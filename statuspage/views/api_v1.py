@@ -514,8 +514,10 @@ def update_component(component_id: str) -> Response:
 
 
 # --- subscribers ---------------------------------------------------------------------
-# Email subscribers only; Statuspage's other types (sms, webhook, slack, teams,
+# Email and webhook subscribers; Statuspage's other types (sms, slack, teams,
 # integration_partner) are reserved: listing them finds nobody, creating one is refused.
+# A webhook is created with `endpoint` (its `email`, which Statuspage asks for as a contact,
+# is not kept); the response carries its signing `secret`, the only time it is shown.
 
 SUBSCRIBER_TYPES = ("email", "sms", "webhook", "slack", "teams", "integration_partner")
 
@@ -556,10 +558,11 @@ def list_subscribers() -> Response:
     sort_field = _one_of(errors, "sort_field", "created_at", subscriber_queries.SORT_FIELDS)
     direction = _one_of(errors, "sort_direction", "asc", ("asc", "desc"))
     errors.raise_if_any()
-    if kind != "email":
+    if kind not in ("email", "webhook"):
         return jsonify([])
     items = subscriber_queries.listed(
         db.session,
+        mode=kind,
         state=state,
         q=request.args.get("q", "").strip()[:200],
         sort_field=sort_field,
@@ -578,10 +581,10 @@ def create_subscriber() -> Any:
     email = _typed(errors, body, "email", str, "a string")
     skip = _typed(errors, body, "skip_confirmation_notification", bool, "true or false")
     ids = _typed(errors, body, "component_ids", list, "a list of component ids")
-    for name, what in (("endpoint", "webhook"), ("phone_number", "SMS")):
-        if body.get(name) is not None:
-            errors.add(name, f"{what} subscribers are not offered; subscribe an email address")
-    if email is None and "email" not in errors.errors:
+    endpoint = _typed(errors, body, "endpoint", str, "a string")
+    if body.get("phone_number") is not None:
+        errors.add("phone_number", "SMS subscribers are not offered; subscribe an email address")
+    if email is None and endpoint is None and "email" not in errors.errors:
         errors.add("email", "is required")
     platforms: list[Platform] | None = None
     if ids is not None:
@@ -599,6 +602,17 @@ def create_subscriber() -> Any:
                 break
             platforms.append(platform)
     errors.raise_if_any()
+    if endpoint is not None:
+        hook = subscriptions.subscribe_webhook(
+            db.session,
+            url=endpoint,
+            platforms=platform_queries.platforms(db.session) if platforms is None else platforms,
+            allow_loopback=bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK")),
+            actor=actor(),
+            now=clock.now(),
+        )
+        commit()
+        return jsonify({**serializers.subscriber(hook.subscriber), "secret": hook.secret}), 201
     created = subscriptions.create_by_staff(
         db.session,
         actor(),

@@ -1,0 +1,369 @@
+"""Webhook subscribers: the signed envelope, retries, quarantine, SSRF refusals, exactly once.
+
+Every receiver is a local HTTP server on 127.0.0.1 started here. The `guard` fixture makes
+any connection to another address fail the test instead of leaving the machine, and the
+resolver is faked where a test needs a name to resolve somewhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from jobs import delivery
+from jobs import scheduler as job_scheduler
+from statuspage.models import Delivery, Platform, Subscriber
+from statuspage.services import incidents, subscriptions
+from tests.test_api_v1 import BASE, token_for
+from tests.test_delivery import flask_tick
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+class Receiver:
+    """A webhook endpoint: answers each request by the next planned (status, delay, headers),
+    then 200; echoes a verification token; records what it got (even requests answered late)."""
+
+    def __init__(self) -> None:
+        self.plan: list[tuple[int, float, dict[str, str]]] = []
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        self.arrived = 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.arrived += 1
+                    status, delay, extra = receiver.plan.pop(0) if receiver.plan else (200, 0.0, {})
+                time.sleep(delay)
+                with receiver.lock:
+                    receiver.got.append((dict(self.headers), body))
+                answer = b"ok"
+                token = json.loads(body).get("verification", {}).get("token")
+                if token:
+                    answer = json.dumps({"verification": {"token": token}}).encode()
+                try:
+                    self.send_response(status)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:
+                    pass  # the sender gave up waiting
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(b) for _, b in self.got if b"verification" not in b]
+
+
+@pytest.fixture
+def receiver(app) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
+    app.config.update(WEBHOOK_ALLOW_LOOPBACK=True, WEBHOOK_TIMEOUT=0.5)
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def guard(monkeypatch) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Connections anywhere but 127.0.0.1 (or a local socket file) fail instead of leaving."""
+    attempted: list[Any] = []
+    real = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and address[0] != "127.0.0.1":
+            attempted.append(address)
+            raise AssertionError(f"a connection to {address} was attempted")
+        real(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempted
+
+
+def fake_dns(monkeypatch, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in answers:
+            ip = answers[host]
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes, now: datetime) -> bool:
+    """A receiver's check, written from the documented contract alone."""
+    timestamp = headers["X-Statuspage-Timestamp"]
+    scheme, _, given = headers["X-Statuspage-Signature"].partition("=")
+    expected = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    fresh = abs(now.timestamp() - int(timestamp)) < 300
+    return scheme == "v1" and fresh and hmac.compare_digest(given, expected)
+
+
+def platforms(db) -> list[Platform]:  # type: ignore[no-untyped-def]
+    return [db.scalar(select(Platform).where(Platform.slug == "cisco"))]
+
+
+def hook(app, db, url: str) -> subscriptions.WebhookSubscription:  # type: ignore[no-untyped-def]
+    made = subscriptions.subscribe_webhook(
+        db, url=url, platforms=platforms(db), allow_loopback=True, now=NOW
+    )
+    db.commit()
+    return made
+
+
+def open_incident(db, css, now=NOW):  # type: ignore[no-untyped-def]
+    incident = incidents.create_incident(
+        db,
+        css,
+        title="Calls failing",
+        body="Investigating",
+        impact="major",
+        priority="P2",
+        case_number="CS-1",
+        platform_statuses={"cisco": "major_outage"},
+        now=now,
+    )
+    db.commit()
+    return incident
+
+
+def tick(app, now):  # type: ignore[no-untyped-def]
+    return job_scheduler.tick(app, now)
+
+
+def test_verified_webhook_gets_the_signed_envelope(app, client, db, css, receiver, guard):
+    headers = token_for(db, "css")
+    made = client.post(
+        f"{BASE}/subscribers",
+        headers=headers,
+        json={"subscriber": {"endpoint": receiver.url, "email": "ops@example.com"}},
+    )
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert body["mode"] == "webhook" and body["endpoint"] == receiver.url
+    assert body["state"] == "unconfirmed" and len(body["secret"]) == 64
+    secret = body["secret"]
+    tick(app, NOW)  # the verification request, echoed
+    db.expire_all()
+    subscriber = db.get(Subscriber, int(body["id"]))
+    assert subscriber.state == "active"
+    listed = client.get(f"{BASE}/subscribers?type=webhook", headers=headers).get_json()
+    assert [s["endpoint"] for s in listed] == [receiver.url]
+    assert "secret" not in listed[0]
+    assert client.get(f"{BASE}/subscribers", headers=headers).get_json() == []  # email only
+
+    incident = open_incident(db, css, NOW + timedelta(minutes=1))
+    tick(app, NOW + timedelta(minutes=1))
+    assert len(receiver.got) == 2
+    for sent_headers, raw in receiver.got:
+        assert verify(secret, sent_headers, raw, NOW + timedelta(minutes=1))
+        assert not verify("another secret", sent_headers, raw, NOW + timedelta(minutes=1))
+        assert not verify(secret, sent_headers, raw + b" ", NOW + timedelta(minutes=1))
+    (event,) = receiver.events()
+    assert set(event) == {"meta", "page", "incident"}
+    assert event["meta"]["unsubscribe"].startswith("http://localhost/subscriptions/unsubscribe/")
+    assert event["meta"]["documentation"].startswith("https://")
+    assert event["meta"]["generated_at"].startswith("2026-11-20T15:01:00")
+    assert event["page"] == {
+        "id": "calltower",
+        "status_indicator": "critical",  # a major outage
+        "status_description": event["page"]["status_description"],
+    }
+    assert event["incident"]["id"] == str(incident.id)
+    assert event["incident"]["name"] == "Calls failing"
+    assert event["incident"]["incident_updates"][0]["body"] == "Investigating"
+    # The one-click unsubscribe in the envelope works.
+    assert client.post(event["meta"]["unsubscribe"].removeprefix("http://localhost")).status_code
+    db.expire_all()
+    assert db.get(Subscriber, int(body["id"])).state == "unsubscribed"
+    assert guard == []
+
+
+def test_unverified_endpoint_receives_nothing_else(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    receiver.plan.append((204, 0.0, {}))  # a 2xx without the echo
+    tick(app, NOW)
+    open_incident(db, css, NOW + timedelta(minutes=1))
+    tick(app, NOW + timedelta(minutes=1))
+    db.expire_all()
+    assert len(receiver.got) == 1 and receiver.events() == []
+    assert made.subscriber.confirmed_at is None
+
+
+def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    tick(app, NOW)
+    receiver.plan += [(500, 0.0, {}), (200, 2.0, {})]  # an error, then too slow to wait for
+    open_incident(db, css, NOW)
+    tick(app, NOW)
+    (d,) = db.scalars(select(Delivery).where(Delivery.channel == "webhook").offset(1)).all()
+    assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 1, False)
+    assert "HTTP 500" in d.last_error
+    tick(app, NOW + timedelta(minutes=1))
+    db.expire_all()
+    assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 2, True)
+    tick(app, NOW + timedelta(minutes=3))
+    db.expire_all()
+    assert (d.status, d.attempts) == ("sent", 3)
+    time.sleep(2.2)  # the slow answer's request arrived too: a possible duplicate, marked
+    got = [h for h, b in receiver.got if b"verification" not in b]
+    assert len(got) == 3
+    assert [h.get("X-Statuspage-Possibly-Duplicated") for h in got].count("true") == 1
+    assert {h["X-Statuspage-Delivery"] for h in got} == {str(d.id)}
+    assert made.subscriber.quarantined_at is None
+
+
+def test_endpoint_failing_eight_times_is_quarantined(app, client, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    tick(app, NOW)
+    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
+    open_incident(db, css, NOW)
+    at = NOW
+    for _ in range(delivery.MAX_ATTEMPTS):
+        tick(app, at)
+        at += timedelta(hours=1)
+    db.expire_all()
+    subscriber = db.get(Subscriber, made.subscriber.id)
+    assert subscriber.state == "quarantined" and "HTTP 503" in subscriber.quarantine_reason
+    listed = client.get(
+        f"{BASE}/subscribers?type=webhook&state=quarantined", headers=token_for(db, "css")
+    ).get_json()
+    assert [s["id"] for s in listed] == [str(subscriber.id)]
+    assert listed[0]["quarantined_at"] and "HTTP 503" in listed[0]["quarantine_reason"]
+    # Paused: the next notice does not reach it, until staff lift the quarantine.
+    before = len(receiver.got)
+    open_incident(db, css, at)
+    tick(app, at)
+    assert len(receiver.got) == before
+    subscriptions.unquarantine_webhook(db, css, subscriber, at)
+    db.commit()
+    open_incident(db, css, at + timedelta(minutes=1))
+    tick(app, at + timedelta(minutes=1))
+    assert len(receiver.got) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("https://hooks.example.com/x", "10.0.0.1"),
+        ("https://hooks.example.com/x", "169.254.169.254"),
+        ("https://hooks.example.com/x", "fd00:ec2::254"),
+        ("https://hooks.example.com/x", "::1"),
+        ("https://hooks.example.com/x", "::ffff:192.168.1.1"),
+        ("http://hooks.example.com/x", "93.184.216.34"),  # http to a public address
+        ("https://169.254.169.254/latest/meta-data", None),
+        ("https://[::1]/x", None),
+        ("https://user:pw@hooks.example.com/x", "93.184.216.34"),
+    ],
+)
+def test_unsafe_endpoints_are_refused_at_subscription(
+    app, client, db, monkeypatch, guard, url, address
+):  # type: ignore[no-untyped-def]
+    if address:
+        fake_dns(monkeypatch, {"hooks.example.com": address})
+    made = client.post(
+        f"{BASE}/subscribers",
+        headers=token_for(db, "css"),
+        json={"subscriber": {"endpoint": url}},
+    )
+    assert made.status_code == 422
+    assert "endpoint" in made.get_json()["errors"] or "endpoint" in json.dumps(made.get_json())
+    assert db.scalar(select(Subscriber).where(Subscriber.mode == "webhook")) is None
+    assert guard == []
+
+
+def test_name_rebound_to_a_private_address_is_refused_at_send(
+    app, db, css, monkeypatch, guard, receiver
+):  # type: ignore[no-untyped-def]
+    app.config.update(WEBHOOK_ALLOW_LOOPBACK=False)
+    fake_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
+    made = subscriptions.subscribe_webhook(
+        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    )
+    db.commit()
+    fake_dns(monkeypatch, {"hooks.example.com": "10.0.0.1"})
+    tick(app, NOW)
+    db.expire_all()
+    (d,) = db.scalars(select(Delivery)).all()
+    assert d.status == "failed" and "10.0.0.1" in d.last_error
+    assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
+    assert guard == []  # refused before any connection
+
+
+def test_a_redirect_is_a_failure_and_never_followed(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    made.subscriber.confirmed_at = NOW
+    for sub in made.subscriber.subscriptions:
+        sub.confirmed_at = NOW
+    db.commit()
+    tick(app, NOW)  # its verification
+    receiver.plan.append((302, 0.0, {"Location": "http://10.0.0.1/admin"}))
+    open_incident(db, css, NOW + timedelta(minutes=1))
+    tick(app, NOW + timedelta(minutes=1))
+    db.expire_all()
+    d = db.scalars(select(Delivery).order_by(Delivery.id.desc())).first()
+    assert d.status == "failed" and "302" in d.last_error
+    assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
+    assert len(receiver.got) == 2 and guard == []
+
+
+def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    tick(app, NOW)
+    open_incident(db, css, NOW)
+    delivery.fan_out(db, NOW)
+    receiver.plan.append((200, 4.0, {}))  # the request hangs: the process is killed meanwhile
+    no_mail = SimpleNamespace(url="http://127.0.0.1:9")  # nothing here goes by mail
+    proc = flask_tick(app, no_mail, NOW, WEBHOOK_ALLOW_LOOPBACK="1", WEBHOOK_TIMEOUT="30")
+    deadline = time.monotonic() + 60
+    while receiver.arrived < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.arrived == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    db.expire_all()
+    d = db.scalars(select(Delivery).order_by(Delivery.id.desc())).first()
+    assert d.status == "sending"
+    # Restarted after the lease ran out: the request in flight goes again, marked.
+    tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
+    deadline = time.monotonic() + 10
+    while len(receiver.events()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the hung request is answered late, as an endpoint may have done
+    events = [h for h, b in receiver.got if b"verification" not in b]
+    assert len(events) == 2  # twice, the only case it may be, and never a third time
+    assert [h.get("X-Statuspage-Possibly-Duplicated") for h in events].count("true") == 1
+    assert {h["X-Statuspage-Delivery"] for h in events} == {str(d.id)}
+    db.expire_all()
+    assert (d.status, d.possibly_duplicated) == ("sent", True)
+    assert made.subscriber.id == d.subscriber_id
