@@ -275,29 +275,7 @@ def subscribe(
             subscriber.subscriptions.append(sub)
         pending.append(sub)
     session.flush()
-    if not _claim_confirmation(session, subscriber, now):
-        return SubscribeResult(notice_key=None)
-    # Topics asked for in this request are applied on confirmation, not before.
-    token = make_token(
-        secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(topics)
-    )
-    key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
-    notices.enqueue(
-        session,
-        key=key,
-        kind="subscription_confirm",
-        audience="direct",
-        payload={
-            "kind": "subscription_confirm",
-            "confirm_url": f"/subscriptions/confirm/{token}",
-            "platforms": [p.name for p in chosen],
-            "incident_title": incident.title if incident else None,
-        },
-        due_at=now,
-        now=now,
-        direct_email=subscriber.email,
-        direct_subscriber_id=subscriber.id,
-    )
+    key = _queue_confirmation(session, secret, subscriber, pending, now, topics=topics)
     return SubscribeResult(notice_key=key)
 
 
@@ -604,13 +582,15 @@ def _queue_confirmation(
     subscriber: Subscriber,
     pending: Sequence[Subscription],
     now: datetime,
+    *,
+    topics: Iterable[str] = TOPICS,
 ) -> str | None:
-    """Queue the opt-in mail for `pending` (incidents and maintenance); None when the
-    address's confirmation allowance is spent."""
+    """Queue the opt-in mail for `pending`, whose `topics` are applied on confirmation (not
+    before); None when the address's confirmation allowance is spent."""
     if not _claim_confirmation(session, subscriber, now):
         return None
     token = make_token(
-        secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(TOPICS)
+        secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(topics)
     )
     key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
     notices.enqueue(
