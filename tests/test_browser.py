@@ -100,7 +100,11 @@ def test_status_page_in_chromium(app, page_data, tmp_path):
         assert page.evaluate("document.activeElement.getAttribute('href')") == "/subscribe"
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
         shutil.copy(tmp_path / "home.png", "/tmp/statuspage-home.png")
-        page.get_by_role("link", name="Inbound calls failing").click()
+        # The open master case is linked twice: by the banner every page carries, and by
+        # its card among the open incidents.
+        banner = page.locator(".master-banner").get_by_role("link", name="Inbound calls failing")
+        assert banner.get_attribute("href").endswith(f"/incidents/{page_data.id}")
+        page.locator(".incident").get_by_role("link", name="Inbound calls failing").click()
         page.wait_for_url(f"**/incidents/{page_data.id}")
         assert "CS-2041" in page.locator("main").inner_text()
         assert page.locator(".timeline strong").first.inner_text() == "Investigating"
