@@ -109,3 +109,21 @@ def expected_spans(
         if w.ends_at > start and w.starts_at < end:
             spans.append((w.starts_at, w.ends_at))
     return sorted(spans)
+
+
+def one_off(session: Session, actor: User, **fields: object) -> MaintenanceWindow:
+    """An unscheduled window on Cisco twelve hours after NOW, for an hour, with every text
+    a window needs; `fields` override any of them (title, starts_at, description, ...)."""
+    values: dict[str, object] = {
+        "title": "Firmware",
+        "starts_at": NOW + timedelta(hours=12),
+        "ends_at": NOW + timedelta(hours=13),
+        "platforms": ["cisco"],
+        "description": "d",
+        "justification": "j",
+        "urgency": "u",
+        "tz_name": "America/Denver",
+        "now": NOW,
+        **fields,
+    }
+    return svc.create_unscheduled(session, actor, **values)  # type: ignore[arg-type]

@@ -92,8 +92,9 @@ def counts(server) -> collections.Counter[tuple[str, str]]:  # type: ignore[no-u
     return collections.Counter((m.email, m.custom_args["notice_id"]) for m in server.messages())
 
 
-def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
-    incident = incidents.create_incident(
+def queue_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
+    """An incident on Cisco that notifies its subscribers, flushed but not committed."""
+    return incidents.create_incident(
         db,
         css,
         title="Calls failing",
@@ -104,6 +105,10 @@ def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-d
         platform_statuses={"cisco": "major_outage"},
         now=now,
     )
+
+
+def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
+    incident = queue_incident(db, css, now, priority)
     db.commit()
     return incident
 

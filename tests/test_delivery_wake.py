@@ -17,7 +17,7 @@ from statuspage import outbox_signal
 from statuspage.extensions import db as _db
 from statuspage.services import incidents
 from tests.sendgrid_server import API_KEY, sendgrid_server
-from tests.test_delivery import NOW, add_subscribers, flask, open_incident
+from tests.test_delivery import NOW, add_subscribers, flask, open_incident, queue_incident
 
 
 @pytest.fixture
@@ -45,17 +45,7 @@ def test_only_a_committed_write_that_queues_mail_wakes(app, db, css):
     woken: list[int] = []
     stop = outbox_signal.subscribe(_db.engine.url, lambda: woken.append(1))
     try:
-        incidents.create_incident(
-            db,
-            css,
-            title="Calls failing",
-            body="Investigating",
-            impact="major",
-            priority="P2",
-            case_number="CS-1",
-            platform_statuses={"cisco": "major_outage"},
-            now=NOW,
-        )
+        queue_incident(db, css)
         db.flush()
         assert woken == []  # flushed, not committed: nobody can see it yet
         db.rollback()
@@ -117,17 +107,7 @@ def test_a_notify_from_one_connection_wakes_the_listener_on_another(app, db, css
     listener.start()
     try:
         assert ready.wait(10)
-        incidents.create_incident(
-            db,
-            css,
-            title="Calls failing",
-            body="Investigating",
-            impact="major",
-            priority="P2",
-            case_number="CS-1",
-            platform_statuses={"cisco": "major_outage"},
-            now=NOW,
-        )
+        queue_incident(db, css)
         db.flush()
         assert not woken.wait(0.5)  # PostgreSQL holds the NOTIFY until COMMIT
         db.rollback()

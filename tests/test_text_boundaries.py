@@ -7,7 +7,6 @@ import io
 import json
 import re
 import time
-from datetime import timedelta
 from xml.etree import ElementTree
 
 import feedparser
@@ -25,9 +24,10 @@ from statuspage.models import (
     Subscriber,
     User,
 )
-from statuspage.services import ValidationError, incidents, maintenance, staff, subscriptions
+from statuspage.services import ValidationError, incidents, staff, subscriptions
 from statuspage.services import platforms as platform_service
 from tests.conftest import NOW, login
+from tests.maintenance_fixtures import one_off
 
 BASE = "/api/v1/pages/calltower"
 HOSTILE = ["a\x00b", "a\x0bb", "a\x1b[31mb", "a\x7fb", "a\rb", "a\nb", "a\u2028b"]
@@ -141,34 +141,10 @@ def test_feeds_survive_an_incident_row_holding_control_characters(client, db, cs
 
 def test_a_lone_carriage_return_never_reaches_the_calendar(client, db, engineer):
     with pytest.raises(ValidationError) as refused:
-        maintenance.create_unscheduled(
-            db,
-            engineer,
-            title="Firmware\rX-INJECTED:1",
-            starts_at=NOW + timedelta(hours=12),
-            ends_at=NOW + timedelta(hours=13),
-            platforms=["cisco"],
-            description="d",
-            justification="j",
-            urgency="u",
-            tz_name="America/Denver",
-            now=NOW,
-        )
+        one_off(db, engineer, title="Firmware\rX-INJECTED:1")
     assert "title" in refused.value.errors
     db.rollback()
-    window = maintenance.create_unscheduled(
-        db,
-        engineer,
-        title="Firmware",
-        starts_at=NOW + timedelta(hours=12),
-        ends_at=NOW + timedelta(hours=13),
-        platforms=["cisco"],
-        description="d",
-        justification="j",
-        urgency="u",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    window = one_off(db, engineer)
     db.flush()
     db.execute(
         update(MaintenanceWindow)

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from statuspage.models import Incident, IncidentUpdate, MaintenanceWindow, Platform
 from statuspage.services import ValidationError, incidents, maintenance, staff
 from tests.conftest import NOW, login
+from tests.maintenance_fixtures import one_off
 from tests.test_text_boundaries import BASE, assert_feeds_and_calendars_valid, form_token
 
 JS = os.path.join(os.path.dirname(__file__), "js")
@@ -134,18 +135,13 @@ def test_any_incident_through_the_api_is_refused_or_renders(
 def test_any_window_is_refused_or_renders(client, db, engineer, tmp_path, title, description, note):
     before = counts(db)
     try:
-        window = maintenance.create_unscheduled(
+        window = one_off(
             db,
             engineer,
             title=title,
-            starts_at=NOW + timedelta(hours=12),
-            ends_at=NOW + timedelta(hours=13),
-            platforms=["cisco"],
             description=description or "d",
             justification=note or "j",
             urgency="now",
-            tz_name="America/Denver",
-            now=NOW,
         )
         maintenance.change_window(db, engineer, window, note=note, now=NOW)
     except ValidationError:
@@ -190,19 +186,7 @@ def test_rows_written_behind_the_services_back_still_render(
         incident = incidents.create_incident(
             db, css, title="x", body="x", platform_statuses={"cisco": "major_outage"}, now=NOW
         )
-        maintenance.create_unscheduled(
-            db,
-            engineer,
-            title="w",
-            starts_at=NOW + timedelta(hours=12),
-            ends_at=NOW + timedelta(hours=13),
-            platforms=["cisco"],
-            description="d",
-            justification="j",
-            urgency="u",
-            tz_name="America/Denver",
-            now=NOW,
-        )
+        one_off(db, engineer, title="w")
         db.flush()
     db.execute(update(Incident).values(title=title[:200] or "x"))
     db.execute(update(IncidentUpdate).values(body=body))

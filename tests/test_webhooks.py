@@ -27,9 +27,9 @@ from sqlalchemy import select
 from jobs import delivery
 from jobs import scheduler as job_scheduler
 from statuspage.models import Delivery, Platform, Subscriber
-from statuspage.services import incidents, subscriptions
+from statuspage.services import subscriptions
 from tests.test_api_v1 import BASE, token_for
-from tests.test_delivery import flask_tick
+from tests.test_delivery import flask_tick, open_incident
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -140,22 +140,6 @@ def hook(app, db, url: str) -> subscriptions.WebhookSubscription:  # type: ignor
     )
     db.commit()
     return made
-
-
-def open_incident(db, css, now=NOW):  # type: ignore[no-untyped-def]
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="major",
-        priority="P2",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=now,
-    )
-    db.commit()
-    return incident
 
 
 def tick(app, now):  # type: ignore[no-untyped-def]
