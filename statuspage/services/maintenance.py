@@ -636,3 +636,46 @@ def create_unscheduled(
     )
     notices.window_scheduled(session, window, now)
     return window
+
+
+def create_from_statuspage_fields(
+    session: Session,
+    actor: User,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    platforms: Iterable[Any],
+    body: str,
+    justification: str | None,
+    urgency: str | None,
+    impact: str,
+    tz_name: str,
+    now: datetime,
+) -> MaintenanceWindow:
+    """A one-off window from a client that may know only Statuspage's fields (the Manage
+    API): `body` describes the work and stands for the justification when none is given,
+    and, when the request gives neither a justification nor an urgency, also for the reason
+    work inside 05:00-23:00 cannot wait. A client that sends either is held to the rules of
+    `create_unscheduled` as they are."""
+    if (
+        justification is None
+        and urgency is None
+        and body
+        and touches_business_hours(starts_at, ends_at, zone(tz_name))
+    ):
+        urgency = body
+    return create_unscheduled(
+        session,
+        actor,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        platforms=platforms,
+        description=body,
+        justification=justification or body,
+        urgency=urgency or "",
+        impact=impact,
+        tz_name=tz_name,
+        now=now,
+    )

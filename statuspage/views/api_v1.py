@@ -328,27 +328,18 @@ def _create_window(body: dict[str, Any]) -> Any:
         errors.add("body", "describe the work")
     errors.raise_if_any()
     assert starts is not None and ends is not None
-    tz_name = current_app.config["STATUSPAGE_TIMEZONE"]
-    if (
-        justification is None
-        and urgency is None
-        and message
-        and maintenance.touches_business_hours(starts, ends, maintenance.zone(tz_name))
-    ):
-        # A client that knows only Statuspage's fields: its body is all it says of the work.
-        urgency = message
-    window = maintenance.create_unscheduled(
+    window = maintenance.create_from_statuspage_fields(
         db.session,
         actor(),
         title=name,
         starts_at=starts,
         ends_at=ends,
         platforms=list(statuses),
-        description=message or "",
-        justification=justification or message or "",
-        urgency=urgency or "",
+        body=message or "",
+        justification=justification,
+        urgency=urgency,
         impact="none" if impact == "none" else "maintenance",
-        tz_name=tz_name,
+        tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
         now=clock.now(),
     )
     commit()
