@@ -752,11 +752,18 @@ def resend_confirmation(
 # sent; an endpoint that keeps failing is quarantined (paused) until staff lift it.
 
 WEBHOOK_CONFIRM_KIND = "webhook_verification"
+# Modes of subscribers whose address is a URL called with a POST: Statuspage's signed
+# envelope ("webhook"), or a card posted to a Microsoft Teams or Slack channel's incoming
+# webhook ("teams", "slack"; see jobs/cards.py and docs/channels.md).
+CHANNEL_MODES = ("webhook", "teams", "slack")
 
 
 @dataclass(frozen=True)
 class WebhookSubscription:
-    """The new webhook subscriber and its signing secret: the only time the secret is shown."""
+    """The new webhook subscriber and its signing secret: the only time the secret is shown.
+
+    A Teams or Slack channel gets a secret too (so every URL subscriber looks the same), but
+    nothing uses it: a channel's incoming webhook checks no signature."""
 
     subscriber: Subscriber
     secret: str
@@ -768,6 +775,7 @@ def subscribe_webhook(
     url: str,
     platforms: Sequence[Platform] = (),
     incident_id: int | None = None,
+    mode: str = "webhook",
     allow_loopback: bool = False,
     actor: User | None = None,
     now: datetime,
@@ -777,10 +785,16 @@ def subscribe_webhook(
 
     The URL must be https to a host whose every address is public (`webhooks.check_url`);
     one URL is one subscriber, so a URL already subscribed is refused. Made by staff
-    (`actor`, only css and admin), it is audited."""
+    (`actor`, only css and admin), it is audited.
+
+    `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
+    "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
+    a welcome card answered 2xx (an incoming webhook cannot echo anything)."""
     if actor is not None:
         _require_css(actor, "add subscribers")
     errors = Errors()
+    if mode not in CHANNEL_MODES:
+        errors.add("mode", f"must be one of {', '.join(CHANNEL_MODES)}")
     try:
         webhooks.check_url(url, allow_loopback=allow_loopback)
     except webhooks.UnsafeWebhook as exc:
@@ -802,7 +816,7 @@ def subscribe_webhook(
     secret = secrets.token_hex(32)
     subscriber = Subscriber(
         email=url,
-        mode="webhook",
+        mode=mode,
         webhook_secret=secret,
         language="en",
         timezone="UTC",
@@ -849,7 +863,11 @@ def webhook_verified(session: Session, subscriber_id: int, now: datetime) -> Non
     """The endpoint echoed its verification: the subscriber and its subscriptions are
     confirmed (from now: nothing that happened before reaches it)."""
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or subscriber.mode != "webhook" or subscriber.confirmed_at is not None:
+    if (
+        subscriber is None
+        or subscriber.mode not in CHANNEL_MODES
+        or subscriber.confirmed_at is not None
+    ):
         return
     subscriber.confirmed_at = now
     for sub in subscriber.subscriptions:
@@ -864,7 +882,7 @@ def quarantine_webhook(session: Session, subscriber_id: int, reason: str, now: d
     on, and its deliveries still waiting are failed with the reason, until staff lift the
     quarantine. An endpoint already quarantined keeps its first reason."""
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or subscriber.mode != "webhook" or subscriber.quarantined_at:
+    if subscriber is None or subscriber.mode not in CHANNEL_MODES or subscriber.quarantined_at:
         return
     subscriber.quarantined_at = now
     subscriber.quarantine_reason = reason[:2000]
