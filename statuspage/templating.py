@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
 from statuspage import clock, markdown
 from statuspage.i18n import VOCABULARY_LABELS
@@ -31,6 +32,70 @@ def format_utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(UTC).strftime(fmt) + " UTC"
+
+
+# Compact times for pages: the provider's zone (MT) in words of the reader's language, UTC
+# beside it in small print, and the reader's own zone added once by static/localtime.js
+# where the browser knows it and it differs from MT. The year is left out when it is the
+# current one.
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _day(local: datetime) -> str:
+    pattern = "EEE d MMM" if local.year == clock.now().year else "EEE d MMM y"
+    return format_datetime(local, pattern, locale=_locale())
+
+
+def _clock(value: datetime) -> str:
+    return value.strftime("%H:%M")
+
+
+def format_when(value: datetime | None) -> Markup:
+    """One moment: `Fri 18 Dec, 22:00 MST · 05:00 UTC`, the UTC part with its own date when
+    the day differs."""
+    if value is None:
+        return Markup("")
+    local = value.astimezone(provider_zone())
+    utc = value.astimezone(UTC)
+    utc_text = _clock(utc) if utc.date() == local.date() else f"{_day(utc)}, {_clock(utc)}"
+    return Markup(
+        '<time datetime="{iso}" class="when">{day}, {clock} {zone}</time>'
+        '<span class="utc"> · {utc} UTC</span>'
+    ).format(
+        iso=isoformat(value),
+        day=_day(local),
+        clock=_clock(local),
+        zone=local.tzname(),
+        utc=utc_text,
+    )
+
+
+def format_span(start: datetime | None, end: datetime | None) -> Markup:
+    """A window: `Fri 18 Dec, 22:00–23:30 MST · 05:00–06:30 UTC`, or with both days when it
+    crosses midnight: `Fri 18 Dec, 22:00 – Sat 19 Dec, 04:00 MST · 05:00–11:00 UTC`."""
+    if start is None or end is None:
+        return format_when(start or end)
+    zone = provider_zone()
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    ua, ub = start.astimezone(UTC), end.astimezone(UTC)
+    zones = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
+    if a.date() == b.date():
+        local = f"{_day(a)}, {_clock(a)}–{_clock(b)} {zones}"
+    else:
+        local = f"{_day(a)}, {_clock(a)} – {_day(b)}, {_clock(b)} {zones}"
+    if ua.date() == ub.date():
+        utc = f"{_clock(ua)}–{_clock(ub)}"
+        if ua.date() != a.date():
+            utc = f"{_day(ua)}, {utc}"
+    else:
+        utc = f"{_day(ua)}, {_clock(ua)} – {_day(ub)}, {_clock(ub)}"
+    return Markup(
+        '<time datetime="{start}" data-until="{end}" class="when">{local}</time>'
+        '<span class="utc"> · {utc} UTC</span>'
+    ).format(start=isoformat(start), end=isoformat(end), local=local, utc=utc)
 
 
 def isoformat(value: datetime | None) -> str:
@@ -80,6 +145,8 @@ def init_app(app: Flask) -> None:
         humanize=humanize_status,
         priority=priority_label,
         month=format_month,
+        when=format_when,
+        span=format_span,
     )
     app.jinja_env.globals.update(
         priorities=PRIORITIES, now=clock.now, get_locale=get_locale, language_links=language_links
