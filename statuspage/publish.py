@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
 from statuspage import markdown
-from statuspage.mail.wording import words
+from statuspage.mail.wording import labels, words
 from statuspage.models import (
     IncidentUpdate,
     MaintenanceSeries,
@@ -218,15 +218,21 @@ def _zone(series: MaintenanceSeries) -> ZoneInfo:
 # --- feeds ---------------------------------------------------------------------------
 
 
-def _update_item(site: Site, update: IncidentUpdate) -> feeds.FeedItem:
+def _label(vocabulary: dict[str, str], value: str) -> str:
+    return vocabulary.get(value) or value.replace("_", " ").capitalize()
+
+
+def _update_item(
+    site: Site, update: IncidentUpdate, w: dict[str, str], vocabulary: dict[str, str]
+) -> feeds.FeedItem:
     incident = update.incident
-    label = update.status.replace("_", " ").capitalize()
-    prefix = "[Master case] " if incident.is_master_case else ""
-    body = str(markdown.render(update.body)) or f"<p>{label}</p>"
+    label = _label(vocabulary, update.status)
+    prefix = f"{w['feed_master_case']} " if incident.is_master_case else ""
+    body = str(markdown.render(update.body)) or f"<p>{_escape(label)}</p>"
     if update.etr is not None:
         local = update.etr.astimezone(ZoneInfo(site.timezone))
         body += (
-            f"<p>Estimated time of resolution: {local:%Y-%m-%d %H:%M} {local.tzname()} "
+            f"<p>{_escape(w['etr'])}: {local:%Y-%m-%d %H:%M} {local.tzname()} "
             f"({update.etr.astimezone(UTC):%Y-%m-%d %H:%M} UTC)</p>"
         )
     return feeds.FeedItem(
@@ -240,8 +246,10 @@ def _update_item(site: Site, update: IncidentUpdate) -> feeds.FeedItem:
     )
 
 
-def _window_item(site: Site, window: MaintenanceWindow) -> feeds.FeedItem:
-    text = window_text(site, window)
+def _window_item(
+    site: Site, window: MaintenanceWindow, w: dict[str, str], vocabulary: dict[str, str]
+) -> feeds.FeedItem:
+    text = _window_text(site, window, w)
     tz_local = window.starts_at.astimezone(ZoneInfo(site.timezone))
     end_local = window.ends_at.astimezone(ZoneInfo(site.timezone))
     when = (
@@ -251,16 +259,21 @@ def _window_item(site: Site, window: MaintenanceWindow) -> feeds.FeedItem:
     )
     parts = [
         f"<p><strong>{_escape(when)}</strong></p>",
-        f"<p>Platforms affected: {_escape(', '.join(text.platforms))}</p>",
+        f"<p>{_escape(w['platforms'])}: {_escape(', '.join(text.platforms))}</p>",
         str(markdown.render(window.description)),
     ]
     if window.justification:
-        parts.append(f"<p>Justification:</p>{markdown.render(window.justification)}")
+        parts.append(
+            f"<p>{_escape(w['justification'])}:</p>{markdown.render(window.justification)}"
+        )
     if window.note:
-        parts.append(f"<p>Note:</p>{markdown.render(window.note)}")
+        parts.append(f"<p>{_escape(w['note'])}:</p>{markdown.render(window.note)}")
     if window.release_notes:
-        parts.append(f"<p>Release notes:</p>{markdown.render(window.release_notes)}")
-    status = window.status.replace("_", " ")
+        parts.append(
+            f"<p>{_escape(w['maintenance_release_notes'])}:</p>"
+            f"{markdown.render(window.release_notes)}"
+        )
+    status = _label(vocabulary, window.status)
     return feeds.FeedItem(
         guid=f"{site.url}/maintenance/{window.id}",
         title=f"{text.summary} ({status}): {tz_local:%Y-%m-%d %H:%M} {tz_local.tzname()}",
@@ -277,21 +290,34 @@ def _escape(text: str) -> str:
 
 
 def history_items(
-    session: Session, site: Site, now: datetime, platform: Platform | None = None
+    session: Session,
+    site: Site,
+    now: datetime,
+    platform: Platform | None = None,
+    language: str = "en",
 ) -> list[feeds.FeedItem]:
-    """Incident updates and maintenance with impact, newest first."""
-    items = [_update_item(site, u) for u in publications.feed_updates(session, platform)]
+    """Incident updates and maintenance with impact, newest first; the feed's own words
+    (statuses, headings) in `language`, staff-written text as written."""
+    w, vocabulary = words(language), labels(language)
+    items = [
+        _update_item(site, u, w, vocabulary) for u in publications.feed_updates(session, platform)
+    ]
     items += [
-        _window_item(site, w)
-        for w in publications.windows_for_feed(session, now, platform, with_impact_only=True)
+        _window_item(site, window, w, vocabulary)
+        for window in publications.windows_for_feed(session, now, platform, with_impact_only=True)
     ]
     return sorted(items, key=lambda i: (i.published, i.guid), reverse=True)
 
 
 def maintenance_items(
-    session: Session, site: Site, now: datetime, platform: Platform | None = None
+    session: Session,
+    site: Site,
+    now: datetime,
+    platform: Platform | None = None,
+    language: str = "en",
 ) -> list[feeds.FeedItem]:
-    """Recent and upcoming maintenance windows, newest first."""
+    """Recent and upcoming maintenance windows, newest first, worded in `language`."""
+    w, vocabulary = words(language), labels(language)
     windows = publications.windows_for_feed(session, now, platform, with_impact_only=False)
-    windows.sort(key=lambda w: (w.starts_at, w.id), reverse=True)
-    return [_window_item(site, w) for w in windows]
+    windows.sort(key=lambda window: (window.starts_at, window.id), reverse=True)
+    return [_window_item(site, window, w, vocabulary) for window in windows]

@@ -22,7 +22,7 @@ from calendars import ical
 from statuspage import markdown
 from statuspage.i18n import language as in_language
 from statuspage.mail import Attachment, header_text
-from statuspage.mail.wording import PHRASES, status_word
+from statuspage.mail.wording import PHRASES, status_word, words
 
 TEMPLATES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "templates", "email"
@@ -78,6 +78,7 @@ def invitation(
     provider_tz: str,
     organizer_email: str,
     organizer_name: str,
+    language: str = "en",
 ) -> Attachment | None:
     """The window of a maintenance notice as invite.ics (RFC 5546): the published calendar's
     UID (a series occurrence: the series' UID and its RECURRENCE-ID) and SEQUENCE, so a
@@ -97,7 +98,7 @@ def invitation(
     url = window.get("url", "")
     text = ical.EventText(
         summary=window["title"]
-        + (" (no customer impact)" if window.get("impact") == "none" else ""),
+        + (f" ({words(language)['no_impact_short']})" if window.get("impact") == "none" else ""),
         platforms=tuple(window.get("platforms", ())),
         description=markdown.calendar_text(window.get("description", "")),
         justification=markdown.calendar_text(window.get("justification", "")),
@@ -176,6 +177,7 @@ def render_notice(
             provider_tz=provider_tz,
             organizer_email=organizer_email,
             organizer_name=organizer_name,
+            language=lang,
         )
         if family == "maintenance"
         else None

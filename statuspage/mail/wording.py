@@ -8,7 +8,7 @@ with `N_`, then `make catalogs` and translate it in each `messages.po`.
 
 from __future__ import annotations
 
-from statuspage.i18n import N_, language
+from statuspage.i18n import N_, VOCABULARY_LABELS, language
 
 PHRASES: dict[str, str] = {
     "incident_created": N_("New incident"),
@@ -28,6 +28,8 @@ PHRASES: dict[str, str] = {
     "subscription_confirm": N_("Confirm your subscription"),
     "p1g_overdue": N_("P1G update overdue"),
     "master_case": N_("Master case P1G"),
+    "feed_master_case": N_("[Master case]"),
+    "etr": N_("Estimated time of resolution"),
     "case_number": N_("Case number"),
     "status": N_("Status"),
     "priority": N_("Priority"),
@@ -71,3 +73,9 @@ def words(lang: str) -> dict[str, str]:
 def status_word(status: str, lang: str) -> str:
     with language(lang) as gettext:
         return gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Every vocabulary word (statuses, impacts) in `lang`, capitalised as a label."""
+    with language(lang) as gettext:
+        return {key: gettext(message) for key, message in VOCABULARY_LABELS.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from calendars import feeds
 from statuspage import clock, publish
@@ -90,7 +90,7 @@ def _history(platform: Platform | None, kind: str) -> Response:
     )
 
     info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
-    items = publish.history_items(db.session, site(), now, platform)
+    items = publish.history_items(db.session, site(), now, platform, str(get_locale() or "en"))
     if kind == "atom":
         return _reply(feeds.build_atom(info, items), ATOM_TYPE)
     return _reply(feeds.build_rss(info, items), RSS_TYPE)
@@ -130,7 +130,7 @@ def _maintenance(platform: Platform | None) -> Response:
     )
 
     info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
-    items = publish.maintenance_items(db.session, site(), now, platform)
+    items = publish.maintenance_items(db.session, site(), now, platform, str(get_locale() or "en"))
     return _reply(feeds.build_rss(info, items), RSS_TYPE)
 
 
