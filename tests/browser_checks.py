@@ -1,0 +1,235 @@
+"""What the browser tests check on a page: axe-core's serious and critical violations, content
+wider than a phone's screen, and screenshots kept as test artefacts.
+
+Debian's chromium is driven through Playwright. axe-core comes from tests/js (pinned in its
+package-lock.json, installed by `make test`); it is added to every document a context opens as
+an init script, which the pages' Content-Security-Policy (no inline script, no eval) does not
+apply to, so the pages are checked under the very headers they are served with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from statuspage import create_app
+from statuspage.extensions import db as _db
+from statuspage.seed.defaults import seed_platforms
+from statuspage.services import staff
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = "/usr/bin/chromium"
+AXE = os.path.join(ROOT, "tests", "js", "node_modules", "axe-core", "axe.min.js")
+SCREENSHOTS = os.path.join(ROOT, "test-artefacts", "screenshots")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1200, "height": 900}
+# The impacts that fail a page; "moderate" and "minor" findings are best practice only.
+FAILING_IMPACTS = ("serious", "critical")
+LANGUAGES = ("en", "es", "de")
+
+PASSWORD = "correct horse battery"
+SECRET_KEY = "test-secret-key-long-enough-for-create-app"
+
+# Marks for a module of browser tests: skipped, saying why, where chromium or axe-core is
+# missing (`apt-get install chromium`; `make test` runs `npm ci` in tests/js).
+MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="Debian's chromium is not installed: apt-get install chromium",
+    ),
+    pytest.mark.skipif(
+        not os.path.exists(AXE),
+        reason="axe-core is not installed: npm ci --prefix tests/js (make test does it)",
+    ),
+]
+
+
+# --- the app and the browser, one of each per test module --------------------------------
+
+
+@contextmanager
+def module_app(folder: str, now: datetime, **config: Any) -> Iterator[Flask]:
+    """An app on its own SQLite file in `folder`, time pinned to `now`, platforms seeded,
+    its app context pushed for the data a module sets up. Mail goes to files in
+    `folder`/instance/mail (the embedded default), where a test reads its links."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET_KEY,
+            "PASSWORD_HASH_METHOD": "scrypt:16384:8:1",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(folder, 'browser.db')}",
+            "FIXED_NOW": now,
+            "RATELIMIT_ENABLED": False,
+            "STATUSPAGE_URL": "http://localhost",
+            **config,
+        }
+    )
+    app.instance_path = os.path.join(folder, "instance")
+    with app.app_context():
+        _db.create_all()
+        seed_platforms(_db.session, now)
+        _db.session.commit()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def add_staff(role: str, now: datetime) -> str:
+    """A staff account of `role` (password PASSWORD); returns its email (not the demo's)."""
+    email = f"{role}.tester@example.com"
+    staff.create_user(
+        _db.session,
+        None,
+        email=email,
+        role=role,
+        password=PASSWORD,
+        now=now,
+        hash_method="scrypt:16384:8:1",
+    )
+    _db.session.commit()
+    return email
+
+
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def new_context(browser: Any, *, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
+    """A context (own cookies) whose every document carries axe-core."""
+    options.setdefault("timezone_id", "America/Denver")
+    options.setdefault("locale", "en-US")
+    context = browser.new_context(viewport=viewport, **options)
+    context.add_init_script(path=AXE)
+    return context
+
+
+def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base + "/login?lang=en")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+
+
+# --- axe-core --------------------------------------------------------------------------------
+
+_RUN_AXE = """async (impacts) => {
+  if (!window.axe) { return null; }
+  const result = await window.axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => impacts.includes(v.impact))
+    .map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({
+        target: n.target.join(" "), html: n.html.slice(0, 200),
+        summary: (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300),
+      })),
+    }));
+}"""
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = FAILING_IMPACTS) -> list[str]:
+    """axe-core's violations of `impacts` on the page as it stands, one readable line per
+    element: rule, impact, what it asks, the element's selector and markup, why it fails."""
+    found = page.evaluate(_RUN_AXE, list(impacts))
+    if found is None:
+        raise AssertionError(f"axe-core is not on {page.url}: was the context made by new_context?")
+    lines = []
+    for violation in found:
+        for node in violation["nodes"]:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} -- "
+                f"{node['target']} {node['html']} -- {node['summary']}"
+            )
+    return lines
+
+
+def assert_accessible(page: Any) -> None:
+    problems = axe_violations(page)
+    assert not problems, f"axe-core on {page.url}:\n" + "\n".join(problems)
+
+
+# --- horizontal overflow -----------------------------------------------------------------------
+
+_OVERFLOW = """() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) { return null; }
+  const clipped = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const x = getComputedStyle(a).overflowX;
+      if (x !== "visible") { return true; }
+    }
+    return false;
+  };
+  const describe = (el) => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) { name += "#" + el.id; }
+    if (typeof el.className === "string" && el.className.trim()) {
+      name += "." + el.className.trim().split(/\\s+/).join(".");
+    }
+    const parent = el.parentElement;
+    const pname = parent ? parent.tagName.toLowerCase() +
+      (parent.className && typeof parent.className === "string" && parent.className.trim()
+        ? "." + parent.className.trim().split(/\\s+/).join(".") : "") : "";
+    return pname + " > " + name;
+  };
+  const offenders = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 0.5 || clipped(el)) { continue; }
+    // Only the outermost offenders: an element whose parent sticks out as far is its child.
+    const parent = el.parentElement;
+    const pbox = parent ? parent.getBoundingClientRect() : null;
+    if (pbox && parent !== document.body && pbox.right >= box.right - 0.5) { continue; }
+    offenders.push({ what: describe(el), right: Math.round(box.right),
+                     width: Math.round(box.width),
+                     text: (el.innerText || "").replace(/\\s+/g, " ").slice(0, 60) });
+  }
+  offenders.sort((a, b) => b.right - a.right);
+  return { scrollWidth: document.documentElement.scrollWidth, width: width,
+           offenders: offenders.slice(0, 8) };
+}"""
+
+
+def horizontal_overflow(page: Any) -> list[str]:
+    """[] when nothing is wider than the window; else the page's width and the elements
+    sticking out furthest (outermost first), each with its right edge and text."""
+    found = page.evaluate(_OVERFLOW)
+    if found is None:
+        return []
+    head = f"page is {found['scrollWidth']} px wide in a {found['width']} px window"
+    return [head] + [
+        f"{o['what']}: right edge {o['right']} px, {o['width']} px wide ({o['text']!r})"
+        for o in found["offenders"]
+    ]
+
+
+# --- screenshots ---------------------------------------------------------------------------------
+
+
+def screenshot(page: Any, name: str) -> str:
+    """A full-page PNG in test-artefacts/screenshots/<name>.png at the repository's root."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
+    path = os.path.join(SCREENSHOTS, f"{safe}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
