@@ -7,6 +7,24 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+class Message(str):
+    """An error message that can be worded in the reader's language.
+
+    It is the English text (so the JSON API, logs and tests read it as a plain string) and
+    keeps its catalog `template` (marked with `N_` where it is written) and `params`, so a
+    page shows `gettext(template) % params` in the reader's language.
+    """
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Message:
+        self = super().__new__(cls, template % params if params else template)
+        self.template = template
+        self.params = params
+        return self
+
+
 class ValidationError(Exception):
     """A mistake the user can fix: a mapping of field name to message."""
 
@@ -29,8 +47,13 @@ class Errors:
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
 
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, message)
+    def add(self, field: str, message: str, **params: Any) -> None:
+        """Record `message` for `field` (the first one wins); `params` fill its `%(name)s`
+        placeholders, so the template stays translatable."""
+        if field not in self.errors:
+            self.errors[field] = (
+                message if isinstance(message, Message) else Message(message, **params)
+            )
 
     def raise_if_any(self) -> None:
         if self.errors:

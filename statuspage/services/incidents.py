@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from statuspage.i18n import N_
 from statuspage.models import (
     Incident,
     IncidentPlatform,
@@ -43,6 +44,7 @@ from statuspage.services import audit, notices, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
     Errors,
+    Message,
     PermissionDenied,
     ValidationError,
     get_or_404,
@@ -87,7 +89,11 @@ def parse_case_numbers(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         if len(value) > CUSTOMER_CASES_MAX * 66:
             raise ValidationError(
-                {"customer_case_numbers": f"at most {CUSTOMER_CASES_MAX} case numbers"}
+                {
+                    "customer_case_numbers": Message(
+                        N_("at most %(count)d case numbers"), count=CUSTOMER_CASES_MAX
+                    )
+                }
             )
         value = re.split(r"[,;\s]+", value)
     items = text.bounded("customer_case_numbers", value, CUSTOMER_CASES_MAX, what="case numbers")
@@ -106,25 +112,29 @@ def _check_fields(
     customer_case_numbers: list[str] | None = None,
 ) -> None:
     if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
-        errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+        errors.add("title", N_("is required and must be at most %(max)d characters"), max=TITLE_MAX)
     text.check(errors, "title", title)
     if body is not None and len(body) > BODY_MAX:
-        errors.add("body", f"must be at most {BODY_MAX} characters")
+        errors.add("body", N_("must be at most %(max)d characters"), max=BODY_MAX)
     if impact is not None and impact not in IMPACTS:
-        errors.add("impact", f"must be one of {', '.join(IMPACTS)}")
+        errors.add("impact", N_("must be one of %(choices)s"), choices=", ".join(IMPACTS))
     if priority is not None and priority not in PRIORITIES:
-        errors.add("priority", f"must be one of {', '.join(PRIORITIES)}")
+        errors.add("priority", N_("must be one of %(choices)s"), choices=", ".join(PRIORITIES))
     if status is not None and status not in INCIDENT_STATUSES:
-        errors.add("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
+        errors.add("status", N_("must be one of %(choices)s"), choices=", ".join(INCIDENT_STATUSES))
     if case_number and not CASE_NUMBER_RE.fullmatch(case_number):
-        errors.add("case_number", "must be letters, digits, '.', '_', '/' or '-', up to 64")
+        errors.add("case_number", N_("must be letters, digits, '.', '_', '/' or '-', up to 64"))
     if customer_case_numbers is not None:
         if len(customer_case_numbers) > CUSTOMER_CASES_MAX:
-            errors.add("customer_case_numbers", f"at most {CUSTOMER_CASES_MAX} case numbers")
+            errors.add(
+                "customer_case_numbers",
+                N_("at most %(count)d case numbers"),
+                count=CUSTOMER_CASES_MAX,
+            )
         elif any(not CASE_NUMBER_RE.fullmatch(c) for c in customer_case_numbers):
             errors.add(
                 "customer_case_numbers",
-                "each must be letters, digits, '.', '_', '/' or '-', up to 64",
+                N_("each must be letters, digits, '.', '_', '/' or '-', up to 64"),
             )
 
 
@@ -133,11 +143,11 @@ def _check_etr(errors: Errors, etr: datetime | None, status: str, now: datetime)
     if etr is None:
         return
     if etr.tzinfo is None:
-        errors.add("etr", "needs a time zone")
+        errors.add("etr", N_("needs a time zone"))
     elif etr <= now:
-        errors.add("etr", "must be after the time of the update")
+        errors.add("etr", N_("must be after the time of the update"))
     elif status not in OPEN_INCIDENT_STATUSES:
-        errors.add("etr", "only an open incident has an estimated time of resolution")
+        errors.add("etr", N_("only an open incident has an estimated time of resolution"))
 
 
 def _resolve_platforms(
@@ -147,7 +157,7 @@ def _resolve_platforms(
     if not platform_statuses:
         return {}
     if len(platform_statuses) > text.LIST_MAX:
-        errors.add("components", f"at most {text.LIST_MAX} components")
+        errors.add("components", N_("at most %(count)d components"), count=text.LIST_MAX)
         return {}
     resolved: dict[Platform, str] = {}
     for key, status in platform_statuses.items():
@@ -157,10 +167,14 @@ def _resolve_platforms(
         elif isinstance(key, str) and text.is_clean(key):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:
-            errors.add("components", f"unknown platform {str(key)[:64]!r}")
+            errors.add("components", N_("unknown platform %(name)r"), name=str(key)[:64])
             continue
         if status not in PLATFORM_STATUSES:
-            errors.add("components", f"status must be one of {', '.join(PLATFORM_STATUSES)}")
+            errors.add(
+                "components",
+                N_("status must be one of %(choices)s"),
+                choices=", ".join(PLATFORM_STATUSES),
+            )
             continue
         resolved[platform] = status
     return resolved
@@ -262,10 +276,10 @@ def create_incident(
         customer_case_numbers=cases,
     )
     if status == "postmortem":
-        errors.add("status", "a new incident cannot start in postmortem")
+        errors.add("status", N_("a new incident cannot start in postmortem"))
     _check_etr(errors, etr, status, now)
     if priority == "P1G" and not case_number:
-        errors.add("case_number", "a master case (P1G) needs its support case number")
+        errors.add("case_number", N_("a master case (P1G) needs its support case number"))
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
     if priority == "P1G" and not can_manage_p1g(actor):
@@ -334,10 +348,10 @@ def post_update(
     status = status or incident.status
     _check_fields(errors, body=body, status=status)
     if status == "postmortem" and incident.status not in ("resolved", "postmortem"):
-        errors.add("status", "postmortem follows resolution")
+        errors.add("status", N_("postmortem follows resolution"))
     _check_etr(errors, etr, status, now)
     if not body.strip() and status == incident.status and not platform_statuses and etr is None:
-        errors.add("body", "write what changed")
+        errors.add("body", N_("write what changed"))
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
     if incident.is_master_case and not can_manage_p1g(actor):
@@ -432,7 +446,7 @@ def edit_incident(
     new_priority = priority or incident.priority
     new_case = incident.case_number if case_number is None else (case_number or None)
     if new_priority == "P1G" and not new_case:
-        errors.add("case_number", "a master case (P1G) needs its support case number")
+        errors.add("case_number", N_("a master case (P1G) needs its support case number"))
     errors.raise_if_any()
     touches_p1g = (new_priority == "P1G") != incident.is_master_case
     if touches_p1g and not can_manage_p1g(actor):
@@ -489,7 +503,7 @@ def remove_p1g(
     """Turn a master case back into an ordinary incident of `priority` (CSS only)."""
     if priority == "P1G":
         errors = Errors()
-        errors.add("priority", "choose the priority the incident keeps")
+        errors.add("priority", N_("choose the priority the incident keeps"))
         errors.raise_if_any()
     return edit_incident(session, actor, incident, priority=priority, now=now)
 

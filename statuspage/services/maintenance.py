@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars import recurrence
+from statuspage.i18n import N_
 from statuspage.models import MaintenanceSeries, MaintenanceWindow, Platform, User
 from statuspage.models.vocab import (
     ACTIVE_WINDOW_STATUSES,
@@ -34,6 +35,7 @@ from statuspage.services import audit, notices, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
     Errors,
+    Message,
     PermissionDenied,
     ValidationError,
     get_or_404,
@@ -102,7 +104,7 @@ def _platforms(session: Session, errors: Errors, keys: Iterable[Any] | None) -> 
         elif isinstance(key, str) and text.is_clean(key):
             platform = session.scalar(select(Platform).where(Platform.slug == key))
         if platform is None:
-            errors.add("platforms", f"unknown platform {str(key)[:64]!r}")
+            errors.add("platforms", N_("unknown platform %(name)r"), name=str(key)[:64])
         elif platform not in found:
             found.append(platform)
     return found
@@ -113,12 +115,12 @@ def _check_text(
 ) -> tuple[str | None, str | None]:
     """Check the texts; return description and justification with their line endings as LF."""
     if title is not None and not (1 <= len(title.strip()) <= TITLE_MAX):
-        errors.add("title", f"is required and must be at most {TITLE_MAX} characters")
+        errors.add("title", N_("is required and must be at most %(max)d characters"), max=TITLE_MAX)
     text.check(errors, "title", title)
     if description is not None and len(description) > TEXT_MAX:
-        errors.add("description", f"must be at most {TEXT_MAX} characters")
+        errors.add("description", N_("must be at most %(max)d characters"), max=TEXT_MAX)
     if justification is not None and len(justification) > TEXT_MAX:
-        errors.add("justification", f"must be at most {TEXT_MAX} characters")
+        errors.add("justification", N_("must be at most %(max)d characters"), max=TEXT_MAX)
     return (
         text.check(errors, "description", description, multiline=True),
         text.check(errors, "justification", justification, multiline=True),
@@ -127,29 +129,33 @@ def _check_text(
 
 def _check_note(errors: Errors, field: str, value: str | None) -> str | None:
     if value is not None and len(value) > TEXT_MAX:
-        errors.add(field, f"must be at most {TEXT_MAX} characters")
+        errors.add(field, N_("must be at most %(max)d characters"), max=TEXT_MAX)
     return text.check(errors, field, value, multiline=True)
 
 
 def _check_span(errors: Errors, start: datetime, end: datetime) -> None:
     if end <= start:
-        errors.add("ends_at", "the end must be after the start")
+        errors.add("ends_at", N_("the end must be after the start"))
     elif end - start > MAX_WINDOW:
         errors.add(
             "ends_at",
-            f"a window lasts at most {int(MAX_WINDOW.total_seconds() // 3600)} "
-            "hours; split longer work",
+            N_("a window lasts at most %(hours)d hours; split longer work"),
+            hours=int(MAX_WINDOW.total_seconds() // 3600),
         )
 
 
 def _check_notices(errors: Errors, notices: Sequence[str] | None) -> None:
     if notices is not None and any(n not in MAINTENANCE_NOTICES for n in notices):
-        errors.add("notices", f"each must be one of {', '.join(MAINTENANCE_NOTICES)}")
+        errors.add(
+            "notices", N_("each must be one of %(choices)s"), choices=", ".join(MAINTENANCE_NOTICES)
+        )
 
 
 def _check_impact(errors: Errors, impact: str | None) -> None:
     if impact is not None and impact not in MAINTENANCE_IMPACTS:
-        errors.add("impact", f"must be one of {', '.join(MAINTENANCE_IMPACTS)}")
+        errors.add(
+            "impact", N_("must be one of %(choices)s"), choices=", ".join(MAINTENANCE_IMPACTS)
+        )
 
 
 def touches_business_hours(start: datetime, end: datetime, tz: ZoneInfo) -> bool:
@@ -179,7 +185,7 @@ def _check_series(
     if not isinstance(duration_minutes, int) or not (
         1 <= duration_minutes <= MAX_WINDOW.total_seconds() // 60
     ):
-        errors.add("duration_minutes", "must be between 1 minute and 48 hours")
+        errors.add("duration_minutes", N_("must be between 1 minute and 48 hours"))
         return
     try:
         upcoming = recurrence.occurrences(
@@ -189,7 +195,7 @@ def _check_series(
         errors.add("rule", str(exc))
         return
     if not upcoming:
-        errors.add("rule", "the rule yields no occurrence in the coming 400 days")
+        errors.add("rule", N_("the rule yields no occurrence in the coming 400 days"))
 
 
 def save_series(
@@ -226,9 +232,9 @@ def save_series(
     _check_notices(errors, notices)
     chosen = _platforms(session, errors, platforms)
     if not chosen:
-        errors.add("platforms", "choose at least one platform")
+        errors.add("platforms", N_("choose at least one platform"))
     if first_start.tzinfo is None:
-        errors.add("first_start", "needs a time zone")
+        errors.add("first_start", N_("needs a time zone"))
     else:
         first_start = first_start.astimezone(zone(tz_name))
         _check_series(
@@ -449,21 +455,21 @@ def change_window(
     note = _check_note(errors, "note", note)
     chosen = _platforms(session, errors, platforms) if platforms is not None else None
     if platforms is not None and not chosen:
-        errors.add("platforms", "choose at least one platform")
+        errors.add("platforms", N_("choose at least one platform"))
     new_start = starts_at or window.starts_at
     new_end = ends_at or window.ends_at
     moving = starts_at is not None and starts_at != window.starts_at
     retiming = moving or (ends_at is not None and ends_at != window.ends_at)
     if window.status in ("completed", "cancelled") and (retiming or chosen is not None):
-        errors.add("starts_at", f"a {window.status} window cannot be changed")
+        errors.add("starts_at", N_("a %(status)s window cannot be changed"), status=window.status)
     elif window.status in ACTIVE_WINDOW_STATUSES and moving:
-        errors.add("starts_at", "a running window keeps its start; change its end instead")
+        errors.add("starts_at", N_("a running window keeps its start; change its end instead"))
     elif moving and new_start < now:
-        errors.add("starts_at", "a window cannot be moved into the past")
+        errors.add("starts_at", N_("a window cannot be moved into the past"))
     if retiming:
         _check_span(errors, new_start, new_end)
         if new_end <= now:
-            errors.add("ends_at", "the end must be in the future; complete the window instead")
+            errors.add("ends_at", N_("the end must be in the future; complete the window instead"))
     errors.raise_if_any()
 
     before = window_snapshot(window)
@@ -510,7 +516,15 @@ def set_window_status(
         "verifying": {"completed", "in_progress"},
     }
     if status not in allowed.get(window.status, set()):
-        raise ValidationError({"status": f"a {window.status} window cannot become {status}"})
+        raise ValidationError(
+            {
+                "status": Message(
+                    N_("a %(status)s window cannot become %(new)s"),
+                    status=window.status,
+                    new=status,
+                )
+            }
+        )
     before = window_snapshot(window)
     window.status = status
     if status == "in_progress":
@@ -545,9 +559,9 @@ def add_release_notes(
     """Follow-up notes of added features and functionality, after the window completed."""
     errors = Errors()
     if window.status != "completed":
-        errors.add("release_notes", "release notes follow a completed window")
+        errors.add("release_notes", N_("release notes follow a completed window"))
     if not notes.strip():
-        errors.add("release_notes", "write the release notes")
+        errors.add("release_notes", N_("write the release notes"))
     notes = _check_note(errors, "release_notes", notes) or ""
     errors.raise_if_any()
     before = window_snapshot(window)
@@ -592,21 +606,21 @@ def create_unscheduled(
     _check_impact(errors, impact)
     chosen = _platforms(session, errors, platforms)
     if not chosen:
-        errors.add("platforms", "choose at least one platform")
+        errors.add("platforms", N_("choose at least one platform"))
     if not description.strip():
-        errors.add("description", "describe the work")
+        errors.add("description", N_("describe the work"))
     if not justification.strip():
-        errors.add("justification", "say why the work is needed")
+        errors.add("justification", N_("say why the work is needed"))
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        errors.add("starts_at", "needs a time zone")
+        errors.add("starts_at", N_("needs a time zone"))
     else:
         _check_span(errors, starts_at, ends_at)
         if ends_at <= now:
-            errors.add("ends_at", "the window must end in the future")
+            errors.add("ends_at", N_("the window must end in the future"))
         if touches_business_hours(starts_at, ends_at, zone(tz_name)) and not urgency.strip():
             errors.add(
                 "urgency",
-                "this window falls inside 05:00-23:00; say why it cannot wait for the night",
+                N_("this window falls inside 05:00-23:00; say why it cannot wait for the night"),
             )
     errors.raise_if_any()
     window = MaintenanceWindow(

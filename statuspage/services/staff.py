@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from statuspage.i18n import N_
 from statuspage.models import ApiToken, User
 from statuspage.models.vocab import ROLES
 from statuspage.services import audit, text
@@ -86,13 +87,13 @@ def create_user(
         errors.add("email", str(exc))
     else:
         if find_user(session, email) is not None:
-            errors.add("email", "a user with this address exists")
+            errors.add("email", N_("a user with this address exists"))
     if role not in ROLES:
-        errors.add("role", f"must be one of {', '.join(ROLES)}")
+        errors.add("role", N_("must be one of %(choices)s"), choices=", ".join(ROLES))
     if password is not None and len(password) < PASSWORD_MIN:
-        errors.add("password", f"must be at least {PASSWORD_MIN} characters")
+        errors.add("password", N_("must be at least %(min)d characters"), min=PASSWORD_MIN)
     if len(name) > 120:
-        errors.add("name", "must be at most 120 characters")
+        errors.add("name", N_("must be at most 120 characters"))
     text.check(errors, "name", name)
     errors.raise_if_any()
     user = User(
@@ -124,12 +125,12 @@ def update_user(
     require_admin(actor)
     errors = Errors()
     if role is not None and role not in ROLES:
-        errors.add("role", f"must be one of {', '.join(ROLES)}")
+        errors.add("role", N_("must be one of %(choices)s"), choices=", ".join(ROLES))
     if password is not None and len(password) < PASSWORD_MIN:
-        errors.add("password", f"must be at least {PASSWORD_MIN} characters")
+        errors.add("password", N_("must be at least %(min)d characters"), min=PASSWORD_MIN)
     demotes_self = active is False or role not in (None, "admin")
     if actor is not None and actor.id == user.id and demotes_self:
-        errors.add("role", "you cannot demote or disable yourself")
+        errors.add("role", N_("you cannot demote or disable yourself"))
     errors.raise_if_any()
     before = snapshot(user)
     if role is not None:
@@ -198,7 +199,7 @@ def create_token(
     require_admin(actor)
     errors = Errors()
     if len(name) > 120:
-        errors.add("name", "must be at most 120 characters")
+        errors.add("name", N_("must be at most 120 characters"))
     text.check(errors, "name", name)
     errors.raise_if_any()
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)

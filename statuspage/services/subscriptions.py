@@ -356,7 +356,9 @@ def update_preferences(
     now: datetime,
 ) -> Subscriber:
     """Replace the subscriber's platform subscriptions with {slug: topics}; a platform with no
-    topics is dropped. The manage link proves the mailbox, so changes are confirmed."""
+    topics is dropped. The manage link proves the mailbox, so changes are confirmed. A
+    channel's manage link was shown to whoever subscribed it and proves nothing about the
+    URL: a channel stays unconfirmed until its endpoint answers the verification."""
     errors = Errors()
     _check_language(errors, language)
     _check_timezone(errors, timezone)
@@ -373,7 +375,9 @@ def update_preferences(
     errors.raise_if_any()
     subscriber.language = language
     subscriber.timezone = timezone
-    subscriber.confirmed_at = subscriber.confirmed_at or now
+    proven = subscriber.mode not in CHANNEL_MODES or subscriber.confirmed_at is not None
+    if proven:
+        subscriber.confirmed_at = subscriber.confirmed_at or now
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id is not None}
     for platform_id, sub in current.items():
         if platform_id not in wanted:
@@ -385,7 +389,8 @@ def update_preferences(
             subscriber.subscriptions.append(sub)
         sub.incidents = "incidents" in topics
         sub.maintenance = "maintenance" in topics
-        sub.confirmed_at = sub.confirmed_at or now
+        if proven:
+            sub.confirmed_at = sub.confirmed_at or now
     subscriber.updated_at = now
     session.flush()
     return subscriber

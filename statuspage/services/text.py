@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterable
 from typing import TypeVar
 
-from statuspage.services.errors import Errors, ValidationError
+from statuspage.i18n import N_
+from statuspage.services.errors import Errors, Message, ValidationError
 
 T = TypeVar("T")
 
@@ -53,7 +54,7 @@ def check(
     if value is None:
         return None
     if not isinstance(value, str):
-        errors.add(field, "must be text")
+        errors.add(field, N_("must be text"))
         return value
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
@@ -61,7 +62,7 @@ def check(
     else:
         bad = _SINGLE_LINE_BAD.search(value)
     if bad is not None:
-        errors.add(field, f"must not contain {_describe(bad.group())}")
+        errors.add(field, N_("must not contain %(what)s"), what=_describe(bad.group()))
     return value
 
 
@@ -89,7 +90,9 @@ def bounded(
     taken: list[T] = []
     for item in items:
         if len(taken) == limit:
-            raise ValidationError({field: f"at most {limit} {what}"})
+            raise ValidationError(
+                {field: Message(N_("at most %(count)d %(what)s"), count=limit, what=what)}
+            )
         taken.append(item)
     return taken
 

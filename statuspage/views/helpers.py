@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from statuspage.extensions import db
 from statuspage.services import ValidationError
+from statuspage.services.errors import Message
 
 T = TypeVar("T")
 
@@ -46,11 +47,21 @@ def commit() -> None:
         abort(503, description=gettext("The database could not save this; try again shortly."))
 
 
+def worded(message: str) -> str:
+    """A service's message in the reader's language (its catalog template and parameters);
+    text that is not in the catalogs stays as it is."""
+    if isinstance(message, Message):
+        return gettext(message.template, **message.params)
+    return gettext(message)
+
+
 def apply_errors(
     form: FlaskForm, errors: dict[str, str], aliases: dict[str, str] | None = None
 ) -> None:
-    """Show a service's field errors on the form's fields; the rest above the form."""
-    for name, message in errors.items():
+    """Show a service's field errors on the form's fields, in the reader's language; the rest
+    above the form."""
+    for name, raw in errors.items():
+        message = worded(raw)
         field = getattr(form, (aliases or {}).get(name, name), None)
         if field is not None and hasattr(field, "errors") and name != "meta":
             field.errors = [*field.errors, message]
