@@ -430,6 +430,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    # Each good row's line number -> "created" or "updated" (what the staff preview lists).
+    outcomes: dict[int, str] = field(default_factory=dict)
 
     @property
     def imported(self) -> int:
@@ -474,11 +476,14 @@ def import_contacts(
     timezone: str = "America/Denver",
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Create or update confirmed subscribers from MPOC rows; collect per-row errors.
 
     Only CSS staff (`css`, `admin`) import; `actor` None is the operator at the command line
     (trusted, audited as "cli"). The import is recorded in the audit log with its counts.
+    `dry_run` checks every row and counts what would be created or updated, writing nothing
+    (the staff page's preview before the import).
     """
     if actor is not None and actor.role not in P1G_ROLES:
         raise PermissionDenied("only CSS staff may import MPOC contacts")
@@ -486,6 +491,7 @@ def import_contacts(
     platforms = _platforms_by_slug(session)
     existing = {s.email: s for s in session.scalars(select(Subscriber))}
     result = ImportResult()
+    planned: set[str] = set()  # a dry run's addresses so far (a repeated row updates)
     for count, (line, row) in enumerate(rows, start=1):
         if progress:
             progress(count)
@@ -515,6 +521,12 @@ def import_contacts(
             result.errors.append((line, "; ".join(f"{k}: {v}" for k, v in errors.errors.items())))
             continue
         subscriber = existing.get(address)
+        result.outcomes[line] = "updated" if subscriber or address in planned else "created"
+        if dry_run:
+            planned.add(address)
+            result.created += result.outcomes[line] == "created"
+            result.updated += result.outcomes[line] == "updated"
+            continue
         if subscriber is None:
             subscriber = Subscriber(
                 email=address, token_version=0, created_at=now, timezone=timezone
@@ -541,6 +553,8 @@ def import_contacts(
             sub.incidents = "incidents" in topics
             sub.maintenance = "maintenance" in topics
             sub.confirmed_at = sub.confirmed_at or now
+    if dry_run:
+        return result
     session.flush()
     audit.record(
         session,
