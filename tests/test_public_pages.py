@@ -97,7 +97,10 @@ def test_incident_page_timeline_newest_first_with_platform_changes(client, db, c
     assert page.index("All fixed") < page.index("First look")
     assert "Cisco: Operational → Major outage" in page
     assert "Cisco: Major outage → Operational" in page
-    assert "2026-11-20 08:00 MST" in page and "2026-11-20 15:00 UTC" in page
+    # Compact times: each moment once, MT in words with UTC beside it.
+    assert '<time datetime="2026-11-20T15:00:00Z" class="when">Fri 20 Nov, 08:00 MST</time>' in page
+    assert "08:00 MST</time><span class=\"utc\"> · 15:00 UTC</span>" in page
+    assert "2026-11-20 08:00 MST" not in page.split('<main id="main">')[1]
 
 
 @pytest.mark.parametrize("incident_id", ["0", "999", "abc", "1e3", "99999999999999999999999"])

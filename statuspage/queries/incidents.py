@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -68,6 +71,36 @@ def history_page(
         .options(*_incident_options())
     )
     return list(items), total
+
+
+def recently_resolved(session: Session, now: datetime, days: int = 7) -> list[Incident]:
+    """Incidents resolved in the last `days` days, newest resolution first (the status
+    page's "past incidents"), with their platforms."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.status.in_(CLOSED_INCIDENT_STATUSES),
+                Incident.resolved_at >= now - timedelta(days=days),
+                Incident.resolved_at <= now,
+            )
+            .order_by(Incident.resolved_at.desc(), Incident.id.desc())
+            .options(selectinload(Incident.platforms).selectinload(IncidentPlatform.platform))
+        )
+    )
+
+
+def by_month(items: list[Incident], tz: ZoneInfo) -> list[tuple[date, list[Incident]]]:
+    """Incidents (already newest first) grouped by the month they started in, in `tz`:
+    (first day of the month, its incidents), newest month first."""
+    months: list[tuple[date, list[Incident]]] = []
+    for incident in items:
+        local = incident.started_at.astimezone(tz)
+        first = date(local.year, local.month, 1)
+        if not months or months[-1][0] != first:
+            months.append((first, []))
+        months[-1][1].append(incident)
+    return months
 
 
 def find(session: Session, incident_id: int) -> Incident | None:

@@ -7,10 +7,11 @@ where the clock shows) and served with validators; see `views.caching`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from sqlalchemy.exc import SQLAlchemyError
 
 from statuspage import clock
@@ -20,12 +21,16 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import incidents as incident_service
+from statuspage.templating import provider_zone
 from statuspage.views.caching import published
 
 if TYPE_CHECKING:
     from statuspage.models import Incident
 
 bp = Blueprint("public", __name__)
+
+# The home page lists incidents resolved this many days back (Statuspage's past incidents).
+PAST_DAYS = 7
 
 
 def _master_case_banner() -> list[Incident]:
@@ -57,22 +62,29 @@ def remember_language(response: Response) -> Response:
     return response
 
 
+@bp.app_template_filter("day")
+def day_label(value: datetime) -> str:
+    """One day of the 90-day bars in the reader's words: `Fri 20 Nov 2026`."""
+    return format_date(value.date(), "EEE d MMM y")
+
+
 @bp.get("/")
 @published()
 def index() -> str:
     now = clock.now()
     session = db.session
     platforms = platform_queries.platforms(session)
-    bars = {p.id: platform_queries.availability(session, p, now) for p in platforms}
     open_incidents = incident_queries.open_incidents(session)
     clocks = {i.id: (i.next_update_due, i.is_update_overdue(now)) for i in open_incidents}
     return render_template(
         "public/index.html",
         status=platform_queries.page_status(session, now),
         platforms=platforms,
-        bars=bars,
+        bars=platform_queries.availability_bars(session, platforms, now),
         incidents=open_incidents,
         clocks=clocks,
+        past=incident_queries.recently_resolved(session, now, days=PAST_DAYS),
+        past_days=PAST_DAYS,
         active=maintenance_queries.active(session),
         upcoming=maintenance_queries.upcoming(session, now, days=14),
     )
@@ -93,18 +105,42 @@ def incident(incident_id: str) -> str:
 
 @bp.get("/history")
 @published(by_minute=False)
-def history() -> str:
+def history() -> str | tuple[str, int]:
+    """Closed incidents by month, newest first, paginated, for one platform or all
+    (`?platform=slug`; an unknown one is a 404 that says so and offers the list)."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         abort(400, description=gettext("page must be a whole number from 1"))
     page = int(raw)
+    session = db.session
+    choices = platform_queries.platforms(session)
+    wanted = request.args.get("platform", "").strip()
+    platform = platform_queries.by_key(session, wanted) if wanted else None
+    if wanted and platform is None:
+        return render_template(
+            "public/history.html",
+            months=[],
+            platforms=choices,
+            platform=None,
+            unknown=wanted,
+            page=1,
+            pages=1,
+            total=0,
+        ), 404
     per_page = current_app.config["HISTORY_PAGE_SIZE"]
-    items, total = incident_queries.history_page(db.session, page, per_page)
+    items, total = incident_queries.history_page(session, page, per_page, platform)
     pages = max((total + per_page - 1) // per_page, 1)
     if page > pages:
         abort(404)
     return render_template(
-        "public/history.html", incidents=items, page=page, pages=pages, total=total
+        "public/history.html",
+        months=incident_queries.by_month(items, provider_zone()),
+        platforms=choices,
+        platform=platform,
+        unknown=None,
+        page=page,
+        pages=pages,
+        total=total,
     )
 
 
