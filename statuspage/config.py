@@ -71,7 +71,8 @@ def load(instance_path: str) -> dict[str, Any]:
         # -Host are believed: the client address (rate limits), https (cookies, HSTS) and host.
         # 0 ignores the headers: anyone can send them.
         "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0") or 0),
-        # Origins (space-separated) allowed to frame the public pages; staff pages never are.
+        # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); every
+        # other page is framed by this site only, staff pages never.
         "FRAME_ANCESTORS": _env("FRAME_ANCESTORS", ""),
         # werkzeug's method for new password hashes: OWASP's scrypt parameters. Tests lower it.
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),

@@ -9,7 +9,8 @@ here depends on the reader: public responses stay identical for everyone, and no
   `static/*.css` only; Markdown is sanitised to tags without `style` or `on*` attributes).
 - Framing: staff pages (`/admin`, `/login`, `/logout`, `/api/v1`) never (`frame-ancestors
   'none'`, `X-Frame-Options: DENY`), so the console cannot be clickjacked; public pages by
-  this site and the origins in FRAME_ANCESTORS (for an embed on another site).
+  this site only; the embed (`/embed`, views/embed.py) by this site and the origins in
+  FRAME_ANCESTORS, so another site can show it without being able to frame the rest.
 - `X-Content-Type-Options: nosniff`; `Referrer-Policy: strict-origin-when-cross-origin`
   (public pages carry subscription links whose path is a secret), `no-referrer` for staff.
 - HSTS when the request came over https (after ProxyFix, see TRUSTED_PROXIES) or the site's
@@ -28,6 +29,8 @@ from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 STAFF_PREFIXES = ("/admin", "/login", "/logout", "/api/v1")
+# The pages other sites may frame (FRAME_ANCESTORS): the embed, read-only, links in new tabs.
+EMBED_PATHS = ("/embed",)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -64,7 +67,9 @@ def add_security_headers(response: Response) -> Response:
         headers["Referrer-Policy"] = "no-referrer"
         headers["Cache-Control"] = "no-store"
     else:
-        extra = " ".join(str(current_app.config.get("FRAME_ANCESTORS") or "").split())
+        extra = ""
+        if request.path in EMBED_PATHS:
+            extra = " ".join(str(current_app.config.get("FRAME_ANCESTORS") or "").split())
         headers["Content-Security-Policy"] = content_security_policy(
             f"'self' {extra}" if extra else "'self'"
         )

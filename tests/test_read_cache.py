@@ -45,6 +45,10 @@ PUBLIC = [
     "/platforms/cisco/history.rss",
     "/platforms/cisco/history.atom",
     "/platforms/cisco/maintenance.rss",
+    # the embed for other sites (tests/test_embed.py)
+    "/embed",
+    "/embed?platforms=cisco,calltower-connect&theme=dark",
+    "/embed.js",
 ]
 
 

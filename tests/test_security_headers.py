@@ -88,12 +88,15 @@ def test_the_page_showing_a_new_token_is_not_stored(client, admin):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_frame_ancestors_lets_listed_origins_frame_public_pages_only(app, client):
+def test_frame_ancestors_lets_listed_origins_frame_the_embed_only(app, client):
     app.config["FRAME_ANCESTORS"] = "https://portal.example.com  https://intranet.example.com"
-    public = client.get("/")
-    frames = csp(public)["frame-ancestors"]
+    embed = client.get("/embed")
+    frames = csp(embed)["frame-ancestors"]
     assert frames == "'self' https://portal.example.com https://intranet.example.com"
-    assert "X-Frame-Options" not in public.headers  # it cannot name other origins
+    assert "X-Frame-Options" not in embed.headers  # it cannot name other origins
+    public = client.get("/")  # the rest of the site stays framed by this site only
+    assert csp(public)["frame-ancestors"] == "'self'"
+    assert public.headers["X-Frame-Options"] == "SAMEORIGIN"
     staff = client.get("/login")
     assert csp(staff)["frame-ancestors"] == "'none'"
     assert staff.headers["X-Frame-Options"] == "DENY"

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         api_v1,
         api_v2,
         auth,
+        embed,
         errors,
         feeds,
         maintenance,
@@ -29,4 +30,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(maintenance.bp)
     app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(embed.bp)  # the embed for other sites and the favicon
     errors.init_app(app)
