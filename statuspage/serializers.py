@@ -1,7 +1,9 @@
 """Statuspage-shaped JSON: the same object shapes and field names, ids as strings.
 
-This product's extras (priority, master case, case numbers, next update, justification)
-are extra fields; nothing Statuspage names is renamed.
+Each function builds one of the shapes declared in `statuspage.contract.responses` (the
+type checker holds it to every key and type); the OpenAPI document is generated from the
+same declarations. This product's extras (priority, master case, case numbers, next update,
+justification) are extra fields; nothing Statuspage names is renamed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from statuspage.contract import responses as shapes
 from statuspage.models import (
     Incident,
     IncidentUpdate,
@@ -26,7 +29,7 @@ def ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def page(config: Mapping[str, Any], updated_at: datetime | None) -> dict[str, Any]:
+def page(config: Mapping[str, Any], updated_at: datetime | None) -> shapes.Page:
     return {
         "id": config["STATUSPAGE_PAGE_ID"],
         "name": config["STATUSPAGE_NAME"],
@@ -36,7 +39,7 @@ def page(config: Mapping[str, Any], updated_at: datetime | None) -> dict[str, An
     }
 
 
-def component(platform: Platform, page_id: str) -> dict[str, Any]:
+def component(platform: Platform, page_id: str) -> shapes.Component:
     return {
         "id": str(platform.id),
         "name": platform.name,
@@ -56,7 +59,7 @@ def component(platform: Platform, page_id: str) -> dict[str, Any]:
     }
 
 
-def incident_update(update: IncidentUpdate) -> dict[str, Any]:
+def incident_update(update: IncidentUpdate) -> shapes.IncidentUpdate:
     return {
         "id": str(update.id),
         "status": update.status,
@@ -80,11 +83,13 @@ def incident_update(update: IncidentUpdate) -> dict[str, Any]:
     }
 
 
-def incident(item: Incident, page_id: str, base_url: str, *, staff: bool = False) -> dict[str, Any]:
+def incident(
+    item: Incident, page_id: str, base_url: str, *, staff: bool = False
+) -> shapes.Incident:
     """An incident; customers' own case numbers only for staff (`staff=True`, Manage API):
     they are theirs, never the public's. The master case's support case number is public."""
     due = item.next_update_due
-    shown = {
+    shown: shapes.Incident = {
         "id": str(item.id),
         "name": item.title,
         "status": item.status,
@@ -113,7 +118,9 @@ def _window_status(window: MaintenanceWindow) -> str:
     return "completed" if window.status == "cancelled" else window.status
 
 
-def scheduled_maintenance(window: MaintenanceWindow, page_id: str, base_url: str) -> dict[str, Any]:
+def scheduled_maintenance(
+    window: MaintenanceWindow, page_id: str, base_url: str
+) -> shapes.ScheduledMaintenance:
     """A window in the shape of Statuspage's scheduled maintenance (an incident with
     scheduled_for/scheduled_until); its one update says what the work is and why."""
     status = _window_status(window)
@@ -122,7 +129,7 @@ def scheduled_maintenance(window: MaintenanceWindow, page_id: str, base_url: str
         body += f"\n\nJustification: {window.justification}"
     if window.note:
         body += f"\n\n{window.note}"
-    update = {
+    update: shapes.IncidentUpdate = {
         "id": f"{window.id}-{window.sequence}",
         "status": status,
         "body": body,
@@ -167,22 +174,22 @@ def scheduled_maintenance(window: MaintenanceWindow, page_id: str, base_url: str
     }
 
 
-def status(indicator: str, description: str) -> dict[str, str]:
+def status(indicator: str, description: str) -> shapes.Status:
     return {"indicator": indicator, "description": description}
 
 
-def subscriber(item: Subscriber) -> dict[str, Any]:
-    """Statuspage's email or webhook subscriber. A webhook's address is its `endpoint`;
-    `quarantined_at` is when one was paused after repeated failure (`quarantine_reason`, an
-    extra, says why); nothing is purged, so `purge_at` is null.
+def subscriber(item: Subscriber) -> shapes.Subscriber:
+    """Statuspage's email subscriber, or a channel (webhook, Teams, Slack) whose address is
+    its `endpoint`; `quarantined_at` is when one was paused after repeated failure
+    (`quarantine_reason`, an extra, says why); nothing is purged, so `purge_at` is null.
     `skip_confirmation_notification` says whether the address was confirmed without its own
     opt-in (added by staff with the flag, or imported)."""
-    webhook = item.mode == "webhook"
+    channel = item.mode != "email"
     return {
         "id": str(item.id),
         "mode": item.mode,
-        "email": None if webhook else item.email,
-        "endpoint": item.email if webhook else None,
+        "email": None if channel else item.email,
+        "endpoint": item.email if channel else None,
         "phone_number": None,
         "phone_country": None,
         "display_phone_number": None,

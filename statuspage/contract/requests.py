@@ -1,0 +1,262 @@
+"""What clients send: Statuspage's wrapped bodies and query strings, as pydantic models.
+
+Bodies are strict (JSON `true` is not a string, `"1"` is not a number) and ignore fields
+they do not declare: Statuspage clients send many this page has no use for, and an
+unchanged client that knows only Statuspage's fields must work. Query strings are text, so
+their models convert ("2" is 2).
+
+This product's extras (justification, urgency, priority, case_number,
+customer_case_numbers, etr) are top-level fields, or sit inside Statuspage's `metadata`
+object under the one namespace `network_status`; a top-level field wins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from statuspage.contract.responses import PlatformStatus
+
+# Each id is looked up, so a list is bounded before any is read (`services.text.LIST_MAX`).
+LIST_MAX = 100
+METADATA_NAMESPACE = "network_status"
+EXTRAS = ("justification", "urgency", "priority", "case_number", "customer_case_numbers", "etr")
+
+
+def _text(value: Any) -> Any:
+    """A date-time arrives as text: a number is not taken for a Unix time."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time")
+    return value
+
+
+# ISO 8601 with an offset ("2026-11-22T08:00:00Z"); strict types elsewhere, parsed here.
+Moment = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text)]
+ComponentId = Annotated[str | int, Field(description="a component (platform) id")]
+ComponentIds = Annotated[
+    list[ComponentId], Field(max_length=LIST_MAX, description="the affected components")
+]
+
+
+class Body(BaseModel):
+    """A JSON request body's object: strict types, unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Query(BaseModel):
+    """A query string: text converted to the declared types, unknown parameters ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- this product's extras ------------------------------------------------------------
+
+
+class NetworkStatusExtras(Body):
+    """This product's extras inside Statuspage's `metadata`. A misspelt name is refused
+    rather than silently dropped: the namespace is ours."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    justification: str | None = Field(None, description="maintenance: why the work is needed")
+    urgency: str | None = Field(
+        None, description="maintenance: why unscheduled work inside 05:00-23:00 cannot wait"
+    )
+    priority: str | None = Field(None, description="P1G needs a css or admin token")
+    case_number: str | None = None
+    customer_case_numbers: list[str] | str | None = None
+    etr: Moment | None = Field(None, description="estimated time of resolution")
+
+
+class Metadata(Body):
+    """Statuspage's metadata. Keys other than `network_status` are the client's own."""
+
+    network_status: NetworkStatusExtras | None = None
+
+
+class WithExtras(Body):
+    """Incident fields that carry the extras, at top level or in `metadata.network_status`."""
+
+    justification: str | None = Field(
+        None, description="extra, maintenance: `body` stands for it when absent"
+    )
+    urgency: str | None = Field(
+        None,
+        description="extra: why unscheduled work inside 05:00-23:00 cannot wait; when neither "
+        "it nor a justification is given, `body` stands for it",
+    )
+    priority: str | None = Field(
+        None, description="extra: P1G, P1, P2, P3 (default) or P4; P1G needs a css or admin token"
+    )
+    case_number: str | None = Field(None, description="extra: the support case number")
+    customer_case_numbers: list[str] | str | None = Field(
+        None, description="extra: customers' own case numbers (staff-only)"
+    )
+    etr: Moment | None = Field(
+        None,
+        description="extra: estimated time of resolution, given instead of scheduled updates; "
+        "the next update is due at it",
+    )
+    metadata: Metadata | None = Field(
+        None,
+        description=f"Statuspage's metadata; this product's extras may sit under "
+        f"`{METADATA_NAMESPACE}`",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_extras(cls, data: Any) -> Any:
+        """Copy the extras from `metadata.network_status` where the top level has none, so
+        each is checked and used under its own name."""
+        if not isinstance(data, dict):
+            return data
+        metadata = data.get("metadata")
+        ours = metadata.get(METADATA_NAMESPACE) if isinstance(metadata, dict) else None
+        if not isinstance(ours, dict):
+            return data
+        lifted = dict(data)
+        for name in EXTRAS:
+            if data.get(name) is None and ours.get(name) is not None:
+                lifted[name] = ours[name]
+        return lifted
+
+
+class IncidentFields(WithExtras):
+    """Statuspage's incident object. `status: scheduled` with `scheduled_for` and
+    `scheduled_until` makes it a maintenance window (and `body` then describes the work)."""
+
+    name: str | None = None
+    status: str | None = Field(
+        None,
+        description="investigating (default), identified, monitoring, resolved; scheduled "
+        "for maintenance; a window moves through in_progress, verifying, completed or "
+        "cancelled",
+    )
+    impact_override: str | None = Field(None, description="none, minor, major or critical")
+    body: str | None = Field(None, description="the update's message")
+    components: dict[str, PlatformStatus] | None = Field(
+        None, description="component id: its new status", max_length=LIST_MAX
+    )
+    component_ids: ComponentIds | None = None
+    deliver_notifications: bool | None = None
+    scheduled_for: Moment | None = Field(None, description="maintenance: its start")
+    scheduled_until: Moment | None = Field(None, description="maintenance: its end")
+    scheduled_auto_in_progress: bool | None = Field(
+        None, description="windows here always start on time: false is refused"
+    )
+    scheduled_auto_completed: bool | None = Field(
+        None, description="windows here always complete on time: false is refused"
+    )
+    scheduled_remind_prior: bool | None = None
+    auto_transition_to_maintenance_state: bool | None = None
+    auto_transition_to_operational_state: bool | None = None
+    auto_transition_deliver_notifications_at_start: bool | None = None
+    auto_transition_deliver_notifications_at_end: bool | None = None
+
+
+class NewIncidentFields(IncidentFields):
+    """Statuspage's incident object, to open an incident or schedule a window."""
+
+    name: str = Field(description="the incident's or the window's title")
+
+
+class NewIncidentRequest(Body):
+    """`{"incident": {...}}`: open an incident, or schedule a window (`status: scheduled`)."""
+
+    incident: NewIncidentFields
+
+
+class IncidentRequest(Body):
+    """`{"incident": {...}}`: update an incident, or move, rename or advance a window."""
+
+    incident: IncidentFields
+
+
+class ComponentFields(Body):
+    """Statuspage's component: its status; the name, description and position are admins'."""
+
+    status: PlatformStatus | None = None
+    name: str | None = None
+    description: str | None = None
+    position: int | None = None
+
+
+class ComponentRequest(Body):
+    """`{"component": {...}}`."""
+
+    component: ComponentFields
+
+
+class SubscriberFields(Body):
+    """An email subscriber (`email`), or a channel (`endpoint`): a Statuspage webhook, or
+    with `type` teams or slack a channel's incoming webhook, sent cards."""
+
+    email: str | None = Field(None, description="required for an email subscriber")
+    endpoint: str | None = Field(
+        None, description="a channel's https URL; Statuspage's `email` contact is not kept"
+    )
+    type: Literal["email", "webhook", "teams", "slack"] | None = Field(
+        None,
+        description="webhook (the default with an endpoint); teams and slack are this "
+        "product's extension",
+    )
+    component_ids: Annotated[list[ComponentId], Field(min_length=1, max_length=LIST_MAX)] | None = (
+        Field(None, description="the platforms; every platform when left out")
+    )
+    skip_confirmation_notification: bool | None = Field(
+        None,
+        description="true: a css or admin token vouches for the address, which is confirmed "
+        "at once with no mail; otherwise the opt-in mail goes out",
+    )
+    phone_number: str | None = Field(None, description="refused: SMS is not offered")
+
+
+class SubscriberRequest(Body):
+    """`{"subscriber": {...}}`."""
+
+    subscriber: SubscriberFields
+
+
+# --- query strings ----------------------------------------------------------------------
+
+
+class IncidentListQuery(Query):
+    q: str = Field("", description="words of the title or a case number")
+    limit: int = Field(100, ge=1, le=100, description="at most 100 (the default)")
+    page: int = Field(1, ge=1, le=100_000, description="the page, from 1")
+
+
+class SubscriberListQuery(Query):
+    """Statuspage's list: `page` counts from 0 and skips page * limit subscribers."""
+
+    q: str = Field("", description="part of the address")
+    type: Literal["email", "sms", "webhook", "slack", "teams", "integration_partner"] = Field(
+        "email", description="email (the default); sms and integration_partner list nobody"
+    )
+    state: Literal["active", "unconfirmed", "quarantined", "unsubscribed", "all"] = Field(
+        "active", description="active (the default)"
+    )
+    limit: int = Field(100, ge=1, le=100, description="at most 100 (the default)")
+    per_page: int | None = Field(None, ge=1, le=100, description="same as limit")
+    page: int = Field(
+        0, ge=0, le=100_000, description="the page offset, from 0: skips page * limit"
+    )
+    sort_field: Literal["primary", "created_at", "quarantined_at", "relevance"] = Field(
+        "created_at",
+        description="primary (the address) or created_at (the default); quarantined_at and "
+        "relevance sort as created_at",
+    )
+    sort_direction: Literal["asc", "desc"] = "asc"
+
+    @property
+    def size(self) -> int:
+        return self.per_page if self.per_page is not None else self.limit
+
+
+class UnsubscribeQuery(Query):
+    skip_unsubscription_notification: str | None = Field(
+        None, description="accepted; no mail is sent on unsubscribing here"
+    )
