@@ -1,24 +1,41 @@
-"""Public maintenance pages: the month grid and list, and one window's page (rendered once
-per data change and minute; see `views.caching`)."""
+"""Public maintenance pages: the month as a grid or a list, narrowed by platform and impact,
+and one window's page (rendered once per data change, minute and query; see
+`views.caching`, whose key holds every query argument, so each filter has its own body).
+
+Query arguments of /maintenance, all optional, all plain links or a GET form (no script):
+`month=YYYY-MM` (default: this month in the provider's zone), `view=grid|list` (default
+grid), `platform=<slug>` (repeatable: windows touching any of them), `impact=with|without`
+(customer impact or none). A platform that does not exist is a 404 page that says so and
+offers the list (as /history); any other value outside these is a 400 saying what is
+accepted.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import format_date, gettext
+from flask_babel import format_date, get_locale, gettext, ngettext
 
+from calendars.recurrence import describe, zone_label
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
+from statuspage.queries import platforms as platform_queries
 from statuspage.services import maintenance as maintenance_service
 from statuspage.views.caching import published
 
 bp = Blueprint("maintenance", __name__)
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+VIEWS = ("grid", "list")
+# The reader's words for impact -> the windows' impact values.
+IMPACTS = {"with": "maintenance", "without": "none"}
 
 
 def _month(now_local: date) -> tuple[int, int]:
@@ -40,26 +57,109 @@ def _shift(year: int, month: int, delta: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What the reader asked for; `link` writes it back as a query with some parts changed."""
+
+    view: str
+    month: str
+    platforms: tuple[str, ...]
+    impact: str  # "", "with" or "without"
+
+    def link(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        query: list[tuple[str, str]] = [("month", values["month"])]
+        if values["view"] != "grid":
+            query.append(("view", values["view"]))
+        query.extend(("platform", slug) for slug in values["platforms"])
+        if values["impact"]:
+            query.append(("impact", values["impact"]))
+        return "?" + urlencode(query)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.platforms or self.impact)
+
+
+def _choice(month: str, known_slugs: list[str]) -> tuple[Choice, str | None]:
+    """The reader's choice, and the first platform slug that names no platform (then the
+    page says so and offers the list, as /history does)."""
+    view = request.args.get("view") or "grid"
+    if view not in VIEWS:
+        abort(400, description=gettext("view must be grid or list"))
+    wanted = tuple(dict.fromkeys(p.strip() for p in request.args.getlist("platform")))
+    unknown = next((p for p in wanted if p and p not in known_slugs), None)
+    impact = request.args.get("impact") or ""
+    if impact and impact not in IMPACTS:
+        abort(400, description=gettext("impact must be with or without"))
+    return Choice(view, month, tuple(p for p in wanted if p in known_slugs), impact), unknown
+
+
+def recurrence_words(series: Any) -> str:
+    """A series' rule and hours in the reader's words: "every third Friday of the month,
+    22:00–04:00 MT"."""
+    tz = ZoneInfo(series.timezone)
+    start = series.first_start.astimezone(tz)
+    return describe(
+        series.rule,
+        start,
+        start + timedelta(minutes=series.duration_minutes),  # wall clock: same tzinfo
+        locale=str(get_locale() or "en"),
+        zone=zone_label(tz),
+        gettext=gettext,
+        ngettext=ngettext,
+    )
+
+
 @bp.get("/maintenance")
 @published()
-def index() -> str:
+def index() -> str | tuple[str, int]:
     now = clock.now()
     tz_name = current_app.config["STATUSPAGE_TIMEZONE"]
-    year, month = _month(now.astimezone(ZoneInfo(tz_name)).date())
-    return render_template(
-        "maintenance/index.html",
-        weeks=maintenance_queries.month_grid(db.session, year, month, tz_name),
-        month_label=format_date(date(year, month, 1), "LLLL yyyy"),
-        prev_month=_shift(year, month, -1),
-        next_month=_shift(year, month, 1),
-        active=maintenance_queries.active(db.session),
-        upcoming=maintenance_queries.upcoming(db.session, now, days=60),
-        recent=maintenance_queries.recent(db.session, now),
-    )
+    today = now.astimezone(ZoneInfo(tz_name)).date()
+    year, month = _month(today)
+    platforms = platform_queries.platforms(db.session)
+    choice, unknown = _choice(f"{year:04d}-{month:02d}", [p.slug for p in platforms])
+    page: dict[str, Any] = {
+        "choice": choice,
+        "unknown": unknown,
+        "platforms": platforms,
+        "today": today,
+        "today_label": format_date(today, "EEEE d MMMM"),
+        "month_label": format_date(date(year, month, 1), "LLLL yyyy"),
+        "prev_month": _shift(year, month, -1),
+        "next_month": _shift(year, month, 1),
+        "this_month": f"{today.year:04d}-{today.month:02d}",
+        "active": [],
+        "recurrences": {},
+    }
+    if unknown is not None:
+        return render_template("maintenance/index.html", **page), 404
+    only = maintenance_queries.WindowFilter(choice.platforms, IMPACTS.get(choice.impact))
+    page["active"] = maintenance_queries.active(db.session, only=only)
+    if choice.view == "grid":
+        page["weeks"] = maintenance_queries.month_grid(
+            db.session, year, month, tz_name, today=today, only=only
+        )
+        page["upcoming"] = maintenance_queries.upcoming(db.session, now, days=60, only=only)
+        page["recent"] = maintenance_queries.recent(db.session, now, only=only)
+    else:
+        page["agenda"] = maintenance_queries.month_list(
+            db.session, year, month, tz_name, today=today, only=only
+        )
+        page["recurrences"] = {
+            series_id: recurrence_words(series)
+            for series_id, series in maintenance_queries.series_by_id(db.session).items()
+        }
+    return render_template("maintenance/index.html", **page)
 
 
 @bp.get("/maintenance/<window_id>")
 @published()
 def detail(window_id: str) -> str:
     window = maintenance_service.get_window(db.session, window_id)
-    return render_template("maintenance/detail.html", window=window)
+    return render_template(
+        "maintenance/detail.html",
+        window=window,
+        recurrence=recurrence_words(window.series) if window.series is not None else None,
+    )
