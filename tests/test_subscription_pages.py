@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -64,7 +65,7 @@ def test_subscribe_without_csrf_is_refused_and_writes_nothing(client, db):
             {"email": "a@example.com", "platforms": ["cisco"], "timezone": "Nowhere/Land"},
             "not a known time zone",
         ),
-        ({"email": "a@example.com", "platforms": ["cisco"], "language": "xx"}, "Not a valid"),
+        ({"email": "a@example.com", "platforms": ["cisco"], "language": "xx"}, "must be one of"),
         ({"email": "<script>alert(1)</script>@x", "platforms": ["cisco"]}, "email"),
     ],
 )
@@ -171,3 +172,231 @@ def test_subscribe_is_rate_limited(tmp_path):
         _db.session.remove()
         _db.engine.dispose()
     assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
+
+
+# --- issue 8: the form's layout, its errors and the time zone list -----------------------
+
+
+class Tree(HTMLParser):
+    """Each element's tag and attributes with those of its ancestors: enough to check where
+    an input sits (inside a label, a fieldset) without a browser."""
+
+    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "wbr"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict[str, str]]] = []
+        self.elements: list[tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        element = (tag, {k: v or "" for k, v in attrs})
+        self.elements.append((*element, list(self.stack)))
+        if tag not in self.VOID:
+            self.stack.append(element)
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def find(self, tag: str, **attrs: str):  # type: ignore[no-untyped-def]
+        return [
+            (a, parents)
+            for t, a, parents in self.elements
+            if t == tag and all(a.get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a, _ in self.elements if "id" in a}
+
+
+def test_every_checkbox_and_radio_sits_inside_its_label_in_a_fieldset(client):
+    page = Tree(client.get("/subscribe").get_data(as_text=True))
+    boxes = page.find("input", type="checkbox") + page.find("input", type="radio")
+    assert len(boxes) >= 7 + 2 + 4  # platforms, incidents/maintenance, the four channels
+    for attrs, parents in boxes:
+        label = parents[-1]
+        assert label[0] == "label" and label[1]["for"] == attrs["id"], attrs
+        assert "choice" in label[1]["class"]
+        assert any(tag == "fieldset" for tag, _ in parents), attrs
+    legends = [t for t, _, parents in page.elements if t == "legend"]
+    assert len(legends) >= 3  # how, platforms, notices
+
+
+def test_field_macro_puts_a_checkbox_beside_its_label_for_every_form(app):
+    """The shared macro (staff forms use it too) lays out a lone checkbox and a group."""
+    from flask import render_template_string
+    from flask_wtf import FlaskForm
+    from wtforms import BooleanField, RadioField
+    from wtforms.fields.choices import SelectChoice
+
+    class Form(FlaskForm):
+        active = BooleanField("Active")
+        kind = RadioField("Kind", choices=[SelectChoice("a", "A"), SelectChoice("b", "B")])
+
+    with app.test_request_context("/"):
+        html = render_template_string(
+            '{% from "macros/forms.html" import field %}{{ field(form.active) }}'
+            "{{ field(form.kind) }}",
+            form=Form(meta={"csrf": False}),
+        )
+    assert re.search(
+        r'<label class="choice" for="active"><input id="active"[^>]*> <span>Active', html
+    )
+    assert re.search(
+        r'<fieldset class="field choices" id="kind"[^>]*>\s*<legend>Kind</legend>', html
+    )
+    assert '<label class="choice" for="kind-1"><input id="kind-1"' in html
+
+
+def test_every_error_comes_in_one_round_at_the_top_linked_to_its_field(client, db):
+    response = post_subscribe(
+        client,
+        email="not-an-address",
+        timezone="Mars/Olympus_Mons",
+        language="xx",
+        incidents="",
+        maintenance="",
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert summary, "no error summary"
+    tag = re.search(r'<div class="error-summary"[^>]*>', html).group(0)
+    assert 'role="alert"' in tag and 'tabindex="-1"' in tag and "autofocus" in tag
+    # Above the form, and before any field.
+    assert html.index('class="error-summary"') < html.index("<form")
+    links = dict(re.findall(r'<a href="#([\w-]+)">([^<]*)</a>', summary.group(1)))
+    assert set(links) == {"email", "platforms-0", "timezone", "language"}
+    assert "choose at least one platform" in links["platforms-0"]
+    assert "not a known time zone" in links["timezone"]
+    page = Tree(html)
+    by_id = {a["id"]: a for _, a, _ in page.elements if "id" in a}
+    for field_id in ("email", "timezone", "language", "platforms-0"):
+        # Each link lands on a field that says it is wrong and points at its message.
+        assert by_id[field_id].get("aria-invalid") == "true", field_id
+    for _, attrs, _ in page.elements:
+        for ref in attrs.get("aria-describedby", "").split():
+            assert ref in page.ids(), ref
+    assert "Error:" in html.split("</title>")[0]
+    assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
+    assert db.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_time_zone_is_a_grouped_list_with_the_common_zones_first(client):
+    html = client.get("/subscribe").get_data(as_text=True)
+    select_html = re.search(r'<select[^>]*id="timezone"[^>]*>(.*?)</select>', html, re.S).group(1)
+    groups = re.findall(r'<optgroup label="([^"]+)">', select_html)
+    assert groups[0] == "Common time zones" and {"Europe", "Asia", "Americas"} <= set(groups)
+    common = re.search(r'<optgroup label="Common time zones">(.*?)</optgroup>', select_html).group(
+        1
+    )
+    values = re.findall(r'value="([^"]+)"', common)
+    assert values[:5] == [
+        "America/Denver",
+        "America/Phoenix",
+        "America/Chicago",
+        "America/New_York",
+        "America/Los_Angeles",
+    ]
+    assert {"America/Mexico_City", "Europe/Madrid", "Europe/Berlin", "UTC"} <= set(values)
+    assert '<option selected value="America/Denver">' in select_html  # MT without a script
+    assert 'value="Asia/Tokyo"' in select_html and 'value="US/Mountain"' not in select_html
+    # The filter box is there for the script to reveal; no inline script anywhere.
+    assert 'id="timezone-filter"' in html and 'aria-controls="timezone"' in html
+    assert "<script>" not in html
+
+
+def test_a_forged_time_zone_is_refused_with_a_message_and_not_offered_back(client, db):
+    response = post_subscribe(
+        client, email="a@example.com", platforms=["cisco"], timezone="Etc/<b>Nowhere"
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "not a known time zone" in html and "<b>Nowhere" not in html
+    assert "Nowhere" not in re.search(r'<select[^>]*id="timezone".*?</select>', html, re.S).group(0)
+    assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_any_zone_of_the_list_is_accepted(client, db):
+    assert (
+        post_subscribe(
+            client, email="a@example.com", platforms=["cisco"], timezone="Asia/Kolkata"
+        ).status_code
+        == 200
+    )
+    assert db.scalar(select(Subscriber.timezone)) == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize(
+    "query, headers, language",
+    [("?lang=es", {}, "es"), ("", {"Accept-Language": "de-DE,de;q=0.9"}, "de"), ("", {}, "en")],
+)
+def test_the_form_language_defaults_to_the_page_language(client, query, headers, language):
+    html = client.get(f"/subscribe{query}", headers=headers).get_data(as_text=True)
+    assert f'<option selected value="{language}">' in html
+
+
+def confirmed_subscriber(app, client, db, **fields):  # type: ignore[no-untyped-def]
+    post_subscribe(client, email="a@example.com", platforms=["cisco"], **fields)
+    link = db.scalar(select(Notice)).payload["confirm_url"]
+    client.post(link, data={"csrf_token": csrf_token(client, link)})
+    subscriber = db.scalar(select(Subscriber))
+    return subscriber, svc.manage_path(app.config["SECRET_KEY"], subscriber)
+
+
+def test_unticking_everything_says_nothing_will_be_sent(app, client, db):
+    subscriber, manage = confirmed_subscriber(app, client, db)
+    page = client.get(manage).get_data(as_text=True)
+    # Something is ticked: the live note is empty, and the boxes sit in their labels.
+    assert re.search(r'id="nothing-note"[^>]*></p>', page)
+    assert '<label class="choice" for="cisco-incidents"><input type="checkbox"' in page
+    saved = client.post(
+        manage,
+        data={"csrf_token": csrf_token(client, manage), "language": "en", "timezone": "UTC"},
+    )
+    assert saved.status_code == 200
+    html = saved.get_data(as_text=True)
+    flash = re.search(r'<p class="flash" role="status">([^<]*)</p>', html).group(1)
+    assert "Nothing will be sent" in flash
+    note = re.search(r'id="nothing-note"[^>]*>([^<]*)</p>', html).group(1)
+    assert "Nothing will be sent" in note
+    db.refresh(subscriber)
+    assert subscriber.subscriptions == []
+
+
+def test_saving_with_a_box_ticked_says_only_saved(app, client, db):
+    _, manage = confirmed_subscriber(app, client, db)
+    html = client.post(
+        manage,
+        data={
+            "csrf_token": csrf_token(client, manage),
+            "language": "en",
+            "timezone": "UTC",
+            "cisco:maintenance": "on",
+        },
+    ).get_data(as_text=True)
+    assert (
+        "Your preferences are saved." in html
+        and "Nothing will be sent" not in html.split('id="nothing-note"')[0]
+    )
+
+
+def test_manage_errors_come_at_the_top_and_keep_the_boxes_as_left(app, client, db):
+    _, manage = confirmed_subscriber(app, client, db)
+    response = client.post(
+        manage,
+        data={
+            "csrf_token": csrf_token(client, manage),
+            "language": "xx",
+            "timezone": "Nowhere/Land",
+            "contact-centre:incidents": "on",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert 'href="#language"' in summary and 'href="#timezone"' in summary
+    assert re.search(r'id="contact-centre-incidents" name="contact-centre:incidents" checked', html)
+    assert not re.search(r'id="cisco-incidents" name="cisco:incidents" checked', html)

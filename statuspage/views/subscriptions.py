@@ -1,30 +1,40 @@
-"""Public subscription pages: subscribe, confirm, manage, one-click unsubscribe."""
+"""Public subscription pages: subscribe (email or a channel), confirm, manage, unsubscribe.
+
+The subscribe and manage forms report every mistake in one round: WTForms only checks the
+form token (CSRF); the services validate every field at once and the page lists all their
+messages in a summary at the top (each linking to its field) and beside each field.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
 from statuspage import clock, publish
 from statuspage.extensions import csrf, db, limiter
+from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
-from statuspage.services import ValidationError
+from statuspage.services import ValidationError, signup
 from statuspage.services import subscriptions as svc
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit
@@ -37,33 +47,147 @@ LANGUAGE_CHOICES = [
     SelectChoice("de", "Deutsch"),
 ]
 
+# How a subscriber hears from us: the address field each channel needs, in the form's order.
+CHANNEL_FIELDS = {
+    "email": "email",
+    "webhook": "webhook_url",
+    "teams": "teams_url",
+    "slack": "slack_url",
+}
+CHANNEL_CHOICES = [
+    SelectChoice("email", _l("Email")),
+    SelectChoice("webhook", _l("Webhook (a URL of your own system)")),
+    SelectChoice("teams", _l("Microsoft Teams channel")),
+    SelectChoice("slack", _l("Slack channel")),
+]
+CHANNEL_NAMES = {
+    "email": _l("Email"),
+    "webhook": _l("Webhook"),
+    "teams": _l("Microsoft Teams channel"),
+    "slack": _l("Slack channel"),
+}
+
+# The zones this provider's customers use most, first in the list; MT is the default.
+COMMON_ZONES = [
+    ("America/Denver", _l("Mountain Time (MT)")),
+    ("America/Phoenix", _l("Mountain Time, Arizona")),
+    ("America/Chicago", _l("Central Time")),
+    ("America/New_York", _l("Eastern Time")),
+    ("America/Los_Angeles", _l("Pacific Time")),
+    ("America/Anchorage", _l("Alaska Time")),
+    ("Pacific/Honolulu", _l("Hawaii Time")),
+    ("America/Mexico_City", _l("Mexico City")),
+    ("Europe/London", _l("United Kingdom")),
+    ("Europe/Madrid", _l("Spain")),
+    ("Europe/Berlin", _l("Germany")),
+    ("UTC", _l("Coordinated Universal Time")),
+]
+DEFAULT_ZONE = "America/Denver"
+# The tz database's regions; its other names (US/Mountain, EST5EDT...) are old aliases that
+# the server still accepts but the list does not offer.
+ZONE_REGIONS = {
+    "Africa": _l("Africa"),
+    "America": _l("Americas"),
+    "Antarctica": _l("Antarctica"),
+    "Arctic": _l("Arctic"),
+    "Asia": _l("Asia"),
+    "Atlantic": _l("Atlantic"),
+    "Australia": _l("Australia"),
+    "Europe": _l("Europe"),
+    "Indian": _l("Indian Ocean"),
+    "Pacific": _l("Pacific"),
+}
+
+
+@lru_cache(maxsize=1)
+def _regional_zones() -> dict[str, list[str]]:
+    common = {zone for zone, _ in COMMON_ZONES}
+    grouped: dict[str, list[str]] = {region: [] for region in ZONE_REGIONS}
+    for zone in sorted(available_timezones()):
+        region = zone.split("/", 1)[0]
+        if region in grouped and "/" in zone and zone not in common:
+            grouped[region].append(zone)
+    return grouped
+
+
+def zone_choices(current: str | None = None) -> list[SelectChoice]:
+    """The time zone list: the common ones, then every zone by region (optgroups). A stored
+    zone the list does not offer (an old alias) is kept as the first choice."""
+    offered = {zone for zone, _ in COMMON_ZONES}
+    offered.update(z for zones in _regional_zones().values() for z in zones)
+    choices: list[SelectChoice] = []
+    if current and current not in offered and current in available_timezones():
+        choices.append(SelectChoice(current, current, optgroup=str(_l("Your current zone"))))
+    common = str(_l("Common time zones"))
+    choices.extend(
+        SelectChoice(zone, f"{zone.replace('_', ' ')} – {label}", optgroup=common)
+        for zone, label in COMMON_ZONES
+    )
+    for region, zones in _regional_zones().items():
+        group = str(ZONE_REGIONS[region])
+        choices.extend(
+            SelectChoice(zone, zone.split("/", 1)[1].replace("_", " "), optgroup=group)
+            for zone in zones
+        )
+    return choices
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
+# No field validators: the services check every field at once (one round of errors); the
+# form only carries the CSRF token and the values.
 class SubscribeForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    channel = RadioField(
+        _l("How do you want notices?"),
+        choices=CHANNEL_CHOICES,
+        default="email",
+        validate_choice=False,
+    )
+    email = EmailField(_l("Email address"))
+    webhook_url = URLField(_l("Webhook URL (https)"))
+    teams_url = URLField(_l("Microsoft Teams incoming webhook URL"))
+    slack_url = URLField(_l("Slack incoming webhook URL"))
     platforms = MultiCheckboxField(_l("Platforms"), choices=[], validate_choice=False)
     incidents = BooleanField(_l("Incidents and master cases"), default=True)
     maintenance = BooleanField(_l("Maintenance notices"), default=True)
     incident = HiddenField()
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
-    timezone = StringField(
-        _l("Time zone"), default="America/Denver", validators=[DataRequired(), Length(max=64)]
+    language = SelectField(
+        _l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False
     )
+    timezone = SelectField(_l("Time zone"), default=DEFAULT_ZONE, validate_choice=False)
 
 
 class PreferencesForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
 
 
 def _incident_id(raw: str | None) -> int | None:
     if not raw:
         return None
     return int(raw) if raw.isdigit() and len(raw) < 19 else -1
+
+
+def _page_language() -> str:
+    language = str(get_locale() or "en")
+    return language if language in svc.LANGUAGES else "en"
+
+
+def _subscribe_errors(form: SubscribeForm, channel: str, errors: dict[str, str]) -> None:
+    """Put the service's messages on the fields this page shows."""
+    aliases = {
+        "topics": "incidents",
+        "endpoint": CHANNEL_FIELDS.get(channel, "channel"),
+        "mode": "channel",
+        # The incident is not a field of the page: its message goes above the form.
+        "incident": "incident_page",
+    }
+    if form.incident.data:
+        aliases["platforms"] = "incident_page"
+    apply_errors(form, errors, aliases)
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -74,35 +198,88 @@ def subscribe() -> Any:
     form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
     if request.method == "GET":
         form.incident.data = request.args.get("incident", "")
+        form.language.data = _page_language()
         if request.args.get("platform"):
             form.platforms.data = [request.args["platform"]]
+    form.timezone.choices = zone_choices(form.timezone.data)
     incident = None
     incident_id = _incident_id(form.incident.data)
     if incident_id and incident_id > 0:
         incident = incident_queries.find(db.session, incident_id)
-    if form.validate_on_submit():
-        topics = [t for t in ("incidents", "maintenance") if getattr(form, t).data]
+    if request.method == "POST" and form.validate():
+        channel = form.channel.data or ""
+        topics = [t for t in svc.TOPICS if getattr(form, t).data]
         try:
-            svc.subscribe(
-                db.session,
-                secret=current_app.config["SECRET_KEY"],
-                email=form.email.data or "",
-                platforms=form.platforms.data or [],
-                topics=topics,
-                incident_id=incident_id,
-                language=form.language.data or "en",
-                timezone=form.timezone.data or "",
-                now=clock.now(),
-            )
+            if channel not in CHANNEL_FIELDS:
+                raise ValidationError({"mode": N_("choose email, webhook, Teams or Slack")})
+            if channel == "email":
+                svc.subscribe(
+                    db.session,
+                    secret=current_app.config["SECRET_KEY"],
+                    email=form.email.data or "",
+                    platforms=form.platforms.data or [],
+                    topics=topics,
+                    incident_id=incident_id,
+                    language=form.language.data or "",
+                    timezone=form.timezone.data or "",
+                    now=clock.now(),
+                )
+            else:
+                hook = signup.subscribe_channel(
+                    db.session,
+                    mode=channel,
+                    url=(getattr(form, CHANNEL_FIELDS[channel]).data or "").strip(),
+                    platforms=form.platforms.data or [],
+                    topics=topics,
+                    incident_id=incident_id,
+                    language=form.language.data or "",
+                    timezone=form.timezone.data or "",
+                    # Only where the operator allows it (tests, a receiver on this machine).
+                    allow_loopback=bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK")),
+                    now=clock.now(),
+                )
         except ValidationError as exc:
             db.session.rollback()
-            apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
+            _subscribe_errors(form, channel, exc.errors)
         else:
             commit()
-            # The same answer whether the address was known or not.
-            return render_template("subscriptions/check_mail.html")
+            if channel == "email":
+                # The same answer whether the address was known or not.
+                return render_template("subscriptions/check_mail.html")
+            return _channel_added(channel, hook)
     status = 422 if request.method == "POST" else 200
-    return render_template("subscriptions/subscribe.html", form=form, incident=incident), status
+    return render_template(
+        "subscriptions/subscribe.html",
+        form=form,
+        incident=incident,
+        channel_fields=CHANNEL_FIELDS,
+        fresh=request.method == "GET",
+    ), status
+
+
+def _channel_added(channel: str, hook: svc.WebhookSubscription) -> Response:
+    """The page after a channel subscribed: its manage link and (a webhook's) signing secret,
+    each shown this once. Never stored by any cache."""
+    secret_key = current_app.config["SECRET_KEY"]
+    response = Response(
+        render_template(
+            "subscriptions/channel_added.html",
+            channel=channel,
+            channel_name=CHANNEL_NAMES[channel],
+            secret=hook.secret if channel == "webhook" else None,
+            address=masked_url(hook.subscriber.email),
+            manage_url=request.host_url.rstrip("/") + svc.manage_path(secret_key, hook.subscriber),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def masked_url(url: str) -> str:
+    """A channel's URL as a page shows it: an incoming webhook's address is its password."""
+    parts = urlsplit(url)
+    tail = url[-4:] if len(url) > 24 else ""
+    return f"{parts.scheme}://{parts.netloc}/…{tail}" if parts.netloc else "…"
 
 
 class ConfirmForm(FlaskForm):
@@ -141,12 +318,11 @@ def manage(token: str) -> Any:
     subscriber = _subscriber(token, "manage")
     platforms = platform_queries.platforms(db.session)
     form = PreferencesForm(obj=subscriber)
+    form.timezone.choices = zone_choices(form.timezone.data)
     saved = False
-    if form.validate_on_submit():
+    if request.method == "POST" and form.validate():
         choice = {
-            p.slug: [
-                t for t in ("incidents", "maintenance") if request.form.get(f"{p.slug}:{t}") == "on"
-            ]
+            p.slug: [t for t in svc.TOPICS if request.form.get(f"{p.slug}:{t}") == "on"]
             for p in platforms
         }
         try:
@@ -160,24 +336,42 @@ def manage(token: str) -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            apply_errors(form, exc.errors, {"topics": "platforms", "incident": "platforms"})
+            apply_errors(form, exc.errors, {"topics": "__form__", "platforms": "__form__"})
         else:
             commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
-    unsubscribe_url = svc.unsubscribe_path(current_app.config["SECRET_KEY"], subscriber)
-    calendar_url = svc.calendar_path(current_app.config["SECRET_KEY"], subscriber)
+    if request.method == "POST" and not saved:
+        # Show the boxes as the reader left them, not as stored.
+        ticked = {
+            (p.slug, t): request.form.get(f"{p.slug}:{t}") == "on"
+            for p in platforms
+            for t in svc.TOPICS
+        }
+    else:
+        ticked = {
+            (p.slug, t): bool(p.id in current and getattr(current[p.id], t))
+            for p in platforms
+            for t in svc.TOPICS
+        }
+    following = [s for s in subscriber.subscriptions if s.incident_id]
+    secret = current_app.config["SECRET_KEY"]
     return render_template(
         "subscriptions/manage.html",
         form=form,
         platforms=platforms,
-        current=current,
+        ticked=ticked,
+        following=following,
         subscriber=subscriber,
+        channel_name=CHANNEL_NAMES.get(subscriber.mode, subscriber.mode),
+        address=subscriber.email if subscriber.mode == "email" else masked_url(subscriber.email),
         token=token,
         saved=saved,
-        unsubscribe_url=unsubscribe_url,
-        calendar_url=calendar_url,
+        # After saving: whether anything at all will still be sent (shown in the message).
+        nothing_ticked=not any(ticked.values()),
+        unsubscribe_url=svc.unsubscribe_path(secret, subscriber),
+        calendar_url=svc.calendar_path(secret, subscriber),
     ), status
 
 
