@@ -158,6 +158,38 @@ def test_the_master_case_is_marked_with_its_etr_and_case_number(client, story):
     assert other.count("Estimated time of resolution") == 1
 
 
+def test_a_master_case_without_etr_shows_its_hourly_update_clock(client, db, css):
+    incidents.create_incident(
+        db,
+        css,
+        title="Fax gateway down",
+        priority="P1G",
+        case_number="CS-7",
+        platform_statuses={"cisco": "partial_outage"},
+        now=NOW - timedelta(minutes=40),
+    )
+    db.commit()
+    text = text_of(client.get("/embed?platforms=cisco&lang=en"))
+    assert "Next update due Fri 20 Nov, 08:20 MST" in text  # an hour after, in MT
+    assert "Estimated time of resolution" not in text
+
+
+def test_an_overdue_master_case_says_so(client, db, css):
+    incidents.create_incident(
+        db,
+        css,
+        title="Fax gateway down",
+        priority="P1G",
+        case_number="CS-7",
+        platform_statuses={"cisco": "partial_outage"},
+        now=NOW - timedelta(hours=2),
+    )
+    db.commit()
+    body = client.get("/embed?lang=en").get_data(as_text=True)
+    assert 'class="embed-etr embed-overdue"' in body
+    assert "Update overdue" in text_of(client.get("/embed?lang=en"))
+
+
 def test_every_link_opens_the_status_page_in_a_new_tab(client, story):
     body = client.get("/embed?lang=de").get_data(as_text=True)
     links = re.findall(r"<a\s[^>]*>", body)

@@ -104,8 +104,9 @@ def parse_options(args: Mapping[str, str], languages: list[str]) -> EmbedOptions
 @published()
 def embed() -> str:
     options = parse_options(request.args, current_app.config["LANGUAGES"])
+    now = clock.now()
     try:
-        status = embed_queries.embed_status(db.session, clock.now(), options.slugs)
+        status = embed_queries.embed_status(db.session, now, options.slugs)
     except embed_queries.UnknownPlatforms as exc:
         abort(
             404,
@@ -118,6 +119,7 @@ def embed() -> str:
     return render_template(
         "embed/index.html",
         status=status,
+        now=now,
         theme=options.theme,
         accent=options.accent,
         accent_text=options.accent_text,
