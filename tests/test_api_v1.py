@@ -191,6 +191,13 @@ def test_component_status_patch(client, db):
     assert response.status_code == 200 and response.get_json()["status"] == "degraded_performance"
     renamed = client.patch(path, headers=headers, json={"component": {"name": "Cisco UC"}})
     assert renamed.status_code == 403  # names are the admins'
+    # Statuspage's fields this page does not keep (and any other) are ignored.
+    more = client.patch(
+        path,
+        headers=headers,
+        json={"component": {"status": "operational", "group_id": None, "showcase": True}},
+    )
+    assert more.status_code == 200 and more.get_json()["status"] == "operational"
 
 
 BAD = [

@@ -261,6 +261,11 @@ BAD = [
     ),
     ({"subscriber": {"email": "a@b.example", "endpoint": "https://hook.example"}}, "endpoint"),
     ({"subscriber": {"phone_number": "5555550100", "phone_country": "us"}}, "phone_number"),
+    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "phone_number"),
+    ({"subscriber": {"type": "teams"}}, "endpoint"),
+    ({"subscriber": {"type": "pigeon", "endpoint": "https://hook.example"}}, "type"),
+    ({"subscriber": {"type": "slack", "endpoint": 42}}, "endpoint"),
+    ({"subscriber": {"type": "integration_partner", "endpoint": "https://x.example"}}, "type"),
     ({"subscriber": {"email": "known@customer.example"}}, "email"),
 ]
 
@@ -299,3 +304,37 @@ def test_the_staff_service_checks_the_role_itself(db, engineer):
     make_user(db, "css", "other-css@example.com")
     with pytest.raises(PermissionDenied):
         subscriptions.create_by_staff(db, engineer, secret="s", email="x@customer.example", now=NOW)
+
+
+@pytest.mark.parametrize("kind", ["teams", "slack"])
+def test_a_teams_or_slack_channel_is_added_with_its_endpoint(app, client, db, kind):
+    """This product's extension of Statuspage's subscriber `type`: a Microsoft Teams or Slack
+    channel's incoming webhook, added like Statuspage's webhook (by `endpoint`)."""
+    app.config["WEBHOOK_ALLOW_LOOPBACK"] = True  # the test's endpoint is on 127.0.0.1
+    headers = token_for(db, "css")
+    url = f"http://127.0.0.1:9/{kind}-hook"
+    cisco = platform_id(db, "cisco")
+    response = add(client, headers, type=kind, endpoint=url, component_ids=[cisco])
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["mode"], body["endpoint"], body["email"]) == (kind, url, None)
+    assert body["components"] == [cisco] and body["secret"]
+    assert db.get(Subscriber, int(body["id"])).mode == kind
+    listed = client.get(f"{SUBSCRIBERS}?type={kind}&state=all", headers=headers).get_json()
+    assert [s["id"] for s in listed] == [body["id"]] and "secret" not in listed[0]
+    assert client.get(f"{SUBSCRIBERS}?type=webhook&state=all", headers=headers).get_json() == []
+
+
+def test_fields_this_page_does_not_know_are_ignored(client, db):
+    """Statuspage clients send fields this page has no use for: they never cause a refusal."""
+    headers = token_for(db, "css")
+    response = add(
+        client,
+        headers,
+        email="noc@customer.example",
+        page_access_user_id="abc",
+        skip_confirmation_notification=True,
+        anything={"nested": [1, 2]},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["state"] == "active"

@@ -198,10 +198,13 @@ class SubscriberFields(Body):
     endpoint: str | None = Field(
         None, description="a channel's https URL; Statuspage's `email` contact is not kept"
     )
-    type: Literal["email", "webhook", "teams", "slack"] | None = Field(
-        None,
-        description="webhook (the default with an endpoint); teams and slack are this "
-        "product's extension",
+    type: Literal["email", "sms", "webhook", "slack", "teams", "integration_partner"] | None = (
+        Field(
+            None,
+            description="email, or webhook (the default with an endpoint); teams and slack "
+            "are this product's extension (a channel's incoming webhook as `endpoint`); sms "
+            "and integration_partner are refused",
+        )
     )
     component_ids: Annotated[list[ComponentId], Field(min_length=1, max_length=LIST_MAX)] | None = (
         Field(None, description="the platforms; every platform when left out")

@@ -477,6 +477,8 @@ def create_subscriber(body: SubscriberRequest) -> Any:
     errors = Errors()
     if fields.phone_number is not None or fields.type == "sms":
         errors.add("phone_number", "SMS subscribers are not offered; subscribe an email address")
+    if fields.type == "integration_partner":
+        errors.add("type", "integration partners are not offered")
     channel = fields.endpoint is not None or fields.type in CHANNELS
     if channel and fields.endpoint is None:
         errors.add("endpoint", f"a {fields.type} channel needs its https endpoint")
