@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -362,3 +363,57 @@ def test_maintenance_pages_run_a_fixed_number_of_statements(app, db, admin, cal)
     add_windows(db, admin, NOW, count=40, offset=0)
     large = [count(p) for p in paths]
     assert small == large, (small, large)
+
+
+# --- a phone's width, in a real browser ------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_maintenance_pages_fit_a_390px_screen(app, cal, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.live import serve
+    from tests.test_browser import ARGS
+
+    with serve(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        for path in (
+            "/maintenance",
+            "/maintenance?month=2027-01",
+            "/maintenance?month=2027-01&view=list",
+            "/maintenance?platform=cisco&platform=skype-for-business&impact=without",
+            f"/maintenance/{cal.moved.id}",
+        ):
+            page.goto(base + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+        # The month grid became a list of days: only days with windows (and today) show,
+        # each with its weekday, one under the other.
+        page.goto(base + "/maintenance?month=2027-01")
+        cells = page.locator("table.month td")
+        shown = [c for c in cells.all() if c.is_visible()]
+        assert shown and len(shown) < cells.count()
+        assert all("cal-window" in (c.inner_html()) for c in shown)
+        boxes = [c.bounding_box() for c in shown]
+        assert all(b is not None and b["width"] > 300 for b in boxes)
+        assert all(c.locator(".day-name").is_visible() for c in shown)
+        page.screenshot(path=str(tmp_path / "month-390.png"), full_page=True)
+        # Today: marked and labelled in the narrow grid too.
+        page.goto(base + "/maintenance")
+        today = page.locator('td[aria-current="date"]')
+        assert today.is_visible() and "Today" in today.inner_text()
+        # Without JavaScript the filter is a plain form: tick, submit, the query holds it.
+        page.goto(base + "/maintenance?month=2027-01&view=list")
+        page.locator("details.maint-filters summary").click()
+        page.get_by_label("Skype for Business").check()
+        page.get_by_label("No customer impact").check()
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**platform=skype-for-business**")
+        assert "impact=without" in page.url and "view=list" in page.url
+        assert page.locator(".agenda .window").count() > 0
+        assert "CallTower Connect release" not in page.locator(".agenda").inner_text()
+        browser.close()

@@ -49,6 +49,9 @@ PUBLIC = [
     "/embed",
     "/embed?platforms=cisco,calltower-connect&theme=dark",
     "/embed.js",
+    # the maintenance page's list view and filters (tests/test_maintenance_pages.py)
+    "/maintenance?view=list",
+    "/maintenance?month=2027-01&platform=cisco&platform=calltower-connect&impact=with",
 ]
 
 
