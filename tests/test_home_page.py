@@ -4,13 +4,17 @@ without script, platforms before maintenance, and quiet windows folded away."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
+
+import pytest
 
 from statuspage.queries import platforms as platform_queries
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.conftest import NOW
+from tests.live import serve
 
 
 def html(client, path="/"):  # type: ignore[no-untyped-def]
@@ -275,3 +279,86 @@ def _cisco(db):  # type: ignore[no-untyped-def]
     from statuspage.services import platforms
 
     return platforms.get_by_slug(db, "cisco")
+
+
+# --- in a real browser: 390 and 1280 px, keyboard, no script, axe-core ------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = os.path.join(os.path.dirname(__file__), "js", "node_modules", "axe-core", "axe.min.js")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+SERIOUS = """async () => (await window.axe.run(document, { resultTypes: ["violations"] }))
+  .violations.filter((v) => ["serious", "critical"].includes(v.impact))
+  .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "))"""
+WIDER_THAN_WINDOW = "document.documentElement.scrollWidth > window.innerWidth"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium")
+@pytest.mark.skipif(not os.path.exists(AXE), reason="npm ci --prefix tests/js")
+def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
+    from playwright.sync_api import sync_playwright
+
+    start = NOW - timedelta(days=3)
+    outage = incidents.create_incident(
+        db,
+        css,
+        title="Cisco calls failing",
+        priority="P2",
+        impact="major",
+        platform_statuses={"cisco": "partial_outage"},
+        now=start,
+    )
+    incidents.resolve(db, css, outage, body="Fixed", now=start + timedelta(minutes=40))
+    incidents.create_incident(
+        db,
+        css,
+        title="Calls dropping for many customers",
+        priority="P1G",
+        case_number="CS-1",
+        impact="critical",
+        platform_statuses={"cisco": "degraded_performance"},
+        now=NOW - timedelta(minutes=20),
+    )
+    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
+    maintenance.expand_series(db, NOW)
+    db.commit()
+    with open(AXE, encoding="utf-8") as f:
+        axe = f.read()
+    with serve(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width in (390, 1280):
+            context = browser.new_context(viewport={"width": width, "height": 844})
+            context.add_init_script(axe)
+            page = context.new_page()
+            for path in ("/", "/history", "/history?platform=cisco", f"/incidents/{outage.id}"):
+                page.goto(base + path)
+                assert not page.evaluate(WIDER_THAN_WINDOW), (width, path)
+                assert page.evaluate(SERIOUS) == [], (width, path)
+            page.goto(base + "/")
+            top = "(id) => document.getElementById(id).getBoundingClientRect().top"
+            assert page.evaluate(top, "platforms-h") < page.evaluate(top, "maintenance-h")
+            # Keyboard: a day is a control; Enter opens its details, links and all.
+            bar = page.locator('.bar[aria-label^="Cisco:"]')
+            bar.locator("details.d-partial summary").focus()
+            page.keyboard.press("Enter")
+            shown = bar.locator("details[open] .pop")
+            assert shown.is_visible() and "40 min of downtime" in shown.inner_text()
+            assert shown.get_by_role("link", name="Cisco calls failing").is_visible()
+            assert not page.evaluate(WIDER_THAN_WINDOW), width
+            assert page.evaluate(SERIOUS) == [], width
+            context.close()
+        # Without script: a tap opens the day; the history filter is a plain form.
+        context = browser.new_context(
+            java_script_enabled=False, viewport={"width": 390, "height": 844}
+        )
+        page = context.new_page()
+        page.goto(base + "/")
+        bar = page.locator('.bar[aria-label^="Cisco:"]')
+        bar.locator("details.d-quiet summary").last.click()
+        assert "Calls dropping for many customers" in bar.locator("details[open] .pop").inner_text()
+        page.goto(base + "/history")
+        page.select_option("#history-platform", "cisco")
+        page.click(".history-filter button")
+        assert page.url.endswith("/history?platform=cisco")
+        assert "Cisco calls failing" in page.locator("main").inner_text()
+        browser.close()
