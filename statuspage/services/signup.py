@@ -49,6 +49,8 @@ def subscribe_channel(
     nothing then; a URL already subscribed is refused by `subscribe_webhook` ("is already
     subscribed": a URL is not a mailbox, and its owner holds the manage link)."""
     errors = Errors()
+    if not url.strip():
+        errors.add("endpoint", N_("enter the URL"))
     subscriptions._check_language(errors, language)
     subscriptions._check_timezone(errors, timezone)
     topics = list(dict.fromkeys(text.bounded("topics", topics, 2, what="topics")))
