@@ -39,11 +39,23 @@ timeouts and connection errors are retried with backoff, a refusal (an address n
 a redirect) is not. A webhook delivery that fails for good (after `MAX_ATTEMPTS`, or refused)
 quarantines its subscriber: paused, with the reason, until staff lift it. The verification
 request's 2xx echo confirms the subscriber.
+
+Microsoft Teams and Slack channels (subscribers of mode "teams" / "slack", whose address is
+the channel's incoming-webhook URL) go the same way: their deliveries (`channel` "teams" /
+"slack") are batches of one, posted by the same sender with the same SSRF defences, retries,
+leases and quarantine; the body is the card of `jobs.cards`. Their confirmation is the
+welcome card: an incoming webhook cannot echo a token, so the channel is confirmed when the
+welcome card is answered 2xx, and nothing else is sent before.
+
+A platform's status change (`component_update`, audience "components") goes to the webhook
+subscribers of that platform only: Statuspage mails no component changes, and a channel
+already gets the incident or maintenance card that caused the change.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -54,7 +66,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from jobs import webhooks
+from jobs import cards, webhooks
 from statuspage.mail import (
     MailBatch,
     Mailer,
@@ -64,10 +76,14 @@ from statuspage.mail import (
     TransientMailError,
 )
 from statuspage.mail.render import render_notice
-from statuspage.models import Delivery, Notice, Subscriber
+from statuspage.models import Delivery, Incident, Notice, Platform, Subscriber, Subscription
 from statuspage.services import notices, subscriptions
 from statuspage.types import UTCDateTime
 from statuspage.webhooks import WebhookRequest, WebhookSender
+
+# Deliveries that are a request of their own to a URL (never batched), by subscriber mode.
+URL_CHANNELS = ("webhook", "teams", "slack")
+CARD_CHANNELS = ("teams", "slack")
 
 BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
 LEASE = timedelta(minutes=5)
@@ -92,6 +108,7 @@ class DeliveryContext:
     concurrency: int = CONCURRENCY
     webhooks: WebhookSender = field(default_factory=WebhookSender)
     page_id: str = "calltower"
+    site_name: str = ""
     # Called after a batch is committed as `sending` and before its request is handed to a
     # sending thread, in the pass's own thread: tests use it to kill the process exactly there.
     before_send: Callable[[list[int]], None] | None = None
@@ -126,7 +143,26 @@ def _direct_audience(session: Session, notice: Notice) -> list[tuple[int | None,
 
 def _audience(notice: Notice) -> Select[tuple[Any, ...]]:
     """(subscriber id, email, language, zone) of everyone a subscription notice goes to."""
+    if notice.audience == webhooks.COMPONENT_AUDIENCE:
+        return component_audience(notice)
     return notices.audience(notice)
+
+
+def component_audience(notice: Notice) -> Select[tuple[Any, ...]]:
+    """A platform's status change: confirmed, unpaused webhook subscribers of the platform,
+    subscribed when it changed. Email and channel subscribers are not told."""
+    return (
+        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscriber.mode == "webhook",
+            Subscriber.confirmed_at.is_not(None),
+            Subscriber.quarantined_at.is_(None),
+            Subscription.confirmed_at <= notice.created_at,
+            Subscription.platform_id.in_(notice.platform_ids or [-1]),
+        )
+        .distinct()
+    )
 
 
 def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
@@ -185,12 +221,14 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
 
 
 def _mark_webhooks(session: Session, notice: Notice) -> None:
-    """Deliveries to webhook subscribers go by their own channel."""
-    hooks = select(Subscriber.id).where(Subscriber.mode == "webhook")
+    """Deliveries to webhook, Teams and Slack subscribers go by their own channel (the
+    subscriber's mode)."""
+    hooks = select(Subscriber.id).where(Subscriber.mode.in_(URL_CHANNELS))
+    mode = select(Subscriber.mode).where(Subscriber.id == Delivery.subscriber_id).scalar_subquery()
     session.execute(
         update(Delivery)
         .where(Delivery.notice_id == notice.id, Delivery.subscriber_id.in_(hooks))
-        .values(channel="webhook")
+        .values(channel=mode)
         .execution_options(synchronize_session=False)
     )
 
@@ -322,7 +360,7 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Delivery.channel == first.channel,
         )
         .order_by(Delivery.id)
-        .limit(1 if first.channel == "webhook" else ctx.batch_size)
+        .limit(1 if first.channel in URL_CHANNELS else ctx.batch_size)
         # Without statistics SQLite picks the claim index for the time range and sorts every
         # queued row of the notice for each batch: quadratic in a large notice.
         .with_hint(Delivery, "INDEXED BY ix_delivery_batch", "sqlite")
@@ -475,6 +513,8 @@ def _prepare(
     if batch[0].channel == "webhook":
         assert now is not None
         return _prepare_webhook(session, notice, batch[0], ctx, report, now)
+    if batch[0].channel in CARD_CHANNELS:
+        return _prepare_card(session, notice, batch[0], ctx, report)
     recipients: list[MailRecipient] = []
     kept: list[int] = []
     refused: dict[int, str] = {}
@@ -550,6 +590,64 @@ def _prepare_webhook(
             possibly_duplicated=d.possibly_duplicated,
             now=now,
         )
+    except Exception as exc:
+        _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
+        return None
+    empty = MailBatch(from_email="", from_name="", subject="", text="", html="", recipients=[])
+    return _Request([d.id], d.lease_owner, d.attempts, empty, webhook=hook)
+
+
+def channel_topics(session: Session, subscriber_id: int) -> list[str]:
+    """What a channel is subscribed to, by name: its platforms, or its one incident."""
+    names = session.scalars(
+        select(Platform.name)
+        .join(Subscription, Subscription.platform_id == Platform.id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(Platform.position, Platform.name)
+    ).all()
+    titles = session.scalars(
+        select(Incident.title)
+        .join(Subscription, Subscription.incident_id == Incident.id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(Incident.id)
+    ).all()
+    return [*names, *titles]
+
+
+def _prepare_card(
+    session: Session,
+    notice: Notice,
+    d: Claimed,
+    ctx: DeliveryContext,
+    report: DeliveryReport,
+) -> _Request | None:
+    """The card of one Teams or Slack delivery, as a request to the channel's incoming
+    webhook (no signature: an incoming webhook checks none); one that cannot be made is
+    failed."""
+    try:
+        assert d.subscriber_id is not None
+        holder = _Holder(d.subscriber_id, d.token_version or 0)
+        payload = _absolute(notice.payload, ctx.base_url)
+        item = payload.get("incident") or payload.get("window") or {}
+        links = cards.Links(
+            details=str(item.get("url") or ctx.base_url + "/"),
+            manage=ctx.base_url + subscriptions.manage_path(ctx.secret, holder),
+        )
+        welcome = notice.kind == subscriptions.WEBHOOK_CONFIRM_KIND
+        message = cards.build(
+            d.channel,
+            payload,
+            language=d.language,
+            provider_tz=ctx.provider_tz,
+            links=links,
+            topics=channel_topics(session, d.subscriber_id) if welcome else (),
+            site_name=ctx.site_name,
+        )
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = {"User-Agent": "statuspage-webhooks", "X-Statuspage-Delivery": str(d.id)}
+        if d.possibly_duplicated:
+            headers["X-Statuspage-Possibly-Duplicated"] = "true"
+        hook = WebhookRequest(url=d.email, body=body, headers=headers)
     except Exception as exc:
         _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
         return None

@@ -65,6 +65,7 @@ def delivery_context(app: Flask) -> delivery.DeliveryContext:
             allow_loopback=bool(config.get("WEBHOOK_ALLOW_LOOPBACK")),
         ),
         page_id=config["STATUSPAGE_PAGE_ID"],
+        site_name=config["STATUSPAGE_NAME"],
     )
 
 

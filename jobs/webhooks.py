@@ -3,8 +3,11 @@
 The body is Statuspage's webhook envelope: `meta` (`unsubscribe`: the subscriber's signed
 one-click unsubscribe URL, `documentation`, `generated_at`), `page` (`id`,
 `status_indicator`, `status_description`) and then what happened: `incident` in the shape
-of /api/v2 (an incident, or a maintenance window as Statuspage's scheduled maintenance).
-A verification request carries `verification` (`token`) instead, which the endpoint echoes.
+of /api/v2 (an incident, or a maintenance window as Statuspage's scheduled maintenance),
+or, for a platform's status change, `component_update` (`created_at`, `new_status`,
+`old_status`, `id`, `component_id`) and `component` (the platform as /api/v2's component,
+as it stood after the change). A verification request carries `verification` (`token`)
+instead, which the endpoint echoes.
 
 Headers: `X-Statuspage-Timestamp` (Unix seconds) and `X-Statuspage-Signature`
 (`v1=` + hex HMAC-SHA256 over `timestamp + "." + body`, keyed by the subscriber's secret),
@@ -21,12 +24,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from statuspage import serializers
-from statuspage.models import Incident, MaintenanceWindow, Notice
+from statuspage.models import Incident, MaintenanceWindow, Notice, Platform
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import subscriptions
+from statuspage.services.platforms import COMPONENT_AUDIENCE, COMPONENT_UPDATE_KIND
 from statuspage.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRequest, signature
 
 DOCUMENTATION = "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/"
+__all__ = ["COMPONENT_AUDIENCE", "COMPONENT_UPDATE_KIND", "envelope", "event", "request_for"]
 
 
 class NotForWebhooks(ValueError):
@@ -37,6 +42,23 @@ def event(session: Session, notice: Notice, base_url: str, page_id: str) -> dict
     """What happened, as the envelope's last part."""
     if notice.kind == subscriptions.WEBHOOK_CONFIRM_KIND:
         return {"verification": {"token": notice.payload["token"]}}
+    if notice.kind == COMPONENT_UPDATE_KIND:
+        change = notice.payload["component_update"]
+        platform = session.get(Platform, int(change["component_id"]))
+        if platform is None:
+            raise NotForWebhooks("the platform of this component update is gone")
+        component = serializers.component(platform, page_id)
+        component.update(status=change["new_status"], updated_at=change["created_at"])
+        return {
+            "component_update": {
+                "created_at": change["created_at"],
+                "new_status": change["new_status"],
+                "old_status": change["old_status"],
+                "id": str(notice.id),
+                "component_id": change["component_id"],
+            },
+            "component": component,
+        }
     if notice.incident_id is not None:
         incident = session.get(Incident, notice.incident_id)
         if incident is not None:

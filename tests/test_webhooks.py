@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from jobs import delivery
 from jobs import scheduler as job_scheduler
-from statuspage.models import Delivery, Platform, Subscriber
+from statuspage.models import Delivery, Notice, Platform, Subscriber
 from statuspage.services import subscriptions
 from tests.test_api_v1 import BASE, token_for
 from tests.test_delivery import flask_tick, open_incident
@@ -36,11 +36,15 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 class Receiver:
     """A webhook endpoint: answers each request by the next planned (status, delay, headers),
-    then 200; echoes a verification token; records what it got (even requests answered late)."""
+    then 200; echoes a verification token; records what it got (even requests answered late).
+    `component_update` events (a platform's status changed) are answered 200 at once and kept
+    apart in `components`, unless `plan_components` is set (then they are planned as well)."""
 
     def __init__(self) -> None:
         self.plan: list[tuple[int, float, dict[str, str]]] = []
         self.got: list[tuple[dict[str, str], bytes]] = []
+        self.components: list[tuple[dict[str, str], bytes]] = []
+        self.plan_components = False
         self.arrived = 0
         self.lock = threading.Lock()
         receiver = self
@@ -48,6 +52,14 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if b'"component_update"' in body and not receiver.plan_components:
+                    with receiver.lock:
+                        receiver.components.append((dict(self.headers), body))
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                    return
                 with receiver.lock:
                     receiver.arrived += 1
                     status, delay, extra = receiver.plan.pop(0) if receiver.plan else (200, 0.0, {})
@@ -211,7 +223,11 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
     receiver.plan += [(500, 0.0, {}), (200, 2.0, {})]  # an error, then too slow to wait for
     open_incident(db, css, NOW)
     tick(app, NOW)
-    (d,) = db.scalars(select(Delivery).where(Delivery.channel == "webhook").offset(1)).all()
+    (d,) = db.scalars(
+        select(Delivery)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .where(Delivery.channel == "webhook", Notice.kind == "incident_created")
+    ).all()
     assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 1, False)
     assert "HTTP 500" in d.last_error
     tick(app, NOW + timedelta(minutes=1))

@@ -4,18 +4,32 @@ Master cases are CSS's: while an open master case (P1G) holds a platform, only C
 (`css`, `admin`) may change that platform's status, whatever the path (the component PATCH,
 an incident opened, updated, resolved or deleted by an engineer). A change that leaves the
 platform's status as it is stays open to engineers.
+
+Every change of a platform's status, whatever made it (the component PATCH, an incident's
+platform statuses, a window starting or completing), queues one `component_update` notice in
+the same transaction: Statuspage's webhook event, sent to the platform's webhook subscribers
+through the outbox (`jobs.webhooks`). Its key names the platform, the moment and the two
+statuses, so one change is never queued twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage.models import Incident, IncidentPlatform, MaintenanceWindow, Platform, User
+from statuspage.models import (
+    Incident,
+    IncidentPlatform,
+    MaintenanceWindow,
+    Platform,
+    Subscriber,
+    Subscription,
+    User,
+)
 from statuspage.models.maintenance import window_platform
 from statuspage.models.vocab import (
     ACTIVE_WINDOW_STATUSES,
@@ -23,8 +37,57 @@ from statuspage.models.vocab import (
     P1G_ROLES,
     PLATFORM_STATUS_SEVERITY,
 )
-from statuspage.services import audit, text
+from statuspage.services import audit, notices, text
 from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
+
+COMPONENT_UPDATE_KIND = "component_update"
+# A component_update notice goes to the platform's webhook subscribers (jobs.delivery).
+COMPONENT_AUDIENCE = "components"
+
+
+def component_changed(
+    session: Session, platform_id: int, old: str, new: str, now: datetime
+) -> None:
+    """Queue the `component_update` notice of one status change (Statuspage's webhook
+    event: created_at, new_status, old_status, component_id; its id is the notice's).
+
+    Only when the platform has a confirmed webhook subscriber: the notice goes to those
+    subscribed when it was made, so without one it would reach nobody (and a platform's
+    status changes with every incident)."""
+    if old == new:
+        return
+    listening = session.scalar(
+        select(Subscription.id)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(
+            Subscription.platform_id == platform_id,
+            Subscription.confirmed_at.is_not(None),
+            Subscriber.mode == "webhook",
+            Subscriber.confirmed_at.is_not(None),
+        )
+        .limit(1)
+    )
+    if listening is None:
+        return
+    at = now.astimezone(UTC)
+    notices.enqueue(
+        session,
+        key=f"component-update:{platform_id}:{at.strftime('%Y%m%dT%H%M%S.%fZ')}:{old}:{new}",
+        kind=COMPONENT_UPDATE_KIND,
+        audience=COMPONENT_AUDIENCE,
+        payload={
+            "kind": COMPONENT_UPDATE_KIND,
+            "component_update": {
+                "created_at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "new_status": new,
+                "old_status": old,
+                "component_id": str(platform_id),
+            },
+        },
+        due_at=now,
+        now=now,
+        platform_ids=[platform_id],
+    )
 
 
 def snapshot(platform: Platform) -> dict[str, Any]:
@@ -150,6 +213,8 @@ def refresh_statuses(
             platform.status = new
             platform.updated_at = now
     session.flush()
+    for platform_id, (old, new) in changes.items():
+        component_changed(session, platform_id, old, new, now)
     return changes
 
 
@@ -168,8 +233,11 @@ def set_status(
             raise _refuse_master_case_platform(platform, held[platform.id])
     before = snapshot(platform)
     if platform.status != status:
+        old = platform.status
         platform.status = status
         platform.updated_at = now
+        session.flush()
+        component_changed(session, platform.id, old, status, now)
     audit.record(
         session,
         actor,

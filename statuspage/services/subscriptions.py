@@ -795,6 +795,7 @@ def subscribe_webhook(
     platforms: Sequence[Platform] = (),
     incident_id: int | None = None,
     mode: str = "webhook",
+    language: str = "en",
     allow_loopback: bool = False,
     actor: User | None = None,
     now: datetime,
@@ -808,12 +809,14 @@ def subscribe_webhook(
 
     `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
     "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
-    a welcome card answered 2xx (an incoming webhook cannot echo anything)."""
+    a welcome card answered 2xx (an incoming webhook cannot echo anything). `language` is
+    the cards' language (a channel's; a webhook's envelope is not translated)."""
     if actor is not None:
         _require_css(actor, "add subscribers")
     errors = Errors()
     if mode not in CHANNEL_MODES:
         errors.add("mode", f"must be one of {', '.join(CHANNEL_MODES)}")
+    _check_language(errors, language)
     try:
         webhooks.check_url(url, allow_loopback=allow_loopback)
     except webhooks.UnsafeWebhook as exc:
@@ -837,7 +840,7 @@ def subscribe_webhook(
         email=url,
         mode=mode,
         webhook_secret=secret,
-        language="en",
+        language=language,
         timezone="UTC",
         source="api_optin" if actor is not None else "web",
         token_version=0,
