@@ -70,6 +70,9 @@ def add_security_headers(response: Response) -> Response:
         extra = ""
         if request.path in EMBED_PATHS:
             extra = " ".join(str(current_app.config.get("FRAME_ANCESTORS") or "").split())
+            # Shown inside other sites and kept by shared caches: it never sets a cookie,
+            # not even the language `?lang=` remembers on the site's own pages.
+            response.headers.remove("Set-Cookie")
         headers["Content-Security-Policy"] = content_security_policy(
             f"'self' {extra}" if extra else "'self'"
         )

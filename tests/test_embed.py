@@ -280,6 +280,11 @@ def test_only_the_embed_is_framed_by_the_configured_origins(app, client, story):
     assert client.get("/embed").headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
+def test_the_embed_sets_no_cookie_even_with_a_language(client):
+    response = client.get("/embed?lang=de")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
 def test_the_embed_is_cached_and_answers_304(app, client, story):
     first = client.get("/embed?platforms=cisco")
     assert first.headers["Cache-Control"] == CACHE_CONTROL
