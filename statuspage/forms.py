@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -15,8 +16,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from statuspage.i18n import N_, VOCABULARY_LABELS
 from statuspage.models.vocab import (
     IMPACTS,
     INCIDENT_STATUSES,
@@ -27,23 +29,48 @@ from statuspage.models.vocab import (
 
 
 def choices(values: list[str], labels: dict[str, str] | None = None) -> list[SelectChoice]:
+    """Options whose labels are shown in the reader's language (lazily, at render time)."""
     return [
-        SelectChoice(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values
+        SelectChoice(
+            v,
+            _l(
+                (labels or {}).get(v)
+                or VOCABULARY_LABELS.get(v)
+                or v.replace("_", " ").capitalize()
+            ),
+        )
+        for v in values
     ]
 
 
 PRIORITY_LABELS = {code: p.label for code, p in PRIORITIES.items()}
+ROLE_LABELS = {"admin": N_("Admin"), "css": N_("CSS"), "engineer": N_("Engineer")}
+# A new incident starts at the plan's ordinary level: P3 ("impairment of non-critical
+# services for multiple users"). P1G needs a support case number and CSS staff, so it is
+# never what an engineer in a hurry gets by default.
+DEFAULT_PRIORITY = "P3"
 # A datetime-local input: wall-clock time in the provider's zone (MT).
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-# The canned messages of the update form ("templates for common messages").
+# The canned messages of the update form ("templates for common messages"), translated
+# where they are filled in (`gettext(text, platforms=...)`).
 MESSAGE_TEMPLATES = {
-    "investigating": "We are investigating reports of issues with {platforms}. "
-    "Next update within the hour.",
-    "identified": "The cause has been identified and a fix is being implemented.",
-    "monitoring": "A fix has been implemented and we are monitoring the results.",
-    "resolved": "This incident has been resolved. Thank you for your patience.",
-    "carrier": "The issue has been traced to an upstream carrier; we are working with them "
-    "and will update hourly.",
+    "investigating": N_(
+        "We are investigating reports of issues with %(platforms)s. Next update within the hour."
+    ),
+    "identified": N_("The cause has been identified and a fix is being implemented."),
+    "monitoring": N_("A fix has been implemented and we are monitoring the results."),
+    "resolved": N_("This incident has been resolved. Thank you for your patience."),
+    "carrier": N_(
+        "The issue has been traced to an upstream carrier; we are working with them "
+        "and will update hourly."
+    ),
+}
+MESSAGE_TEMPLATE_LABELS = {
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+    "carrier": N_("Upstream carrier"),
 }
 
 
@@ -59,7 +86,11 @@ class LogoutForm(FlaskForm):
 class IncidentForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
-    priority = SelectField(_l("Priority"), choices=choices(list(PRIORITIES), PRIORITY_LABELS))
+    priority = SelectField(
+        _l("Priority"),
+        choices=choices(list(PRIORITIES), PRIORITY_LABELS),
+        default=DEFAULT_PRIORITY,
+    )
     status = SelectField(_l("Status"), choices=choices(INCIDENT_STATUSES[:4]))
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
     case_number = StringField(_l("Support case number"), validators=[Optional(), Length(max=64)])
@@ -73,7 +104,7 @@ class UpdateForm(FlaskForm):
     status = SelectField(_l("Status"), choices=choices(INCIDENT_STATUSES))
     template = SelectField(
         _l("Message template"),
-        choices=[SelectChoice("", "—")] + choices(list(MESSAGE_TEMPLATES)),
+        choices=[SelectChoice("", "—")] + choices(list(MESSAGE_TEMPLATES), MESSAGE_TEMPLATE_LABELS),
         validate_choice=False,
     )
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
@@ -120,6 +151,14 @@ class DeleteForm(FlaskForm):
     pass
 
 
+class ConfirmForm(FlaskForm):
+    """The second step of a dangerous action (delete, revoke, cancel): the server does it
+    only when the confirmation page's `confirm` field came back, so one stray click on the
+    first button writes nothing."""
+
+    confirm = HiddenField(validators=[AnyOf(["yes"], message=_l("Confirm with the button."))])
+
+
 class PlatformForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
@@ -129,12 +168,12 @@ class PlatformForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=choices(ROLES))
+    role = SelectField(_l("Role"), choices=choices(ROLES, ROLE_LABELS))
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 
 class EditUserForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=choices(ROLES))
+    role = SelectField(_l("Role"), choices=choices(ROLES, ROLE_LABELS))
     active = BooleanField(_l("Active"))
     password = PasswordField(
         _l("New password (leave blank to keep)"), validators=[Optional(), Length(min=10, max=200)]
@@ -146,4 +185,4 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
 
 
-PLATFORM_STATUS_CHOICES = [SelectChoice("", "— unchanged —")] + choices(PLATFORM_STATUSES)
+PLATFORM_STATUS_CHOICES = [SelectChoice("", _l("— unchanged —"))] + choices(PLATFORM_STATUSES)

@@ -87,7 +87,8 @@ def test_engineer_cannot_designate_or_remove_p1g_through_forms(client, db, engin
     )
     assert (
         client.post(
-            f"/admin/incidents/{incident.id}/delete", data={"del-csrf_token": t}
+            f"/admin/incidents/{incident.id}/delete",
+            data={"del-csrf_token": t, "del-confirm": "yes"},
         ).status_code
         == 403
     )
@@ -511,7 +512,7 @@ def test_admin_revokes_a_token(client, db, admin):
     login(client, admin)
     response = client.post(
         f"/admin/tokens/{api_token.id}/revoke",
-        data={"rv-csrf_token": token(client, "/admin/tokens")},
+        data={"rv-csrf_token": token(client, "/admin/tokens"), "rv-confirm": "yes"},
     )
     assert response.status_code == 302
     assert staff.authenticate_token(db, plaintext, NOW) is None

@@ -160,7 +160,14 @@ def test_cancel_then_no_status_change_back(client, db, css, cal):
     window = cal.annotated
     path = f"/admin/maintenance/{window.id}"
     t = token(client, path)
-    client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "cancelled"})
+    # The status form's "cancelled" leads to the confirmation page and changes nothing...
+    asked = client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "cancelled"})
+    assert asked.status_code == 303 and asked.headers["Location"].endswith(f"{path}/cancel")
+    db.refresh(window)
+    assert window.status == "scheduled"
+    # ...whose red button cancels.
+    done = client.post(f"{path}/cancel", data={"cx-csrf_token": t, "cx-confirm": "yes"})
+    assert done.status_code == 302
     db.refresh(window)
     assert window.status == "cancelled"
     again = client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "verifying"})
@@ -230,7 +237,17 @@ def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "1 created" in html and "1 rows with errors" in html
+    # The preview first: the counts, and nothing written yet.
+    assert "1 new contacts, 0 updated, 1 rows with errors" in html
+    assert count(db, Subscriber) == 0
+    key = re.search(r'name="upload" type="hidden" value="([^"]+)"', html).group(1)
+    done = client.post(
+        "/admin/subscribers/import/confirm",
+        data={"csrf_token": token(client, "/admin/subscribers/import"), "upload": key},
+    )
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert "2 rows processed" in html and "1 created, 0 updated, 1 rows with errors" in html
     assert db.scalar(select(Subscriber.email)) == "a@example.com"
 
 

@@ -47,6 +47,11 @@ EXPECTED = {
     "admin_maintenance.notice": STAFF,
     "admin_maintenance.series": ADMIN,
     "admin_maintenance.import_subscribers": CSS,
+    # staff pages (issue 8): cancelling a window is confirmed on its own page; the MPOC
+    # import is previewed, then confirmed; its sample CSV
+    "admin_maintenance.cancel_window": STAFF,
+    "admin_maintenance.import_confirm": CSS,
+    "admin_maintenance.import_sample": CSS,
 }
 
 

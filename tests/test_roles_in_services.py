@@ -242,13 +242,20 @@ def test_engineer_cannot_import_contacts_in_the_service(db, engineer):
 
 def test_web_import_is_recorded_in_the_audit_log(client, db, css):
     login(client, css)
-    response = client.post(
+    preview = client.post(
         "/admin/subscribers/import",
         data={
             "csrf_token": form_token(client, "/admin/subscribers/import"),
             "file": (io.BytesIO(CSV.encode()), "mpoc.csv"),
         },
         content_type="multipart/form-data",
+    )
+    # The upload is previewed (nothing written, nothing audited); the confirmation imports.
+    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.import")) is None
+    key = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.get_data(as_text=True))
+    response = client.post(
+        "/admin/subscribers/import/confirm",
+        data={"csrf_token": form_token(client, "/admin/subscribers/import"), "upload": key.group(1)},
     )
     assert response.status_code == 200
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.import"))

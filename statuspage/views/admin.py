@@ -28,8 +28,10 @@ from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.forms import (
+    DEFAULT_PRIORITY,
     MESSAGE_TEMPLATES,
     PLATFORM_STATUS_CHOICES,
+    ConfirmForm,
     DeleteForm,
     EditIncidentForm,
     EditUserForm,
@@ -51,6 +53,7 @@ from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import password_hash_method, role_required
 from statuspage.services import NotFound, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
+from statuspage.views.confirm import confirmation_page
 from statuspage.views.helpers import apply_errors, commit, submit
 
 if TYPE_CHECKING:
@@ -79,8 +82,8 @@ def _status(ok: bool = False) -> int:
 
 def _message_templates(found: Incident) -> dict[str, str]:
     """The canned messages, worded for this incident (what the template select fills in)."""
-    names = ", ".join(ip.platform.name for ip in found.platforms) or "the affected platforms"
-    return {key: text.format(platforms=names) for key, text in MESSAGE_TEMPLATES.items()}
+    names = ", ".join(ip.platform.name for ip in found.platforms) or _("the affected platforms")
+    return {key: _(text, platforms=names) for key, text in MESSAGE_TEMPLATES.items()}
 
 
 def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, str | None]:
@@ -130,7 +133,7 @@ def new_incident() -> Any:
             body=form.body.data or "",
             status=form.status.data or "investigating",
             impact=form.impact.data or "none",
-            priority=form.priority.data or "P3",
+            priority=form.priority.data or DEFAULT_PRIORITY,
             platform_statuses=_platform_statuses(),
             case_number=form.case_number.data,
             customer_case_numbers=form.customer_case_numbers.data,
@@ -221,7 +224,6 @@ def _incident_page(
             },
         ),
         remove_form=remove_form or RemoveP1GForm(prefix="rm", formdata=None),
-        delete_form=DeleteForm(prefix="del", formdata=None),
         can_p1g=incidents.can_manage_p1g(current_user),
     )
 
@@ -334,16 +336,30 @@ def remove_p1g(incident_id: str) -> Any:
     return saved or (_incident_page(found, remove_form=form), 422)
 
 
-@bp.post("/incidents/<incident_id>/delete")
+@bp.route("/incidents/<incident_id>/delete", methods=["GET", "POST"])
 @role_required(*STAFF)
 def delete_incident(incident_id: str) -> Any:
+    """Deleting is two steps: this page asks, and only its Confirm button deletes."""
     found = incidents.get(db.session, incident_id)
-    if not DeleteForm(prefix="del").validate_on_submit():
-        abort(400)
-    incidents.delete_incident(db.session, current_user, found, clock.now())
-    commit()
-    flash(_("Incident deleted."), "success")
-    return redirect(url_for("admin.dashboard"))
+    form = ConfirmForm(prefix="del")
+    if form.validate_on_submit():
+        incidents.delete_incident(db.session, current_user, found, clock.now())
+        commit()
+        flash(_("Incident “%(title)s” deleted.", title=found.title), "success")
+        return redirect(url_for("admin.dashboard"))
+    return confirmation_page(
+        form,
+        title=_("Delete incident"),
+        question=_("Delete the incident “%(title)s”?", title=found.title),
+        consequences=[
+            _("Its timeline (%(count)s updates) is deleted with it.", count=len(found.updates)),
+            _("Its platforms return to operational unless something else holds them."),
+            _("Its public page stops existing. This cannot be undone."),
+        ],
+        button=_("Delete incident"),
+        cancel=url_for("admin.incident", incident_id=found.id),
+        refused=_("Nothing was deleted: confirm with the red button."),
+    )
 
 
 # --- platforms, users, tokens, audit (admins) ------------------------------------------
@@ -465,20 +481,33 @@ def tokens() -> Any:
         form=form,
         tokens=listed,
         plaintext=plaintext,
-        revoke_form=DeleteForm(prefix="rv"),
     ), status
 
 
-@bp.post("/tokens/<token_id>/revoke")
+@bp.route("/tokens/<token_id>/revoke", methods=["GET", "POST"])
 @role_required("admin")
 def revoke_token(token_id: str) -> Any:
+    """Revoking is two steps: this page asks, and only its Confirm button revokes."""
     token = staff_queries.get_token(db.session, token_id)
-    if not DeleteForm(prefix="rv").validate_on_submit():
-        abort(400)
-    staff.revoke_token(db.session, current_user, token, clock.now())
-    commit()
-    flash(_("Token revoked."), "success")
-    return redirect(url_for("admin.tokens"))
+    form = ConfirmForm(prefix="rv")
+    if form.validate_on_submit():
+        staff.revoke_token(db.session, current_user, token, clock.now())
+        commit()
+        flash(_("Token revoked."), "success")
+        return redirect(url_for("admin.tokens"))
+    label = f"{token.prefix}… ({token.name})" if token.name else f"{token.prefix}…"
+    return confirmation_page(
+        form,
+        title=_("Revoke API token"),
+        question=_("Revoke the token %(label)s of %(email)s?", label=label, email=token.user.email),
+        consequences=[
+            _("Every tool using it is refused from the next request on."),
+            _("A revoked token cannot be restored; create a new one instead."),
+        ],
+        button=_("Revoke token"),
+        cancel=url_for("admin.tokens"),
+        refused=_("Nothing was revoked: confirm with the red button."),
+    )
 
 
 @bp.get("/audit")

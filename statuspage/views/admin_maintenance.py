@@ -6,6 +6,7 @@ notes, unscheduled work); series are edited by admins; MPOC imports by CSS and a
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,12 +23,16 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -40,6 +46,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
+from statuspage.forms import ConfirmForm
+from statuspage.i18n import N_, VOCABULARY_LABELS
 from statuspage.models.vocab import MAINTENANCE_NOTICES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
@@ -48,6 +56,8 @@ from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
+from statuspage.views import import_store
+from statuspage.views.confirm import confirmation_page
 from statuspage.views.helpers import apply_errors, commit, submit
 
 if TYPE_CHECKING:
@@ -56,7 +66,16 @@ if TYPE_CHECKING:
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
 STAFF = ("admin", "css", "engineer")
+CSS = ("admin", "css")
 FAILED_PAGE = 50  # failed recipients listed per page of a notice
+# An MPOC list is read, checked and imported in one request (one transaction: all or
+# nothing); 1 MB is some 10,000 contacts. Bigger lists are split (or imported with
+# `flask --app statuspage subscribers import`, which shows progress).
+IMPORT_MAX_BYTES = 1_000_000
+PREVIEW_ROWS = 200  # rows listed in the preview (every row is checked and counted)
+ERRORS_SHOWN = 500  # rows with errors listed (all are counted)
+# A window the service still lets staff cancel (services.maintenance.set_window_status).
+CANCELLABLE = ("scheduled", "in_progress")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -70,78 +89,120 @@ def _platform_choices() -> list[SelectChoice]:
 
 
 IMPACT_CHOICES = [
-    SelectChoice("maintenance", "Customer impact (maintenance)"),
-    SelectChoice("none", "No customer impact"),
+    SelectChoice("maintenance", _l("Customer impact (maintenance)")),
+    SelectChoice("none", _l("No customer impact")),
 ]
+NOTICE_LABELS = {
+    "week_before": _l("One week before"),
+    "day_before": _l("24 hours before"),
+    "start": _l("At the start"),
+    "completion": _l("At completion"),
+}
+# What each kind of notice is, in the staff's language (the notices pages and dashboard).
+NOTICE_KINDS = {
+    "incident_created": N_("Incident opened"),
+    "incident_updated": N_("Incident update"),
+    "incident_resolved": N_("Incident resolved"),
+    "maintenance_scheduled": N_("Maintenance scheduled"),
+    "maintenance_short_notice": N_("Maintenance at short notice"),
+    "maintenance_week_before": N_("Maintenance in one week"),
+    "maintenance_day_before": N_("Maintenance in 24 hours"),
+    "maintenance_start": N_("Maintenance started"),
+    "maintenance_completion": N_("Maintenance completed"),
+    "maintenance_rescheduled": N_("Maintenance rescheduled"),
+    "maintenance_narrowed": N_("Maintenance narrowed"),
+    "maintenance_no_longer_affected": N_("Maintenance no longer affects a platform"),
+    "maintenance_cancelled": N_("Maintenance cancelled"),
+    "maintenance_release_notes": N_("Release notes"),
+    "p1g_overdue": N_("Overdue P1G update alert"),
+    "subscription_confirm": N_("Subscription confirmation"),
+    "webhook_verification": N_("Webhook verification"),
+}
+
+
+@bp.app_template_filter("notice_kind")
+def notice_kind(kind: str) -> str:
+    """A notice's kind as words: `maintenance_day_before` -> "Maintenance in 24 hours"."""
+    return _(NOTICE_KINDS.get(kind) or kind.replace("_", " ").capitalize())
 
 
 class UnscheduledForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    starts_at = DateTimeLocalField("Starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField("Ends (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
-    impact = SelectField("Impact", choices=IMPACT_CHOICES)
-    description = TextAreaField(
-        "Description of the work (Markdown)", validators=[DataRequired(), Length(max=20_000)]
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    starts_at = DateTimeLocalField(
+        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
     )
-    justification = TextAreaField("Justification", validators=[Length(max=20_000)])
+    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
+    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
+    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
+    description = TextAreaField(
+        _l("Description of the work (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
+    )
+    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
     urgency = TextAreaField(
-        "Why it cannot wait until after 23:00 MT", validators=[Length(max=20_000)]
+        _l("Why it cannot wait until after 23:00 MT"), validators=[Length(max=20_000)]
     )
 
 
 class WindowForm(FlaskForm):
-    starts_at = DateTimeLocalField("Starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField("Ends (MT)", format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
-    note = TextAreaField("Note for this occurrence (Markdown)", validators=[Length(max=20_000)])
+    starts_at = DateTimeLocalField(
+        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
+    )
+    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
+    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
+    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
 
 
 class StatusForm(FlaskForm):
+    """Moving a window along; cancelling has its own confirmation page (cancel_window)."""
+
     status = SelectField(
-        "New status",
+        _l("New status"),
         choices=[
-            SelectChoice("in_progress", "In progress"),
-            SelectChoice("verifying", "Verifying"),
-            SelectChoice("completed", "Completed"),
-            SelectChoice("cancelled", "Cancelled"),
+            SelectChoice("in_progress", _l("In progress")),
+            SelectChoice("verifying", _l("Verifying")),
+            SelectChoice("completed", _l("Completed")),
         ],
     )
 
 
 class ReleaseNotesForm(FlaskForm):
     release_notes = TextAreaField(
-        "Release notes (Markdown)", validators=[DataRequired(), Length(max=20_000)]
+        _l("Release notes (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
 
 
 class SeriesForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     rule = StringField(
-        "Recurrence rule (RFC 5545 RRULE)", validators=[DataRequired(), Length(max=500)]
+        _l("Recurrence rule (RFC 5545 RRULE)"), validators=[DataRequired(), Length(max=500)]
     )
     first_start = DateTimeLocalField(
-        "First occurrence starts (MT)", format=LOCAL_FORMAT, validators=[InputRequired()]
+        _l("First occurrence starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
     )
     duration_minutes = IntegerField(
-        "Duration (minutes)", validators=[InputRequired(), NumberRange(1, 48 * 60)]
+        _l("Duration (minutes)"), validators=[InputRequired(), NumberRange(1, 48 * 60)]
     )
-    impact = SelectField("Impact", choices=IMPACT_CHOICES)
-    platforms = MultiCheckboxField("Platforms affected", validate_choice=False)
+    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
+    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
     notices = MultiCheckboxField(
-        "Notices",
-        choices=[SelectChoice(n, n.replace("_", " ").capitalize()) for n in MAINTENANCE_NOTICES],
+        _l("Notices"),
+        choices=[SelectChoice(n, NOTICE_LABELS.get(n, n)) for n in MAINTENANCE_NOTICES],
     )
-    description = TextAreaField("Description (Markdown)", validators=[Length(max=20_000)])
-    justification = TextAreaField("Justification", validators=[Length(max=20_000)])
-    active = BooleanField("Active", default=True)
+    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20_000)])
+    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
+    active = BooleanField(_l("Active"), default=True)
 
 
 class ImportForm(FlaskForm):
-    file = FileField("MPOC contact list (CSV)", validators=[FileRequired()])
+    file = FileField(_l("MPOC contact list (CSV)"), validators=[FileRequired()])
     organisation = StringField(
-        "Organisation (used where a row leaves it blank)", validators=[Optional(), Length(max=200)]
+        _l("Organisation (used where a row leaves it blank)"),
+        validators=[Optional(), Length(max=200)],
     )
+
+
+class ImportConfirmForm(FlaskForm):
+    upload = HiddenField(validators=[DataRequired()])
 
 
 def _tz() -> ZoneInfo:
@@ -195,7 +256,7 @@ def new_unscheduled() -> Any:
             now=clock.now(),
         ),
         done=lambda window: url_for("admin_maintenance.window", window_id=window.id),
-        message="Unscheduled maintenance created; its notice goes out now.",
+        message=_("Unscheduled maintenance created; its notice goes out now."),
     )
     # Inside 05:00-23:00 MT the service asks why the work cannot wait: say so loudly.
     warning = form.urgency.errors[0] if form.urgency.errors else None
@@ -234,7 +295,7 @@ def window(window_id: str) -> Any:
             now=clock.now(),
         ),
         done=url_for("admin_maintenance.window", window_id=win.id),
-        message="Window updated.",
+        message=_("Window updated."),
     )
     return saved or (
         render_template(
@@ -243,6 +304,7 @@ def window(window_id: str) -> Any:
             form=form,
             status_form=StatusForm(prefix="s"),
             notes_form=ReleaseNotesForm(prefix="r"),
+            can_cancel=win.status in CANCELLABLE,
         ),
         _status(form),
     )
@@ -252,6 +314,9 @@ def window(window_id: str) -> Any:
 @role_required(*STAFF)
 def window_status(window_id: str) -> Any:
     win = svc.get_window(db.session, window_id)
+    if request.form.get("s-status") == "cancelled":
+        # Cancelling is never one click: it goes through its confirmation page.
+        return redirect(url_for("admin_maintenance.cancel_window", window_id=win.id), 303)
     form = StatusForm(prefix="s")
     if form.validate_on_submit():
         try:
@@ -263,10 +328,46 @@ def window_status(window_id: str) -> Any:
             flash("; ".join(exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
         commit()
-        flash(f"Window is now {win.status.replace('_', ' ')}.", "success")
+        flash(_("The window is now %(status)s.", status=_status_word(win.status)), "success")
         return redirect(url_for("admin_maintenance.window", window_id=win.id))
-    flash("Choose a valid status.", "error")
+    flash(_("Choose a valid status."), "error")
     return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+
+
+def _status_word(status: str) -> str:
+    return _(VOCABULARY_LABELS.get(status) or status).lower()
+
+
+@bp.route("/maintenance/<window_id>/cancel", methods=["GET", "POST"])
+@role_required(*STAFF)
+def cancel_window(window_id: str) -> Any:
+    """Cancelling is two steps: this page asks, and only its Confirm button cancels."""
+    win = svc.get_window(db.session, window_id)
+    back = url_for("admin_maintenance.window", window_id=win.id)
+    form = ConfirmForm(prefix="cx")
+    if form.validate_on_submit():
+        try:
+            svc.set_window_status(db.session, current_user, win, "cancelled", clock.now())
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.errors.values()), "error")
+            return redirect(back, 303)
+        commit()
+        flash(_("The window “%(title)s” is cancelled.", title=win.title), "success")
+        return redirect(back)
+    return confirmation_page(
+        form,
+        title=_("Cancel maintenance window"),
+        question=_("Cancel “%(title)s”?", title=win.title),
+        consequences=[
+            _("Subscribers who were told about it get one cancellation notice."),
+            _("It leaves the calendars and its pending notices are dropped."),
+            _("A cancelled window cannot be scheduled again; create a new one instead."),
+        ],
+        button=_("Cancel the window"),
+        cancel=back,
+        refused=_("Nothing was cancelled: confirm with the red button."),
+    )
 
 
 @bp.post("/maintenance/<window_id>/release-notes")
@@ -284,9 +385,9 @@ def release_notes(window_id: str) -> Any:
             flash("; ".join(exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
         commit()
-        flash("Release notes published.", "success")
+        flash(_("Release notes published."), "success")
         return redirect(url_for("admin_maintenance.window", window_id=win.id))
-    flash("Write the release notes.", "error")
+    flash(_("Write the release notes."), "error")
     return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
 
 
@@ -335,7 +436,7 @@ def series(series_id: str | None) -> Any:
             now=clock.now(),
         ),
         done=lambda saved_series: url_for("admin_maintenance.series", series_id=saved_series.id),
-        message="Series saved; its future occurrences were re-expanded.",
+        message=_("Series saved; its future occurrences were re-expanded."),
     )
     return saved or (
         render_template("admin/maintenance/series.html", form=form, series=existing),
@@ -343,34 +444,169 @@ def series(series_id: str | None) -> Any:
     )
 
 
-@bp.route("/subscribers/import", methods=["GET", "POST"])
-@role_required("admin", "css")
-def import_subscribers() -> Any:
-    form = ImportForm()
-    result = None
-    if form.validate_on_submit():
-        raw = form.file.data.read()
-        try:
-            text = raw.decode("utf-8-sig")
-            rows = list(subscription_service.read_csv(io.StringIO(text)))
-            result = subscription_service.import_contacts(
-                db.session,
-                rows,
-                actor=current_user,
-                organisation=form.organisation.data or "",
-                now=clock.now(),
-            )
-        except UnicodeDecodeError:
-            db.session.rollback()
-            form.file.errors = ["the file must be UTF-8 text (CSV)"]
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            commit()
+# --- MPOC import: upload, preview (nothing written), confirm -------------------------------
+
+
+def _import_page(form: ImportForm, status: int = 200, **extra: Any) -> tuple[str, int]:
     return render_template(
-        "admin/maintenance/import.html", form=form, result=result
-    ), 422 if form.errors else 200
+        "admin/maintenance/import.html",
+        form=form,
+        platforms=platform_queries.platforms(db.session),
+        max_bytes=IMPORT_MAX_BYTES,
+        **extra,
+    ), status
+
+
+def _too_large(size: int | None) -> str:
+    limit = IMPORT_MAX_BYTES / 1_000_000
+    if size is None:
+        return _(
+            "The file is larger than %(limit)s MB: split it into parts and import each.",
+            limit=f"{limit:g}",
+        )
+    return _(
+        "The file is %(size)s MB; files up to %(limit)s MB are accepted: split it into parts "
+        "and import each.",
+        size=f"{size / 1_000_000:.1f}",
+        limit=f"{limit:g}",
+    )
+
+
+def _check(text: str, organisation: str, *, dry_run: bool) -> tuple[Any, list[Any]]:
+    """Parse and check (or import) the list: the service's result and the parsed rows."""
+    rows = list(subscription_service.read_csv(io.StringIO(text)))
+    result = subscription_service.import_contacts(
+        db.session,
+        rows,
+        actor=current_user,
+        organisation=organisation,
+        now=clock.now(),
+        dry_run=dry_run,
+    )
+    return result, rows
+
+
+@bp.route("/subscribers/import", methods=["GET", "POST"])
+@role_required(*CSS)
+def import_subscribers() -> Any:
+    """Step 1: upload. The list is parsed and every row checked, nothing is written; the
+    preview shows what the import would do and keeps the file for step 2."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _import_page(form, 422 if request.method == "POST" else 200)
+    raw = form.file.data.read(IMPORT_MAX_BYTES + 1)
+    if len(raw) > IMPORT_MAX_BYTES:
+        form.file.errors = [_too_large(request.content_length)]
+        return _import_page(form, 413)
+    try:
+        text = raw.decode("utf-8-sig")
+        result, rows = _check(text, form.organisation.data or "", dry_run=True)
+    except UnicodeDecodeError:
+        form.file.errors = [_("The file must be UTF-8 text (CSV).")]
+        return _import_page(form, 422)
+    except ValidationError as exc:
+        db.session.rollback()
+        apply_errors(form, exc.errors)
+        return _import_page(form, 422)
+    if not rows:
+        form.file.errors = [_("The file has a header but no rows.")]
+        return _import_page(form, 422)
+    upload = import_store.Upload(
+        text=text,
+        organisation=form.organisation.data or "",
+        filename=form.file.data.filename or "",
+    )
+    key = import_store.save(current_user.id, upload, clock.now())
+    return _import_page(
+        form,
+        preview=result,
+        rows=[(line, row) for line, row in rows if line in result.outcomes][:PREVIEW_ROWS],
+        total=len(rows),
+        errors=result.errors[:ERRORS_SHOWN],
+        upload=upload,
+        confirm_form=ImportConfirmForm(formdata=None, data={"upload": key}),
+    )
+
+
+@bp.post("/subscribers/import/confirm")
+@role_required(*CSS)
+def import_confirm() -> Any:
+    """Step 2: the previewed list is imported, in one transaction (all or nothing)."""
+    confirm_form = ImportConfirmForm()
+    form = ImportForm(formdata=None)
+    if not confirm_form.validate_on_submit():
+        form.form_errors.append(_("Upload the file again: the preview was incomplete."))
+        return _import_page(form, 422)
+    key = confirm_form.upload.data or ""
+    upload = import_store.load(key, current_user.id, clock.now())
+    if upload is None:
+        form.form_errors.append(
+            _("This preview has expired or was already imported: upload the file again.")
+        )
+        return _import_page(form, 422)
+    try:
+        result, rows = _check(upload.text, upload.organisation, dry_run=False)
+    except ValidationError as exc:
+        db.session.rollback()
+        apply_errors(form, exc.errors)
+        return _import_page(form, 422)
+    if not result.imported:
+        db.session.rollback()
+        form.form_errors.append(_("No row of this list can be imported; nothing was saved."))
+        return _import_page(form, 422, errors=result.errors[:ERRORS_SHOWN])
+    commit()
+    import_store.drop(key)
+    return _import_page(
+        form, result=result, total=len(rows), errors=result.errors[:ERRORS_SHOWN], upload=upload
+    )
+
+
+@bp.get("/subscribers/import/sample.csv")
+@role_required(*CSS)
+def import_sample() -> Response:
+    """A sample list with the columns the import reads and this page's real platform slugs."""
+    slugs = [p.slug for p in platform_queries.platforms(db.session)] or ["platform-slug"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(subscription_service.IMPORT_COLUMNS)
+    writer.writerow(
+        [
+            "noc@example.com",
+            "Network operations",
+            "Example Ltd",
+            slugs[0],
+            "incidents;maintenance",
+            "en",
+        ]
+    )
+    writer.writerow(
+        ["it@example.org", "Ana García", "Ejemplo SA", ";".join(slugs[:2]), "maintenance", "es"]
+    )
+    writer.writerow(
+        ["support@example.net", "Jonas Weber", "", ";".join(slugs[-2:]), "incidents", "de"]
+    )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="mpoc-sample.csv"'},
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Any:
+    """A list over the request limit is refused before any view runs: on the import page,
+    say so next to the file field rather than on a bare error page."""
+    allowed = getattr(current_user, "role", None) in CSS
+    if request.endpoint != "admin_maintenance.import_subscribers" or not allowed:
+        return render_template(
+            "error.html",
+            status=413,
+            title=_("Request too large"),
+            message=_("The request is larger than this service accepts."),
+        ), 413
+    form = ImportForm(formdata=None)
+    form.file.errors = [_too_large(request.content_length)]
+    return _import_page(form, 413)
 
 
 @bp.get("/notices")
