@@ -84,7 +84,7 @@ def test_subscribe_and_manage_in_chromium(app, db):
         page.goto(base + manage)
         note = page.locator("#nothing-note")
         assert note.inner_text() == ""
-        page.get_by_role("group", name="Cisco").get_by_label("Incidents and master cases").uncheck()
-        page.get_by_role("group", name="Cisco").get_by_label("Maintenance notices").uncheck()
+        page.get_by_label("Cisco: Incidents", exact=True).uncheck()
+        page.get_by_label("Cisco: Maintenance", exact=True).uncheck()
         assert "Nothing will be sent" in note.inner_text()
         browser.close()
