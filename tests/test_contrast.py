@@ -192,3 +192,44 @@ def test_the_accent_check_uses_the_embeds_real_backgrounds():
 )
 def test_contrast_ratio_matches_wcag(a, b, ratio):
     assert contrast(a, b) == pytest.approx(ratio, abs=0.01)
+
+
+# --- in a browser: the schemes and the ring as chromium computes them --------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+_COMPUTED = """() => {
+  const hex = (rgb) => "#" + rgb.match(/\\d+/g).slice(0, 3)
+    .map((n) => Number(n).toString(16).padStart(2, "0")).join("");
+  const el = document.activeElement, style = getComputedStyle(el);
+  const halo = style.boxShadow.match(/rgba?\\([^)]*\\)/);
+  return { tag: el.tagName, outline: hex(style.outlineColor), width: style.outlineWidth,
+           halo: halo ? hex(halo[0]) : null,
+           page: hex(getComputedStyle(document.body).backgroundColor),
+           text: hex(getComputedStyle(document.body).color) };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_focused_link_shows_the_two_tone_ring_in_each_scheme(app, scheme):
+    from playwright.sync_api import sync_playwright
+
+    from tests.live import serve
+
+    with serve(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(color_scheme=scheme)
+        page.goto(base + "/?lang=en")
+        page.keyboard.press("Tab")  # the skip link
+        page.keyboard.press("Tab")  # the site's name
+        seen = page.evaluate(_COMPUTED)
+        browser.close()
+    palette = SITE[scheme]
+    assert seen["tag"] == "A"
+    assert seen["page"] == palette["--bg"] and seen["text"] == palette["--fg"]
+    assert seen["outline"] == palette["--focus-ring"] and seen["width"] == "3px"
+    assert seen["halo"] == palette["--focus-halo"]
+    assert contrast(seen["outline"], seen["page"]) >= UI_CONTRAST
