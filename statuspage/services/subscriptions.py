@@ -22,7 +22,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -921,9 +921,13 @@ def quarantine_webhook(session: Session, subscriber_id: int, reason: str, now: d
 def unquarantine_webhook(
     session: Session, actor: User, subscriber: Subscriber, now: datetime
 ) -> Subscriber:
-    """Lift a webhook's quarantine for CSS staff: it receives the notices fanned out from now on
-    (what was failed while it was quarantined is not sent again). Audited."""
+    """Lift the quarantine of a webhook, Teams or Slack subscriber for CSS staff: it receives
+    the notices fanned out from now on (what was failed while it was quarantined is not sent
+    again). One quarantined before it was confirmed (its verification request or welcome
+    card kept failing) is sent a new one, since nothing else reaches it until then. Audited."""
     _require_css(actor, "lift a quarantine")
+    if subscriber.mode not in CHANNEL_MODES:
+        raise ValidationError({"subscriber": "is not a webhook, Teams or Slack subscriber"})
     if subscriber.quarantined_at is None:
         raise ValidationError({"subscriber": "is not quarantined"})
     before = subscriber_snapshot(subscriber)
@@ -931,6 +935,19 @@ def unquarantine_webhook(
     subscriber.quarantine_reason = None
     subscriber.updated_at = now
     session.flush()
+    if subscriber.confirmed_at is None and subscriber.subscriptions:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        notices.enqueue(
+            session,
+            key=f"webhook-verification:{subscriber.id}:{stamp}",
+            kind=WEBHOOK_CONFIRM_KIND,
+            audience="direct",
+            payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
+            due_at=now,
+            now=now,
+            direct_email=subscriber.email,
+            direct_subscriber_id=subscriber.id,
+        )
     audit.record(
         session,
         actor,
@@ -941,3 +958,17 @@ def unquarantine_webhook(
         now=now,
     )
     return subscriber
+
+
+def lift_quarantine(session: Session, actor: User, subscriber_id: str, now: datetime) -> Subscriber:
+    """`unquarantine_webhook` for the staff page: the subscriber by its id (as given in a
+    URL); an unknown id, or an email subscriber, is `NotFound`."""
+    _require_css(actor, "lift a quarantine")
+    subscriber = (
+        session.get(Subscriber, int(subscriber_id))
+        if subscriber_id.isdigit() and 0 < int(subscriber_id) < 2**63
+        else None
+    )
+    if subscriber is None or subscriber.mode not in CHANNEL_MODES:
+        raise NotFound(subscriber_id)
+    return unquarantine_webhook(session, actor, subscriber, now)

@@ -31,4 +31,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(maintenance.bp)
     app.register_blueprint(subscriptions.bp)
     app.register_blueprint(embed.bp)  # the embed for other sites and the favicon
+    # Webhooks and channels (issue 9): staff see URL subscribers and lift quarantines.
+    from statuspage.views import admin_subscribers
+
+    app.register_blueprint(admin_subscribers.bp)
     errors.init_app(app)
