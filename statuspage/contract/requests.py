@@ -22,7 +22,6 @@ from statuspage.contract.responses import PlatformStatus
 # Each id is looked up, so a list is bounded before any is read (`services.text.LIST_MAX`).
 LIST_MAX = 100
 METADATA_NAMESPACE = "network_status"
-EXTRAS = ("justification", "urgency", "priority", "case_number", "customer_case_numbers", "etr")
 
 
 def _text(value: Any) -> Any:
@@ -55,30 +54,8 @@ class Query(BaseModel):
 # --- this product's extras ------------------------------------------------------------
 
 
-class NetworkStatusExtras(Body):
-    """This product's extras inside Statuspage's `metadata`. A misspelt name is refused
-    rather than silently dropped: the namespace is ours."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    justification: str | None = Field(None, description="maintenance: why the work is needed")
-    urgency: str | None = Field(
-        None, description="maintenance: why unscheduled work inside 05:00-23:00 cannot wait"
-    )
-    priority: str | None = Field(None, description="P1G needs a css or admin token")
-    case_number: str | None = None
-    customer_case_numbers: list[str] | str | None = None
-    etr: Moment | None = Field(None, description="estimated time of resolution")
-
-
-class Metadata(Body):
-    """Statuspage's metadata. Keys other than `network_status` are the client's own."""
-
-    network_status: NetworkStatusExtras | None = None
-
-
-class WithExtras(Body):
-    """Incident fields that carry the extras, at top level or in `metadata.network_status`."""
+class Extras(Body):
+    """This product's extras: at the top level of an incident, or in its metadata."""
 
     justification: str | None = Field(
         None, description="extra, maintenance: `body` stands for it when absent"
@@ -100,6 +77,24 @@ class WithExtras(Body):
         description="extra: estimated time of resolution, given instead of scheduled updates; "
         "the next update is due at it",
     )
+
+
+class NetworkStatusExtras(Extras):
+    """This product's extras inside Statuspage's `metadata`. A misspelt name is refused
+    rather than silently dropped: the namespace is ours."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Metadata(Body):
+    """Statuspage's metadata. Keys other than `network_status` are the client's own."""
+
+    network_status: NetworkStatusExtras | None = None
+
+
+class WithExtras(Extras):
+    """Incident fields that carry the extras, at top level or in `metadata.network_status`."""
+
     metadata: Metadata | None = Field(
         None,
         description=f"Statuspage's metadata; this product's extras may sit under "
@@ -118,7 +113,7 @@ class WithExtras(Body):
         if not isinstance(ours, dict):
             return data
         lifted = dict(data)
-        for name in EXTRAS:
+        for name in Extras.model_fields:
             if data.get(name) is None and ours.get(name) is not None:
                 lifted[name] = ours[name]
         return lifted
