@@ -266,11 +266,10 @@ def describe(
     except (RuleError, _Unsaid, ValueError):
         return gettext("repeats by the rule %(rule)s", rule=text)
     if start_local is not None:
-        words = gettext(
-            "%(rule)s, %(time)s",
-            rule=words,
-            time=_time_words(start_local, end_local, zone, ngettext),
-        )
+        # (computed apart: a translation function's name inside the call's arguments would
+        # hide this message from the catalogs' extractor)
+        hours = _time_words(start_local, end_local, zone, ngettext)
+        words = gettext("%(rule)s, %(time)s", rule=words, time=hours)
     if "COUNT" in parts and parts["COUNT"].isdigit():
         count = int(parts["COUNT"])
         words = ngettext(
@@ -381,11 +380,12 @@ def _rule_words(
                 if start is None:
                     raise _Unsaid
                 monthdays = [start.day]
+            which = _monthday_words(monthdays, locale, gettext, ngettext)
             words = ngettext(
                 "every month on %(monthdays)s",
                 "every %(num)d months on %(monthdays)s",
                 interval,
-                monthdays=_monthday_words(monthdays, locale, gettext, ngettext),
+                monthdays=which,
             )
     if months:
         month_names = get_month_names("wide", context="stand-alone", locale=locale)

@@ -207,3 +207,24 @@ def test_dates_of_until_follow_the_language() -> None:
     assert describe(rule, START, END, locale="es", **fake(SPANISH)).endswith(
         "hasta el 31 de diciembre de 2027"
     )
+
+
+def test_every_message_reaches_the_catalogs() -> None:
+    """`make catalogs` extracts what describe() translates: each message of the fake
+    catalogs above, every ordinal, and the plural forms."""
+    from pathlib import Path
+
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+
+    from calendars import recurrence
+
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    found = {
+        message if isinstance(message, str) else tuple(message)
+        for _, message, _, _ in extract_from_file(
+            "python", str(Path(recurrence.__file__)), keywords=keywords
+        )
+    }
+    wanted = set(SPANISH) | set(GERMAN) | set(recurrence.ORDINAL_WEEKDAYS.values())
+    assert wanted <= found, wanted - found
+    assert "repeats by the rule %(rule)s" in found
