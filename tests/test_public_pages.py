@@ -99,7 +99,7 @@ def test_incident_page_timeline_newest_first_with_platform_changes(client, db, c
     assert "Cisco: Major outage → Operational" in page
     # Compact times: each moment once, MT in words with UTC beside it.
     assert '<time datetime="2026-11-20T15:00:00Z" class="when">Fri 20 Nov, 08:00 MST</time>' in page
-    assert "08:00 MST</time><span class=\"utc\"> · 15:00 UTC</span>" in page
+    assert '08:00 MST</time><span class="utc"> · 15:00 UTC</span>' in page
     assert "2026-11-20 08:00 MST" not in page.split('<main id="main">')[1]
 
 
@@ -232,3 +232,19 @@ def test_availability_follows_the_status_history_not_the_last_status(db, enginee
     days, uptime = platform_queries.availability(db, cisco, NOW)
     assert days[-1].outage_minutes == 120 and days[-1].worst == "critical"
     assert uptime < 100
+
+
+def test_incident_page_times_are_compact_and_keep_the_etr(client, db, css):
+    from datetime import UTC, datetime
+
+    etr = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
+    incident = incidents.create_incident(
+        db, css, title="Calls failing", priority="P2", etr=etr, now=NOW - timedelta(hours=1)
+    )
+    db.commit()
+    page = html(client, f"/incidents/{incident.id}")
+    main = page[page.index('<main id="main">') :]
+    assert "Started <time" in main and "Fri 20 Nov, 07:00 MST" in main
+    assert "Estimated time of resolution: <time" in main
+    assert 'Fri 20 Nov, 12:30 MST</time><span class="utc"> · 19:30 UTC</span>' in main
+    assert "MST (" not in main  # no time printed as MT followed by UTC in brackets

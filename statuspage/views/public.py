@@ -62,7 +62,7 @@ def remember_language(response: Response) -> Response:
     return response
 
 
-@bp.app_template_filter("day")
+@bp.app_template_filter("bar_day")
 def day_label(value: datetime) -> str:
     """One day of the 90-day bars in the reader's words: `Fri 20 Nov 2026`."""
     return format_date(value.date(), "EEE d MMM y")
