@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from statuspage.contract.requests import ComponentFields, IncidentFields, SubscriberFields
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
@@ -420,3 +423,83 @@ def test_bad_metadata_or_no_body_is_422_and_writes_nothing(client, db, extra, fi
     )
     assert response.status_code == 422 and field in response.get_json()["errors"]
     assert count(db, MaintenanceWindow) == 0
+
+
+# --- any shape through the declared request models ------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+INCIDENT_NAMES = [
+    *IncidentFields.model_fields,
+    "network_status",
+    "auto_tweet_at_beginning",
+]
+
+
+def _shaped(names: list[str]) -> st.SearchStrategy[dict[str, object]]:
+    """Objects whose keys are mostly the model's own names, with values of any JSON type, and
+    sometimes a well-typed value."""
+    good = {
+        "name": st.text(min_size=1, max_size=20),
+        "status": st.sampled_from(["investigating", "scheduled", "resolved", "x"]),
+        "scheduled_for": st.sampled_from(["2026-11-22T08:00:00Z", "2026-11-22T08:00:00"]),
+        "scheduled_until": st.sampled_from(["2026-11-22T09:00:00Z", "tomorrow"]),
+        "component_ids": st.lists(st.sampled_from(["1", "2", 3, "999"]), max_size=3),
+        "components": st.dictionaries(
+            st.sampled_from(["1", "2"]), st.sampled_from(["operational", "x"])
+        ),
+        "metadata": st.fixed_dictionaries(
+            {
+                "network_status": st.dictionaries(
+                    st.sampled_from(["urgency", "etr", "x"]), JSON_VALUES
+                )
+            }
+        ),
+    }
+    value_for = {n: st.one_of(JSON_VALUES, good[n]) if n in good else JSON_VALUES for n in names}
+    return st.lists(st.sampled_from(names), max_size=6).flatmap(
+        lambda keys: st.fixed_dictionaries({k: value_for[k] for k in keys})
+    )
+
+
+@pytest.fixture
+def css_headers(db):  # type: ignore[no-untyped-def]
+    """One token for all of a property test's examples."""
+    return token_for(db, "css")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    target=st.sampled_from(["incident", "component", "subscriber", "patch"]),
+    fields=_shaped(INCIDENT_NAMES)
+    | _shaped([*ComponentFields.model_fields])
+    | _shaped([*SubscriberFields.model_fields]),
+)
+def test_any_json_shape_is_answered_2xx_or_4xx_and_a_refusal_writes_nothing(
+    client, db, css_headers, target, fields
+):
+    """Whatever a client sends inside the wrapper is checked by the declared models (or the
+    services) and answered: a success, or a JSON 4xx that wrote nothing. Never a 500."""
+    db.expire_all()
+    before = (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry))
+    method, path, wrapper = {
+        "incident": ("POST", "/incidents", "incident"),
+        "component": ("PATCH", f"/components/{cisco_id(db)}", "component"),
+        "subscriber": ("POST", "/subscribers", "subscriber"),
+        "patch": ("PATCH", "/incidents/w1", "incident"),
+    }[target]
+    response = client.open(
+        f"{BASE}{path}", method=method, headers=css_headers, json={wrapper: fields}
+    )
+    assert response.status_code < 500 and response.is_json, response.get_data()
+    if response.status_code >= 400:
+        db.expire_all()
+        after = (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry))
+        assert after == before, response.get_json()
