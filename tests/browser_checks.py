@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -107,6 +109,35 @@ def add_staff(role: str, now: datetime) -> str:
     )
     _db.session.commit()
     return email
+
+
+@contextmanager
+def other_site(html: str) -> Iterator[str]:
+    """Another site on the loopback (its own port, so its own origin) answering every GET with
+    `html`; yields its address. A page the browser answered itself would count as a public
+    site, which Chromium's Local Network Access stops from loading loopback scripts."""
+    body = html.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the handler's name is the protocol's)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
 
 
 def launch(playwright: Any) -> Any:

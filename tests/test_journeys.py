@@ -37,10 +37,6 @@ from tests.live import serve
 
 pytestmark = bc.MARKS
 
-# The other site the embed is shown on: its page is answered by the browser itself
-# (Playwright's routing), so no request leaves the machine.
-HOST_ORIGIN = "http://portal.customer.example"
-
 
 def gettext_in(lang: str) -> Callable[[str], str]:
     """The site's words in `lang`, from the same catalogs the pages use."""
@@ -50,10 +46,10 @@ def gettext_in(lang: str) -> Callable[[str], str]:
 
 @pytest.fixture(scope="module", params=["sqlite"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The demo on a live server, a CSS engineer's account, and the embed allowed on
-    HOST_ORIGIN: (app, base URL, {role: email} of a CSS engineer and an admin)."""
+    """The demo on a live server: (app, base URL, {role: email} of a CSS engineer and an
+    admin)."""
     folder = str(tmp_path_factory.mktemp("journeys"))
-    with bc.module_app(folder, NOW, FRAME_ANCESTORS=HOST_ORIGIN) as app:
+    with bc.module_app(folder, NOW) as app:
         demo.seed(_db.session, now=NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
         _db.session.commit()
         accounts = {role: bc.add_staff(role, NOW) for role in ("css", "admin")}
@@ -188,9 +184,13 @@ def test_spanish_customer_subscribes_confirms_changes_platforms_and_unsubscribes
         page.get_by_role("link", name=t("Manage your subscription")).click()
         page.get_by_role("heading", name=t("Manage your subscription")).wait_for()
         bc.assert_accessible(page)
-        for topic in ("Incidents", "Maintenance"):
-            page.get_by_label(f"Cisco: {t(topic)}", exact=True).uncheck()
-        page.get_by_label(f"CallTower Cloud: {t('Incidents')}", exact=True).check()
+        incidents = re.compile(re.escape(t("Incidents")))
+        maintenance = re.compile(re.escape(t("Maintenance")))
+        cisco = page.get_by_role("group", name="Cisco", exact=True)
+        cisco.get_by_label(incidents).uncheck()
+        cisco.get_by_label(maintenance).uncheck()
+        cloud = page.get_by_role("group", name="CallTower Cloud", exact=True)
+        cloud.get_by_label(incidents).check()
         page.get_by_role("button", name=t("Save")).click()
         page.get_by_text(t("Your preferences are saved.")).wait_for()
         bc.assert_accessible(page)
@@ -224,7 +224,9 @@ def _embed_host_page(base: str, platforms: str) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>Customer portal</title></head>
 <body><main><h1>Customer portal</h1>
 <p>Service status from our provider:</p>
-<div data-status-embed data-platforms="{platforms}"></div>
+<div data-status-embed data-platforms="{platforms}">
+  <a href="{base}/">Service status</a>
+</div>
 <script src="{base}/embed.js" async></script>
 </main></body></html>"""
 
@@ -232,7 +234,7 @@ def _embed_host_page(base: str, platforms: str) -> str:
 def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
     site: Any, browser: Any
 ) -> None:
-    _, base, accounts = site
+    app, base, accounts = site
     title = "Outbound calls failing in Phoenix"
     context = bc.new_context(browser)
     page = context.new_page()
@@ -292,27 +294,28 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
     finally:
         reader.close()
 
-    # The embed on a customer's page shows the case and its ETR.
-    host = bc.new_context(browser)
-    page = host.new_page()
-    try:
-        page.route(
-            HOST_ORIGIN + "/",
-            lambda route: route.fulfill(
-                body=_embed_host_page(base, "cisco,calltower-cloud"), content_type="text/html"
-            ),
-        )
-        page.goto(HOST_ORIGIN + "/")
-        frame = page.frame_locator("iframe").first
-        frame.get_by_text(title).wait_for(timeout=10_000)
-        text = frame.locator("body").inner_text()
-        assert "CS-7001" in text and "11:30" in text, text
-        bc.screenshot(page, "embed-host-page")
-        embed_frame = next(f for f in page.frames if "/embed" in f.url)
-        problems = bc.axe_violations(embed_frame)
-        assert not problems, "\n".join(problems)
-    finally:
-        host.close()
+    # The embed on a customer's page (another origin, allowed to frame it) shows the case
+    # and its ETR.
+    with bc.other_site(_embed_host_page(base, "cisco,calltower-cloud")) as portal:
+        app.config["FRAME_ANCESTORS"] = portal
+        host = bc.new_context(browser)
+        page = host.new_page()
+        try:
+            page.goto(portal + "/")
+            frame = page.frame_locator("iframe[src*='/embed']").first
+            frame.get_by_text(title).wait_for(timeout=10_000)
+            text = frame.locator("body").inner_text()
+            assert "CS-7001" in text and "11:30" in text, text
+            page.wait_for_function(
+                "() => document.querySelector('iframe').getBoundingClientRect().height > 100"
+            )
+            bc.screenshot(page, "embed-host-page")
+            embed_frame = next(f for f in page.frames if "/embed" in f.url)
+            problems = bc.axe_violations(embed_frame)
+            assert not problems, "\n".join(problems)
+        finally:
+            host.close()
+            app.config["FRAME_ANCESTORS"] = ""
 
 
 # --- phone width -------------------------------------------------------------------------------
