@@ -130,6 +130,9 @@ def test_every_day_is_a_disclosure_with_its_date_and_no_title_tooltips(client):
     assert "<summary><span>Fri 20 Nov 2026: no incidents</span></summary>" in cells[-1]
     assert "Sun 23 Aug 2026" in cells[0]
     assert 'class="day' not in page and "title=" not in section(page, "platforms-h")
+    # 630 controls: a keyboard user can skip past them.
+    assert '<a class="skip-bars" href="#after-platforms">Skip the daily bars</a>' in page
+    assert 'id="after-platforms"' in page
 
 
 def test_a_day_with_an_incident_but_no_downtime_is_neutral_not_an_outage_colour(
