@@ -252,7 +252,6 @@ def subscribe() -> Any:
         "subscriptions/subscribe.html",
         form=form,
         incident=incident,
-        channel_fields=CHANNEL_FIELDS,
         fresh=request.method == "GET",
     ), status
 
