@@ -201,8 +201,10 @@ def assert_accessible(page: Any) -> None:
 
 # --- horizontal overflow -----------------------------------------------------------------------
 
+# The layout viewport's width (clientWidth), not innerWidth: a phone browser (is_mobile)
+# zooms out to fit wide content, and innerWidth grows with it.
 _OVERFLOW = """() => {
-  const width = window.innerWidth;
+  const width = document.documentElement.clientWidth;
   if (document.documentElement.scrollWidth <= width) { return null; }
   const clipped = (el) => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
@@ -227,6 +229,10 @@ _OVERFLOW = """() => {
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.right <= width + 0.5 || clipped(el)) { continue; }
+    // Not drawn (hidden, or in a closed <details>): it widens nothing.
+    if (!el.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true })) {
+      continue;
+    }
     // Only the outermost offenders: an element whose parent sticks out as far is its child.
     const parent = el.parentElement;
     const pbox = parent ? parent.getBoundingClientRect() : null;

@@ -111,6 +111,8 @@ PUBLIC_PAGES = {
     "history": "/history",
     "maintenance": "/maintenance",
     "maintenance-next-month": "/maintenance?month=2026-12",
+    "maintenance-list": "/maintenance?view=list",
+    "maintenance-filtered": "/maintenance?view=list&platform=cisco&impact=with",
     "maintenance-window": "/maintenance/{window}",
     "subscribe": "/subscribe",
     "subscribe-to-incident": "/subscribe?incident={incident}",
@@ -118,6 +120,8 @@ PUBLIC_PAGES = {
     "confirm": "{confirm}",
     "unsubscribe": "{unsubscribe}",
     "help": "/help",
+    "embed": "/embed",
+    "embed-dark": "/embed?theme=dark&platforms=cisco",
     "not-found": "/no-such-page",
     "sign-in": "/login",
 }

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from jobs import scheduler as job_scheduler
 from statuspage.extensions import db as _db
 from statuspage.i18n import TRANSLATIONS_DIR
-from statuspage.models import MaintenanceWindow, Subscriber
+from statuspage.models import Incident, MaintenanceWindow, Subscriber
 from statuspage.seed import demo
 from tests import browser_checks as bc
 from tests.conftest import NOW
@@ -69,6 +69,15 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def _master_case_id() -> int:
+    """The newest master case (the demo's open one, unless a journey opened another)."""
+    found = _db.session.scalars(
+        select(Incident.id).where(Incident.priority == "P1G").order_by(Incident.id.desc())
+    ).first()
+    assert found is not None
+    return found
+
+
 def _window_id() -> int:
     window_id = _db.session.scalars(
         select(MaintenanceWindow.id).order_by(MaintenanceWindow.starts_at.desc())
@@ -83,11 +92,7 @@ def _window_id() -> int:
 @pytest.mark.parametrize("lang", bc.LANGUAGES)
 def test_screenshots_of_the_main_pages(site: Any, browser: Any, lang: str) -> None:
     _, base, _ = site
-    from statuspage.models import Incident
-
-    incident_id = _db.session.scalars(
-        select(Incident.id).where(Incident.priority == "P1G").order_by(Incident.id.desc())
-    ).first()
+    incident_id = _master_case_id()
     context = bc.new_context(browser, locale={"en": "en-US", "es": "es-ES", "de": "de-DE"}[lang])
     page = context.new_page()
     try:
@@ -327,7 +332,15 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
     context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
-        paths = ["/", "/maintenance", f"/maintenance/{_window_id()}", "/subscribe", "/history"]
+        paths = [
+            "/",
+            "/maintenance",
+            "/maintenance?view=list",
+            f"/maintenance/{_window_id()}",
+            f"/incidents/{_master_case_id()}",
+            "/history",
+            "/subscribe",
+        ]
         problems = {}
         for path in paths:
             page.goto(f"{base}{path}?lang={lang}")
@@ -335,6 +348,20 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
             if found:
                 problems[path] = found
         assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", bc.LANGUAGES)
+def test_help_page_fits_a_phone(site: Any, browser: Any, lang: str) -> None:
+    """The support plan's priority table among them."""
+    _, base, _ = site
+    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/help?lang={lang}")
+        found = bc.horizontal_overflow(page)
+        assert not found, "\n".join(found)
     finally:
         context.close()
 
@@ -353,7 +380,8 @@ STAFF_PATHS = [
 ]
 
 
-def test_staff_pages_fit_a_phone(site: Any, browser: Any) -> None:
+@pytest.mark.parametrize("lang", ["en", "de"])  # German's words are the longest
+def test_staff_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
     _, base, accounts = site
     context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -361,11 +389,50 @@ def test_staff_pages_fit_a_phone(site: Any, browser: Any) -> None:
         bc.sign_in(page, base, accounts["admin"])
         problems = {}
         for path in STAFF_PATHS:
-            response = page.goto(base + path)
+            response = page.goto(f"{base}{path}?lang={lang}")
             assert response is not None and response.status == 200, path
             found = bc.horizontal_overflow(page)
             if found:
                 problems[path] = found
         assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
+    finally:
+        context.close()
+
+
+def test_the_overflow_check_names_what_sticks_out(site: Any, browser: Any) -> None:
+    """The walks above would fail: a wide element on a served page is found and named, while
+    one inside a scrolling box is not counted."""
+    _, base, _ = site
+    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(base + "/subscribe")
+        assert bc.horizontal_overflow(page) == []
+        page.evaluate(
+            """() => {
+              // Through the CSSOM: the page's CSP refuses inline style attributes.
+              const box = document.createElement("div");
+              box.style.overflowX = "auto";
+              const pre = document.createElement("pre");
+              pre.style.width = "900px";
+              pre.textContent = "scrolls inside its box";
+              box.append(pre);
+              document.querySelector("main").append(box);
+            }"""
+        )
+        assert bc.horizontal_overflow(page) == []
+        page.evaluate(
+            """() => {
+              const wide = document.createElement("table");
+              wide.className = "too-wide";
+              const cell = wide.insertRow().insertCell();
+              cell.style.minWidth = "700px";
+              cell.textContent = "a wide cell";
+              document.querySelector("main").append(wide);
+            }"""
+        )
+        found = bc.horizontal_overflow(page)
+        assert found and "window" in found[0]
+        assert any("table.too-wide" in line for line in found[1:]), found
     finally:
         context.close()
