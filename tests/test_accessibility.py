@@ -145,6 +145,26 @@ def test_public_page_has_no_serious_axe_violation(
     bc.assert_accessible(public_page)
 
 
+@pytest.fixture(scope="module")
+def dark_page(browser: Any) -> Iterator[Any]:
+    """A reader whose system asks for dark colours (prefers-color-scheme: dark)."""
+    context = bc.new_context(browser, color_scheme="dark")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "name", ["home", "incident", "history", "maintenance", "maintenance-window", "subscribe"]
+)
+def test_public_page_in_dark_colours_has_no_serious_axe_violation(
+    site: Any, dark_page: Any, name: str
+) -> None:
+    base, paths, _ = site
+    dark_page.goto(_url(base, PUBLIC_PAGES[name], paths, "en"))
+    assert dark_page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    bc.assert_accessible(dark_page)
+
+
 @pytest.mark.parametrize("lang", bc.LANGUAGES)
 def test_subscribe_form_with_errors_has_no_serious_axe_violation(
     site: Any, public_page: Any, lang: str
@@ -187,6 +207,25 @@ def test_staff_page_has_no_serious_axe_violation(site: Any, staff_page: Any, nam
     assert response is not None and response.status == 200
     assert "/login" not in staff_page.url
     bc.assert_accessible(staff_page)
+
+
+@pytest.fixture(scope="module")
+def dark_staff_page(browser: Any, site: Any) -> Iterator[Any]:
+    base, _, admin = site
+    context = bc.new_context(browser, color_scheme="dark")
+    page = context.new_page()
+    bc.sign_in(page, base, admin)
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("name", ["dashboard", "incident", "maintenance-window", "users"])
+def test_staff_page_in_dark_colours_has_no_serious_axe_violation(
+    site: Any, dark_staff_page: Any, name: str
+) -> None:
+    base, paths, _ = site
+    dark_staff_page.goto(_url(base, STAFF_PAGES[name], paths, "en"))
+    bc.assert_accessible(dark_staff_page)
 
 
 def test_the_check_finds_a_serious_violation(site: Any, public_page: Any) -> None:
