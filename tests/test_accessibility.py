@@ -178,6 +178,22 @@ def test_subscribe_form_with_errors_has_no_serious_axe_violation(
     bc.assert_accessible(public_page)
 
 
+def test_subscribe_form_as_its_script_changes_it_has_no_serious_axe_violation(
+    site: Any, public_page: Any
+) -> None:
+    """With a Teams channel chosen (its address field shown, e-mail's hidden) and the time
+    zone list narrowed by the filter."""
+    base, _, _ = site
+    public_page.goto(f"{base}/subscribe?lang=en")
+    public_page.get_by_label("Microsoft Teams channel").check()
+    assert public_page.get_by_label("Microsoft Teams incoming webhook URL").is_visible()
+    assert not public_page.get_by_label("Email address").is_visible()
+    zone_filter = public_page.get_by_label("Find a time zone", exact=False)
+    if zone_filter.count():
+        zone_filter.fill("Madrid")
+    bc.assert_accessible(public_page)
+
+
 STAFF_PAGES = {
     "dashboard": "/admin/",
     "incident": "/admin/incidents/{incident}",
