@@ -343,10 +343,13 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
         ]
         problems = {}
         for path in paths:
-            page.goto(f"{base}{path}?lang={lang}")
+            response = page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={lang}")
+            assert response is not None and response.status == 200, path
             found = bc.horizontal_overflow(page)
             if found:
                 problems[path] = found
+            if path in ("/", "/maintenance"):
+                bc.screenshot(page, f"{path.strip('/') or 'home'}-{lang}-phone")
         assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
     finally:
         context.close()
