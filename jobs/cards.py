@@ -29,11 +29,14 @@ channel:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+import nh3
 
 from statuspage import markdown
 from statuspage.i18n import language as in_language
@@ -57,9 +60,11 @@ TEAMS_TEXT_MAX = 5000
 TEAMS_LINE_MAX = 500
 
 # Control characters (but tab and newline), DEL and C1, line/paragraph separators, zero-width
-# characters and bidirectional overrides and isolates.
+# characters, bidirectional overrides and isolates, lone surrogates (not encodable) and
+# specials and non-characters at the end of the BMP.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f"
+    "\ud800-\udfff\ufeff\ufff9-\uffff]"
 )
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -68,7 +73,11 @@ _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 def clean_text(value: str | None, limit: int) -> str:
     """Staff Markdown as plain text: sanitised, visible characters and line breaks only."""
-    text = markdown.plain(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    # Invisible characters go first: a lone surrogate cannot even be rendered.
+    text = markdown.plain(_INVISIBLE.sub("", value or ""))
+    # Markdown keeps raw HTML as text; a card shows no HTML, so tags (and scripts) go.
+    text = html.unescape(nh3.clean(text, tags=set())) if "<" in text else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text.replace("\t", " "))
     text = _BLANK_LINES.sub("\n\n", "\n".join(line.rstrip() for line in text.split("\n")))
     return _cut(text.strip(), limit)
@@ -331,15 +340,11 @@ def _escaped_cut(text: str, limit: int) -> str:
     escaped = slack_escape(text)
     if len(escaped) <= limit:
         return escaped
-    out: list[str] = []
-    size = 0
-    for ch in text:
-        piece = slack_escape(ch)
-        if size + len(piece) > limit - 1:
-            break
-        out.append(piece)
-        size += len(piece)
-    return _BROADCAST.sub("@\u2060\\1", "".join(out)).rstrip() + "…"
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]  # never half an entity
+    return cut.rstrip() + "…"
 
 
 def _plain(text: str, limit: int) -> str:

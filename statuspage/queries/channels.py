@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from statuspage.models import Delivery, Subscriber, Subscription
 
@@ -57,9 +57,11 @@ def url_subscribers(
         .where(Subscription.subscriber_id == Subscriber.id)
         .scalar_subquery()
     )
+    failed = aliased(Delivery)
     last_failed = (
-        select(func.max(Delivery.id))
-        .where(Delivery.subscriber_id == Subscriber.id, Delivery.last_error.is_not(None))
+        select(func.max(failed.id))
+        .where(failed.subscriber_id == Subscriber.id, failed.last_error.is_not(None))
+        .correlate(Subscriber)
         .scalar_subquery()
     )
     query = (
@@ -75,7 +77,7 @@ def url_subscribers(
             Delivery.created_at,
             count.label("subscriptions"),
         )
-        .outerjoin(Delivery, and_(Delivery.id == last_failed))
+        .outerjoin(Delivery, Delivery.id == last_failed)
         .where(Subscriber.mode.in_(URL_MODES))
     )
     if state == "quarantined":
