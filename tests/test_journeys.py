@@ -279,8 +279,10 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
             "/history",
             "/maintenance",
             f"/maintenance/{_window_id()}",
+            "/maintenance?view=list",
             "/subscribe",
             "/help",
+            "/no-such-page",
         ]
         for path in paths:
             page.goto(base + path)
