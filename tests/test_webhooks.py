@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import threading
@@ -367,3 +368,45 @@ def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, 
     db.expire_all()
     assert (d.status, d.possibly_duplicated) == ("sent", True)
     assert made.subscriber.id == d.subscriber_id
+
+
+def test_lifting_a_quarantine_before_verification_sends_a_new_one(
+    app, client, db, css, receiver, guard
+):  # type: ignore[no-untyped-def]
+    """Staff lift it on /admin/subscribers; an endpoint never verified is asked again."""
+    from tests.conftest import login
+
+    made = hook(app, db, receiver.url)
+    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
+    at = NOW
+    for _ in range(delivery.MAX_ATTEMPTS):
+        tick(app, at)
+        at += timedelta(hours=1)
+    db.expire_all()
+    subscriber = db.get(Subscriber, made.subscriber.id)
+    assert subscriber.state == "quarantined" and subscriber.confirmed_at is None
+    login(client, css)
+    html = client.get("/admin/subscribers/").get_data(as_text=True)
+    assert "HTTP 503" in html and "Webhook" in html
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    lifted = client.post(
+        f"/admin/subscribers/{subscriber.id}/unquarantine", data={"csrf_token": csrf}
+    )
+    assert lifted.status_code == 302
+    tick(app, at)  # a new verification request, echoed this time
+    db.expire_all()
+    assert db.get(Subscriber, subscriber.id).state == "active"
+    tokens = [json.loads(b)["verification"]["token"] for _, b in receiver.got]
+    assert len(tokens) == delivery.MAX_ATTEMPTS + 1 and len(set(tokens)) == 2
+
+
+def test_component_updates_reach_a_verified_webhook(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    tick(app, NOW)
+    open_incident(db, css, NOW + timedelta(minutes=1))
+    tick(app, NOW + timedelta(minutes=1))
+    ((headers, body),) = receiver.components
+    assert verify(made.secret, headers, body, NOW + timedelta(minutes=1))
+    change = json.loads(body)["component_update"]
+    assert (change["old_status"], change["new_status"]) == ("operational", "major_outage")
+    assert len(receiver.events()) == 1  # and the incident itself, once

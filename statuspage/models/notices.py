@@ -25,7 +25,8 @@ class Notice(db.Model):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     # Who receives it: "incidents" / "maintenance" subscribers of `platform_ids` (plus the
-    # incident's own subscribers), or "direct" to `direct_email`.
+    # incident's own subscribers), "components" (the webhook subscribers of `platform_ids`:
+    # a platform's status change), or "direct" to `direct_email`.
     audience: Mapped[str] = mapped_column(String(16))
     platform_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     incident_id: Mapped[int | None] = mapped_column(
@@ -76,7 +77,8 @@ class Delivery(db.Model):
         ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(254))  # or a webhook's URL
-    # email | webhook: a webhook delivery is a request of its own, never batched
+    # email | webhook | teams | slack: a delivery to a URL is a request of its own, never
+    # batched
     channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))

@@ -22,6 +22,11 @@ class Subscriber(db.Model):
     confirmed when its endpoint echoes the verification request. `quarantined_at` (with the
     reason) pauses a webhook whose endpoint kept failing: it receives nothing until staff
     lift the quarantine.
+
+    A Microsoft Teams or Slack channel (`mode` "teams" / "slack") is held the same way: its
+    address is the channel's incoming-webhook URL, it is sent cards (jobs/cards.py), and it
+    is confirmed when its welcome card is answered 2xx (an incoming webhook cannot echo a
+    token). Its `webhook_secret` is kept but unused: incoming webhooks check no signature.
     """
 
     __tablename__ = "subscriber"
@@ -42,7 +47,7 @@ class Subscriber(db.Model):
     # one was queued, and how many were queued in the run of mails it belongs to.
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
-    # email | webhook
+    # email | webhook | teams | slack
     mode: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
     quarantined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
