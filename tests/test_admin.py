@@ -7,6 +7,7 @@ import json
 import re
 from datetime import timedelta
 
+import flask_babel
 import pytest
 from sqlalchemy import func, select
 
@@ -530,3 +531,67 @@ def test_audit_log_is_newest_first_and_paginated(client, db, admin):
     assert "Incident 54" not in second and "Incident 00" in second
     assert "Incident 00" not in first
     assert "1 / 2" in first and "?page=2" in first
+
+
+# --- issue 8: the staff pages -------------------------------------------------------------
+
+
+def browser_defaults(page: str) -> dict[str, str]:
+    """What a browser sends for an untouched form's selects: the selected (or first) option."""
+    sent = {}
+    for name, options in re.findall(r'<select[^>]* name="(\w+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', options)
+        sent[name] = (chosen or re.search(r'<option value="([^"]*)"', options)).group(1)
+    return sent
+
+
+def test_new_incident_defaults_to_an_ordinary_priority(client, db, engineer):
+    """A hurried engineer's first submit (title and message, every default kept) opens a P3."""
+    login(client, engineer)
+    page = client.get("/admin/incidents/new").get_data(as_text=True)
+    defaults = browser_defaults(page)
+    assert defaults["priority"] == "P3"
+    response = client.post(
+        "/admin/incidents/new",
+        data={
+            "csrf_token": token(client),
+            "title": "Calls dropping",
+            "body": "Looking",
+            **defaults,
+        },
+    )
+    assert response.status_code == 302
+    incident = db.scalar(select(Incident))
+    assert (incident.priority, incident.title) == ("P3", "Calls dropping")
+
+
+def test_new_incident_without_a_priority_field_is_p3(client, db, engineer):
+    login(client, engineer)
+    data = {"csrf_token": token(client), "title": "Calls dropping", "status": "investigating"}
+    assert client.post("/admin/incidents/new", data={**data, "impact": "minor"}).status_code == 302
+    assert db.scalar(select(Incident.priority)) == "P3"
+
+
+def test_option_labels_and_canned_messages_follow_the_staff_language(client, db, engineer):
+    incident = incidents.create_incident(
+        db,
+        engineer,
+        title="Down",
+        priority="P2",
+        platform_statuses={"cisco": "major_outage"},
+        now=NOW,
+    )
+    db.commit()
+    login(client, engineer)
+    english = client.get(f"/admin/incidents/{incident.id}?lang=en").get_data(as_text=True)
+    assert ">Investigating</option>" in english and ">Upstream carrier</option>" in english
+    assert ">Partial outage</option>" in english and "— unchanged —" in english
+    found = re.search(r'data-templates="([^"]+)"', english).group(1)
+    templates = json.loads(html.unescape(found))
+    assert templates["investigating"].startswith(
+        "We are investigating reports of issues with Cisco"
+    )
+    # The labels go through the catalogs: German words where the catalog has them.
+    flask_babel.refresh()  # the test's app context outlives requests: choose again
+    german = client.get(f"/admin/incidents/{incident.id}?lang=de").get_data(as_text=True)
+    assert ">Wird untersucht</option>" in german and ">Investigating</option>" not in german

@@ -74,6 +74,15 @@ CASES = [
         {"w-starts_at": "soon", "w-ends_at": "later", "w-platforms": ["cisco"]},
         422,
     ),
+    # Dangerous actions without their confirmation (issue 8) are refused and write nothing.
+    ("/admin/incidents/{incident}/delete", {}, 422),
+    ("/admin/incidents/{incident}/delete", {"del-confirm": "no"}, 422),
+    ("/admin/incidents/{incident}/delete", {"del-confirm": "<script>x</script>"}, 422),
+    ("/admin/maintenance/{window}/cancel", {"cx-confirm": ""}, 422),
+    ("/admin/maintenance/{window}/status", {"s-status": "cancelled"}, 303),
+    # An MPOC import confirmation without a preview it can find.
+    ("/admin/subscribers/import/confirm", {"upload": "../../etc/passwd"}, 422),
+    ("/admin/subscribers/import/confirm", {}, 422),
 ]
 
 
@@ -84,7 +93,7 @@ def test_bad_staff_input_writes_nothing(client, db, admin, world, path, data, st
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     before = snapshot(db)
     fields = {**data}
-    for prefix in ("", "p1g-", "rm-", "s-", "r-", "w-"):
+    for prefix in ("", "p1g-", "rm-", "s-", "r-", "w-", "del-", "cx-"):
         fields[f"{prefix}csrf_token"] = token
     response = client.post(path.format(**world), data=fields)
     assert response.status_code == status, (path, response.status_code)

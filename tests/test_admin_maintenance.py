@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from statuspage.models import AuditEntry, MaintenanceSeries, MaintenanceWindow, Notice, Subscriber
 from tests.conftest import login
 from tests.maintenance_fixtures import MT, build, window_on
+from tests.maintenance_fixtures import NOW as NOW_
 
 
 def token(client, path):  # type: ignore[no-untyped-def]
@@ -306,3 +307,58 @@ def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css,
     )
     assert moved.status_code == 422
     assert "keeps its start" in moved.get_data(as_text=True)
+
+
+# --- issue 8: notices in words, compact times, one layout ------------------------------------
+
+
+def test_notices_are_listed_by_title_with_their_state_in_words(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+    from statuspage.services import incidents
+
+    incident = incidents.create_incident(db, engineer, title="Calls <dropping>", now=NOW_)
+    db.commit()
+    login(client, engineer)
+    html = client.get("/admin/notices").get_data(as_text=True)
+    # The incident's and the window's titles, linked to their staff pages; no "incident 17".
+    assert f'<a href="/admin/incidents/{incident.id}">Calls &lt;dropping&gt;</a>' in html
+    window = cal.unscheduled
+    assert f'<a href="/admin/maintenance/{window.id}">{window.title}</a>' in html
+    assert not re.search(r">\s*(incident|window) \d+\s*<", html)
+    # States in words, not the outbox's codes.
+    assert "Waiting to be sent" in html
+    assert not re.search(r"<td>\s*(pending|queued|done)\s*</td>", html)
+    assert "Maintenance scheduled" in html and "Incident opened" in html
+
+
+def test_notice_states_cover_every_outbox_status(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+    notices = db.scalars(select(Notice).order_by(Notice.id)).all()
+    words = {
+        "pending": "Waiting to be sent",
+        "done": "Sent",
+        "cancelled": "Cancelled",
+        "skipped": "Skipped: the window had already started",
+    }
+    for notice, status in zip(notices, words, strict=False):
+        notice.status = status
+    db.commit()
+    login(client, engineer)
+    html = client.get("/admin/notices").get_data(as_text=True)
+    for status, text in list(words.items())[: len(notices)]:
+        assert text in html, status
+
+
+def test_staff_maintenance_pages_show_one_compact_time_line(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+    login(client, engineer)
+    window = cal.unscheduled
+    for path in ("/admin/maintenance", f"/admin/maintenance/{window.id}", "/admin/notices"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'class="when"' in html and 'class="utc"' in html, path
+        # Not the old three-times form ("2026-12-02 01:00 MST ... (2026-12-02 08:00 UTC)").
+        assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d M[SD]T", html), path
+
+
+def test_maintenance_pages_use_the_staff_layout(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+    login(client, engineer)
+    for path in ("/admin/maintenance", "/admin/maintenance/new", "/admin/notices"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<link rel="stylesheet" href="/static/admin.css">' in html, path
