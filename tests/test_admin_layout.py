@@ -196,10 +196,12 @@ def _overflowing(page: Any, url: str) -> list[str]:
 @in_chromium
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_every_staff_page_fits_390_px(site: Any, phone: Any, lang: str) -> None:
+    """No staff page is wider than a phone, and none has a serious axe-core violation there
+    (the confirmation pages and the red and outlined buttons included)."""
     _, base, _, paths = site
     problems = {}
     for endpoint, path in paths.items():
-        found = _overflowing(phone, f"{base}{path}?lang={lang}")
+        found = _overflowing(phone, f"{base}{path}?lang={lang}") + bc.axe_violations(phone)
         if found:
             problems[endpoint] = found
     assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
@@ -235,6 +237,7 @@ def test_the_import_preview_fits_390_px_and_its_upload_shows_progress(
     region = phone.locator(".table-scroll", has=phone.locator("table.import-rows"))
     assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
     assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert not bc.axe_violations(phone), bc.axe_violations(phone)
     phone.get_by_role("button", name="Import 300 contacts").click()
     phone.wait_for_selector("#import-result")
     assert "301 rows processed" in phone.locator("#import-result").inner_text()

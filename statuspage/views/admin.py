@@ -31,6 +31,7 @@ from statuspage.forms import (
     DEFAULT_PRIORITY,
     MESSAGE_TEMPLATES,
     PLATFORM_STATUS_CHOICES,
+    ROLE_LABELS,
     ConfirmForm,
     DeleteForm,
     EditIncidentForm,
@@ -99,6 +100,12 @@ def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, 
         None if case == (found.case_number or "") else case,
         None if incidents.parse_case_numbers(cases) == current else cases,
     )
+
+
+@bp.app_template_filter("role")
+def role_label(role: str) -> str:
+    """A staff role in the reader's language: `css` -> "CSS"."""
+    return _(ROLE_LABELS.get(role, role))
 
 
 @bp.get("/")
