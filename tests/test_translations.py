@@ -52,10 +52,15 @@ class _Text(HTMLParser):
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._option = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skip += 1
+        # A time zone's IANA name ("Europe/Madrid", "America/Port_of_Spain") is an identifier
+        # in every language: the options of the zone list are left out of the comparison.
+        if tag == "option" and "/" in (dict(attrs).get("value") or ""):
+            self._option = True
         for name, value in attrs:
             if name in ("aria-label", "title", "alt", "placeholder") and value:
                 self.parts.append(value)
@@ -63,9 +68,11 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip -= 1
+        if tag == "option":
+            self._option = False
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._skip and not self._option:
             self.parts.append(data)
 
 
