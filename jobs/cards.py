@@ -30,6 +30,7 @@ channel:
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,9 +56,11 @@ SLACK_FIELDS_MAX = 10
 SLACK_BLOCKS_MAX = 50
 SLACK_BUTTON_TEXT_MAX = 75
 SLACK_URL_MAX = 3000
-# Adaptive Cards have no per-field limit; a Teams message must stay under about 28 KB.
+# Adaptive Cards have no per-field limit; a Teams message must stay under about 28 KB, so a
+# card is kept under 24 KB of JSON (UTF-8) by cutting its longest texts.
 TEAMS_TEXT_MAX = 5000
 TEAMS_LINE_MAX = 500
+TEAMS_BYTES_MAX = 24_000
 
 # Control characters (but tab and newline), DEL and C1, line/paragraph separators, zero-width
 # characters, bidirectional overrides and isolates, lone surrogates (not encodable) and
@@ -68,7 +71,8 @@ _INVISIBLE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+# Broken wherever they start a word ("@everyone1" too: a cut could end it there).
+_BROADCAST = re.compile(r"@(channel|here|everyone)", re.IGNORECASE)
 
 
 def clean_text(value: str | None, limit: int) -> str:
@@ -319,10 +323,15 @@ def teams_card(content: Summary, links: Links) -> dict[str, Any]:
         "body": body,
         "actions": actions,
     }
-    return {
+    message = {
         "type": "message",
         "attachments": [{"contentType": TEAMS_CONTENT_TYPE, "content": card}],
     }
+    runs = [run for block in body for run in block["inlines"]]
+    while len(json.dumps(message, ensure_ascii=False).encode()) > TEAMS_BYTES_MAX:
+        longest = max(runs, key=lambda run: len(run["text"].encode()))
+        longest["text"] = _cut(longest["text"], len(longest["text"]) // 2)
+    return message
 
 
 # --- Slack --------------------------------------------------------------------------

@@ -556,8 +556,8 @@ def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platfor
     slack = cards.build("slack", payload, language="en", provider_tz="America/Denver", links=LINKS)
     for message in (teams, slack):
         encoded = json.dumps(message, ensure_ascii=False).encode()  # encodable, whatever came in
-        assert len(encoded) < 28_000  # under Teams' message size
         assert json.loads(encoded) == message
+    assert len(json.dumps(teams, ensure_ascii=False).encode()) < 28_000  # Teams' message size
     check_teams(teams)
     check_slack(slack)
     text = teams_text(teams)
@@ -569,3 +569,19 @@ def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platfor
     assert slack_links(slack) == [LINKS.details, LINKS.manage]
     header = slack["blocks"][0]["text"]["text"]
     assert "\n" not in header and "\r" not in header
+
+
+def test_resending_the_confirmation_of_a_channel_sends_a_new_welcome(app, db, css, receiver, guard):
+    subscriber = channel(db, receiver.url, "teams")
+    receiver.plan.append((404, 0.0, {}))  # the channel was not set up yet
+    tick(app, NOW)
+    subscriptions.resend_confirmation(
+        db, css, subscriber, secret=app.config["SECRET_KEY"], now=NOW + timedelta(minutes=1)
+    )
+    db.commit()
+    kinds = db.scalars(select(Notice.kind).where(Notice.direct_subscriber_id == subscriber.id))
+    assert set(kinds) == {"webhook_verification"}  # never a confirmation mail to a URL
+    tick(app, NOW + timedelta(minutes=1))
+    db.expire_all()
+    assert db.get(Subscriber, subscriber.id).state == "active"
+    assert all("This channel will receive" in teams_text(b) for b in bodies(receiver))

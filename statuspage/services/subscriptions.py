@@ -745,7 +745,10 @@ def resend_confirmation(
             }
         )
     pending = [s for s in subscriber.subscriptions if s.confirmed_at is None]
-    if (
+    if subscriber.mode in CHANNEL_MODES:
+        # A URL is confirmed by its verification request (or welcome card), never by mail.
+        _queue_verification(session, subscriber, now, again=True)
+    elif (
         _queue_confirmation(session, secret, subscriber, pending or subscriber.subscriptions, now)
         is None
     ):
@@ -857,17 +860,7 @@ def subscribe_webhook(
         )
     session.add(subscriber)
     session.flush()
-    notices.enqueue(
-        session,
-        key=f"webhook-verification:{subscriber.id}",
-        kind=WEBHOOK_CONFIRM_KIND,
-        audience="direct",
-        payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
-        due_at=now,
-        now=now,
-        direct_email=subscriber.email,
-        direct_subscriber_id=subscriber.id,
-    )
+    _queue_verification(session, subscriber, now)
     if actor is not None:
         audit.record(
             session,
@@ -879,6 +872,28 @@ def subscribe_webhook(
             now=now,
         )
     return WebhookSubscription(subscriber, secret)
+
+
+def _queue_verification(
+    session: Session, subscriber: Subscriber, now: datetime, *, again: bool = False
+) -> None:
+    """Queue a URL subscriber's verification request (a webhook) or welcome card (a Teams
+    or Slack channel), with a fresh token; `again` keys it by the moment, so a new one is
+    queued after the first (at most one per moment)."""
+    key = f"webhook-verification:{subscriber.id}"
+    if again:
+        key += ":" + now.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    notices.enqueue(
+        session,
+        key=key,
+        kind=WEBHOOK_CONFIRM_KIND,
+        audience="direct",
+        payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
+        due_at=now,
+        now=now,
+        direct_email=subscriber.email,
+        direct_subscriber_id=subscriber.id,
+    )
 
 
 def webhook_verified(session: Session, subscriber_id: int, now: datetime) -> None:
@@ -936,18 +951,7 @@ def unquarantine_webhook(
     subscriber.updated_at = now
     session.flush()
     if subscriber.confirmed_at is None and subscriber.subscriptions:
-        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        notices.enqueue(
-            session,
-            key=f"webhook-verification:{subscriber.id}:{stamp}",
-            kind=WEBHOOK_CONFIRM_KIND,
-            audience="direct",
-            payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
-            due_at=now,
-            now=now,
-            direct_email=subscriber.email,
-            direct_subscriber_id=subscriber.id,
-        )
+        _queue_verification(session, subscriber, now, again=True)
     audit.record(
         session,
         actor,
