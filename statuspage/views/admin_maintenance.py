@@ -580,10 +580,10 @@ def import_sample() -> Response:
         ]
     )
     writer.writerow(
-        ["it@example.org", "Ana García", "Ejemplo SA", ";".join(slugs[:2]), "maintenance", "es"]
+        ["it@example.org", "Servicio de TI", "Ejemplo SA", ";".join(slugs[:2]), "maintenance", "es"]
     )
     writer.writerow(
-        ["support@example.net", "Jonas Weber", "", ";".join(slugs[-2:]), "incidents", "de"]
+        ["support@example.net", "Sprachdienste", "", ";".join(slugs[-2:]), "incidents", "de"]
     )
     return Response(
         out.getvalue(),
