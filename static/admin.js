@@ -106,4 +106,14 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // Back to a page from the browser's cache: its forms may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+      var status = form.querySelector(".busy");
+      if (status) status.textContent = "";
+    });
+  });
 })();
