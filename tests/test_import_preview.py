@@ -261,3 +261,16 @@ def test_engineers_can_neither_preview_nor_confirm(client, db, css, engineer):  
 def csrf_any(client) -> str:  # type: ignore[no-untyped-def]
     html = client.get("/admin/incidents/new").get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_an_upload_without_csrf_is_refused(client, db, css):  # type: ignore[no-untyped-def]
+    login(client, css)
+    response = client.post(
+        IMPORT,
+        data={"file": (io.BytesIO(GOOD.encode()), "mpoc.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
+    assert not os.path.exists(os.path.join(client.application.instance_path, "imports")) or not (
+        os.listdir(os.path.join(client.application.instance_path, "imports"))
+    )
