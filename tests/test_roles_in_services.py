@@ -255,7 +255,10 @@ def test_web_import_is_recorded_in_the_audit_log(client, db, css):
     key = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.get_data(as_text=True))
     response = client.post(
         "/admin/subscribers/import/confirm",
-        data={"csrf_token": form_token(client, "/admin/subscribers/import"), "upload": key.group(1)},
+        data={
+            "csrf_token": form_token(client, "/admin/subscribers/import"),
+            "upload": key.group(1),
+        },
     )
     assert response.status_code == 200
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.import"))
