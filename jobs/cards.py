@@ -330,6 +330,8 @@ def teams_card(content: Summary, links: Links) -> dict[str, Any]:
     runs = [run for block in body for run in block["inlines"]]
     while len(json.dumps(message, ensure_ascii=False).encode()) > TEAMS_BYTES_MAX:
         longest = max(runs, key=lambda run: len(run["text"].encode()))
+        if len(longest["text"]) <= 1:
+            break  # nothing left to cut (cannot happen with the card's few fixed parts)
         longest["text"] = _cut(longest["text"], len(longest["text"]) // 2)
     return message
 
