@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from statuspage.i18n import N_
 from statuspage.models import (
     Incident,
     IncidentPlatform,
@@ -38,7 +39,7 @@ from statuspage.models.vocab import (
     PLATFORM_STATUS_SEVERITY,
 )
 from statuspage.services import audit, notices, text
-from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
+from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
 
 COMPONENT_UPDATE_KIND = "component_update"
 # A component_update notice goes to the platform's webhook subscribers (jobs.delivery).
@@ -226,7 +227,13 @@ def set_status(
     While an open master case holds the platform, only CSS staff may change its status.
     """
     if status not in PLATFORM_STATUS_SEVERITY:
-        raise ValidationError({"status": f"must be one of {', '.join(PLATFORM_STATUS_SEVERITY)}"})
+        raise ValidationError(
+            {
+                "status": Message(
+                    N_("must be one of %(choices)s"), choices=", ".join(PLATFORM_STATUS_SEVERITY)
+                )
+            }
+        )
     if status != platform.status and actor.role not in P1G_ROLES:
         held = master_case_holds(session, [platform.id])
         if held:
@@ -265,13 +272,13 @@ def update_platform(
         raise PermissionDenied("only admins edit platforms")
     errors = Errors()
     if name is not None and not (1 <= len(name.strip()) <= 120):
-        errors.add("name", "must be 1 to 120 characters")
+        errors.add("name", N_("must be 1 to 120 characters"))
     if description is not None and len(description) > 2000:
-        errors.add("description", "must be at most 2000 characters")
+        errors.add("description", N_("must be at most 2000 characters"))
     text.check(errors, "name", name)
     description = text.check(errors, "description", description, multiline=True)
     if position is not None and not (0 <= position <= 10_000):
-        errors.add("position", "must be between 0 and 10000")
+        errors.add("position", N_("must be between 0 and 10000"))
     errors.raise_if_any()
     before = snapshot(platform)
     if name is not None:

@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from statuspage import webhooks
+from statuspage.i18n import N_
 from statuspage.models import Delivery, Incident, Platform, Subscriber, Subscription, User
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
 from statuspage.services import audit, notices, text
-from statuspage.services.errors import Errors, NotFound, PermissionDenied, ValidationError
+from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
 from statuspage.services.staff import normalise_email
 
 LANGUAGES = ("en", "es", "de")
@@ -156,7 +157,7 @@ def calendar_path(secret: str, subscriber: Subscriber | LinkHolder) -> str:
 
 def _check_language(errors: Errors, language: str) -> None:
     if language not in LANGUAGES:
-        errors.add("language", f"must be one of {', '.join(LANGUAGES)}")
+        errors.add("language", N_("must be one of %(choices)s"), choices=", ".join(LANGUAGES))
 
 
 def _check_timezone(errors: Errors, tz: str) -> None:
@@ -165,7 +166,7 @@ def _check_timezone(errors: Errors, tz: str) -> None:
             raise ZoneInfoNotFoundError(tz)
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.add("timezone", "is not a known time zone")
+        errors.add("timezone", N_("is not a known time zone"))
 
 
 def _email(errors: Errors, value: str) -> str:
@@ -222,22 +223,22 @@ def subscribe(
     chosen = []
     for slug in platforms:
         if slug not in known:
-            errors.add("platforms", f"unknown platform {str(slug)[:64]!r}")
+            errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
         elif known[slug] not in chosen:
             chosen.append(known[slug])
     if any(t not in TOPICS for t in topics):
-        errors.add("topics", f"each must be one of {', '.join(TOPICS)}")
+        errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
     incident = None
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
         if incident is None:
-            errors.add("incident", "unknown incident")
+            errors.add("incident", N_("unknown incident"))
         elif incident.status not in OPEN_INCIDENT_STATUSES:
-            errors.add("incident", "this incident is resolved; subscribe to its platforms")
+            errors.add("incident", N_("this incident is resolved; subscribe to its platforms"))
     elif not chosen:
-        errors.add("platforms", "choose at least one platform")
+        errors.add("platforms", N_("choose at least one platform"))
     if chosen and not topics:
-        errors.add("topics", "choose incidents, maintenance or both")
+        errors.add("topics", N_("choose incidents, maintenance or both"))
     errors.raise_if_any()
 
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
@@ -367,9 +368,9 @@ def update_preferences(
     for slug, topics in text.bounded("platforms", platforms.items(), what="platforms"):
         topics = set(text.bounded("topics", topics, len(TOPICS), what="topics"))
         if slug not in known:
-            errors.add("platforms", f"unknown platform {str(slug)[:64]!r}")
+            errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
         elif not topics <= set(TOPICS):
-            errors.add("topics", f"each must be one of {', '.join(TOPICS)}")
+            errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
         elif topics:
             wanted[known[slug].id] = topics
     errors.raise_if_any()
@@ -442,7 +443,7 @@ def _split(errors: Errors, field: str, value: str | None) -> list[str]:
     """A `;`-separated cell as a list, refusing more than LIST_MAX entries before reading them."""
     raw = (value or "").split(";", text.LIST_MAX)
     if len(raw) > text.LIST_MAX:
-        errors.add(field, f"at most {text.LIST_MAX} entries")
+        errors.add(field, N_("at most %(count)d entries"), count=text.LIST_MAX)
         return []
     return text.unique(v.strip().lower() for v in raw if v.strip())
 
@@ -455,8 +456,11 @@ def read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
     if missing:
         raise ValidationError(
             {
-                "file": f"missing column(s): {', '.join(missing)}; expected "
-                f"{', '.join(IMPORT_COLUMNS)}"
+                "file": Message(
+                    N_("missing column(s): %(missing)s; expected %(expected)s"),
+                    missing=", ".join(missing),
+                    expected=", ".join(IMPORT_COLUMNS),
+                )
             }
         )
     reader.fieldnames = header
@@ -464,7 +468,9 @@ def read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
         for row in reader:
             yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
     except csv.Error as exc:  # a field over the csv module's size limit, a broken quote
-        raise ValidationError({"file": f"line {reader.line_num}: {exc}"}) from None
+        raise ValidationError(
+            {"file": Message(N_("line %(line)d: %(error)s"), line=reader.line_num, error=str(exc))}
+        ) from None
 
 
 def import_contacts(
@@ -501,20 +507,24 @@ def import_contacts(
         # Shown back to staff (page or terminal): a control character is shown escaped.
         unknown = [s if text.is_clean(s) else ascii(s) for s in slugs if s not in platforms]
         if not slugs:
-            errors.add("platforms", "no platform given")
+            errors.add("platforms", N_("no platform given"))
         elif unknown:
-            errors.add("platforms", f"unknown platform(s): {', '.join(unknown)[:200]}")
+            errors.add(
+                "platforms", N_("unknown platform(s): %(names)s"), names=", ".join(unknown)[:200]
+            )
         topics = _split(errors, "topics", row.get("topics")) or list(TOPICS)
         if any(t not in TOPICS for t in topics):
-            errors.add("topics", "topics must be incidents and/or maintenance")
+            errors.add("topics", N_("topics must be incidents and/or maintenance"))
         language = (row.get("language") or "en").lower()
         _check_language(errors, language)
         name = row.get("name", "")
         org = row.get("organisation", "") or organisation
         if len(name) > NAME_MAX:
-            errors.add("name", f"must be at most {NAME_MAX} characters")
+            errors.add("name", N_("must be at most %(max)d characters"), max=NAME_MAX)
         if len(org) > ORGANISATION_MAX:
-            errors.add("organisation", f"must be at most {ORGANISATION_MAX} characters")
+            errors.add(
+                "organisation", N_("must be at most %(max)d characters"), max=ORGANISATION_MAX
+            )
         text.check(errors, "name", name)
         text.check(errors, "organisation", org)
         if errors.errors:
@@ -657,12 +667,12 @@ def create_by_staff(
     errors = Errors()
     address = _email(errors, email)
     if platforms is not None and not platforms:
-        errors.add("component_ids", "name at least one component, or leave it out for all")
+        errors.add("component_ids", N_("name at least one component, or leave it out for all"))
     subscriber = None
     if address:
         subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
         if subscriber is not None and subscriber.subscriptions:
-            errors.add("email", "is already subscribed")
+            errors.add("email", N_("is already subscribed"))
     errors.raise_if_any()
     chosen = (
         list(dict.fromkeys(platforms))
@@ -715,7 +725,7 @@ def unsubscribe_by_staff(
     an address with nothing left to unsubscribe. Audited."""
     _require_css(actor, "unsubscribe addresses")
     if subscriber.state == "unsubscribed":
-        raise ValidationError({"subscriber": "has already unsubscribed"})
+        raise ValidationError({"subscriber": Message(N_("has already unsubscribed"))})
     before = subscriber_snapshot(subscriber)
     unsubscribe_all(session, subscriber, now)
     audit.record(
@@ -753,7 +763,11 @@ def resend_confirmation(
         is None
     ):
         raise ValidationError(
-            {"subscriber": "a confirmation went to this address moments ago; try again later"}
+            {
+                "subscriber": Message(
+                    N_("a confirmation went to this address moments ago; try again later")
+                )
+            }
         )
     audit.record(
         session,
@@ -818,7 +832,7 @@ def subscribe_webhook(
         _require_css(actor, "add subscribers")
     errors = Errors()
     if mode not in CHANNEL_MODES:
-        errors.add("mode", f"must be one of {', '.join(CHANNEL_MODES)}")
+        errors.add("mode", N_("must be one of %(choices)s"), choices=", ".join(CHANNEL_MODES))
     _check_language(errors, language)
     try:
         webhooks.check_url(url, allow_loopback=allow_loopback)
@@ -828,15 +842,15 @@ def subscribe_webhook(
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
         if incident is None:
-            errors.add("incident", "unknown incident")
+            errors.add("incident", N_("unknown incident"))
         elif incident.status not in OPEN_INCIDENT_STATUSES:
-            errors.add("incident", "this incident is resolved; subscribe to its platforms")
+            errors.add("incident", N_("this incident is resolved; subscribe to its platforms"))
     elif not platforms:
-        errors.add("platforms", "choose at least one platform")
+        errors.add("platforms", N_("choose at least one platform"))
     if "endpoint" not in errors.errors:
         known = session.scalar(select(Subscriber).where(Subscriber.email == url))
         if known is not None:
-            errors.add("endpoint", "is already subscribed")
+            errors.add("endpoint", N_("is already subscribed"))
     errors.raise_if_any()
     secret = secrets.token_hex(32)
     subscriber = Subscriber(
@@ -942,9 +956,11 @@ def unquarantine_webhook(
     card kept failing) is sent a new one, since nothing else reaches it until then. Audited."""
     _require_css(actor, "lift a quarantine")
     if subscriber.mode not in CHANNEL_MODES:
-        raise ValidationError({"subscriber": "is not a webhook, Teams or Slack subscriber"})
+        raise ValidationError(
+            {"subscriber": Message(N_("is not a webhook, Teams or Slack subscriber"))}
+        )
     if subscriber.quarantined_at is None:
-        raise ValidationError({"subscriber": "is not quarantined"})
+        raise ValidationError({"subscriber": Message(N_("is not quarantined"))})
     before = subscriber_snapshot(subscriber)
     subscriber.quarantined_at = None
     subscriber.quarantine_reason = None

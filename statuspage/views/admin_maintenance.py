@@ -58,7 +58,7 @@ from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
 from statuspage.views import import_store
 from statuspage.views.confirm import confirmation_page
-from statuspage.views.helpers import apply_errors, commit, submit
+from statuspage.views.helpers import apply_errors, commit, submit, worded
 
 if TYPE_CHECKING:
     from statuspage.models import MaintenanceSeries
@@ -325,7 +325,7 @@ def window_status(window_id: str) -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            flash("; ".join(exc.errors.values()), "error")
+            flash("; ".join(worded(m) for m in exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
         commit()
         flash(_("The window is now %(status)s.", status=_status_word(win.status)), "success")
@@ -350,7 +350,7 @@ def cancel_window(window_id: str) -> Any:
             svc.set_window_status(db.session, current_user, win, "cancelled", clock.now())
         except ValidationError as exc:
             db.session.rollback()
-            flash("; ".join(exc.errors.values()), "error")
+            flash("; ".join(worded(m) for m in exc.errors.values()), "error")
             return redirect(back, 303)
         commit()
         flash(_("The window “%(title)s” is cancelled.", title=win.title), "success")
@@ -382,7 +382,7 @@ def release_notes(window_id: str) -> Any:
             )
         except ValidationError as exc:
             db.session.rollback()
-            flash("; ".join(exc.errors.values()), "error")
+            flash("; ".join(worded(m) for m in exc.errors.values()), "error")
             return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
         commit()
         flash(_("Release notes published."), "success")

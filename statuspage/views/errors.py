@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from statuspage.extensions import db
 from statuspage.i18n import N_
 from statuspage.services.errors import NotFound, PermissionDenied, ValidationError
+from statuspage.views.helpers import worded
 
 # The HTTP errors a reader can meet, in the catalogs' words (werkzeug's are English only).
 HTTP_WORDS = {
@@ -48,7 +49,9 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(422, "validation failed", exc.errors)
         return _page(
-            422, gettext("Invalid input"), "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+            422,
+            gettext("Invalid input"),
+            "; ".join(f"{k}: {worded(v)}" for k, v in exc.errors.items()),
         )
 
     @app.errorhandler(PermissionDenied)
