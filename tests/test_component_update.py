@@ -23,6 +23,7 @@ from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscripti
 from statuspage.services import incidents, maintenance, subscriptions
 from statuspage.services import platforms as platform_service
 from tests import test_webhooks as hooks
+from tests.conftest import login
 from tests.maintenance_fixtures import one_off
 from tests.test_api_v1 import BASE, token_for
 from tests.test_delivery import open_incident
@@ -241,3 +242,12 @@ def test_a_quarantined_webhook_is_not_told(app, db, css, receiver, guard):
     assert receiver.components == []
     (notice,) = component_notices(db)
     assert notice.status == "done"
+
+
+def test_staff_see_a_component_update_in_the_notice_list(app, client, db, css, receiver, guard):
+    verified_hook(app, db, receiver)
+    platform_service.component_changed(db, cisco(db).id, "operational", "major_outage", NOW)
+    db.commit()
+    login(client, css)
+    page = client.get("/admin/notices").get_data(as_text=True)
+    assert "Cisco: Operational → Major outage (to webhooks)" in page

@@ -52,6 +52,9 @@ EXPECTED = {
     "admin_maintenance.cancel_window": STAFF,
     "admin_maintenance.import_confirm": CSS,
     "admin_maintenance.import_sample": CSS,
+    # webhooks and Teams/Slack channels (issue 9): any staff sees them, CSS lifts a quarantine
+    "admin_subscribers.endpoints": STAFF,
+    "admin_subscribers.unquarantine": CSS,
 }
 
 
@@ -71,12 +74,13 @@ def ids(db, admin):  # type: ignore[no-untyped-def]
         "user_id": admin.id,
         "token_id": db.get(ApiToken, token.id).id,
         "notice_id": 1,
+        "subscriber_id": 1,  # none: lifting answers "not found" (a 4xx), never a 5xx
     }
 
 
 def staff_rules(app):  # type: ignore[no-untyped-def]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("admin.", "admin_maintenance.")):
+        if rule.endpoint.startswith(("admin.", "admin_maintenance.", "admin_subscribers.")):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule, method
 

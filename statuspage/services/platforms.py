@@ -71,6 +71,7 @@ def component_changed(
     if listening is None:
         return
     at = now.astimezone(UTC)
+    platform = session.get(Platform, platform_id)
     notices.enqueue(
         session,
         key=f"component-update:{platform_id}:{at.strftime('%Y%m%dT%H%M%S.%fZ')}:{old}:{new}",
@@ -84,6 +85,8 @@ def component_changed(
                 "old_status": old,
                 "component_id": str(platform_id),
             },
+            # For the staff's notice list; the webhook's envelope is built from the ids.
+            "platform_name": platform.name if platform is not None else "",
         },
         due_at=now,
         now=now,
