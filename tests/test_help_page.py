@@ -16,7 +16,7 @@ def test_help_page_holds_the_priority_table(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     for code, p in PRIORITIES.items():
-        assert f'<tr id="{code}">' in page
+        assert f'<tr role="row" id="{code}">' in page
         for words in (p.label, p.definition, p.initial_response, p.update_frequency):
             assert words in page, words
     assert "Partial/intermittent impairment of critical services affecting multiple users" in page
