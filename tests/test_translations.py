@@ -140,6 +140,8 @@ def pages(app, client, db, css) -> list[str]:  # type: ignore[no-untyped-def]
         "/history",
         "/help",
         f"/maintenance?month={start:%Y-%m}",
+        f"/maintenance?month={start:%Y-%m}&view=list",
+        "/embed",
         f"/maintenance/{window.id}",
         "/subscribe",
         f"/subscribe?incident={incident.id}",
@@ -166,7 +168,7 @@ def test_every_public_page_is_translated(client, pages, language):  # type: igno
     for path in pages:
         english = fetch(client, path, "en")
         other = fetch(client, path, language)
-        assert f'<html lang="{language}">' in other, path
+        assert f'<html lang="{language}"' in other, path
         assert english != other, path
         left = english_left(visible(english), visible(other), language)
         assert not left, (path, left)
