@@ -185,7 +185,8 @@ def test_public_pages_and_api_v2_show_the_etr(client, master):
 def test_feeds_show_the_etr(client, master):
     for path in ("/history.rss", "/history.atom", "/platforms/cisco/history.rss"):
         text = client.get(path).get_data(as_text=True)
-        assert "Estimated time of resolution: 2026-11-20 12:30 MST (2026-11-20 19:30 UTC)" in text, path
+        etr = "Estimated time of resolution: 2026-11-20 12:30 MST (2026-11-20 19:30 UTC)"
+        assert etr in text, path
 
 
 @pytest.mark.parametrize(
