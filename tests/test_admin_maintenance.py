@@ -362,3 +362,10 @@ def test_maintenance_pages_use_the_staff_layout(client, db, engineer, cal):  # t
     for path in ("/admin/maintenance", "/admin/maintenance/new", "/admin/notices"):
         html = client.get(path).get_data(as_text=True)
         assert '<link rel="stylesheet" href="/static/admin.css">' in html, path
+
+
+def test_staff_see_each_series_rule_in_words(client, db, css, cal):
+    login(client, css)
+    page = client.get("/admin/maintenance").get_data(as_text=True)
+    assert "every third Friday of the month, 22:00–04:00 MT" in page
+    assert "<code>FREQ=MONTHLY;BYDAY=3FR</code>" in page  # the rule itself stays beside it
