@@ -181,6 +181,25 @@ def _platforms_by_slug(session: Session) -> dict[str, Platform]:
     return {p.slug: p for p in session.scalars(select(Platform))}
 
 
+def _chosen_platforms(session: Session, errors: Errors, slugs: Sequence[str]) -> list[Platform]:
+    """The platforms of a form's slugs, each once; an unknown slug is a field error."""
+    known = _platforms_by_slug(session)
+    chosen: list[Platform] = []
+    for slug in text.bounded("platforms", slugs, what="platforms"):
+        if slug not in known:
+            errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
+        elif known[slug] not in chosen:
+            chosen.append(known[slug])
+    return chosen
+
+
+def _check_topics(errors: Errors, topics: Sequence[str]) -> list[str]:
+    topics = text.bounded("topics", topics, len(TOPICS), what="topics")
+    if any(t not in TOPICS for t in topics):
+        errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
+    return list(topics)
+
+
 # --- subscribe / confirm ---------------------------------------------------------------
 
 
@@ -217,17 +236,8 @@ def subscribe(
     address = _email(errors, email)
     _check_language(errors, language)
     _check_timezone(errors, timezone)
-    platforms = text.bounded("platforms", platforms, what="platforms")
-    topics = text.bounded("topics", topics, len(TOPICS), what="topics")
-    known = _platforms_by_slug(session)
-    chosen = []
-    for slug in platforms:
-        if slug not in known:
-            errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
-        elif known[slug] not in chosen:
-            chosen.append(known[slug])
-    if any(t not in TOPICS for t in topics):
-        errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
+    chosen = _chosen_platforms(session, errors, platforms)
+    topics = _check_topics(errors, topics)
     incident = None
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
@@ -813,9 +823,12 @@ def subscribe_webhook(
     incident_id: int | None = None,
     mode: str = "webhook",
     language: str = "en",
+    timezone: str = "UTC",
+    topics: Sequence[str] = TOPICS,
     allow_loopback: bool = False,
     actor: User | None = None,
     now: datetime,
+    errors: Errors | None = None,
 ) -> WebhookSubscription:
     """Subscribe an endpoint to `platforms` (incidents and maintenance) or to one open incident,
     and queue its verification request.
@@ -827,13 +840,21 @@ def subscribe_webhook(
     `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
     "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
     a welcome card answered 2xx (an incoming webhook cannot echo anything). `language` is
-    the cards' language (a channel's; a webhook's envelope is not translated)."""
+    the cards' language (a channel's; a webhook's envelope is not translated), `timezone` the
+    cards' second zone beside MT and UTC, `topics` what its platform subscriptions receive.
+
+    `errors` carries the mistakes a caller found in its own input (the subscribe page's
+    platform slugs), so every mistake is reported in one round and nothing is written."""
     if actor is not None:
         _require_css(actor, "add subscribers")
-    errors = Errors()
+    errors = errors or Errors()
     if mode not in CHANNEL_MODES:
         errors.add("mode", N_("must be one of %(choices)s"), choices=", ".join(CHANNEL_MODES))
     _check_language(errors, language)
+    _check_timezone(errors, timezone)
+    topics = _check_topics(errors, topics)
+    if not url.strip():
+        errors.add("endpoint", N_("enter the URL"))
     try:
         webhooks.check_url(url, allow_loopback=allow_loopback)
     except webhooks.UnsafeWebhook as exc:
@@ -847,6 +868,8 @@ def subscribe_webhook(
             errors.add("incident", N_("this incident is resolved; subscribe to its platforms"))
     elif not platforms:
         errors.add("platforms", N_("choose at least one platform"))
+    if platforms and incident_id is None and not topics:
+        errors.add("topics", N_("choose incidents, maintenance or both"))
     if "endpoint" not in errors.errors:
         known = session.scalar(select(Subscriber).where(Subscriber.email == url))
         if known is not None:
@@ -858,7 +881,7 @@ def subscribe_webhook(
         mode=mode,
         webhook_secret=secret,
         language=language,
-        timezone="UTC",
+        timezone=timezone,
         source="api_optin" if actor is not None else "web",
         token_version=0,
         created_at=now,
@@ -866,7 +889,12 @@ def subscribe_webhook(
     )
     for platform in dict.fromkeys(platforms):
         subscriber.subscriptions.append(
-            Subscription(platform_id=platform.id, incidents=True, maintenance=True, created_at=now)
+            Subscription(
+                platform_id=platform.id,
+                incidents="incidents" in topics,
+                maintenance="maintenance" in topics,
+                created_at=now,
+            )
         )
     if incident is not None:
         subscriber.subscriptions.append(
