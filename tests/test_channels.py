@@ -15,14 +15,11 @@ links the card itself makes.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import time
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -38,8 +35,8 @@ from statuspage.services import ValidationError, notices, subscriptions
 from tests import test_webhooks as hooks
 from tests.conftest import login, make_user
 from tests.maintenance_fixtures import one_off
-from tests.test_delivery import flask_tick, open_incident
-from tests.test_webhooks import NOW, Receiver, fake_dns, platforms, tick
+from tests.test_delivery import open_incident
+from tests.test_webhooks import NOW, Receiver, fake_dns, kill_sender_in_flight, platforms, tick
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
 guard = hooks.guard
@@ -291,15 +288,7 @@ def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, recei
     tick(app, NOW)
     open_incident(db, css, NOW)
     delivery.fan_out(db, NOW)
-    receiver.plan.append((200, 4.0, {}))  # the request hangs: the process is killed meanwhile
-    no_mail = SimpleNamespace(url="http://127.0.0.1:9")
-    proc = flask_tick(app, no_mail, NOW, WEBHOOK_ALLOW_LOOPBACK="1", WEBHOOK_TIMEOUT="30")
-    deadline = time.monotonic() + 60
-    while receiver.arrived < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert receiver.arrived == 2
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    kill_sender_in_flight(app, receiver)
     db.expire_all()
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert d.status == "sending"

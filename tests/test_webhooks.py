@@ -339,11 +339,9 @@ def test_a_redirect_is_a_failure_and_never_followed(app, db, css, receiver, guar
     assert len(receiver.got) == 2 and guard == []
 
 
-def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, receiver, guard):
-    made = hook(app, db, receiver.url)
-    tick(app, NOW)
-    open_incident(db, css, NOW)
-    delivery.fan_out(db, NOW)
+def kill_sender_in_flight(app, receiver) -> None:  # type: ignore[no-untyped-def]
+    """Run a delivery pass in a separate `flask jobs tick` whose second request to `receiver`
+    hangs, and kill that process with the request in flight."""
     receiver.plan.append((200, 4.0, {}))  # the request hangs: the process is killed meanwhile
     no_mail = SimpleNamespace(url="http://127.0.0.1:9")  # nothing here goes by mail
     proc = flask_tick(app, no_mail, NOW, WEBHOOK_ALLOW_LOOPBACK="1", WEBHOOK_TIMEOUT="30")
@@ -353,6 +351,14 @@ def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, 
     assert receiver.arrived == 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+
+
+def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, receiver, guard):
+    made = hook(app, db, receiver.url)
+    tick(app, NOW)
+    open_incident(db, css, NOW)
+    delivery.fan_out(db, NOW)
+    kill_sender_in_flight(app, receiver)
     db.expire_all()
     d = db.scalars(select(Delivery).order_by(Delivery.id.desc())).first()
     assert d.status == "sending"
