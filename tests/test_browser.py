@@ -10,20 +10,9 @@ import pytest
 
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
+from tests.browser_checks import ARGS, CHROMIUM
 from tests.conftest import NOW
 from tests.live import serve
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,6 +11,7 @@ import pytest
 
 from statuspage.colours import TEXT_CONTRAST, UI_CONTRAST, contrast, parse_hex
 from statuspage.views.embed import BACKGROUNDS
+from tests.browser_checks import ARGS, CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 DARK_MEDIA = "@media (prefers-color-scheme: dark)"
@@ -196,8 +197,6 @@ def test_contrast_ratio_matches_wcag(a, b, ratio):
 
 # --- in a browser: the schemes and the ring as chromium computes them --------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 _COMPUTED = """() => {
   const hex = (rgb) => "#" + rgb.match(/\\d+/g).slice(0, 3)
@@ -220,7 +219,7 @@ def test_focused_link_shows_the_two_tone_ring_in_each_scheme(app, scheme):
     from tests.live import serve
 
     with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(color_scheme=scheme)
         page.goto(base + "/?lang=en")
         page.keyboard.press("Tab")  # the skip link

@@ -23,12 +23,12 @@ import pytest
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from statuspage.views.caching import CACHE_CONTROL, render_cache
+from tests.browser_checks import ARGS, CHROMIUM
 from tests.conftest import NOW
 from tests.live import serve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENSHOTS = os.path.join(ROOT, "test-artefacts", "screenshots")
-CHROMIUM = "/usr/bin/chromium"
 AXE = os.path.join(ROOT, "tests", "js", "node_modules", "axe-core", "axe.min.js")
 ETR = NOW + timedelta(hours=3)
 
@@ -391,18 +391,6 @@ def host_site(page: str, status_origin: str) -> Iterator[str]:
         server.server_close()
 
 
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -419,7 +407,7 @@ def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> 
 
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(
             viewport={"width": 720, "height": 900},
             timezone_id="America/Denver",

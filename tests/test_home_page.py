@@ -13,6 +13,7 @@ import pytest
 from statuspage.queries import platforms as platform_queries
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
+from tests.browser_checks import ARGS, CHROMIUM
 from tests.conftest import NOW
 from tests.live import serve
 
@@ -286,9 +287,7 @@ def _cisco(db):  # type: ignore[no-untyped-def]
 
 # --- in a real browser: 390 and 1280 px, keyboard, no script, axe-core ------------------------
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = os.path.join(os.path.dirname(__file__), "js", "node_modules", "axe-core", "axe.min.js")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SERIOUS = """async () => (await window.axe.run(document, { resultTypes: ["violations"] }))
   .violations.filter((v) => ["serious", "critical"].includes(v.impact))
   .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "))"""
@@ -328,7 +327,7 @@ def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
     with open(AXE, encoding="utf-8") as f:
         axe = f.read()
     with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for width in (390, 1280):
             context = browser.new_context(viewport={"width": width, "height": 844})
             context.add_init_script(axe)

@@ -10,6 +10,7 @@ import pytest
 
 from statuspage.services import maintenance
 from statuspage.views.caching import render_cache
+from tests.browser_checks import ARGS, CHROMIUM
 from tests.maintenance_fixtures import NOW, build, one_off, series
 
 
@@ -367,8 +368,6 @@ def test_maintenance_pages_run_a_fixed_number_of_statements(app, db, admin, cal)
 
 # --- a phone's width, in a real browser ------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
@@ -376,7 +375,6 @@ def test_maintenance_pages_fit_a_390px_screen(app, cal, tmp_path):
     from playwright.sync_api import sync_playwright
 
     from tests.live import serve
-    from tests.test_browser import ARGS
 
     with serve(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from statuspage.models import Subscriber
 from statuspage.services import subscriptions as svc
+from tests.browser_checks import ARGS, CHROMIUM
 from tests.conftest import NOW
 from tests.live import serve
-from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
