@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, request
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
 
+from calendars.recurrence import describe, zone_label
 from statuspage import clock, markdown
 from statuspage.i18n import VOCABULARY_LABELS
 from statuspage.models.vocab import PRIORITIES
@@ -98,6 +100,22 @@ def format_span(start: datetime | None, end: datetime | None) -> Markup:
     ).format(start=isoformat(start), end=isoformat(end), local=local, utc=utc)
 
 
+def format_recurrence(series: Any) -> str:
+    """A series' rule and hours in the reader's words: "every third Friday of the month,
+    22:00–04:00 MT"."""
+    tz = ZoneInfo(series.timezone)
+    start = series.first_start.astimezone(tz)
+    return describe(
+        series.rule,
+        start,
+        start + timedelta(minutes=series.duration_minutes),  # wall clock: same tzinfo
+        locale=str(get_locale() or "en"),
+        zone=zone_label(tz),
+        gettext=gettext,
+        ngettext=ngettext,
+    )
+
+
 def isoformat(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
 
@@ -147,6 +165,7 @@ def init_app(app: Flask) -> None:
         month=format_month,
         when=format_when,
         span=format_span,
+        recurrence=format_recurrence,
     )
     app.jinja_env.globals.update(
         priorities=PRIORITIES, now=clock.now, get_locale=get_locale, language_links=language_links

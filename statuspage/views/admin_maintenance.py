@@ -59,7 +59,6 @@ from statuspage.services import subscriptions as subscription_service
 from statuspage.views import import_store
 from statuspage.views.confirm import confirmation_page
 from statuspage.views.helpers import apply_errors, commit, submit, worded
-from statuspage.views.maintenance import recurrence_words
 
 if TYPE_CHECKING:
     from statuspage.models import MaintenanceSeries
@@ -232,7 +231,6 @@ def windows() -> Any:
         active=maintenance_queries.active(db.session),
         upcoming=maintenance_queries.upcoming(db.session, now, days=60),
         series=maintenance_queries.all_series(db.session),
-        recurrence_words=recurrence_words,
     )
 
 

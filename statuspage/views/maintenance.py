@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import format_date, get_locale, gettext, ngettext
+from flask_babel import format_date, gettext
 
-from calendars.recurrence import describe, zone_label
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import maintenance as maintenance_service
+from statuspage.templating import format_recurrence as recurrence_words
 from statuspage.views.caching import published
 
 bp = Blueprint("maintenance", __name__)
@@ -93,22 +93,6 @@ def _choice(month: str, known_slugs: list[str]) -> tuple[Choice, str | None]:
     if impact and impact not in IMPACTS:
         abort(400, description=gettext("impact must be with or without"))
     return Choice(view, month, tuple(p for p in wanted if p in known_slugs), impact), unknown
-
-
-def recurrence_words(series: Any) -> str:
-    """A series' rule and hours in the reader's words: "every third Friday of the month,
-    22:00–04:00 MT"."""
-    tz = ZoneInfo(series.timezone)
-    start = series.first_start.astimezone(tz)
-    return describe(
-        series.rule,
-        start,
-        start + timedelta(minutes=series.duration_minutes),  # wall clock: same tzinfo
-        locale=str(get_locale() or "en"),
-        zone=zone_label(tz),
-        gettext=gettext,
-        ngettext=ngettext,
-    )
 
 
 @bp.get("/maintenance")
