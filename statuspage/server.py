@@ -25,6 +25,16 @@ from gunicorn.app.base import BaseApplication
 from jobs import scheduler as job_scheduler
 
 THREADS = 8
+# gunicorn believes X-Forwarded-Proto (and -Ssl, -Protocol) and the SCRIPT_NAME and
+# PATH_INFO headers from 127.0.0.1 and ::1 by default, whatever TRUSTED_PROXIES says, so
+# any program on the machine (or a proxy in front that passes them on) could say "https".
+# The app believes forwarded headers in one place only, ProxyFix with TRUSTED_PROXIES hops;
+# gunicorn believes none (the web workers read the same from gunicorn.conf.py).
+BELIEVE_NO_FORWARDED_HEADERS: dict[str, Any] = {
+    "forwarded_allow_ips": "",
+    "secure_scheme_headers": {},
+    "forwarder_headers": "",
+}
 # Ctrl+C waits this long for requests in flight and a running job to finish; a job cut
 # short is safe (jobs are idempotent and deliveries hold leases).
 GRACEFUL_TIMEOUT = 10
@@ -80,6 +90,7 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
             "preload_app": False,
             "proc_name": "statuspage",
             "post_worker_init": settle_worker,
+            **BELIEVE_NO_FORWARDED_HEADERS,
             **(options or {}),
         }
         if scheduler:
