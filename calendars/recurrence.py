@@ -270,7 +270,7 @@ def describe(
         # hide this message from the catalogs' extractor)
         hours = _time_words(start_local, end_local, zone, ngettext)
         words = gettext("%(rule)s, %(time)s", rule=words, time=hours)
-    if "COUNT" in parts and parts["COUNT"].isdigit():
+    if "COUNT" in parts and parts["COUNT"].isascii() and parts["COUNT"].isdigit():
         count = int(parts["COUNT"])
         words = ngettext(
             "%(description)s (once)", "%(description)s (%(num)d times)", count, description=words

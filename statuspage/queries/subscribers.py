@@ -7,6 +7,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage.models import Subscriber, Subscription
+from statuspage.services.errors import row_id
 
 
 def subscriber_counts(session: Session) -> dict[int, tuple[int, int]]:
@@ -79,6 +80,5 @@ def listed(
 
 def by_id(session: Session, key: str) -> Subscriber | None:
     """The subscriber with this id (as the API spells it), or None."""
-    if not key.isdigit() or len(key) > 18:
-        return None
-    return session.get(Subscriber, int(key))
+    found = row_id(key)
+    return session.get(Subscriber, found) if found is not None else None

@@ -60,6 +60,15 @@ class Errors:
             raise ValidationError(self.errors)
 
 
+def whole_number(raw: str | None, max_digits: int = 18) -> int | None:
+    """A whole number typed in ASCII digits ("42"), or None. `str.isdigit` also says yes
+    to "²" (which `int` refuses) and to "１" or "٣" (which `int` reads): neither is a number
+    in a URL or a form here."""
+    if not raw or len(raw) > max_digits or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
 def row_id(raw: object) -> int | None:
     """A database id from user input ("42", 42), or None for anything that cannot be one.
 
@@ -68,12 +77,12 @@ def row_id(raw: object) -> int | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
-        value = int(raw)
+        value: int | None = raw
+    elif isinstance(raw, str):
+        value = whole_number(raw)
     else:
         return None
-    return value if 0 < value < 2**63 else None
+    return value if value is not None and 0 < value < 2**63 else None
 
 
 def get_or_404(session: Any, model: type[T], raw: object) -> T:

@@ -99,7 +99,7 @@ def link_token(secret: str, purpose: str, subscriber: Subscriber | LinkHolder) -
 
 def _check_link(secret: str, purpose: str, token: str) -> tuple[int, int]:
     parts = token.split(".")
-    if len(parts) != 3 or not all(p.isdigit() and len(p) < 19 for p in parts[:2]):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts[:2]):
         raise NotFound("token")
     expected = _link_signature(secret, purpose, f"{parts[0]}.{parts[1]}")
     if not hmac.compare_digest(expected, parts[2]):
