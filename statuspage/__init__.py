@@ -122,6 +122,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = str(app.config["STATUSPAGE_URL"]).startswith(
             "https://"
         )
+    if app.config.get("TRUSTED_HOSTS") is None:
+        # A request naming any other host is refused (400) before a view runs, so a forged
+        # Host or X-Forwarded-Host never reaches a page or the render cache.
+        app.config["TRUSTED_HOSTS"] = config.trusted_hosts(
+            str(app.config["STATUSPAGE_URL"]), app.config.get("EXTRA_TRUSTED_HOSTS")
+        )
     _owner_only(app)
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops:
@@ -143,11 +149,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
 
-    from statuspage import cli, headers, security, templating  # noqa: F401  (user loader)
+    from statuspage import cli, headers, reader, security, templating  # noqa: F401  (user loader)
     from statuspage.views import register_blueprints
 
     templating.init_app(app)
     headers.init_app(app)
+    reader.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     return app

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+# The names of this machine: a site whose address is one of them (the embedded default,
+# a developer's machine, the tests) is also reached by the others.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -15,6 +21,23 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _flag(name: str) -> bool | None:
     value = _env(name)
     return None if value is None else value.lower() in ("1", "true", "yes", "on")
+
+
+def trusted_hosts(site_url: str, extra: str | None) -> list[str]:
+    """The `Host` names the app answers (Flask's TRUSTED_HOSTS; any other is refused with 400):
+    STATUSPAGE_URL's host, every loopback name when that host is a loopback name, and the
+    names in EXTRA_TRUSTED_HOSTS (commas or spaces; a leading dot accepts every subdomain).
+    Ports are not compared."""
+    host = (urlsplit(site_url).hostname or "").lower()
+    if ":" in host:  # an IPv6 address, as the Host header writes it
+        host = f"[{host}]"
+    hosts = [host] if host else []
+    if host in LOOPBACK_HOSTS:
+        hosts += [name for name in LOOPBACK_HOSTS if name != host]
+    for name in re.split(r"[\s,]+", extra or ""):
+        if name and name.lower() not in hosts:
+            hosts.append(name.lower())
+    return hosts
 
 
 def load(instance_path: str) -> dict[str, Any]:
@@ -59,8 +82,15 @@ def load(instance_path: str) -> dict[str, Any]:
         "SUPPORT_PHONE": _env("SUPPORT_PHONE", "(800) 347-5444"),
         "SUPPORT_PORTAL_URL": _env("SUPPORT_PORTAL_URL", "http://support.calltower.com"),
         "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", "M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM"),
-        # Links in mail, feeds and calendars; the embedded default serves on PORT.
+        # Every absolute link (pages, mail, feeds, calendars, cards); the embedded default
+        # serves on PORT. Its host is the one the app answers (see trusted_hosts).
         "STATUSPAGE_URL": _env("STATUSPAGE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}"),
+        # Further Host names answered besides STATUSPAGE_URL's (an internal name the load
+        # balancer's health check uses, say); every other Host is refused with 400.
+        "EXTRA_TRUSTED_HOSTS": _env("EXTRA_TRUSTED_HOSTS", ""),
+        # Renders of public pages one client may cause (a page already rendered for the
+        # current data costs nothing); past it, 429. Empty: no limit.
+        "PUBLIC_RENDER_LIMIT": _env("PUBLIC_RENDER_LIMIT", "60 per minute"),
         # Bodies beyond this are refused with 413 before any view runs.
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)) or 0),
         # Rate-limit counters. memory:// is per process: right for the embedded default (one

@@ -1,4 +1,10 @@
-"""Locale and time zone of the reader: `?lang=`, then the `lang` cookie, then Accept-Language."""
+"""Locale and time zone of the reader: `?lang=`, then the `lang` cookie, then Accept-Language.
+
+A shared read (a published page for an anonymous reader, `views.caching`) skips the cookie:
+the page is cached and served to everyone who asks for the same URL and Accept-Language, so
+its language must come from those alone. Its links carry a `?lang=` on instead
+(`templating.carried_language`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,17 @@ import flask_babel
 from babel.support import NullTranslations, Translations
 from flask import current_app, has_app_context, request
 
+from statuspage.reader import shared_read
+
 # The package's catalogs (BABEL_TRANSLATION_DIRECTORIES); `make` compiles them.
 TRANSLATIONS_DIR = os.path.join(os.path.dirname(__file__), "translations")
 
 
 def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
-    wanted = request.args.get("lang") or request.cookies.get("lang")
+    wanted = request.args.get("lang")
+    if wanted not in languages and not shared_read():
+        wanted = request.cookies.get("lang")
     if wanted in languages:
         return wanted
     return (

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
+from werkzeug.routing import BuildError
 
 from calendars.recurrence import describe, zone_label
 from statuspage import clock, markdown
@@ -137,21 +138,77 @@ def format_month(value: datetime | date) -> str:
 
 # Each language named in itself, for the switch.
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
+# The pages whose words follow the reader's language: a `?lang=` chosen on one of them is
+# carried on by their links to each other (`carry_language`).
+LANGUAGE_BLUEPRINTS = ("public", "maintenance", "feeds", "subscriptions", "embed")
+
+
+def carried_language() -> str | None:
+    """The language this request chose with `?lang=` (one the site speaks), or None."""
+    if not has_request_context():
+        return None
+    wanted = request.args.get("lang")
+    return wanted if wanted in current_app.config["LANGUAGES"] else None
+
+
+def carry_language(endpoint: str, values: dict[str, Any]) -> None:
+    """`url_for` defaults: a link from a page whose language came from `?lang=` to another
+    page in the reader's language keeps it. Shared pages never set the `lang` cookie (a
+    cookie on a response every reader shares would be handed to all of them), so the URL
+    carries the choice instead."""
+    lang = carried_language()
+    if lang is None or "lang" in values or endpoint.split(".", 1)[0] not in LANGUAGE_BLUEPRINTS:
+        return
+    view = current_app.view_functions.get(endpoint)
+    spec = getattr(view, "publication", None)
+    if spec is not None and not spec.by_language:
+        return  # a calendar or script: the same bytes in every language
+    values["lang"] = lang
+
+
+def _this_page() -> str | None:
+    """The path of this request's route, built from its endpoint and arguments (so quoted
+    and on this site), or None when no route answered (a 404, a refused method): the raw
+    path is never echoed, as `/\\evil.example/` would leave the site in a browser."""
+    if request.url_rule is None or request.endpoint in (None, "static"):
+        return None
+    try:
+        # lang=None: the switch writes its own `lang`, not the one carried on.
+        path = url_for(request.endpoint, **(request.view_args or {}), lang=None)
+    except BuildError:
+        return None
+    # Built from the route, but a path starting "//" or "/\\" would still name a host.
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return None
+    return path
 
 
 def language_links() -> list[tuple[str, str, str, bool]]:
-    """(code, name, link, active) per language: this page and its query, `lang` replaced."""
+    """(code, name, link, active) per language: this page and its query, `lang` replaced.
+
+    The query is the one the view reads (`views.caching` cuts a published view's query to
+    the parameters it declares), so nothing else of the request reaches a cached page. A
+    page without a route links to the home page in each language.
+    """
     active = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    path = _this_page()
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] if path else []
     return [
         (
             code,
             LANGUAGE_NAMES.get(code, code),
-            f"{request.path}?{urlencode([*kept, ('lang', code)])}",
+            f"{path or '/'}?{urlencode([*kept, ('lang', code)])}",
             code == active,
         )
         for code in current_app.config["LANGUAGES"]
     ]
+
+
+def webcal(path: str) -> str:
+    """A calendar subscription link (`webcal://`) to `path` on the site's address
+    (STATUSPAGE_URL), never on the host a request named."""
+    base = str(current_app.config["STATUSPAGE_URL"]).rstrip("/")
+    return "webcal://" + base.split("://", 1)[-1] + path
 
 
 def init_app(app: Flask) -> None:
@@ -168,8 +225,14 @@ def init_app(app: Flask) -> None:
         recurrence=format_recurrence,
     )
     app.jinja_env.globals.update(
-        priorities=PRIORITIES, now=clock.now, get_locale=get_locale, language_links=language_links
+        priorities=PRIORITIES,
+        now=clock.now,
+        get_locale=get_locale,
+        language_links=language_links,
+        carried_language=carried_language,
+        webcal=webcal,
     )
+    app.url_defaults(carry_language)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

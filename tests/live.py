@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from flask import Flask
 from werkzeug.serving import make_server
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
@@ -31,9 +33,11 @@ def serve(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def gunicorn(db_url: str, *, workers: int = 2) -> Iterator[str]:
+def gunicorn(db_url: str, *, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
     """Serve the app with gunicorn in separate processes on the database at `db_url`;
-    yield its base URL; stop on exit. Each worker has its own caches, as in production."""
+    yield its base URL; stop on exit. Each worker has its own caches, as in production.
+    gunicorn runs in the checkout, so it reads `gunicorn.conf.py` as production does; `env`
+    adds settings (e.g. TRUSTED_PROXIES)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -43,6 +47,7 @@ def gunicorn(db_url: str, *, workers: int = 2) -> Iterator[str]:
         "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
         "STATUSPAGE_URL": "http://localhost",
         "RATELIMIT_ENABLED": "0",
+        **(env or {}),
     }
     process = subprocess.Popen(
         [
@@ -54,6 +59,7 @@ def gunicorn(db_url: str, *, workers: int = 2) -> Iterator[str]:
             "statuspage:create_app()",
         ],
         env=env,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

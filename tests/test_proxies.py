@@ -22,7 +22,7 @@ def make_app(tmp_path) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
     """An app with rate limits on, behind `hops` trusted proxies, with one staff member."""
     made: list[Flask] = []
 
-    def make(hops: int) -> Flask:
+    def make(hops: int, **settings: object) -> Flask:
         app = create_app(
             {
                 "TESTING": True,
@@ -32,6 +32,7 @@ def make_app(tmp_path) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
                 "WTF_CSRF_ENABLED": False,
                 "TRUSTED_PROXIES": hops,
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'proxies{len(made)}.db'}",
+                **settings,
             }
         )
         with app.app_context():
@@ -136,7 +137,7 @@ def test_subscribe_is_limited_per_forwarded_client_not_worldwide(make_app):
 
 
 def test_a_trusted_proxy_tells_the_scheme_and_host(make_app):
-    client = make_app(1).test_client()
+    client = make_app(1, EXTRA_TRUSTED_HOSTS="status.example.com").test_client()
     response = client.get(
         "/login",
         headers={
@@ -145,6 +146,7 @@ def test_a_trusted_proxy_tells_the_scheme_and_host(make_app):
             "X-Forwarded-Host": "status.example.com",
         },
     )
+    assert response.status_code == 200
     assert "Strict-Transport-Security" in response.headers
     untrusted = make_app(0).test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in untrusted.headers

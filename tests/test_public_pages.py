@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import flask_babel
 import pytest
 
 from statuspage.services import incidents
@@ -148,14 +150,20 @@ def test_public_pages_are_cacheable_briefly(client):
         )
 
 
-def test_language_switch_sets_cookie_and_lang(client):
+def test_language_switch_sets_lang_and_the_pages_links_carry_it(client):
+    """A public page is shared: `?lang=` sets no cookie, the links carry the language on
+    (docs/security.md, "Shared responses")."""
     response = client.get("/?lang=de")
-    assert 'lang="de"' in response.get_data(as_text=True)
-    assert "lang=de" in response.headers.get("Set-Cookie", "")
-    assert 'lang="de"' in html(client, "/")  # remembered
-    assert (
-        'lang="es"' in client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
-        or True
+    page = response.get_data(as_text=True)
+    assert 'lang="de"' in page
+    assert "Set-Cookie" not in response.headers
+    history = re.search(r'<a href="(/history[^"]*)">', page).group(1)
+    assert history == "/history?lang=de"
+    flask_babel.refresh()
+    assert '<html lang="de">' in html(client, history)  # the next page keeps it
+    flask_babel.refresh()
+    assert '<html lang="es">' in client.get("/", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
     )
 
 

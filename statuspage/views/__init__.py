@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         api_v1,
         api_v2,
         auth,
+        caching,
         embed,
         errors,
         feeds,
@@ -19,6 +20,8 @@ def register_blueprints(app: Flask) -> None:
         public,
         subscriptions,
     )
+
+    caching.init_app(app)  # published views see only the query they declare
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

@@ -1,15 +1,29 @@
 """Public reads rendered once per change, and HTTP caching for every public response.
 
 A public GET view decorated with `published` is rendered once per *key*: the endpoint, its
-arguments and query, the reader's language, the data version (one primary-key read of the
-`data_version` row, bumped by every write: see `statuspage.changes`) and, for what depends
-on the clock, the minute. The clock of the request is pinned to that minute while the view
-renders, so every worker and machine renders the same bytes for the same key, and the
-strong ETag is a digest of the key: a conditional request is answered 304 before anything
-is rendered or fetched beyond the version row. Bodies are gzip-compressed once, when they
-are rendered, and kept in a bounded per-process cache.
+arguments, the query parameters it declares, the reader's language, the data version (one
+primary-key read of the `data_version` row, bumped by every write: see `statuspage.changes`)
+and, for what depends on the clock, the minute. The key holds exactly what changes the
+output:
 
-Staff never see a cached page: a request carrying a signed-in session or a pending flash
+- the view sees only the query parameters it declares (`params`, `repeatable`), so another
+  parameter (`?cb=1`, `?utm_source=`) is no new page and costs no render; a single-valued
+  parameter keeps its first value, a repeatable one its distinct values, sorted;
+- `lang` counts for a page in the reader's language, and only when it names a language the
+  site speaks (its links carry it on: `statuspage.templating`);
+- nothing of the request's host: absolute links come from STATUSPAGE_URL, and a request
+  naming another host is refused before any view (TRUSTED_HOSTS, `statuspage.config`).
+
+The clock of the request is pinned to that minute while the view renders, so every worker
+and machine renders the same bytes for the same key, and the strong ETag is a digest of the
+key: a conditional request is answered 304 before anything is rendered or fetched beyond the
+version row. Bodies are gzip-compressed once, when they are rendered, and kept in a bounded
+per-process cache. Each client may cause PUBLIC_RENDER_LIMIT renders (a page served from the
+cache or answered 304 costs nothing); past it, 429.
+
+A shared read (an anonymous reader) is the same for everyone: its language comes from `?lang=`
+and Accept-Language only, never the `lang` cookie, it sets no cookie and does not vary on
+one. Staff never see a cached page: a request carrying a signed-in session or a pending flash
 message is rendered for that reader alone and marked private.
 """
 
@@ -18,6 +32,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,13 +41,21 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, ParamSpec
 
-from flask import current_app, g, make_response, request, session
+from flask import Flask, current_app, g, make_response, request, session
 from flask_babel import get_locale
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import version as version_queries
+from statuspage.reader import mark_shared_read, shared_read
 
 P = ParamSpec("P")
 
@@ -42,6 +65,17 @@ PRIVATE = "private, no-cache"
 KEPT_HEADERS = ("Content-Disposition",)
 MAX_BYTES = 32 * 1024 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LANG = "lang"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a published view's output depends on besides its route and the data."""
+
+    params: tuple[str, ...]  # query parameters read once (`request.args.get`)
+    repeatable: tuple[str, ...]  # query parameters read as a list (`getlist`)
+    by_minute: bool
+    by_language: bool
 
 
 @dataclass(frozen=True)
@@ -121,6 +155,76 @@ def _personal() -> bool:
     return bool(request.cookies) and ("_user_id" in session or "_flashes" in session)
 
 
+def publication(endpoint: str | None) -> Publication | None:
+    """The declaration of a published view, or None for any other endpoint."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, "publication", None)
+
+
+def declared_args(spec: Publication) -> ImmutableMultiDict[str, str]:
+    """The query as the view may read it: its declared parameters (the first value of a
+    single one, the distinct values of a repeatable one, sorted) in the order declared and,
+    for a page in the reader's language, `lang` when it names a language of the site."""
+    kept: list[tuple[str, str]] = []
+    for name in spec.params:
+        value = request.args.get(name)
+        if value is not None:
+            kept.append((name, value))
+    for name in spec.repeatable:
+        kept.extend((name, value) for value in sorted(set(request.args.getlist(name))))
+    if spec.by_language and LANG not in spec.params:
+        lang = request.args.get(LANG)
+        if lang in current_app.config["LANGUAGES"]:
+            kept.append((LANG, lang))
+    return ImmutableMultiDict(kept)
+
+
+def prepare_request() -> None:
+    """Before a published view (and anything it calls, the language choice included): the
+    query is cut to what the view declares, and an anonymous reader's request is marked a
+    shared read."""
+    spec = publication(request.endpoint)
+    if spec is None:
+        return
+    request.args = declared_args(spec)  # type: ignore[misc]
+    if not _personal():
+        mark_shared_read()
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(prepare_request)
+
+
+def _render_limiter() -> tuple[FixedWindowRateLimiter, list[RateLimitItem]] | None:
+    """This app's limit on renders per client (PUBLIC_RENDER_LIMIT), counted in the
+    rate-limit store (RATELIMIT_STORAGE_URI), or None when limits are off."""
+    config = current_app.config
+    limit = str(config.get("PUBLIC_RENDER_LIMIT") or "").strip()
+    if not limit or not config.get("RATELIMIT_ENABLED", True):
+        return None
+    setting = (str(config.get("RATELIMIT_STORAGE_URI") or "memory://"), limit)
+    made = current_app.extensions.get("render_limiter")
+    if made is None or made[0] != setting:
+        strategy = FixedWindowRateLimiter(storage_from_string(setting[0]))
+        made = (setting, strategy, parse_many(limit))
+        current_app.extensions["render_limiter"] = made
+    return made[1], made[2]
+
+
+def spend_render() -> None:
+    """One render for this client (the address ProxyFix found, see TRUSTED_PROXIES), or
+    429 with Retry-After when its budget is spent. Signed-in staff are not counted."""
+    limiter = _render_limiter()
+    if limiter is None or current_user.is_authenticated:
+        return
+    strategy, items = limiter
+    client = get_remote_address() or "-"
+    for item in items:
+        if not strategy.hit(item, "render", client):
+            reset = strategy.get_window_stats(item, "render", client).reset_time
+            raise TooManyRequests(retry_after=max(1, int(reset - time.time()) + 1))
+
+
 def _accepts_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
@@ -129,19 +233,29 @@ def _minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[..., Any]:
+def published(
+    *,
+    by_minute: bool = True,
+    by_language: bool = True,
+    params: tuple[str, ...] = (),
+    repeatable: tuple[str, ...] = (),
+) -> Callable[..., Any]:
     """Serve a public GET view from the render cache with ETag, Last-Modified, 304s, gzip
     and the public Cache-Control.
 
     `by_minute`: the view shows something that moves with the clock (next update due,
     window states, the day's bars, "upcoming"); it is rendered at most once a minute.
     `by_language`: the body is in the reader's language.
+    `params`, `repeatable`: the query parameters the view reads, once or as a list; it sees
+    no other (`declared_args`).
     """
+    spec = Publication(tuple(params), tuple(repeatable), by_minute, by_language)
 
     def decorate(view: Callable[P, Any]) -> Callable[P, Response]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-            if _personal():
+            if not shared_read():
+                spend_render()
                 response = make_response(view(*args, **kwargs))
                 response.headers["Cache-Control"] = PRIVATE
                 return response
@@ -154,7 +268,7 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
                 (
                     request.endpoint,
                     sorted(kwargs.items()),
-                    sorted(request.args.items(multi=True)),
+                    list(request.args.items(multi=True)),
                     str(get_locale()) if by_language else "",
                     pinned.isoformat() if pinned else "",
                     current.version,
@@ -182,6 +296,7 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
             if entry is None:
                 with cache.rendering(digest) as entry:
                     if entry is None:  # this thread renders; the others wait for it
+                        spend_render()
                         g.pinned_now = pinned
                         try:
                             response = make_response(view(*args, **kwargs))
@@ -199,6 +314,7 @@ def published(*, by_minute: bool = True, by_language: bool = True) -> Callable[.
                 response.headers["Content-Encoding"] = "gzip"
             return _headers(response, etag, last_modified, by_language=by_language)
 
+        wrapper.publication = spec  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -224,5 +340,6 @@ def _headers(
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.add("Accept-Encoding")
     if by_language:
-        response.vary.update(("Accept-Language", "Cookie"))
+        # `?lang=` is in the URL; the `lang` cookie is never read for a shared read.
+        response.vary.add("Accept-Language")
     return response

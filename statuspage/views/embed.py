@@ -101,7 +101,7 @@ def parse_options(args: Mapping[str, str], languages: list[str]) -> EmbedOptions
 
 
 @bp.get("/embed")
-@published()
+@published(params=("platforms", "theme", "accent", "lang"))
 def embed() -> str:
     options = parse_options(request.args, current_app.config["LANGUAGES"])
     now = clock.now()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from statuspage.extensions import db
 from statuspage.i18n import N_
@@ -82,17 +82,43 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         db.session.rollback()
-        status = exc.code or 500
-        if wants_json():
-            response = json_error(status, (exc.name or "error").lower())
-            if exc.response is not None and "Retry-After" in exc.response.headers:
-                response.headers["Retry-After"] = exc.response.headers["Retry-After"]
-            return response
-        title, message = HTTP_WORDS.get(status, (None, None))
-        # A description the view gave (already in the reader's language) says more than
-        # werkzeug's stock one, which is English only.
-        if exc.description and exc.description != type(exc).description:
-            return _page(status, gettext(title) if title else exc.name, exc.description)
-        if title and message:
-            return _page(status, gettext(title), gettext(message))
-        return _page(status, exc.name or gettext("Error"), exc.description or "")
+        if isinstance(exc, SecurityError):
+            return unknown_host()
+        response = _http_error(exc)
+        retry_after = _retry_after(exc)
+        if retry_after:
+            response.headers["Retry-After"] = retry_after
+        return response
+
+
+def unknown_host() -> Response:
+    """A Host (or X-Forwarded-Host) that is not the site's (TRUSTED_HOSTS): a short plain
+    answer that names nothing of the request, built without URLs (the request has none)."""
+    response = Response(
+        gettext("Unknown host") + "\n", status=400, content_type="text/plain; charset=utf-8"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _retry_after(exc: HTTPException) -> str | None:
+    if exc.response is not None and "Retry-After" in exc.response.headers:
+        return str(exc.response.headers["Retry-After"])
+    seconds = getattr(exc, "retry_after", None)
+    return str(seconds) if seconds else None
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if wants_json():
+        return json_error(status, (exc.name or "error").lower())
+    title, message = HTTP_WORDS.get(status, (None, None))
+    # A description the view gave (already in the reader's language) says more than
+    # werkzeug's stock one, which is English only.
+    if exc.description and exc.description != type(exc).description:
+        page = _page(status, gettext(title) if title else exc.name, exc.description)
+    elif title and message:
+        page = _page(status, gettext(title), gettext(message))
+    else:
+        page = _page(status, exc.name or gettext("Error"), exc.description or "")
+    return make_response(page)

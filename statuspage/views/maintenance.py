@@ -27,12 +27,13 @@ from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import maintenance as maintenance_service
+from statuspage.templating import carried_language
 from statuspage.templating import format_recurrence as recurrence_words
 from statuspage.views.caching import published
 
 bp = Blueprint("maintenance", __name__)
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 VIEWS = ("grid", "list")
 # The reader's words for impact -> the windows' impact values.
 IMPACTS = {"with": "maintenance", "without": "none"}
@@ -65,6 +66,7 @@ class Choice:
     month: str
     platforms: tuple[str, ...]
     impact: str  # "", "with" or "without"
+    lang: str | None = None  # a language chosen with `?lang=`, carried on by every link
 
     def link(self, **changes: Any) -> str:
         values = {**self.__dict__, **changes}
@@ -74,6 +76,8 @@ class Choice:
         query.extend(("platform", slug) for slug in values["platforms"])
         if values["impact"]:
             query.append(("impact", values["impact"]))
+        if values["lang"]:
+            query.append(("lang", values["lang"]))
         return "?" + urlencode(query)
 
     @property
@@ -92,11 +96,14 @@ def _choice(month: str, known_slugs: list[str]) -> tuple[Choice, str | None]:
     impact = request.args.get("impact") or ""
     if impact and impact not in IMPACTS:
         abort(400, description=gettext("impact must be with or without"))
-    return Choice(view, month, tuple(p for p in wanted if p in known_slugs), impact), unknown
+    choice = Choice(
+        view, month, tuple(p for p in wanted if p in known_slugs), impact, carried_language()
+    )
+    return choice, unknown
 
 
 @bp.get("/maintenance")
-@published()
+@published(params=("month", "view", "impact"), repeatable=("platform",))
 def index() -> str | tuple[str, int]:
     now = clock.now()
     tz_name = current_app.config["STATUSPAGE_TIMEZONE"]

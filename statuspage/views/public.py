@@ -20,7 +20,9 @@ from statuspage.queries import health
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.reader import shared_read
 from statuspage.services import incidents as incident_service
+from statuspage.services.errors import whole_number
 from statuspage.templating import provider_zone
 from statuspage.views.caching import published
 
@@ -55,10 +57,21 @@ def master_case_banner() -> dict[str, Callable[[], list[Incident]]]:
 
 @bp.after_app_request
 def remember_language(response: Response) -> Response:
-    """`?lang=` switches the language and remembers it for the next pages."""
+    """`?lang=` on a page made for one reader (a form, the staff console) remembers the
+    language for that reader's next such pages, in a cookie; the response setting it is
+    private. A shared page never sets it: its links carry `?lang=` on instead, and a cookie
+    on a response every reader shares would be handed to all of them."""
     wanted = request.args.get("lang")
-    if wanted in current_app.config["LANGUAGES"] and request.cookies.get("lang") != wanted:
-        response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax", httponly=True)
+    if (
+        wanted not in current_app.config["LANGUAGES"]
+        or request.cookies.get("lang") == wanted
+        or shared_read()
+        or response.cache_control.public
+    ):
+        return response
+    response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax", httponly=True)
+    if not response.cache_control.no_store:
+        response.cache_control.private = True
     return response
 
 
@@ -104,14 +117,13 @@ def incident(incident_id: str) -> str:
 
 
 @bp.get("/history")
-@published(by_minute=False)
+@published(by_minute=False, params=("page", "platform"))
 def history() -> str | tuple[str, int]:
     """Closed incidents by month, newest first, paginated, for one platform or all
     (`?platform=slug`; an unknown one is a 404 that says so and offers the list)."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    page = whole_number(request.args.get("page", "1"))
+    if page is None or not 1 <= page <= 100_000:
         abort(400, description=gettext("page must be a whole number from 1"))
-    page = int(raw)
     session = db.session
     choices = platform_queries.platforms(session)
     wanted = request.args.get("platform", "").strip()

@@ -36,10 +36,25 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError, signup
 from statuspage.services import subscriptions as svc
+from statuspage.services.errors import whole_number
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit
 
 bp = Blueprint("subscriptions", __name__)
+
+# The pages whose address is a secret (a signed token) and that show the address subscribed:
+# never kept by a browser or proxy, never indexed (a crawler that finds a link must not list
+# it). The calendar and the page showing a new channel's manage link say so themselves.
+SECRET_PAGES = ("subscriptions.confirm", "subscriptions.manage", "subscriptions.unsubscribe")
+NOT_KEPT = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+@bp.after_request
+def secret_pages(response: Response) -> Response:
+    if request.endpoint in SECRET_PAGES:
+        response.headers.update(NOT_KEPT)
+    return response
+
 
 LANGUAGE_CHOICES = [
     SelectChoice("en", "English"),
@@ -168,7 +183,8 @@ class PreferencesForm(FlaskForm):
 def _incident_id(raw: str | None) -> int | None:
     if not raw:
         return None
-    return int(raw) if raw.isdigit() and len(raw) < 19 else -1
+    number = whole_number(raw)
+    return number if number is not None else -1
 
 
 def _page_language() -> str:
@@ -267,10 +283,10 @@ def _channel_added(channel: str, hook: svc.WebhookSubscription) -> Response:
             channel_name=CHANNEL_NAMES[channel],
             secret=hook.secret if channel == "webhook" else None,
             address=masked_url(hook.subscriber.email),
-            manage_url=request.host_url.rstrip("/") + svc.manage_path(secret_key, hook.subscriber),
+            manage_url=site().url + svc.manage_path(secret_key, hook.subscriber),
         )
     )
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(NOT_KEPT)
     return response
 
 
