@@ -11,6 +11,7 @@ import html
 import re
 from datetime import timedelta
 
+import flask_babel
 import pytest
 from sqlalchemy import func, select, update
 
@@ -504,3 +505,37 @@ def test_an_engineer_sees_a_master_case_without_forms_to_change_it(client, db, e
     assert edit.status_code == 403
     assert "only CSS staff change its title, impact, priority or case numbers" in body
     assert 'name="title"' not in body
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        (
+            "de",
+            ["Wartung jetzt beginnen", "Was gesendet wird", "Empfänger je Kanal", "Jetzt beginnen"],
+        ),
+        (
+            "es",
+            [
+                "Iniciar el mantenimiento ahora",
+                "Lo que se enviará",
+                "Destinatarios",
+                "Iniciar ahora",
+            ],
+        ),
+    ],
+)
+def test_the_confirmation_page_speaks_the_staff_language(
+    client, db, css, audience, eleven_days, lang, words
+):  # type: ignore[no-untyped-def]
+    path = f"/admin/maintenance/{eleven_days.id}"
+    login(client, css)
+    token = csrf(client, path)
+    flask_babel.refresh()  # the test's app context outlives requests: choose again
+    page = client.post(
+        f"{path}/status?lang={lang}",
+        data={"s-csrf_token": token, "s-status": "in_progress"},
+    ).get_data(as_text=True)
+    for word in words:
+        assert word in page, word
+    assert "What will be sent" not in page and "Start now" not in page
