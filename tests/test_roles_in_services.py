@@ -212,7 +212,9 @@ def test_engineer_cannot_rename_a_master_case_or_lower_its_impact(client, db, cs
     assert (found.title, found.impact) == ("Global outage", "major")
     assert client.get("/api/v2/status.json").get_json()["status"]["indicator"] == indicator
     # CSS staff change it as before.
-    incidents.edit_incident(db, css, found, title="Global calling outage", impact="critical", now=NOW)
+    incidents.edit_incident(
+        db, css, found, title="Global calling outage", impact="critical", now=NOW
+    )
     assert (found.title, found.impact) == ("Global calling outage", "critical")
 
 
