@@ -390,8 +390,7 @@ def remove_p1g(incident_id: str) -> Any:
                 consequences=[
                     _("The master-case banner leaves every public page and the embed."),
                     _(
-                        "Updates are then due as %(priority)s promises (%(frequency)s), no "
-                        "longer hourly.",
+                        "Its updates are then due as %(priority)s promises: %(frequency)s.",
                         priority=_(PRIORITY_LABELS[priority]),
                         frequency=_(promise.update_frequency),
                     ),
