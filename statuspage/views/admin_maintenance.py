@@ -76,8 +76,6 @@ FAILED_PAGE = 50  # failed recipients listed per page of a notice
 IMPORT_MAX_BYTES = 1_000_000
 PREVIEW_ROWS = 200  # rows listed in the preview (every row is checked and counted)
 ERRORS_SHOWN = 500  # rows with errors listed (all are counted)
-# A window the service still lets staff cancel (services.maintenance.set_window_status).
-CANCELLABLE = ("scheduled", "in_progress")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -337,7 +335,7 @@ def _window_page(
         finished=svc.is_finished(win),
         status_form=status_form,
         notes_form=ReleaseNotesForm(prefix="r"),
-        can_cancel=win.status in CANCELLABLE,
+        can_cancel="cancelled" in svc.next_statuses(win),
     ), status
 
 

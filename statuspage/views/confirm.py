@@ -27,6 +27,7 @@ from flask_wtf import FlaskForm
 
 from statuspage.extensions import db
 from statuspage.i18n import N_
+from statuspage.mail.render import KINDS as MAIL_KINDS
 from statuspage.mail.render import render_notice
 from statuspage.queries import notices as notice_queries
 from statuspage.services import notices
@@ -93,11 +94,13 @@ def _described(planned: Sequence[notices.Planned]) -> list[dict[str, Any]]:
                 new=humanize_status(event["new_status"]),
             )
             body = ""
-        else:
+        elif notice.kind in MAIL_KINDS:
             mail = render_notice(notice.payload, language, tz, tz)
             subject = mail.subject
             # The text without its footer (each recipient's manage and unsubscribe links).
             body = mail.text.split("\n--\n", 1)[0].strip()
+        else:  # a kind no mail template words (yet): its name is all there is to show
+            subject, body = "", ""
         channels = [
             (_(label), notice.recipients.get(mode, 0)) for mode, label in CHANNEL_LABELS.items()
         ]
