@@ -142,27 +142,9 @@ def _direct_audience(session: Session, notice: Notice) -> list[tuple[int | None,
 
 
 def _audience(notice: Notice) -> Select[tuple[Any, ...]]:
-    """(subscriber id, email, language, zone) of everyone a subscription notice goes to."""
-    if notice.audience == webhooks.COMPONENT_AUDIENCE:
-        return component_audience(notice)
+    """(subscriber id, email, language, zone) of everyone a subscription notice goes to
+    (a platform's status change: its webhook subscribers)."""
     return notices.audience(notice)
-
-
-def component_audience(notice: Notice) -> Select[tuple[Any, ...]]:
-    """A platform's status change: confirmed, unpaused webhook subscribers of the platform,
-    subscribed when it changed. Email and channel subscribers are not told."""
-    return (
-        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(
-            Subscriber.mode == "webhook",
-            Subscriber.confirmed_at.is_not(None),
-            Subscriber.quarantined_at.is_(None),
-            Subscription.confirmed_at <= notice.created_at,
-            Subscription.platform_id.in_(notice.platform_ids or [-1]),
-        )
-        .distinct()
-    )
 
 
 def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -83,7 +86,24 @@ class LogoutForm(FlaskForm):
     pass
 
 
-class IncidentForm(FlaskForm):
+class ConfirmableForm(FlaskForm):
+    """A form whose change may notify subscribers: its first submit shows what would be
+    sent (a confirmation page carrying what was typed), and only the confirmation page's
+    button, which adds `confirm=yes`, makes the change."""
+
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"
+
+    def hidden_tag(self, *fields: Any) -> Markup:
+        """The form's hidden fields but `confirm`: only the confirmation page sends it, so a
+        form shown again (after "Back to the form") never carries a confirmation along."""
+        return super().hidden_tag(*(fields or [f for f in self if f is not self.confirm]))
+
+
+class IncidentForm(ConfirmableForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
     priority = SelectField(
@@ -140,10 +160,13 @@ class P1GForm(FlaskForm):
     )
 
 
-class RemoveP1GForm(FlaskForm):
+class RemoveP1GForm(ConfirmableForm):
+    # Nothing chosen until staff choose: removing P1G is never one click.
     priority = SelectField(
         _l("Priority after"),
-        choices=choices([p for p in PRIORITIES if p != "P1G"], PRIORITY_LABELS),
+        choices=[SelectChoice("", _l("— choose —"))]
+        + choices([p for p in PRIORITIES if p != "P1G"], PRIORITY_LABELS),
+        validators=[DataRequired(message=_l("Choose the priority the incident keeps."))],
     )
 
 
@@ -183,6 +206,14 @@ class EditUserForm(FlaskForm):
 class TokenForm(FlaskForm):
     user_id = SelectField(_l("Staff member"), choices=[], validate_choice=False)
     name = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
+
+
+def priority_choices(may_manage_p1g: bool, *, current: str | None = None) -> list[SelectChoice]:
+    """The priorities a staff member may choose: P1G only for CSS staff. A master case's
+    edit form offers P1G alone (it is removed with its own confirmed form)."""
+    if current == "P1G":
+        return choices(["P1G"], PRIORITY_LABELS)
+    return choices([p for p in PRIORITIES if may_manage_p1g or p != "P1G"], PRIORITY_LABELS)
 
 
 PLATFORM_STATUS_CHOICES = [SelectChoice("", _l("— unchanged —"))] + choices(PLATFORM_STATUSES)

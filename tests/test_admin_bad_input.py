@@ -66,8 +66,10 @@ CASES = [
     ("/admin/users/{user}", {"role": "overlord", "active": "y"}, 422),
     ("/admin/tokens", {"user_id": "999999", "name": "x"}, 422),
     ("/admin/tokens", {"user_id": "abc", "name": "x"}, 422),
-    ("/admin/maintenance/{window}/status", {"s-status": "exploded"}, 303),
-    ("/admin/maintenance/{window}/status", {"s-status": "completed"}, 303),
+    # A status the window may not take is refused on its page (no redirect, nothing preset).
+    ("/admin/maintenance/{window}/status", {"s-status": "exploded"}, 422),
+    ("/admin/maintenance/{window}/status", {"s-status": "completed"}, 422),
+    ("/admin/maintenance/{window}/status", {"s-status": ""}, 422),
     ("/admin/maintenance/{window}/release-notes", {"r-release_notes": "too early"}, 303),
     (
         "/admin/maintenance/{window}",
@@ -80,6 +82,9 @@ CASES = [
     ("/admin/incidents/{incident}/delete", {"del-confirm": "<script>x</script>"}, 422),
     ("/admin/maintenance/{window}/cancel", {"cx-confirm": ""}, 422),
     ("/admin/maintenance/{window}/status", {"s-status": "cancelled"}, 303),
+    # A change that notifies subscribers, with a confirmation other than "yes".
+    ("/admin/maintenance/{window}/status", {"s-status": "in_progress", "s-confirm": "no"}, 422),
+    ("/admin/incidents/{incident}/p1g/remove", {"rm-priority": "P3", "rm-confirm": "yes"}, 422),
     # An MPOC import confirmation without a preview it can find.
     ("/admin/subscribers/import/confirm", {"upload": "../../etc/passwd"}, 422),
     ("/admin/subscribers/import/confirm", {}, 422),

@@ -202,9 +202,13 @@ def test_confirmed_cancel_cancels_and_is_audited(client, db, css, window):  # ty
         )
     )
     assert entry.actor_id == css.id
-    # A cancelled window offers no cancel button, and a second confirmation is refused.
-    page = client.get(f"/admin/maintenance/{window.id}").get_data(as_text=True)
+    # A cancelled window offers no cancel button, its cancel page sends back to it with the
+    # reason, and a second confirmation is refused.
+    back = f"/admin/maintenance/{window.id}"
+    page = client.get(back).get_data(as_text=True)
     assert f"/admin/maintenance/{window.id}/cancel" not in page
-    again = client.post(path, data={"cx-csrf_token": csrf(client, path), "cx-confirm": "yes"})
+    asked = client.get(path)
+    assert asked.status_code == 303 and asked.headers["Location"].endswith(back)
+    again = client.post(path, data={"cx-csrf_token": csrf(client, back), "cx-confirm": "yes"})
     assert again.status_code == 303
     assert audit_actions(db).count("window.cancelled") == cancelled_before + 1

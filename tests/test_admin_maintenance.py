@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from statuspage.models import AuditEntry, MaintenanceSeries, MaintenanceWindow, Notice, Subscriber
 from tests.conftest import login
+from tests.helpers import as_form, confirmation_fields
 from tests.maintenance_fixtures import MT, build, window_on
 from tests.maintenance_fixtures import NOW as NOW_
 
@@ -109,7 +110,7 @@ def test_staff_moves_one_occurrence_and_the_series_stays(client, db, css, cal):
         db, "connect-release", cal.annotated.starts_at.astimezone(MT).date() + timedelta(days=21)
     )
     path = f"/admin/maintenance/{window.id}"
-    response = client.post(
+    asked = client.post(
         path,
         data={
             "w-csrf_token": token(client, path),
@@ -119,6 +120,9 @@ def test_staff_moves_one_occurrence_and_the_series_stays(client, db, css, cal):
             "w-note": "Moved for the holidays",
         },
     )
+    # A move asks first (what it would send); its confirmation saves it.
+    assert asked.status_code == 200
+    response = client.post(path, data=as_form(confirmation_fields(asked.get_data(as_text=True))))
     assert response.status_code == 302
     db.refresh(window)
     assert window.customised and window.ends_at.astimezone(MT).minute == 30
@@ -171,8 +175,10 @@ def test_cancel_then_no_status_change_back(client, db, css, cal):
     assert done.status_code == 302
     db.refresh(window)
     assert window.status == "cancelled"
+    # A cancelled window's status no longer changes: the page says so (no redirect).
     again = client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "verifying"})
-    assert again.status_code == 303
+    assert again.status_code == 422
+    assert "its status no longer changes" in again.get_data(as_text=True)
     db.refresh(window)
     assert window.status == "cancelled"
 
@@ -284,7 +290,7 @@ def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css,
     path = f"/admin/maintenance/{window.id}"
     local_start = window.starts_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M")
     later_end = (window.ends_at + timedelta(hours=1)).astimezone(MT).strftime("%Y-%m-%dT%H:%M")
-    extended = client.post(
+    asked = client.post(
         path,
         data={
             "w-csrf_token": token(client, path),
@@ -294,6 +300,8 @@ def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css,
             "w-note": "",
         },
     )
+    assert asked.status_code == 200  # an extension asks first
+    extended = client.post(path, data=as_form(confirmation_fields(asked.get_data(as_text=True))))
     assert extended.status_code == 302
     moved = client.post(
         path,

@@ -254,6 +254,11 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
         page.get_by_label("Cisco", exact=False).first.select_option("major_outage")
         page.get_by_label("Support case number").fill("CS-7001")
         page.get_by_role("button", name="Open incident").click()
+        # Opening with its notice asks first: what would be sent, to how many, per channel.
+        page.get_by_role("heading", name="What will be sent").wait_for()
+        assert page.get_by_text(f"[Master case P1G] New incident: {title}").count() == 1
+        bc.assert_accessible(page)
+        page.get_by_role("button", name="Open and notify").click()
         page.wait_for_url(re.compile(r".*/admin/incidents/\d+$"))
         incident_id = int(page.url.rsplit("/", 1)[1])
         bc.assert_accessible(page)
@@ -323,6 +328,40 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
         finally:
             host.close()
             app.config["FRAME_ANCESTORS"] = ""
+
+
+def test_starting_a_window_early_asks_first_at_phone_width(site: Any, browser: Any) -> None:
+    """A CSS engineer picks a status for an upcoming window: nothing is preselected, and the
+    status change shows what it would send (fitting a phone, accessible) before anything
+    happens; "Back to the form" keeps the choice and starts nothing."""
+    _, base, accounts = site
+    window_id = _db.session.scalars(
+        select(MaintenanceWindow.id)
+        .where(MaintenanceWindow.status == "scheduled", MaintenanceWindow.starts_at > NOW)
+        .order_by(MaintenanceWindow.starts_at)
+    ).first()
+    assert window_id is not None
+    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        bc.sign_in(page, base, accounts["css"])
+        page.goto(f"{base}/admin/maintenance/{window_id}")
+        status = page.get_by_label("New status")
+        assert status.input_value() == ""
+        page.get_by_role("button", name="Change status").click()
+        assert page.get_by_text("Choose the window's new status.").count() >= 1
+        page.get_by_label("New status").select_option("in_progress")
+        page.get_by_role("button", name="Change status").click()
+        page.get_by_role("heading", name="What will be sent").wait_for()
+        assert page.get_by_role("button", name="Start now").count() == 1
+        assert not bc.horizontal_overflow(page)
+        bc.assert_accessible(page)
+        page.get_by_role("button", name="Back to the form").click()
+        assert page.get_by_label("New status").input_value() == "in_progress"
+        _db.session.expire_all()
+        assert _db.session.get(MaintenanceWindow, window_id).status == "scheduled"
+    finally:
+        context.close()
 
 
 # --- phone width -------------------------------------------------------------------------------

@@ -204,3 +204,280 @@ def test_service_role_matrix(db, role, action):
             act(db, user, case, ordinary)
         db.rollback()
         assert _cisco(db).status == "partial_outage"
+
+
+# --- every write path to a master case, walked as an engineer ------------------------------
+# A master case is CSS's (SPEC sections 2 and 7): an engineer reads it and changes nothing
+# of it, by any path. The walk is built from the code: a new service function taking an
+# actor, a new staff form route on an incident or a new Manage API route writing incidents
+# or components fails `test_the_walk_covers_...` until it is added here.
+
+API = "/api/v1/pages/calltower"
+LATER = NOW + timedelta(minutes=30)
+
+
+def _case_world(db):  # type: ignore[no-untyped-def]
+    """A master case holding Cisco (partial outage), an engineer's own incident, and an
+    engineer with a form session and an API token."""
+    css = make_user(db, "css", "walk-css@example.com")
+    case = incidents.create_incident(
+        db,
+        css,
+        title="Global outage",
+        priority="P1G",
+        case_number="CS-1",
+        customer_case_numbers="A-1",
+        impact="major",
+        platform_statuses={"cisco": "partial_outage"},
+        now=NOW,
+    )
+    engineer = make_user(db, "engineer", "walk-engineer@example.com")
+    own = incidents.create_incident(db, engineer, title="Local", priority="P3", now=NOW)
+    plaintext, _ = staff.create_token(db, None, engineer, now=NOW)
+    db.commit()
+    return case, own, engineer, plaintext
+
+
+def _written(db) -> list[object]:  # type: ignore[no-untyped-def]
+    """Everything a write to an incident or a platform changes."""
+    from sqlalchemy import func, select
+
+    from statuspage.models import (
+        AuditEntry,
+        Incident,
+        IncidentPlatform,
+        IncidentUpdate,
+        Notice,
+        Platform,
+    )
+
+    db.expire_all()
+    rows: list[object] = [
+        db.scalar(select(func.count()).select_from(model))
+        for model in (Incident, IncidentUpdate, IncidentPlatform, AuditEntry, Notice)
+    ]
+    rows += list(
+        db.execute(
+            select(
+                Incident.title,
+                Incident.impact,
+                Incident.priority,
+                Incident.status,
+                Incident.case_number,
+                Incident.customer_case_numbers,
+                Incident.updated_at,
+            ).order_by(Incident.id)
+        ).all()
+    )
+    rows += list(db.execute(select(IncidentPlatform.status).order_by(IncidentPlatform.id)).all())
+    rows += list(db.execute(select(Platform.slug, Platform.status).order_by(Platform.id)).all())
+    return rows
+
+
+def _on_case(name, **kwargs):  # type: ignore[no-untyped-def]
+    return lambda db, engineer, case, own: getattr(incidents, name)(
+        db, engineer, case, now=LATER, **kwargs
+    )
+
+
+# service function -> the ways an engineer could use it on (or against) the master case
+SERVICE_WRITES = {
+    "create_incident": {
+        "open a master case": lambda db, engineer, case, own: incidents.create_incident(
+            db, engineer, title="Global 2", priority="P1G", case_number="CS-2", now=LATER
+        ),
+        "open an incident over the case's platform": (
+            lambda db, engineer, case, own: incidents.create_incident(
+                db, engineer, title="Worse", platform_statuses={"cisco": "major_outage"}, now=LATER
+            )
+        ),
+    },
+    "post_update": {
+        "a plain text update": _on_case("post_update", body="An engineer's note"),
+        "a status": _on_case("post_update", status="identified", body="Found it"),
+        "its platforms": _on_case("post_update", platform_statuses={"cisco": "operational"}),
+        "an ETR": _on_case("post_update", etr=NOW + timedelta(hours=3)),
+        "no notice": _on_case("post_update", body="quiet", deliver_notifications=False),
+        "the case's platform through the engineer's own incident": (
+            lambda db, engineer, case, own: incidents.post_update(
+                db, engineer, own, platform_statuses={"cisco": "major_outage"}, now=LATER
+            )
+        ),
+    },
+    "resolve": {"resolve it": _on_case("resolve", body="Fixed")},
+    "edit_incident": {
+        "its title": _on_case("edit_incident", title="Partially degraded"),
+        "its impact": _on_case("edit_incident", impact="minor"),
+        "its priority": _on_case("edit_incident", priority="P2"),
+        "its case number": _on_case("edit_incident", case_number="CS-9"),
+        "its customer case numbers": _on_case("edit_incident", customer_case_numbers="B-2"),
+        "the same title again": _on_case("edit_incident", title="Global outage"),
+    },
+    "designate_p1g": {"its case numbers": _on_case("designate_p1g", case_number="CS-9")},
+    "remove_p1g": {"remove P1G": _on_case("remove_p1g", priority="P2")},
+    "delete_incident": {
+        "delete it": lambda db, engineer, case, own: incidents.delete_incident(
+            db, engineer, case, LATER
+        )
+    },
+    "platforms.set_status": {
+        "the case's platform": lambda db, engineer, case, own: platform_service.set_status(
+            db, engineer, _cisco(db), "operational", LATER
+        )
+    },
+}
+
+
+def test_the_walk_covers_every_incident_write_in_the_services():
+    import inspect
+
+    writers = {
+        name
+        for name, fn in inspect.getmembers(incidents, inspect.isfunction)
+        if fn.__module__ == incidents.__name__
+        and not name.startswith("_")
+        and "actor" in inspect.signature(fn).parameters
+    }
+    assert writers == set(SERVICE_WRITES) - {"platforms.set_status"}
+
+
+@pytest.mark.parametrize(
+    "function, way", [(f, w) for f, ways in SERVICE_WRITES.items() for w in ways]
+)
+def test_engineer_is_refused_every_service_write_to_a_master_case(db, function, way):
+    case, own, engineer, _ = _case_world(db)
+    before = _written(db)
+    with pytest.raises(PermissionDenied):
+        SERVICE_WRITES[function][way](db, engineer, case, own)
+    db.rollback()
+    assert _written(db) == before
+
+
+# staff form endpoint -> (path, form data, the answer) for each way to use it
+def _form_writes(case_id: int) -> dict[str, list[tuple[str, dict[str, str], int]]]:
+    case = f"/admin/incidents/{case_id}"
+    update = {"status": "investigating", "body": "An engineer's note"}
+    edit = {"title": "Global outage", "impact": "major", "priority": "P1G", "case_number": "CS-1"}
+    opened = {"title": "Global 2", "impact": "major", "status": "investigating"}
+    return {
+        # P1G is not offered to an engineer: a forged choice is refused on the form (422).
+        "admin.new_incident": [
+            ("/admin/incidents/new", {**opened, "priority": "P1G", "case_number": "CS-2"}, 422),
+            (
+                "/admin/incidents/new",
+                {**opened, "priority": "P1G", "case_number": "CS-2", "confirm": "yes"},
+                422,
+            ),
+            (
+                "/admin/incidents/new",
+                {**opened, "priority": "P2", "platform-cisco": "major_outage", "confirm": "yes"},
+                403,
+            ),
+        ],
+        "admin.incident": [
+            (case, update, 403),
+            (case, {**update, "status": "resolved"}, 403),
+            (case, {**update, "platform-cisco": "operational"}, 403),
+            (case, {**update, "etr": "2026-11-20T12:00"}, 403),
+        ],
+        "admin.edit_incident": [
+            (f"{case}/edit", {**edit, "title": "Partially degraded"}, 403),
+            (f"{case}/edit", {**edit, "impact": "minor"}, 403),
+            (f"{case}/edit", {**edit, "case_number": "CS-9"}, 403),
+            (f"{case}/edit", edit, 403),
+        ],
+        "admin.resolve_incident": [(f"{case}/resolve", {"body": "Fixed"}, 403)],
+        "admin.designate_p1g": [(f"{case}/p1g", {"p1g-case_number": "CS-9"}, 403)],
+        "admin.remove_p1g": [
+            (f"{case}/p1g/remove", {"rm-priority": "P2"}, 403),
+            (f"{case}/p1g/remove", {"rm-priority": "P2", "rm-confirm": "yes"}, 403),
+        ],
+        "admin.delete_incident": [(f"{case}/delete", {"del-confirm": "yes"}, 403)],
+    }
+
+
+def _incident_form_endpoints(app):  # type: ignore[no-untyped-def]
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.")
+        and "POST" in rule.methods
+        and ("incident_id" in rule.arguments or rule.endpoint == "admin.new_incident")
+    }
+
+
+def test_the_walk_covers_every_staff_form_that_writes_an_incident(app):
+    assert _incident_form_endpoints(app) == set(_form_writes(1))
+
+
+def test_engineer_is_refused_every_staff_form_write_to_a_master_case(client, db):
+    case, _own, engineer, _ = _case_world(db)
+    login(client, engineer)
+    page = client.get("/admin/incidents/new").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    tokens = {f"{p}csrf_token": csrf for p in ("", "p1g-", "rm-", "del-")}
+    before = _written(db)
+    for endpoint, ways in _form_writes(case.id).items():
+        for path, data, expected in ways:
+            response = client.post(path, data={**tokens, **data})
+            body = response.get_data(as_text=True)
+            assert response.status_code == expected, (endpoint, data, response.status_code)
+            assert "<main" in body, (endpoint, data)  # a page that says why, not raw text
+            assert _written(db) == before, (endpoint, data)
+
+
+# Manage API route (endpoint, method) -> the bodies an engineer's token could send
+def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple[str, dict]]]:
+    case = f"{API}/incidents/{case_id}"
+    component = f"{API}/components/{cisco_id}"
+    updates = [
+        {"name": "Partially degraded"},
+        {"impact_override": "minor"},
+        {"status": "resolved", "body": "Fixed"},
+        {"body": "An engineer's note"},
+        {"components": {str(cisco_id): "operational"}},
+        {"component_ids": [str(cisco_id)], "body": "still affected"},
+        {"priority": "P2"},
+        {"case_number": "CS-9"},
+        {"customer_case_numbers": ["B-2"]},
+        {"etr": "2026-11-20T20:00:00Z"},
+    ]
+    return {
+        ("api_v1.create_incident", "POST"): [
+            (f"{API}/incidents", {"name": "Global 2", "priority": "P1G", "case_number": "CS-2"}),
+            (f"{API}/incidents", {"name": "Worse", "components": {str(cisco_id): "major_outage"}}),
+        ],
+        ("api_v1.update_incident", "PATCH"): [(case, body) for body in updates],
+        ("api_v1.update_incident", "PUT"): [(case, body) for body in updates],
+        ("api_v1.delete_incident", "DELETE"): [(case, {})],
+        ("api_v1.update_component", "PATCH"): [(component, {"status": "operational"})],
+        ("api_v1.update_component", "PUT"): [(component, {"status": "major_outage"})],
+    }
+
+
+def _api_write_routes(app):  # type: ignore[no-untyped-def]
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api_v1.")
+        and ("/incidents" in rule.rule or "/components" in rule.rule)
+        for method in rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    }
+
+
+def test_the_walk_covers_every_manage_api_route_that_writes_incidents_or_components(app):
+    assert _api_write_routes(app) == set(_api_writes(1, 1))
+
+
+def test_engineer_token_is_refused_every_manage_api_write_to_a_master_case(client, db):
+    case, _own, _engineer, plaintext = _case_world(db)
+    headers = {"Authorization": f"OAuth {plaintext}"}
+    before = _written(db)
+    for (endpoint, method), ways in _api_writes(case.id, _cisco(db).id).items():
+        for path, fields in ways:
+            wrapper = "component" if endpoint.endswith("_component") else "incident"
+            body = {wrapper: fields} if fields else None
+            response = client.open(path, method=method, headers=headers, json=body)
+            assert response.status_code == 403, (endpoint, method, fields, response.status_code)
+            assert response.get_json()["error"].startswith(("only CSS", "Cisco is held"))
+            assert _written(db) == before, (endpoint, method, fields)

@@ -179,6 +179,45 @@ def test_engineer_cannot_resolve_or_update_a_master_case(db, css, engineer):
     assert platform(db).status == "partial_outage"
 
 
+def test_engineer_cannot_rename_a_master_case_or_lower_its_impact(client, db, css, engineer):
+    """The page must not say "partially degraded" while CSS run a P1G: neither the service,
+    nor the staff form, nor the Manage API lets an engineer touch its title or impact."""
+    case = master_case(db, css)
+    indicator = client.get("/api/v2/status.json").get_json()["status"]["indicator"]
+    for change in ({"title": "Partially Degraded Service"}, {"impact": "minor"}):
+        with pytest.raises(PermissionDenied):
+            incidents.edit_incident(db, engineer, case, now=NOW + HOUR, **change)
+        db.rollback()
+    login(client, engineer)
+    form = client.post(
+        f"/admin/incidents/{case.id}/edit",
+        data={
+            "csrf_token": form_token(client, "/admin/incidents/new"),
+            "title": "Partially Degraded Service",
+            "impact": "minor",
+            "priority": "P1G",
+            "case_number": "CS-1",
+        },
+    )
+    assert form.status_code == 403
+    assert "only CSS staff" in form.get_data(as_text=True)
+    api = client.patch(
+        f"{BASE}/incidents/{case.id}",
+        headers=api_headers(db, engineer),
+        json={"incident": {"name": "Partially Degraded Service", "impact_override": "minor"}},
+    )
+    assert api.status_code == 403
+    db.expire_all()
+    found = db.get(Incident, case.id)
+    assert (found.title, found.impact) == ("Global outage", "major")
+    assert client.get("/api/v2/status.json").get_json()["status"]["indicator"] == indicator
+    # CSS staff change it as before.
+    incidents.edit_incident(
+        db, css, found, title="Global calling outage", impact="critical", now=NOW
+    )
+    assert (found.title, found.impact) == ("Global calling outage", "critical")
+
+
 def test_css_resolves_a_master_case_and_its_platforms_return(db, css):
     case = master_case(db, css)
     incidents.resolve(db, css, case, body="Fixed", now=NOW + HOUR)

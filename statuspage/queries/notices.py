@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from statuspage.models import Delivery, Notice
+from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services.errors import get_or_404
 
 
@@ -56,3 +58,16 @@ def failed_deliveries(
         .limit(per_page)
     )
     return list(rows), int(total)
+
+
+def recipients_by_channel(session: Session, audience: Select[tuple[Any, ...]]) -> dict[str, int]:
+    """{channel: recipients} of a notice's audience (the select of `(subscriber id, ...)`
+    rows its fan-out copies into deliveries), by the subscriber's mode: email, webhook,
+    teams, slack. What a confirmation page says a change would reach."""
+    reached = audience.subquery()
+    rows = session.execute(
+        select(Subscriber.mode, func.count())
+        .join(reached, reached.c[0] == Subscriber.id)
+        .group_by(Subscriber.mode)
+    )
+    return {mode: int(n) for mode, n in rows}

@@ -1,11 +1,13 @@
 """Incidents and master cases (P1G): creation, timeline updates, resolution, designation.
 
 Rules enforced here:
-- only CSS staff (`css`, `admin`) may designate or remove P1G, and a master case carries its
-  support case number;
-- a master case is CSS's: only CSS staff post to its timeline (updates, resolution), and
-  only they may change the status of a platform an open master case holds (see
-  `platforms.check_incident_change`), whichever incident an engineer changes to do it;
+- only CSS staff (`css`, `admin`) may open, designate or remove a master case (P1G), and a
+  master case carries its support case number;
+- a master case is CSS's: only CSS staff change anything about it (title, impact, case
+  numbers, status, platforms, its timeline, deleting it; an engineer may read it and post
+  nothing to it, not even plain text, see `roles`), and only they may change the status of
+  a platform an open master case holds (see `platforms.check_incident_change`), whichever
+  incident an engineer changes to do it;
 - a platform is in the worst status any open incident puts it in, and returns to
   `operational` when nothing holds it any more;
 - an incident with an update interval (P1G hourly) has a next-update-due time;
@@ -36,16 +38,14 @@ from statuspage.models.vocab import (
     IMPACTS,
     INCIDENT_STATUSES,
     OPEN_INCIDENT_STATUSES,
-    P1G_ROLES,
     PLATFORM_STATUSES,
     PRIORITIES,
 )
-from statuspage.services import audit, notices, text
+from statuspage.services import audit, notices, roles, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
     Errors,
     Message,
-    PermissionDenied,
     ValidationError,
     get_or_404,
     row_id,
@@ -58,8 +58,14 @@ CUSTOMER_CASES_MAX = 100
 
 
 def can_manage_p1g(user: User) -> bool:
-    """Only CallTower CSS can designate a case as P1G (Client Support Plan)."""
-    return user.role in P1G_ROLES
+    """Only CallTower CSS designate, remove and change master cases (Client Support Plan)."""
+    return roles.may(user, "master_case.change")
+
+
+def may_change(user: User, incident: Incident) -> bool:
+    """Whether `user` may change `incident` at all (a master case is CSS's): the staff pages
+    offer its forms only then."""
+    return not incident.is_master_case or roles.may(user, "master_case.change")
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:
@@ -282,8 +288,8 @@ def create_incident(
         errors.add("case_number", N_("a master case (P1G) needs its support case number"))
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
-    if priority == "P1G" and not can_manage_p1g(actor):
-        raise PermissionDenied("only CSS staff may designate a master case (P1G)")
+    if priority == "P1G":
+        roles.require(actor, "master_case.open")
     platform_service.check_incident_change(
         session,
         actor,
@@ -343,6 +349,9 @@ def post_update(
     open incident holds it. Postmortem follows resolution only. An entry may give an ETR
     (after `now`, while open): the next update is then due at it, not after the interval.
     """
+    if incident.is_master_case:
+        # Each entry is the master case's hourly update and resets its clock: CSS's to post.
+        roles.require(actor, "master_case.change")
     errors = Errors()
     body = text.check(errors, "body", body, multiline=True) or ""
     status = status or incident.status
@@ -354,9 +363,6 @@ def post_update(
         errors.add("body", N_("write what changed"))
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
-    if incident.is_master_case and not can_manage_p1g(actor):
-        # Each entry is the master case's hourly update and resets its clock: CSS's to post.
-        raise PermissionDenied("only CSS staff may update or resolve a master case (P1G)")
     after = {ip.platform_id: ip.status for ip in incident.platforms}
     after.update({p.id: s for p, s in statuses.items()})
     platform_service.check_incident_change(
@@ -429,8 +435,11 @@ def edit_incident(
 ) -> Incident:
     """Change an incident's title, impact, priority or case numbers (no timeline entry).
 
-    Moving an incident into or out of P1G is designating or removing a master case.
+    Moving an incident into or out of P1G is designating or removing a master case; any
+    change to a master case is CSS's.
     """
+    if incident.is_master_case:
+        roles.require(actor, "master_case.change")
     errors = Errors()
     cases = None if customer_case_numbers is None else parse_case_numbers(customer_case_numbers)
     if case_number is not None:
@@ -449,14 +458,10 @@ def edit_incident(
         errors.add("case_number", N_("a master case (P1G) needs its support case number"))
     errors.raise_if_any()
     touches_p1g = (new_priority == "P1G") != incident.is_master_case
-    if touches_p1g and not can_manage_p1g(actor):
-        raise PermissionDenied("only CSS staff may designate or remove a master case (P1G)")
-    if (
-        incident.is_master_case
-        and not can_manage_p1g(actor)
-        and (case_number is not None or cases is not None)
-    ):
-        raise PermissionDenied("only CSS staff may change a master case's case numbers")
+    if touches_p1g:
+        roles.require(
+            actor, "master_case.designate" if new_priority == "P1G" else "master_case.remove"
+        )
 
     before = snapshot(incident)
     if title is not None:
@@ -501,17 +506,19 @@ def remove_p1g(
     session: Session, actor: User, incident: Incident, *, priority: str = "P1", now: datetime
 ) -> Incident:
     """Turn a master case back into an ordinary incident of `priority` (CSS only)."""
-    if priority == "P1G":
-        errors = Errors()
+    errors = Errors()
+    if not incident.is_master_case:
+        errors.add("priority", N_("this incident is not a master case"))
+    elif priority == "P1G" or priority not in PRIORITIES:
         errors.add("priority", N_("choose the priority the incident keeps"))
-        errors.raise_if_any()
+    errors.raise_if_any()
     return edit_incident(session, actor, incident, priority=priority, now=now)
 
 
 def delete_incident(session: Session, actor: User, incident: Incident, now: datetime) -> None:
     """Delete an incident and release its platforms. A master case needs CSS to delete."""
-    if incident.is_master_case and not can_manage_p1g(actor):
-        raise PermissionDenied("only CSS staff may remove a master case (P1G)")
+    if incident.is_master_case:
+        roles.require(actor, "master_case.delete")
     touched = [ip.platform_id for ip in incident.platforms]
     platform_service.check_incident_change(
         session, actor, incident_id=incident.id, after={}, touched=touched

@@ -31,12 +31,11 @@ from statuspage.models.vocab import (
     MAINTENANCE_IMPACTS,
     MAINTENANCE_NOTICES,
 )
-from statuspage.services import audit, notices, text
+from statuspage.services import audit, notices, roles, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
     Errors,
     Message,
-    PermissionDenied,
     ValidationError,
     get_or_404,
     row_id,
@@ -221,8 +220,7 @@ def save_series(
     `first_start` is aware; it is read in the provider's zone, and the rule's occurrences keep
     its wall-clock time. Series are the admins' (the seed writes the defaults directly).
     """
-    if actor.role != "admin":
-        raise PermissionDenied("only admins create or edit maintenance series")
+    roles.require(actor, "series.save")
     tz_name = series.timezone if series else tz_name
     errors = Errors()
     checked = _check_text(errors, title, description, justification)
@@ -505,17 +503,73 @@ def change_window(
     return window
 
 
+# The statuses staff may move a window to, from each status; a completed or cancelled
+# window stays as it is.
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    "scheduled": ("in_progress", "cancelled"),
+    "in_progress": ("verifying", "completed", "cancelled"),
+    "verifying": ("completed", "in_progress"),
+}
+FINISHED_STATUSES = ("completed", "cancelled")
+
+
+def next_statuses(window: MaintenanceWindow) -> tuple[str, ...]:
+    """The statuses staff may move `window` to now (none once it is finished)."""
+    return NEXT_STATUSES.get(window.status, ())
+
+
+def is_finished(window: MaintenanceWindow) -> bool:
+    """A completed or cancelled window: it takes notes (and release notes), nothing else."""
+    return window.status in FINISHED_STATUSES
+
+
+def status_notifies(window: MaintenanceWindow, status: str) -> bool:
+    """Whether moving `window` to `status` may notify subscribers (its start, completion
+    or cancellation): staff see what would be sent and confirm first."""
+    return status in FINISHED_STATUSES or (status == "in_progress" and window.status == "scheduled")
+
+
+def change_notifies(
+    window: MaintenanceWindow,
+    *,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    platforms: Iterable[Any] | None,
+) -> bool:
+    """Whether a change of one window (`platforms` as slugs) may notify subscribers: a
+    move, an extension or a shortening, or other platforms (a note alone notifies nobody)."""
+    retimed = (starts_at is not None and starts_at != window.starts_at) or (
+        ends_at is not None and ends_at != window.ends_at
+    )
+    other_platforms = platforms is not None and {str(p) for p in platforms} != {
+        p.slug for p in window.platforms
+    }
+    return retimed or other_platforms
+
+
+def set_status_now(
+    session: Session,
+    actor: User,
+    window: MaintenanceWindow,
+    status: str,
+    *,
+    now: datetime,
+    tz_name: str,
+) -> MaintenanceWindow:
+    """Staff's status change: `set_window_status`, then the notices that moment brings at
+    once (the start or completion notice the notices job would make on its next pass), so
+    that what the confirmation page showed is what this transaction queues."""
+    set_window_status(session, actor, window, status, now)
+    notices.queue_window_notices(session, window, now, tz_name)
+    return window
+
+
 def set_window_status(
     session: Session, actor: User, window: MaintenanceWindow, status: str, now: datetime
 ) -> MaintenanceWindow:
     """Staff moves a window along: `verifying` or `completed` while it runs, or `cancelled`
     before it ends. Completing early ends the window now."""
-    allowed = {
-        "scheduled": {"cancelled", "in_progress"},
-        "in_progress": {"verifying", "completed", "cancelled"},
-        "verifying": {"completed", "in_progress"},
-    }
-    if status not in allowed.get(window.status, set()):
+    if status not in next_statuses(window):
         raise ValidationError(
             {
                 "status": Message(

@@ -29,7 +29,9 @@ Rules enforced here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +65,9 @@ TOLD_DELIVERIES = ("queued", "sending", "sent")
 # of the window who still take maintenance notices of the notice's platforms (and, with
 # `except_platform_ids` in the payload, of none of those).
 WINDOW_AUDIENCES = ("untold", "reminder", "told")
+# A platform's status change (Statuspage's `component_update` webhook event) goes to the
+# platform's webhook subscribers.
+COMPONENT_AUDIENCE = "components"
 # Notices that announce a window ahead of time: never sent once it has started.
 AHEAD_KINDS = (
     "maintenance_week_before",
@@ -113,7 +118,66 @@ def enqueue(
         found = session.scalar(select(Notice).where(Notice.key == key))
         assert found is not None
         return found
+    rehearsed = session.info.get(REHEARSAL)
+    if rehearsed is not None:
+        rehearsed.append(notice)
     return notice
+
+
+# --- rehearsals: what a change would send, before it is made --------------------------
+
+# session.info: the notices queued while a change is rehearsed (`rehearse`).
+REHEARSAL = "statuspage.rehearsal"
+# Notices a rehearsal counts: those to subscribers of platforms, incidents and windows, and
+# the platforms' status changes to their webhooks (direct mail is nobody's subscription).
+COUNTED_AUDIENCES = ("incidents", "maintenance", *WINDOW_AUDIENCES, COMPONENT_AUDIENCE)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A notice a change would send: its kind, its payload (what the mail says) and how
+    many recipients it would reach per channel (the subscriber's mode: email, webhook,
+    teams, slack)."""
+
+    kind: str
+    payload: dict[str, Any]
+    recipients: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.recipients.values())
+
+
+# Counts an audience (the select `audience` gives) per channel: a read the caller brings.
+RecipientCounter = Callable[[Session, Select[tuple[Any, ...]]], dict[str, int]]
+
+
+def rehearse(
+    session: Session, change: Callable[[], object], count: RecipientCounter
+) -> list[Planned]:
+    """What `change` would send to subscribers, without making it.
+
+    The change runs as it would (every rule checked: a ValidationError or PermissionDenied
+    comes out as from the change itself) inside a savepoint; each notice it queues for
+    subscribers is counted with `count` while the change is in place (so the audience is
+    exactly the one fan-out would read, "told" and "untold" included), then everything is
+    rolled back. Notices recorded as skipped and direct mail are left out.
+    """
+    made: list[Notice] = []
+    savepoint = session.begin_nested()
+    session.info[REHEARSAL] = made
+    try:
+        change()
+        session.flush()
+        sent = [n for n in made if n.status == "pending" and n.audience in COUNTED_AUDIENCES]
+        # Subscribers' notices first, then the platforms' status changes to webhooks.
+        sent.sort(key=lambda n: n.audience == COMPONENT_AUDIENCE)
+        return [
+            Planned(n.kind, copy.deepcopy(n.payload), count(session, audience(n))) for n in sent
+        ]
+    finally:
+        session.info.pop(REHEARSAL, None)
+        savepoint.rollback()
 
 
 def _told(notice: Notice, *, same_kind: bool = False) -> Select[tuple[int | None]]:
@@ -139,6 +203,8 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
     Read when the notice is fanned out: only those subscribed when it was created, and for a
     window's notices only those its audience names (see `WINDOW_AUDIENCES`).
     """
+    if notice.audience == COMPONENT_AUDIENCE:
+        return _component_audience(notice)
     topic = Subscription.incidents if notice.audience == "incidents" else Subscription.maintenance
     interest = and_(Subscription.platform_id.in_(notice.platform_ids or [-1]), topic.is_(True))
     if notice.audience == "incidents" and notice.incident_id is not None:
@@ -173,6 +239,23 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
         )
         query = query.where(Subscriber.id.not_in(still_affected))
     return query
+
+
+def _component_audience(notice: Notice) -> Select[tuple[Any, ...]]:
+    """A platform's status change: confirmed, unpaused webhook subscribers of the platform,
+    subscribed when it changed. Email and channel subscribers are not told."""
+    return (
+        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscriber.mode == "webhook",
+            Subscriber.confirmed_at.is_not(None),
+            Subscriber.quarantined_at.is_(None),
+            Subscription.confirmed_at <= notice.created_at,
+            Subscription.platform_id.in_(notice.platform_ids or [-1]),
+        )
+        .distinct()
+    )
 
 
 # --- incidents ----------------------------------------------------------------------
@@ -376,51 +459,74 @@ def queue_due_window_notices(session: Session, now: datetime, tz_name: str) -> l
     )
     made: list[Notice] = []
     for window in windows:
-        policy = set(window.notices or [])
-        for moment in ANNOUNCEMENTS:
-            if moment not in policy:
-                continue
-            due = announcement_due(window, moment, tz)
-            if due > now:
-                continue
-            started = _started(window, now)
-            made.append(
-                _window_notice(
-                    session,
-                    window,
-                    moment,
-                    _announcement_key(window, moment),
-                    due,
-                    now,
-                    status="skipped" if started else "pending",
-                    audience=_announcement_audience(window, moment),
-                )
-            )
-        if "start" in policy and window.started_at is not None:
-            start = _window_notice(
+        made += _queue_window(session, window, now, tz)
+    session.flush()
+    return made
+
+
+def queue_window_notices(
+    session: Session, window: MaintenanceWindow, now: datetime, tz_name: str
+) -> list[Notice]:
+    """`queue_due_window_notices` for one window: the notices its moment brings now (what
+    the notices job would make on its next pass, e.g. the start notice of a window staff
+    just started)."""
+    made = (
+        []
+        if window.status == "cancelled"
+        else _queue_window(session, window, now, ZoneInfo(tz_name))
+    )
+    session.flush()
+    return made
+
+
+def _queue_window(
+    session: Session, window: MaintenanceWindow, now: datetime, tz: ZoneInfo
+) -> list[Notice]:
+    made: list[Notice] = []
+    policy = set(window.notices or [])
+    for moment in ANNOUNCEMENTS:
+        if moment not in policy:
+            continue
+        due = announcement_due(window, moment, tz)
+        if due > now:
+            continue
+        started = _started(window, now)
+        made.append(
+            _window_notice(
                 session,
                 window,
-                "start",
-                f"window:{window.id}:start",
-                window.started_at,
+                moment,
+                _announcement_key(window, moment),
+                due,
                 now,
-                status="skipped" if _ended(window, now) else "pending",
+                status="skipped" if started else "pending",
+                audience=_announcement_audience(window, moment),
             )
-            if start.status == "pending" and _ended(window, now):
-                start.status = "skipped"  # made before a downtime, not yet fanned out
-            made.append(start)
-        if "completion" in policy and window.status == "completed" and window.completed_at:
-            made.append(
-                _window_notice(
-                    session,
-                    window,
-                    "completion",
-                    f"window:{window.id}:completion",
-                    window.completed_at,
-                    now,
-                )
+        )
+    if "start" in policy and window.started_at is not None:
+        start = _window_notice(
+            session,
+            window,
+            "start",
+            f"window:{window.id}:start",
+            window.started_at,
+            now,
+            status="skipped" if _ended(window, now) else "pending",
+        )
+        if start.status == "pending" and _ended(window, now):
+            start.status = "skipped"  # made before a downtime, not yet fanned out
+        made.append(start)
+    if "completion" in policy and window.status == "completed" and window.completed_at:
+        made.append(
+            _window_notice(
+                session,
+                window,
+                "completion",
+                f"window:{window.id}:completion",
+                window.completed_at,
+                now,
             )
-    session.flush()
+        )
     return made
 
 

@@ -35,15 +35,14 @@ from statuspage.models.maintenance import window_platform
 from statuspage.models.vocab import (
     ACTIVE_WINDOW_STATUSES,
     OPEN_INCIDENT_STATUSES,
-    P1G_ROLES,
     PLATFORM_STATUS_SEVERITY,
 )
-from statuspage.services import audit, notices, text
+from statuspage.services import audit, notices, roles, text
 from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
 
 COMPONENT_UPDATE_KIND = "component_update"
-# A component_update notice goes to the platform's webhook subscribers (jobs.delivery).
-COMPONENT_AUDIENCE = "components"
+# A component_update notice goes to the platform's webhook subscribers (notices.audience).
+COMPONENT_AUDIENCE = notices.COMPONENT_AUDIENCE
 
 
 def component_changed(
@@ -168,9 +167,7 @@ def master_case_holds(
 
 
 def _refuse_master_case_platform(platform: Platform, case_id: int) -> PermissionDenied:
-    return PermissionDenied(
-        f"{platform.name} is held by master case #{case_id}; only CSS staff may change its status"
-    )
+    return roles.refusal("platform.held_status", platform=platform.name, case=case_id)
 
 
 def check_incident_change(
@@ -187,7 +184,7 @@ def check_incident_change(
 
     Checked before anything is written, with the rule `refresh_statuses` applies.
     """
-    if actor is None or actor.role in P1G_ROLES:
+    if roles.may(actor, "platform.held_status"):
         return
     held = master_case_holds(session, touched, exclude_incident_id=incident_id)
     if not held:
@@ -237,7 +234,7 @@ def set_status(
                 )
             }
         )
-    if status != platform.status and actor.role not in P1G_ROLES:
+    if status != platform.status and not roles.may(actor, "platform.held_status"):
         held = master_case_holds(session, [platform.id])
         if held:
             raise _refuse_master_case_platform(platform, held[platform.id])
@@ -271,8 +268,7 @@ def update_platform(
     now: datetime,
 ) -> Platform:
     """Edit a platform's name, description or display position (admins)."""
-    if actor.role != "admin":
-        raise PermissionDenied("only admins edit platforms")
+    roles.require(actor, "platform.edit")
     errors = Errors()
     if name is not None and not (1 <= len(name.strip()) <= 120):
         errors.add("name", N_("must be 1 to 120 characters"))

@@ -31,6 +31,7 @@ from statuspage.forms import (
     DEFAULT_PRIORITY,
     MESSAGE_TEMPLATES,
     PLATFORM_STATUS_CHOICES,
+    PRIORITY_LABELS,
     ROLE_LABELS,
     ConfirmForm,
     DeleteForm,
@@ -44,7 +45,9 @@ from statuspage.forms import (
     TokenForm,
     UpdateForm,
     UserForm,
+    priority_choices,
 )
+from statuspage.models.vocab import PRIORITIES
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
@@ -52,10 +55,10 @@ from statuspage.queries import platforms as platform_queries
 from statuspage.queries import staff as staff_queries
 from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import password_hash_method, role_required
-from statuspage.services import NotFound, ValidationError, incidents, staff
+from statuspage.services import NotFound, PermissionDenied, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
-from statuspage.views.confirm import confirmation_page
-from statuspage.views.helpers import apply_errors, commit, submit
+from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
+from statuspage.views.helpers import apply_errors, commit, deny, form_status, submit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident
@@ -77,29 +80,10 @@ def _platform_statuses() -> dict[str, str]:
     }
 
 
-def _status(ok: bool = False) -> int:
-    return 422 if request.method == "POST" and not ok else 200
-
-
 def _message_templates(found: Incident) -> dict[str, str]:
     """The canned messages, worded for this incident (what the template select fills in)."""
     names = ", ".join(ip.platform.name for ip in found.platforms) or _("the affected platforms")
     return {key: _(text, platforms=names) for key, text in MESSAGE_TEMPLATES.items()}
-
-
-def _case_changes(form: EditIncidentForm, found: Incident) -> tuple[str | None, str | None]:
-    """Case numbers to send to the service: None where the form left them as they were.
-
-    The service refuses any case-number change on a master case from an engineer, so an
-    engineer fixing a master case's title must not send the numbers back unchanged.
-    """
-    case = (form.case_number.data or "").strip()
-    cases = form.customer_case_numbers.data or ""
-    current = list(found.customer_case_numbers or [])
-    return (
-        None if case == (found.case_number or "") else case,
-        None if incidents.parse_case_numbers(cases) == current else cases,
-    )
 
 
 @bp.app_template_filter("role")
@@ -130,10 +114,16 @@ def dashboard() -> Any:
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def new_incident() -> Any:
+    """Open an incident. With "Notify subscribers" ticked, the first submit shows what the
+    notice would say and to how many, and only the confirmation opens it."""
     form = IncidentForm()
-    saved = submit(
-        form,
-        lambda: incidents.create_incident(
+    may_p1g = incidents.can_manage_p1g(current_user)
+    form.priority.choices = priority_choices(may_p1g)
+    if not form.validate_on_submit() or going_back(form):
+        return _new_incident_page(form, may_p1g, 200 if going_back(form) else form_status(form))
+
+    def change() -> Incident:
+        return incidents.create_incident(
             db.session,
             current_user,
             title=form.title.data or "",
@@ -146,20 +136,56 @@ def new_incident() -> Any:
             customer_case_numbers=form.customer_case_numbers.data,
             deliver_notifications=form.deliver_notifications.data,
             now=clock.now(),
-        ),
+        )
+
+    if form.deliver_notifications.data and not form.confirmed:
+        try:
+            planned = rehearse(change)
+        except ValidationError as exc:
+            apply_errors(form, exc.errors, ALIASES)
+            return _new_incident_page(form, may_p1g, 422)
+        except PermissionDenied as exc:
+            deny(form, exc)
+            return _new_incident_page(form, may_p1g, 403)
+        title = (form.title.data or "").strip()
+        return confirmation_page(
+            form,
+            title=_("Open incident and notify"),
+            question=_("Open “%(title)s” and notify its subscribers?", title=title),
+            consequences=[
+                _("It shows on the public pages at once, with its platforms' statuses."),
+                *(
+                    [_("It is a master case: every public page carries its banner.")]
+                    if form.priority.data == "P1G"
+                    else []
+                ),
+                _("The notice below goes out within a minute and cannot be called back."),
+            ],
+            button=_("Open and notify"),
+            cancel=url_for("admin.new_incident"),
+            refused=_("Nothing was opened: confirm with the red button."),
+            planned=planned,
+            carry=True,
+            asked=first_step(form),
+        )
+    saved = submit(
+        form,
+        change,
         done=lambda created: url_for("admin.incident", incident_id=created.id),
         message=_("Incident opened."),
         aliases=ALIASES,
     )
-    return saved or (
-        render_template(
-            "admin/incident_new.html",
-            form=form,
-            platforms=platform_queries.platforms(db.session),
-            status_choices=PLATFORM_STATUS_CHOICES,
-        ),
-        _status(),
-    )
+    return saved or _new_incident_page(form, may_p1g, form_status(form))
+
+
+def _new_incident_page(form: IncidentForm, may_p1g: bool, status: int) -> tuple[str, int]:
+    return render_template(
+        "admin/incident_new.html",
+        form=form,
+        platforms=platform_queries.platforms(db.session),
+        status_choices=PLATFORM_STATUS_CHOICES,
+        can_p1g=may_p1g,
+    ), status
 
 
 @bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
@@ -188,11 +214,15 @@ def incident(incident_id: str) -> Any:
             db.session.rollback()
             found = incidents.get(db.session, incident_id)
             apply_errors(form, exc.errors, ALIASES)
+        except PermissionDenied as exc:
+            db.session.rollback()
+            found = incidents.get(db.session, incident_id)
+            deny(form, exc)
         else:
             commit()
             flash(_("Update posted."), "success")
             return redirect(url_for("admin.incident", incident_id=found.id))
-    return _incident_page(found, form), _status()
+    return _incident_page(found, form), form_status(form)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -232,6 +262,7 @@ def _incident_page(
         ),
         remove_form=remove_form or RemoveP1GForm(prefix="rm", formdata=None),
         can_p1g=incidents.can_manage_p1g(current_user),
+        can_change=incidents.may_change(current_user, found),
     )
 
 
@@ -239,6 +270,12 @@ def _incident_page(
 @role_required(*STAFF)
 def edit_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
+    may_p1g = incidents.can_manage_p1g(current_user)
+    if not incidents.may_change(current_user, found):
+        # A master case is CSS's: say so, rather than offer fields the service refuses.
+        return render_template(
+            "admin/incident_edit.html", form=None, incident=found, can_p1g=may_p1g
+        ), 403
     form = EditIncidentForm(
         data={
             "title": found.title,
@@ -248,36 +285,27 @@ def edit_incident(incident_id: str) -> Any:
             "customer_case_numbers": ", ".join(found.customer_case_numbers or []),
         }
     )
-
-    def change() -> Incident:
-        case_number, customer_case_numbers = _case_changes(form, found)
-        return incidents.edit_incident(
+    form.priority.choices = priority_choices(may_p1g, current=found.priority)
+    saved = submit(
+        form,
+        lambda: incidents.edit_incident(
             db.session,
             current_user,
             found,
             title=form.title.data,
             impact=form.impact.data,
             priority=form.priority.data,
-            case_number=case_number,
-            customer_case_numbers=customer_case_numbers,
+            case_number=form.case_number.data or "",
+            customer_case_numbers=form.customer_case_numbers.data or "",
             now=clock.now(),
-        )
-
-    saved = submit(
-        form,
-        change,
+        ),
         done=url_for("admin.incident", incident_id=found.id),
         message=_("Incident edited."),
         aliases=ALIASES,
     )
     return saved or (
-        render_template(
-            "admin/incident_edit.html",
-            form=form,
-            incident=found,
-            can_p1g=incidents.can_manage_p1g(current_user),
-        ),
-        _status(),
+        render_template("admin/incident_edit.html", form=form, incident=found, can_p1g=may_p1g),
+        form_status(form),
     )
 
 
@@ -302,7 +330,7 @@ def resolve_incident(incident_id: str) -> Any:
     )
     return saved or (
         render_template("admin/incident_resolve.html", form=form, incident=found),
-        _status(),
+        form_status(form),
     )
 
 
@@ -324,23 +352,65 @@ def designate_p1g(incident_id: str) -> Any:
         done=url_for("admin.incident", incident_id=found.id),
         message=_("Designated a master case (P1G)."),
     )
-    return saved or (_incident_page(found, p1g_form=form), 422)
+    return saved or (_incident_page(found, p1g_form=form), form_status(form))
 
 
 @bp.post("/incidents/<incident_id>/p1g/remove")
 @role_required(*CSS)
 def remove_p1g(incident_id: str) -> Any:
+    """Removing P1G asks first: the first submit shows what changes, its confirmation does it."""
     found = incidents.get(db.session, incident_id)
     form = RemoveP1GForm(prefix="rm")
+    priority = form.priority.data or ""
+
+    def change() -> Incident:
+        return incidents.remove_p1g(
+            db.session, current_user, found, priority=priority, now=clock.now()
+        )
+
+    if going_back(form):
+        return _incident_page(found, remove_form=form), 200
+    if form.validate_on_submit() and not form.confirmed:
+        try:
+            planned = rehearse(change)
+        except ValidationError as exc:
+            apply_errors(form, exc.errors)
+        except PermissionDenied as exc:
+            deny(form, exc)
+        else:
+            promise = PRIORITIES[priority]
+            return confirmation_page(
+                form,
+                title=_("Remove P1G"),
+                question=_(
+                    "Make “%(title)s” an ordinary incident of %(priority)s?",
+                    title=found.title,
+                    priority=_(PRIORITY_LABELS[priority]),
+                ),
+                consequences=[
+                    _("The master-case banner leaves every public page and the embed."),
+                    _(
+                        "Its updates are then due as %(priority)s promises: %(frequency)s.",
+                        priority=_(PRIORITY_LABELS[priority]),
+                        frequency=_(promise.update_frequency),
+                    ),
+                    _("Subscribers are not told; post an update to tell them."),
+                ],
+                button=_("Remove P1G"),
+                cancel=url_for("admin.incident", incident_id=found.id),
+                refused=_("Nothing was changed: confirm with the red button."),
+                planned=planned,
+                carry=True,
+                asked=first_step(form),
+            )
+        return _incident_page(found, remove_form=form), form_status(form)
     saved = submit(
         form,
-        lambda: incidents.remove_p1g(
-            db.session, current_user, found, priority=form.priority.data or "P1", now=clock.now()
-        ),
+        change,
         done=url_for("admin.incident", incident_id=found.id),
         message=_("No longer a master case."),
     )
-    return saved or (_incident_page(found, remove_form=form), 422)
+    return saved or (_incident_page(found, remove_form=form), form_status(form))
 
 
 @bp.route("/incidents/<incident_id>/delete", methods=["GET", "POST"])
@@ -397,7 +467,10 @@ def platform(platform_id: str) -> Any:
         done=url_for("admin.platforms"),
         message=_("Platform saved."),
     )
-    return saved or (render_template("admin/platform.html", form=form, platform=found), _status())
+    return saved or (
+        render_template("admin/platform.html", form=form, platform=found),
+        form_status(form),
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -420,7 +493,10 @@ def users() -> Any:
         message=_("User created."),
     )
     listed = staff_queries.users(db.session)
-    return saved or (render_template("admin/users.html", form=form, users=listed), _status())
+    return saved or (
+        render_template("admin/users.html", form=form, users=listed),
+        form_status(form),
+    )
 
 
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
@@ -447,7 +523,7 @@ def user(user_id: str) -> Any:
         render_template(
             "admin/user.html", form=form, user=found, sign_out_form=DeleteForm(prefix="so")
         ),
-        _status(),
+        form_status(form),
     )
 
 

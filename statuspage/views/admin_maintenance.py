@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
     BooleanField,
@@ -46,7 +47,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.forms import ConfirmForm
+from statuspage.forms import ConfirmableForm, ConfirmForm
 from statuspage.i18n import N_, VOCABULARY_LABELS
 from statuspage.models.vocab import MAINTENANCE_NOTICES
 from statuspage.queries import maintenance as maintenance_queries
@@ -56,12 +57,13 @@ from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
+from statuspage.templating import format_span, format_when
 from statuspage.views import import_store
-from statuspage.views.confirm import confirmation_page
-from statuspage.views.helpers import apply_errors, commit, submit, worded
+from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
+from statuspage.views.helpers import apply_errors, commit, form_status, submit, worded
 
 if TYPE_CHECKING:
-    from statuspage.models import MaintenanceSeries
+    from statuspage.models import MaintenanceSeries, MaintenanceWindow
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
@@ -74,8 +76,6 @@ FAILED_PAGE = 50  # failed recipients listed per page of a notice
 IMPORT_MAX_BYTES = 1_000_000
 PREVIEW_ROWS = 200  # rows listed in the preview (every row is checked and counted)
 ERRORS_SHOWN = 500  # rows with errors listed (all are counted)
-# A window the service still lets staff cancel (services.maintenance.set_window_status).
-CANCELLABLE = ("scheduled", "in_progress")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -115,6 +115,7 @@ NOTICE_KINDS = {
     "maintenance_cancelled": N_("Maintenance cancelled"),
     "maintenance_release_notes": N_("Release notes"),
     "p1g_overdue": N_("Overdue P1G update alert"),
+    "component_update": N_("Platform status change (webhooks)"),
     "subscription_confirm": N_("Subscription confirmation"),
     "webhook_verification": N_("Webhook verification"),
 }
@@ -143,7 +144,10 @@ class UnscheduledForm(FlaskForm):
     )
 
 
-class WindowForm(FlaskForm):
+class WindowForm(ConfirmableForm):
+    """Move, extend, narrow or annotate a window that has not finished; a change that may
+    notify subscribers is confirmed first."""
+
     starts_at = DateTimeLocalField(
         _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
     )
@@ -152,17 +156,32 @@ class WindowForm(FlaskForm):
     note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
 
 
-class StatusForm(FlaskForm):
-    """Moving a window along; cancelling has its own confirmation page (cancel_window)."""
+class NoteForm(FlaskForm):
+    """A finished (completed or cancelled) window takes a note, nothing else."""
+
+    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
+
+
+class StatusForm(ConfirmableForm):
+    """Moving a window along; cancelling has its own confirmation page (cancel_window).
+    The choices are those the window's status allows, after an empty one: nothing is
+    chosen until staff choose."""
 
     status = SelectField(
         _l("New status"),
-        choices=[
-            SelectChoice("in_progress", _l("In progress")),
-            SelectChoice("verifying", _l("Verifying")),
-            SelectChoice("completed", _l("Completed")),
-        ],
+        choices=[],
+        validators=[DataRequired(message=_l("Choose the window's new status."))],
     )
+
+
+# A status as the status form offers it, from the window's current status.
+STATUS_CHOICE_LABELS = {
+    ("scheduled", "in_progress"): _l("In progress: start it now"),
+    ("in_progress", "verifying"): _l("Verifying"),
+    ("in_progress", "completed"): _l("Completed: end it now"),
+    ("verifying", "completed"): _l("Completed: end it now"),
+    ("verifying", "in_progress"): _l("Back to in progress"),
+}
 
 
 class ReleaseNotesForm(FlaskForm):
@@ -266,72 +285,225 @@ def new_unscheduled() -> Any:
     )
 
 
-@bp.route("/maintenance/<window_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
-def window(window_id: str) -> Any:
-    win = svc.get_window(db.session, window_id)
+def _status_choices(win: MaintenanceWindow) -> list[SelectChoice]:
+    """The status form's options: an empty one first, then what the window may become
+    (cancelling is the red button's)."""
+    return [SelectChoice("", _l("— choose —"))] + [
+        SelectChoice(status, STATUS_CHOICE_LABELS.get((win.status, status), status))
+        for status in svc.next_statuses(win)
+        if status != "cancelled"
+    ]
+
+
+def _window_form(win: MaintenanceWindow, *, posted: bool) -> WindowForm | NoteForm:
+    """The form of a window's page: move/extend/narrow/annotate while it has not finished,
+    a note alone once it has."""
+    if svc.is_finished(win):
+        return NoteForm(prefix="w", data=None if posted else {"note": win.note})
     form = WindowForm(
         prefix="w",
-        data={
+        data=None
+        if posted
+        else {
             "starts_at": _local_input(win.starts_at),
             "ends_at": _local_input(win.ends_at),
             "platforms": [p.slug for p in win.platforms],
             "note": win.note,
-        }
-        if request.method == "GET"
-        else None,
+        },
     )
     form.platforms.choices = _platform_choices()
+    return form
+
+
+def _window_page(
+    win: MaintenanceWindow,
+    *,
+    form: WindowForm | NoteForm | None = None,
+    status_form: StatusForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """A window's staff page; a form handed in keeps what was typed and its errors."""
+    if form is None:
+        form = _window_form(win, posted=False)
+    if status_form is None:
+        status_form = StatusForm(prefix="s", formdata=None)
+    status_form.status.choices = _status_choices(win)
+    return render_template(
+        "admin/maintenance/window.html",
+        window=win,
+        form=form,
+        finished=svc.is_finished(win),
+        status_form=status_form,
+        notes_form=ReleaseNotesForm(prefix="r"),
+        can_cancel="cancelled" in svc.next_statuses(win),
+    ), status
+
+
+@bp.route("/maintenance/<window_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def window(window_id: str) -> Any:
+    """A window's page. Moving, extending or narrowing it may notify subscribers: the first
+    submit shows what would be sent and to how many, and only its confirmation saves it."""
+    win = svc.get_window(db.session, window_id)
+    form = _window_form(win, posted=request.method == "POST")
+    if not form.validate_on_submit() or going_back(form):
+        status = 200 if request.method == "GET" or going_back(form) else 422
+        return _window_page(win, form=form, status=status)
+    now = clock.now()
+    if isinstance(form, NoteForm):
+        changes: dict[str, Any] = {"note": form.note.data or ""}
+    else:
+        changes = {
+            "starts_at": _aware(form.starts_at.data),
+            "ends_at": _aware(form.ends_at.data),
+            "platforms": form.platforms.data or [],
+            "note": form.note.data or "",
+        }
+
+    def change() -> MaintenanceWindow:
+        return svc.change_window(db.session, current_user, win, now=now, **changes)
+
+    if (
+        isinstance(form, WindowForm)
+        and not form.confirmed
+        and svc.change_notifies(
+            win,
+            starts_at=changes["starts_at"],
+            ends_at=changes["ends_at"],
+            platforms=changes["platforms"],
+        )
+    ):
+        before = format_span(win.starts_at, win.ends_at)
+        try:
+            planned = rehearse(change)
+        except ValidationError as exc:
+            apply_errors(form, exc.errors)
+            return _window_page(win, form=form, status=422)
+        after = format_span(changes["starts_at"], changes["ends_at"])
+        return confirmation_page(
+            form,
+            title=_("Change maintenance window"),
+            question=_("Save these changes to “%(title)s”?", title=win.title),
+            consequences=[
+                Markup(_("Now: %(span)s")) % {"span": before},
+                Markup(_("After: %(span)s")) % {"span": after},
+                _("Platforms after: %(names)s", names=", ".join(_platform_names(changes))),
+                _("The calendars show the change at once."),
+            ],
+            button=_("Save and notify"),
+            cancel=url_for("admin_maintenance.window", window_id=win.id),
+            refused=_("Nothing was changed: confirm with the red button."),
+            planned=planned,
+            carry=True,
+            asked=first_step(form),
+        )
     saved = submit(
         form,
-        lambda: svc.change_window(
-            db.session,
-            current_user,
-            win,
-            starts_at=_aware(form.starts_at.data),
-            ends_at=_aware(form.ends_at.data),
-            platforms=form.platforms.data or [],
-            note=form.note.data or "",
-            now=clock.now(),
-        ),
+        change,
         done=url_for("admin_maintenance.window", window_id=win.id),
         message=_("Window updated."),
     )
-    return saved or (
-        render_template(
-            "admin/maintenance/window.html",
-            window=win,
-            form=form,
-            status_form=StatusForm(prefix="s"),
-            notes_form=ReleaseNotesForm(prefix="r"),
-            can_cancel=win.status in CANCELLABLE,
-        ),
-        _status(form),
-    )
+    return saved or _window_page(win, form=form, status=form_status(form))
+
+
+def _platform_names(changes: dict[str, Any]) -> list[str]:
+    chosen = set(changes.get("platforms") or [])
+    return [p.name for p in platform_queries.platforms(db.session) if p.slug in chosen]
 
 
 @bp.post("/maintenance/<window_id>/status")
 @role_required(*STAFF)
 def window_status(window_id: str) -> Any:
+    """Start, verify or complete a window. Starting and completing notify subscribers: the
+    first submit shows what would be sent and to how many; its confirmation does it."""
     win = svc.get_window(db.session, window_id)
     if request.form.get("s-status") == "cancelled":
         # Cancelling is never one click: it goes through its confirmation page.
         return redirect(url_for("admin_maintenance.cancel_window", window_id=win.id), 303)
     form = StatusForm(prefix="s")
-    if form.validate_on_submit():
-        try:
-            svc.set_window_status(
-                db.session, current_user, win, form.status.data or "", clock.now()
+    form.status.choices = _status_choices(win)
+    if going_back(form):
+        return _window_page(win, status_form=form)
+    if not form.validate_on_submit():
+        if svc.is_finished(win):
+            form.form_errors.append(
+                _(
+                    "This window is %(status)s: its status no longer changes.",
+                    status=_status_word(win.status),
+                )
             )
+        return _window_page(win, status_form=form, status=422)
+    status = form.status.data or ""
+    now = clock.now()
+
+    def change() -> MaintenanceWindow:
+        return svc.set_status_now(
+            db.session,
+            current_user,
+            win,
+            status,
+            now=now,
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+        )
+
+    if svc.status_notifies(win, status) and not form.confirmed:
+        try:
+            planned = rehearse(change)
         except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(worded(m) for m in exc.errors.values()), "error")
-            return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
-        commit()
-        flash(_("The window is now %(status)s.", status=_status_word(win.status)), "success")
-        return redirect(url_for("admin_maintenance.window", window_id=win.id))
-    flash(_("Choose a valid status."), "error")
-    return redirect(url_for("admin_maintenance.window", window_id=win.id)), 303
+            apply_errors(form, exc.errors)
+            return _window_page(win, status_form=form, status=422)
+        return confirmation_page(
+            form,
+            **_status_question(win, status),
+            cancel=url_for("admin_maintenance.window", window_id=win.id),
+            refused=_("Nothing was changed: confirm with the red button."),
+            planned=planned,
+            carry=True,
+            asked=first_step(form),
+        )
+    saved = submit(
+        form,
+        change,
+        done=url_for("admin_maintenance.window", window_id=win.id),
+        message=_("The window is now %(status)s.", status=_status_word(status)),
+    )
+    return saved or _window_page(win, status_form=form, status=form_status(form))
+
+
+def _status_question(win: MaintenanceWindow, status: str) -> dict[str, Any]:
+    """What the confirmation page of a start or a completion says."""
+    names = ", ".join(p.name for p in win.platforms)
+    held = win.impact == "maintenance"
+    if status == "in_progress":
+        return {
+            "title": _("Start maintenance now"),
+            "question": Markup(_("Start “%(title)s” now? It is planned for %(span)s."))
+            % {"title": win.title, "span": format_span(win.starts_at, win.ends_at)},
+            "consequences": [
+                _("It starts now, not at its planned start.")
+                if win.starts_at > clock.now()
+                else _("It starts now."),
+                _("%(platforms)s are shown under maintenance from now.", platforms=names)
+                if held
+                else _("It has no customer impact: platform statuses stay as they are."),
+            ],
+            "button": _("Start now"),
+        }
+    return {
+        "title": _("Complete maintenance now"),
+        "question": Markup(_("Complete “%(title)s” now? It is planned to end %(when)s."))
+        % {"title": win.title, "when": format_when(win.ends_at)},
+        "consequences": [
+            _("It ends now."),
+            _(
+                "%(platforms)s return to operational unless something else holds them.",
+                platforms=names,
+            )
+            if held
+            else _("It has no customer impact: platform statuses stay as they are."),
+        ],
+        "button": _("Complete now"),
+    }
 
 
 def _status_word(status: str) -> str:
@@ -341,20 +513,34 @@ def _status_word(status: str) -> str:
 @bp.route("/maintenance/<window_id>/cancel", methods=["GET", "POST"])
 @role_required(*STAFF)
 def cancel_window(window_id: str) -> Any:
-    """Cancelling is two steps: this page asks, and only its Confirm button cancels."""
+    """Cancelling is two steps: this page asks (saying what would be sent, to how many),
+    and only its Confirm button cancels."""
     win = svc.get_window(db.session, window_id)
     back = url_for("admin_maintenance.window", window_id=win.id)
     form = ConfirmForm(prefix="cx")
-    if form.validate_on_submit():
-        try:
-            svc.set_window_status(db.session, current_user, win, "cancelled", clock.now())
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(worded(m) for m in exc.errors.values()), "error")
-            return redirect(back, 303)
-        commit()
-        flash(_("The window “%(title)s” is cancelled.", title=win.title), "success")
-        return redirect(back)
+    now = clock.now()
+
+    def change() -> MaintenanceWindow:
+        return svc.set_status_now(
+            db.session,
+            current_user,
+            win,
+            "cancelled",
+            now=now,
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+        )
+
+    try:
+        if form.validate_on_submit():
+            change()
+            commit()
+            flash(_("The window “%(title)s” is cancelled.", title=win.title), "success")
+            return redirect(back)
+        planned = rehearse(change)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(worded(m) for m in exc.errors.values()), "error")
+        return redirect(back, 303)
     return confirmation_page(
         form,
         title=_("Cancel maintenance window"),
@@ -367,6 +553,7 @@ def cancel_window(window_id: str) -> Any:
         button=_("Cancel the window"),
         cancel=back,
         refused=_("Nothing was cancelled: confirm with the red button."),
+        planned=planned,
     )
 
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from statuspage.extensions import db
 from statuspage.i18n import N_
 from statuspage.services.errors import NotFound, PermissionDenied, ValidationError
-from statuspage.views.helpers import worded
+from statuspage.views.helpers import refusal_words, worded
 
 # The HTTP errors a reader can meet, in the catalogs' words (werkzeug's are English only).
 HTTP_WORDS = {
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return json_error(403, str(exc) or "forbidden")
-        return _page(403, gettext("Forbidden"), str(exc) or gettext("You may not do this."))
+        return _page(403, gettext("Forbidden"), refusal_words(exc))
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):  # type: ignore[no-untyped-def]

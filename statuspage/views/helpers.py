@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
 
 from statuspage.extensions import db
-from statuspage.services import ValidationError
+from statuspage.services import PermissionDenied, ValidationError
 from statuspage.services.errors import Message
 
 T = TypeVar("T")
@@ -55,6 +55,26 @@ def worded(message: str) -> str:
     return gettext(message)
 
 
+def refusal_words(exc: PermissionDenied) -> str:
+    """Why the service refused, in the reader's language."""
+    message = exc.args[0] if exc.args else ""
+    return worded(message) if message else gettext("You may not do this.")
+
+
+def deny(form: FlaskForm, exc: PermissionDenied) -> None:
+    """Say on the form, above its fields, why the service refused it."""
+    form.form_errors.append(refusal_words(exc))
+    form.denied = True  # type: ignore[attr-defined]
+
+
+def form_status(form: FlaskForm) -> int:
+    """The status of a page showing `form`: 403 after a refusal, 422 after a POST that wrote
+    nothing, else 200."""
+    if getattr(form, "denied", False):
+        return 403
+    return 422 if request.method == "POST" else 200
+
+
 def apply_errors(
     form: FlaskForm, errors: dict[str, str], aliases: dict[str, str] | None = None
 ) -> None:
@@ -90,8 +110,9 @@ def submit(
     """The one way a staff form writes: validate, call the service, commit once.
 
     On success: flash `message` and redirect to `done`. On a user's mistake (the service's
-    ValidationError): roll back, put the messages on the form, and return None so the view
-    shows the form again.
+    ValidationError) or a refusal (PermissionDenied): roll back, put the messages on the
+    form, and return None so the view shows the form again, with what was typed
+    (`form_status` gives the answer's status).
     """
     if not form.validate_on_submit():
         return None
@@ -100,6 +121,10 @@ def submit(
     except ValidationError as exc:
         db.session.rollback()
         apply_errors(form, exc.errors, aliases)
+        return None
+    except PermissionDenied as exc:
+        db.session.rollback()
+        deny(form, exc)
         return None
     commit()
     flash(message, "success")
