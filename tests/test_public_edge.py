@@ -32,7 +32,7 @@ from statuspage.services import incidents, maintenance
 from statuspage.services import subscriptions as svc
 from statuspage.services.errors import row_id
 from statuspage.views.caching import published, render_cache
-from tests.conftest import FAST_HASH, NOW, SECRET_KEY
+from tests.conftest import FAST_HASH, NOW, SECRET_KEY, login
 from tests.live import gunicorn
 
 HOSTILE = "attacker.example"
@@ -336,6 +336,17 @@ def test_unicode_digits_are_refused_never_a_500(client, db, css, path, status):
     response = client.get(path)
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert "Number one" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["²", "１", "٣"])
+def test_staff_list_pages_take_ascii_page_numbers_only(client, db, admin, page):
+    incident = incidents.create_incident(db, admin, title="Number one", now=NOW)
+    db.commit()
+    notice = db.scalar(select(Notice).where(Notice.incident_id == incident.id))
+    login(client, admin)
+    for path in ("/admin/audit", "/admin/subscribers/", f"/admin/notices/{notice.id}"):
+        assert client.get(f"{path}?page=2").status_code == 200, path
+        assert client.get(f"{path}?page={page}").status_code == 400, path
 
 
 def test_an_id_is_ascii_digits_only():

@@ -58,7 +58,7 @@ from statuspage.security import password_hash_method, role_required
 from statuspage.services import NotFound, PermissionDenied, ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
-from statuspage.views.helpers import apply_errors, commit, deny, form_status, submit
+from statuspage.views.helpers import apply_errors, commit, deny, form_status, page_number, submit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident
@@ -596,10 +596,7 @@ def revoke_token(token_id: str) -> Any:
 @bp.get("/audit")
 @role_required("admin")
 def audit() -> Any:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort(400)
-    page = int(raw)
+    page = page_number()
     entries, total = staff_queries.audit_page(db.session, page, AUDIT_PAGE)
     return render_template(
         "admin/audit.html",

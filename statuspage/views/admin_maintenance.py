@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -60,7 +59,7 @@ from statuspage.services import subscriptions as subscription_service
 from statuspage.templating import format_span, format_when
 from statuspage.views import import_store
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
-from statuspage.views.helpers import apply_errors, commit, form_status, submit, worded
+from statuspage.views.helpers import apply_errors, commit, form_status, page_number, submit, worded
 
 if TYPE_CHECKING:
     from statuspage.models import MaintenanceSeries, MaintenanceWindow
@@ -812,10 +811,7 @@ def notices() -> Any:
 def notice(notice_id: str) -> Any:
     """One notice's delivery: its counts, and who it failed for and why, a page at a time."""
     found = notice_queries.get_notice(db.session, notice_id)
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort(400)
-    page = int(raw)
+    page = page_number()
     failed, total = notice_queries.failed_deliveries(db.session, found.id, page, FAILED_PAGE)
     return render_template(
         "admin/maintenance/notice.html",

@@ -20,7 +20,7 @@ from statuspage.queries import channels as channel_queries
 from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as subscription_service
-from statuspage.views.helpers import commit
+from statuspage.views.helpers import commit, page_number
 
 bp = Blueprint("admin_subscribers", __name__, url_prefix="/admin/subscribers")
 
@@ -35,10 +35,7 @@ def endpoints() -> Any:
     state = request.args.get("state", "")
     if state and state not in channel_queries.STATES:
         abort(400)
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort(400)
-    page = int(raw)
+    page = page_number()
     rows, total = channel_queries.url_subscribers(
         db.session, state=state or None, page=page, per_page=PER_PAGE
     )

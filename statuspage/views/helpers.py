@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from statuspage.extensions import db
 from statuspage.services import PermissionDenied, ValidationError
-from statuspage.services.errors import Message
+from statuspage.services.errors import Message, whole_number
 
 T = TypeVar("T")
 
@@ -87,6 +87,15 @@ def apply_errors(
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(f"{name.replace('_', ' ')}: {message}")
+
+
+def page_number(limit: int = 100_000) -> int:
+    """The `page` query parameter of a staff list (1 when absent); 400 for anything that is
+    not a page number typed in ASCII digits ("²" and "１" included)."""
+    page = whole_number(request.args.get("page", "1"), max_digits=6)
+    if page is None or not 1 <= page <= limit:
+        abort(400)
+    return page
 
 
 def local_path(target: str | None, default: str) -> str:
