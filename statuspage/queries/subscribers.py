@@ -7,6 +7,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage.models import Subscriber, Subscription
+from statuspage.services.errors import row_id
 
 
 def subscriber_counts(session: Session) -> dict[int, tuple[int, int]]:
@@ -54,7 +55,12 @@ def listed(
 ) -> list[Subscriber]:
     """Subscribers of `mode` (email, webhook) in Statuspage's `state`, optionally those whose
     address contains `q`, ordered by address (`primary`) or creation, `limit` of them from
-    `offset`."""
+    `offset`.
+
+    A channel's URL is a secret that the API masks, so it is neither searched nor sorted on:
+    for a URL mode `q` matches nothing, and `primary` orders by creation. Otherwise a token
+    could read the URL back a character at a time from what matches or how the list sorts."""
+    secret = mode != "email"
     subscribed = exists().where(Subscription.subscriber_id == Subscriber.id)
     query = (
         select(Subscriber)
@@ -70,15 +76,16 @@ def listed(
         query = query.where(~subscribed)
     elif state == "quarantined":
         query = query.where(subscribed, ~working)
+    if q and secret:
+        return []
     if q:
         query = query.where(Subscriber.email.like(f"%{_escape_like(q.lower())}%", escape="\\"))
-    column = Subscriber.email if sort_field == "primary" else Subscriber.created_at
+    column = Subscriber.email if sort_field == "primary" and not secret else Subscriber.created_at
     order = (column.desc(), Subscriber.id.desc()) if descending else (column, Subscriber.id)
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 
 def by_id(session: Session, key: str) -> Subscriber | None:
     """The subscriber with this id (as the API spells it), or None."""
-    if not key.isdigit() or len(key) > 18:
-        return None
-    return session.get(Subscriber, int(key))
+    found = row_id(key)
+    return session.get(Subscriber, found) if found is not None else None
