@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import get_args
 
 import pytest
 from sqlalchemy import func, select
 
 from statuspage.contract import requests as contract
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform, Subscriber
+from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PRIORITIES, WINDOW_STATUSES
 from statuspage.queries.channels import masked
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, subscriptions, text
@@ -171,6 +173,14 @@ def test_what_the_services_refuse_the_document_refuses_too(client, db, schema, b
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["errors"]
     assert count(db, AuditEntry) == before
+
+
+def test_the_request_vocabularies_are_the_models():
+    assert list(get_args(contract.Priority)) == list(PRIORITIES)
+    assert list(get_args(contract.Impact)) == IMPACTS
+    assert list(get_args(contract.UpdateStatus)) == INCIDENT_STATUSES + WINDOW_STATUSES
+    new = [s for s in INCIDENT_STATUSES if s != "postmortem"] + ["scheduled"]
+    assert list(get_args(contract.NewStatus)) == new
 
 
 def test_the_documented_text_patterns_are_the_services_rule():

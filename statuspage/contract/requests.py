@@ -90,7 +90,7 @@ CaseNumbersText = Annotated[
 Priority = Literal["P1G", "P1", "P2", "P3", "P4"]
 Impact = Literal["none", "minor", "major", "critical"]
 # An incident's statuses, and a window's (`status: scheduled` creates one).
-IncidentStatus = Literal[
+UpdateStatus = Literal[
     "investigating",
     "identified",
     "monitoring",
@@ -102,7 +102,7 @@ IncidentStatus = Literal[
     "completed",
     "cancelled",
 ]
-NewIncidentStatus = Literal["investigating", "identified", "monitoring", "resolved", "scheduled"]
+NewStatus = Literal["investigating", "identified", "monitoring", "resolved", "scheduled"]
 
 
 def _text(value: Any) -> Any:
@@ -215,7 +215,7 @@ class IncidentFields(WithExtras):
     `scheduled_until` makes it a maintenance window (and `body` then describes the work)."""
 
     name: Title | None = None
-    status: IncidentStatus | None = Field(
+    status: UpdateStatus | None = Field(
         None,
         description="an incident: investigating, identified, monitoring, resolved, "
         "postmortem (after resolved); a window (w<n>): in_progress, verifying, completed or "
@@ -247,7 +247,7 @@ class NewIncidentFields(IncidentFields):
     """Statuspage's incident object, to open an incident or schedule a window."""
 
     name: Title = Field(description="the incident's or the window's title")
-    status: NewIncidentStatus | None = Field(  # type: ignore[assignment]
+    status: NewStatus | None = Field(  # type: ignore[assignment]
         None,
         description="investigating (default), identified, monitoring, resolved; scheduled "
         "for maintenance (a window)",
