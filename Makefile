@@ -21,7 +21,7 @@ PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYBABEL_KEYWORDS := -k N_ -k _l -k lazy_gettext
 
-.PHONY: $(VENV) run test lint bench catalogs
+.PHONY: $(VENV) run test nightly lint bench catalogs
 
 $(VENV): $(VENV)/.installed
 
@@ -63,8 +63,17 @@ run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) seed --demo --if-empty
 	$(FLASK) serve --host 127.0.0.1 --port $${PORT:-5000}
 
+# Every test, Schemathesis against the served API document among them
+# (tests/test_schemathesis.py); the property tests run the derandomised "ci" Hypothesis
+# profile, so a run passes or fails the same way every time.
 test: $(VENV)/.installed $(MO_FILES) $(JS_DEPS) $(PY_CLIENTS)
 	$(BIN)/python -m pytest
+
+# The property tests exploring: 1,000 new random examples each (a few minutes; for a nightly
+# job, not `make test`). A failure prints the blob that replays it; keep it as an @example.
+nightly: $(VENV)/.installed $(MO_FILES)
+	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest -p no:cacheprovider \
+		tests/test_text_properties.py tests/test_import_delivery_properties.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

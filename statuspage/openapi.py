@@ -36,6 +36,15 @@ SECURED_ERRORS = {
 }
 INPUT_ERRORS = {422: "field-by-field errors (`errors`: field -> message); nothing was written"}
 BODY_ERRORS = {413: "the body is larger than this service accepts"}
+# Any write: the present state refuses it, or another request won the race to the same row.
+WRITE_ERRORS = {
+    409: "the request is well formed but what is there now refuses it (an address that has "
+    "already unsubscribed, a window that has completed, a URL already subscribed), or "
+    "another request changed the same thing at the same time; `errors` names the field. "
+    "Nothing was written",
+    503: "the database could not save this; try again shortly",
+}
+WRITES = ("post", "put", "patch", "delete")
 DESCRIPTION = (
     "Statuspage-compatible: the public API v2 (no auth, CORS open) and the Manage API v1 "
     "shape (`Authorization: OAuth <token>`). A request with only Statuspage's fields is never "
@@ -52,7 +61,9 @@ DESCRIPTION = (
 )
 
 
-def operations(app: Flask) -> list[tuple[str, str, str, Operation, bool, list[str]]]:
+def operations(
+    app: Flask,
+) -> list[tuple[str, str, str, Operation, bool, list[dict[str, Any]]]]:
     """(path, method, endpoint, contract, secured, path parameters) of every /api/ route.
 
     A route without a declared contract is left out, and the tests fail on it."""
@@ -65,11 +76,32 @@ def operations(app: Flask) -> list[tuple[str, str, str, Operation, bool, list[st
         if declared is None:
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        params = re.findall(r"{(\w+)}", path)
+        params = [
+            _path_parameter(app, name, converter)
+            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)
+        ]
         for method in sorted(m.lower() for m in rule.methods or () if m.lower() in METHODS):
             secured = bool(getattr(view, SECURED, False))
             found.append((path, method, rule.endpoint, declared, secured, params))
     return found
+
+
+def _path_parameter(app: Flask, name: str, converter: str) -> dict[str, Any]:
+    """A path parameter as the router takes it: the page's one id, or the converter's
+    pattern (`<incident_id:incident_id>` is "12" or "w7"), so a value the document allows
+    reaches its view."""
+    schema: dict[str, Any] = {"type": "string"}
+    if name == "page_id":
+        schema["enum"] = [app.config["STATUSPAGE_PAGE_ID"]]
+    elif converter:
+        schema["pattern"] = f"^(?:{app.url_map.converters[converter].regex})$"
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": PATH_PARAMETERS.get(name, name),
+    }
 
 
 def _json(schema: Any, description: str) -> dict[str, Any]:
@@ -120,16 +152,7 @@ def document(app: Flask, server_url: str = "") -> dict[str, Any]:
             "summary": declared.summary,
             "operationId": f"{TAGS.get(blueprint, blueprint).split()[-1]}_{name}"
             + (f"_{method}" if several else ""),
-            "parameters": [
-                {
-                    "name": param,
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": PATH_PARAMETERS.get(param, param),
-                }
-                for param in params
-            ],
+            "parameters": list(params),
         }
         if declared.description:
             op["description"] = declared.description
@@ -153,7 +176,18 @@ def document(app: Flask, server_url: str = "") -> dict[str, Any]:
             errors |= INPUT_ERRORS
         if declared.body is not None:
             errors |= BODY_ERRORS
+        if method in WRITES:
+            errors |= WRITE_ERRORS
         errors |= declared.errors
+        if declared.rules:
+            # What the schemas cannot say (a known id, an end after the start): in words,
+            # and by field for tools that check a 422 against them.
+            op["x-rules"] = dict(declared.rules)
+            errors[422] = (
+                errors.get(422, INPUT_ERRORS[422])
+                + "; besides the schemas, "
+                + ("; ".join(f"`{name}`: {rule}" for name, rule in declared.rules.items()))
+            )
         for status, description in sorted(errors.items()):
             responses[str(status)] = _json(error, description)
         op["responses"] = responses

@@ -20,6 +20,7 @@ from statuspage.models import (
     Platform,
     Subscriber,
 )
+from statuspage.queries.channels import masked
 
 
 def ts(value: datetime | None) -> str | None:
@@ -183,13 +184,17 @@ def subscriber(item: Subscriber) -> shapes.Subscriber:
     its `endpoint`; `quarantined_at` is when one was paused after repeated failure
     (`quarantine_reason`, an extra, says why); nothing is purged, so `purge_at` is null.
     `skip_confirmation_notification` says whether the address was confirmed without its own
-    opt-in (added by staff with the flag, or imported)."""
+    opt-in (added by staff with the flag, or imported).
+
+    A channel's `endpoint` is masked as the staff page masks it (`queries.channels.masked`):
+    an incoming webhook's URL lets whoever holds it post to the channel, so no token reads it
+    back, not even in the answer that created it."""
     channel = item.mode != "email"
     return {
         "id": str(item.id),
         "mode": item.mode,
         "email": None if channel else item.email,
-        "endpoint": item.email if channel else None,
+        "endpoint": masked(item.email) if channel else None,
         "phone_number": None,
         "phone_country": None,
         "display_phone_number": None,

@@ -193,16 +193,23 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     terminalreporter.write_line("database backends: " + "; ".join(parts))
 
 
-# --- Hypothesis profiles (the property tests, tests/test_text_properties.py) -------------
+# --- Hypothesis profiles (the property tests, tests/test_text_properties.py and
+# tests/test_import_delivery_properties.py) ---------------------------------------------
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """`make test` runs the bounded "ci" profile (25 examples a property, no deadline, no
-    example database in the working tree); HYPOTHESIS_PROFILE=nightly runs 1,000 each."""
+    """`make test` runs the "ci" profile: 25 examples a property, derandomised (the examples
+    follow from each test's source, so a run passes or fails the same way every time, on
+    every machine), no deadline, no example database in the working tree, and a failure
+    prints the blob that replays it (`@reproduce_failure`). HYPOTHESIS_PROFILE=nightly
+    explores instead: 1,000 random examples a property, a new draw each run, to find what the
+    fixed examples do not reach; a failure it finds becomes an explicit `@example`."""
     import os
 
     from hypothesis import settings
 
-    settings.register_profile("ci", max_examples=25, deadline=None, database=None)
-    settings.register_profile("nightly", max_examples=1000, deadline=None)
+    settings.register_profile(
+        "ci", max_examples=25, deadline=None, database=None, derandomize=True, print_blob=True
+    )
+    settings.register_profile("nightly", max_examples=1000, deadline=None, print_blob=True)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

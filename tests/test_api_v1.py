@@ -217,7 +217,12 @@ BAD = [
         {"incident": {"name": "x", "deliver_notifications": "yes"}},
         "deliver_notifications",
     ),
-    ("post", "/incidents", {"incident": {"name": "x", "impact_override": "apocalyptic"}}, "impact"),
+    (
+        "post",
+        "/incidents",
+        {"incident": {"name": "x", "impact_override": "apocalyptic"}},
+        "impact_override",
+    ),
     ("post", "/incidents", {"incident": {"name": "x", "status": "scheduled"}}, "scheduled_for"),
     (
         "post",
@@ -246,7 +251,7 @@ BAD = [
                 "justification": "y",
             }
         },
-        "ends_at",
+        "scheduled_until",
     ),
     ("patch", "/incidents/{id}", {"incident": {"status": "bogus"}}, "status"),
     ("patch", "/incidents/{id}", {"incident": {"name": ["x"]}}, "name"),

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.models import AuditEntry, Notice, Platform, Subscriber, Subscription
+from statuspage.queries.channels import masked
 from statuspage.services import subscriptions
 from tests.conftest import NOW, make_user
 from tests.test_api_v1 import BASE, token_for
@@ -150,7 +151,7 @@ def test_delete_unsubscribes_and_retires_the_links(client, db, css):
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.unsubscribe"))
     assert entry.before["state"] == "active" and entry.after["state"] == "unsubscribed"
     again = client.delete(f"{SUBSCRIBERS}/{known.id}", headers=headers)
-    assert again.status_code == 422 and "subscriber" in again.get_json()["errors"]
+    assert again.status_code == 409 and "subscriber" in again.get_json()["errors"]
     assert client.get(SUBSCRIBERS, headers=headers).get_json() == []
     listed = client.get(f"{SUBSCRIBERS}?state=unsubscribed", headers=headers).get_json()
     assert [s["id"] for s in listed] == [str(known.id)]
@@ -166,7 +167,7 @@ def test_resend_confirmation_mails_an_unconfirmed_address_within_its_allowance(c
     path = f"{SUBSCRIBERS}/{created['id']}/resend_confirmation"
     # The address had its mail at creation: the allowance holds for staff too.
     too_soon = client.post(path, headers=headers)
-    assert too_soon.status_code == 422 and "subscriber" in too_soon.get_json()["errors"]
+    assert too_soon.status_code == 409 and "subscriber" in too_soon.get_json()["errors"]
     assert confirmation_mails(db, "late@customer.example") == 1
     app.config["FIXED_NOW"] = NOW + timedelta(minutes=11)
     later = client.post(path, headers=headers)
@@ -181,7 +182,7 @@ def test_resend_confirmation_mails_an_unconfirmed_address_within_its_allowance(c
         client, headers, email="ok@customer.example", skip_confirmation_notification=True
     ).get_json()
     refused = client.post(f"{SUBSCRIBERS}/{confirmed['id']}/resend_confirmation", headers=headers)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.get_json()["errors"]["subscriber"] == "is already confirmed"
 
 
@@ -261,12 +262,11 @@ BAD = [
     ),
     ({"subscriber": {"email": "a@b.example", "endpoint": "https://hook.example"}}, "endpoint"),
     ({"subscriber": {"phone_number": "5555550100", "phone_country": "us"}}, "phone_number"),
-    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "phone_number"),
+    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "type"),
     ({"subscriber": {"type": "teams"}}, "endpoint"),
     ({"subscriber": {"type": "pigeon", "endpoint": "https://hook.example"}}, "type"),
     ({"subscriber": {"type": "slack", "endpoint": 42}}, "endpoint"),
     ({"subscriber": {"type": "integration_partner", "endpoint": "https://x.example"}}, "type"),
-    ({"subscriber": {"email": "known@customer.example"}}, "email"),
 ]
 
 
@@ -283,6 +283,40 @@ def test_bad_create_bodies_are_422_with_field_errors_and_write_nothing(
     response = client.post(SUBSCRIBERS, headers=headers, json=body)
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["errors"]
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("", {"subscriber": {"email": "known@customer.example"}}, "email"),
+        ("/{id}", None, "subscriber"),
+        ("/{id}/resend_confirmation", None, "subscriber"),
+    ],
+)
+def test_a_request_the_present_state_refuses_is_a_409_conflict_naming_the_field(
+    client, db, css, path, body, field
+):
+    """Well formed, but what is there now stands in the way (an address already subscribed,
+    already unsubscribed, already confirmed): 409, not 422, with the JSON error body the
+    document declares, and nothing written."""
+    headers = token_for(db, "css")
+    known = subscriptions.create_by_staff(
+        db, css, secret="s", email="known@customer.example", skip_confirmation=True, now=NOW
+    )
+    db.commit()
+    if path == "/{id}":
+        assert client.delete(f"{SUBSCRIBERS}/{known.id}", headers=headers).status_code == 200
+    before = counts(db)
+    response = client.open(
+        f"{SUBSCRIBERS}{path.replace('{id}', str(known.id))}",
+        method="DELETE" if path == "/{id}" else "POST",
+        headers=headers,
+        json=body,
+    )
+    assert response.status_code == 409, response.get_json()
+    answer = response.get_json()
+    assert answer["error"] == "conflict" and field in answer["errors"]
     assert counts(db) == before
 
 
@@ -317,7 +351,7 @@ def test_a_teams_or_slack_channel_is_added_with_its_endpoint(app, client, db, ki
     response = add(client, headers, type=kind, endpoint=url, component_ids=[cisco])
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert (body["mode"], body["endpoint"], body["email"]) == (kind, url, None)
+    assert (body["mode"], body["endpoint"], body["email"]) == (kind, masked(url), None)
     assert body["components"] == [cisco] and body["secret"]
     assert db.get(Subscriber, int(body["id"])).mode == kind
     listed = client.get(f"{SUBSCRIBERS}?type={kind}&state=all", headers=headers).get_json()

@@ -95,7 +95,7 @@ def test_api_v1_refuses_nul_and_vertical_tab_in_a_title_and_writes_nothing(clien
         json={"incident": {"name": title, "body": "looking", "status": "investigating"}},
     )
     assert response.status_code == 422
-    assert "title" in response.get_json()["errors"]
+    assert "name" in response.get_json()["errors"]  # the field the client sent
     assert count(db, Incident) == 0
     assert_feeds_and_calendars_valid(client)
 

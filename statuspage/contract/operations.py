@@ -22,12 +22,16 @@ from flask import request
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from statuspage.contract import requests
 from statuspage.services.errors import Errors, ValidationError
 
 # The attribute a declared view carries (kept by functools.wraps on outer decorators).
 ATTRIBUTE = "contract_operation"
 # Set by the Manage API's token check: the operation needs `Authorization: OAuth <token>`.
 SECURED = "requires_token"
+# The deepest nesting of arrays and objects a JSON body may have (the deepest declared field,
+# `metadata.network_status.customer_case_numbers`, is at level 5).
+JSON_DEPTH_MAX = 32
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -44,6 +48,10 @@ class Operation:
     example: dict[str, Any] | None = None
     description: str = ""
     errors: dict[int, str] = field(default_factory=dict)
+    # The rules beyond the schemas (field -> the rule in words): what a request the schemas
+    # accept may still be refused for with a 422 naming that field, e.g. an unknown component
+    # id or an end before the start. Documented with the 422, and as `x-rules`.
+    rules: dict[str, str] = field(default_factory=dict)
 
 
 def operation(
@@ -56,16 +64,19 @@ def operation(
     example: dict[str, Any] | None = None,
     description: str = "",
     errors: dict[int, str] | None = None,
+    rules: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view's contract; validate its body and query string on every request."""
-    declared = Operation(summary, response, status, body, query, example, description, errors or {})
+    declared = Operation(
+        summary, response, status, body, query, example, description, errors or {}, rules or {}
+    )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             # Read at request time: the declaration is the one the document shows.
             if declared.body is not None:
-                kwargs["body"] = parse_body(declared.body, request.get_json(silent=True))
+                kwargs["body"] = parse_body(declared.body, json_body(declared.body))
             if declared.query is not None:
                 kwargs["query"] = parse(declared.query, request.args.to_dict())
             return view(*args, **kwargs)
@@ -74,6 +85,47 @@ def operation(
         return wrapped
 
     return decorate
+
+
+def json_body(model: type[BaseModel]) -> Any:
+    """The request's JSON, or None when it is not JSON. A body nested deeper than
+    `JSON_DEPTH_MAX` is refused before it is parsed: the parser recurses once per level, and
+    no body of this API nests a tenth as deep (`[[[[...` would otherwise exhaust the stack)."""
+    if not request.is_json:
+        return None
+    if nests_deeper(request.get_data(cache=True), JSON_DEPTH_MAX):
+        [wrapper] = model.model_fields
+        raise ValidationError(
+            {wrapper: f"the JSON nests deeper than {JSON_DEPTH_MAX} levels of arrays and objects"}
+        )
+    return request.get_json(silent=True)
+
+
+def nests_deeper(raw: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest more than `limit` levels deep
+    (brackets inside strings do not count). Linear in the text, no recursion, and it stops at
+    the first level too deep; malformed text is the parser's to refuse."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # the usual body: too few brackets to nest that deep
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
 
 
 def parse(model: type[M], data: Any) -> M:
@@ -146,6 +198,18 @@ def _bounds(info: FieldInfo | None) -> tuple[Any, Any]:
     return low, high
 
 
+# A pattern's mismatch in words (the patterns themselves are in the document).
+PATTERN_WORDS = {
+    requests.LINE_PATTERN: "must be one line, without control characters",
+    requests.TITLE_PATTERN: "must be one line with more than spaces, without control characters",
+    requests.TEXT_PATTERN: "must not contain control characters",
+    requests.CASE_PATTERN: "must be letters, digits, '.', '_', '/' or '-', up to 64",
+    requests.CASES_PATTERN: "must be at most 100 case numbers (letters, digits, '.', '_', "
+    "'/' or '-', up to 64 each) between commas, semicolons or spaces",
+    requests.ENDPOINT_PATTERN: "must be an https URL of a host, without a user name, password, "
+    "fragment or spaces",
+}
+
 WHOLE_NUMBER = (
     "int_type",
     "int_parsing",
@@ -179,11 +243,17 @@ def message(error: Any, info: FieldInfo | None) -> str:
         "datetime_type": "must be an ISO 8601 date-time",
         "datetime_parsing": "must be an ISO 8601 date-time",
         "datetime_from_date_parsing": "must be an ISO 8601 date-time",
+        "string_unicode": "must not contain an unpaired surrogate",
+        "none_required": "is not offered here: leave it out",
     }
     if kind in words:
         return words[kind]
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '')}".replace("'", "")
+    if kind == "string_pattern_mismatch":
+        return PATTERN_WORDS.get(str(ctx.get("pattern")), "is not in the form this field takes")
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
     if kind == "too_long":
         return f"at most {ctx.get('max_length')} items"
     if kind == "too_short":

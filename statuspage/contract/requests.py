@@ -22,12 +22,101 @@ from statuspage.contract.responses import PlatformStatus
 # Each id is looked up, so a list is bounded before any is read (`services.text.LIST_MAX`).
 LIST_MAX = 100
 METADATA_NAMESPACE = "network_status"
+# The lengths the services hold titles and texts to (`services.incidents`, `.maintenance`).
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+CUSTOMER_CASES_MAX = 100
+
+# --- text, as `services.text` takes it ---------------------------------------------------
+# Regular-expression character classes that ECMA-262 (the document's dialect), Python and
+# the validator's own engine read alike. tests/test_openapi.py holds them to the services'
+# rule character by character. Unpaired surrogates are refused too, but not here: no
+# engine's class can name them, and the validator refuses them as no string at all.
+REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff"  # in any text
+BREAKS = r"\n\r\x85\u2028\u2029"  # refused in a single line
+# What str.strip() strips (str.isspace), spelt out: `\s` differs between the engines.
+SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+LINE_PATTERN = f"^[^{REFUSED}{BREAKS}]*$"
+TEXT_PATTERN = f"^[^{REFUSED}]*$"
+# A line with something in it besides spaces (a title).
+TITLE_PATTERN = f"^[^{REFUSED}{BREAKS}]*[^{REFUSED}{BREAKS}{SPACE}][^{REFUSED}{BREAKS}]*$"
+# A support case number (`services.incidents.CASE_NUMBER_RE`), spaces around it trimmed.
+CASE = r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}"
+CASE_PATTERN = f"^[{SPACE}]*(?:{CASE})?[{SPACE}]*$"
+# "A-1, A-2; A-3": case numbers between commas, semicolons or spaces.
+_SEPARATORS = f"[,;{SPACE}]"
+CASES_PATTERN = (
+    f"^{_SEPARATORS}*(?:{CASE}(?:{_SEPARATORS}+{CASE}){{0,{CUSTOMER_CASES_MAX - 1}}})?"
+    f"{_SEPARATORS}*$"
+)
+
+# A channel's URL (`webhooks.check_url`): http(s), a host name or an IP literal, an optional
+# port, no user name or password, no fragment, no spaces or control characters. That its
+# host resolves to public addresses only is a rule beyond the schema.
+URL_MAX = 254
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+ENDPOINT_PATTERN = (
+    rf"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::{_PORT})?(?:[/?][^#{SPACE}\x00-\x1f]*)?$"
+)
+
+Title = Annotated[
+    str, Field(max_length=TITLE_MAX, pattern=TITLE_PATTERN, description="at most 200 characters")
+]
+Text = Annotated[
+    str,
+    Field(
+        max_length=TEXT_MAX, pattern=TEXT_PATTERN, description="Markdown, at most 20,000 characters"
+    ),
+]
+CaseNumber = Annotated[
+    str,
+    Field(
+        pattern=CASE_PATTERN,
+        description="letters, digits, '.', '_', '/' or '-', up to 64, starting with a letter "
+        "or digit",
+    ),
+]
+CaseNumbers = Annotated[
+    list[CaseNumber], Field(max_length=CUSTOMER_CASES_MAX, description="at most 100")
+]
+CaseNumbersText = Annotated[
+    str,
+    Field(
+        max_length=CUSTOMER_CASES_MAX * 66,
+        pattern=CASES_PATTERN,
+        description="at most 100, separated by commas, semicolons or spaces",
+    ),
+]
+Priority = Literal["P1G", "P1", "P2", "P3", "P4"]
+Impact = Literal["none", "minor", "major", "critical"]
+# An incident's statuses, and a window's (`status: scheduled` creates one).
+UpdateStatus = Literal[
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
+    "postmortem",
+    "scheduled",
+    "in_progress",
+    "verifying",
+    "completed",
+    "cancelled",
+]
+NewStatus = Literal["investigating", "identified", "monitoring", "resolved", "scheduled"]
 
 
 def _text(value: Any) -> Any:
     """A date-time arrives as text: a number is not taken for a Unix time."""
     if not isinstance(value, str):
         raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one kind of number: 3.0 is the whole number 3 (JSON Schema's `integer` says
+    so too), while 3.5, "3" and true stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -57,19 +146,21 @@ class Query(BaseModel):
 class Extras(Body):
     """This product's extras: at the top level of an incident, or in its metadata."""
 
-    justification: str | None = Field(
+    justification: Text | None = Field(
         None, description="extra, maintenance: `body` stands for it when absent"
     )
-    urgency: str | None = Field(
+    urgency: Text | None = Field(
         None,
         description="extra: why unscheduled work inside 05:00-23:00 cannot wait; when neither "
         "it nor a justification is given, `body` stands for it",
     )
-    priority: str | None = Field(
+    priority: Priority | None = Field(
         None, description="extra: P1G, P1, P2, P3 (default) or P4; P1G needs a css or admin token"
     )
-    case_number: str | None = Field(None, description="extra: the support case number")
-    customer_case_numbers: list[str] | str | None = Field(
+    case_number: CaseNumber | None = Field(
+        None, description="extra: the support case number (a master case needs one)"
+    )
+    customer_case_numbers: CaseNumbers | CaseNumbersText | None = Field(
         None, description="extra: customers' own case numbers (staff-only)"
     )
     etr: Moment | None = Field(
@@ -123,15 +214,15 @@ class IncidentFields(WithExtras):
     """Statuspage's incident object. `status: scheduled` with `scheduled_for` and
     `scheduled_until` makes it a maintenance window (and `body` then describes the work)."""
 
-    name: str | None = None
-    status: str | None = Field(
+    name: Title | None = None
+    status: UpdateStatus | None = Field(
         None,
-        description="investigating (default), identified, monitoring, resolved; scheduled "
-        "for maintenance; a window moves through in_progress, verifying, completed or "
+        description="an incident: investigating, identified, monitoring, resolved, "
+        "postmortem (after resolved); a window (w<n>): in_progress, verifying, completed or "
         "cancelled",
     )
-    impact_override: str | None = Field(None, description="none, minor, major or critical")
-    body: str | None = Field(None, description="the update's message")
+    impact_override: Impact | None = Field(None, description="none, minor, major or critical")
+    body: Text | None = Field(None, description="the update's message")
     components: dict[str, PlatformStatus] | None = Field(
         None, description="component id: its new status", max_length=LIST_MAX
     )
@@ -140,10 +231,10 @@ class IncidentFields(WithExtras):
     scheduled_for: Moment | None = Field(None, description="maintenance: its start")
     scheduled_until: Moment | None = Field(None, description="maintenance: its end")
     scheduled_auto_in_progress: bool | None = Field(
-        None, description="windows here always start on time: false is refused"
+        None, description="windows here always start on time: false is refused for one"
     )
     scheduled_auto_completed: bool | None = Field(
-        None, description="windows here always complete on time: false is refused"
+        None, description="windows here always complete on time: false is refused for one"
     )
     scheduled_remind_prior: bool | None = None
     auto_transition_to_maintenance_state: bool | None = None
@@ -155,7 +246,12 @@ class IncidentFields(WithExtras):
 class NewIncidentFields(IncidentFields):
     """Statuspage's incident object, to open an incident or schedule a window."""
 
-    name: str = Field(description="the incident's or the window's title")
+    name: Title = Field(description="the incident's or the window's title")
+    status: NewStatus | None = Field(  # type: ignore[assignment]
+        None,
+        description="investigating (default), identified, monitoring, resolved; scheduled "
+        "for maintenance (a window)",
+    )
 
 
 class NewIncidentRequest(Body):
@@ -174,9 +270,15 @@ class ComponentFields(Body):
     """Statuspage's component: its status; the name, description and position are admins'."""
 
     status: PlatformStatus | None = None
-    name: str | None = None
-    description: str | None = None
-    position: int | None = None
+    name: Annotated[str, Field(max_length=120, pattern=TITLE_PATTERN)] | None = Field(
+        None, description="admins: at most 120 characters"
+    )
+    description: Annotated[str, Field(max_length=2000, pattern=TEXT_PATTERN)] | None = Field(
+        None, description="admins: at most 2,000 characters"
+    )
+    position: Annotated[int, Field(ge=0, le=10_000), BeforeValidator(_whole)] | None = Field(
+        None, description="admins: the place in the list, 0 to 10000"
+    )
 
 
 class ComponentRequest(Body):
@@ -190,16 +292,16 @@ class SubscriberFields(Body):
     with `type` teams or slack a channel's incoming webhook, sent cards."""
 
     email: str | None = Field(None, description="required for an email subscriber")
-    endpoint: str | None = Field(
-        None, description="a channel's https URL; Statuspage's `email` contact is not kept"
+    endpoint: Annotated[str, Field(max_length=URL_MAX, pattern=ENDPOINT_PATTERN)] | None = Field(
+        None,
+        description="a channel's https URL (no user name, password or fragment); Statuspage's "
+        "`email` contact is not kept",
     )
-    type: Literal["email", "sms", "webhook", "slack", "teams", "integration_partner"] | None = (
-        Field(
-            None,
-            description="email, or webhook (the default with an endpoint); teams and slack "
-            "are this product's extension (a channel's incoming webhook as `endpoint`); sms "
-            "and integration_partner are refused",
-        )
+    type: Literal["email", "webhook", "slack", "teams"] | None = Field(
+        None,
+        description="email, or webhook (the default with an endpoint); teams and slack are this "
+        "product's extension (a channel's incoming webhook as `endpoint`). Statuspage's sms and "
+        "integration_partner are not offered",
     )
     component_ids: Annotated[list[ComponentId], Field(min_length=1, max_length=LIST_MAX)] | None = (
         Field(None, description="the platforms; every platform when left out")
@@ -209,7 +311,7 @@ class SubscriberFields(Body):
         description="true: a css or admin token vouches for the address, which is confirmed "
         "at once with no mail; otherwise the opt-in mail goes out",
     )
-    phone_number: str | None = Field(None, description="refused: SMS is not offered")
+    phone_number: None = Field(None, description="SMS is not offered: null or left out")
 
 
 class SubscriberRequest(Body):

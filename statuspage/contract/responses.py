@@ -161,7 +161,13 @@ class Subscriber(TypedDict):
     id: str
     mode: SubscriberMode
     email: str | None
-    endpoint: str | None
+    endpoint: Annotated[
+        str | None,
+        Field(
+            description="a channel's URL, masked (scheme, host and the path's last four "
+            "characters): the whole URL lets whoever holds it post to the channel"
+        ),
+    ]
     phone_number: None
     phone_country: None
     display_phone_number: None

@@ -55,7 +55,12 @@ def listed(
 ) -> list[Subscriber]:
     """Subscribers of `mode` (email, webhook) in Statuspage's `state`, optionally those whose
     address contains `q`, ordered by address (`primary`) or creation, `limit` of them from
-    `offset`."""
+    `offset`.
+
+    A channel's URL is a secret that the API masks, so it is neither searched nor sorted on:
+    for a URL mode `q` matches nothing, and `primary` orders by creation. Otherwise a token
+    could read the URL back a character at a time from what matches or how the list sorts."""
+    secret = mode != "email"
     subscribed = exists().where(Subscription.subscriber_id == Subscriber.id)
     query = (
         select(Subscriber)
@@ -71,9 +76,11 @@ def listed(
         query = query.where(~subscribed)
     elif state == "quarantined":
         query = query.where(subscribed, ~working)
+    if q and secret:
+        return []
     if q:
         query = query.where(Subscriber.email.like(f"%{_escape_like(q.lower())}%", escape="\\"))
-    column = Subscriber.email if sort_field == "primary" else Subscriber.created_at
+    column = Subscriber.email if sort_field == "primary" and not secret else Subscriber.created_at
     order = (column.desc(), Subscriber.id.desc()) if descending else (column, Subscriber.id)
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 

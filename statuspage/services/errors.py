@@ -33,6 +33,13 @@ class ValidationError(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+class Conflict(ValidationError):
+    """A well-formed request that the current state refuses: an address that has already
+    unsubscribed, a window that has completed, a URL already subscribed. A form shows it like
+    any mistake; the JSON APIs answer 409 rather than 422, since the request itself was
+    right and only what is there now stands in its way."""
+
+
 class PermissionDenied(Exception):
     """The actor's role does not allow this change."""
 
@@ -69,20 +76,24 @@ def whole_number(raw: str | None, max_digits: int = 18) -> int | None:
     return int(raw)
 
 
+ID_MAX = 2**31 - 1  # the largest id a 32-bit INTEGER column holds
+
+
 def row_id(raw: object) -> int | None:
     """A database id from user input ("42", 42), or None for anything that cannot be one.
 
-    Refusing out-of-range numbers here keeps PostgreSQL from raising on a bigint overflow.
+    Refusing out-of-range numbers here keeps PostgreSQL from raising on an overflow: every id
+    column is a 32-bit INTEGER there.
     """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         value: int | None = raw
     elif isinstance(raw, str):
-        value = whole_number(raw)
+        value = whole_number(raw, max_digits=10)
     else:
         return None
-    return value if value is not None and 0 < value < 2**63 else None
+    return value if value is not None and 0 < value <= ID_MAX else None
 
 
 def get_or_404(session: Any, model: type[T], raw: object) -> T:

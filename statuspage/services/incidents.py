@@ -44,6 +44,7 @@ from statuspage.models.vocab import (
 from statuspage.services import audit, notices, roles, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
+    Conflict,
     Errors,
     Message,
     ValidationError,
@@ -101,7 +102,8 @@ def parse_case_numbers(value: str | Iterable[str] | None) -> list[str]:
                     )
                 }
             )
-        value = re.split(r"[,;\s]+", value)
+        # Blanks around the separators are no case numbers and do not count against the limit.
+        value = [part for part in re.split(r"[,;\s]+", value) if part]
     items = text.bounded("customer_case_numbers", value, CUSTOMER_CASES_MAX, what="case numbers")
     return text.unique(c for c in (str(item).strip() for item in items) if c)
 
@@ -357,7 +359,7 @@ def post_update(
     status = status or incident.status
     _check_fields(errors, body=body, status=status)
     if status == "postmortem" and incident.status not in ("resolved", "postmortem"):
-        errors.add("status", N_("postmortem follows resolution"))
+        raise Conflict({"status": Message(N_("postmortem follows resolution"))})
     _check_etr(errors, etr, status, now)
     if not body.strip() and status == incident.status and not platform_statuses and etr is None:
         errors.add("body", N_("write what changed"))

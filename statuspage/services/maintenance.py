@@ -34,9 +34,9 @@ from statuspage.models.vocab import (
 from statuspage.services import audit, notices, roles, text
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import (
+    Conflict,
     Errors,
     Message,
-    ValidationError,
     get_or_404,
     row_id,
 )
@@ -458,11 +458,20 @@ def change_window(
     new_end = ends_at or window.ends_at
     moving = starts_at is not None and starts_at != window.starts_at
     retiming = moving or (ends_at is not None and ends_at != window.ends_at)
+    # What the window's state refuses whatever the times: a conflict, not a mistake.
     if window.status in ("completed", "cancelled") and (retiming or chosen is not None):
-        errors.add("starts_at", N_("a %(status)s window cannot be changed"), status=window.status)
-    elif window.status in ACTIVE_WINDOW_STATUSES and moving:
-        errors.add("starts_at", N_("a running window keeps its start; change its end instead"))
-    elif moving and new_start < now:
+        raise Conflict(
+            {
+                "starts_at": Message(
+                    N_("a %(status)s window cannot be changed"), status=window.status
+                )
+            }
+        )
+    if window.status in ACTIVE_WINDOW_STATUSES and moving:
+        raise Conflict(
+            {"starts_at": Message(N_("a running window keeps its start; change its end instead"))}
+        )
+    if moving and new_start < now:
         errors.add("starts_at", N_("a window cannot be moved into the past"))
     if retiming:
         _check_span(errors, new_start, new_end)
@@ -570,7 +579,7 @@ def set_window_status(
     """Staff moves a window along: `verifying` or `completed` while it runs, or `cancelled`
     before it ends. Completing early ends the window now."""
     if status not in next_statuses(window):
-        raise ValidationError(
+        raise Conflict(
             {
                 "status": Message(
                     N_("a %(status)s window cannot become %(new)s"),

@@ -37,7 +37,14 @@ from statuspage.i18n import N_
 from statuspage.models import Delivery, Incident, Platform, Subscriber, Subscription, User
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
 from statuspage.services import audit, notices, text
-from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
+from statuspage.services.errors import (
+    Conflict,
+    Errors,
+    Message,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from statuspage.services.staff import normalise_email
 
 LANGUAGES = ("en", "es", "de")
@@ -681,9 +688,9 @@ def create_by_staff(
     subscriber = None
     if address:
         subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
-        if subscriber is not None and subscriber.subscriptions:
-            errors.add("email", N_("is already subscribed"))
     errors.raise_if_any()
+    if subscriber is not None and subscriber.subscriptions:
+        raise Conflict({"email": Message(N_("is already subscribed"))})
     chosen = (
         list(dict.fromkeys(platforms))
         if platforms is not None
@@ -735,7 +742,7 @@ def unsubscribe_by_staff(
     an address with nothing left to unsubscribe. Audited."""
     _require_css(actor, "unsubscribe addresses")
     if subscriber.state == "unsubscribed":
-        raise ValidationError({"subscriber": Message(N_("has already unsubscribed"))})
+        raise Conflict({"subscriber": Message(N_("has already unsubscribed"))})
     before = subscriber_snapshot(subscriber)
     unsubscribe_all(session, subscriber, now)
     audit.record(
@@ -757,7 +764,7 @@ def resend_confirmation(
     address's confirmation allowance holds for staff as for the public form. Audited."""
     _require_css(actor, "mail subscribers")
     if subscriber.state != "unconfirmed":
-        raise ValidationError(
+        raise Conflict(
             {
                 "subscriber": "is already confirmed"
                 if subscriber.state == "active"
@@ -772,7 +779,7 @@ def resend_confirmation(
         _queue_confirmation(session, secret, subscriber, pending or subscriber.subscriptions, now)
         is None
     ):
-        raise ValidationError(
+        raise Conflict(
             {
                 "subscriber": Message(
                     N_("a confirmation went to this address moments ago; try again later")
@@ -870,11 +877,9 @@ def subscribe_webhook(
         errors.add("platforms", N_("choose at least one platform"))
     if platforms and incident_id is None and not topics:
         errors.add("topics", N_("choose incidents, maintenance or both"))
-    if "endpoint" not in errors.errors:
-        known = session.scalar(select(Subscriber).where(Subscriber.email == url))
-        if known is not None:
-            errors.add("endpoint", N_("is already subscribed"))
     errors.raise_if_any()
+    if session.scalar(select(Subscriber).where(Subscriber.email == url)) is not None:
+        raise Conflict({"endpoint": Message(N_("is already subscribed"))})
     secret = secrets.token_hex(32)
     subscriber = Subscriber(
         email=url,

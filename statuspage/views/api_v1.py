@@ -17,11 +17,14 @@ for the urgency of work inside 05:00-23:00 too (`services.maintenance`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from statuspage import clock, serializers
 from statuspage.contract import responses as shapes
@@ -49,7 +52,7 @@ from statuspage.services import (
     subscriptions,
 )
 from statuspage.services import platforms as platform_service
-from statuspage.services.errors import Errors
+from statuspage.services.errors import Errors, ValidationError
 from statuspage.views.errors import json_error
 from statuspage.views.helpers import commit
 
@@ -59,8 +62,69 @@ if TYPE_CHECKING:
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
 csrf.exempt(bp)
 
+
+class IncidentId(BaseConverter):
+    """An incident's id ("12") or a window's ("w7"), and nothing else: so the named lists
+    (`/incidents/scheduled`, ...) are not also taken for an incident, and `OPTIONS` or a
+    405's `Allow` on them lists only what they answer (GET)."""
+
+    regex = r"w?[0-9]+"
+
+
+@bp.record_once
+def _converters(state: BlueprintSetupState) -> None:
+    # Before the blueprint's rules are added (deferred functions run in order).
+    state.app.url_map.converters["incident_id"] = IncidentId
+
+
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
 INCIDENT_OR_WINDOW = shapes.Incident | shapes.ScheduledMaintenance
+
+# The rules beyond the schemas, as the document states them (`@operation(rules=...)`): a
+# request the schemas accept may still be refused with a 422 naming one of these fields.
+KNOWN_COMPONENTS = {
+    "components": "each key a known component id or slug",
+    "component_ids": "each a known component id or slug; a window names at least one",
+}
+NEW_INCIDENT_RULES = {
+    **KNOWN_COMPONENTS,
+    "etr": "after now, on an open incident",
+    "case_number": "a master case (priority P1G) needs one",
+    "scheduled_for": "maintenance (status scheduled) needs it",
+    "scheduled_until": "maintenance needs it: after scheduled_for, at most 48 hours later, "
+    "and in the future",
+    "body": "maintenance describes the work: not blank",
+    "justification": "maintenance: not blank when given",
+    "urgency": "maintenance inside 05:00-23:00 (the page's time zone) that gives a "
+    "justification or an urgency needs an urgency that is not blank",
+    "scheduled_auto_in_progress": "false is refused for maintenance",
+    "scheduled_auto_completed": "false is refused for maintenance",
+}
+UPDATE_RULES = {
+    **KNOWN_COMPONENTS,
+    "status": "an incident takes an incident's status, a window (w<n>) a window's",
+    "etr": "after now, on an open incident",
+    "case_number": "a master case (priority P1G) keeps one",
+    "body": "an update that changes no status, component or ETR says what changed",
+    "scheduled_for": "a window is not moved into the past",
+    "scheduled_until": "after scheduled_for, at most 48 hours later, and in the future",
+}
+NEW_SUBSCRIBER_RULES = {
+    "email": "required without an endpoint; an address that can receive mail",
+    "endpoint": "required for type webhook, teams or slack; its host resolves to public "
+    "addresses only",
+    "component_ids": "each a known component id or slug",
+}
+# The services' names for what clients send under Statuspage's names.
+SENT_AS = {
+    "title": "name",
+    "impact": "impact_override",
+    "starts_at": "scheduled_for",
+    "ends_at": "scheduled_until",
+    "description": "body",
+    "note": "body",
+    "platforms": "component_ids",
+}
 
 
 @bp.url_value_preprocessor
@@ -99,6 +163,16 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def actor() -> User:
     return g.api_user  # type: ignore[no-any-return]
+
+
+@contextmanager
+def as_sent() -> Iterator[None]:
+    """A service's field errors under the names the client sent (`ends_at` is
+    `scheduled_until` here), so a 422 or 409 names a field of the request."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise type(exc)({SENT_AS.get(k, k): v for k, v in exc.errors.items()}) from None
 
 
 def _platform_statuses(errors: Errors, fields: IncidentFields) -> dict[str, str]:
@@ -194,6 +268,7 @@ def active_maintenance() -> Response:
             "components": {"1": "degraded_performance"},
         }
     },
+    rules=NEW_INCIDENT_RULES,
 )
 def create_incident(body: NewIncidentRequest) -> Any:
     fields = body.incident
@@ -202,21 +277,22 @@ def create_incident(body: NewIncidentRequest) -> Any:
     errors = Errors()
     statuses = _platform_statuses(errors, fields)
     errors.raise_if_any()
-    created = incidents.create_incident(
-        db.session,
-        actor(),
-        title=fields.name,
-        body=fields.body or "",
-        status=fields.status or "investigating",
-        impact=fields.impact_override or "none",
-        priority=fields.priority or "P3",
-        platform_statuses=statuses,
-        case_number=fields.case_number,
-        customer_case_numbers=fields.customer_case_numbers,
-        deliver_notifications=fields.deliver_notifications is not False,
-        etr=fields.etr,
-        now=clock.now(),
-    )
+    with as_sent():
+        created = incidents.create_incident(
+            db.session,
+            actor(),
+            title=fields.name,
+            body=fields.body or "",
+            status=fields.status or "investigating",
+            impact=fields.impact_override or "none",
+            priority=fields.priority or "P3",
+            platform_statuses=statuses,
+            case_number=fields.case_number,
+            customer_case_numbers=fields.customer_case_numbers,
+            deliver_notifications=fields.deliver_notifications is not False,
+            etr=fields.etr,
+            now=clock.now(),
+        )
     commit()
     return jsonify(_incident_json(created)), 201
 
@@ -238,25 +314,26 @@ def _create_window(fields: IncidentFields) -> Any:
     errors.raise_if_any()
     assert fields.name is not None
     assert fields.scheduled_for is not None and fields.scheduled_until is not None
-    window = maintenance.create_from_statuspage_fields(
-        db.session,
-        actor(),
-        title=fields.name,
-        starts_at=fields.scheduled_for,
-        ends_at=fields.scheduled_until,
-        platforms=list(statuses),
-        body=fields.body or "",
-        justification=fields.justification,
-        urgency=fields.urgency,
-        impact="none" if fields.impact_override == "none" else "maintenance",
-        tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
-        now=clock.now(),
-    )
+    with as_sent():
+        window = maintenance.create_from_statuspage_fields(
+            db.session,
+            actor(),
+            title=fields.name,
+            starts_at=fields.scheduled_for,
+            ends_at=fields.scheduled_until,
+            platforms=list(statuses),
+            body=fields.body or "",
+            justification=fields.justification,
+            urgency=fields.urgency,
+            impact="none" if fields.impact_override == "none" else "maintenance",
+            tz_name=current_app.config["STATUSPAGE_TIMEZONE"],
+            now=clock.now(),
+        )
     commit()
     return jsonify(_window_json(window)), 201
 
 
-@bp.get("/incidents/<incident_id>")
+@bp.get("/incidents/<incident_id:incident_id>")
 @authenticated
 @operation("One incident or window", INCIDENT_OR_WINDOW)
 def get_incident(incident_id: str) -> Response:
@@ -266,7 +343,7 @@ def get_incident(incident_id: str) -> Response:
     return jsonify(_incident_json(incidents.get(db.session, incident_id)))
 
 
-@bp.route("/incidents/<incident_id>", methods=["PATCH", "PUT"])
+@bp.route("/incidents/<incident_id:incident_id>", methods=["PATCH", "PUT"])
 @authenticated
 @operation(
     "Update: a timeline entry and/or edits; a window (w<n>) is moved, renamed or advanced "
@@ -274,6 +351,7 @@ def get_incident(incident_id: str) -> Response:
     INCIDENT_OR_WINDOW,
     body=IncidentRequest,
     example={"incident": {"status": "identified", "body": "Found it"}},
+    rules=UPDATE_RULES,
 )
 def update_incident(incident_id: str, body: IncidentRequest) -> Response:
     fields = body.incident
@@ -292,31 +370,33 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
         fields.case_number,
         fields.customer_case_numbers,
     )
-    if any(v is not None for v in edits):
-        incidents.edit_incident(
-            db.session,
-            actor(),
-            found,
-            title=fields.name,
-            impact=fields.impact_override,
-            priority=fields.priority,
-            case_number=fields.case_number,
-            customer_case_numbers=fields.customer_case_numbers,
-            now=now,
-        )
     status = fields.status
-    if fields.body or (status and status != found.status) or statuses or fields.etr is not None:
-        incidents.post_update(
-            db.session,
-            actor(),
-            found,
-            status=status,
-            body=fields.body or "",
-            platform_statuses=statuses,
-            deliver_notifications=fields.deliver_notifications is not False,
-            etr=fields.etr,
-            now=now,
-        )
+    with as_sent():
+        if any(v is not None for v in edits):
+            incidents.edit_incident(
+                db.session,
+                actor(),
+                found,
+                title=fields.name,
+                impact=fields.impact_override,
+                priority=fields.priority,
+                case_number=fields.case_number,
+                customer_case_numbers=fields.customer_case_numbers,
+                now=now,
+            )
+        changes = (status and status != found.status) or statuses or fields.etr is not None
+        if fields.body or changes:
+            incidents.post_update(
+                db.session,
+                actor(),
+                found,
+                status=status,
+                body=fields.body or "",
+                platform_statuses=statuses,
+                deliver_notifications=fields.deliver_notifications is not False,
+                etr=fields.etr,
+                now=now,
+            )
     commit()
     return jsonify(_incident_json(found))
 
@@ -330,25 +410,26 @@ def _update_window(window: MaintenanceWindow, fields: IncidentFields) -> Respons
     errors.raise_if_any()
     now = clock.now()
     starts, ends = fields.scheduled_for, fields.scheduled_until
-    if any(v is not None for v in (starts, ends, fields.name, fields.body)) or statuses:
-        maintenance.change_window(
-            db.session,
-            actor(),
-            window,
-            starts_at=starts,
-            ends_at=ends,
-            title=fields.name,
-            note=fields.body,
-            platforms=list(statuses) if statuses else None,
-            now=now,
-        )
-    if status is not None and status not in ("scheduled", window.status):
-        maintenance.set_window_status(db.session, actor(), window, status, now)
+    with as_sent():
+        if any(v is not None for v in (starts, ends, fields.name, fields.body)) or statuses:
+            maintenance.change_window(
+                db.session,
+                actor(),
+                window,
+                starts_at=starts,
+                ends_at=ends,
+                title=fields.name,
+                note=fields.body,
+                platforms=list(statuses) if statuses else None,
+                now=now,
+            )
+        if status is not None and status not in ("scheduled", window.status):
+            maintenance.set_window_status(db.session, actor(), window, status, now)
     commit()
     return jsonify(_window_json(window))
 
 
-@bp.delete("/incidents/<incident_id>")
+@bp.delete("/incidents/<incident_id:incident_id>")
 @authenticated
 @operation("Delete an incident (a window is cancelled)", INCIDENT_OR_WINDOW)
 def delete_incident(incident_id: str) -> Response:
@@ -422,9 +503,10 @@ def update_component(component_id: str, body: ComponentRequest) -> Response:
 # --- subscribers ---------------------------------------------------------------------
 # Email subscribers and channels: Statuspage's webhook, and (this product's extension of
 # Statuspage's `type`) Microsoft Teams and Slack incoming webhooks. Statuspage's other types
-# (sms, integration_partner) are reserved: listing them finds nobody, creating one is
-# refused. A channel is created with `endpoint` (its `email`, which Statuspage asks for as a
-# contact, is not kept); the response carries its signing `secret`, the only time it is shown.
+# (sms, integration_partner) are reserved: listing them finds nobody, and the create body's
+# `type` leaves them out. A channel is created with `endpoint` (its `email`, which Statuspage
+# asks for as a contact, is not kept); the response carries its signing `secret`, the only
+# time it is shown, and its endpoint masked, as every answer does (`serializers.subscriber`).
 
 CHANNELS = ("webhook", "teams", "slack")
 
@@ -471,14 +553,11 @@ def list_subscribers(query: SubscriberListQuery) -> Response:
             "skip_confirmation_notification": True,
         }
     },
+    rules=NEW_SUBSCRIBER_RULES,
 )
 def create_subscriber(body: SubscriberRequest) -> Any:
     fields = body.subscriber
     errors = Errors()
-    if fields.phone_number is not None or fields.type == "sms":
-        errors.add("phone_number", "SMS subscribers are not offered; subscribe an email address")
-    if fields.type == "integration_partner":
-        errors.add("type", "integration partners are not offered")
     channel = fields.endpoint is not None or fields.type in CHANNELS
     if channel and fields.endpoint is None:
         errors.add("endpoint", f"a {fields.type} channel needs its https endpoint")

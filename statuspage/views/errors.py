@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from statuspage.extensions import db
 from statuspage.i18n import N_
-from statuspage.services.errors import NotFound, PermissionDenied, ValidationError
+from statuspage.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from statuspage.views.helpers import refusal_words, worded
 
 # The HTTP errors a reader can meet, in the catalogs' words (werkzeug's are English only).
@@ -46,10 +46,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        # A request the rules refuse as it stands is 422; one the present state refuses
+        # (already unsubscribed, a completed window) is 409, so a client can tell them apart.
+        status = 409 if isinstance(exc, Conflict) else 422
         if wants_json():
-            return json_error(422, "validation failed", exc.errors)
+            return json_error(
+                status, "conflict" if status == 409 else "validation failed", exc.errors
+            )
         return _page(
-            422,
+            status,
             gettext("Invalid input"),
             "; ".join(f"{k}: {worded(v)}" for k, v in exc.errors.items()),
         )
@@ -88,6 +93,7 @@ def init_app(app: Flask) -> None:
         retry_after = _retry_after(exc)
         if retry_after:
             response.headers["Retry-After"] = retry_after
+        response.headers.update(_allow(exc))
         return response
 
 
@@ -122,3 +128,10 @@ def _http_error(exc: HTTPException) -> Response:
     else:
         page = _page(status, exc.name or gettext("Error"), exc.description or "")
     return make_response(page)
+
+
+def _allow(exc: HTTPException) -> dict[str, str]:
+    """A 405 says which methods the address does take (RFC 9110 requires `Allow`)."""
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        return {"Allow": ", ".join(sorted(exc.valid_methods))}
+    return {}
