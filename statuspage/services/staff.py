@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from statuspage.i18n import N_
 from statuspage.models import ApiToken, User
 from statuspage.models.vocab import ROLES
-from statuspage.services import audit, text
+from statuspage.services import addresses, audit, text
 from statuspage.services.errors import Errors, PermissionDenied, get_or_404
 
 PASSWORD_MIN = 10
@@ -43,11 +43,22 @@ def hash_method_of(stored: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """Return the canonical form of an address, or raise ValueError with the reason."""
+    """The canonical form of a staff address (`addresses.canonical`), or `AddressError` (a
+    ValueError) with the reason. Sign-in, the sign-in limiter and user creation all read an
+    address through this one function, so every spelling of an address is one account with
+    one budget of failed sign-ins."""
+    return addresses.canonical(value)
+
+
+def account_key(value: str) -> str:
+    """The sign-in limiter's key for the account a typed address names: a digest of its
+    canonical form (no addresses in the rate-limit store). Text that is no address names no
+    account; it is keyed on itself, folded the same way."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        canonical = normalise_email(value)
+    except ValueError:
+        canonical = unicodedata.normalize("NFKC", value or "").strip().lower()
+    return "account:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -83,8 +94,8 @@ def create_user(
     errors = Errors()
     try:
         email = normalise_email(email or "")
-    except ValueError as exc:
-        errors.add("email", str(exc))
+    except addresses.AddressError as exc:
+        errors.add("email", exc.message)
     else:
         if find_user(session, email) is not None:
             errors.add("email", N_("a user with this address exists"))
