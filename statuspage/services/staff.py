@@ -132,7 +132,8 @@ def update_user(
     hash_method: str = PASSWORD_HASH_METHOD,
 ) -> User:
     """Change a user's role, activation or password (admins). A new password or disabling
-    the account ends every session the user has open."""
+    the account ends every session the user has open and revokes every Manage API token they
+    hold (enabling the account again brings none back)."""
     require_admin(actor)
     errors = Errors()
     if role is not None and role not in ROLES:
@@ -148,11 +149,13 @@ def update_user(
         user.role = role
     if active is False and user.active:
         end_sessions(user)
+        revoke_tokens(session, actor, user, reason="user disabled", now=now)
     if active is not None:
         user.active = active
     if password is not None:
         user.password_hash = generate_password_hash(password, hash_method)
         end_sessions(user)
+        revoke_tokens(session, actor, user, reason="password changed", now=now)
     audit.record(session, actor, "user.update", user, before=before, after=snapshot(user), now=now)
     return user
 
@@ -184,10 +187,12 @@ def end_sessions(user: User) -> None:
 
 
 def sign_out_everywhere(session: Session, actor: User | None, user: User, now: datetime) -> None:
-    """An admin ends every session `user` has open, on every device (audited)."""
+    """An admin ends every session `user` has open, on every device, and revokes every
+    Manage API token they hold (audited)."""
     require_admin(actor)
     before = {"session_version": user.session_version}
     end_sessions(user)
+    revoke_tokens(session, actor, user, reason="signed out everywhere", now=now)
     audit.record(
         session,
         actor,
@@ -247,6 +252,29 @@ def revoke_token(session: Session, actor: User | None, token: ApiToken, now: dat
             after={"revoked": True},
             now=now,
         )
+
+
+def revoke_tokens(
+    session: Session, actor: User | None, user: User, *, reason: str, now: datetime
+) -> int:
+    """Revoke every token of `user` still working, each audited with `reason`: what a new
+    password, disabling and "sign out everywhere" do, since a token outlives any session.
+    Returns how many were revoked."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            token,
+            before={"revoked": False},
+            after={"revoked": True, "reason": reason},
+            now=now,
+        )
+    return len(tokens)
 
 
 def authenticate_token(session: Session, plaintext: str, now: datetime) -> User | None:
