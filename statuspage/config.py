@@ -17,6 +17,11 @@ def _flag(name: str) -> bool | None:
     return None if value is None else value.lower() in ("1", "true", "yes", "on")
 
 
+def _words(value: str | None) -> list[str]:
+    """A space- (or comma-) separated setting as a list."""
+    return (value or "").replace(",", " ").split()
+
+
 def load(instance_path: str) -> dict[str, Any]:
     """Return the configuration mapping for an app whose instance folder is `instance_path`.
 
@@ -49,6 +54,18 @@ def load(instance_path: str) -> dict[str, Any]:
         # production: only https to public addresses is ever called.
         "WEBHOOK_TIMEOUT": float(_env("WEBHOOK_TIMEOUT", "10") or 10),
         "WEBHOOK_ALLOW_LOOPBACK": bool(_flag("WEBHOOK_ALLOW_LOOPBACK")),
+        # Ports a webhook or channel URL may name (space-separated): 443 only by default.
+        "WEBHOOK_PORTS": _words(_env("WEBHOOK_PORTS", "443")),
+        # The hosts a Microsoft Teams or Slack channel's URL may be on (space-separated;
+        # "*.name" is any host under name): their services' incoming webhooks only, so that
+        # nobody makes this service post to a third party's endpoint. See docs/channels.md.
+        "TEAMS_WEBHOOK_HOSTS": _words(
+            _env(
+                "TEAMS_WEBHOOK_HOSTS",
+                "*.webhook.office.com *.logic.azure.com *.environment.api.powerplatform.com",
+            )
+        ),
+        "SLACK_WEBHOOK_HOSTS": _words(_env("SLACK_WEBHOOK_HOSTS", "hooks.slack.com")),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.

@@ -826,6 +826,7 @@ def subscribe_webhook(
     timezone: str = "UTC",
     topics: Sequence[str] = TOPICS,
     allow_loopback: bool = False,
+    policy: webhooks.Policy | None = None,
     actor: User | None = None,
     now: datetime,
     errors: Errors | None = None,
@@ -833,9 +834,11 @@ def subscribe_webhook(
     """Subscribe an endpoint to `platforms` (incidents and maintenance) or to one open incident,
     and queue its verification request.
 
-    The URL must be https to a host whose every address is public (`webhooks.check_url`);
-    one URL is one subscriber, so a URL already subscribed is refused. Made by staff
-    (`actor`, only css and admin), it is audited.
+    The URL must be https to a host whose every address is public, and a Teams or Slack
+    channel's on its service's incoming-webhook hosts (`webhooks.check_url` under `policy`,
+    the operator's settings; without it, the defaults with `allow_loopback`). It is stored
+    encoded (IDNA host, percent-encoded path). One URL is one subscriber, so a URL already
+    subscribed is refused. Made by staff (`actor`, only css and admin), it is audited.
 
     `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
     "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
@@ -856,9 +859,11 @@ def subscribe_webhook(
     if not url.strip():
         errors.add("endpoint", N_("enter the URL"))
     try:
-        webhooks.check_url(url, allow_loopback=allow_loopback)
+        url = webhooks.check_url(
+            url, policy or webhooks.Policy(allow_loopback=allow_loopback), mode=mode
+        ).url
     except webhooks.UnsafeWebhook as exc:
-        errors.add("endpoint", str(exc))
+        errors.add("endpoint", exc.message)
     incident = None
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None

@@ -29,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
-from statuspage import clock, publish
+from statuspage import clock, publish, webhooks
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
@@ -234,8 +234,9 @@ def subscribe() -> Any:
                     incident_id=incident_id,
                     language=form.language.data or "",
                     timezone=form.timezone.data or "",
-                    # Only where the operator allows it (tests, a receiver on this machine).
-                    allow_loopback=bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK")),
+                    # Loopback only where the operator allows it (tests, a receiver on
+                    # this machine); Teams and Slack on their services' hosts.
+                    policy=webhooks.Policy.from_config(current_app.config),
                     now=clock.now(),
                 )
         except ValidationError as exc:
