@@ -357,6 +357,23 @@ def confirm(session: Session, *, secret: str, token: str, now: datetime) -> Subs
 # --- manage / unsubscribe ----------------------------------------------------------------
 
 
+def awaiting_confirmation(subscriber: Subscriber) -> set[int]:
+    """The platforms (ids) of an address's subscriptions still waiting for the confirmation
+    link mailed for them. Anyone can ask /subscribe for more platforms for a known address;
+    they stay apart from the address's own choices until that link is followed: the manage
+    page shows them as waiting and its form neither confirms, changes nor drops them.
+
+    A channel has none: it is confirmed as a whole, by its endpoint (a URL already
+    subscribed cannot be subscribed again, so nobody adds platforms to another's channel)."""
+    if subscriber.mode in CHANNEL_MODES:
+        return set()
+    return {
+        s.platform_id
+        for s in subscriber.subscriptions
+        if s.platform_id is not None and s.confirmed_at is None
+    }
+
+
 def update_preferences(
     session: Session,
     subscriber: Subscriber,
@@ -367,13 +384,17 @@ def update_preferences(
     now: datetime,
 ) -> Subscriber:
     """Replace the subscriber's platform subscriptions with {slug: topics}; a platform with no
-    topics is dropped. The manage link proves the mailbox, so changes are confirmed. A
-    channel's manage link was shown to whoever subscribed it and proves nothing about the
-    URL: a channel stays unconfirmed until its endpoint answers the verification."""
+    topics is dropped. The manage link proves the mailbox, so changes are confirmed; but a
+    platform still waiting for its own confirmation link (`awaiting_confirmation`: someone
+    asked for it from /subscribe) is left as it is, whatever the form says, and confirmed
+    only by that link. A channel's manage link was shown to whoever subscribed it and proves
+    nothing about the URL: a channel stays unconfirmed until its endpoint answers the
+    verification."""
     errors = Errors()
     _check_language(errors, language)
     _check_timezone(errors, timezone)
     known = _platforms_by_slug(session)
+    waiting = awaiting_confirmation(subscriber)
     wanted: dict[int, set[str]] = {}
     for slug, topics in text.bounded("platforms", platforms.items(), what="platforms"):
         topics = set(text.bounded("topics", topics, len(TOPICS), what="topics"))
@@ -381,7 +402,7 @@ def update_preferences(
             errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
         elif not topics <= set(TOPICS):
             errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
-        elif topics:
+        elif topics and known[slug].id not in waiting:
             wanted[known[slug].id] = topics
     errors.raise_if_any()
     subscriber.language = language
@@ -389,7 +410,11 @@ def update_preferences(
     proven = subscriber.mode not in CHANNEL_MODES or subscriber.confirmed_at is not None
     if proven:
         subscriber.confirmed_at = subscriber.confirmed_at or now
-    current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id is not None}
+    current = {
+        s.platform_id: s
+        for s in subscriber.subscriptions
+        if s.platform_id is not None and s.platform_id not in waiting
+    }
     for platform_id, sub in current.items():
         if platform_id not in wanted:
             subscriber.subscriptions.remove(sub)

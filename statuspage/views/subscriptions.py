@@ -341,17 +341,18 @@ def manage(token: str) -> Any:
             commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
+    waiting = svc.awaiting_confirmation(subscriber)
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
     if request.method == "POST" and not saved:
         # Show the boxes as the reader left them, not as stored.
         ticked = {
-            (p.slug, t): request.form.get(f"{p.slug}:{t}") == "on"
+            (p.slug, t): p.id not in waiting and request.form.get(f"{p.slug}:{t}") == "on"
             for p in platforms
             for t in svc.TOPICS
         }
     else:
         ticked = {
-            (p.slug, t): bool(p.id in current and getattr(current[p.id], t))
+            (p.slug, t): bool(p.id in current and p.id not in waiting and getattr(current[p.id], t))
             for p in platforms
             for t in svc.TOPICS
         }
@@ -362,6 +363,7 @@ def manage(token: str) -> Any:
         form=form,
         platforms=platforms,
         ticked=ticked,
+        waiting=waiting,
         following=following,
         subscriber=subscriber,
         channel_name=CHANNEL_NAMES.get(subscriber.mode, subscriber.mode),
