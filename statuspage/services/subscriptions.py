@@ -30,15 +30,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from statuspage import webhooks
 from statuspage.i18n import N_
-from statuspage.models import Delivery, Incident, Platform, Subscriber, Subscription, User
+from statuspage.models import (
+    ConfirmationAllowance,
+    Delivery,
+    Incident,
+    Platform,
+    Subscriber,
+    Subscription,
+    User,
+)
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
-from statuspage.services import audit, notices, text
+from statuspage.services import addresses, audit, notices, text
 from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
-from statuspage.services.staff import normalise_email
 
 LANGUAGES = ("en", "es", "de")
 TOPICS = ("incidents", "maintenance")
@@ -46,8 +52,8 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 # A personal calendar's link has its own purpose: it is handed to calendar services, and
 # whoever holds it can read the calendar but not manage the subscription.
 LINK_PURPOSES = ("manage", "unsubscribe", "calendar")
-# At most one confirmation mail per address every CONFIRMATION_INTERVAL, and at most
-# CONFIRMATIONS_PER_RUN of them before the address rests a whole CONFIRMATION_REST.
+# At most one confirmation mail per mailbox every CONFIRMATION_INTERVAL, and at most
+# CONFIRMATIONS_PER_RUN of them before the mailbox rests a whole CONFIRMATION_REST.
 CONFIRMATION_INTERVAL = timedelta(minutes=10)
 CONFIRMATIONS_PER_RUN = 5
 CONFIRMATION_REST = timedelta(days=1)
@@ -171,9 +177,9 @@ def _check_timezone(errors: Errors, tz: str) -> None:
 
 def _email(errors: Errors, value: str) -> str:
     try:
-        return normalise_email(value or "")
-    except ValueError as exc:
-        errors.add("email", str(exc))
+        return addresses.canonical(value or "")
+    except addresses.AddressError as exc:
+        errors.add("email", exc.message)
         return ""
 
 
@@ -290,38 +296,72 @@ def subscribe(
     return SubscribeResult(notice_key=key)
 
 
-def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
-    """Take one confirmation mail from the address's allowance; False when it is spent.
+def _allowance_of(session: Session, mailbox: str) -> Any:
+    """The mailbox's throttle as stored now (`last_sent_at`, `sent`), or None."""
+    return session.execute(
+        select(ConfirmationAllowance.last_sent_at, ConfirmationAllowance.sent).where(
+            ConfirmationAllowance.mailbox == mailbox
+        )
+    ).first()
+
+
+def _insert_allowance(session: Session, mailbox: str, now: datetime) -> bool:
+    """The mailbox's first allowance row; False when another worker's insert came first."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    inserted = session.execute(
+        insert(ConfirmationAllowance)
+        .values(mailbox=mailbox, last_sent_at=now, sent=1)
+        .on_conflict_do_nothing(index_elements=["mailbox"])
+        .returning(ConfirmationAllowance.mailbox)
+    )
+    return inserted.first() is not None
+
+
+def _take_confirmation(session: Session, mailbox: str, seen: Any, now: datetime) -> bool:
+    """Take one confirmation mail from the mailbox's allowance as `seen` (read before, or
+    None for a mailbox never mailed); False when it is spent.
 
     At most one every CONFIRMATION_INTERVAL and CONFIRMATIONS_PER_RUN in a run; a run ends
-    when the address has had none for CONFIRMATION_REST, so no day holds more than
-    CONFIRMATIONS_PER_RUN. The allowance is taken by a conditional UPDATE on the values read:
-    of two workers mailing the same address at once only one matches the row.
+    when the mailbox has had none for CONFIRMATION_REST, so no day holds more than
+    CONFIRMATIONS_PER_RUN. The allowance is taken by a conditional write on the values seen
+    (an insert that does nothing if the row exists, an UPDATE on the values read): of two
+    workers mailing the same mailbox at once only one matches.
     """
-    last = subscriber.confirmation_sent_at
-    sent = subscriber.confirmations_sent or 0
-    if last is None or now - last > CONFIRMATION_REST:
+    if seen is None:
+        if _insert_allowance(session, mailbox, now):
+            return True
+        seen = _allowance_of(session, mailbox)  # another worker's, just made
+        if seen is None:
+            return False
+    last, sent = seen.last_sent_at, seen.sent
+    if now - last > CONFIRMATION_REST:
         count = 1
     elif now - last < CONFIRMATION_INTERVAL or sent >= CONFIRMATIONS_PER_RUN:
         return False
     else:
         count = sent + 1
-    unchanged = (
-        Subscriber.confirmation_sent_at.is_(None)
-        if last is None
-        else Subscriber.confirmation_sent_at == last
-    )
     claimed = session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == subscriber.id, unchanged, Subscriber.confirmations_sent == sent)
-        .values(confirmation_sent_at=now, confirmations_sent=count)
+        update(ConfirmationAllowance)
+        .where(
+            ConfirmationAllowance.mailbox == mailbox,
+            ConfirmationAllowance.last_sent_at == last,
+            ConfirmationAllowance.sent == sent,
+        )
+        .values(last_sent_at=now, sent=count)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    set_committed_value(subscriber, "confirmation_sent_at", now)
-    set_committed_value(subscriber, "confirmations_sent", count)
-    return True
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
+    """Take one confirmation mail for the subscriber's address from its mailbox's allowance
+    (`addresses.mailbox_key`: a +tag, case or the domain's spelling make no other mailbox);
+    False when it is spent."""
+    mailbox = addresses.mailbox_key(subscriber.email)
+    return _take_confirmation(session, mailbox, _allowance_of(session, mailbox), now)
 
 
 def read_confirmation(session: Session, *, secret: str, token: str) -> Subscriber:
