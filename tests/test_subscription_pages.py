@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -439,3 +440,39 @@ def test_platforms_a_stranger_adds_wait_for_their_own_confirmation(app, client, 
     db.refresh(subscriber)
     assert all(s.confirmed_at is not None for s in subscriber.subscriptions)
     assert "Waiting for confirmation" not in client.get(manage).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "use an address whose part before the @ is ASCII only"),
+        ("es", "use una dirección cuya parte anterior a la @ sea solo ASCII"),
+        ("de", "verwenden Sie eine Adresse, deren Teil vor dem @ nur ASCII enthält"),
+    ],
+)
+def test_an_address_mail_cannot_reach_is_refused_in_the_readers_language(
+    client, db, language, says
+):  # type: ignore[no-untyped-def]
+    client.set_cookie("lang", language)
+    response = post_subscribe(client, email="x.ù@example.com", platforms=["cisco"])
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert says in html and 'aria-invalid="true" id="email"' in html
+    assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_an_internationalised_domain_is_kept_and_its_confirmation_goes_as_ascii(
+    app, client, db, now
+):  # type: ignore[no-untyped-def]
+    from jobs import scheduler
+
+    app.config.update(SENDGRID_API_KEY=None)
+    assert (
+        post_subscribe(client, email="Ann@Bücher.example", platforms=["cisco"]).status_code == 200
+    )
+    assert db.scalar(select(Subscriber.email)) == "ann@bücher.example"
+    scheduler.tick(app, now)
+    (name,) = os.listdir(os.path.join(app.instance_path, "mail"))
+    with open(os.path.join(app.instance_path, "mail", name), "rb") as fh:
+        raw = fh.read()
+    assert b"To: ann@xn--bcher-kva.example" in raw

@@ -176,8 +176,11 @@ def _check_timezone(errors: Errors, tz: str) -> None:
 
 
 def _email(errors: Errors, value: str) -> str:
+    """The address as stored (`addresses.deliverable`: canonical, and one mail can reach);
+    a field error otherwise. Every way in (the subscribe page, the Manage API, the MPOC
+    import on the web and at the command line) reads addresses through this."""
     try:
-        return addresses.canonical(value or "")
+        return addresses.deliverable(value or "")
     except addresses.AddressError as exc:
         errors.add("email", exc.message)
         return ""
@@ -501,11 +504,24 @@ def drop_incident(
 IMPORT_COLUMNS = ("email", "name", "organisation", "platforms", "topics", "language")
 
 
+class RowProblem(str):
+    """What is wrong with one row of a contact list: `field: message; ...` in English (the
+    command line, logs) that keeps each field's `Message`, so a page can word it in the
+    reader's language."""
+
+    fields: dict[str, str]
+
+    def __new__(cls, fields: Mapping[str, str]) -> RowProblem:
+        self = super().__new__(cls, "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = dict(fields)
+        return self
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, RowProblem)
     # Each good row's line number -> "created" or "updated" (what the staff preview lists).
     outcomes: dict[int, str] = field(default_factory=dict)
 
@@ -559,7 +575,8 @@ def import_contacts(
     progress: Callable[[int], None] | None = None,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Create or update confirmed subscribers from MPOC rows; collect per-row errors.
+    """Create or update confirmed subscribers from MPOC rows; collect per-row errors (an
+    address mail cannot reach, such as one whose part before the @ is not ASCII, is one).
 
     Only CSS staff (`css`, `admin`) import; `actor` None is the operator at the command line
     (trusted, audited as "cli"). The import is recorded in the audit log with its counts.
@@ -603,7 +620,7 @@ def import_contacts(
         text.check(errors, "name", name)
         text.check(errors, "organisation", org)
         if errors.errors:
-            result.errors.append((line, "; ".join(f"{k}: {v}" for k, v in errors.errors.items())))
+            result.errors.append((line, RowProblem(errors.errors)))
             continue
         subscriber = existing.get(address)
         result.outcomes[line] = "updated" if subscriber or address in planned else "created"

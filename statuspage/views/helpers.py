@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -53,6 +53,13 @@ def worded(message: str) -> str:
     if isinstance(message, Message):
         return gettext(message.template, **message.params)
     return gettext(message)
+
+
+def worded_fields(errors: Mapping[str, str]) -> str:
+    """Field errors as one line (`field: message; ...`), each in the reader's language."""
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {worded(message)}" for name, message in errors.items()
+    )
 
 
 def apply_errors(
