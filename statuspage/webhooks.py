@@ -192,19 +192,11 @@ def address_refusal(ip: IP) -> str:
     global unicast address."""
     ip = _embedded(ip)
     if isinstance(ip, ipaddress.IPv4Address):
-        for net, what in _V4_REFUSED:
-            if ip in net:
-                return f"{net} {what}"
-        return ""
+        return next((f"{net} {what}" for net, what in _V4_REFUSED if ip in net), "")
     if ip not in _V6_GLOBAL:
-        for net, what in _V6_NAMED:
-            if ip in net:
-                return f"{net} {what}"
-        return f"outside {_V6_GLOBAL} global unicast"
-    for net, what in _V6_REFUSED:
-        if ip in net:
-            return f"{net} {what}"
-    return ""
+        named = (f"{net} {what}" for net, what in _V6_NAMED if ip in net)
+        return next(named, f"outside {_V6_GLOBAL} global unicast")
+    return next((f"{net} {what}" for net, what in _V6_REFUSED if ip in net), "")
 
 
 # --- the URL, in one encoded form -------------------------------------------------------------
@@ -366,7 +358,7 @@ def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") 
                 port=target.port,
                 ports=", ".join(str(p) for p in policy.ports) or "-",
             )
-        addresses.append((family, sockaddr))
+        addresses.append((family, sockaddr))  # type: ignore[arg-type]  # AF_INET(6) only
     if not addresses:
         raise UnsafeWebhook(N_("host %(host)s cannot be resolved"), host=repr(host))
     return Target(target.scheme, host, target.port, target.path, target.url, tuple(addresses))

@@ -149,11 +149,12 @@ class SendGridMailer:
 
     def send(self, batch: MailBatch) -> None:
         batch.check()
-        refused = undeliverable(batch)
-        if refused:  # nothing sent: delivery fails these and sends the others
+        undelivered = undeliverable(batch)
+        if undelivered:  # nothing sent: delivery fails these and sends the others
             raise RejectedRecipients(
-                f"{len(refused)} recipient(s) refused: " + "; ".join(refused.values())[:500],
-                refused,
+                f"{len(undelivered)} recipient(s) refused: "
+                + "; ".join(undelivered.values())[:500],
+                undelivered,
             )
         try:
             self._client().client.mail.send.post(request_body=request_body(batch))

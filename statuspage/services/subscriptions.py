@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from statuspage import webhooks
@@ -310,12 +311,9 @@ def _allowance_of(session: Session, mailbox: str) -> Any:
 
 def _insert_allowance(session: Session, mailbox: str, now: datetime) -> bool:
     """The mailbox's first allowance row; False when another worker's insert came first."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
-        insert(ConfirmationAllowance)
+        dialect.insert(ConfirmationAllowance)
         .values(mailbox=mailbox, last_sent_at=now, sent=1)
         .on_conflict_do_nothing(index_elements=["mailbox"])
         .returning(ConfirmationAllowance.mailbox)
