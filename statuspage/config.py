@@ -54,8 +54,9 @@ def load(instance_path: str) -> dict[str, Any]:
         # production: only https to public addresses is ever called.
         "WEBHOOK_TIMEOUT": float(_env("WEBHOOK_TIMEOUT", "10") or 10),
         "WEBHOOK_ALLOW_LOOPBACK": bool(_flag("WEBHOOK_ALLOW_LOOPBACK")),
-        # Ports a webhook or channel URL may name (space-separated): 443 only by default.
-        "WEBHOOK_PORTS": _words(_env("WEBHOOK_PORTS", "443")),
+        # Ports a webhook or channel URL may name (space-separated): 443 only by default. A
+        # value that is not a number stops the app at start.
+        "WEBHOOK_PORTS": [int(port) for port in _words(_env("WEBHOOK_PORTS", "443"))],
         # The hosts a Microsoft Teams or Slack channel's URL may be on (space-separated;
         # "*.name" is any host under name): their services' incoming webhooks only, so that
         # nobody makes this service post to a third party's endpoint. See docs/channels.md.
