@@ -629,7 +629,7 @@ def _prepare_card(
         headers = {"User-Agent": "statuspage-webhooks", "X-Statuspage-Delivery": str(d.id)}
         if d.possibly_duplicated:
             headers["X-Statuspage-Possibly-Duplicated"] = "true"
-        hook = WebhookRequest(url=d.email, body=body, headers=headers)
+        hook = WebhookRequest(url=d.email, body=body, headers=headers, mode=d.channel)
     except Exception as exc:
         _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
         return None

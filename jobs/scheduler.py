@@ -43,7 +43,7 @@ from jobs import delivery, notices, p1g, windows
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
 from statuspage.mail import mailer_from_config
-from statuspage.webhooks import WebhookSender
+from statuspage.webhooks import Policy, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def delivery_context(app: Flask) -> delivery.DeliveryContext:
         concurrency=int(config.get("DELIVERY_CONCURRENCY", delivery.CONCURRENCY)),
         webhooks=WebhookSender(
             timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
-            allow_loopback=bool(config.get("WEBHOOK_ALLOW_LOOPBACK")),
+            policy=Policy.from_config(config),
         ),
         page_id=config["STATUSPAGE_PAGE_ID"],
         site_name=config["STATUSPAGE_NAME"],

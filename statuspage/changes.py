@@ -24,6 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from statuspage.models import (
     ApiToken,
     AuditEntry,
+    ConfirmationAllowance,
     DataVersion,
     Delivery,
     Notice,
@@ -33,7 +34,15 @@ from statuspage.models import (
 )
 from statuspage.models.versions import ROW_ID
 
-UNPUBLISHED = (ApiToken, AuditEntry, DataVersion, Delivery, Subscriber, Subscription)
+UNPUBLISHED = (
+    ApiToken,
+    AuditEntry,
+    ConfirmationAllowance,
+    DataVersion,
+    Delivery,
+    Subscriber,
+    Subscription,
+)
 UNPUBLISHED_TABLES = frozenset(cls.__tablename__ for cls in UNPUBLISHED)
 # Rows whose existence shows but only some of whose columns do: a notice's existence (a window
 # "delivers notifications") but not its delivery state; a staff member's name (the author of

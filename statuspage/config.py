@@ -40,6 +40,11 @@ def trusted_hosts(site_url: str, extra: str | None) -> list[str]:
     return hosts
 
 
+def _words(value: str | None) -> list[str]:
+    """A space- (or comma-) separated setting as a list."""
+    return (value or "").replace(",", " ").split()
+
+
 def load(instance_path: str) -> dict[str, Any]:
     """Return the configuration mapping for an app whose instance folder is `instance_path`.
 
@@ -72,6 +77,19 @@ def load(instance_path: str) -> dict[str, Any]:
         # production: only https to public addresses is ever called.
         "WEBHOOK_TIMEOUT": float(_env("WEBHOOK_TIMEOUT", "10") or 10),
         "WEBHOOK_ALLOW_LOOPBACK": bool(_flag("WEBHOOK_ALLOW_LOOPBACK")),
+        # Ports a webhook or channel URL may name (space-separated): 443 only by default. A
+        # value that is not a number stops the app at start.
+        "WEBHOOK_PORTS": [int(port) for port in _words(_env("WEBHOOK_PORTS", "443"))],
+        # The hosts a Microsoft Teams or Slack channel's URL may be on (space-separated;
+        # "*.name" is any host under name): their services' incoming webhooks only, so that
+        # nobody makes this service post to a third party's endpoint. See docs/channels.md.
+        "TEAMS_WEBHOOK_HOSTS": _words(
+            _env(
+                "TEAMS_WEBHOOK_HOSTS",
+                "*.webhook.office.com *.logic.azure.com *.environment.api.powerplatform.com",
+            )
+        ),
+        "SLACK_WEBHOOK_HOSTS": _words(_env("SLACK_WEBHOOK_HOSTS", "hooks.slack.com")),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.

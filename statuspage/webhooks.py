@@ -1,17 +1,31 @@
 """Outgoing webhooks: which endpoints may be called, the signature, and the HTTP request.
 
 No Flask and no database here: the subscription service checks a URL with `check_url`, the
-delivery job signs a body with `sign` and posts it with `WebhookSender`.
+delivery job signs a body with `sign` and posts it with `WebhookSender`. What may be called
+is the operator's `Policy` (settings `WEBHOOK_ALLOW_LOOPBACK`, `WEBHOOK_PORTS`,
+`TEAMS_WEBHOOK_HOSTS`, `SLACK_WEBHOOK_HOSTS`).
 
 Server-side request forgery is refused at every step, not only when the URL is given:
 - only https, or http to a loopback address when `allow_loopback` is on (tests, a receiver
   on the same machine);
-- the host is resolved (`socket.getaddrinfo`) and EVERY address must be public: private,
-  loopback (unless allowed), link-local, multicast, reserved, unspecified, shared (CGNAT)
-  and the cloud metadata addresses are refused, also inside IPv4-mapped IPv6;
+- only the allowed ports (443 unless the operator allows more; a loopback receiver, where
+  allowed, on any port);
+- the host is resolved (`socket.getaddrinfo`) and EVERY address must be global unicast by
+  this module's own tables (`address_refusal`), not by the `ipaddress` module's flags, whose
+  answers changed between Python patch releases: IPv4 outside every range of IANA's
+  special-purpose registry; IPv6 inside 2000::/3 and outside that registry (6to4, Teredo,
+  documentation...), NAT64 and IPv4-compatible addresses refused whatever they carry, and an
+  IPv4-mapped address judged by the IPv4 address inside;
 - the request connects to the address that was checked, never to the name again, so a DNS
   answer that changes between check and connect (rebinding) cannot redirect it;
 - redirects are never followed: a 3xx answer is a failure.
+
+A Microsoft Teams or Slack channel is further held to its service's incoming-webhook hosts
+(`Policy.teams_hosts`, `Policy.slack_hosts`): a 2xx answer confirms a channel, and anyone
+could otherwise make this service post to an endpoint of a third party's that answers 2xx.
+
+URLs are stored and sent in one encoded form (`check_url(...).url`): the host as IDNA
+(ASCII), the path and query percent-encoded as UTF-8, default ports dropped.
 """
 
 from __future__ import annotations
@@ -20,25 +34,43 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
+import idna
+
+from statuspage.i18n import N_
 from statuspage.mail import PermanentMailError, TransientMailError
+from statuspage.services.errors import Message
 
 URL_MAX = 254  # a webhook's URL is its subscriber's address (Subscriber.email)
 TIMEOUT = 10.0
 RESPONSE_MAX = 64 * 1024
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
 SIGNATURE_HEADER = "X-Statuspage-Signature"
 TIMESTAMP_HEADER = "X-Statuspage-Timestamp"
 
+# Microsoft's incoming webhooks of Teams (the Office 365 connectors' webhook.office.com) and
+# the Workflows app's "Post to a channel when a webhook request is received" (Power
+# Automate: logic.azure.com, and environment.api.powerplatform.com for newer flows); Slack's
+# incoming webhooks. "*.name" is any host under name (not name itself).
+TEAMS_HOSTS = ("*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com")
+SLACK_HOSTS = ("hooks.slack.com",)
+PORTS = (443,)
+CHANNEL_SERVICES = {"teams": "Microsoft Teams", "slack": "Slack"}
+
 
 class UnsafeWebhook(ValueError):
-    """The URL may not be called: the reason, fit to show to whoever gave it."""
+    """The URL may not be called: `message` says why, fit to show to whoever gave it (a
+    catalog template, worded in the reader's language by the page that shows it)."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.message = Message(template, **params)
+        super().__init__(str(self.message))
 
 
 class WebhookRefused(PermanentMailError):
@@ -50,88 +82,286 @@ class WebhookFailed(TransientMailError):
 
 
 Address = tuple[int, tuple[str, int] | tuple[str, int, int, int]]
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _address_refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, loopback: bool) -> str:
-    """Why this address may not be called, or "" when it may."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _address_refused(ip.ipv4_mapped, loopback)
-    if ip in METADATA_ADDRESSES:
-        return "a cloud metadata address"
-    if ip.is_loopback:
-        return "" if loopback else "a loopback address"
-    for refused, what in (
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_private, "a private address"),
-        (ip.is_reserved, "a reserved address"),
-        (not ip.is_global, "not a public address"),
-    ):
-        if refused:
-            return what
-    return ""
+def _words(value: str | Iterable[Any]) -> tuple[str, ...]:
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    return tuple(str(item).strip().lower() for item in items if str(item).strip())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What may be called: loopback receivers (tests), the ports, and the hosts of Teams and
+    Slack channels (`"hooks.slack.com"` is that host, `"*.logic.azure.com"` any host under
+    it). A webhook ("webhook" mode) may be any host whose addresses are public."""
+
+    allow_loopback: bool = False
+    ports: tuple[int, ...] = PORTS
+    teams_hosts: tuple[str, ...] = TEAMS_HOSTS
+    slack_hosts: tuple[str, ...] = SLACK_HOSTS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        """The policy of an app's settings (`statuspage.config`); a setting left out keeps
+        its default."""
+        return cls(
+            allow_loopback=bool(config.get("WEBHOOK_ALLOW_LOOPBACK")),
+            ports=tuple(int(p) for p in _words(config.get("WEBHOOK_PORTS", PORTS))),
+            teams_hosts=_words(config.get("TEAMS_WEBHOOK_HOSTS", TEAMS_HOSTS)),
+            slack_hosts=_words(config.get("SLACK_WEBHOOK_HOSTS", SLACK_HOSTS)),
+        )
+
+    def channel_hosts(self, mode: str) -> tuple[str, ...]:
+        return {"teams": self.teams_hosts, "slack": self.slack_hosts}.get(mode, ())
+
+
+# --- which addresses: global unicast by our own tables -------------------------------------
+# IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and later updates, as of
+# 2025), multicast, and the reserved IPv4 block. Kept here rather than read from `ipaddress`
+# (`is_global`, `is_private`), which allowed 192.0.0.192, 3fff::/20 and 6to4 wrappers of
+# 127.0.0.1 on some Python releases.
+_V4_REFUSED = tuple(
+    (ipaddress.IPv4Network(net), what)
+    for net, what in (
+        ("0.0.0.0/8", "this network"),
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "shared address space"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "IETF protocol assignments"),
+        ("192.0.2.0/24", "documentation"),
+        ("192.31.196.0/24", "AS112"),
+        ("192.52.193.0/24", "AMT"),
+        ("192.88.99.0/24", "6to4 relay anycast"),
+        ("192.168.0.0/16", "private"),
+        ("192.175.48.0/24", "AS112"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved"),
+    )
+)
+# IANA allocates global unicast IPv6 from 2000::/3 only: everything outside it is refused
+# (loopback, unspecified, IPv4-compatible ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48,
+# discard 100::/64, SRv6 5f00::/16, unique local fc00::/7, link-local fe80::/10, multicast
+# ff00::/8...), IPv4-mapped ::ffff:0:0/96 aside (judged by the IPv4 address inside).
+_V6_GLOBAL = ipaddress.IPv6Network("2000::/3")
+_V6_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_V6_REFUSED = tuple(
+    (ipaddress.IPv6Network(net), what)
+    for net, what in (
+        ("2001::/23", "IETF protocol assignments (Teredo, benchmarking, ORCHID)"),
+        ("2001:db8::/32", "documentation"),
+        ("2002::/16", "6to4"),
+        ("2620:4f:8000::/48", "AS112"),
+        ("3fff::/20", "documentation"),
+    )
+)
+_V6_NAMED = tuple(
+    (ipaddress.IPv6Network(net), what)
+    for net, what in (
+        ("::1/128", "loopback"),
+        ("::/96", "IPv4-compatible"),
+        ("64:ff9b::/96", "NAT64"),
+        ("64:ff9b:1::/48", "NAT64"),
+        ("fc00::/7", "unique local"),
+        ("fe80::/10", "link-local"),
+        ("ff00::/8", "multicast"),
+    )
+)
+_LOOPBACK = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv6Network("::1/128"))
+
+
+def _embedded(ip: IP) -> IP:
+    """The IPv4 address inside an IPv4-mapped IPv6 address, else the address itself."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip in _V6_MAPPED:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def is_loopback(ip: IP) -> bool:
+    ip = _embedded(ip)
+    return any(ip.version == net.version and ip in net for net in _LOOPBACK)
+
+
+def address_refusal(ip: IP) -> str:
+    """The range that keeps `ip` from being called ("10.0.0.0/8 private"), or "" for a
+    global unicast address."""
+    ip = _embedded(ip)
+    if isinstance(ip, ipaddress.IPv4Address):
+        return next((f"{net} {what}" for net, what in _V4_REFUSED if ip in net), "")
+    if ip not in _V6_GLOBAL:
+        named = (f"{net} {what}" for net, what in _V6_NAMED if ip in net)
+        return next(named, f"outside {_V6_GLOBAL} global unicast")
+    return next((f"{net} {what}" for net, what in _V6_REFUSED if ip in net), "")
+
+
+# --- the URL, in one encoded form -------------------------------------------------------------
+
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_ASCII_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+
+
+def _encoded(part: str, safe: str) -> str:
+    """`part` with every character a URL may not hold percent-encoded as UTF-8; existing
+    %XX escapes are kept, a stray % is escaped."""
+    return "".join(
+        piece if _ESCAPE.fullmatch(piece) else quote(piece, safe=safe)
+        for piece in _ESCAPE.split(part)
+    )
+
+
+def _literal(host: str) -> IP | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _ascii_host(host: str) -> str:
+    """The host as it is resolved and sent: an IP literal as it is, a name as IDNA (ASCII,
+    lower case, no final dot)."""
+    if _literal(host) is not None:
+        return host
+    name = host[:-1] if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError):
+            raise UnsafeWebhook(
+                N_("the host name %(host)s is not a valid internationalised domain name"),
+                host=ascii(host),
+            ) from None
+    name = name.lower()
+    if not _ASCII_HOST.fullmatch(name):
+        raise UnsafeWebhook(N_("the host name %(host)s is not valid"), host=ascii(host))
+    return name
 
 
 @dataclass(frozen=True)
 class Target:
-    """A checked URL: what to connect to (addresses already resolved and allowed)."""
+    """A checked URL: its encoded form (`url`, what is stored and sent) and what to connect
+    to (addresses already resolved and allowed)."""
 
     scheme: str
     host: str
     port: int
     path: str
+    url: str = ""
     addresses: tuple[Address, ...] = field(default=())
 
 
-def _split(url: str) -> tuple[str, str, int, str]:
+def _too_long() -> UnsafeWebhook:
+    return UnsafeWebhook(N_("must be a URL of at most %(max)d characters"), max=URL_MAX)
+
+
+def encode_url(url: str) -> Target:
+    """The URL split and encoded (not resolved): `UnsafeWebhook` for what is not an http(s)
+    URL or cannot be encoded."""
     if not isinstance(url, str) or not url or len(url) > URL_MAX:
-        raise UnsafeWebhook(f"must be a URL of at most {URL_MAX} characters")
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise UnsafeWebhook("must not contain spaces or control characters")
+        raise _too_long()
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise UnsafeWebhook(N_("must not contain spaces or control characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
-        raise UnsafeWebhook("is not a valid URL") from exc
+    except ValueError:
+        raise UnsafeWebhook(N_("is not a valid URL")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise UnsafeWebhook("must be an https URL")
+        raise UnsafeWebhook(N_("must be an https URL"))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeWebhook("must not carry a user name or password")
-    host = parts.hostname or ""
-    if not host:
-        raise UnsafeWebhook("must name a host")
+        raise UnsafeWebhook(N_("must not carry a user name or password"))
+    if not parts.hostname:
+        raise UnsafeWebhook(N_("must name a host"))
     if parts.fragment:
-        raise UnsafeWebhook("must not have a fragment")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return scheme, host, port or (443 if scheme == "https" else 80), path
-
-
-def check_url(url: str, *, allow_loopback: bool = False) -> Target:
-    """The URL's target, resolved, when it may be called; `UnsafeWebhook` says why not.
-
-    Every address the name resolves to is checked: one private address among public ones
-    is enough to refuse, since the connection could go to any of them."""
-    scheme, host, port, path = _split(url)
+        raise UnsafeWebhook(N_("must not have a fragment"))
+    host = _ascii_host(parts.hostname)
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise UnsafeWebhook(f"host {host!r} cannot be resolved") from exc
+        path = _encoded(parts.path or "/", "/:@!$&'()*+,;=")
+        query = _encoded(parts.query, "/?:@!$&'()*+,;=")
+    except UnicodeError:
+        raise UnsafeWebhook(N_("the path or query cannot be encoded as a URL")) from None
+    path += f"?{query}" if query else ""
+    default = 443 if scheme == "https" else 80
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != default:
+        netloc += f":{port}"
+    encoded = f"{scheme}://{netloc}{path}"
+    if len(encoded) > URL_MAX:
+        raise _too_long()
+    return Target(scheme, host, port or default, path, encoded)
+
+
+def _channel_refusal(mode: str, host: str, policy: Policy) -> UnsafeWebhook | None:
+    """Why a Teams or Slack channel may not be at `host`, or None."""
+
+    def on(patterns: Iterable[str]) -> bool:
+        return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in patterns)
+
+    if mode not in CHANNEL_SERVICES or on(policy.channel_hosts(mode)):
+        return None
+    if mode == "teams" and on(policy.slack_hosts):
+        return UnsafeWebhook(N_("this is a Slack incoming webhook: choose “Slack channel”"))
+    if mode == "slack" and on(policy.teams_hosts):
+        return UnsafeWebhook(N_("this is a Microsoft Teams URL: choose “Microsoft Teams channel”"))
+    return UnsafeWebhook(
+        N_("a %(service)s channel's URL must be on %(hosts)s"),
+        service=CHANNEL_SERVICES[mode],
+        hosts=", ".join(policy.channel_hosts(mode)) or "-",
+    )
+
+
+def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") -> Target:
+    """The URL's target, encoded and resolved, when `policy` lets a subscriber of `mode`
+    call it; `UnsafeWebhook` says why not.
+
+    Every address the name resolves to is checked: one refused address among public ones
+    is enough to refuse, since the connection could go to any of them."""
+    policy = policy or Policy()
+    target = encode_url(url)
+    host = target.host
+    literal = _literal(host)
+    # A receiver on this machine, where the operator allows one, stands in for any service.
+    if not (policy.allow_loopback and literal is not None and is_loopback(literal)):
+        refused = _channel_refusal(mode, host, policy)
+        if refused is not None:
+            raise refused
+    try:
+        found = socket.getaddrinfo(
+            host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except (OSError, UnicodeError):
+        raise UnsafeWebhook(N_("host %(host)s cannot be resolved"), host=repr(host)) from None
     addresses: list[Address] = []
     for family, _type, _proto, _name, sockaddr in found:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        why = _address_refused(ip, allow_loopback)
+        local = policy.allow_loopback and is_loopback(ip)
+        why = "" if local else address_refusal(ip)
         if why:
-            raise UnsafeWebhook(f"host {host!r} resolves to {ip}, {why}")
-        if scheme == "http" and not ip.is_loopback:
-            raise UnsafeWebhook("must be an https URL")
-        addresses.append((family, sockaddr))
+            raise UnsafeWebhook(
+                N_("host %(host)s resolves to %(address)s, which may not be called (%(range)s)"),
+                host=repr(host),
+                address=str(ip),
+                range=why,
+            )
+        if target.scheme == "http" and not local:
+            raise UnsafeWebhook(N_("must be an https URL"))
+        if not local and target.port not in policy.ports:
+            raise UnsafeWebhook(
+                N_("port %(port)d may not be called (allowed: %(ports)s)"),
+                port=target.port,
+                ports=", ".join(str(p) for p in policy.ports) or "-",
+            )
+        addresses.append((family, sockaddr))  # type: ignore[arg-type]  # AF_INET(6) only
     if not addresses:
-        raise UnsafeWebhook(f"host {host!r} cannot be resolved")
-    return Target(scheme, host, port, path, tuple(addresses))
+        raise UnsafeWebhook(N_("host %(host)s cannot be resolved"), host=repr(host))
+    return Target(target.scheme, host, target.port, target.path, target.url, tuple(addresses))
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -150,6 +380,8 @@ class WebhookRequest:
     headers: dict[str, str]
     # A token the endpoint must echo in its answer's body (a verification request), or "".
     expect_echo: str = ""
+    # The subscriber's mode: a Teams or Slack channel is held to its service's hosts.
+    mode: str = "webhook"
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -188,16 +420,17 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 class WebhookSender:
     """Posts a `WebhookRequest`; returns when the endpoint answered 2xx within `timeout`.
 
-    Raises `WebhookRefused` (the URL is not allowed now, a redirect, or a verification not
-    echoed: sending again would not help) or `WebhookFailed` (try again later). Safe to call
-    from several threads at once."""
+    The URL is checked again against `policy` at every send (an address may have changed,
+    a row may predate today's rules). Raises `WebhookRefused` (the URL is not allowed now or
+    cannot be encoded, a redirect, or a verification not echoed: sending again would not
+    help) or `WebhookFailed` (try again later). Safe to call from several threads at once."""
 
     timeout: float = TIMEOUT
-    allow_loopback: bool = False
+    policy: Policy = field(default_factory=Policy)
 
     def send(self, request: WebhookRequest) -> None:
         try:
-            target = check_url(request.url, allow_loopback=self.allow_loopback)
+            target = check_url(request.url, self.policy, mode=request.mode)
         except UnsafeWebhook as exc:
             raise WebhookRefused(f"refused: {exc}") from None
         cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
@@ -214,6 +447,8 @@ class WebhookSender:
             status = response.status
         except ssl.SSLCertVerificationError as exc:
             raise WebhookFailed(f"TLS: {exc}") from None
+        except UnicodeError as exc:  # a header that cannot be sent: it never will be
+            raise WebhookRefused(f"refused: the request cannot be encoded: {exc}") from None
         except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors
             raise WebhookFailed(f"no answer: {type(exc).__name__}: {exc}") from None
         finally:

@@ -372,3 +372,17 @@ def test_fields_this_page_does_not_know_are_ignored(client, db):
     )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["state"] == "active"
+
+
+def test_an_address_mail_cannot_reach_is_refused_and_an_idn_domain_is_kept(client, db):
+    """The API reads addresses through the service's check: a part before the @ that is not
+    ASCII cannot be delivered (no SMTPUTF8) and is refused; an internationalised domain is
+    kept, and mailed as IDNA."""
+    headers = token_for(db, "css")
+    refused = add(client, headers, email="x.ù@example.com", skip_confirmation_notification=True)
+    assert refused.status_code == 422
+    assert "ASCII only" in refused.get_json()["errors"]["email"]
+    assert counts(db)[0] == 0
+    kept = add(client, headers, email="Ann@Bücher.example", skip_confirmation_notification=True)
+    assert kept.status_code == 201, kept.get_json()
+    assert kept.get_json()["email"] == "ann@bücher.example"

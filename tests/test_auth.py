@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.services import staff
-from tests.conftest import PASSWORD
+from tests.conftest import FAST_HASH, PASSWORD
 
 
 def csrf(client, path="/login"):  # type: ignore[no-untyped-def]
@@ -84,3 +84,52 @@ def test_login_is_rate_limited(tmp_path):
         _db.session.remove()
         _db.engine.dispose()
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+
+
+SPELLINGS = [
+    "css@example.com",
+    "CSS@ｅxample.com",  # a full-width letter in the domain
+    "css@example．com",  # a full-width full stop
+    "css@example。com",  # an ideographic full stop
+    "  Css@EXAMPLE.com ",
+    "ｃｓｓ@example.com",  # full-width letters before the @
+]
+
+
+def test_every_spelling_of_an_address_signs_in_to_one_account_and_shares_its_budget(tmp_path):
+    """The per-account limit keys on the address as sign-in reads it (one normalisation for
+    the limiter, sign-in and user creation): another spelling of the same address gets no
+    budget of its own."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "RATELIMIT_ENABLED": True,
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'spellings.db'}",
+        }
+    )
+    with app.app_context():
+        _db.create_all()
+        user = staff.create_user(
+            _db.session,
+            None,
+            email="CSS@ｅxample．com",
+            role="css",
+            password=PASSWORD,
+            now=datetime.now(UTC),
+            hash_method=FAST_HASH,
+        )
+        _db.session.commit()
+        assert user.email == "css@example.com"
+        assert {staff.find_user(_db.session, s) for s in SPELLINGS} == {user}
+        assert len({staff.account_key(s) for s in SPELLINGS}) == 1
+        client = app.test_client()
+        codes = [
+            client.post("/login", data={"email": s, "password": "not the password"}).status_code
+            for s in SPELLINGS
+        ]
+        _db.session.remove()
+        _db.engine.dispose()
+    assert codes == [401] * 5 + [429]

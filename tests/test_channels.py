@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from jobs import cards, delivery
+from statuspage import webhooks
 from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices, subscriptions
@@ -40,6 +41,7 @@ from tests.test_webhooks import NOW, Receiver, fake_dns, kill_sender_in_flight, 
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
 guard = hooks.guard
+resolver = hooks.resolver  # names resolve only where a test says, never through DNS
 
 SCHEMA = Path(__file__).parent / "schemas" / "adaptive-card-1.5.json"
 MANAGE = re.compile(r"^http://localhost/subscriptions/manage/[A-Za-z0-9._~-]+$")
@@ -393,6 +395,103 @@ def test_mode_and_language_are_checked(db, guard):  # type: ignore[no-untyped-de
             )
         assert field in caught.value.errors
     assert db.scalar(select(Subscriber)) is None
+
+
+# --- where a channel may be: its service's incoming-webhook hosts ---------------------------
+
+TEAMS_URLS = [
+    "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d",
+    "https://prod-23.westeurope.logic.azure.com:443/workflows/f1/triggers/manual/paths/invoke"
+    "?api-version=2016-06-01&sig=s1",
+    "https://default0a1b2c.3d.environment.api.powerplatform.com:443/powerautomate/automations"
+    "/direct/workflows/f2/triggers/manual/paths/invoke?sig=s2",
+]
+SLACK_URL = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"
+
+
+def host_of(url: str) -> str:
+    return url.split("/")[2].split(":")[0]
+
+
+@pytest.mark.parametrize(
+    ("mode", "url"), [("teams", url) for url in TEAMS_URLS] + [("slack", SLACK_URL)]
+)
+def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard, mode, url):  # type: ignore[no-untyped-def]
+    resolver[host_of(url)] = hooks.PUBLIC_V4
+    made = subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode=mode, now=NOW)
+    assert made.subscriber.email == url.replace(":443/", "/") and guard == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "url"),
+    [
+        ("teams", "https://hooks.example.com/webhookb2/x"),
+        ("teams", "https://contoso.webhook.office.com.evil.example/webhookb2/x"),
+        ("teams", "https://evil-logic.azure.com/workflows/x"),
+        ("slack", "https://hooks.slack.com.evil.example/services/x"),
+        ("slack", "https://api.slack.com/services/x"),
+        ("slack", "https://hooks.example.com/services/x"),
+    ],
+)
+def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):  # type: ignore[no-untyped-def]
+    """A 2xx confirms a channel: anywhere else, anyone could make this service post to an
+    endpoint of a third party's that answers 2xx."""
+    resolver[host_of(url)] = hooks.PUBLIC_V4
+    with pytest.raises(ValidationError) as caught:
+        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode=mode, now=NOW)
+    service = {"teams": "Microsoft Teams", "slack": "Slack"}[mode]
+    assert f"a {service} channel's URL must be on" in caught.value.errors["endpoint"]
+    assert db.scalar(select(Subscriber)) is None and guard == []
+
+
+def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver, guard):  # type: ignore[no-untyped-def]
+    resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, host_of(TEAMS_URLS[0]): hooks.PUBLIC_V4})
+    for mode, url, right in (
+        ("teams", SLACK_URL, "choose “Slack channel”"),
+        ("slack", TEAMS_URLS[0], "choose “Microsoft Teams channel”"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            subscriptions.subscribe_webhook(
+                db, url=url, platforms=platforms(db), mode=mode, now=NOW
+            )
+        assert right in caught.value.errors["endpoint"]
+    assert db.scalar(select(Subscriber)) is None and guard == []
+
+
+def test_a_webhook_may_be_on_any_public_host(db, resolver, guard):  # type: ignore[no-untyped-def]
+    resolver[host_of(SLACK_URL)] = hooks.PUBLIC_V4
+    made = subscriptions.subscribe_webhook(db, url=SLACK_URL, platforms=platforms(db), now=NOW)
+    assert made.subscriber.mode == "webhook" and guard == []
+
+
+def test_the_host_lists_are_the_operators_settings(db, resolver, guard):  # type: ignore[no-untyped-def]
+    resolver["chat.example.net"] = hooks.PUBLIC_V4
+    url = "https://chat.example.net/hooks/x"
+    with pytest.raises(ValidationError):
+        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode="slack", now=NOW)
+    policy = webhooks.Policy.from_config(
+        {"SLACK_WEBHOOK_HOSTS": "hooks.slack.com chat.example.net"}
+    )
+    made = subscriptions.subscribe_webhook(
+        db, url=url, platforms=platforms(db), mode="slack", policy=policy, now=NOW
+    )
+    assert made.subscriber.mode == "slack" and guard == []
+
+
+def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, guard):  # type: ignore[no-untyped-def]
+    """A row from before the rule: the send checks the host again and quarantines it."""
+    resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, "hooks.example.com": hooks.PUBLIC_V4})
+    made = subscriptions.subscribe_webhook(
+        db, url=SLACK_URL, platforms=platforms(db), mode="slack", now=NOW
+    )
+    made.subscriber.email = "https://hooks.example.com/services/x"
+    db.commit()
+    tick(app, NOW)
+    db.expire_all()
+    (d,) = db.scalars(select(Delivery)).all()
+    assert d.status == "failed" and "Slack channel's URL must be on" in d.last_error
+    assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
+    assert guard == []
 
 
 # --- the cards, as pure functions ------------------------------------------------------

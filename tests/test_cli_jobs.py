@@ -90,3 +90,19 @@ def test_a_second_scheduler_waits_for_the_first(app, tmp_path):
                 proc.wait(timeout=20)
         for log in logs:
             log.close()
+
+
+def test_subscribers_import_lists_addresses_mail_cannot_reach(runner, db, tmp_path):
+    path = tmp_path / "mpoc.csv"
+    path.write_text(
+        "email,name,organisation,platforms,topics,language\n"
+        "a@example.com,A,Org,cisco,incidents,en\n"
+        "x.ù@example.com,X,Org,cisco,incidents,en\n"
+        "ann@bücher.example,Ann,Org,cisco,incidents,en\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["subscribers", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 updated, 1 rows with errors" in result.output
+    assert "line 3: email: use an address whose part before the @ is ASCII only" in result.output
+    assert set(db.scalars(select(Subscriber.email))) == {"a@example.com", "ann@bücher.example"}

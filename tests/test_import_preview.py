@@ -274,3 +274,27 @@ def test_an_upload_without_csrf_is_refused(client, db, css):  # type: ignore[no-
     assert not os.path.exists(os.path.join(client.application.instance_path, "imports")) or not (
         os.listdir(os.path.join(client.application.instance_path, "imports"))
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "email: use an address whose part before the @ is ASCII only"),
+        ("de", "email: verwenden Sie eine Adresse, deren Teil vor dem @ nur ASCII enthält"),
+    ],
+)
+def test_the_preview_lists_addresses_mail_cannot_reach_in_the_readers_language(
+    client, db, css, language, says
+):  # type: ignore[no-untyped-def]
+    login(client, css)
+    client.set_cookie("lang", language)
+    text = (
+        "email,name,organisation,platforms,topics,language\n"
+        "noc@acme.example,NOC,Acme,cisco,incidents,en\n"
+        "jörg@acme.example,Jörg,Acme,cisco,incidents,de\n"
+    )
+    html = upload(client, text).get_data(as_text=True)
+    table = re.search(r'<table class="row-errors">.*?</table>', html, re.S).group(0)
+    assert "<td>3</td>" in table and says in table
+    confirm(client, key_of(upload(client, text)))
+    assert list(db.scalars(select(Subscriber.email))) == ["noc@acme.example"]

@@ -13,6 +13,7 @@ from statuspage.mail import (
     MailBatch,
     MailRecipient,
     PermanentMailError,
+    RejectedRecipients,
     TransientMailError,
     mailer_from_config,
 )
@@ -112,6 +113,47 @@ def test_file_backend_writes_one_eml_per_recipient(tmp_path):
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg.get_body(("plain",)).get_content().strip() == "Manage: https://x/m/1"
     assert "https://x/m/1" in msg.get_body(("html",)).get_content()
+
+
+def with_addresses(*addresses: str) -> MailBatch:
+    return MailBatch(
+        from_email="status@example.com",
+        from_name="Status",
+        subject="Hello",
+        text="Hi",
+        html="<p>Hi</p>",
+        recipients=[MailRecipient(email=a, name="Zoë Ñandú") for a in addresses],
+    )
+
+
+INTERNATIONAL = ["x.ù@example.com", "jörg@bücher.example", "ann@bücher.example"]
+
+
+def test_internationalised_addresses_file_backend(tmp_path):
+    """A domain goes as its ASCII (IDNA) form; a part before the @ that is not ASCII is
+    refused with the reason, never written as an RFC 2047 encoded-word."""
+    mailer = FileMailer(str(tmp_path / "mail"))
+    with pytest.raises(RejectedRecipients) as caught:
+        mailer.send(with_addresses(*INTERNATIONAL))
+    assert sorted(caught.value.reasons) == [0, 1]
+    assert all("not ASCII" in why for why in caught.value.reasons.values())
+    mailer.send(with_addresses(INTERNATIONAL[2]))
+    (name,) = os.listdir(tmp_path / "mail")
+    raw = (tmp_path / "mail" / name).read_bytes()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["To"].addresses[0].addr_spec == "ann@xn--bcher-kva.example"
+    assert msg["To"].addresses[0].display_name == "Zoë Ñandú"
+    to_line = next(line for line in raw.split(b"\n") if line.startswith(b"To:"))
+    assert b"<ann@xn--bcher-kva.example>" in to_line and b"=?utf-8?" not in to_line.split(b"<")[1]
+
+
+def test_internationalised_addresses_sendgrid(server):
+    mailer = SendGridMailer(API_KEY, server.url)
+    with pytest.raises(RejectedRecipients) as caught:
+        mailer.send(with_addresses(*INTERNATIONAL))
+    assert sorted(caught.value.reasons) == [0, 1] and server.requests == []
+    mailer.send(with_addresses(INTERNATIONAL[2]))
+    assert server.recipients() == ["ann@xn--bcher-kva.example"]
 
 
 WINDOW = {

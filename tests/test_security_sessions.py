@@ -189,3 +189,69 @@ def test_sign_in_rehashes_a_password_stored_with_weaker_parameters(app, client, 
     assert css.password_hash.startswith(OWASP + "$")
     assert staff.authenticate(db, "css@example.com", PASSWORD) is css
     assert staff.authenticate(db, "css@example.com", "wrong password!") is None
+
+
+API = "/api/v1/pages/calltower/incidents"
+
+
+def tokens_of(db, user, count=2):  # type: ignore[no-untyped-def]
+    """`count` working Manage API tokens of `user`, and one revoked before."""
+    now = datetime.now(UTC)
+    made = [staff.create_token(db, None, user, name=f"t{i}", now=now)[0] for i in range(count)]
+    _, old = staff.create_token(db, None, user, name="old", now=now)
+    staff.revoke_token(db, None, old, now)
+    db.commit()
+    return made
+
+
+def works(client, token) -> bool:  # type: ignore[no-untyped-def]
+    forget_request_state()
+    return client.get(API, headers={"Authorization": f"OAuth {token}"}).status_code == 200
+
+
+def revocations(db, user, reason):  # type: ignore[no-untyped-def]
+    entries = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "token.revoke").order_by(AuditEntry.id)
+    ).all()
+    return [e for e in entries if (e.after or {}).get("reason") == reason]
+
+
+def test_a_new_password_revokes_the_users_api_tokens(client, db, admin, css):
+    mine = tokens_of(db, admin, 1)
+    theirs = tokens_of(db, css)
+    assert all(works(client, t) for t in theirs + mine)
+    staff.update_user(
+        db,
+        admin,
+        css,
+        password="another long password",
+        now=datetime.now(UTC),
+        hash_method=FAST_HASH,
+    )
+    db.commit()
+    assert not any(works(client, t) for t in theirs)
+    assert works(client, mine[0])  # another user's token is untouched
+    entries = revocations(db, css, "password changed")
+    assert len(entries) == 2 and all(e.actor_id == admin.id for e in entries)
+
+
+def test_disabling_a_user_revokes_their_api_tokens_for_good(client, db, admin, css):
+    theirs = tokens_of(db, css)
+    staff.update_user(db, admin, css, active=False, now=datetime.now(UTC))
+    db.commit()
+    staff.update_user(db, admin, css, active=True, now=datetime.now(UTC))
+    db.commit()
+    assert not any(works(client, t) for t in theirs)  # enabling again brings none back
+    assert len(revocations(db, css, "user disabled")) == 2
+
+
+def test_sign_out_everywhere_revokes_the_users_api_tokens(app, client, db, admin, css):
+    theirs = tokens_of(db, css)
+    sign_in(client, "admin@example.com")
+    token = csrf(client, f"/admin/users/{css.id}")
+    assert (
+        client.post(f"/admin/users/{css.id}/sign-out", data={"so-csrf_token": token}).status_code
+        == 302
+    )
+    assert not any(works(app.test_client(), t) for t in theirs)
+    assert len(revocations(db, css, "signed out everywhere")) == 2

@@ -11,6 +11,10 @@ from sqlalchemy import func, select
 
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services import subscriptions as svc
+from tests import test_webhooks as hooks
+
+guard = hooks.guard  # connections only to this machine, names resolved only where a test says
+resolver = hooks.resolver
 
 HOOK = "http://127.0.0.1:9/hooks/abcdefghijklmnopqrstuvwxyz"
 FIELD = {"webhook": "webhook_url", "teams": "teams_url", "slack": "slack_url"}
@@ -192,3 +196,41 @@ def test_the_manage_page_of_a_channel_changes_it_but_never_confirms_it(loopback,
     unsubscribed = client.post(svc.unsubscribe_path(loopback.config["SECRET_KEY"], subscriber))
     assert unsubscribed.status_code == 200
     assert count(db, Subscription) == 0
+
+
+SLACK_URL = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"
+TEAMS_URL = "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d"
+
+
+@pytest.mark.parametrize(
+    ("language", "channel", "url", "says"),
+    [
+        ("en", "teams", SLACK_URL, "this is a Slack incoming webhook: choose “Slack channel”"),
+        ("es", "teams", SLACK_URL, "elija «Canal de Slack»"),
+        ("de", "slack", TEAMS_URL, "wählen Sie „Kanal in Microsoft Teams“"),
+    ],
+)
+def test_a_url_of_the_other_kind_is_a_field_error_naming_the_right_one(
+    client, db, resolver, guard, language, channel, url, says
+):  # type: ignore[no-untyped-def]
+    """The person sees why at the field, in their language, instead of "Almost done" for a
+    channel that could never be confirmed."""
+    resolver.update(
+        {"hooks.slack.com": "93.184.216.34", "contoso.webhook.office.com": "93.184.216.34"}
+    )
+    client.set_cookie("lang", language)
+    response = post_channel(client, channel, url=url)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'aria-invalid="true" id="{FIELD[channel]}"' in html
+    assert says in html
+    assert count(db, Subscriber) == count(db, Notice) == 0 and guard == []
+
+
+def test_the_page_takes_the_channel_hosts_from_the_settings(app, client, db, resolver, guard):  # type: ignore[no-untyped-def]
+    resolver["chat.example.net"] = "93.184.216.34"
+    url = "https://chat.example.net/hooks/x"
+    assert post_channel(client, "slack", url=url).status_code == 422
+    app.config["SLACK_WEBHOOK_HOSTS"] = ["hooks.slack.com", "chat.example.net"]
+    assert post_channel(client, "slack", url=url).status_code == 200
+    assert db.scalar(select(Subscriber)).email == url and guard == []

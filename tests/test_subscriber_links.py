@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
+from statuspage.services import addresses
 from statuspage.services import subscriptions as svc
 from tests.conftest import NOW
 
@@ -228,19 +229,41 @@ def test_a_throttled_request_answers_like_any_other(client, db):
 
 
 def test_the_throttle_holds_across_workers(app, db):
-    subscribe_at(db, NOW)
-    db.commit()
-    # A second worker loaded the subscriber before the first one sent again.
+    """Two workers read the allowance, then both try to take it: the conditional write lets
+    only the first through, also when neither had seen the mailbox before."""
+    key = addresses.mailbox_key("ann@example.com")
     other = Session(bind=_db.engine)
     try:
-        stale = other.scalar(select(Subscriber).where(Subscriber.email == "ann@example.com"))
-        assert stale.confirmation_sent_at == NOW
-        assert subscribe_at(db, NOW + 11 * MINUTE).notice_key is not None
+        # Neither worker has seen the mailbox: one insert wins, the other finds it taken.
+        assert svc._take_confirmation(db, key, None, NOW)
         db.commit()
-        assert subscribe_at(other, NOW + 11 * MINUTE).notice_key is None
+        assert not svc._take_confirmation(other, key, None, NOW)
+        other.commit()
+        # Both read the allowance; the first takes it; the second's stale view matches nothing.
+        seen = svc._allowance_of(other, key)
+        assert seen is not None and seen.sent == 1
+        assert svc._take_confirmation(db, key, svc._allowance_of(db, key), NOW + 11 * MINUTE)
+        db.commit()
+        assert not svc._take_confirmation(other, key, seen, NOW + 11 * MINUTE)
         other.commit()
     finally:
         other.close()
-    db.expire_all()
-    assert len(confirmations(db)) == 2
-    assert db.scalar(select(Subscriber)).confirmations_sent == 2
+    assert svc._allowance_of(db, key).sent == 2
+
+
+def test_plus_tags_and_spellings_of_one_mailbox_share_its_throttle(db):
+    """The throttle counts per mailbox: case, a +tag and the domain's Unicode or ASCII form
+    do not make another one. Dots do (only some providers ignore them)."""
+    moments = iter(NOW + i * MINUTE for i in range(100))
+    for email in ("ann@example.com", "ann+1@example.com", "ANN+news@Example.COM"):
+        sent = subscribe_at(db, next(moments), email=email).notice_key is not None
+        assert sent == (email == "ann@example.com"), email
+    assert subscribe_at(db, next(moments), email="a.nn@example.com").notice_key is not None
+    assert subscribe_at(db, NOW, email="zoe@bücher.example").notice_key is not None
+    assert subscribe_at(db, NOW + MINUTE, email="zoe+x@xn--bcher-kva.example").notice_key is None
+    # Five a day for the mailbox, whatever tags the requests use.
+    keys = [
+        subscribe_at(db, NOW + (11 + 11 * i) * MINUTE, email=f"ann+{i}@example.com").notice_key
+        for i in range(6)
+    ]
+    assert [k is not None for k in keys] == [True] * 4 + [False] * 2

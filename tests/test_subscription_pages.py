@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -400,3 +402,77 @@ def test_manage_errors_come_at_the_top_and_keep_the_boxes_as_left(app, client, d
     assert 'href="#language"' in summary and 'href="#timezone"' in summary
     assert re.search(r'id="contact-centre-incidents" name="contact-centre:incidents" checked', html)
     assert not re.search(r'id="cisco-incidents" name="cisco:incidents" checked', html)
+
+
+def test_platforms_a_stranger_adds_wait_for_their_own_confirmation(app, client, db, now):
+    """Anyone may ask /subscribe for more platforms for a known address; the manage page
+    shows them as waiting, and saving it (even with their boxes forged in) never confirms
+    them: only the confirmation link mailed for them does."""
+    subscriber, manage = confirmed_subscriber(app, client, db)
+    svc.subscribe(
+        db,
+        secret=app.config["SECRET_KEY"],
+        email="A@example.com",
+        platforms=["contact-centre"],
+        now=now + timedelta(minutes=11),
+    )
+    db.commit()
+    page = client.get(manage).get_data(as_text=True)
+    fieldset = re.search(r"<legend>Contact Centre</legend>.*?</fieldset>", page, re.S).group(0)
+    assert "Waiting for confirmation" in fieldset and "checkbox" not in fieldset
+    saved = client.post(
+        manage,
+        data={
+            "csrf_token": csrf_token(client, manage),
+            "language": "en",
+            "timezone": "UTC",
+            "cisco:incidents": "on",
+            "contact-centre:incidents": "on",
+            "contact-centre:maintenance": "on",
+        },
+    )
+    assert saved.status_code == 200
+    db.refresh(subscriber)
+    pending = {s.platform.slug: s.confirmed_at for s in subscriber.subscriptions}
+    assert pending["cisco"] is not None and pending["contact-centre"] is None
+    link = db.scalars(select(Notice).order_by(Notice.id.desc())).first().payload["confirm_url"]
+    assert client.post(link, data={"csrf_token": csrf_token(client, link)}).status_code == 200
+    db.refresh(subscriber)
+    assert all(s.confirmed_at is not None for s in subscriber.subscriptions)
+    assert "Waiting for confirmation" not in client.get(manage).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "use an address whose part before the @ is ASCII only"),
+        ("es", "use una dirección cuya parte anterior a la @ sea solo ASCII"),
+        ("de", "verwenden Sie eine Adresse, deren Teil vor dem @ nur ASCII enthält"),
+    ],
+)
+def test_an_address_mail_cannot_reach_is_refused_in_the_readers_language(
+    client, db, language, says
+):  # type: ignore[no-untyped-def]
+    client.set_cookie("lang", language)
+    response = post_subscribe(client, email="x.ù@example.com", platforms=["cisco"])
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert says in html and 'aria-invalid="true" id="email"' in html
+    assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_an_internationalised_domain_is_kept_and_its_confirmation_goes_as_ascii(
+    app, client, db, now
+):  # type: ignore[no-untyped-def]
+    from jobs import scheduler
+
+    app.config.update(SENDGRID_API_KEY=None)
+    assert (
+        post_subscribe(client, email="Ann@Bücher.example", platforms=["cisco"]).status_code == 200
+    )
+    assert db.scalar(select(Subscriber.email)) == "ann@bücher.example"
+    scheduler.tick(app, now)
+    (name,) = os.listdir(os.path.join(app.instance_path, "mail"))
+    with open(os.path.join(app.instance_path, "mail", name), "rb") as fh:
+        raw = fh.read()
+    assert b"To: ann@xn--bcher-kva.example" in raw

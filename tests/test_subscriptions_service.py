@@ -123,10 +123,10 @@ def test_raising_token_version_kills_old_links(db):
 
 
 def test_preferences_replace_platforms_and_mute_maintenance(db):
-    svc.subscribe(
+    made = svc.subscribe(
         db, secret=SECRET, email="a@example.com", platforms=["cisco", "contact-centre"], now=NOW
     )
-    subscriber = db.scalar(select(Subscriber))
+    subscriber = svc.confirm(db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW)
     svc.update_preferences(
         db,
         subscriber,
@@ -139,6 +139,39 @@ def test_preferences_replace_platforms_and_mute_maintenance(db):
         ("cisco", True, False)
     ]
     assert subscriber.language == "es" and subscriber.confirmed_at == NOW
+
+
+def test_the_manage_form_never_confirms_platforms_waiting_for_their_link(db):
+    """What a stranger asked for at /subscribe, for a known address or a new one, is neither
+    confirmed, changed nor dropped by saving preferences; its confirmation link confirms it."""
+    made = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    subscriber = svc.confirm(db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW)
+    later = NOW + timedelta(minutes=11)
+    added = svc.subscribe(
+        db,
+        secret=SECRET,
+        email="a@example.com",
+        platforms=["contact-centre"],
+        topics=["maintenance"],
+        now=later,
+    )
+    assert svc.awaiting_confirmation(subscriber) == {
+        s.platform_id for s in subscriber.subscriptions if s.platform.slug == "contact-centre"
+    }
+    for wanted in ({"cisco": ["incidents"], "contact-centre": ["incidents"]}, {"cisco": []}):
+        svc.update_preferences(
+            db, subscriber, platforms=wanted, language="en", timezone="UTC", now=later
+        )
+        state = {
+            s.platform.slug: (s.incidents, s.maintenance, s.confirmed_at)
+            for s in subscriber.subscriptions
+        }
+        assert state["contact-centre"] == (False, True, None)
+    svc.confirm(db, secret=SECRET, token=confirm_token(db, added.notice_key), now=later)
+    assert [(s.platform.slug, s.maintenance, s.confirmed_at) for s in subscriber.subscriptions] == [
+        ("contact-centre", True, later)
+    ]
+    assert svc.awaiting_confirmation(subscriber) == set()
 
 
 def test_unsubscribe_all_is_idempotent(db):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from sqlalchemy import select
 
 from jobs import delivery
 from jobs import scheduler as job_scheduler
+from statuspage import webhooks
 from statuspage.models import Delivery, Notice, Platform, Subscriber
 from statuspage.queries.channels import masked
 from statuspage.services import subscriptions
@@ -45,6 +47,7 @@ class Receiver:
     def __init__(self) -> None:
         self.plan: list[tuple[int, float, dict[str, str]]] = []
         self.got: list[tuple[dict[str, str], bytes]] = []
+        self.paths: list[str] = []
         self.components: list[tuple[dict[str, str], bytes]] = []
         self.plan_components = False
         self.arrived = 0
@@ -64,6 +67,7 @@ class Receiver:
                     return
                 with receiver.lock:
                     receiver.arrived += 1
+                    receiver.paths.append(self.path)
                     status, delay, extra = receiver.plan.pop(0) if receiver.plan else (200, 0.0, {})
                 time.sleep(delay)
                 with receiver.lock:
@@ -417,3 +421,231 @@ def test_component_updates_reach_a_verified_webhook(app, db, css, receiver, guar
     change = json.loads(body)["component_update"]
     assert (change["old_status"], change["new_status"]) == ("operational", "major_outage")
     assert len(receiver.events()) == 1  # and the incident itself, once
+
+
+# --- the address filter's own tables (no packet leaves: names resolve through `resolver`) ---
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Names resolve to what a test puts in this mapping; any other name fails the test
+    instead of asking a DNS server (an IP literal is parsed, never looked up)."""
+    answers: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in answers:
+            ip = answers[host]
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
+        try:
+            ipaddress.ip_address(str(host))
+        except ValueError:
+            raise AssertionError(f"a DNS lookup of {host!r} was attempted") from None
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+PUBLIC_V4 = "93.184.216.34"
+PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
+# Addresses some Python releases' `ipaddress` called global, and the rest of IANA's
+# special-purpose registries: none may be called.
+NOT_GLOBAL = [
+    "2002:7f00:1::",  # 6to4 around 127.0.0.1
+    "2002:a9fe:a9fe::",  # 6to4 around the metadata address
+    "2002:5db8:d822::",  # 6to4 around a public address: 6to4 is refused whatever it carries
+    "192.0.0.192",  # IETF protocol assignments (a cloud's metadata address)
+    "192.0.0.9",  # IETF protocol assignments, PCP anycast
+    "3fff::1",  # documentation (RFC 9637)
+    "2001:db8::1",  # documentation
+    "64:ff9b::a9fe:a9fe",  # NAT64 around the metadata address
+    "64:ff9b::5db8:d822",  # NAT64 around a public address
+    "64:ff9b:1::a00:1",  # local-use NAT64
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "2001:2::1",  # benchmarking
+    "2620:4f:8000::1",  # AS112
+    "::7f00:1",  # IPv4-compatible 127.0.0.1
+    "::5db8:d822",  # IPv4-compatible, deprecated whatever it carries
+    "::ffff:a9fe:a9fe",  # IPv4-mapped metadata address
+    "::ffff:c000:c0",  # IPv4-mapped 192.0.0.192
+    "100::1",  # discard-only
+    "5f00::1",  # SRv6 segment identifiers
+    "fec0::1",  # site-local, deprecated
+    "ff02::1",  # multicast
+    "0.1.2.3",  # "this network"
+    "100.100.100.200",  # shared address space (a cloud's metadata address)
+    "192.31.196.1",  # AS112
+    "192.52.193.1",  # AMT
+    "192.88.99.1",  # 6to4 relay anycast
+    "192.175.48.1",  # AS112
+    "198.18.0.1",  # benchmarking
+    "203.0.113.7",  # documentation
+    "224.0.0.251",  # multicast
+    "240.0.0.1",  # reserved
+    "255.255.255.255",  # limited broadcast
+]
+
+
+def literal(ip: str) -> str:
+    return f"https://[{ip}]/x" if ":" in ip else f"https://{ip}/x"
+
+
+@pytest.mark.parametrize("ip", NOT_GLOBAL)
+def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
+    db, resolver, guard, ip
+):  # type: ignore[no-untyped-def]
+    resolver["hooks.example.com"] = ip
+    for url in ("https://hooks.example.com/x", literal(ip)):
+        with pytest.raises(subscriptions.ValidationError) as caught:
+            subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+        assert "may not be called" in caught.value.errors["endpoint"], url
+    assert db.scalar(select(Subscriber)) is None and guard == []
+
+
+@pytest.mark.parametrize("ip", [PUBLIC_V4, PUBLIC_V6, f"::ffff:{PUBLIC_V4}"])
+def test_global_unicast_addresses_are_allowed(db, resolver, guard, ip):  # type: ignore[no-untyped-def]
+    resolver["hooks.example.com"] = ip
+    made = subscriptions.subscribe_webhook(
+        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    )
+    assert made.subscriber.email == "https://hooks.example.com/x" and guard == []
+
+
+def test_the_filter_keeps_its_own_tables_whatever_pythons_ipaddress_says(monkeypatch):
+    """Independent of the Python patch level: the flags of `ipaddress` are not consulted."""
+    for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address):
+        for flag in ("is_global", "is_private", "is_reserved", "is_loopback", "is_link_local"):
+            monkeypatch.setattr(cls, flag, property(lambda self: True))
+    refused = [ip for ip in NOT_GLOBAL if webhooks.address_refusal(ipaddress.ip_address(ip))]
+    assert refused == NOT_GLOBAL
+    assert webhooks.address_refusal(ipaddress.ip_address(PUBLIC_V4)) == ""
+    assert webhooks.address_refusal(ipaddress.ip_address(PUBLIC_V6)) == ""
+
+
+def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver, guard):
+    resolver["hooks.example.com"] = PUBLIC_V4
+    for url in ("https://hooks.example.com:22/x", "https://hooks.example.com:8443/x"):
+        with pytest.raises(subscriptions.ValidationError) as caught:
+            subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+        assert "port" in caught.value.errors["endpoint"]
+    policy = webhooks.Policy.from_config({"WEBHOOK_PORTS": "443 8443"})
+    made = subscriptions.subscribe_webhook(
+        db,
+        url="https://hooks.example.com:8443/x",
+        platforms=platforms(db),
+        policy=policy,
+        now=NOW,
+    )
+    assert made.subscriber.email == "https://hooks.example.com:8443/x"
+    # The default port is stored as the URL without one: one subscriber for both.
+    plain = subscriptions.subscribe_webhook(
+        db, url="https://hooks.example.com:443/y", platforms=platforms(db), now=NOW
+    )
+    assert plain.subscriber.email == "https://hooks.example.com/y"
+    with pytest.raises(subscriptions.ValidationError) as caught:
+        subscriptions.subscribe_webhook(
+            db, url="https://hooks.example.com/y", platforms=platforms(db), now=NOW
+        )
+    assert caught.value.errors["endpoint"] == "is already subscribed"
+    assert guard == []
+
+
+@pytest.mark.parametrize("ip", ["2002:7f00:1::", "192.0.0.192", "3fff::1", "64:ff9b::a00:1"])
+def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolver, guard, ip):  # type: ignore[no-untyped-def]
+    resolver["hooks.example.com"] = PUBLIC_V4
+    made = subscriptions.subscribe_webhook(
+        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    )
+    db.commit()
+    resolver["hooks.example.com"] = ip
+    tick(app, NOW)
+    db.expire_all()
+    (d,) = db.scalars(select(Delivery)).all()
+    assert d.status == "failed" and "may not be called" in d.last_error
+    assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
+    assert guard == []
+
+
+def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):  # type: ignore[no-untyped-def]
+    """A row stored before the rule (or before the operator narrowed the ports)."""
+    resolver["hooks.example.com"] = PUBLIC_V4
+    made = subscriptions.subscribe_webhook(
+        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    )
+    made.subscriber.email = "https://hooks.example.com:22/x"
+    db.commit()
+    tick(app, NOW)
+    db.expire_all()
+    (d,) = db.scalars(select(Delivery)).all()
+    assert d.status == "failed" and "port 22" in d.last_error
+    assert guard == []
+
+
+# --- URLs are stored and sent encoded ------------------------------------------------------
+
+
+def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):  # type: ignore[no-untyped-def]
+    resolver["xn--bcher-kva.example"] = PUBLIC_V4
+    made = subscriptions.subscribe_webhook(
+        db,
+        url="https://Bücher.example/hook/é?q=ü&x=%41&y=100%",
+        platforms=platforms(db),
+        now=NOW,
+    )
+    assert made.subscriber.email == (
+        "https://xn--bcher-kva.example/hook/%C3%A9?q=%C3%BC&x=%41&y=100%25"
+    )
+    # The encoded form is one URL with the typed one: subscribing either again is refused.
+    for again in ("https://xn--bcher-kva.example/hook/%C3%A9?q=%C3%BC&x=%41&y=100%25",):
+        with pytest.raises(subscriptions.ValidationError) as caught:
+            subscriptions.subscribe_webhook(db, url=again, platforms=platforms(db), now=NOW)
+        assert caught.value.errors["endpoint"] == "is already subscribed"
+    assert guard == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://☃.example/x",  # a host IDNA refuses
+        "https://a..b.example/x",  # an empty label
+        "https://hooks.example.com/\udcff",  # a lone surrogate: no UTF-8 for it
+        "https://hooks.example.com/" + "é" * 80,  # over 254 characters once encoded
+    ],
+)
+def test_a_url_that_cannot_be_encoded_is_a_field_error(db, resolver, guard, url):  # type: ignore[no-untyped-def]
+    resolver["hooks.example.com"] = PUBLIC_V4
+    with pytest.raises(subscriptions.ValidationError) as caught:
+        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+    assert "endpoint" in caught.value.errors
+    assert db.scalar(select(Subscriber)) is None and guard == []
+
+
+def test_a_stored_non_ascii_path_is_sent_encoded_not_stuck(app, db, receiver, guard):
+    """A URL stored before encoding: the send encodes it, where it raised in http.client
+    and left the batch `sending` on its lease, re-raising at every pass."""
+    made = hook(app, db, receiver.url)
+    made.subscriber.email = receiver.url.replace("/hook", "/hoök/é?q=ü")
+    db.commit()
+    tick(app, NOW)
+    db.expire_all()
+    (d,) = db.scalars(select(Delivery)).all()
+    assert d.status == "sent" and db.get(Subscriber, made.subscriber.id).state == "active"
+    assert len(receiver.got) == 1 and guard == []
+    assert receiver.paths == ["/ho%C3%B6k/%C3%A9?q=%C3%BC"]
+
+
+def test_a_request_that_cannot_be_encoded_is_refused_for_good(guard):
+    sender = webhooks.WebhookSender(policy=webhooks.Policy(allow_loopback=True))
+    for url in ("http://127.0.0.1:9/\udcff", "http://☃.example/x"):
+        with pytest.raises(webhooks.WebhookRefused):
+            sender.send(webhooks.WebhookRequest(url=url, body=b"{}", headers={}))
+    with pytest.raises(webhooks.WebhookRefused):
+        sender.send(
+            webhooks.WebhookRequest(
+                url="http://127.0.0.1:9/x", body=b"{}", headers={"X-Name": "é\udcff"}
+            )
+        )
+    assert guard == []

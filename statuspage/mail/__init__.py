@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import idna
+
 MAX_RECIPIENTS = 1000  # SendGrid's personalizations per request
 
 _NOT_IN_HEADER = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]+")
@@ -20,6 +22,27 @@ def header_text(value: str) -> str:
     """`value` fit for a header (subject, display name): one line, no control characters,
     whatever a stored row holds. A line break would start a header of the sender's choosing."""
     return " ".join(_NOT_IN_HEADER.sub(" ", value).split())
+
+
+def ascii_address(address: str) -> str:
+    """`address` as it is sent: an internationalised domain in its ASCII (IDNA) form, the
+    rest as it is. A part before the @ that is not ASCII raises ValueError with the reason:
+    SendGrid has no SMTPUTF8, so such an address cannot be delivered, and it is never sent
+    as an RFC 2047 encoded-word (which names another, non-existent mailbox)."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    if not local.isascii():
+        raise ValueError(
+            "the part before the @ is not ASCII: no SMTPUTF8 at the mail provider, "
+            "so it cannot be delivered"
+        )
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"the domain has no ASCII (IDNA) form: {exc}") from None
 
 
 @dataclass(frozen=True)

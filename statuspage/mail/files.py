@@ -1,7 +1,9 @@
 """The embedded default: each message written as an .eml file, one per recipient.
 
 The headers are the ones SendGrid would send: `List-Unsubscribe` as `<https://...>`, plain
-(a mail client cannot use an RFC 2047-encoded one), and only non-ASCII text encoded. Like
+(a mail client cannot use an RFC 2047-encoded one), and only non-ASCII text encoded; the
+recipient's address is ASCII (an internationalised domain as IDNA; an address whose part
+before the @ is not ASCII is refused, as it cannot be delivered). Like
 SendGrid, a batch is all or nothing: every message is built first, and a recipient whose
 message cannot be made (an address SendGrid would refuse, a header that does not fit) is
 refused with the reason before any file is written (`RejectedRecipients`).
@@ -17,18 +19,22 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from email_validator import EmailNotValidError, validate_email
 
-from statuspage.mail import MailBatch, MailRecipient, RejectedRecipients, apply
+from statuspage.mail import MailBatch, MailRecipient, RejectedRecipients, apply, ascii_address
 
 # RFC 5322's line limit: headers are not folded (nor encoded to be folded) before it.
 POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def address_problem(address: str) -> str | None:
-    """Why SendGrid would refuse `address` as a recipient, or None."""
+    """Why SendGrid would refuse `address` as a recipient (or could not deliver to it: a
+    part before the @ that is not ASCII), or None."""
     try:
         validate_email(address, check_deliverability=False)
+        ascii_address(address)
     except EmailNotValidError as exc:
         return f"Does not contain a valid address: {exc}"
+    except ValueError as exc:
+        return f"Cannot be delivered: {exc}"
     return None
 
 
@@ -66,7 +72,9 @@ class FileMailer:
     def _message(self, batch: MailBatch, r: MailRecipient) -> EmailMessage:
         msg = EmailMessage(policy=POLICY)
         msg["From"] = formataddr((batch.from_name, batch.from_email))
-        msg["To"] = formataddr((r.name, r.email)) if r.name else r.email
+        # The address as SendGrid is sent it (the domain in ASCII): never an encoded-word.
+        to = ascii_address(r.email)
+        msg["To"] = formataddr((r.name, to)) if r.name else to
         msg["Subject"] = apply(batch.subject, r.substitutions)
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain=batch.from_email.split("@")[-1])

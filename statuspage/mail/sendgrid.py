@@ -5,6 +5,10 @@ here. 429 and 5xx and no-answer are transient; other 4xx are permanent. A 400 wh
 all point at personalizations ("personalizations.3.to.0.email") refused the request because
 of those recipients: `RejectedRecipients` names them, so delivery sends the others.
 
+Addresses go as ASCII: an internationalised domain as IDNA. One whose part before the @ is
+not ASCII is refused before any request, as `RejectedRecipients` (SendGrid has no SMTPUTF8),
+and never sent as an encoded-word.
+
 Each `send` builds its own client (and connection), so delivery's sending threads can call
 one mailer at once without sharing anything: that is how a pass keeps several requests in
 flight (`DELIVERY_CONCURRENCY`).
@@ -29,13 +33,34 @@ from statuspage.mail import (
     PermanentMailError,
     RejectedRecipients,
     TransientMailError,
+    ascii_address,
 )
+
+
+def _sent_address(address: str) -> str:
+    try:
+        return ascii_address(address)
+    except ValueError:
+        return address  # `SendGridMailer.send` refuses it before any request
+
+
+def undeliverable(batch: MailBatch) -> dict[int, str]:
+    """{recipient index: reason} for addresses SendGrid cannot deliver to: a part before the
+    @ that is not ASCII (no SMTPUTF8) or a domain with no ASCII form."""
+    refused: dict[int, str] = {}
+    for index, r in enumerate(batch.recipients):
+        try:
+            ascii_address(r.email)
+        except ValueError as exc:
+            refused[index] = f"Cannot be delivered: {exc}"
+    return refused
 
 
 def request_body(batch: MailBatch) -> dict[str, Any]:
     personalizations = []
     for r in batch.recipients:
-        p: dict[str, Any] = {"to": [{"email": r.email, **({"name": r.name} if r.name else {})}]}
+        to = _sent_address(r.email)  # an internationalised domain as IDNA
+        p: dict[str, Any] = {"to": [{"email": to, **({"name": r.name} if r.name else {})}]}
         if r.headers:
             p["headers"] = dict(r.headers)
         if r.substitutions:
@@ -124,6 +149,13 @@ class SendGridMailer:
 
     def send(self, batch: MailBatch) -> None:
         batch.check()
+        undelivered = undeliverable(batch)
+        if undelivered:  # nothing sent: delivery fails these and sends the others
+            raise RejectedRecipients(
+                f"{len(undelivered)} recipient(s) refused: "
+                + "; ".join(undelivered.values())[:500],
+                undelivered,
+            )
         try:
             self._client().client.mail.send.post(request_body=request_body(batch))
         except http_errors.HTTPError as err:

@@ -10,12 +10,13 @@ from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import ApiToken, AuditEntry, User
-from statuspage.models.subscribers import Subscriber, Subscription
+from statuspage.models.subscribers import ConfirmationAllowance, Subscriber, Subscription
 from statuspage.models.versions import DataVersion
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ConfirmationAllowance",
     "DataVersion",
     "Delivery",
     "Incident",

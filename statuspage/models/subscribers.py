@@ -43,10 +43,6 @@ class Subscriber(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Raised on unsubscribe-all, so links mailed earlier stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
-    # The confirmation-mail throttle, kept here so it holds across workers: when the last
-    # one was queued, and how many were queued in the run of mails it belongs to.
-    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    confirmations_sent: Mapped[int] = mapped_column(Integer, default=0)
     # email | webhook | teams | slack
     mode: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
@@ -101,3 +97,19 @@ class Subscription(db.Model):
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     platform: Mapped[Platform | None] = relationship()
     incident: Mapped[Incident | None] = relationship()
+
+
+class ConfirmationAllowance(db.Model):
+    """The confirmation-mail throttle of one mailbox, kept in the database so it holds
+    across workers: when the last confirmation mail was queued, and how many were queued in
+    the run of mails it belongs to.
+
+    Keyed by the mailbox (`services.addresses.mailbox_key`, a digest), not the address, so
+    `ann+1@example.com`, `ann+2@example.com` and `ANN@example.com` share one allowance.
+    """
+
+    __tablename__ = "confirmation_allowance"
+
+    mailbox: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent: Mapped[int] = mapped_column(Integer)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from statuspage import webhooks
 from statuspage.services import subscriptions
 from statuspage.services.errors import Errors
 
@@ -26,12 +27,13 @@ def subscribe_channel(
     incident_id: int | None = None,
     language: str = "en",
     timezone: str = "America/Denver",
-    allow_loopback: bool = False,
+    policy: webhooks.Policy | None = None,
     now: datetime,
 ) -> subscriptions.WebhookSubscription:
     """Subscribe a channel (`mode` "webhook", "teams" or "slack") from the public page;
     `platforms` are slugs. A URL already subscribed is refused ("is already subscribed": a URL
-    is not a mailbox, and its owner holds the manage link)."""
+    is not a mailbox, and its owner holds the manage link). `policy` is the operator's rules
+    for endpoints (`webhooks.Policy.from_config`)."""
     errors = Errors()
     return subscriptions.subscribe_webhook(
         session,
@@ -42,7 +44,7 @@ def subscribe_channel(
         language=language,
         timezone=timezone,
         topics=topics,
-        allow_loopback=allow_loopback,
+        policy=policy,
         now=now,
         errors=errors,
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from statuspage.i18n import N_
 from statuspage.models import ApiToken, User
 from statuspage.models.vocab import ROLES
-from statuspage.services import audit, text
+from statuspage.services import addresses, audit, text
 from statuspage.services.errors import Errors, PermissionDenied, get_or_404
 
 PASSWORD_MIN = 10
@@ -43,11 +43,22 @@ def hash_method_of(stored: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """Return the canonical form of an address, or raise ValueError with the reason."""
+    """The canonical form of a staff address (`addresses.canonical`), or `AddressError` (a
+    ValueError) with the reason. Sign-in, the sign-in limiter and user creation all read an
+    address through this one function, so every spelling of an address is one account with
+    one budget of failed sign-ins."""
+    return addresses.canonical(value)
+
+
+def account_key(value: str) -> str:
+    """The sign-in limiter's key for the account a typed address names: a digest of its
+    canonical form (no addresses in the rate-limit store). Text that is no address names no
+    account; it is keyed on itself, folded the same way."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        canonical = normalise_email(value)
+    except ValueError:
+        canonical = unicodedata.normalize("NFKC", value or "").strip().lower()
+    return "account:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -83,8 +94,8 @@ def create_user(
     errors = Errors()
     try:
         email = normalise_email(email or "")
-    except ValueError as exc:
-        errors.add("email", str(exc))
+    except addresses.AddressError as exc:
+        errors.add("email", exc.message)
     else:
         if find_user(session, email) is not None:
             errors.add("email", N_("a user with this address exists"))
@@ -121,7 +132,8 @@ def update_user(
     hash_method: str = PASSWORD_HASH_METHOD,
 ) -> User:
     """Change a user's role, activation or password (admins). A new password or disabling
-    the account ends every session the user has open."""
+    the account ends every session the user has open and revokes every Manage API token they
+    hold (enabling the account again brings none back)."""
     require_admin(actor)
     errors = Errors()
     if role is not None and role not in ROLES:
@@ -137,11 +149,13 @@ def update_user(
         user.role = role
     if active is False and user.active:
         end_sessions(user)
+        revoke_tokens(session, actor, user, reason="user disabled", now=now)
     if active is not None:
         user.active = active
     if password is not None:
         user.password_hash = generate_password_hash(password, hash_method)
         end_sessions(user)
+        revoke_tokens(session, actor, user, reason="password changed", now=now)
     audit.record(session, actor, "user.update", user, before=before, after=snapshot(user), now=now)
     return user
 
@@ -173,10 +187,12 @@ def end_sessions(user: User) -> None:
 
 
 def sign_out_everywhere(session: Session, actor: User | None, user: User, now: datetime) -> None:
-    """An admin ends every session `user` has open, on every device (audited)."""
+    """An admin ends every session `user` has open, on every device, and revokes every
+    Manage API token they hold (audited)."""
     require_admin(actor)
     before = {"session_version": user.session_version}
     end_sessions(user)
+    revoke_tokens(session, actor, user, reason="signed out everywhere", now=now)
     audit.record(
         session,
         actor,
@@ -236,6 +252,29 @@ def revoke_token(session: Session, actor: User | None, token: ApiToken, now: dat
             after={"revoked": True},
             now=now,
         )
+
+
+def revoke_tokens(
+    session: Session, actor: User | None, user: User, *, reason: str, now: datetime
+) -> int:
+    """Revoke every token of `user` still working, each audited with `reason`: what a new
+    password, disabling and "sign out everywhere" do, since a token outlives any session.
+    Returns how many were revoked."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            token,
+            before={"revoked": False},
+            after={"revoked": True, "reason": reason},
+            now=now,
+        )
+    return len(tokens)
 
 
 def authenticate_token(session: Session, plaintext: str, now: datetime) -> User | None:

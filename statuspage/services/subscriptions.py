@@ -29,14 +29,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from statuspage import webhooks
 from statuspage.i18n import N_
-from statuspage.models import Delivery, Incident, Platform, Subscriber, Subscription, User
+from statuspage.models import (
+    ConfirmationAllowance,
+    Delivery,
+    Incident,
+    Platform,
+    Subscriber,
+    Subscription,
+    User,
+)
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, P1G_ROLES
-from statuspage.services import audit, notices, text
+from statuspage.services import addresses, audit, notices, text
 from statuspage.services.errors import (
     Conflict,
     Errors,
@@ -45,7 +53,6 @@ from statuspage.services.errors import (
     PermissionDenied,
     ValidationError,
 )
-from statuspage.services.staff import normalise_email
 
 LANGUAGES = ("en", "es", "de")
 TOPICS = ("incidents", "maintenance")
@@ -53,8 +60,8 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 # A personal calendar's link has its own purpose: it is handed to calendar services, and
 # whoever holds it can read the calendar but not manage the subscription.
 LINK_PURPOSES = ("manage", "unsubscribe", "calendar")
-# At most one confirmation mail per address every CONFIRMATION_INTERVAL, and at most
-# CONFIRMATIONS_PER_RUN of them before the address rests a whole CONFIRMATION_REST.
+# At most one confirmation mail per mailbox every CONFIRMATION_INTERVAL, and at most
+# CONFIRMATIONS_PER_RUN of them before the mailbox rests a whole CONFIRMATION_REST.
 CONFIRMATION_INTERVAL = timedelta(minutes=10)
 CONFIRMATIONS_PER_RUN = 5
 CONFIRMATION_REST = timedelta(days=1)
@@ -177,10 +184,13 @@ def _check_timezone(errors: Errors, tz: str) -> None:
 
 
 def _email(errors: Errors, value: str) -> str:
+    """The address as stored (`addresses.deliverable`: canonical, and one mail can reach);
+    a field error otherwise. Every way in (the subscribe page, the Manage API, the MPOC
+    import on the web and at the command line) reads addresses through this."""
     try:
-        return normalise_email(value or "")
-    except ValueError as exc:
-        errors.add("email", str(exc))
+        return addresses.deliverable(value or "")
+    except addresses.AddressError as exc:
+        errors.add("email", exc.message)
         return ""
 
 
@@ -297,38 +307,69 @@ def subscribe(
     return SubscribeResult(notice_key=key)
 
 
-def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
-    """Take one confirmation mail from the address's allowance; False when it is spent.
+def _allowance_of(session: Session, mailbox: str) -> Any:
+    """The mailbox's throttle as stored now (`last_sent_at`, `sent`), or None."""
+    return session.execute(
+        select(ConfirmationAllowance.last_sent_at, ConfirmationAllowance.sent).where(
+            ConfirmationAllowance.mailbox == mailbox
+        )
+    ).first()
+
+
+def _insert_allowance(session: Session, mailbox: str, now: datetime) -> bool:
+    """The mailbox's first allowance row; False when another worker's insert came first."""
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(ConfirmationAllowance)
+        .values(mailbox=mailbox, last_sent_at=now, sent=1)
+        .on_conflict_do_nothing(index_elements=["mailbox"])
+        .returning(ConfirmationAllowance.mailbox)
+    )
+    return inserted.first() is not None
+
+
+def _take_confirmation(session: Session, mailbox: str, seen: Any, now: datetime) -> bool:
+    """Take one confirmation mail from the mailbox's allowance as `seen` (read before, or
+    None for a mailbox never mailed); False when it is spent.
 
     At most one every CONFIRMATION_INTERVAL and CONFIRMATIONS_PER_RUN in a run; a run ends
-    when the address has had none for CONFIRMATION_REST, so no day holds more than
-    CONFIRMATIONS_PER_RUN. The allowance is taken by a conditional UPDATE on the values read:
-    of two workers mailing the same address at once only one matches the row.
+    when the mailbox has had none for CONFIRMATION_REST, so no day holds more than
+    CONFIRMATIONS_PER_RUN. The allowance is taken by a conditional write on the values seen
+    (an insert that does nothing if the row exists, an UPDATE on the values read): of two
+    workers mailing the same mailbox at once only one matches.
     """
-    last = subscriber.confirmation_sent_at
-    sent = subscriber.confirmations_sent or 0
-    if last is None or now - last > CONFIRMATION_REST:
+    if seen is None:
+        if _insert_allowance(session, mailbox, now):
+            return True
+        seen = _allowance_of(session, mailbox)  # another worker's, just made
+        if seen is None:
+            return False
+    last, sent = seen.last_sent_at, seen.sent
+    if now - last > CONFIRMATION_REST:
         count = 1
     elif now - last < CONFIRMATION_INTERVAL or sent >= CONFIRMATIONS_PER_RUN:
         return False
     else:
         count = sent + 1
-    unchanged = (
-        Subscriber.confirmation_sent_at.is_(None)
-        if last is None
-        else Subscriber.confirmation_sent_at == last
-    )
     claimed = session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == subscriber.id, unchanged, Subscriber.confirmations_sent == sent)
-        .values(confirmation_sent_at=now, confirmations_sent=count)
+        update(ConfirmationAllowance)
+        .where(
+            ConfirmationAllowance.mailbox == mailbox,
+            ConfirmationAllowance.last_sent_at == last,
+            ConfirmationAllowance.sent == sent,
+        )
+        .values(last_sent_at=now, sent=count)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    set_committed_value(subscriber, "confirmation_sent_at", now)
-    set_committed_value(subscriber, "confirmations_sent", count)
-    return True
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
+    """Take one confirmation mail for the subscriber's address from its mailbox's allowance
+    (`addresses.mailbox_key`: a +tag, case or the domain's spelling make no other mailbox);
+    False when it is spent."""
+    mailbox = addresses.mailbox_key(subscriber.email)
+    return _take_confirmation(session, mailbox, _allowance_of(session, mailbox), now)
 
 
 def read_confirmation(session: Session, *, secret: str, token: str) -> Subscriber:
@@ -364,6 +405,23 @@ def confirm(session: Session, *, secret: str, token: str, now: datetime) -> Subs
 # --- manage / unsubscribe ----------------------------------------------------------------
 
 
+def awaiting_confirmation(subscriber: Subscriber) -> set[int]:
+    """The platforms (ids) of an address's subscriptions still waiting for the confirmation
+    link mailed for them. Anyone can ask /subscribe for more platforms for a known address;
+    they stay apart from the address's own choices until that link is followed: the manage
+    page shows them as waiting and its form neither confirms, changes nor drops them.
+
+    A channel has none: it is confirmed as a whole, by its endpoint (a URL already
+    subscribed cannot be subscribed again, so nobody adds platforms to another's channel)."""
+    if subscriber.mode in CHANNEL_MODES:
+        return set()
+    return {
+        s.platform_id
+        for s in subscriber.subscriptions
+        if s.platform_id is not None and s.confirmed_at is None
+    }
+
+
 def update_preferences(
     session: Session,
     subscriber: Subscriber,
@@ -374,13 +432,17 @@ def update_preferences(
     now: datetime,
 ) -> Subscriber:
     """Replace the subscriber's platform subscriptions with {slug: topics}; a platform with no
-    topics is dropped. The manage link proves the mailbox, so changes are confirmed. A
-    channel's manage link was shown to whoever subscribed it and proves nothing about the
-    URL: a channel stays unconfirmed until its endpoint answers the verification."""
+    topics is dropped. The manage link proves the mailbox, so changes are confirmed; but a
+    platform still waiting for its own confirmation link (`awaiting_confirmation`: someone
+    asked for it from /subscribe) is left as it is, whatever the form says, and confirmed
+    only by that link. A channel's manage link was shown to whoever subscribed it and proves
+    nothing about the URL: a channel stays unconfirmed until its endpoint answers the
+    verification."""
     errors = Errors()
     _check_language(errors, language)
     _check_timezone(errors, timezone)
     known = _platforms_by_slug(session)
+    waiting = awaiting_confirmation(subscriber)
     wanted: dict[int, set[str]] = {}
     for slug, topics in text.bounded("platforms", platforms.items(), what="platforms"):
         topics = set(text.bounded("topics", topics, len(TOPICS), what="topics"))
@@ -388,7 +450,7 @@ def update_preferences(
             errors.add("platforms", N_("unknown platform %(name)r"), name=str(slug)[:64])
         elif not topics <= set(TOPICS):
             errors.add("topics", N_("each must be one of %(choices)s"), choices=", ".join(TOPICS))
-        elif topics:
+        elif topics and known[slug].id not in waiting:
             wanted[known[slug].id] = topics
     errors.raise_if_any()
     subscriber.language = language
@@ -396,7 +458,11 @@ def update_preferences(
     proven = subscriber.mode not in CHANNEL_MODES or subscriber.confirmed_at is not None
     if proven:
         subscriber.confirmed_at = subscriber.confirmed_at or now
-    current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id is not None}
+    current = {
+        s.platform_id: s
+        for s in subscriber.subscriptions
+        if s.platform_id is not None and s.platform_id not in waiting
+    }
     for platform_id, sub in current.items():
         if platform_id not in wanted:
             subscriber.subscriptions.remove(sub)
@@ -443,11 +509,24 @@ def drop_incident(
 IMPORT_COLUMNS = ("email", "name", "organisation", "platforms", "topics", "language")
 
 
+class RowProblem(str):
+    """What is wrong with one row of a contact list: `field: message; ...` in English (the
+    command line, logs) that keeps each field's `Message`, so a page can word it in the
+    reader's language."""
+
+    fields: dict[str, str]
+
+    def __new__(cls, fields: Mapping[str, str]) -> RowProblem:
+        self = super().__new__(cls, "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = dict(fields)
+        return self
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, RowProblem)
     # Each good row's line number -> "created" or "updated" (what the staff preview lists).
     outcomes: dict[int, str] = field(default_factory=dict)
 
@@ -501,7 +580,8 @@ def import_contacts(
     progress: Callable[[int], None] | None = None,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Create or update confirmed subscribers from MPOC rows; collect per-row errors.
+    """Create or update confirmed subscribers from MPOC rows; collect per-row errors (an
+    address mail cannot reach, such as one whose part before the @ is not ASCII, is one).
 
     Only CSS staff (`css`, `admin`) import; `actor` None is the operator at the command line
     (trusted, audited as "cli"). The import is recorded in the audit log with its counts.
@@ -545,7 +625,7 @@ def import_contacts(
         text.check(errors, "name", name)
         text.check(errors, "organisation", org)
         if errors.errors:
-            result.errors.append((line, "; ".join(f"{k}: {v}" for k, v in errors.errors.items())))
+            result.errors.append((line, RowProblem(errors.errors)))
             continue
         subscriber = existing.get(address)
         result.outcomes[line] = "updated" if subscriber or address in planned else "created"
@@ -833,6 +913,7 @@ def subscribe_webhook(
     timezone: str = "UTC",
     topics: Sequence[str] = TOPICS,
     allow_loopback: bool = False,
+    policy: webhooks.Policy | None = None,
     actor: User | None = None,
     now: datetime,
     errors: Errors | None = None,
@@ -840,9 +921,11 @@ def subscribe_webhook(
     """Subscribe an endpoint to `platforms` (incidents and maintenance) or to one open incident,
     and queue its verification request.
 
-    The URL must be https to a host whose every address is public (`webhooks.check_url`);
-    one URL is one subscriber, so a URL already subscribed is refused. Made by staff
-    (`actor`, only css and admin), it is audited.
+    The URL must be https to a host whose every address is public, and a Teams or Slack
+    channel's on its service's incoming-webhook hosts (`webhooks.check_url` under `policy`,
+    the operator's settings; without it, the defaults with `allow_loopback`). It is stored
+    encoded (IDNA host, percent-encoded path). One URL is one subscriber, so a URL already
+    subscribed is refused. Made by staff (`actor`, only css and admin), it is audited.
 
     `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
     "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
@@ -863,9 +946,11 @@ def subscribe_webhook(
     if not url.strip():
         errors.add("endpoint", N_("enter the URL"))
     try:
-        webhooks.check_url(url, allow_loopback=allow_loopback)
+        url = webhooks.check_url(
+            url, policy or webhooks.Policy(allow_loopback=allow_loopback), mode=mode
+        ).url
     except webhooks.UnsafeWebhook as exc:
-        errors.add("endpoint", str(exc))
+        errors.add("endpoint", exc.message)
     incident = None
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None

@@ -59,7 +59,15 @@ from statuspage.services import subscriptions as subscription_service
 from statuspage.templating import format_span, format_when
 from statuspage.views import import_store
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
-from statuspage.views.helpers import apply_errors, commit, form_status, page_number, submit, worded
+from statuspage.views.helpers import (
+    apply_errors,
+    commit,
+    form_status,
+    page_number,
+    submit,
+    worded,
+    worded_fields,
+)
 
 if TYPE_CHECKING:
     from statuspage.models import MaintenanceSeries, MaintenanceWindow
@@ -658,6 +666,14 @@ def _too_large(size: int | None) -> str:
     )
 
 
+def _row_errors(result: Any) -> list[tuple[int, str]]:
+    """The first rows with errors, each row's messages in the reader's language."""
+    return [
+        (line, worded_fields(problem.fields) if hasattr(problem, "fields") else problem)
+        for line, problem in result.errors[:ERRORS_SHOWN]
+    ]
+
+
 def _check(text: str, organisation: str, *, dry_run: bool) -> tuple[Any, list[Any]]:
     """Parse and check (or import) the list: the service's result and the parsed rows."""
     rows = list(subscription_service.read_csv(io.StringIO(text)))
@@ -708,7 +724,7 @@ def import_subscribers() -> Any:
         preview=result,
         rows=[(line, row) for line, row in rows if line in result.outcomes][:PREVIEW_ROWS],
         total=len(rows),
-        errors=result.errors[:ERRORS_SHOWN],
+        errors=_row_errors(result),
         upload=upload,
         confirm_form=ImportConfirmForm(formdata=None, data={"upload": key}),
     )
@@ -739,11 +755,11 @@ def import_confirm() -> Any:
     if not result.imported:
         db.session.rollback()
         form.form_errors.append(_("No row of this list can be imported; nothing was saved."))
-        return _import_page(form, 422, errors=result.errors[:ERRORS_SHOWN])
+        return _import_page(form, 422, errors=_row_errors(result))
     commit()
     import_store.drop(key)
     return _import_page(
-        form, result=result, total=len(rows), errors=result.errors[:ERRORS_SHOWN], upload=upload
+        form, result=result, total=len(rows), errors=_row_errors(result), upload=upload
     )
 
 

@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from statuspage import clock, serializers
+from statuspage import clock, serializers, webhooks
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import SECURED, operation
 from statuspage.contract.requests import (
@@ -579,7 +579,7 @@ def create_subscriber(body: SubscriberRequest) -> Any:
             url=fields.endpoint,
             platforms=platform_queries.platforms(db.session) if platforms is None else platforms,
             mode=fields.type if fields.type in CHANNELS else "webhook",
-            allow_loopback=bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK")),
+            policy=webhooks.Policy.from_config(current_app.config),
             actor=actor(),
             now=clock.now(),
         )

@@ -9,7 +9,6 @@ never lock out another.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -30,9 +29,8 @@ PER_ACCOUNT = "5 per minute; 20 per hour"
 
 
 def account_key() -> str:
-    """The rate-limit key of the account a login names (hashed: no addresses in the store)."""
-    email = (request.form.get("email") or "").strip().lower()
-    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+    """The rate-limit key of the account a login names, read as sign-in reads it."""
+    return staff.account_key(request.form.get("email") or "")
 
 
 def _failed(response: Response) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -73,6 +73,13 @@ def form_status(form: FlaskForm) -> int:
     if getattr(form, "denied", False):
         return 403
     return 422 if request.method == "POST" else 200
+
+
+def worded_fields(errors: Mapping[str, str]) -> str:
+    """Field errors as one line (`field: message; ...`), each in the reader's language."""
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {worded(message)}" for name, message in errors.items()
+    )
 
 
 def apply_errors(

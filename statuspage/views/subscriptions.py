@@ -29,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
-from statuspage import clock, publish
+from statuspage import clock, publish, webhooks
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
@@ -250,8 +250,9 @@ def subscribe() -> Any:
                     incident_id=incident_id,
                     language=form.language.data or "",
                     timezone=form.timezone.data or "",
-                    # Only where the operator allows it (tests, a receiver on this machine).
-                    allow_loopback=bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK")),
+                    # Loopback only where the operator allows it (tests, a receiver on
+                    # this machine); Teams and Slack on their services' hosts.
+                    policy=webhooks.Policy.from_config(current_app.config),
                     now=clock.now(),
                 )
         except ValidationError as exc:
@@ -356,17 +357,18 @@ def manage(token: str) -> Any:
             commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
+    waiting = svc.awaiting_confirmation(subscriber)
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
     if request.method == "POST" and not saved:
         # Show the boxes as the reader left them, not as stored.
         ticked = {
-            (p.slug, t): request.form.get(f"{p.slug}:{t}") == "on"
+            (p.slug, t): p.id not in waiting and request.form.get(f"{p.slug}:{t}") == "on"
             for p in platforms
             for t in svc.TOPICS
         }
     else:
         ticked = {
-            (p.slug, t): bool(p.id in current and getattr(current[p.id], t))
+            (p.slug, t): bool(p.id in current and p.id not in waiting and getattr(current[p.id], t))
             for p in platforms
             for t in svc.TOPICS
         }
@@ -377,6 +379,7 @@ def manage(token: str) -> Any:
         form=form,
         platforms=platforms,
         ticked=ticked,
+        waiting=waiting,
         following=following,
         subscriber=subscriber,
         channel_name=CHANNEL_NAMES.get(subscriber.mode, subscriber.mode),
