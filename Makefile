@@ -21,7 +21,11 @@ PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYBABEL_KEYWORDS := -k N_ -k _l -k lazy_gettext
 
-.PHONY: $(VENV) run test nightly lint bench catalogs
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
+
+.PHONY: $(VENV) run test test-fast nightly lint bench catalogs
 
 $(VENV): $(VENV)/.installed
 
@@ -66,8 +70,14 @@ run: $(VENV)/.installed $(MO_FILES)
 # Every test, Schemathesis against the served API document among them
 # (tests/test_schemathesis.py); the property tests run the derandomised "ci" Hypothesis
 # profile, so a run passes or fails the same way every time.
+# Both databases, the browsers and the clients, in one process per core; the 15 slowest
+# tests are listed last.
 test: $(VENV)/.installed $(MO_FILES) $(JS_DEPS) $(PY_CLIENTS)
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# The quick loop while working: SQLite only, no browser, nothing marked slow.
+test-fast: $(VENV)/.installed $(MO_FILES)
+	$(PYTEST) -m "not browser and not postgres and not slow"
 
 # The property tests exploring: 1,000 new random examples each (a few minutes; for a nightly
 # job, not `make test`). A failure prints the blob that replays it; keep it as an @example.

@@ -25,6 +25,7 @@ from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
+from tests.conftest import FAST_HASH, PASSWORD, SECRET_KEY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
@@ -46,8 +47,6 @@ DESKTOP = {"width": 1200, "height": 900}
 FAILING_IMPACTS = ("serious", "critical")
 LANGUAGES = ("en", "es", "de")
 
-PASSWORD = "correct horse battery"
-SECRET_KEY = "test-secret-key-long-enough-for-create-app"
 
 # Marks for a module of browser tests: skipped, saying why, where chromium or axe-core is
 # missing (`apt-get install chromium`; `make test` runs `npm ci` in tests/js).
@@ -76,7 +75,7 @@ def module_app(folder: str, now: datetime, **config: Any) -> Iterator[Flask]:
         {
             "TESTING": True,
             "SECRET_KEY": SECRET_KEY,
-            "PASSWORD_HASH_METHOD": "scrypt:16384:8:1",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(folder, 'browser.db')}",
             "FIXED_NOW": now,
             "RATELIMIT_ENABLED": False,
@@ -105,7 +104,7 @@ def add_staff(role: str, now: datetime) -> str:
         role=role,
         password=PASSWORD,
         now=now,
-        hash_method="scrypt:16384:8:1",
+        hash_method=FAST_HASH,
     )
     _db.session.commit()
     return email

@@ -2,13 +2,28 @@
 
 `db_url` is parametrised over the backends: every test that uses the database runs on a
 file-backed SQLite and, where its server binaries exist, on a throwaway PostgreSQL cluster.
+A test marked `one_backend` (it does not depend on the database: pages in a browser, pure
+rendering, subprocess plumbing) runs on SQLite only.
+
+The schema and the default platforms are built once per backend per session, into a
+template; each test's database is a copy of it (a file copy for SQLite, `CREATE DATABASE
+... TEMPLATE` on PostgreSQL). Rolling each test back through a savepoint would be cheaper
+still, but the code under test reads through other connections than the test's session (the
+render cache's version read on the engine, delivery threads, gunicorn and `flask` in
+subprocesses), and those must see what the test committed.
 """
 
 from __future__ import annotations
 
+import copy
+import os
+import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, g
@@ -17,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from statuspage import create_app
 from statuspage.extensions import db as _db
+from statuspage.extensions import limiter
 from statuspage.models import User
 from statuspage.security import SESSION_VERSION
 from statuspage.seed.defaults import seed_platforms
@@ -27,8 +43,9 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 # A secret key long enough for create_app (32 characters or more).
 SECRET_KEY = "test-secret-key-long-enough-for-create-app"
-# scrypt at N=2^14 instead of OWASP's 2^17: a test hashes in milliseconds, not 0.3 s.
-FAST_HASH = "scrypt:16384:8:1"
+# One round of PBKDF2 instead of OWASP's scrypt: a test's staff cost nothing to create. The
+# production parameters are tested once (tests/test_security_sessions.py).
+FAST_HASH = "pbkdf2:sha256:1"
 
 
 @pytest.fixture
@@ -39,12 +56,78 @@ def now() -> datetime:
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def _fill(url: str) -> None:
+    """Build the schema and seed the default platforms into the (template) database at `url`."""
+    app = create_app(_config(url, NOW))
+    with app.app_context():
+        _db.create_all()
+        seed_platforms(_db.session, NOW)
+        _db.session.commit()
+        _db.session.remove()
+        if url.startswith("sqlite"):
+            with _db.engine.connect() as conn:  # the whole database in the main file
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        _db.engine.dispose()
+
+
+def _config(url: str, now: datetime) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "FIXED_NOW": now,
+        "RATELIMIT_ENABLED": False,
+        "STATUSPAGE_URL": "http://localhost",
+    }
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[pg.Cluster]:
     """One throwaway PostgreSQL cluster for the session, started on first use."""
     with pg.cluster() as cluster:
-        cluster.make_template(_db.metadata)
+        cluster.make_template(_fill)
         yield cluster
+
+
+@dataclass
+class Slot:
+    """One backend's database for this test process: always at the same URL, made fresh from
+    the template before each test (`reset`), and the app bound to it, built once."""
+
+    url: str
+    reset: Callable[[], None]
+    app: Flask | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    extensions: frozenset[str] = frozenset()
+
+
+@pytest.fixture(scope="session")
+def sqlite_slot(tmp_path_factory: pytest.TempPathFactory) -> Slot:
+    folder = tmp_path_factory.mktemp("sqlite")
+    template, path, copy = folder / "template.db", folder / "test.db", folder / "copy.db"
+    _fill(f"sqlite:///{template}")
+
+    def reset() -> None:
+        # The previous test's connections were closed; one a stray thread still holds keeps
+        # the old file (replaced, not overwritten), never the new one.
+        for leftover in (path.with_name("test.db-wal"), path.with_name("test.db-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(template, copy)
+        os.replace(copy, path)
+
+    return Slot(f"sqlite:///{path}", reset)
+
+
+@pytest.fixture(scope="session")
+def postgresql_slot(pg_cluster: pg.Cluster) -> Slot:
+    name = "test_db"
+
+    def reset() -> None:
+        pg_cluster.drop_database(name)  # FORCE: ends what the previous test left connected
+        pg_cluster.create_database(name=name)
+
+    return Slot(pg_cluster.url(name), reset)
 
 
 @pytest.fixture(
@@ -59,41 +142,43 @@ def pg_cluster() -> Iterator[pg.Cluster]:
         ),
     ]
 )
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A fresh database per test: a SQLite file, or a PostgreSQL database holding the schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
-    name = cluster.create_database()
-    try:
-        yield cluster.url(name)
-    finally:
-        cluster.drop_database(name)
+def db_slot(request: pytest.FixtureRequest) -> Slot:
+    """This test's backend, its database made fresh: the schema and the default platforms."""
+    slot: Slot = request.getfixturevalue(f"{request.param}_slot")
+    slot.reset()
+    return slot
 
 
 @pytest.fixture
-def app(tmp_path, db_url: str, now: datetime) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET_KEY,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "FIXED_NOW": now,
-            "RATELIMIT_ENABLED": False,
-            "STATUSPAGE_URL": "http://localhost",
-        }
-    )
+def db_url(db_slot: Slot) -> str:
+    return db_slot.url
+
+
+@pytest.fixture
+def app(tmp_path: Path, db_slot: Slot, now: datetime) -> Iterator[Flask]:
+    """The backend's app, built once per test process (building one costs more than most
+    tests: the URL map and the templates are compiled per app) and put back after each test:
+    its configuration, its extensions' caches and its database connections."""
+    if db_slot.app is None:
+        db_slot.app = create_app(_config(db_slot.url, now))
+        db_slot.config = copy.deepcopy(dict(db_slot.app.config))
+        db_slot.extensions = frozenset(db_slot.app.extensions)
+    app = db_slot.app
+    app.config["FIXED_NOW"] = now
+    # The limiter is one object for every app of the process: a test's own app may have
+    # turned it on (tests/test_auth.py); this one runs without limits.
+    limiter.enabled = False
     app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        _db.create_all()
-        seed_platforms(_db.session, now)
-        _db.session.commit()
-        yield app
-        _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
+    try:
+        with app.app_context():
+            yield app
+            _db.session.remove()
+            _db.engine.dispose()
+    finally:
+        app.config.clear()
+        app.config.update(copy.deepcopy(db_slot.config))
+        for name in set(app.extensions) - db_slot.extensions:
+            del app.extensions[name]  # the render cache and the like: made again on first use
 
 
 @pytest.fixture
@@ -159,14 +244,30 @@ def _backend(item: pytest.Item) -> str | None:
     return callspec.params.get("db_url") if callspec is not None else None
 
 
-_BACKEND_OF: dict[str, str] = {}
+# Tests that do not depend on the database run on one: a browser drawing pages, rendering
+# that makes no query worth comparing, subprocess plumbing.
+ONE_BACKEND_MARKS = ("one_backend", "browser")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
     for item in items:
-        backend = _backend(item)
-        if backend is not None:
-            _BACKEND_OF[item.nodeid] = backend
+        one = any(item.get_closest_marker(mark) for mark in ONE_BACKEND_MARKS)
+        if one and _backend(item) == "postgresql":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Carried in the report (also from pytest-xdist's workers) for the per-backend summary.
+    backend = _backend(item)
+    if backend is not None:
+        item.user_properties.append(("backend", backend))
 
 
 _OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
@@ -174,18 +275,21 @@ _OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     """One line per database backend, so both runs show in the output."""
+    backend_of: dict[str, str] = {}
     outcome_of: dict[str, str] = {}
     # A test that passed and then errored in teardown counts once, as an error.
     for outcome in ("failed", "error", "passed", "skipped", "xfailed", "xpassed"):
         for report in terminalreporter.stats.get(outcome, []):
-            nodeid = getattr(report, "nodeid", "")
-            if nodeid in _BACKEND_OF:
-                outcome_of.setdefault(nodeid, outcome)
+            backend = dict(getattr(report, "user_properties", ())).get("backend")
+            if backend is None:
+                continue
+            backend_of[report.nodeid] = backend
+            outcome_of.setdefault(report.nodeid, outcome)
     if not outcome_of:
         return
     counts = {backend: Counter[str]() for backend in BACKENDS}
     for nodeid, outcome in outcome_of.items():
-        counts[_BACKEND_OF[nodeid]][outcome] += 1
+        counts[backend_of[nodeid]][outcome] += 1
     parts = []
     for backend in BACKENDS:
         tally = ", ".join(f"{counts[backend][o]} {o}" for o in _OUTCOMES if counts[backend][o])

@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import MetaData, create_engine
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
@@ -89,9 +88,9 @@ class Cluster:
             host="127.0.0.1", port=self.port, user=PG_USER, dbname="postgres", autocommit=True
         )
 
-    def create_database(self, *, template: str | None = TEMPLATE) -> str:
+    def create_database(self, *, template: str | None = TEMPLATE, name: str | None = None) -> str:
         """Create a new database (a copy of `template`, or empty) and return its name."""
-        name = f"test_{next(self._names)}"
+        name = name or f"test_{next(self._names)}"
         clause = f" TEMPLATE {template}" if template else ""
         with self._admin() as conn:
             conn.execute(f"CREATE DATABASE {name}{clause}")  # type: ignore[arg-type]
@@ -102,15 +101,12 @@ class Cluster:
         with self._admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
 
-    def make_template(self, metadata: MetaData) -> None:
-        """Create the template database holding the schema every test database starts from."""
+    def make_template(self, fill: Callable[[str], None]) -> None:
+        """Create the template database every test database starts from; `fill(url)` builds
+        what it holds (the schema and the default rows) and closes its connections."""
         with self._admin() as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")  # type: ignore[arg-type]
-        engine = create_engine(self.url(TEMPLATE))
-        try:
-            metadata.create_all(engine)
-        finally:
-            engine.dispose()
+        fill(self.url(TEMPLATE))
         with self._admin() as conn:
             # A template must have no open connections while it is copied; mark it as one.
             conn.execute(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true")  # type: ignore[arg-type]

@@ -4,7 +4,10 @@ It checks the API key and the parts of the request body this product uses, answe
 with an X-Message-Id, and records what it accepted. Failures and delays can be scripted:
 `fail_next(500)`, `fail_next(429, headers={"X-RateLimit-Reset": ...})`, `delay_next(5)`;
 `latency` adds a delay to every request, and `max_in_flight` records the most requests it
-was handling at once (to see a sender's parallel requests overlap).
+was handling at once (to see a sender's parallel requests overlap). With `overlap = 2` a
+request is held until two have been in flight together (or `OVERLAP_WAIT` seconds passed):
+a sender that sends in parallel then shows it however slow the machine, and one that does
+not shows `max_in_flight == 1` after the wait.
 Recipients are refused as SendGrid refuses them, the whole request answered 400 with one
 error per bad address, `{"field": "personalizations.N.to.M.email"}`: an address that is not
 one (`EMAIL_RE`), or one in `reject` (`server.reject.add(address)`), or for which the
@@ -53,6 +56,10 @@ class _Script:
     body: dict[str, Any] | None
 
 
+# How long a request waits for company when `overlap` asks for it.
+OVERLAP_WAIT = 10.0
+
+
 @dataclass
 class SendGridServer:
     api_key: str = API_KEY
@@ -60,6 +67,7 @@ class SendGridServer:
     attempts: int = 0
     log: bool = False
     latency: float = 0.0
+    overlap: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
     _failures: list[_Script] = field(default_factory=list)
@@ -123,6 +131,10 @@ class SendGridServer:
             self.attempts += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.overlap:
+            deadline = time.monotonic() + OVERLAP_WAIT
+            while self.max_in_flight < self.overlap and time.monotonic() < deadline:
+                time.sleep(0.01)
         try:
             return self._answer(headers, raw)
         finally:

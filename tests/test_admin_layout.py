@@ -101,6 +101,7 @@ def lived_in(session: Any) -> dict[str, int]:
 # --- the one layout and stylesheet (no browser) ------------------------------------------
 
 
+@pytest.mark.one_backend
 def test_every_staff_page_extends_the_staff_layout_and_links_the_one_stylesheet(app, client, db):  # type: ignore[no-untyped-def]
     ids = lived_in(db)
     login(client, db.get(User, ids["admin"]))

@@ -487,6 +487,7 @@ def css_headers(db):  # type: ignore[no-untyped-def]
     | _shaped([*ComponentFields.model_fields])
     | _shaped([*SubscriberFields.model_fields]),
 )
+@pytest.mark.one_backend
 def test_any_json_shape_is_answered_2xx_or_4xx_and_a_refusal_writes_nothing(
     client, db, css_headers, target, fields
 ):

@@ -69,6 +69,7 @@ def test_login_is_rate_limited(tmp_path):
             "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
             "RATELIMIT_ENABLED": True,
             "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rl.db'}",
         }
     )

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 READ_PATHS = [
@@ -32,6 +34,7 @@ def number(text: str) -> float:
     return float(re.match(r"[\d,.]+", text).group(0).replace(",", ""))  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_bench_smoke_prints_every_row_with_figures():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke"],

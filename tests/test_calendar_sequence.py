@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import icalendar
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -74,6 +75,8 @@ def edit(db, admin, window, what, arg) -> None:  # type: ignore[no-untyped-def]
         svc.change_window(db, admin, window, note=arg, now=now)
 
 
+@pytest.mark.one_backend
+@pytest.mark.slow
 def test_sequence_never_decreases_in_any_calendar(db, admin):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     svc.expand_series(db, NOW)

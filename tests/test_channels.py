@@ -285,6 +285,7 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
     assert db.get(Subscriber, subscriber.id).quarantined_at is None
 
 
+@pytest.mark.slow
 def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, receiver, guard):
     channel(db, receiver.url, "slack")
     tick(app, NOW)

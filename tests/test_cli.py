@@ -90,6 +90,7 @@ def test_init_refuses_a_connect_anchor_that_is_not_a_tuesday(cli_runner: FlaskCl
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_seed_demo_builds_an_open_and_a_resolved_master_case(initialised: FlaskCliRunner):
     result = initialised.invoke(args=["seed", "--demo"])
     assert result.exit_code == 0, result.output
@@ -111,6 +112,7 @@ def test_seed_demo_builds_an_open_and_a_resolved_master_case(initialised: FlaskC
     assert resolved_cases[0].resolved_at is not None
 
 
+@pytest.mark.slow
 def test_seed_demo_history_is_in_the_past_with_full_timelines(initialised: FlaskCliRunner):
     assert initialised.invoke(args=["seed", "--demo"]).exit_code == 0
     history = list(_db.session.scalars(select(Incident).where(Incident.resolved_at.is_not(None))))
@@ -126,6 +128,7 @@ def test_seed_demo_history_is_in_the_past_with_full_timelines(initialised: Flask
     assert spread > timedelta(days=60)
 
 
+@pytest.mark.slow
 def test_seed_demo_prints_working_staff_logins_once(initialised: FlaskCliRunner):
     result = initialised.invoke(args=["seed", "--demo"])
     logins = re.findall(r"^\s+(admin|css|engineer)\s+(\S+@\S+)\s+(\S+)$", result.output, re.M)
@@ -135,6 +138,7 @@ def test_seed_demo_prints_working_staff_logins_once(initialised: FlaskCliRunner)
         assert user is not None and user.role == role
 
 
+@pytest.mark.slow
 def test_seed_demo_refuses_a_second_time_and_writes_nothing(initialised: FlaskCliRunner):
     assert initialised.invoke(args=["seed", "--demo"]).exit_code == 0
     before = (count(Incident), count(User), count(AuditEntry))

@@ -178,7 +178,7 @@ def test_batches_of_at_most_1000_personalisations(app, db, css, sendgrid):
 
 def test_several_requests_in_flight_at_once_each_recipient_once(app, db, css, sendgrid):
     app.config["DELIVERY_CONCURRENCY"] = 3
-    sendgrid.latency = 0.3  # each request takes a while, as over the Internet
+    sendgrid.overlap = 2  # a request waits until another is in flight beside it
     add_subscribers(db, 5500)
     open_incident(db, css)
     report = tick(app, NOW)
@@ -207,7 +207,7 @@ def test_each_batch_is_committed_as_sending_before_its_request_is_made(app, db, 
     add_subscribers(db, 3500)
     open_incident(db, css)
     delivery.fan_out(db, NOW)
-    sendgrid.latency = 0.3
+    sendgrid.overlap = 2
     ctx = job_scheduler.delivery_context(app)
     ctx.concurrency = 3
     # Another connection sees only what is committed: what a restarted sender would find.
@@ -387,6 +387,7 @@ def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]
     return flask(app, server, "jobs", "tick", "--at", at.isoformat(), **env)
 
 
+@pytest.mark.slow
 def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, css, sendgrid):
     add_subscribers(db, 2500)
     open_incident(db, css)
@@ -422,6 +423,7 @@ def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, c
     assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
 
 
+@pytest.mark.slow
 def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, db, css, sendgrid):
     add_subscribers(db, 3500)  # four requests: 1000, 1000, 1000 and 500
     open_incident(db, css)
@@ -468,6 +470,7 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
     assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
 
 
+@pytest.mark.slow
 def test_two_tick_processes_at_once_send_each_notice_once(app, db, css, sendgrid, db_url):
     add_subscribers(db, 3000)
     open_incident(db, css)
@@ -480,6 +483,7 @@ def test_two_tick_processes_at_once_send_each_notice_once(app, db, css, sendgrid
     assert db.scalar(select(func.count()).select_from(Notice)) == 1
 
 
+@pytest.mark.slow
 def test_embedded_scheduler_and_manual_tick_together_send_once(app, db, css, sendgrid, tmp_path):
     add_subscribers(db, 1500)
     real_now = datetime.now(UTC)

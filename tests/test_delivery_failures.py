@@ -387,6 +387,7 @@ def check_notice_page(client, css, notice_id: int) -> None:  # type: ignore[no-u
     assert html.count("Does not contain a valid address") == 10
 
 
+@pytest.mark.slow
 def test_2500_contacts_ten_refused_each_other_gets_the_notice_once_sendgrid(
     app, client, db, css, sendgrid
 ):
@@ -410,6 +411,8 @@ def test_2500_contacts_ten_refused_each_other_gets_the_notice_once_sendgrid(
     check_notice_page(client, css, db.scalar(select(Notice.id)))
 
 
+@pytest.mark.one_backend
+@pytest.mark.slow
 def test_2500_contacts_ten_refused_each_other_gets_the_notice_once_file_backend(
     app, client, db, css, outbox
 ):

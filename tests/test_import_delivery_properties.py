@@ -42,10 +42,8 @@ SPOILED = st.lists(
 )
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only (overrides the backend parametrisation of tests/conftest.py)."""
-    return f"sqlite:///{tmp_path / 'test.db'}"
+# Properties of rendering and import, not of a database: SQLite only.
+pytestmark = pytest.mark.one_backend
 
 
 def contact_list(prefix: str, contacts: list[tuple[str, str]]) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -120,6 +121,7 @@ def cold_counts(app: Flask, admin: User) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow
 def test_page_queries_do_not_grow_with_the_data(app, db, admin, now):
     seed_series(db, now, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, now)

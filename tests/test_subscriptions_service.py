@@ -230,6 +230,8 @@ def make_csv(rows: int, bad_every: int) -> tuple[str, int]:
     return "\n".join(lines) + "\n", bad
 
 
+@pytest.mark.one_backend
+@pytest.mark.slow
 def test_import_of_10000_rows_with_50_bad(db):
     text, bad = make_csv(10_000, 200)
     assert bad == 50

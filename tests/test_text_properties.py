@@ -36,10 +36,8 @@ JS = os.path.join(os.path.dirname(__file__), "js")
 SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only (overrides the backend parametrisation of tests/conftest.py)."""
-    return f"sqlite:///{tmp_path / 'test.db'}"
+# Properties of rendering and import, not of a database: SQLite only.
+pytestmark = pytest.mark.one_backend
 
 
 # Text a hostile or careless user might send: any code point (surrogates, controls, bidi

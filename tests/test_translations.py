@@ -26,6 +26,9 @@ from tests.conftest import NOW
 from tests.test_mail import payload
 from tests.test_subscription_pages import csrf_token, post_subscribe
 
+# Words on pages and in mail do not depend on the database: SQLite only.
+pytestmark = pytest.mark.one_backend
+
 LANGUAGES = ["es", "de"]
 MT = ZoneInfo("America/Denver")
 

@@ -358,6 +358,7 @@ def kill_sender_in_flight(app, receiver) -> None:  # type: ignore[no-untyped-def
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, receiver, guard):
     made = hook(app, db, receiver.url)
     tick(app, NOW)
