@@ -182,6 +182,18 @@ def app(tmp_path: Path, db_slot: Slot, now: datetime) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def own_app(tmp_path: Path, db_url: str, now: datetime) -> Iterator[Flask]:
+    """An app of this test's own, on its fresh database: for a test that adds a route to it or
+    changes a setting `create_app` reads (the shared `app` must stay as built)."""
+    app = create_app(_config(db_url, now))
+    app.instance_path = str(tmp_path / "own-instance")
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
 def db(app: Flask) -> Session:
     return _db.session
 

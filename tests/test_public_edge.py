@@ -249,7 +249,9 @@ def test_repeated_or_reordered_parameters_share_a_render(client, db):
     assert render_cache().renders == renders + 1  # /history?page=1 once
 
 
-def test_a_published_view_reads_only_the_parameters_it_declares(app, client):
+def test_a_published_view_reads_only_the_parameters_it_declares(own_app):
+    app, client = own_app, own_app.test_client()
+
     @app.get("/probe")
     @published(params=("a",), repeatable=("b",))
     def probe() -> str:
