@@ -97,6 +97,7 @@ def served(
             _db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_both_apis_keep_their_document(served: tuple[str, str], tmp_path: Path) -> None:
     """Every operation of the Manage API v1 (with the css token) and the public API v2,
     every check, the examples, coverage, fuzzing and stateful phases, derandomised: no
