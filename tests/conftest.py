@@ -253,7 +253,7 @@ def login(client: FlaskClient, user: User) -> None:
 
 def _backend(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get("db_url") if callspec is not None else None
+    return callspec.params.get("db_slot") if callspec is not None else None
 
 
 # Tests that do not depend on the database run on one: a browser drawing pages, rendering
