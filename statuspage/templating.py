@@ -13,7 +13,7 @@ from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from calendars.recurrence import describe, zone_label
+from calendars.rule_words import describe, zone_label
 from statuspage import clock, markdown
 from statuspage.i18n import VOCABULARY_LABELS
 from statuspage.models.vocab import PRIORITIES

@@ -1,4 +1,4 @@
-"""A series' recurrence rule in words (calendars.recurrence.describe): every rule shape in
+"""A series' recurrence rule in words (calendars.rule_words.describe): every rule shape in
 English, and Spanish and German through the translation functions a page passes in."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendars.recurrence import describe, zone_label
+from calendars.rule_words import describe, zone_label
 
 MT = ZoneInfo("America/Denver")
 # The monthly series' first start: Friday 18 December 2026, 22:00 MT, six hours.
@@ -216,15 +216,15 @@ def test_every_message_reaches_the_catalogs() -> None:
 
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 
-    from calendars import recurrence
+    from calendars import rule_words
 
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
     found = {
         message if isinstance(message, str) else tuple(message)
         for _, message, _, _ in extract_from_file(
-            "python", str(Path(recurrence.__file__)), keywords=keywords
+            "python", str(Path(rule_words.__file__)), keywords=keywords
         )
     }
-    wanted = set(SPANISH) | set(GERMAN) | set(recurrence.ORDINAL_WEEKDAYS.values())
+    wanted = set(SPANISH) | set(GERMAN) | set(rule_words.ORDINAL_WEEKDAYS.values())
     assert wanted <= found, wanted - found
     assert "repeats by the rule %(rule)s" in found
