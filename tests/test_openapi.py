@@ -16,7 +16,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
-from statuspage import openapi
+from statuspage.contract import openapi
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import ATTRIBUTE
 from statuspage.contract.requests import ComponentFields, ComponentRequest

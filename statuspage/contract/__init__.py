@@ -6,7 +6,7 @@ public API v2 (docs/api.md says why pydantic).
 - `responses`: the objects the APIs answer with, as typed dicts (Statuspage's shapes). The
   serializers build them; pydantic turns the same declarations into JSON Schema.
 - `operations`: `@operation(...)` binds a view to its request and response shapes; it
-  validates the request (field errors as a JSON 422) and is what `statuspage.openapi` reads
+  validates the request (field errors as a JSON 422) and is what `statuspage.contract.openapi` reads
   to generate /api/openapi.json.
 
 Shapes and types only: rules about the data (who may do what, which window may move) stay in

@@ -3,7 +3,7 @@
 The decorator validates the JSON body and the query string against the declared models and
 hands the view the parsed values (`body=`, `query=`); a mistake becomes one domain
 `ValidationError` (field -> message), answered as a JSON 422 before anything is written.
-`statuspage.openapi` reads the same declaration (`view.contract_operation`) to write the
+`statuspage.contract.openapi` reads the same declaration (`view.contract_operation`) to write the
 document, so what is checked and what is documented cannot drift apart.
 """
 

@@ -1,7 +1,7 @@
 """What the APIs answer with: Statuspage's object shapes, as typed dicts.
 
 `statuspage.serializers` builds these (the type checker holds it to every key and type) and
-`statuspage.openapi` turns the same declarations into the document's schemas. Typed dicts
+`statuspage.contract.openapi` turns the same declarations into the document's schemas. Typed dicts
 rather than models: the public API serialises whole pages of incidents, and a plain dict costs
 nothing to build or to encode. Fields marked "extra" are this product's; nothing Statuspage
 names is renamed.

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from statuspage import clock, openapi, serializers
+from statuspage import clock, serializers
+from statuspage.contract import openapi
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import operation
 from statuspage.extensions import csrf, db
