@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from statuspage import uploads
 from statuspage.models import AuditEntry, Subscriber
 from statuspage.services import subscriptions
-from statuspage.views import import_store
 from tests.conftest import NOW, login
 
 IMPORT = "/admin/subscribers/import"
@@ -174,7 +174,7 @@ def test_another_staff_members_preview_cannot_be_confirmed(client, db, css, admi
 def test_an_expired_preview_cannot_be_confirmed(app, client, db, css):  # type: ignore[no-untyped-def]
     login(client, css)
     key = key_of(upload(client, GOOD))
-    app.config["FIXED_NOW"] = NOW + import_store.PREVIEW_TTL + timedelta(minutes=1)
+    app.config["FIXED_NOW"] = NOW + uploads.PREVIEW_TTL + timedelta(minutes=1)
     try:
         response = confirm(client, key)
     finally:

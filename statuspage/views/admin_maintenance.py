@@ -44,7 +44,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars.recurrence import to_local
-from statuspage import clock
+from statuspage import clock, uploads
 from statuspage.extensions import db
 from statuspage.forms import ConfirmableForm, ConfirmForm
 from statuspage.i18n import N_, VOCABULARY_LABELS
@@ -57,7 +57,6 @@ from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import subscriptions as subscription_service
 from statuspage.templating import format_span, format_when
-from statuspage.views import import_store
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
 from statuspage.views.helpers import (
     apply_errors,
@@ -713,12 +712,12 @@ def import_subscribers() -> Any:
     if not rows:
         form.file.errors = [_("The file has a header but no rows.")]
         return _import_page(form, 422)
-    upload = import_store.Upload(
+    upload = uploads.Upload(
         text=text,
         organisation=form.organisation.data or "",
         filename=form.file.data.filename or "",
     )
-    key = import_store.save(current_user.id, upload, clock.now())
+    key = uploads.save(current_user.id, upload, clock.now())
     return _import_page(
         form,
         preview=result,
@@ -740,7 +739,7 @@ def import_confirm() -> Any:
         form.form_errors.append(_("Upload the file again: the preview was incomplete."))
         return _import_page(form, 422)
     key = confirm_form.upload.data or ""
-    upload = import_store.load(key, current_user.id, clock.now())
+    upload = uploads.load(key, current_user.id, clock.now())
     if upload is None:
         form.form_errors.append(
             _("This preview has expired or was already imported: upload the file again.")
@@ -757,7 +756,7 @@ def import_confirm() -> Any:
         form.form_errors.append(_("No row of this list can be imported; nothing was saved."))
         return _import_page(form, 422, errors=_row_errors(result))
     commit()
-    import_store.drop(key)
+    uploads.drop(key)
     return _import_page(
         form, result=result, total=len(rows), errors=_row_errors(result), upload=upload
     )
