@@ -27,6 +27,9 @@ CLOSED_INCIDENT_STATUSES = ["resolved", "postmortem"]
 
 ROLES = ["admin", "css", "engineer"]
 P1G_ROLES = frozenset({"admin", "css"})
+# The role sets the staff pages check: everyone, and those who run master cases (CSS).
+STAFF_ROLES = frozenset(ROLES)
+CSS_ROLES = P1G_ROLES
 
 
 @dataclass(frozen=True)

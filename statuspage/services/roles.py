@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from statuspage.i18n import N_
 from statuspage.models import User
-from statuspage.models.vocab import P1G_ROLES, ROLES
+from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.services.errors import Message, PermissionDenied
 
-STAFF = frozenset(ROLES)  # every role: what the table below leaves open
-CSS = P1G_ROLES
+STAFF = STAFF_ROLES  # every role: what the table below leaves open
+CSS = CSS_ROLES
 ADMIN = frozenset({"admin"})
 
 # action -> the roles that may do it, and the message refusing everyone else. What is not

@@ -47,7 +47,7 @@ from statuspage.forms import (
     UserForm,
     priority_choices,
 )
-from statuspage.models.vocab import PRIORITIES
+from statuspage.models.vocab import CSS_ROLES, PRIORITIES, STAFF_ROLES
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
@@ -65,8 +65,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-STAFF = ("admin", "css", "engineer")
-CSS = ("admin", "css")
 ALIASES = {"components": "body", "name": "title"}
 AUDIT_PAGE = 50
 
@@ -93,7 +91,7 @@ def role_label(role: str) -> str:
 
 
 @bp.get("/")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def dashboard() -> Any:
     now = clock.now()
     open_incidents = incident_queries.open_incidents(db.session)
@@ -112,7 +110,7 @@ def dashboard() -> Any:
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def new_incident() -> Any:
     """Open an incident. With "Notify subscribers" ticked, the first submit shows what the
     notice would say and to how many, and only the confirmation opens it."""
@@ -189,7 +187,7 @@ def _new_incident_page(form: IncidentForm, may_p1g: bool, status: int) -> tuple[
 
 
 @bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = UpdateForm(data=None if request.method == "POST" else {"status": found.status})
@@ -267,7 +265,7 @@ def _incident_page(
 
 
 @bp.route("/incidents/<incident_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def edit_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     may_p1g = incidents.can_manage_p1g(current_user)
@@ -310,7 +308,7 @@ def edit_incident(incident_id: str) -> Any:
 
 
 @bp.route("/incidents/<incident_id>/resolve", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def resolve_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = ResolveForm(data={"body": _message_templates(found)["resolved"]})
@@ -335,7 +333,7 @@ def resolve_incident(incident_id: str) -> Any:
 
 
 @bp.post("/incidents/<incident_id>/p1g")
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def designate_p1g(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
     form = P1GForm(prefix="p1g")
@@ -356,7 +354,7 @@ def designate_p1g(incident_id: str) -> Any:
 
 
 @bp.post("/incidents/<incident_id>/p1g/remove")
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def remove_p1g(incident_id: str) -> Any:
     """Removing P1G asks first: the first submit shows what changes, its confirmation does it."""
     found = incidents.get(db.session, incident_id)
@@ -414,7 +412,7 @@ def remove_p1g(incident_id: str) -> Any:
 
 
 @bp.route("/incidents/<incident_id>/delete", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def delete_incident(incident_id: str) -> Any:
     """Deleting is two steps: this page asks, and only its Confirm button deletes."""
     found = incidents.get(db.session, incident_id)

@@ -48,7 +48,7 @@ from statuspage import clock, uploads
 from statuspage.extensions import db
 from statuspage.forms import ConfirmableForm, ConfirmForm
 from statuspage.i18n import N_, VOCABULARY_LABELS
-from statuspage.models.vocab import MAINTENANCE_NOTICES
+from statuspage.models.vocab import CSS_ROLES, MAINTENANCE_NOTICES, STAFF_ROLES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
@@ -73,8 +73,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
-STAFF = ("admin", "css", "engineer")
-CSS = ("admin", "css")
 FAILED_PAGE = 50  # failed recipients listed per page of a notice
 # An MPOC list is read, checked and imported in one request (one transaction: all or
 # nothing); 1 MB is some 10,000 contacts. Bigger lists are split (or imported with
@@ -248,7 +246,7 @@ def _status(form: FlaskForm) -> int:
 
 
 @bp.get("/maintenance")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def windows() -> Any:
     now = clock.now()
     return render_template(
@@ -260,7 +258,7 @@ def windows() -> Any:
 
 
 @bp.route("/maintenance/new", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def new_unscheduled() -> Any:
     form = UnscheduledForm()
     form.platforms.choices = _platform_choices()
@@ -346,7 +344,7 @@ def _window_page(
 
 
 @bp.route("/maintenance/<window_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def window(window_id: str) -> Any:
     """A window's page. Moving, extending or narrowing it may notify subscribers: the first
     submit shows what would be sent and to how many, and only its confirmation saves it."""
@@ -418,7 +416,7 @@ def _platform_names(changes: dict[str, Any]) -> list[str]:
 
 
 @bp.post("/maintenance/<window_id>/status")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def window_status(window_id: str) -> Any:
     """Start, verify or complete a window. Starting and completing notify subscribers: the
     first submit shows what would be sent and to how many; its confirmation does it."""
@@ -517,7 +515,7 @@ def _status_word(status: str) -> str:
 
 
 @bp.route("/maintenance/<window_id>/cancel", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def cancel_window(window_id: str) -> Any:
     """Cancelling is two steps: this page asks (saying what would be sent, to how many),
     and only its Confirm button cancels."""
@@ -564,7 +562,7 @@ def cancel_window(window_id: str) -> Any:
 
 
 @bp.post("/maintenance/<window_id>/release-notes")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def release_notes(window_id: str) -> Any:
     win = svc.get_window(db.session, window_id)
     form = ReleaseNotesForm(prefix="r")
@@ -688,7 +686,7 @@ def _check(text: str, organisation: str, *, dry_run: bool) -> tuple[Any, list[An
 
 
 @bp.route("/subscribers/import", methods=["GET", "POST"])
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def import_subscribers() -> Any:
     """Step 1: upload. The list is parsed and every row checked, nothing is written; the
     preview shows what the import would do and keeps the file for step 2."""
@@ -730,7 +728,7 @@ def import_subscribers() -> Any:
 
 
 @bp.post("/subscribers/import/confirm")
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def import_confirm() -> Any:
     """Step 2: the previewed list is imported, in one transaction (all or nothing)."""
     confirm_form = ImportConfirmForm()
@@ -763,7 +761,7 @@ def import_confirm() -> Any:
 
 
 @bp.get("/subscribers/import/sample.csv")
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def import_sample() -> Response:
     """A sample list with the columns the import reads and this page's real platform slugs."""
     slugs = [p.slug for p in platform_queries.platforms(db.session)] or ["platform-slug"]
@@ -797,7 +795,7 @@ def import_sample() -> Response:
 def too_large(exc: RequestEntityTooLarge) -> Any:
     """A list over the request limit is refused before any view runs: on the import page,
     say so next to the file field rather than on a bare error page."""
-    allowed = getattr(current_user, "role", None) in CSS
+    allowed = getattr(current_user, "role", None) in CSS_ROLES
     if request.endpoint != "admin_maintenance.import_subscribers" or not allowed:
         return render_template(
             "error.html",
@@ -811,7 +809,7 @@ def too_large(exc: RequestEntityTooLarge) -> Any:
 
 
 @bp.get("/notices")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def notices() -> Any:
     recent = notice_queries.recent_notices(db.session, limit=100)
     return render_template(
@@ -822,7 +820,7 @@ def notices() -> Any:
 
 
 @bp.get("/notices/<notice_id>")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def notice(notice_id: str) -> Any:
     """One notice's delivery: its counts, and who it failed for and why, a page at a time."""
     found = notice_queries.get_notice(db.session, notice_id)

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 
 from statuspage import clock
 from statuspage.extensions import db
+from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import channels as channel_queries
 from statuspage.security import role_required
 from statuspage.services import ValidationError
@@ -24,13 +25,11 @@ from statuspage.views.helpers import commit, page_number
 
 bp = Blueprint("admin_subscribers", __name__, url_prefix="/admin/subscribers")
 
-STAFF = ("admin", "css", "engineer")
-CSS = ("admin", "css")
 PER_PAGE = 50
 
 
 @bp.get("/")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def endpoints() -> Any:
     state = request.args.get("state", "")
     if state and state not in channel_queries.STATES:
@@ -48,12 +47,12 @@ def endpoints() -> Any:
         state=state,
         states=channel_queries.STATES,
         form=FlaskForm(),
-        can_lift=current_user.role in CSS,
+        can_lift=current_user.role in CSS_ROLES,
     )
 
 
 @bp.post("/<subscriber_id>/unquarantine")
-@role_required(*CSS)
+@role_required(*CSS_ROLES)
 def unquarantine(subscriber_id: str) -> Any:
     form = FlaskForm()
     if not form.validate_on_submit():
