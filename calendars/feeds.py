@@ -87,8 +87,10 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
 
 
 def build_rss(info: FeedInfo, items: Sequence[FeedItem]) -> bytes:
-    return _generator(info, items).rss_str(pretty=True)
+    feed: bytes = _generator(info, items).rss_str(pretty=True)
+    return feed
 
 
 def build_atom(info: FeedInfo, items: Sequence[FeedItem]) -> bytes:
-    return _generator(info, items).atom_str(pretty=True)
+    feed: bytes = _generator(info, items).atom_str(pretty=True)
+    return feed
