@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -14,7 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints so Alembic can alter and drop them on every backend.
 NAMING_CONVENTION = {
@@ -30,7 +30,27 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds `db.Model` from Base at run time, which a type checker cannot
+    # follow (mypy: `Name "db.Model" is not defined`): the models subclass `Model`, which it
+    # sees as Base itself.
+    Model = Base
+
+    class _RequestSession(Session):
+        """`db.session` as its callers use it: the scoped_session proxies every method of the
+        app context's Session (the services and jobs, which take a Session, are handed it),
+        and adds remove()."""
+
+        def remove(self) -> None: ...
+
+    class _Database(SQLAlchemy):
+        # Flask-SQLAlchemy declares the proxy's own class; it is used as the Session above.
+        session: _RequestSession  # type: ignore[assignment]
+
+    db = _Database(model_class=Base)
+else:
+    db = SQLAlchemy(model_class=Base)
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -5,14 +5,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import User
 from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, PRIORITIES
 from statuspage.types import UTCDateTime
 
 
-class Incident(db.Model):
+class Incident(Model):
     """An incident; with priority P1G it is a master case affecting several organisations."""
 
     __tablename__ = "incident"
@@ -94,7 +94,7 @@ class Incident(db.Model):
         return f"<Incident {self.id} {self.priority} {self.status}>"
 
 
-class IncidentPlatform(db.Model):
+class IncidentPlatform(Model):
     """A platform an incident affects, and the status the incident puts it in."""
 
     __tablename__ = "incident_platform"
@@ -109,7 +109,7 @@ class IncidentPlatform(db.Model):
     platform: Mapped[Platform] = relationship()
 
 
-class IncidentUpdate(db.Model):
+class IncidentUpdate(Model):
     """One entry of an incident's timeline."""
 
     __tablename__ = "incident_update"
@@ -135,7 +135,7 @@ class IncidentUpdate(db.Model):
     )
 
 
-class IncidentUpdatePlatform(db.Model):
+class IncidentUpdatePlatform(Model):
     """A platform whose status an update changed (Statuspage's affected_components)."""
 
     __tablename__ = "incident_update_platform"

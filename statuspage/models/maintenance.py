@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from statuspage.extensions import db
+from statuspage.extensions import Model, db
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import User
 from statuspage.types import UTCDateTime
@@ -35,7 +35,7 @@ window_platform = Table(
 )
 
 
-class MaintenanceSeries(db.Model):
+class MaintenanceSeries(Model):
     """A recurring maintenance: an RFC 5545 rule anchored at a local start in `timezone`."""
 
     __tablename__ = "maintenance_series"
@@ -71,7 +71,7 @@ class MaintenanceSeries(db.Model):
         return f"<MaintenanceSeries {self.key}>"
 
 
-class MaintenanceWindow(db.Model):
+class MaintenanceWindow(Model):
     """One maintenance occurrence with its own state, or a one-off (unscheduled) window.
 
     An occurrence of a series is keyed by its series and `recurrence_id`, the start the rule

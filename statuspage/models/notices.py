@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.models.subscribers import Subscriber
 from statuspage.types import UTCDateTime
 
 
-class Notice(db.Model):
+class Notice(Model):
     """One thing to tell people (the outbox). `key` makes creating it twice impossible.
 
     Status: `pending` until its audience is fanned out into deliveries, then `queued`, then
@@ -54,7 +54,7 @@ class Notice(db.Model):
         return f"<Notice {self.key} {self.status}>"
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One notice to one recipient. `(notice, email)` is unique: nobody is queued twice.
 
     `sending` rows carry a lease; a sender that dies leaves its lease to expire and the row

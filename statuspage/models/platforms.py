@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.types import UTCDateTime
 
 
-class Platform(db.Model):
+class Platform(Model):
     """A product line customers subscribe to (Statuspage's "component")."""
 
     __tablename__ = "platform"

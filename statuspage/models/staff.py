@@ -7,11 +7,11 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.types import UTCDateTime
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff member: `admin`, `css` (Client Services Support) or `engineer`."""
 
     __tablename__ = "user"
@@ -39,7 +39,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A Manage API token; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_token"
@@ -56,7 +56,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, with the object's state before and after."""
 
     __tablename__ = "audit_entry"

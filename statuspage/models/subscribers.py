@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.models.incidents import Incident
 from statuspage.models.platforms import Platform
 from statuspage.types import UTCDateTime
 
 
-class Subscriber(db.Model):
+class Subscriber(Model):
     """An address that receives notices, in its language and time zone.
 
     Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in);
@@ -70,7 +70,7 @@ class Subscriber(db.Model):
         return f"<Subscriber {self.id}>"
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """A subscriber's interest in a platform (incidents and/or maintenance) or one incident."""
 
     __tablename__ = "subscription"
@@ -99,7 +99,7 @@ class Subscription(db.Model):
     incident: Mapped[Incident | None] = relationship()
 
 
-class ConfirmationAllowance(db.Model):
+class ConfirmationAllowance(Model):
     """The confirmation-mail throttle of one mailbox, kept in the database so it holds
     across workers: when the last confirmation mail was queued, and how many were queued in
     the run of mails it belongs to.

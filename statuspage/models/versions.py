@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from statuspage.extensions import db
+from statuspage.extensions import Model
 from statuspage.types import UTCDateTime
 
 ROW_ID = 1
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """The single row (id 1) counting changes to published data."""
 
     __tablename__ = "data_version"
