@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from statuspage.models import Incident, IncidentPlatform, IncidentUpdate, Platform
 from statuspage.models.vocab import (
@@ -16,7 +17,7 @@ from statuspage.models.vocab import (
 )
 
 
-def _incident_options():  # type: ignore[no-untyped-def]
+def _incident_options() -> tuple[LoaderOption, ...]:
     return (
         selectinload(Incident.platforms).selectinload(IncidentPlatform.platform),
         selectinload(Incident.updates).selectinload(IncidentUpdate.platform_changes),
