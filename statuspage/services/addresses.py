@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from statuspage.i18n import N_
 from statuspage.services.errors import Message
@@ -40,7 +40,7 @@ class AddressError(ValueError):
         self.message = message
 
 
-def _validated(value: str):  # type: ignore[no-untyped-def]
+def _validated(value: str) -> ValidatedEmail:
     folded = unicodedata.normalize("NFKC", value or "").strip()
     try:
         return validate_email(folded, check_deliverability=False)

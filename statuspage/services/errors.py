@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -96,10 +99,10 @@ def row_id(raw: object) -> int | None:
     return value if value is not None and 0 < value <= ID_MAX else None
 
 
-def get_or_404(session: Any, model: type[T], raw: object) -> T:
+def get_or_404(session: Session, model: type[T], raw: object) -> T:
     """The row of `model` with the id in `raw`, or NotFound."""
     key = row_id(raw)
     found = session.get(model, key) if key is not None else None
     if found is None:
         raise NotFound(str(raw)[:64])
-    return found  # type: ignore[no-any-return]
+    return found

@@ -342,7 +342,7 @@ def reexpand_series(session: Session, series: MaintenanceSeries, now: datetime) 
     rule no longer produces are removed.
     """
     session.flush()
-    occs = {}
+    occs: dict[datetime | None, recurrence.Occurrence] = {}
     if series.active:
         occs = {
             o.start: o
@@ -357,7 +357,7 @@ def reexpand_series(session: Session, series: MaintenanceSeries, now: datetime) 
     for window in list(series.windows):
         if window.customised or window.status != "scheduled" or window.starts_at <= now:
             continue
-        occ = occs.get(window.recurrence_id)  # type: ignore[arg-type]
+        occ = occs.get(window.recurrence_id)
         if occ is None:
             session.delete(window)
             continue

@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from statuspage import webhooks
@@ -361,7 +362,8 @@ def _take_confirmation(session: Session, mailbox: str, seen: Any, now: datetime)
         .values(last_sent_at=now, sent=count)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
+    # Session.execute is typed as a Result; an UPDATE's is a CursorResult, with rowcount.
+    return cast(CursorResult[Any], claimed).rowcount == 1
 
 
 def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
@@ -463,6 +465,7 @@ def update_preferences(
         for s in subscriber.subscriptions
         if s.platform_id is not None and s.platform_id not in waiting
     }
+    sub: Subscription | None
     for platform_id, sub in current.items():
         if platform_id not in wanted:
             subscriber.subscriptions.remove(sub)

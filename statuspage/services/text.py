@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from statuspage.i18n import N_
 from statuspage.services.errors import Errors, Message, ValidationError
@@ -42,6 +42,12 @@ def _describe(char: str) -> str:
     return f"the control character U+{ord(char):04X}"
 
 
+@overload
+def check(errors: Errors, field: str, value: str, *, multiline: bool = False) -> str: ...
+@overload
+def check(
+    errors: Errors, field: str, value: str | None, *, multiline: bool = False
+) -> str | None: ...
 def check(
     errors: Errors,
     field: str,
@@ -71,7 +77,7 @@ def checked(field: str, value: str, *, multiline: bool = False) -> str:
     errors = Errors()
     result = check(errors, field, value, multiline=multiline)
     errors.raise_if_any()
-    return result  # type: ignore[return-value]
+    return result
 
 
 def is_clean(value: str, *, multiline: bool = False) -> bool:
