@@ -69,8 +69,10 @@ CONFIRMATION_REST = timedelta(days=1)
 
 
 class LinkHolder(Protocol):
-    id: int
-    token_version: int
+    @property
+    def id(self) -> int: ...
+    @property
+    def token_version(self) -> int: ...
 
 
 NAME_MAX = 120
