@@ -61,9 +61,10 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from jobs import cards, webhooks
@@ -199,7 +200,8 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
         )
     )
     _mark_webhooks(session, notice)
-    return int(copied.rowcount or 0)  # type: ignore[attr-defined]
+    # Session.execute is typed as a Result; an INSERT's or UPDATE's is a CursorResult.
+    return int(cast(CursorResult[Any], copied).rowcount or 0)
 
 
 def _mark_webhooks(session: Session, notice: Notice) -> None:
@@ -232,7 +234,7 @@ def fan_out(session: Session, now: datetime) -> int:
             .where(Notice.id == notice_id, Notice.status == "pending")
             .values(status="queued", fanned_out_at=now)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if cast(CursorResult[Any], claimed).rowcount != 1:
             session.rollback()
             continue
         notice = session.get(Notice, notice_id)
@@ -289,7 +291,7 @@ def recover_expired(session: Session, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return cast(CursorResult[Any], result).rowcount
 
 
 @dataclass(frozen=True)

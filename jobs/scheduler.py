@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -79,7 +80,16 @@ class TickReport:
     delivery: delivery.DeliveryReport = field(default_factory=delivery.DeliveryReport)
 
 
-def job_functions(app: Flask) -> dict[str, Callable[[Session, datetime], object]]:
+class JobFunctions(TypedDict):
+    """The jobs by name, each a function of (session, now) returning what it did."""
+
+    windows: Callable[[Session, datetime], tuple[int, int]]
+    notices: Callable[[Session, datetime], int]
+    p1g: Callable[[Session, datetime], int]
+    delivery: Callable[[Session, datetime], tuple[int, delivery.DeliveryReport]]
+
+
+def job_functions(app: Flask) -> JobFunctions:
     config = app.config
     ctx = delivery_context(app)
 
@@ -109,10 +119,10 @@ def tick(app: Flask, now: datetime) -> TickReport:
     report = TickReport()
     with app.app_context():
         session = db.session
-        report.windows_created, report.windows_changed = fns["windows"](session, now)  # type: ignore[misc]
-        report.notices_queued = fns["notices"](session, now)  # type: ignore[assignment]
-        report.alerts = fns["p1g"](session, now)  # type: ignore[assignment]
-        report.deliveries_made, report.delivery = fns["delivery"](session, now)  # type: ignore[misc]
+        report.windows_created, report.windows_changed = fns["windows"](session, now)
+        report.notices_queued = fns["notices"](session, now)
+        report.alerts = fns["p1g"](session, now)
+        report.deliveries_made, report.delivery = fns["delivery"](session, now)
         session.remove()
     return report
 

@@ -48,7 +48,7 @@ def event(session: Session, notice: Notice, base_url: str, page_id: str) -> dict
         if platform is None:
             raise NotForWebhooks("the platform of this component update is gone")
         component = serializers.component(platform, page_id)
-        component.update(status=change["new_status"], updated_at=change["created_at"])
+        component.update({"status": change["new_status"], "updated_at": change["created_at"]})
         return {
             "component_update": {
                 "created_at": change["created_at"],
