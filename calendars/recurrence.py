@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -99,7 +99,7 @@ def build(rule_text: str, first_start: datetime) -> rrule:
     if "UNTIL" in parts:
         # UNTIL in UTC form ("...Z") cannot be compared with a naive DTSTART; express it in
         # local wall-clock time instead, which is what the naive expansion compares against.
-        until = parse_until(parts["UNTIL"], first_start.tzinfo)  # type: ignore[arg-type]
+        until = parse_until(parts["UNTIL"], first_start.tzinfo)
         parts["UNTIL"] = until.replace(tzinfo=None).strftime("%Y%m%dT%H%M%S")
         text = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
@@ -111,7 +111,7 @@ def build(rule_text: str, first_start: datetime) -> rrule:
     return result
 
 
-def parse_until(value: str, tz: ZoneInfo) -> datetime:
+def parse_until(value: str, tz: tzinfo | None) -> datetime:
     value = value.strip().upper()
     try:
         if len(value) == 8:

@@ -240,8 +240,8 @@ def _yearly(
         raise _Unsaid
     if start is None and not (months and monthdays):
         raise _Unsaid
-    month = months[0] if months else start.month  # type: ignore[union-attr]
-    day = monthdays[0] if monthdays else start.day  # type: ignore[union-attr]
+    month = months[0] if months or start is None else start.month
+    day = monthdays[0] if monthdays or start is None else start.day
     try:
         when = format_skeleton("MMMMd", date(2000, month, day), locale=locale)
     except ValueError:
