@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
 from calendars.recurrence import to_local
 from statuspage import clock
@@ -87,7 +87,8 @@ def _message_templates(found: Incident) -> dict[str, str]:
 @bp.app_template_filter("role")
 def role_label(role: str) -> str:
     """A staff role in the reader's language: `css` -> "CSS"."""
-    return _(ROLE_LABELS.get(role, role))
+    label: str = _(ROLE_LABELS.get(role, role))
+    return label
 
 
 @bp.get("/")

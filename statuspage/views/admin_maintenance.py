@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -39,7 +39,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -128,7 +128,8 @@ NOTICE_KINDS = {
 @bp.app_template_filter("notice_kind")
 def notice_kind(kind: str) -> str:
     """A notice's kind as words: `maintenance_day_before` -> "Maintenance in 24 hours"."""
-    return _(NOTICE_KINDS.get(kind) or kind.replace("_", " ").capitalize())
+    label: str = _(NOTICE_KINDS.get(kind) or kind.replace("_", " ").capitalize())
+    return label
 
 
 class UnscheduledForm(FlaskForm):
@@ -268,8 +269,9 @@ def new_unscheduled() -> Any:
             db.session,
             current_user,
             title=form.title.data or "",
-            starts_at=_aware(form.starts_at.data),
-            ends_at=_aware(form.ends_at.data),
+            # InputRequired: a form that validated has both times.
+            starts_at=cast(datetime, _aware(form.starts_at.data)),
+            ends_at=cast(datetime, _aware(form.ends_at.data)),
             platforms=form.platforms.data or [],
             description=form.description.data or "",
             justification=form.justification.data or "",
@@ -511,7 +513,8 @@ def _status_question(win: MaintenanceWindow, status: str) -> dict[str, Any]:
 
 
 def _status_word(status: str) -> str:
-    return _(VOCABULARY_LABELS.get(status) or status).lower()
+    word: str = _(VOCABULARY_LABELS.get(status) or status)
+    return word.lower()
 
 
 @bp.route("/maintenance/<window_id>/cancel", methods=["GET", "POST"])
@@ -615,7 +618,7 @@ def series(series_id: str | None) -> Any:
             existing,
             title=form.title.data or "",
             rule=form.rule.data or "",
-            first_start=_aware(form.first_start.data),
+            first_start=cast(datetime, _aware(form.first_start.data)),  # InputRequired
             duration_minutes=form.duration_minutes.data or 0,
             impact=form.impact.data or "",
             platforms=form.platforms.data or [],
@@ -650,17 +653,20 @@ def _import_page(form: ImportForm, status: int = 200, **extra: Any) -> tuple[str
 
 def _too_large(size: int | None) -> str:
     limit = IMPORT_MAX_BYTES / 1_000_000
+    words: str
     if size is None:
-        return _(
+        words = _(
             "The file is larger than %(limit)s MB: split it into parts and import each.",
             limit=f"{limit:g}",
         )
-    return _(
+        return words
+    words = _(
         "The file is %(size)s MB; files up to %(limit)s MB are accepted: split it into parts "
         "and import each.",
         size=f"{size / 1_000_000:.1f}",
         limit=f"{limit:g}",
     )
+    return words
 
 
 def _row_errors(result: Any) -> list[tuple[int, str]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -58,6 +58,9 @@ from statuspage.views.helpers import commit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident, MaintenanceWindow, Platform, Subscriber, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
 csrf.exempt(bp)
@@ -139,12 +142,12 @@ def add_page(endpoint: str, values: dict[str, Any]) -> None:
     values.setdefault("page_id", current_app.config["STATUSPAGE_PAGE_ID"])
 
 
-def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
+def authenticated(view: Callable[P, R]) -> Callable[P, R | Response]:
     """The token check, before anything of the request is read (a stranger learns nothing
     from field errors)."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         user = None
@@ -162,7 +165,8 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def actor() -> User:
-    return g.api_user  # type: ignore[no-any-return]
+    user: User = g.api_user
+    return user
 
 
 @contextmanager

@@ -144,10 +144,10 @@ class RenderCache:
 
 
 def render_cache() -> RenderCache:
-    cache = current_app.extensions.get("render_cache")
+    cache: RenderCache | None = current_app.extensions.get("render_cache")
     if cache is None:
         cache = current_app.extensions.setdefault("render_cache", RenderCache())
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 def _personal() -> bool:
@@ -174,7 +174,7 @@ def declared_args(spec: Publication) -> ImmutableMultiDict[str, str]:
         kept.extend((name, value) for value in sorted(set(request.args.getlist(name))))
     if spec.by_language and LANG not in spec.params:
         lang = request.args.get(LANG)
-        if lang in current_app.config["LANGUAGES"]:
+        if lang is not None and lang in current_app.config["LANGUAGES"]:
             kept.append((LANG, lang))
     return ImmutableMultiDict(kept)
 
@@ -186,7 +186,7 @@ def prepare_request() -> None:
     spec = publication(request.endpoint)
     if spec is None:
         return
-    request.args = declared_args(spec)  # type: ignore[misc]
+    request.args = declared_args(spec)
     if not _personal():
         mark_shared_read()
 
@@ -239,7 +239,7 @@ def published(
     by_language: bool = True,
     params: tuple[str, ...] = (),
     repeatable: tuple[str, ...] = (),
-) -> Callable[..., Any]:
+) -> Callable[[Callable[P, Any]], Callable[P, Response]]:
     """Serve a public GET view from the render cache with ETag, Last-Modified, 304s, gzip
     and the public Cache-Control.
 
@@ -314,6 +314,7 @@ def published(
                 response.headers["Content-Encoding"] = "gzip"
             return _headers(response, etag, last_modified, by_language=by_language)
 
+        # A function attribute, which mypy does not model (prepare_request reads it).
         wrapper.publication = spec  # type: ignore[attr-defined]
         return wrapper
 

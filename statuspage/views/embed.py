@@ -34,6 +34,7 @@ from flask import (
 )
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from statuspage import clock, colours
 from statuspage.extensions import db
@@ -167,7 +168,7 @@ def favicon() -> Response:
 
 
 @bp.get("/favicon.ico")
-def favicon_ico() -> Response:
+def favicon_ico() -> WerkzeugResponse:
     """Browsers and feed readers ask for /favicon.ico whatever the page links: send them to
     the SVG instead of a 404 in every log."""
     response = redirect("/favicon.svg", code=301)

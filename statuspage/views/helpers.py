@@ -50,9 +50,12 @@ def commit() -> None:
 def worded(message: str) -> str:
     """A service's message in the reader's language (its catalog template and parameters);
     text that is not in the catalogs stays as it is."""
-    if isinstance(message, Message):
-        return gettext(message.template, **message.params)
-    return gettext(message)
+    words: str = (
+        gettext(message.template, **message.params)
+        if isinstance(message, Message)
+        else gettext(message)
+    )
+    return words
 
 
 def refusal_words(exc: PermissionDenied) -> str:
@@ -64,7 +67,7 @@ def refusal_words(exc: PermissionDenied) -> str:
 def deny(form: FlaskForm, exc: PermissionDenied) -> None:
     """Say on the form, above its fields, why the service refused it."""
     form.form_errors.append(refusal_words(exc))
-    form.denied = True  # type: ignore[attr-defined]
+    form.denied = True
 
 
 def form_status(form: FlaskForm) -> int:

@@ -63,7 +63,8 @@ def remember_language(response: Response) -> Response:
     on a response every reader shares would be handed to all of them."""
     wanted = request.args.get("lang")
     if (
-        wanted not in current_app.config["LANGUAGES"]
+        wanted is None
+        or wanted not in current_app.config["LANGUAGES"]
         or request.cookies.get("lang") == wanted
         or shared_read()
         or response.cache_control.public
@@ -78,7 +79,8 @@ def remember_language(response: Response) -> Response:
 @bp.app_template_filter("bar_day")
 def day_label(value: datetime) -> str:
     """One day of the 90-day bars in the reader's words: `Fri 20 Nov 2026`."""
-    return format_date(value.date(), "EEE d MMM y")
+    label: str = format_date(value.date(), "EEE d MMM y")
+    return label
 
 
 @bp.get("/")

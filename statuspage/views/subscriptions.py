@@ -25,7 +25,7 @@ from wtforms import (
     SelectMultipleField,
     URLField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
@@ -426,7 +426,8 @@ def calendar(token: str) -> Response:
 
 
 @bp.route("/subscriptions/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # RFC 8058 one-click: mail clients POST without a form token; the URL is signed
+# RFC 8058 one-click: mail clients POST without a form token; the URL is signed.
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def unsubscribe(token: str) -> Any:
     subscriber = _subscriber(token, "unsubscribe")
     if request.method == "POST":
