@@ -1,16 +1,18 @@
 """Statuspage-shaped JSON: the same object shapes and field names, ids as strings.
 
 Each function builds one of the shapes declared in `statuspage.contract.responses` (the
-type checker holds it to every key and type); the OpenAPI document is generated from the
-same declarations. This product's extras (priority, master case, case numbers, next update,
-justification) are extra fields; nothing Statuspage names is renamed.
+type checker, `make lint`, holds it to every key and type); the OpenAPI document is generated
+from the same declarations. A vocabulary column (a status, an impact, a mode) holds only its
+vocabulary's words, which the services check: `cast` names its word as the shape's literal.
+This product's extras (priority, master case, case numbers, next update, justification) are
+extra fields; nothing Statuspage names is renamed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, overload
 
 from statuspage.contract import responses as shapes
 from statuspage.models import (
@@ -23,6 +25,10 @@ from statuspage.models import (
 from statuspage.queries.channels import masked
 
 
+@overload
+def ts(value: datetime) -> str: ...
+@overload
+def ts(value: datetime | None) -> str | None: ...
 def ts(value: datetime | None) -> str | None:
     """Statuspage writes times as ISO 8601 with milliseconds and an offset."""
     if value is None:
@@ -44,7 +50,7 @@ def component(platform: Platform, page_id: str) -> shapes.Component:
     return {
         "id": str(platform.id),
         "name": platform.name,
-        "status": platform.status,
+        "status": cast(shapes.PlatformStatus, platform.status),
         "created_at": ts(platform.created_at),
         "updated_at": ts(platform.updated_at),
         "position": platform.position,
@@ -73,8 +79,8 @@ def incident_update(update: IncidentUpdate) -> shapes.IncidentUpdate:
             {
                 "code": str(change.platform_id),
                 "name": change.platform.name,
-                "old_status": change.old_status,
-                "new_status": change.new_status,
+                "old_status": cast(shapes.PlatformStatus, change.old_status),
+                "new_status": cast(shapes.PlatformStatus, change.new_status),
             }
             for change in update.platform_changes
         ],
@@ -93,8 +99,8 @@ def incident(
     shown: shapes.Incident = {
         "id": str(item.id),
         "name": item.title,
-        "status": item.status,
-        "impact": item.impact,
+        "status": cast(shapes.IncidentStatus, item.status),
+        "impact": cast(shapes.Impact, item.impact),
         "created_at": ts(item.created_at),
         "updated_at": ts(item.updated_at),
         "started_at": ts(item.started_at),
@@ -105,7 +111,7 @@ def incident(
         "components": [component(ip.platform, page_id) for ip in item.platforms],
         "incident_updates": [incident_update(u) for u in item.updates],
         # extras
-        "priority": item.priority,
+        "priority": cast(shapes.PriorityCode, item.priority),
         "master_case": item.is_master_case,
         "case_number": item.case_number,
         "next_update_due_at": ts(due),
@@ -115,8 +121,12 @@ def incident(
     return shown
 
 
-def _window_status(window: MaintenanceWindow) -> str:
-    return "completed" if window.status == "cancelled" else window.status
+def _window_status(window: MaintenanceWindow) -> shapes.MaintenanceStatus:
+    return (
+        "completed"
+        if window.status == "cancelled"
+        else cast(shapes.MaintenanceStatus, window.status)
+    )
 
 
 def scheduled_maintenance(
@@ -176,7 +186,7 @@ def scheduled_maintenance(
 
 
 def status(indicator: str, description: str) -> shapes.Status:
-    return {"indicator": indicator, "description": description}
+    return {"indicator": cast(shapes.Indicator, indicator), "description": description}
 
 
 def subscriber(item: Subscriber) -> shapes.Subscriber:
@@ -192,7 +202,7 @@ def subscriber(item: Subscriber) -> shapes.Subscriber:
     channel = item.mode != "email"
     return {
         "id": str(item.id),
-        "mode": item.mode,
+        "mode": cast(shapes.SubscriberMode, item.mode),
         "email": None if channel else item.email,
         "endpoint": masked(item.email) if channel else None,
         "phone_number": None,
@@ -206,7 +216,7 @@ def subscriber(item: Subscriber) -> shapes.Subscriber:
         "components": [str(s.platform_id) for s in item.subscriptions if s.platform_id],
         "page_access_user_id": None,
         "created_at": ts(item.created_at),
-        "state": item.state,
+        "state": cast(shapes.SubscriberState, item.state),
         "incident_ids": [str(s.incident_id) for s in item.subscriptions if s.incident_id],
         # extras
         "quarantine_reason": item.quarantine_reason,

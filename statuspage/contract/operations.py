@@ -33,6 +33,7 @@ SECURED = "requires_token"
 # `metadata.network_status.customer_case_numbers`, is at level 5).
 JSON_DEPTH_MAX = 32
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 @dataclass
@@ -65,15 +66,17 @@ def operation(
     description: str = "",
     errors: dict[int, str] | None = None,
     rules: dict[str, str] | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a view's contract; validate its body and query string on every request."""
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Declare a view's contract; validate its body and query string on every request.
+    The view is called with `body=`/`query=` added to its arguments, so the one it becomes
+    takes its other arguments only (`...`: a ParamSpec cannot drop keyword arguments)."""
     declared = Operation(
         summary, response, status, body, query, example, description, errors or {}, rules or {}
     )
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(view: Callable[..., R]) -> Callable[..., R]:
         @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> R:
             # Read at request time: the declaration is the one the document shows.
             if declared.body is not None:
                 kwargs["body"] = parse_body(declared.body, json_body(declared.body))

@@ -247,7 +247,7 @@ class NewIncidentFields(IncidentFields):
     """Statuspage's incident object, to open an incident or schedule a window."""
 
     name: Title = Field(description="the incident's or the window's title")
-    status: NewStatus | None = Field(  # type: ignore[assignment]
+    status: NewStatus | None = Field(
         None,
         description="investigating (default), identified, monitoring, resolved; scheduled "
         "for maintenance (a window)",

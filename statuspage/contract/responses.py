@@ -23,6 +23,7 @@ PlatformStatus = Literal[
 ]
 IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved", "postmortem"]
 Impact = Literal["none", "minor", "major", "critical"]
+PriorityCode = Literal["P1G", "P1", "P2", "P3", "P4"]
 MaintenanceStatus = Literal["scheduled", "in_progress", "verifying", "completed"]
 Indicator = Literal["none", "minor", "major", "critical", "maintenance"]
 SubscriberMode = Literal["email", "webhook", "teams", "slack"]
@@ -113,7 +114,7 @@ class Incident(TypedDict):
     components: list[Component]
     incident_updates: list[IncidentUpdate]
     priority: Annotated[
-        Literal["P1G", "P1", "P2", "P3", "P4"],
+        PriorityCode,
         extra("the support plan's priority; P1G is a master case"),
     ]
     master_case: Annotated[bool, extra("a P1G master case")]
