@@ -132,6 +132,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops:
         # Believe X-Forwarded-For/-Proto/-Host from exactly this many proxies in front.
+        # Flask's documented way to wrap its WSGI app, which mypy sees as replacing a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )

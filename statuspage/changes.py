@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import InstanceState, ORMExecuteState, Session
 
 from statuspage.models import (
     ApiToken,
@@ -66,7 +66,8 @@ def _shown_change(session: Session, obj: object) -> bool:
     shown = SHOWN_COLUMNS.get(type(obj))
     if shown is None:
         return True
-    state = inspect(obj)
+    # raiseerr=True (the default) spelled out: without it the stubs pick the Optional overload.
+    state: InstanceState[Any] = inspect(obj, raiseerr=True)
     return any(state.attrs[name].history.has_changes() for name in shown)
 
 

@@ -49,6 +49,7 @@ def jobs_group() -> None:
 def tick_command(at: str | None) -> None:
     """Run one pass of every job for now (or --at)."""
     now = parse_at(at)
+    # Flask types current_app as the app itself, not the LocalProxy it is.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     report = job_scheduler.tick(app, now)
     d = report.delivery
@@ -71,6 +72,7 @@ def tick_command(at: str | None) -> None:
 @with_appcontext
 def run_command() -> None:
     """Run the scheduler in this process (production). A second one waits for the first."""
+    # Flask types current_app as the app itself, not the LocalProxy it is.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with job_scheduler.exclusive(app, "scheduler", wait=True):
         click.echo("scheduler lock held; running jobs (Ctrl+C to stop)")

@@ -14,9 +14,9 @@ from flask import current_app, g, has_app_context, has_request_context
 
 def now() -> datetime:
     if has_request_context():
-        pinned = g.get("pinned_now")
+        pinned: datetime | None = g.get("pinned_now")
         if pinned is not None:
-            return pinned  # type: ignore[no-any-return]
+            return pinned
     return unpinned()
 
 

@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from statuspage.i18n import N_, VOCABULARY_LABELS
@@ -100,7 +100,8 @@ class ConfirmableForm(FlaskForm):
     def hidden_tag(self, *fields: Any) -> Markup:
         """The form's hidden fields but `confirm`: only the confirmation page sends it, so a
         form shown again (after "Back to the form") never carries a confirmation along."""
-        return super().hidden_tag(*(fields or [f for f in self if f is not self.confirm]))
+        tag: Markup = super().hidden_tag(*(fields or [f for f in self if f is not self.confirm]))
+        return tag
 
 
 class IncidentForm(ConfirmableForm):

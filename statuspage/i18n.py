@@ -37,7 +37,8 @@ def select_locale() -> str | None:
 
 
 def select_timezone() -> str:
-    return current_app.config["STATUSPAGE_TIMEZONE"]
+    zone: str = current_app.config["STATUSPAGE_TIMEZONE"]
+    return zone
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction
 
 from statuspage.models import Delivery, Notice
 
@@ -83,7 +83,7 @@ def _queues_mail(obj: object, new: bool) -> bool:
         wanted = "queued"
     else:
         return False
-    state = inspect(obj)
+    state: InstanceState[Any] = inspect(obj)
     if new:  # an unset status takes the column default, which is the wanted one
         return state.dict.get("status") in (None, wanted)
     return wanted in state.attrs.status.history.added

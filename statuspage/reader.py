@@ -11,9 +11,8 @@ keep one copy per cookie, which is no sharing at all.
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from werkzeug.wrappers import Response
 
 SHARED_READ = "statuspage.shared_read"
 

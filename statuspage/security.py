@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import abort, current_app, g, session
 from flask_login import current_user, login_user
+from werkzeug.wrappers import Response
 
 from statuspage.extensions import db, login_manager
 from statuspage.models import User
 from statuspage.services.errors import row_id
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
@@ -29,7 +31,7 @@ login_manager.session_protection = "basic"
 SESSION_VERSION = "_sv"
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login ships no types
 def load_user(user_id: str) -> User | None:
     key = row_id(user_id)
     user = db.session.get(User, key) if key is not None else None
@@ -60,18 +62,19 @@ def password_hash_method() -> str:
     return str(current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def role_required(*roles: str) -> Callable[[F], F]:
+def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     """Staff only; with roles given, only those roles. Anonymous users go to the login page."""
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
         @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
             if not current_user.is_authenticated:
-                return login_manager.unauthorized()
+                to_login: Response = login_manager.unauthorized()
+                return to_login
             if roles and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator

@@ -69,7 +69,7 @@ def stop_scheduler(_arbiter: Any, worker: Any) -> None:
         scheduler.shutdown(wait=False)
 
 
-class EmbeddedServer(BaseApplication):  # type: ignore[misc]
+class EmbeddedServer(BaseApplication):
     """gunicorn configured in code, loading the Flask app in its worker."""
 
     def __init__(
@@ -104,7 +104,9 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    # The gunicorn stubs want a WSGI app taking any MutableMapping environ; Flask's takes the
+    # dict gunicorn hands it (typeshed's WSGIEnvironment).
+    def load(self) -> Flask:  # type: ignore[override]
         return self.load_app()
 
 

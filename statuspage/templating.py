@@ -123,12 +123,14 @@ def isoformat(value: datetime | None) -> str:
 
 def humanize_status(value: str) -> str:
     """A vocabulary word (a status, an impact) in the reader's language."""
-    return gettext(VOCABULARY_LABELS.get(value) or value.replace("_", " ").capitalize())
+    label: str = gettext(VOCABULARY_LABELS.get(value) or value.replace("_", " ").capitalize())
+    return label
 
 
 def priority_label(code: str) -> str:
     """The support plan's label of a priority code in the reader's language."""
-    return gettext(PRIORITIES[code].label)
+    label: str = gettext(PRIORITIES[code].label)
+    return label
 
 
 def format_month(value: datetime | date) -> str:
@@ -170,7 +172,7 @@ def _this_page() -> str | None:
     """The path of this request's route, built from its endpoint and arguments (so quoted
     and on this site), or None when no route answered (a 404, a refused method): the raw
     path is never echoed, as `/\\evil.example/` would leave the site in a browser."""
-    if request.url_rule is None or request.endpoint in (None, "static"):
+    if request.url_rule is None or request.endpoint is None or request.endpoint == "static":
         return None
     try:
         # lang=None: the switch writes its own `lang`, not the one carried on.

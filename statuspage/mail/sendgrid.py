@@ -23,6 +23,7 @@ import re
 import time
 import urllib.error
 from collections.abc import Callable
+from email.message import Message
 from typing import Any
 
 import sendgrid
@@ -182,7 +183,7 @@ class SendGridMailer:
             raise TransientMailError(f"no answer from the provider: {err}") from None
 
     def _retry_after(self, err: http_errors.HTTPError) -> float | None:
-        headers = err.headers or {}
+        headers: Message | dict[str, str] = err.headers or {}
         reset = headers.get("X-RateLimit-Reset")
         if reset is not None:
             try:
