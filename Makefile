@@ -85,10 +85,13 @@ nightly: $(VENV)/.installed $(MO_FILES)
 	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest -p no:cacheprovider \
 		tests/test_text_properties.py tests/test_import_delivery_properties.py
 
+# Style, the layers' import contracts, and the type checker (strict on statuspage, calendars
+# and jobs; pyproject.toml's [tool.mypy]).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The benchmark table against its targets (a few minutes; not part of `make test`). Load runs
 # need Debian's `wrk`; without it they are skipped with a message.
