@@ -285,7 +285,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(terminalreporter) -> None:
     """One line per database backend, so both runs show in the output."""
     backend_of: dict[str, str] = {}
     outcome_of: dict[str, str] = {}

@@ -126,4 +126,4 @@ def one_off(session: Session, actor: User, **fields: object) -> MaintenanceWindo
         "now": NOW,
         **fields,
     }
-    return svc.create_unscheduled(session, actor, **values)  # type: ignore[arg-type]
+    return svc.create_unscheduled(session, actor, **values)

@@ -93,23 +93,23 @@ class Cluster:
         name = name or f"test_{next(self._names)}"
         clause = f" TEMPLATE {template}" if template else ""
         with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {name}{clause}")  # type: ignore[arg-type]
+            conn.execute(f"CREATE DATABASE {name}{clause}")
         return name
 
     def drop_database(self, name: str) -> None:
         # FORCE ends connections a test left behind (a thread's pool, a killed subprocess).
         with self._admin() as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def make_template(self, fill: Callable[[str], None]) -> None:
         """Create the template database every test database starts from; `fill(url)` builds
         what it holds (the schema and the default rows) and closes its connections."""
         with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE}")  # type: ignore[arg-type]
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
         fill(self.url(TEMPLATE))
         with self._admin() as conn:
             # A template must have no open connections while it is copied; mark it as one.
-            conn.execute(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true")  # type: ignore[arg-type]
+            conn.execute(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true")
 
 
 def _run(args: list[str], log: Path) -> None:

@@ -20,16 +20,16 @@ HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 
 
-def token(client, path="/admin/incidents/new"):  # type: ignore[no-untyped-def]
+def token(client, path="/admin/incidents/new"):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def new_incident(client, **fields):  # type: ignore[no-untyped-def]
+def new_incident(client, **fields):
     """Open an incident through the form, confirming its notice on the page that asks."""
     data = {
         "csrf_token": token(client),
@@ -333,7 +333,7 @@ def test_resolve_form_closes_the_incident_and_frees_platforms(client, db, engine
     assert client.get("/admin/incidents/999/resolve").status_code == 404
 
 
-def edit(client, incident_id, **fields):  # type: ignore[no-untyped-def]
+def edit(client, incident_id, **fields):
     path = f"/admin/incidents/{incident_id}/edit"
     page = client.get(path).get_data(as_text=True)
     current = {

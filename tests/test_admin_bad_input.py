@@ -23,7 +23,7 @@ from tests.conftest import NOW, login
 
 
 @pytest.fixture
-def world(db, admin, css):  # type: ignore[no-untyped-def]
+def world(db, admin, css):
     incident = incidents.create_incident(db, css, title="Down", priority="P2", now=NOW)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
@@ -31,7 +31,7 @@ def world(db, admin, css):  # type: ignore[no-untyped-def]
     return {"incident": incident.id, "window": 1, "user": css.id, "platform": 1}
 
 
-def snapshot(db):  # type: ignore[no-untyped-def]
+def snapshot(db):
     rows = [
         db.scalar(select(func.count()).select_from(m))
         for m in (Incident, MaintenanceWindow, MaintenanceSeries, User, ApiToken, AuditEntry)
@@ -109,7 +109,7 @@ def test_bad_staff_input_writes_nothing(client, db, admin, world, path, data, st
     assert snapshot(db) == before
 
 
-def post_rules(app):  # type: ignore[no-untyped-def]
+def post_rules(app):
     return [
         rule
         for rule in app.url_map.iter_rules()

@@ -16,21 +16,21 @@ from tests.conftest import NOW, login
 from tests.maintenance_fixtures import build
 
 
-def csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def csrf(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def audit_actions(db) -> list[str]:  # type: ignore[no-untyped-def]
+def audit_actions(db) -> list[str]:
     return list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 @pytest.fixture
-def incident(db, css):  # type: ignore[no-untyped-def]
+def incident(db, css):
     found = incidents.create_incident(
         db,
         css,
@@ -44,14 +44,14 @@ def incident(db, css):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def token(db, admin):  # type: ignore[no-untyped-def]
+def token(db, admin):
     _, made = staff.create_token(db, admin, admin, name="ci", now=NOW)
     db.commit()
     return made
 
 
 @pytest.fixture
-def window(db, admin):  # type: ignore[no-untyped-def]
+def window(db, admin):
     cal = build(db, admin)
     db.commit()
     return cal.unscheduled
@@ -60,7 +60,7 @@ def window(db, admin):  # type: ignore[no-untyped-def]
 # --- the pages that ask ---------------------------------------------------------------
 
 
-def test_the_incident_page_links_a_red_delete_apart_from_post_update(client, css, incident):  # type: ignore[no-untyped-def]
+def test_the_incident_page_links_a_red_delete_apart_from_post_update(client, css, incident):
     login(client, css)
     html = client.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
     # Not a button in the update form: a link, in its own danger zone, after everything else.
@@ -73,7 +73,7 @@ def test_the_incident_page_links_a_red_delete_apart_from_post_update(client, css
     assert html.index(">Timeline</h2>") < html.index(">Post an update</h2>")
 
 
-def test_delete_asks_on_a_page_that_works_without_script(client, db, css, incident):  # type: ignore[no-untyped-def]
+def test_delete_asks_on_a_page_that_works_without_script(client, db, css, incident):
     login(client, css)
     page = client.get(f"/admin/incidents/{incident.id}/delete")
     html = page.get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_delete_asks_on_a_page_that_works_without_script(client, db, css, incide
 @pytest.mark.parametrize("confirm", [None, "", "no", "YES "])
 def test_delete_without_confirmation_is_refused_and_writes_nothing(
     client, db, css, incident, confirm
-):  # type: ignore[no-untyped-def]
+):
     login(client, css)
     path = f"/admin/incidents/{incident.id}/delete"
     data = {"del-csrf_token": csrf(client, path)}
@@ -105,7 +105,7 @@ def test_delete_without_confirmation_is_refused_and_writes_nothing(
     assert count(db, Incident) == 1 and audit_actions(db) == before
 
 
-def test_confirmed_delete_deletes_and_is_audited(client, db, css, incident):  # type: ignore[no-untyped-def]
+def test_confirmed_delete_deletes_and_is_audited(client, db, css, incident):
     login(client, css)
     path = f"/admin/incidents/{incident.id}/delete"
     response = client.post(path, data={"del-csrf_token": csrf(client, path), "del-confirm": "yes"})
@@ -117,7 +117,7 @@ def test_confirmed_delete_deletes_and_is_audited(client, db, css, incident):  # 
     assert "deleted" in client.get("/admin/").get_data(as_text=True)
 
 
-def test_confirmation_does_not_bypass_the_roles(client, db, engineer, css):  # type: ignore[no-untyped-def]
+def test_confirmation_does_not_bypass_the_roles(client, db, engineer, css):
     master = incidents.create_incident(
         db, css, title="Global", priority="P1G", case_number="CS-1", now=NOW
     )
@@ -130,7 +130,7 @@ def test_confirmation_does_not_bypass_the_roles(client, db, engineer, css):  # t
     assert count(db, Incident) == 1
 
 
-def test_a_confirmation_without_csrf_is_refused(client, db, css, incident):  # type: ignore[no-untyped-def]
+def test_a_confirmation_without_csrf_is_refused(client, db, css, incident):
     login(client, css)
     response = client.post(f"/admin/incidents/{incident.id}/delete", data={"del-confirm": "yes"})
     assert response.status_code == 400
@@ -141,7 +141,7 @@ def test_a_confirmation_without_csrf_is_refused(client, db, css, incident):  # t
 # --- tokens ----------------------------------------------------------------------------
 
 
-def test_revoke_is_a_red_link_to_a_confirmation_page(client, db, admin, token):  # type: ignore[no-untyped-def]
+def test_revoke_is_a_red_link_to_a_confirmation_page(client, db, admin, token):
     login(client, admin)
     html = client.get("/admin/tokens").get_data(as_text=True)
     assert f'class="button danger small" href="/admin/tokens/{token.id}/revoke">' in html
@@ -150,7 +150,7 @@ def test_revoke_is_a_red_link_to_a_confirmation_page(client, db, admin, token): 
     assert '<button type="submit" class="danger">Revoke token</button>' in page
 
 
-def test_revoke_without_confirmation_writes_nothing_and_with_it_revokes(client, db, admin, token):  # type: ignore[no-untyped-def]
+def test_revoke_without_confirmation_writes_nothing_and_with_it_revokes(client, db, admin, token):
     login(client, admin)
     path = f"/admin/tokens/{token.id}/revoke"
     t = csrf(client, path)
@@ -170,7 +170,7 @@ def test_revoke_without_confirmation_writes_nothing_and_with_it_revokes(client, 
 # --- maintenance windows ------------------------------------------------------------------
 
 
-def test_cancel_window_asks_and_refuses_without_confirmation(client, db, css, window):  # type: ignore[no-untyped-def]
+def test_cancel_window_asks_and_refuses_without_confirmation(client, db, css, window):
     login(client, css)
     page = client.get(f"/admin/maintenance/{window.id}").get_data(as_text=True)
     assert f'class="button danger" href="/admin/maintenance/{window.id}/cancel">' in page
@@ -188,7 +188,7 @@ def test_cancel_window_asks_and_refuses_without_confirmation(client, db, css, wi
     assert count(db, Notice) == notices_before
 
 
-def test_confirmed_cancel_cancels_and_is_audited(client, db, css, window):  # type: ignore[no-untyped-def]
+def test_confirmed_cancel_cancels_and_is_audited(client, db, css, window):
     login(client, css)
     cancelled_before = audit_actions(db).count("window.cancelled")
     path = f"/admin/maintenance/{window.id}/cancel"

@@ -102,7 +102,7 @@ def lived_in(session: Any) -> dict[str, int]:
 
 
 @pytest.mark.one_backend
-def test_every_staff_page_extends_the_staff_layout_and_links_the_one_stylesheet(app, client, db):  # type: ignore[no-untyped-def]
+def test_every_staff_page_extends_the_staff_layout_and_links_the_one_stylesheet(app, client, db):
     ids = lived_in(db)
     login(client, db.get(User, ids["admin"]))
     paths = page_paths(app, ids)
@@ -127,7 +127,7 @@ def test_every_staff_page_extends_the_staff_layout_and_links_the_one_stylesheet(
     assert not problems, "\n".join(problems)
 
 
-def test_the_stylesheet_defines_the_button_kinds_and_the_scroll_region(app):  # type: ignore[no-untyped-def]
+def test_the_stylesheet_defines_the_button_kinds_and_the_scroll_region(app):
     with open(f"{app.static_folder}/admin.css", encoding="utf-8") as sheet:
         css = sheet.read()
     for selector in (".danger", ".secondary", "button.link", ".table-scroll", ".danger-zone"):
@@ -261,7 +261,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_uploaded(site: Any, phone
     assert phone.locator("input[type=file]").get_attribute("aria-invalid") == "true"
 
 
-def test_the_staff_pages_are_walked_from_the_url_map(app):  # type: ignore[no-untyped-def]
+def test_the_staff_pages_are_walked_from_the_url_map(app):
     """The walk covers the confirmation pages and the import, not a hand-kept list."""
     endpoints = {endpoint for endpoint, _ in staff_pages(app)}
     assert {

@@ -16,7 +16,7 @@ from tests.maintenance_fixtures import MT, build, window_on
 from tests.maintenance_fixtures import NOW as NOW_
 
 
-def token(client, path):  # type: ignore[no-untyped-def]
+def token(client, path):
     html = client.get(path).get_data(as_text=True)
     found = re.search(
         r'id="(?:\w+-)?csrf_token" name="(?:\w+-)?csrf_token" type="hidden" '
@@ -27,16 +27,16 @@ def token(client, path):  # type: ignore[no-untyped-def]
     return found.group(1)
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture
-def cal(db, admin):  # type: ignore[no-untyped-def]
+def cal(db, admin):
     return build(db, admin)
 
 
-def unscheduled_form(client, **overrides):  # type: ignore[no-untyped-def]
+def unscheduled_form(client, **overrides):
     data = {
         "csrf_token": token(client, "/admin/maintenance/new"),
         "title": "Emergency firmware",
@@ -320,7 +320,7 @@ def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css,
 # --- issue 8: notices in words, compact times, one layout ------------------------------------
 
 
-def test_notices_are_listed_by_title_with_their_state_in_words(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+def test_notices_are_listed_by_title_with_their_state_in_words(client, db, engineer, cal):
     from statuspage.services import incidents
 
     incident = incidents.create_incident(db, engineer, title="Calls <dropping>", now=NOW_)
@@ -338,7 +338,7 @@ def test_notices_are_listed_by_title_with_their_state_in_words(client, db, engin
     assert "Maintenance scheduled" in html and "Incident opened" in html
 
 
-def test_notice_states_cover_every_outbox_status(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+def test_notice_states_cover_every_outbox_status(client, db, engineer, cal):
     notices = db.scalars(select(Notice).order_by(Notice.id)).all()
     words = {
         "pending": "Waiting to be sent",
@@ -355,7 +355,7 @@ def test_notice_states_cover_every_outbox_status(client, db, engineer, cal):  # 
         assert text in html, status
 
 
-def test_staff_maintenance_pages_show_one_compact_time_line(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+def test_staff_maintenance_pages_show_one_compact_time_line(client, db, engineer, cal):
     login(client, engineer)
     window = cal.unscheduled
     for path in ("/admin/maintenance", f"/admin/maintenance/{window.id}", "/admin/notices"):
@@ -365,7 +365,7 @@ def test_staff_maintenance_pages_show_one_compact_time_line(client, db, engineer
         assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d M[SD]T", html), path
 
 
-def test_maintenance_pages_use_the_staff_layout(client, db, engineer, cal):  # type: ignore[no-untyped-def]
+def test_maintenance_pages_use_the_staff_layout(client, db, engineer, cal):
     login(client, engineer)
     for path in ("/admin/maintenance", "/admin/maintenance/new", "/admin/notices"):
         html = client.get(path).get_data(as_text=True)

@@ -34,16 +34,16 @@ from tests.maintenance_fixtures import MT, build
 DAY = timedelta(days=1)
 
 
-def csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def csrf(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def written(db) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def written(db) -> tuple[int, ...]:
     """What a refused or unconfirmed change must leave as it was."""
     db.expire_all()
     return (
@@ -67,7 +67,7 @@ def subscribe(
     confirmed=True,
     maintenance=True,
     incidents=True,
-):  # type: ignore[no-untyped-def]
+):
     at = NOW - DAY
     subscriber = Subscriber(
         email=address,
@@ -96,7 +96,7 @@ def subscribe(
 
 
 @pytest.fixture
-def audience(db):  # type: ignore[no-untyped-def]
+def audience(db):
     """Cisco's subscribers: two emails, a webhook and a Teams channel who take maintenance
     and incidents; others the notices must not count."""
     subscribe(db, "noc@example.com", ["cisco"])
@@ -109,7 +109,7 @@ def audience(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def eleven_days(db, css):  # type: ignore[no-untyped-def]
+def eleven_days(db, css):
     """A one-off window on Cisco due in eleven days (announced when it was created)."""
     start = (NOW + 11 * DAY).astimezone(MT).replace(hour=1, minute=0)
     window = maintenance.create_unscheduled(
@@ -128,7 +128,7 @@ def eleven_days(db, css):  # type: ignore[no-untyped-def]
     return window
 
 
-def told(db) -> None:  # type: ignore[no-untyped-def]
+def told(db) -> None:
     """The window's announcement reached its subscribers (queued and sent)."""
     fan_out(db)
     db.execute(update(Delivery).values(status="sent"))
@@ -136,7 +136,7 @@ def told(db) -> None:  # type: ignore[no-untyped-def]
     db.commit()
 
 
-def fan_out(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def fan_out(db) -> dict[str, int]:
     """Queue the due notices' deliveries as the delivery job does; {channel: deliveries}."""
     delivery.fan_out(db, NOW)
     db.commit()
@@ -175,7 +175,7 @@ def recipients(page: str) -> dict[str, int]:
 
 def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_confirmation(
     client, db, css, audience, eleven_days
-):  # type: ignore[no-untyped-def]
+):
     path = f"/admin/maintenance/{eleven_days.id}"
     fan_out(db)  # the announcement went out; its deliveries are not this change's
     db.query(Delivery).delete()
@@ -211,7 +211,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
     assert fan_out(db) == everything_listed(page) == {"email": 2, "webhook": 2, "teams": 1}
 
 
-def test_the_status_select_preselects_nothing_and_requires_a_choice(client, db, css, eleven_days):  # type: ignore[no-untyped-def]
+def test_the_status_select_preselects_nothing_and_requires_a_choice(client, db, css, eleven_days):
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
     page = client.get(path).get_data(as_text=True)
@@ -229,7 +229,7 @@ def test_the_status_select_preselects_nothing_and_requires_a_choice(client, db, 
     assert written(db) == before
 
 
-def test_completing_a_running_window_asks_first(client, db, css, audience, eleven_days):  # type: ignore[no-untyped-def]
+def test_completing_a_running_window_asks_first(client, db, css, audience, eleven_days):
     maintenance.set_window_status(db, css, eleven_days, "in_progress", NOW)
     db.commit()
     path = f"/admin/maintenance/{eleven_days.id}"
@@ -259,7 +259,7 @@ def test_completing_a_running_window_asks_first(client, db, css, audience, eleve
 
 def test_moving_a_window_shows_who_hears_of_it_and_back_keeps_what_was_typed(
     client, db, css, audience, eleven_days
-):  # type: ignore[no-untyped-def]
+):
     told(db)  # the four were told of it by its announcement
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
@@ -289,7 +289,7 @@ def test_moving_a_window_shows_who_hears_of_it_and_back_keeps_what_was_typed(
     assert db.get(MaintenanceWindow, eleven_days.id).starts_at.astimezone(MT).hour == 2
 
 
-def test_a_note_alone_saves_without_asking(client, db, css, eleven_days):  # type: ignore[no-untyped-def]
+def test_a_note_alone_saves_without_asking(client, db, css, eleven_days):
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
     start, end = (
@@ -311,7 +311,7 @@ def test_a_note_alone_saves_without_asking(client, db, css, eleven_days):  # typ
     assert db.get(MaintenanceWindow, eleven_days.id).note == "Bring the spare"
 
 
-def test_the_cancel_page_counts_those_who_were_told(client, db, css, audience, eleven_days):  # type: ignore[no-untyped-def]
+def test_the_cancel_page_counts_those_who_were_told(client, db, css, audience, eleven_days):
     told(db)
     login(client, css)
     page = client.get(f"/admin/maintenance/{eleven_days.id}/cancel").get_data(as_text=True)
@@ -319,7 +319,7 @@ def test_the_cancel_page_counts_those_who_were_told(client, db, css, audience, e
     assert recipients(page)["Total"] == 4
 
 
-def test_a_finished_window_offers_no_move_or_status_form(client, db, css):  # type: ignore[no-untyped-def]
+def test_a_finished_window_offers_no_move_or_status_form(client, db, css):
     cal = build(db, css)
     db.commit()
     login(client, css)
@@ -355,7 +355,7 @@ def test_a_finished_window_offers_no_move_or_status_form(client, db, css):  # ty
 
 def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipients(
     client, db, css, audience
-):  # type: ignore[no-untyped-def]
+):
     login(client, css)
     typed = {
         "csrf_token": csrf(client, "/admin/incidents/new"),
@@ -395,7 +395,7 @@ def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipient
     assert fan_out(db) == everything_listed(page) == {"email": 3, "webhook": 2, "teams": 1}
 
 
-def test_opening_an_incident_without_notifying_does_not_ask(client, db, css):  # type: ignore[no-untyped-def]
+def test_opening_an_incident_without_notifying_does_not_ask(client, db, css):
     login(client, css)
     response = client.post(
         "/admin/incidents/new",
@@ -411,7 +411,7 @@ def test_opening_an_incident_without_notifying_does_not_ask(client, db, css):  #
 
 
 @pytest.fixture
-def master(db, css):  # type: ignore[no-untyped-def]
+def master(db, css):
     case = incidents.create_incident(
         db,
         css,
@@ -426,7 +426,7 @@ def master(db, css):  # type: ignore[no-untyped-def]
     return case
 
 
-def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master):  # type: ignore[no-untyped-def]
+def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master):
     path = f"/admin/incidents/{master.id}"
     login(client, css)
     page = client.get(path).get_data(as_text=True)
@@ -453,7 +453,7 @@ def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master)
 
 def test_an_engineer_is_offered_no_p1g_and_a_refused_form_keeps_what_was_typed(
     client, db, engineer, master
-):  # type: ignore[no-untyped-def]
+):
     login(client, engineer)
     page = client.get("/admin/incidents/new").get_data(as_text=True)
     assert 'value="P1G"' not in page
@@ -493,7 +493,7 @@ def test_an_engineer_is_offered_no_p1g_and_a_refused_form_keeps_what_was_typed(
         assert written(db) == before
 
 
-def test_an_engineer_sees_a_master_case_without_forms_to_change_it(client, db, engineer, master):  # type: ignore[no-untyped-def]
+def test_an_engineer_sees_a_master_case_without_forms_to_change_it(client, db, engineer, master):
     login(client, engineer)
     page = client.get(f"/admin/incidents/{master.id}").get_data(as_text=True)
     assert "only CSS staff update, edit or resolve it" in page
@@ -527,7 +527,7 @@ def test_an_engineer_sees_a_master_case_without_forms_to_change_it(client, db, e
 )
 def test_the_confirmation_page_speaks_the_staff_language(
     client, db, css, audience, eleven_days, lang, words
-):  # type: ignore[no-untyped-def]
+):
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
     token = csrf(client, path)

@@ -29,7 +29,7 @@ from tests.test_openapi import validator
 NAMED_LISTS = ("unresolved", "upcoming", "scheduled", "active_maintenance")
 
 
-def allowed(response) -> set[str]:  # type: ignore[no-untyped-def]
+def allowed(response) -> set[str]:
     return {m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()}
 
 
@@ -69,7 +69,7 @@ def test_the_named_incident_lists_are_not_taken_for_an_incident(client, db, name
 # --- 409: the present state refuses a well-formed request ---------------------------------
 
 
-def _window(db, css):  # type: ignore[no-untyped-def]
+def _window(db, css):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=NOW.date())
     maintenance.expand_series(db, NOW)
     db.commit()
@@ -123,7 +123,7 @@ def test_the_document_declares_409_with_its_error_body_on_every_write(client):
 # --- the services' constraints are in the document -----------------------------------------
 
 
-def _fields(document, name):  # type: ignore[no-untyped-def]
+def _fields(document, name):
     return document["components"]["schemas"][name]["properties"]
 
 

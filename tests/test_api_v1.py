@@ -18,18 +18,18 @@ from tests.conftest import NOW, make_user
 BASE = "/api/v1/pages/calltower"
 
 
-def token_for(db, role: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def token_for(db, role: str) -> dict[str, str]:
     user = make_user(db, role, f"api-{role}@example.com")
     plaintext, _ = staff.create_token(db, None, user, now=NOW)
     db.commit()
     return {"Authorization": f"OAuth {plaintext}"}
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def cisco_id(db) -> str:  # type: ignore[no-untyped-def]
+def cisco_id(db) -> str:
     return str(db.scalar(select(Platform.id).where(Platform.slug == "cisco")))
 
 
@@ -279,7 +279,7 @@ def test_bad_input_is_422_with_field_errors_and_writes_nothing(
     assert (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry)) == before
 
 
-def _css(db):  # type: ignore[no-untyped-def]
+def _css(db):
     from statuspage.models import User
 
     return db.scalar(select(User).where(User.role == "css"))
@@ -326,7 +326,7 @@ def test_list_pagination_and_search(client, db, css):
     assert client.get(f"{BASE}/incidents?page=x", headers=headers).status_code == 422
 
 
-def _window_request(cisco: str, **extra):  # type: ignore[no-untyped-def]
+def _window_request(cisco: str, **extra):
     """Scheduling maintenance with only Statuspage's fields (as its documentation shows)."""
     return {
         "incident": {
@@ -471,7 +471,7 @@ def _shaped(names: list[str]) -> st.SearchStrategy[dict[str, object]]:
 
 
 @pytest.fixture
-def css_headers(db):  # type: ignore[no-untyped-def]
+def css_headers(db):
     """One token for all of a property test's examples."""
     return token_for(db, "css")
 

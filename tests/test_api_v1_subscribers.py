@@ -17,18 +17,18 @@ from tests.test_api_v1 import BASE, token_for
 SUBSCRIBERS = f"{BASE}/subscribers"
 
 
-def platform_id(db, slug: str) -> str:  # type: ignore[no-untyped-def]
+def platform_id(db, slug: str) -> str:
     return str(db.scalar(select(Platform.id).where(Platform.slug == slug)))
 
 
-def counts(db) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def counts(db) -> tuple[int, ...]:
     return tuple(
         db.scalar(select(func.count()).select_from(model))
         for model in (Subscriber, Subscription, AuditEntry, Notice)
     )
 
 
-def confirmation_mails(db, email: str) -> int:  # type: ignore[no-untyped-def]
+def confirmation_mails(db, email: str) -> int:
     return db.scalar(
         select(func.count())
         .select_from(Notice)
@@ -36,7 +36,7 @@ def confirmation_mails(db, email: str) -> int:  # type: ignore[no-untyped-def]
     )
 
 
-def add(client, headers, **fields):  # type: ignore[no-untyped-def]
+def add(client, headers, **fields):
     return client.post(SUBSCRIBERS, headers=headers, json={"subscriber": fields})
 
 

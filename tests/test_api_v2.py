@@ -66,7 +66,7 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def seeded(db, css):  # type: ignore[no-untyped-def]
+def seeded(db, css):
     master = incidents.create_incident(
         db,
         css,
@@ -89,7 +89,7 @@ def seeded(db, css):  # type: ignore[no-untyped-def]
     return master
 
 
-def get(client, path):  # type: ignore[no-untyped-def]
+def get(client, path):
     response = client.get(f"/api/v2/{path}")
     assert response.status_code == 200, path
     assert response.headers["Access-Control-Allow-Origin"] == "*"

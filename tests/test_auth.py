@@ -11,12 +11,12 @@ from statuspage.services import staff
 from tests.conftest import FAST_HASH, PASSWORD
 
 
-def csrf(client, path="/login"):  # type: ignore[no-untyped-def]
+def csrf(client, path="/login"):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def attempt(client, email, password, next_url=None):  # type: ignore[no-untyped-def]
+def attempt(client, email, password, next_url=None):
     path = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(
         path, data={"csrf_token": csrf(client), "email": email, "password": password}

@@ -31,7 +31,7 @@ def table_rows(output: str) -> dict[str, list[str]]:
 
 
 def number(text: str) -> float:
-    return float(re.match(r"[\d,.]+", text).group(0).replace(",", ""))  # type: ignore[union-attr]
+    return float(re.match(r"[\d,.]+", text).group(0).replace(",", ""))
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def page_data(db, css):  # type: ignore[no-untyped-def]
+def page_data(db, css):
     old = incidents.create_incident(
         db,
         css,

@@ -33,7 +33,7 @@ def read_with_icaljs(*paths: str) -> list[dict[str, Any]]:
         timeout=60,
         check=True,
     )
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
 def utc(value: str) -> datetime:

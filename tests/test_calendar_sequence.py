@@ -37,7 +37,7 @@ EDIT = st.one_of(
 EDITS = st.lists(st.tuples(st.integers(0, len(MONTHLY) + len(CONNECT) - 1), EDIT), max_size=12)
 
 
-def sequences(db) -> dict[tuple[str, str, str], int]:  # type: ignore[no-untyped-def]
+def sequences(db) -> dict[tuple[str, str, str], int]:
     """{(calendar, UID, RECURRENCE-ID or ""): SEQUENCE} over every calendar published."""
     found: dict[tuple[str, str, str], int] = {}
     platforms = list(db.scalars(select(Platform)))
@@ -51,7 +51,7 @@ def sequences(db) -> dict[tuple[str, str, str], int]:  # type: ignore[no-untyped
     return found
 
 
-def edit(db, admin, window, what, arg) -> None:  # type: ignore[no-untyped-def]
+def edit(db, admin, window, what, arg) -> None:
     now = NOW
     if what == "move":
         start = window.starts_at + timedelta(days=arg)
@@ -87,7 +87,7 @@ def test_sequence_never_decreases_in_any_calendar(db, admin):
     @given(edits=EDITS)
     # The regression of issue 10: narrow, then widen back (an EXDATE disappears).
     @example(edits=[(0, ("narrow", {"cisco"})), (0, ("widen", None))])
-    def run(edits) -> None:  # type: ignore[no-untyped-def]
+    def run(edits) -> None:
         try:
             highest = sequences(db)
             for index, (what, arg) in edits:

@@ -16,7 +16,7 @@ PRIVATE = ("CUST-7781", "CUST-7782")
 
 
 @pytest.fixture
-def master(db, css):  # type: ignore[no-untyped-def]
+def master(db, css):
     found = incidents.create_incident(
         db,
         css,
@@ -98,7 +98,7 @@ def test_staff_keep_customer_case_numbers_in_the_manage_api_and_admin(client, db
     assert all(case in page for case in PRIVATE)
 
 
-def incidents_token(db, user):  # type: ignore[no-untyped-def]
+def incidents_token(db, user):
     from statuspage.services import staff
 
     token, _ = staff.create_token(db, None, user, now=NOW)

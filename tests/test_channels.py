@@ -162,7 +162,7 @@ def slack_links(message: dict[str, Any]) -> list[str]:
 # --- helpers ------------------------------------------------------------------------
 
 
-def channel(db, url: str, mode: str, language: str = "en") -> Subscriber:  # type: ignore[no-untyped-def]
+def channel(db, url: str, mode: str, language: str = "en") -> Subscriber:
     made = subscriptions.subscribe_webhook(
         db,
         url=url,
@@ -310,7 +310,7 @@ def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, recei
 
 def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     app, client, db, css, receiver, guard
-):  # type: ignore[no-untyped-def]
+):
     subscriber = channel(db, receiver.url, "teams")
     tick(app, NOW)
     receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
@@ -373,7 +373,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
         ("https://[::1]/x", None),
     ],
 )
-def test_unsafe_channel_urls_are_refused(db, monkeypatch, guard, url, address):  # type: ignore[no-untyped-def]
+def test_unsafe_channel_urls_are_refused(db, monkeypatch, guard, url, address):
     if address:
         fake_dns(monkeypatch, {"hooks.example.com": address})
     with pytest.raises(ValidationError) as caught:
@@ -383,7 +383,7 @@ def test_unsafe_channel_urls_are_refused(db, monkeypatch, guard, url, address): 
     assert guard == []
 
 
-def test_mode_and_language_are_checked(db, guard):  # type: ignore[no-untyped-def]
+def test_mode_and_language_are_checked(db, guard):
     for fields, field in (({"mode": "email"}, "mode"), ({"language": "xx"}, "language")):
         with pytest.raises(ValidationError) as caught:
             subscriptions.subscribe_webhook(
@@ -417,7 +417,7 @@ def host_of(url: str) -> str:
 @pytest.mark.parametrize(
     ("mode", "url"), [("teams", url) for url in TEAMS_URLS] + [("slack", SLACK_URL)]
 )
-def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard, mode, url):  # type: ignore[no-untyped-def]
+def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard, mode, url):
     resolver[host_of(url)] = hooks.PUBLIC_V4
     made = subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode=mode, now=NOW)
     assert made.subscriber.email == url.replace(":443/", "/") and guard == []
@@ -434,7 +434,7 @@ def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard
         ("slack", "https://hooks.example.com/services/x"),
     ],
 )
-def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):  # type: ignore[no-untyped-def]
+def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):
     """A 2xx confirms a channel: anywhere else, anyone could make this service post to an
     endpoint of a third party's that answers 2xx."""
     resolver[host_of(url)] = hooks.PUBLIC_V4
@@ -445,7 +445,7 @@ def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):  # 
     assert db.scalar(select(Subscriber)) is None and guard == []
 
 
-def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver, guard):
     resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, host_of(TEAMS_URLS[0]): hooks.PUBLIC_V4})
     for mode, url, right in (
         ("teams", SLACK_URL, "choose “Slack channel”"),
@@ -459,13 +459,13 @@ def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver
     assert db.scalar(select(Subscriber)) is None and guard == []
 
 
-def test_a_webhook_may_be_on_any_public_host(db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_a_webhook_may_be_on_any_public_host(db, resolver, guard):
     resolver[host_of(SLACK_URL)] = hooks.PUBLIC_V4
     made = subscriptions.subscribe_webhook(db, url=SLACK_URL, platforms=platforms(db), now=NOW)
     assert made.subscriber.mode == "webhook" and guard == []
 
 
-def test_the_host_lists_are_the_operators_settings(db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_the_host_lists_are_the_operators_settings(db, resolver, guard):
     resolver["chat.example.net"] = hooks.PUBLIC_V4
     url = "https://chat.example.net/hooks/x"
     with pytest.raises(ValidationError):
@@ -479,7 +479,7 @@ def test_the_host_lists_are_the_operators_settings(db, resolver, guard):  # type
     assert made.subscriber.mode == "slack" and guard == []
 
 
-def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, guard):
     """A row from before the rule: the send checks the host again and quarantines it."""
     resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, "hooks.example.com": hooks.PUBLIC_V4})
     made = subscriptions.subscribe_webhook(
@@ -599,7 +599,7 @@ TEXT = st.one_of(
     platform=TEXT,
     kind=st.sampled_from(["incident_updated", "maintenance_start"]),
 )
-def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platform, kind):  # type: ignore[no-untyped-def]
+def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platform, kind):
     if kind.startswith("incident"):
         payload: dict[str, Any] = {
             "kind": kind,

@@ -21,7 +21,7 @@ from tests.conftest import NOW
 
 
 @pytest.fixture
-def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:
     """An app on a database without tables, as `init` first meets it."""
     app = create_app(
         {

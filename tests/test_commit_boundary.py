@@ -31,7 +31,7 @@ def test_views_commit_in_exactly_one_place():
     assert len(sites) == 1 and sites[0].startswith("helpers.py:"), sites
 
 
-def _headers(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _headers(db) -> dict[str, str]:
     plaintext, _ = staff.create_token(db, None, make_user(db, "engineer"), now=NOW)
     db.commit()
     return {"Authorization": f"OAuth {plaintext}"}

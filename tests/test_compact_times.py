@@ -11,7 +11,7 @@ from statuspage.templating import format_span, format_when
 
 
 @pytest.fixture
-def ctx(app):  # type: ignore[no-untyped-def]
+def ctx(app):
     with app.test_request_context("/"):
         yield
 

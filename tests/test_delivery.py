@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sendgrid(app):  # type: ignore[no-untyped-def]
+def sendgrid(app):
     with sendgrid_server() as server:
         app.config.update(SENDGRID_API_KEY=API_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=2)
         yield server
@@ -41,7 +41,7 @@ def add_subscribers(
     language="en",
     tz="America/Denver",
     prefix="user",
-):  # type: ignore[no-untyped-def]
+):
     """Confirmed subscribers, inserted in bulk (ids from the database's own sequence)."""
     platform_ids = [db.scalar(select(Platform.id).where(Platform.slug == s)) for s in slugs]
     first = db.scalar(select(func.count()).select_from(Subscriber)) + 1
@@ -84,15 +84,15 @@ def add_subscribers(
     db.commit()
 
 
-def tick(app, now):  # type: ignore[no-untyped-def]
+def tick(app, now):
     return job_scheduler.tick(app, now)
 
 
-def counts(server) -> collections.Counter[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def counts(server) -> collections.Counter[tuple[str, str]]:
     return collections.Counter((m.email, m.custom_args["notice_id"]) for m in server.messages())
 
 
-def queue_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
+def queue_incident(db, css, now=NOW, priority="P2"):
     """An incident on Cisco that notifies its subscribers, flushed but not committed."""
     return incidents.create_incident(
         db,
@@ -107,7 +107,7 @@ def queue_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-
     )
 
 
-def open_incident(db, css, now=NOW, priority="P2"):  # type: ignore[no-untyped-def]
+def open_incident(db, css, now=NOW, priority="P2"):
     incident = queue_incident(db, css, now, priority)
     db.commit()
     return incident
@@ -299,7 +299,7 @@ def test_a_mailer_bug_ends_the_pass_and_leaves_the_batches_in_flight_to_their_le
     from statuspage.mail.memory import MemoryMailer
 
     class Broken(MemoryMailer):
-        def send(self, batch):  # type: ignore[no-untyped-def]
+        def send(self, batch):
             raise RuntimeError("a bug, not an answer from the provider")
 
     add_subscribers(db, 2500)
@@ -354,7 +354,7 @@ def test_timeout_is_retried_and_marked_possibly_duplicated(app, db, css, sendgri
 # --- processes killed and run side by side ---------------------------------------------
 
 
-def env_for(app, server, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def env_for(app, server, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -368,7 +368,7 @@ def env_for(app, server, **extra: str) -> dict[str, str]:  # type: ignore[no-unt
     }
 
 
-def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:
     """Run a CLI command in its own process, with settings `env`; its output goes to a log
     file."""
     os.makedirs(app.instance_path, exist_ok=True)
@@ -383,7 +383,7 @@ def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:  # ty
         )
 
 
-def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]:
     return flask(app, server, "jobs", "tick", "--at", at.isoformat(), **env)
 
 

@@ -57,20 +57,20 @@ HOSTILE_NAMES = [
 
 
 @pytest.fixture
-def sendgrid(app):  # type: ignore[no-untyped-def]
+def sendgrid(app):
     with sendgrid_server() as server:
         app.config.update(SENDGRID_API_KEY=API_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=5)
         yield server
 
 
 @pytest.fixture
-def outbox(app) -> Path:  # type: ignore[no-untyped-def]
+def outbox(app) -> Path:
     """The embedded default: no API key, mail written as .eml files in the instance folder."""
     app.config.update(SENDGRID_API_KEY=None)
     return Path(app.instance_path) / "mail"
 
 
-def spoil(db, changes: dict[int, dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def spoil(db, changes: dict[int, dict[str, str]]) -> None:
     """Write names and addresses straight into subscriber rows (nth subscriber -> values),
     as rows written before the input rules were."""
     ids = db.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()
@@ -90,12 +90,12 @@ def eml_files(outbox: Path) -> list[email.message.EmailMessage]:
     return out
 
 
-def statuses(db) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
+def statuses(db) -> collections.Counter[str]:
     db.expire_all()
     return collections.Counter(db.scalars(select(Delivery.status)))
 
 
-def failed_reasons(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def failed_reasons(db) -> dict[str, str]:
     db.expire_all()
     rows = db.scalars(select(Delivery).where(Delivery.status == "failed"))
     return {d.email: d.last_error or "" for d in rows}
@@ -234,7 +234,7 @@ def test_a_refusal_that_names_nobody_is_halved_until_the_bad_recipients_are_alon
             super().__init__()
             self.calls = 0
 
-        def send(self, batch):  # type: ignore[no-untyped-def]
+        def send(self, batch):
             self.calls += 1
             if any(r.email.startswith("bad") for r in batch.recipients):
                 raise RejectedRecipients("400: Does not contain a valid address.", {}, status=400)
@@ -259,7 +259,7 @@ def test_a_recipient_whose_links_cannot_be_made_fails_alone(app, db, css, sendgr
     broken = db.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()[2]
     real = subscriptions.manage_path
 
-    def manage_path(secret, holder):  # type: ignore[no-untyped-def]
+    def manage_path(secret, holder):
         if holder.id == broken:
             raise ValueError("no link for this one")
         return real(secret, holder)
@@ -277,7 +277,7 @@ def test_a_recipient_whose_links_cannot_be_made_fails_alone(app, db, css, sendgr
 
 
 class Bug(MemoryMailer):
-    def send(self, batch):  # type: ignore[no-untyped-def]
+    def send(self, batch):
         raise RuntimeError("a bug, not an answer from the provider")
 
 
@@ -358,7 +358,7 @@ def test_staff_see_failed_recipients_and_reasons_fifty_a_page(
 # --- acceptance: 2,500 imported contacts, ten of them bad ---------------------------------
 
 
-def import_2500(db, css) -> None:  # type: ignore[no-untyped-def]
+def import_2500(db, css) -> None:
     """2,500 MPOC contacts through the CSV import, then ten of them spoiled in the database
     (bad addresses the import now refuses) and five given hostile names, spread over the
     batches."""
@@ -378,7 +378,7 @@ def import_2500(db, css) -> None:  # type: ignore[no-untyped-def]
     spoil(db, changes)
 
 
-def check_notice_page(client, css, notice_id: int) -> None:  # type: ignore[no-untyped-def]
+def check_notice_page(client, css, notice_id: int) -> None:
     login(client, css)
     html = client.get(f"/admin/notices/{notice_id}").get_data(as_text=True)
     assert "Failed recipients (10)" in html

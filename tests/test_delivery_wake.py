@@ -21,7 +21,7 @@ from tests.test_delivery import NOW, add_subscribers, flask, open_incident, queu
 
 
 @pytest.fixture
-def sendgrid(app):  # type: ignore[no-untyped-def]
+def sendgrid(app):
     with sendgrid_server() as server:
         app.config.update(SENDGRID_API_KEY=API_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=2)
         yield server

@@ -34,7 +34,7 @@ ETR = NOW + timedelta(hours=3)
 
 
 @pytest.fixture
-def story(db, css):  # type: ignore[no-untyped-def]
+def story(db, css):
     """A master case on Teams (with an ETR), an incident on Cisco, a resolved one on
     Connect, the seeded series (the weekly certificate update), a one-off window on Cisco in
     progress and a Connect release in five days."""
@@ -102,7 +102,7 @@ def story(db, css):  # type: ignore[no-untyped-def]
     return {"master": master.id}
 
 
-def text_of(response) -> str:  # type: ignore[no-untyped-def]
+def text_of(response) -> str:
     body = response.get_data(as_text=True)
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
 

@@ -21,7 +21,7 @@ ETR = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def master(db, css):  # type: ignore[no-untyped-def]
+def master(db, css):
     found = incidents.create_incident(
         db,
         css,
@@ -118,7 +118,7 @@ def test_staff_form_takes_the_etr_in_mountain_time(client, db, css):
     assert "must be after the time of the update" in response.get_data(as_text=True)
 
 
-def api_headers(db, role: str = "css") -> dict[str, str]:  # type: ignore[no-untyped-def]
+def api_headers(db, role: str = "css") -> dict[str, str]:
     from tests.conftest import make_user
 
     user = make_user(db, role)

@@ -19,7 +19,7 @@ from tests.test_feeds import history  # noqa: F401  (the fixture)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def feed_paths(db) -> list[str]:  # type: ignore[no-untyped-def]
+def feed_paths(db) -> list[str]:
     paths = ["/history.rss", "/history.atom", "/maintenance.rss"]
     for slug in db.scalars(select(Platform.slug).order_by(Platform.position)):
         base = f"/platforms/{slug}"
@@ -27,7 +27,7 @@ def feed_paths(db) -> list[str]:  # type: ignore[no-untyped-def]
     return paths
 
 
-def fetch(client, path: str) -> ET.Element:  # type: ignore[no-untyped-def]
+def fetch(client, path: str) -> ET.Element:
     response = client.get(path)
     assert response.status_code == 200, path
     return ET.fromstring(response.data)

@@ -13,7 +13,7 @@ from tests.maintenance_fixtures import NOW, build
 
 
 @pytest.fixture
-def history(db, admin, css):  # type: ignore[no-untyped-def]
+def history(db, admin, css):
     cal = build(db, admin)
     master = incidents.create_incident(
         db,
@@ -43,7 +43,7 @@ def history(db, admin, css):  # type: ignore[no-untyped-def]
     return cal, master, other
 
 
-def parse(client, path):  # type: ignore[no-untyped-def]
+def parse(client, path):
     response = client.get(path)
     assert response.status_code == 200, path
     feed = feedparser.parse(response.data)

@@ -12,13 +12,13 @@ from statuspage.services import incidents
 from tests.conftest import NOW
 
 
-def html(client, path):  # type: ignore[no-untyped-def]
+def html(client, path):
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
 
 
-def past(db, actor, title, started, platform="cisco"):  # type: ignore[no-untyped-def]
+def past(db, actor, title, started, platform="cisco"):
     incident = incidents.create_incident(
         db,
         actor,

@@ -18,7 +18,7 @@ from tests.conftest import NOW
 from tests.live import serve
 
 
-def html(client, path="/"):  # type: ignore[no-untyped-def]
+def html(client, path="/"):
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
@@ -215,7 +215,7 @@ def test_bars_for_all_platforms_read_in_two_statements(app, db, engineer):
 
     seen: list[str] = []
 
-    def record(*args):  # type: ignore[no-untyped-def]
+    def record(*args):
         seen.append(args[2])
 
     everything = platform_queries.platforms(db)
@@ -279,7 +279,7 @@ def test_open_incident_times_are_compact(client, db, css):
     assert "MST (" not in card
 
 
-def _cisco(db):  # type: ignore[no-untyped-def]
+def _cisco(db):
     from statuspage.services import platforms
 
     return platforms.get_by_slug(db, "cisco")

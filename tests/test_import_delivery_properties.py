@@ -55,7 +55,7 @@ def contact_list(prefix: str, contacts: list[tuple[str, str]]) -> str:
     return out.getvalue()
 
 
-def store_behind_the_services_back(db, prefix: str, spoiled) -> set[str]:  # type: ignore[no-untyped-def]
+def store_behind_the_services_back(db, prefix: str, spoiled) -> set[str]:
     cisco = db.scalar(select(Platform.id).where(Platform.slug == "cisco"))
     then = NOW - timedelta(days=1)
     addresses = set()

@@ -28,12 +28,12 @@ GOOD = (
 )
 
 
-def csrf(client) -> str:  # type: ignore[no-untyped-def]
+def csrf(client) -> str:
     html = client.get(IMPORT).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def upload(client, text: str | bytes, **fields):  # type: ignore[no-untyped-def]
+def upload(client, text: str | bytes, **fields):
     raw = text.encode() if isinstance(text, str) else text
     return client.post(
         IMPORT,
@@ -42,7 +42,7 @@ def upload(client, text: str | bytes, **fields):  # type: ignore[no-untyped-def]
     )
 
 
-def key_of(response) -> str:  # type: ignore[no-untyped-def]
+def key_of(response) -> str:
     found = re.search(
         r'name="upload" type="hidden" value="([^"]+)"', response.get_data(as_text=True)
     )
@@ -50,7 +50,7 @@ def key_of(response) -> str:  # type: ignore[no-untyped-def]
     return found.group(1)
 
 
-def upload_in_memory(client, text: str):  # type: ignore[no-untyped-def]
+def upload_in_memory(client, text: str):
     """A big upload with its multipart body built by hand, in memory: the test client would
     spool it to a temporary file it never closes."""
     body = (
@@ -64,21 +64,21 @@ def upload_in_memory(client, text: str):  # type: ignore[no-untyped-def]
     return client.post(IMPORT, data=body, content_type="multipart/form-data; boundary=B")
 
 
-def confirm(client, key: str):  # type: ignore[no-untyped-def]
+def confirm(client, key: str):
     return client.post(CONFIRM, data={"csrf_token": csrf(client), "upload": key})
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def imports_audited(db) -> int:  # type: ignore[no-untyped-def]
+def imports_audited(db) -> int:
     return len(
         db.scalars(select(AuditEntry).where(AuditEntry.action == "subscribers.import")).all()
     )
 
 
-def test_the_page_lists_the_slugs_and_links_a_sample_that_imports_cleanly(client, db, css):  # type: ignore[no-untyped-def]
+def test_the_page_lists_the_slugs_and_links_a_sample_that_imports_cleanly(client, db, css):
     login(client, css)
     html = client.get(IMPORT).get_data(as_text=True)
     for slug in ("calltower-cloud", "cisco", "microsoft-teams", "calltower-connect"):
@@ -101,12 +101,12 @@ def test_the_page_lists_the_slugs_and_links_a_sample_that_imports_cleanly(client
     assert result.errors == [] and result.created == len(rows) - 1
 
 
-def test_the_sample_is_css_only(client, engineer):  # type: ignore[no-untyped-def]
+def test_the_sample_is_css_only(client, engineer):
     login(client, engineer)
     assert client.get("/admin/subscribers/import/sample.csv").status_code == 403
 
 
-def test_upload_shows_a_preview_and_writes_nothing(client, db, css):  # type: ignore[no-untyped-def]
+def test_upload_shows_a_preview_and_writes_nothing(client, db, css):
     login(client, css)
     response = upload(client, GOOD, organisation="Default Org")
     html = response.get_data(as_text=True)
@@ -123,7 +123,7 @@ def test_upload_shows_a_preview_and_writes_nothing(client, db, css):  # type: ig
     assert count(db, Subscriber) == 0 and imports_audited(db) == 0
 
 
-def test_confirming_imports_the_previewed_rows_once(client, db, css):  # type: ignore[no-untyped-def]
+def test_confirming_imports_the_previewed_rows_once(client, db, css):
     login(client, css)
     key = key_of(upload(client, GOOD, organisation="Default Org"))
     done = confirm(client, key)
@@ -143,7 +143,7 @@ def test_confirming_imports_the_previewed_rows_once(client, db, css):  # type: i
     assert imports_audited(db) == 1
 
 
-def test_a_second_import_of_the_same_list_previews_updates(client, db, css):  # type: ignore[no-untyped-def]
+def test_a_second_import_of_the_same_list_previews_updates(client, db, css):
     login(client, css)
     confirm(client, key_of(upload(client, GOOD)))
     html = upload(client, GOOD).get_data(as_text=True)
@@ -155,7 +155,7 @@ def test_a_second_import_of_the_same_list_previews_updates(client, db, css):  # 
     "key",
     ["", "../../etc/passwd", "x" * 43, "a/b", "A" * 200],
 )
-def test_a_forged_or_unknown_key_imports_nothing(client, db, css, key):  # type: ignore[no-untyped-def]
+def test_a_forged_or_unknown_key_imports_nothing(client, db, css, key):
     login(client, css)
     response = client.post(CONFIRM, data={"csrf_token": csrf(client), "upload": key})
     assert response.status_code == 422
@@ -163,7 +163,7 @@ def test_a_forged_or_unknown_key_imports_nothing(client, db, css, key):  # type:
     assert count(db, Subscriber) == 0 and imports_audited(db) == 0
 
 
-def test_another_staff_members_preview_cannot_be_confirmed(client, db, css, admin):  # type: ignore[no-untyped-def]
+def test_another_staff_members_preview_cannot_be_confirmed(client, db, css, admin):
     login(client, css)
     key = key_of(upload(client, GOOD))
     login(client, admin)
@@ -171,7 +171,7 @@ def test_another_staff_members_preview_cannot_be_confirmed(client, db, css, admi
     assert count(db, Subscriber) == 0
 
 
-def test_an_expired_preview_cannot_be_confirmed(app, client, db, css):  # type: ignore[no-untyped-def]
+def test_an_expired_preview_cannot_be_confirmed(app, client, db, css):
     login(client, css)
     key = key_of(upload(client, GOOD))
     app.config["FIXED_NOW"] = NOW + uploads.PREVIEW_TTL + timedelta(minutes=1)
@@ -183,7 +183,7 @@ def test_an_expired_preview_cannot_be_confirmed(app, client, db, css):  # type: 
     assert count(db, Subscriber) == 0
 
 
-def test_the_kept_file_is_private_to_the_server(app, client, css):  # type: ignore[no-untyped-def]
+def test_the_kept_file_is_private_to_the_server(app, client, css):
     login(client, css)
     key = key_of(upload(client, GOOD))
     path = os.path.join(app.instance_path, "imports", f"{key}.json")
@@ -191,7 +191,7 @@ def test_the_kept_file_is_private_to_the_server(app, client, css):  # type: igno
     assert not app.static_folder or not path.startswith(app.static_folder)
 
 
-def test_confirmation_needs_csrf(client, db, css):  # type: ignore[no-untyped-def]
+def test_confirmation_needs_csrf(client, db, css):
     login(client, css)
     key = key_of(upload(client, GOOD))
     response = client.post(CONFIRM, data={"upload": key})
@@ -208,7 +208,7 @@ def test_confirmation_needs_csrf(client, db, css):  # type: ignore[no-untyped-de
         (b"email,platforms\n" + b"a" * 140_000 + b",cisco\n", "field larger than field limit"),
     ],
 )
-def test_bad_files_get_a_clear_message_and_no_preview(client, db, css, content, message):  # type: ignore[no-untyped-def]
+def test_bad_files_get_a_clear_message_and_no_preview(client, db, css, content, message):
     login(client, css)
     response = upload(client, content)
     html = response.get_data(as_text=True)
@@ -218,14 +218,14 @@ def test_bad_files_get_a_clear_message_and_no_preview(client, db, css, content, 
     assert count(db, Subscriber) == 0
 
 
-def test_a_list_where_no_row_is_good_offers_no_import(client, db, css):  # type: ignore[no-untyped-def]
+def test_a_list_where_no_row_is_good_offers_no_import(client, db, css):
     login(client, css)
     html = upload(client, "email,platforms\nnope,cisco\n").get_data(as_text=True)
     assert "No row of this list can be imported" in html
     assert 'name="upload"' not in html
 
 
-def test_a_file_over_the_import_limit_is_refused_with_its_size(client, db, css):  # type: ignore[no-untyped-def]
+def test_a_file_over_the_import_limit_is_refused_with_its_size(client, db, css):
     login(client, css)
     big = "email,platforms\n" + "a@example.com,cisco\n" * 60_000  # 1.2 MB
     response = upload_in_memory(client, big)
@@ -235,7 +235,7 @@ def test_a_file_over_the_import_limit_is_refused_with_its_size(client, db, css):
     assert count(db, Subscriber) == 0
 
 
-def test_a_request_over_the_service_limit_is_refused_on_the_import_page(client, db, css):  # type: ignore[no-untyped-def]
+def test_a_request_over_the_service_limit_is_refused_on_the_import_page(client, db, css):
     login(client, css)
     huge = (
         "email,platforms\n" + "a@example.com,cisco\n" * 120_000
@@ -247,7 +247,7 @@ def test_a_request_over_the_service_limit_is_refused_on_the_import_page(client, 
     assert count(db, Subscriber) == 0
 
 
-def test_engineers_can_neither_preview_nor_confirm(client, db, css, engineer):  # type: ignore[no-untyped-def]
+def test_engineers_can_neither_preview_nor_confirm(client, db, css, engineer):
     login(client, css)
     key = key_of(upload(client, GOOD))
     login(client, engineer)
@@ -258,12 +258,12 @@ def test_engineers_can_neither_preview_nor_confirm(client, db, css, engineer):  
     assert count(db, Subscriber) == 0
 
 
-def csrf_any(client) -> str:  # type: ignore[no-untyped-def]
+def csrf_any(client) -> str:
     html = client.get("/admin/incidents/new").get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def test_an_upload_without_csrf_is_refused(client, db, css):  # type: ignore[no-untyped-def]
+def test_an_upload_without_csrf_is_refused(client, db, css):
     login(client, css)
     response = client.post(
         IMPORT,
@@ -285,7 +285,7 @@ def test_an_upload_without_csrf_is_refused(client, db, css):  # type: ignore[no-
 )
 def test_the_preview_lists_addresses_mail_cannot_reach_in_the_readers_language(
     client, db, css, language, says
-):  # type: ignore[no-untyped-def]
+):
     login(client, css)
     client.set_cookie("lang", language)
     text = (

@@ -13,7 +13,7 @@ from statuspage.services import incidents as svc
 from statuspage.services import platforms as platform_service
 
 
-def platform(db, slug):  # type: ignore[no-untyped-def]
+def platform(db, slug):
     return platform_service.get_by_slug(db, slug)
 
 

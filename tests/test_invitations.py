@@ -32,7 +32,7 @@ from tests.test_one_message_per_change import (
 SITE = publish.Site(name="Status", url="http://localhost", timezone="America/Denver")
 
 
-def invite(batch) -> icalendar.Calendar:  # type: ignore[no-untyped-def]
+def invite(batch) -> icalendar.Calendar:
     [attachment] = batch.attachments
     assert attachment.filename == "invite.ics"
     assert attachment.content_type.startswith("text/calendar; method=")
@@ -46,7 +46,7 @@ def event_of(cal: icalendar.Calendar) -> icalendar.Event:
     return event
 
 
-def published_event(db, uid: str, recurrence_id: datetime):  # type: ignore[no-untyped-def]
+def published_event(db, uid: str, recurrence_id: datetime):
     cal = icalendar.Calendar.from_ical(publish.maintenance_calendar(db, SITE))
     for event in cal.walk("VEVENT"):
         rid = event.get("recurrence-id")
@@ -121,7 +121,7 @@ def test_invites_keep_22_local_across_the_dst_change(db, jobs):  # noqa: F811
         assert event["dtend"].dt.tzinfo is not None
 
 
-def _week_moved_cancelled(db, admin, jobs):  # type: ignore[no-untyped-def]  # noqa: F811
+def _week_moved_cancelled(db, admin, jobs):  # noqa: F811
     """A December window announced, moved a day later, then cancelled; with the published
     calendar as it stood after the move."""
     subscribe(db, "a@example.com", ["cisco"])

@@ -46,7 +46,7 @@ def batch(n: int = 3) -> MailBatch:
 
 
 @pytest.fixture
-def server():  # type: ignore[no-untyped-def]
+def server():
     with sendgrid_server() as s:
         yield s
 
@@ -194,7 +194,7 @@ INCIDENT = {
 }
 
 
-def payload(kind: str) -> dict:  # type: ignore[type-arg]
+def payload(kind: str) -> dict:
     if kind.startswith("incident"):
         return {"kind": kind, **INCIDENT}
     if kind.startswith("maintenance"):

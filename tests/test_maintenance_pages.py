@@ -15,7 +15,7 @@ from tests.maintenance_fixtures import NOW, build, one_off, series
 
 
 @pytest.fixture
-def cal(db, admin):  # type: ignore[no-untyped-def]
+def cal(db, admin):
     return build(db, admin)
 
 

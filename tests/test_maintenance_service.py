@@ -19,24 +19,24 @@ MT = ZoneInfo("America/Denver")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def seed(db):  # type: ignore[no-untyped-def]
+def seed(db):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     svc.expand_series(db, NOW)
     db.commit()
 
 
-def series(db, key):  # type: ignore[no-untyped-def]
+def series(db, key):
     return db.scalar(select(MaintenanceSeries).where(MaintenanceSeries.key == key))
 
 
-def window_on(db, key, local_day):  # type: ignore[no-untyped-def]
+def window_on(db, key, local_day):
     for w in series(db, key).windows:
         if w.starts_at.astimezone(MT).date() == local_day:
             return w
     raise AssertionError(f"no {key} window on {local_day}")
 
 
-def count_windows(db) -> int:  # type: ignore[no-untyped-def]
+def count_windows(db) -> int:
     return db.scalar(select(func.count()).select_from(MaintenanceWindow))
 
 

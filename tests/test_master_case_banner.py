@@ -13,7 +13,7 @@ PAGES = ["/", "/incidents/{other}", "/maintenance", "/history", "/subscribe"]
 
 
 @pytest.fixture
-def cases(db, css):  # type: ignore[no-untyped-def]
+def cases(db, css):
     master = incidents.create_incident(
         db,
         css,

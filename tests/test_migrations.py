@@ -18,7 +18,7 @@ from tests.conftest import SECRET_KEY
 
 
 @pytest.fixture
-def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:
     """An app on a database without tables."""
     app = create_app({"TESTING": True, "SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": db_url})
     app.instance_path = str(tmp_path / "instance")

@@ -15,13 +15,13 @@ TZ = "America/Denver"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def seed(db):  # type: ignore[no-untyped-def]
+def seed(db):
     seed_series(db, NOW, tz_name=TZ, connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
 
 
-def tell(db, notice, status="sent"):  # type: ignore[no-untyped-def]
+def tell(db, notice, status="sent"):
     """A subscriber was told by `notice`: subscribers who were told are those with a
     delivery of one of the window's notices."""
     subscriber = Subscriber(
@@ -49,7 +49,7 @@ def tell(db, notice, status="sent"):  # type: ignore[no-untyped-def]
     db.flush()
 
 
-def notices_of(db, window):  # type: ignore[no-untyped-def]
+def notices_of(db, window):
     return {n.kind: n for n in db.scalars(select(Notice).where(Notice.window_id == window.id))}
 
 

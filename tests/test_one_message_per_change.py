@@ -55,7 +55,7 @@ MOVED, NARROWED, GONE, CANCELLED, SHORT = (
 class Jobs:
     """The scheduler's jobs for a pinned `now`, delivering into a memory mailbox."""
 
-    def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db) -> None:
         self.db = db
         self.mailer = MemoryMailer()
         self.ctx = delivery.DeliveryContext(
@@ -83,7 +83,7 @@ class Jobs:
             if r.email == email
         ]
 
-    def mail(self, email: str, kind: str):  # type: ignore[no-untyped-def]
+    def mail(self, email: str, kind: str):
         found = [
             b
             for b in self.mailer.batches
@@ -93,7 +93,7 @@ class Jobs:
         return found[0]
 
 
-def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:  # type: ignore[no-untyped-def]
+def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:
     subscriber = Subscriber(
         email=email, language="en", timezone=TZ, confirmed_at=at, created_at=at, updated_at=at
     )
@@ -115,7 +115,7 @@ def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:  
 
 
 @pytest.fixture
-def jobs(db):  # type: ignore[no-untyped-def]
+def jobs(db):
     seed_series(db, START, tz_name=TZ, connect_anchor=date(2026, 1, 6))
     db.commit()
     runner = Jobs(db)
@@ -123,11 +123,11 @@ def jobs(db):  # type: ignore[no-untyped-def]
     return runner
 
 
-def december(db):  # type: ignore[no-untyped-def]
+def december(db):
     return window_on(db, "monthly-maintenance", DEC_18)
 
 
-def run_through(jobs: Jobs, window, *extra: datetime) -> None:  # type: ignore[no-untyped-def]
+def run_through(jobs: Jobs, window, *extra: datetime) -> None:
     """Tick at every moment that matters until the window is over."""
     for moment in sorted(extra) + [
         window.starts_at,

@@ -30,12 +30,12 @@ V1 = "/api/v1/pages/calltower"
 
 
 @pytest.fixture
-def spec(client):  # type: ignore[no-untyped-def]
+def spec(client):
     return client.get("/api/openapi.json").get_json()
 
 
 @pytest.fixture
-def token(db, admin):  # type: ignore[no-untyped-def]
+def token(db, admin):
     plaintext, _ = staff.create_token(db, None, admin, now=NOW)
     master = incidents.create_incident(
         db,
@@ -60,7 +60,7 @@ def token(db, admin):  # type: ignore[no-untyped-def]
     return plaintext
 
 
-def api_rules(app):  # type: ignore[no-untyped-def]
+def api_rules(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             yield re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), rule
@@ -176,13 +176,13 @@ def test_a_field_added_to_a_request_model_is_documented_and_validated(
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "major_outage"
 
 
-def validator(spec, schema):  # type: ignore[no-untyped-def]
+def validator(spec, schema):
     """A validator for a schema whose $refs point into the document's components."""
     registry = Registry().with_resource("urn:spec", DRAFT202012.create_resource(spec))
     return jsonschema.Draft202012Validator(_rebase(schema), registry=registry)
 
 
-def _rebase(node):  # type: ignore[no-untyped-def]
+def _rebase(node):
     if isinstance(node, dict):
         return {k: ("urn:spec" + v if k == "$ref" else _rebase(v)) for k, v in node.items()}
     if isinstance(node, list):
@@ -190,7 +190,7 @@ def _rebase(node):  # type: ignore[no-untyped-def]
     return node
 
 
-def response_schema(spec, path, method="get", status="200"):  # type: ignore[no-untyped-def]
+def response_schema(spec, path, method="get", status="200"):
     op = spec["paths"][path][method]
     return op["responses"][status]["content"]["application/json"]["schema"]
 

@@ -25,7 +25,7 @@ MAINTENANCE = {"calltower-cloud", "calltower-connect", "microsoft-teams"}
 INCIDENTS_ONLY = {"skype-for-business", "cisco"}
 
 
-def add_subscriber(db, language: str = "en") -> Subscriber:  # type: ignore[no-untyped-def]
+def add_subscriber(db, language: str = "en") -> Subscriber:
     subscriber = Subscriber(
         email=f"{language}@example.com",
         language=language,
@@ -58,7 +58,7 @@ def calendar_path(subscriber: Subscriber) -> str:
 
 
 @pytest.fixture
-def cal(db, admin):  # type: ignore[no-untyped-def]
+def cal(db, admin):
     return build(db, admin)
 
 

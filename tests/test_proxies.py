@@ -18,7 +18,7 @@ from tests.conftest import FAST_HASH, PASSWORD, SECRET_KEY
 
 
 @pytest.fixture
-def make_app(tmp_path) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+def make_app(tmp_path) -> Iterator:
     """An app with rate limits on, behind `hops` trusted proxies, with one staff member."""
     made: list[Flask] = []
 

@@ -61,7 +61,7 @@ def forged(hops: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_app(db_url: str, tmp_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def make_app(db_url: str, tmp_path) -> Iterator[Any]:
     """An app on the test database with some settings of its own, seeded; requests run in
     their own app context each (the locale is chosen afresh for every request)."""
     made: list[Flask] = []

@@ -12,7 +12,7 @@ from statuspage.services import incidents
 from tests.conftest import NOW
 
 
-def html(client, path):  # type: ignore[no-untyped-def]
+def html(client, path):
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
@@ -174,7 +174,7 @@ def test_healthz_reports_database(client, app):
 def test_healthz_is_503_when_the_database_fails(client, db, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(db, "execute", broken)

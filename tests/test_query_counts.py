@@ -91,7 +91,7 @@ def add_windows(session: Session, actor: User, now: datetime, *, count: int, off
 def counting() -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
         statements.append(statement)
 
     engine = _db.engine

@@ -56,7 +56,7 @@ PUBLIC = [
 
 
 @pytest.fixture
-def story(db, css):  # type: ignore[no-untyped-def]
+def story(db, css):
     incident = incidents.create_incident(
         db,
         css,
@@ -83,18 +83,18 @@ def story(db, css):  # type: ignore[no-untyped-def]
     return {"incident": incident.id, "window": window.id}
 
 
-def all_paths(story) -> list[str]:  # type: ignore[no-untyped-def]
+def all_paths(story) -> list[str]:
     return [*PUBLIC, f"/incidents/{story['incident']}", f"/maintenance/{story['window']}"]
 
 
-def statements(app):  # type: ignore[no-untyped-def]
+def statements(app):
     seen: list[str] = []
     event.listen(app.extensions["sqlalchemy"].engine, "before_cursor_execute", _record(seen))
     return seen
 
 
-def _record(seen):  # type: ignore[no-untyped-def]
-    def listener(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+def _record(seen):
+    def listener(conn, cursor, statement, *args):
         seen.append(statement)
 
     return listener

@@ -17,7 +17,7 @@ FROM = datetime(2026, 12, 1, tzinfo=UTC)
 TO = datetime(2028, 12, 1, tzinfo=UTC)  # 24 months
 
 
-def defaults(key: str):  # type: ignore[no-untyped-def]
+def defaults(key: str):
     return next(d for d in DEFAULT_SERIES if d.key == key)
 
 

@@ -59,7 +59,7 @@ EXPECTED = {
 
 
 @pytest.fixture
-def ids(db, admin):  # type: ignore[no-untyped-def]
+def ids(db, admin):
     incident = incidents.create_incident(db, admin, title="X", priority="P3", now=NOW)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
@@ -78,7 +78,7 @@ def ids(db, admin):  # type: ignore[no-untyped-def]
     }
 
 
-def staff_rules(app):  # type: ignore[no-untyped-def]
+def staff_rules(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(("admin.", "admin_maintenance.", "admin_subscribers.")):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -115,11 +115,11 @@ def test_role_matrix(app, client, db, ids, role):
 MPOC_CSV = "email,platforms\nm@example.com,cisco\n"
 
 
-def _cisco(db):  # type: ignore[no-untyped-def]
+def _cisco(db):
     return platform_service.get_by_slug(db, "cisco")
 
 
-def _save_series(db, user, case, ordinary):  # type: ignore[no-untyped-def]
+def _save_series(db, user, case, ordinary):
     return maintenance.save_series(
         db,
         user,
@@ -135,7 +135,7 @@ def _save_series(db, user, case, ordinary):  # type: ignore[no-untyped-def]
     )
 
 
-def _import(db, user, case, ordinary):  # type: ignore[no-untyped-def]
+def _import(db, user, case, ordinary):
     rows = subscriptions.read_csv(io.StringIO(MPOC_CSV))
     return subscriptions.import_contacts(db, rows, actor=user, now=NOW)
 
@@ -216,7 +216,7 @@ API = "/api/v1/pages/calltower"
 LATER = NOW + timedelta(minutes=30)
 
 
-def _case_world(db):  # type: ignore[no-untyped-def]
+def _case_world(db):
     """A master case holding Cisco (partial outage), an engineer's own incident, and an
     engineer with a form session and an API token."""
     css = make_user(db, "css", "walk-css@example.com")
@@ -238,7 +238,7 @@ def _case_world(db):  # type: ignore[no-untyped-def]
     return case, own, engineer, plaintext
 
 
-def _written(db) -> list[object]:  # type: ignore[no-untyped-def]
+def _written(db) -> list[object]:
     """Everything a write to an incident or a platform changes."""
     from sqlalchemy import func, select
 
@@ -274,7 +274,7 @@ def _written(db) -> list[object]:  # type: ignore[no-untyped-def]
     return rows
 
 
-def _on_case(name, **kwargs):  # type: ignore[no-untyped-def]
+def _on_case(name, **kwargs):
     return lambda db, engineer, case, own: getattr(incidents, name)(
         db, engineer, case, now=LATER, **kwargs
     )
@@ -396,7 +396,7 @@ def _form_writes(case_id: int) -> dict[str, list[tuple[str, dict[str, str], int]
     }
 
 
-def _incident_form_endpoints(app):  # type: ignore[no-untyped-def]
+def _incident_form_endpoints(app):
     return {
         rule.endpoint
         for rule in app.url_map.iter_rules()
@@ -455,7 +455,7 @@ def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple
     }
 
 
-def _api_write_routes(app):  # type: ignore[no-untyped-def]
+def _api_write_routes(app):
     return {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()

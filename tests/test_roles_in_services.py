@@ -25,11 +25,11 @@ CSV = (
 )
 
 
-def platform(db, slug: str = "cisco") -> Platform:  # type: ignore[no-untyped-def]
+def platform(db, slug: str = "cisco") -> Platform:
     return db.scalar(select(Platform).where(Platform.slug == slug))
 
 
-def master_case(db, css, status: str = "partial_outage") -> Incident:  # type: ignore[no-untyped-def]
+def master_case(db, css, status: str = "partial_outage") -> Incident:
     incident = incidents.create_incident(
         db,
         css,
@@ -44,18 +44,18 @@ def master_case(db, css, status: str = "partial_outage") -> Incident:  # type: i
     return incident
 
 
-def api_headers(db, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def api_headers(db, user) -> dict[str, str]:
     plaintext, _ = staff.create_token(db, None, user, now=NOW)
     db.commit()
     return {"Authorization": f"OAuth {plaintext}"}
 
 
-def form_token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def form_token(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
@@ -246,7 +246,7 @@ def test_engineer_token_cannot_resolve_a_master_case_through_api_v1(client, db, 
 # --- series and imports -----------------------------------------------------------------
 
 
-def save_series(db, actor):  # type: ignore[no-untyped-def]
+def save_series(db, actor):
     return maintenance.save_series(
         db,
         actor,

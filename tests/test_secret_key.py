@@ -13,7 +13,7 @@ from statuspage import SECRET_KEY_MIN, _secret_key, create_app
 
 
 @pytest.fixture
-def instance(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def instance(tmp_path, monkeypatch):
     """An instance folder of its own, with nothing from the environment."""
     folder = tmp_path / "instance"
     monkeypatch.setenv("STATUSPAGE_INSTANCE_PATH", str(folder))
@@ -22,7 +22,7 @@ def instance(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return folder
 
 
-def mode(path) -> int:  # type: ignore[no-untyped-def]
+def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STAFF_CSP_FRAMES = "frame-ancestors 'none'"
 
 
-def csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def csp(response) -> dict[str, str]:
     policy = response.headers["Content-Security-Policy"]
     return {
         part.split()[0]: " ".join(part.split()[1:])
@@ -23,7 +23,7 @@ def csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def assert_common(response) -> None:  # type: ignore[no-untyped-def]
+def assert_common(response) -> None:
     policy = csp(response)
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"

@@ -25,13 +25,13 @@ def forget_request_state() -> None:
     g.pop("csrf_token", None)
 
 
-def csrf(client, path="/login"):  # type: ignore[no-untyped-def]
+def csrf(client, path="/login"):
     forget_request_state()
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="(?:\w+-)?csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def sign_in(client, email, password=PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in(client, email, password=PASSWORD):
     response = client.post(
         "/login", data={"csrf_token": csrf(client), "email": email, "password": password}
     )
@@ -39,13 +39,13 @@ def sign_in(client, email, password=PASSWORD):  # type: ignore[no-untyped-def]
     return response
 
 
-def console(client) -> int:  # type: ignore[no-untyped-def]
+def console(client) -> int:
     """The status of /admin/ for this client's cookie alone."""
     forget_request_state()
     return client.get("/admin/").status_code
 
 
-def copy_of(client, app):  # type: ignore[no-untyped-def]
+def copy_of(client, app):
     """Another browser holding a copy of this client's session cookie."""
     other = app.test_client()
     other.set_cookie("session", client.get_cookie("session").value)
@@ -131,14 +131,14 @@ def test_sign_out_everywhere_needs_an_admin_and_a_csrf_token(app, client, db, ad
     assert admin.session_version == 0
 
 
-def _cookie_header(app) -> str:  # type: ignore[no-untyped-def]
+def _cookie_header(app) -> str:
     client = app.test_client()
     client.get("/login")
     response = client.post("/login", data={"email": "x@example.com", "password": "x"})
     return response.headers.get("Set-Cookie", "")
 
 
-def _app(tmp_path, **overrides):  # type: ignore[no-untyped-def]
+def _app(tmp_path, **overrides):
     return create_app(
         {
             "TESTING": True,
@@ -194,7 +194,7 @@ def test_sign_in_rehashes_a_password_stored_with_weaker_parameters(app, client, 
 API = "/api/v1/pages/calltower/incidents"
 
 
-def tokens_of(db, user, count=2):  # type: ignore[no-untyped-def]
+def tokens_of(db, user, count=2):
     """`count` working Manage API tokens of `user`, and one revoked before."""
     now = datetime.now(UTC)
     made = [staff.create_token(db, None, user, name=f"t{i}", now=now)[0] for i in range(count)]
@@ -204,12 +204,12 @@ def tokens_of(db, user, count=2):  # type: ignore[no-untyped-def]
     return made
 
 
-def works(client, token) -> bool:  # type: ignore[no-untyped-def]
+def works(client, token) -> bool:
     forget_request_state()
     return client.get(API, headers={"Authorization": f"OAuth {token}"}).status_code == 200
 
 
-def revocations(db, user, reason):  # type: ignore[no-untyped-def]
+def revocations(db, user, reason):
     entries = db.scalars(
         select(AuditEntry).where(AuditEntry.action == "token.revoke").order_by(AuditEntry.id)
     ).all()

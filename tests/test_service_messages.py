@@ -65,7 +65,7 @@ def test_a_message_is_english_text_with_its_template_kept() -> None:
 )
 def test_a_form_shows_the_message_in_the_readers_language(
     app, language: str, expected: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     message = Message(N_("must be at most %(max)d characters"), max=200)
     with app.test_request_context("/"), force_locale(language):
         assert expected in worded(message)

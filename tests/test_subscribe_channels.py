@@ -21,18 +21,18 @@ FIELD = {"webhook": "webhook_url", "teams": "teams_url", "slack": "slack_url"}
 
 
 @pytest.fixture
-def loopback(app):  # type: ignore[no-untyped-def]
+def loopback(app):
     """Tests point channels at this machine, as the operator may allow for local testing."""
     app.config["WEBHOOK_ALLOW_LOOPBACK"] = True
     return app
 
 
-def csrf_token(client, path="/subscribe"):  # type: ignore[no-untyped-def]
+def csrf_token(client, path="/subscribe"):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def post_channel(client, channel, url=HOOK, **fields):  # type: ignore[no-untyped-def]
+def post_channel(client, channel, url=HOOK, **fields):
     data = {
         "csrf_token": csrf_token(client),
         "channel": channel,
@@ -47,7 +47,7 @@ def post_channel(client, channel, url=HOOK, **fields):  # type: ignore[no-untype
     return client.post("/subscribe", data=data)
 
 
-def count(db, model):  # type: ignore[no-untyped-def]
+def count(db, model):
     return db.scalar(select(func.count()).select_from(model))
 
 
@@ -212,7 +212,7 @@ TEAMS_URL = "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/
 )
 def test_a_url_of_the_other_kind_is_a_field_error_naming_the_right_one(
     client, db, resolver, guard, language, channel, url, says
-):  # type: ignore[no-untyped-def]
+):
     """The person sees why at the field, in their language, instead of "Almost done" for a
     channel that could never be confirmed."""
     resolver.update(
@@ -227,7 +227,7 @@ def test_a_url_of_the_other_kind_is_a_field_error_naming_the_right_one(
     assert count(db, Subscriber) == count(db, Notice) == 0 and guard == []
 
 
-def test_the_page_takes_the_channel_hosts_from_the_settings(app, client, db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_the_page_takes_the_channel_hosts_from_the_settings(app, client, db, resolver, guard):
     resolver["chat.example.net"] = "93.184.216.34"
     url = "https://chat.example.net/hooks/x"
     assert post_channel(client, "slack", url=url).status_code == 422

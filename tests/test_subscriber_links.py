@@ -19,12 +19,12 @@ from tests.conftest import NOW
 MINUTE = timedelta(minutes=1)
 
 
-def csrf_token(client, path):  # type: ignore[no-untyped-def]
+def csrf_token(client, path):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def post_subscribe(client, email="a@example.com", platforms=("cisco",)):  # type: ignore[no-untyped-def]
+def post_subscribe(client, email="a@example.com", platforms=("cisco",)):
     return client.post(
         "/subscribe",
         data={
@@ -39,21 +39,21 @@ def post_subscribe(client, email="a@example.com", platforms=("cisco",)):  # type
     )
 
 
-def confirmations(db) -> list[Notice]:  # type: ignore[no-untyped-def]
+def confirmations(db) -> list[Notice]:
     return list(
         db.scalars(select(Notice).where(Notice.kind == "subscription_confirm").order_by(Notice.id))
     )
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def confirm_over_http(client, url):  # type: ignore[no-untyped-def]
+def confirm_over_http(client, url):
     return client.post(url, data={"csrf_token": csrf_token(client, url)})
 
 
-def confirmed_subscriber(app, client, db) -> Subscriber:  # type: ignore[no-untyped-def]
+def confirmed_subscriber(app, client, db) -> Subscriber:
     post_subscribe(client)
     assert (
         confirm_over_http(client, confirmations(db)[-1].payload["confirm_url"]).status_code == 200
@@ -63,7 +63,7 @@ def confirmed_subscriber(app, client, db) -> Subscriber:  # type: ignore[no-unty
     return subscriber
 
 
-def strip_csrf(response) -> str:  # type: ignore[no-untyped-def]
+def strip_csrf(response) -> str:
     return re.sub(r"csrf_token[^>]+", "", response.get_data(as_text=True))
 
 
@@ -196,7 +196,7 @@ def test_one_click_unsubscribe_post_works_without_a_form_token(app, client, db):
 # --- confirmation mails are throttled per address --------------------------------------
 
 
-def subscribe_at(db, moment, email="ann@example.com"):  # type: ignore[no-untyped-def]
+def subscribe_at(db, moment, email="ann@example.com"):
     return svc.subscribe(db, secret="test-secret", email=email, platforms=["cisco"], now=moment)
 
 

@@ -17,12 +17,12 @@ from statuspage.seed.defaults import seed_platforms
 from statuspage.services import subscriptions as svc
 
 
-def csrf_token(client, path):  # type: ignore[no-untyped-def]
+def csrf_token(client, path):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def post_subscribe(client, **fields):  # type: ignore[no-untyped-def]
+def post_subscribe(client, **fields):
     data = {
         "csrf_token": csrf_token(client, "/subscribe"),
         "language": "en",
@@ -191,18 +191,18 @@ class Tree(HTMLParser):
         self.elements: list[tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]] = []
         self.feed(html)
 
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+    def handle_starttag(self, tag, attrs):
         element = (tag, {k: v or "" for k, v in attrs})
         self.elements.append((*element, list(self.stack)))
         if tag not in self.VOID:
             self.stack.append(element)
 
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+    def handle_endtag(self, tag):
         while self.stack:
             if self.stack.pop()[0] == tag:
                 break
 
-    def find(self, tag: str, **attrs: str):  # type: ignore[no-untyped-def]
+    def find(self, tag: str, **attrs: str):
         return [
             (a, parents)
             for t, a, parents in self.elements
@@ -340,7 +340,7 @@ def test_the_form_language_defaults_to_the_page_language(client, query, headers,
     assert f'<option selected value="{language}">' in html
 
 
-def confirmed_subscriber(app, client, db, **fields):  # type: ignore[no-untyped-def]
+def confirmed_subscriber(app, client, db, **fields):
     post_subscribe(client, email="a@example.com", platforms=["cisco"], **fields)
     link = db.scalar(select(Notice)).payload["confirm_url"]
     client.post(link, data={"csrf_token": csrf_token(client, link)})
@@ -452,7 +452,7 @@ def test_platforms_a_stranger_adds_wait_for_their_own_confirmation(app, client, 
 )
 def test_an_address_mail_cannot_reach_is_refused_in_the_readers_language(
     client, db, language, says
-):  # type: ignore[no-untyped-def]
+):
     client.set_cookie("lang", language)
     response = post_subscribe(client, email="x.ù@example.com", platforms=["cisco"])
     assert response.status_code == 422
@@ -463,7 +463,7 @@ def test_an_address_mail_cannot_reach_is_refused_in_the_readers_language(
 
 def test_an_internationalised_domain_is_kept_and_its_confirmation_goes_as_ascii(
     app, client, db, now
-):  # type: ignore[no-untyped-def]
+):
     from jobs import scheduler
 
     app.config.update(SENDGRID_API_KEY=None)

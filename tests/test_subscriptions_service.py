@@ -18,7 +18,7 @@ SECRET = "test-secret"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def confirm_token(db, key):  # type: ignore[no-untyped-def]
+def confirm_token(db, key):
     notice = db.scalar(select(Notice).where(Notice.key == key))
     return notice.payload["confirm_url"].rsplit("/", 1)[1]
 

@@ -35,23 +35,23 @@ HOSTILE = ["a\x00b", "a\x0bb", "a\x1b[31mb", "a\x7fb", "a\rb", "a\nb", "a\u2028b
 STORED = "Outage \x0b\x1b[2J\x07\x08 <script>alert(1)</script> \u202e\rhalf\r\nline"
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def api_headers(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def api_headers(db) -> dict[str, str]:
     user = staff.create_user(db, None, email="bot@example.com", role="css", now=NOW)
     plaintext, _ = staff.create_token(db, None, user, now=NOW)
     db.commit()
     return {"Authorization": f"OAuth {plaintext}"}
 
 
-def form_token(client, path):  # type: ignore[no-untyped-def]
+def form_token(client, path):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def assert_feeds_and_calendars_valid(client, platform_slug: str = "cisco") -> None:  # type: ignore[no-untyped-def]
+def assert_feeds_and_calendars_valid(client, platform_slug: str = "cisco") -> None:
     """Every feed parses as XML and in feedparser; every calendar in icalendar, with no CR
     but in a line ending; JSON parses; pages answer without a live script of ours."""
     for path in (

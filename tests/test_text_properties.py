@@ -61,25 +61,25 @@ FORM_TEXT = hostile_text(st.characters(exclude_categories=["Cs"]), PIECES)
 
 
 @pytest.fixture
-def headers(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def headers(db) -> dict[str, str]:
     return api_headers(db)
 
 
-def api_headers(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def api_headers(db) -> dict[str, str]:
     user = staff.create_user(db, None, email="prop@example.com", role="css", now=NOW)
     plaintext, _ = staff.create_token(db, None, user, now=NOW)
     db.commit()
     return {"Authorization": f"OAuth {plaintext}"}
 
 
-def counts(db) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def counts(db) -> tuple[int, ...]:
     return tuple(
         db.scalar(select(func.count()).select_from(m))
         for m in (Incident, IncidentUpdate, MaintenanceWindow)
     )
 
 
-def check_icaljs(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def check_icaljs(client, tmp_path) -> None:
     if shutil.which("node") is None or not os.path.isdir(os.path.join(JS, "node_modules")):
         return
     path = tmp_path / "maintenance.ics"
@@ -98,7 +98,7 @@ def check_icaljs(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def post(client, headers, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def post(client, headers, body: dict[str, Any]):
     return client.post(f"{BASE}/incidents", headers=headers, json={"incident": body})
 
 

@@ -101,7 +101,7 @@ def english_left(english: str, other: str, language: str) -> list[str]:
 
 
 @pytest.fixture
-def pages(app, client, db, css) -> list[str]:  # type: ignore[no-untyped-def]
+def pages(app, client, db, css) -> list[str]:
     """Every kind of public page, over data whose staff-written words are not English."""
     app.config["STATUSPAGE_NAME"] = "Q-Net"
     incident = incidents.create_incident(
@@ -155,7 +155,7 @@ def pages(app, client, db, css) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def fetch(client, path: str, language: str) -> str:  # type: ignore[no-untyped-def]
+def fetch(client, path: str, language: str) -> str:
     # The `db` fixture holds one app context for the whole test, which requests share: the
     # locale Flask-Babel keeps in it must be chosen again per request, as in a server.
     if has_app_context():
@@ -167,7 +167,7 @@ def fetch(client, path: str, language: str) -> str:  # type: ignore[no-untyped-d
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_public_page_is_translated(client, pages, language):  # type: ignore[no-untyped-def]
+def test_every_public_page_is_translated(client, pages, language):
     for path in pages:
         english = fetch(client, path, "en")
         other = fetch(client, path, language)
@@ -177,24 +177,24 @@ def test_every_public_page_is_translated(client, pages, language):  # type: igno
         assert not left, (path, left)
 
 
-def test_english_pages_keep_their_words(client, pages):  # type: ignore[no-untyped-def]
+def test_english_pages_keep_their_words(client, pages):
     text = visible(fetch(client, "/", "en"))
     assert "Open incidents" in text and "Master case (P1G)" in text and "Priority 1G" in text
 
 
-def test_month_label_and_weekdays_are_in_the_readers_language(client, pages):  # type: ignore[no-untyped-def]
+def test_month_label_and_weekdays_are_in_the_readers_language(client, pages):
     assert "December 2026" in fetch(client, "/maintenance?month=2026-12", "en")
     assert "diciembre" in fetch(client, "/maintenance?month=2026-12", "es")
     assert "Dezember 2026" in fetch(client, "/maintenance?month=2026-12", "de")
 
 
-def test_error_page_is_translated(client):  # type: ignore[no-untyped-def]
+def test_error_page_is_translated(client):
     page = client.get("/nothing-here?lang=de")
     assert page.status_code == 404
     assert "Nicht gefunden" in page.get_data(as_text=True)
 
 
-def test_language_switch_keeps_path_and_query_and_marks_the_active_one(client):  # type: ignore[no-untyped-def]
+def test_language_switch_keeps_path_and_query_and_marks_the_active_one(client):
     page = fetch(client, "/history?page=1", "es")
     assert 'href="/history?page=1&amp;lang=de"' in page
     assert 'href="/history?page=1&amp;lang=es" lang="es" hreflang="es" aria-current="true"' in page
@@ -204,7 +204,7 @@ def test_language_switch_keeps_path_and_query_and_marks_the_active_one(client): 
 @pytest.mark.parametrize("inside_app", [True, False])
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_email_is_translated(app, kind, language, inside_app):  # type: ignore[no-untyped-def]
+def test_every_email_is_translated(app, kind, language, inside_app):
     neutral = _neutral(payload(kind))
     if inside_app:  # as the delivery job renders: inside an app context
         with app.app_context():
@@ -222,7 +222,7 @@ def test_every_email_is_translated(app, kind, language, inside_app):  # type: ig
     assert f'lang="{language}"' in other.html
 
 
-def _neutral(value):  # type: ignore[no-untyped-def]
+def _neutral(value):
     """The test payload with its staff-written words replaced by words of no language."""
     if isinstance(value, dict):
         return {

@@ -99,7 +99,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(app) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
+def receiver(app) -> Iterator[Receiver]:
     app.config.update(WEBHOOK_ALLOW_LOOPBACK=True, WEBHOOK_TIMEOUT=0.5)
     r = Receiver()
     yield r
@@ -108,7 +108,7 @@ def receiver(app) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def guard(monkeypatch) -> list[Any]:  # type: ignore[no-untyped-def]
+def guard(monkeypatch) -> list[Any]:
     """Connections anywhere but 127.0.0.1 (or a local socket file) fail instead of leaving."""
     attempted: list[Any] = []
     real = socket.socket.connect
@@ -123,7 +123,7 @@ def guard(monkeypatch) -> list[Any]:  # type: ignore[no-untyped-def]
     return attempted
 
 
-def fake_dns(monkeypatch, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def fake_dns(monkeypatch, answers: dict[str, str]) -> None:
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
@@ -148,11 +148,11 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: datetime) -> 
     return scheme == "v1" and fresh and hmac.compare_digest(given, expected)
 
 
-def platforms(db) -> list[Platform]:  # type: ignore[no-untyped-def]
+def platforms(db) -> list[Platform]:
     return [db.scalar(select(Platform).where(Platform.slug == "cisco"))]
 
 
-def hook(app, db, url: str) -> subscriptions.WebhookSubscription:  # type: ignore[no-untyped-def]
+def hook(app, db, url: str) -> subscriptions.WebhookSubscription:
     made = subscriptions.subscribe_webhook(
         db, url=url, platforms=platforms(db), allow_loopback=True, now=NOW
     )
@@ -160,7 +160,7 @@ def hook(app, db, url: str) -> subscriptions.WebhookSubscription:  # type: ignor
     return made
 
 
-def tick(app, now):  # type: ignore[no-untyped-def]
+def tick(app, now):
     return job_scheduler.tick(app, now)
 
 
@@ -295,7 +295,7 @@ def test_endpoint_failing_eight_times_is_quarantined(app, client, db, css, recei
 )
 def test_unsafe_endpoints_are_refused_at_subscription(
     app, client, db, monkeypatch, guard, url, address
-):  # type: ignore[no-untyped-def]
+):
     if address:
         fake_dns(monkeypatch, {"hooks.example.com": address})
     made = client.post(
@@ -311,7 +311,7 @@ def test_unsafe_endpoints_are_refused_at_subscription(
 
 def test_name_rebound_to_a_private_address_is_refused_at_send(
     app, db, css, monkeypatch, guard, receiver
-):  # type: ignore[no-untyped-def]
+):
     app.config.update(WEBHOOK_ALLOW_LOOPBACK=False)
     fake_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
     made = subscriptions.subscribe_webhook(
@@ -344,7 +344,7 @@ def test_a_redirect_is_a_failure_and_never_followed(app, db, css, receiver, guar
     assert len(receiver.got) == 2 and guard == []
 
 
-def kill_sender_in_flight(app, receiver) -> None:  # type: ignore[no-untyped-def]
+def kill_sender_in_flight(app, receiver) -> None:
     """Run a delivery pass in a separate `flask jobs tick` whose second request to `receiver`
     hangs, and kill that process with the request in flight."""
     receiver.plan.append((200, 4.0, {}))  # the request hangs: the process is killed meanwhile
@@ -384,7 +384,7 @@ def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, 
 
 def test_lifting_a_quarantine_before_verification_sends_a_new_one(
     app, client, db, css, receiver, guard
-):  # type: ignore[no-untyped-def]
+):
     """Staff lift it on /admin/subscribers; an endpoint never verified is asked again."""
     from tests.conftest import login
 
@@ -428,7 +428,7 @@ def test_component_updates_reach_a_verified_webhook(app, db, css, receiver, guar
 
 
 @pytest.fixture
-def resolver(monkeypatch) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def resolver(monkeypatch) -> dict[str, str]:
     """Names resolve to what a test puts in this mapping; any other name fails the test
     instead of asking a DNS server (an IP literal is parsed, never looked up)."""
     answers: dict[str, str] = {}
@@ -497,7 +497,7 @@ def literal(ip: str) -> str:
 @pytest.mark.parametrize("ip", NOT_GLOBAL)
 def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
     db, resolver, guard, ip
-):  # type: ignore[no-untyped-def]
+):
     resolver["hooks.example.com"] = ip
     for url in ("https://hooks.example.com/x", literal(ip)):
         with pytest.raises(subscriptions.ValidationError) as caught:
@@ -507,7 +507,7 @@ def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
 
 
 @pytest.mark.parametrize("ip", [PUBLIC_V4, PUBLIC_V6, f"::ffff:{PUBLIC_V4}"])
-def test_global_unicast_addresses_are_allowed(db, resolver, guard, ip):  # type: ignore[no-untyped-def]
+def test_global_unicast_addresses_are_allowed(db, resolver, guard, ip):
     resolver["hooks.example.com"] = ip
     made = subscriptions.subscribe_webhook(
         db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
@@ -555,7 +555,7 @@ def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver
 
 
 @pytest.mark.parametrize("ip", ["2002:7f00:1::", "192.0.0.192", "3fff::1", "64:ff9b::a00:1"])
-def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolver, guard, ip):  # type: ignore[no-untyped-def]
+def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolver, guard, ip):
     resolver["hooks.example.com"] = PUBLIC_V4
     made = subscriptions.subscribe_webhook(
         db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
@@ -570,7 +570,7 @@ def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolve
     assert guard == []
 
 
-def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
     """A row stored before the rule (or before the operator narrowed the ports)."""
     resolver["hooks.example.com"] = PUBLIC_V4
     made = subscriptions.subscribe_webhook(
@@ -588,7 +588,7 @@ def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):  # typ
 # --- URLs are stored and sent encoded ------------------------------------------------------
 
 
-def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):  # type: ignore[no-untyped-def]
+def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
     resolver["xn--bcher-kva.example"] = PUBLIC_V4
     made = subscriptions.subscribe_webhook(
         db,
@@ -616,7 +616,7 @@ def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):  # typ
         "https://hooks.example.com/" + "é" * 80,  # over 254 characters once encoded
     ],
 )
-def test_a_url_that_cannot_be_encoded_is_a_field_error(db, resolver, guard, url):  # type: ignore[no-untyped-def]
+def test_a_url_that_cannot_be_encoded_is_a_field_error(db, resolver, guard, url):
     resolver["hooks.example.com"] = PUBLIC_V4
     with pytest.raises(subscriptions.ValidationError) as caught:
         subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
