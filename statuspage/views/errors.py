@@ -44,7 +44,7 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(ValidationError)
-    def validation_error(exc: ValidationError):  # type: ignore[no-untyped-def]
+    def validation_error(exc: ValidationError) -> Response | tuple[str, int]:
         db.session.rollback()
         # A request the rules refuse as it stands is 422; one the present state refuses
         # (already unsubscribed, a completed window) is 409, so a client can tell them apart.
@@ -60,21 +60,21 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(PermissionDenied)
-    def permission_denied(exc: PermissionDenied):  # type: ignore[no-untyped-def]
+    def permission_denied(exc: PermissionDenied) -> Response | tuple[str, int]:
         db.session.rollback()
         if wants_json():
             return json_error(403, str(exc) or "forbidden")
         return _page(403, gettext("Forbidden"), refusal_words(exc))
 
     @app.errorhandler(NotFound)
-    def not_found(exc: NotFound):  # type: ignore[no-untyped-def]
+    def not_found(exc: NotFound) -> Response | tuple[str, int]:
         db.session.rollback()
         if wants_json():
             return json_error(404, "not found")
         return _page(404, gettext("Not found"), gettext("There is nothing here."))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
         db.session.rollback()
         if wants_json():
             return json_error(400, exc.description)
@@ -85,7 +85,7 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> Response:
         db.session.rollback()
         if isinstance(exc, SecurityError):
             return unknown_host()

@@ -8,7 +8,7 @@ messages in a summary at the top (each linking to its field) and beside each fie
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -39,6 +39,9 @@ from statuspage.services import subscriptions as svc
 from statuspage.services.errors import whole_number
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit
+
+if TYPE_CHECKING:
+    from statuspage.models import Subscriber
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -324,7 +327,7 @@ def confirm(token: str) -> Any:
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
-def _subscriber(token: str, purpose: str):  # type: ignore[no-untyped-def]
+def _subscriber(token: str, purpose: str) -> Subscriber:
     subscriber, _ = svc.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
     return subscriber
 
