@@ -63,10 +63,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy import Select, String, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from jobs import cards, webhooks
+from statuspage import metrics
 from statuspage.mail import (
     MailBatch,
     Mailer,
@@ -164,6 +165,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 "next_attempt_at": now,
                 "possibly_duplicated": False,
                 "created_at": now,
+                "request_id": notice.request_id,
             }
             for sid, email, language, tz in _direct_audience(session, notice)
         ]
@@ -186,6 +188,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 "next_attempt_at",
                 "possibly_duplicated",
                 "created_at",
+                "request_id",
             ],
             select(
                 literal(notice.id),
@@ -195,6 +198,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 when,
                 literal(False),
                 when,
+                literal(notice.request_id, String()),
             ).order_by(audience.c[0]),
         )
     )
@@ -244,6 +248,7 @@ def fan_out(session: Session, now: datetime) -> int:
             session.commit()
             continue
         queued = _queue_deliveries(session, notice, now)
+        metrics.fanned_out(notice, queued)
         if not queued:
             notice.status = "done"
         session.commit()
@@ -309,6 +314,7 @@ class Claimed:
     channel: str = "email"
     possibly_duplicated: bool = False
     webhook_secret: str | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +384,7 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Delivery.channel,
             Delivery.possibly_duplicated,
             Subscriber.webhook_secret,
+            Delivery.request_id,
         )
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(
@@ -754,6 +761,7 @@ def deliver(
     """One delivery pass: recover dead senders' batches, then send due batches, up to
     `ctx.concurrency` requests at once and `max_batches` in all."""
     report = DeliveryReport(recovered=recover_expired(session, now))
+    watch = metrics.DeliveryWatch(report)  # counts and logs each batch's outcome
     width = max(1, ctx.concurrency)
     in_flight: dict[Future[None], _Request] = {}
     # Requests for the rest of a batch refused because of some of its recipients: sent
@@ -781,6 +789,7 @@ def deliver(
                 claiming = False
                 unexpected = unexpected or error
                 _note(session, request, f"{type(error).__name__}: {error}")
+            watch.recorded(request, error)
 
     def submit(request: _Request) -> None:
         if ctx.before_send is not None:
@@ -802,6 +811,7 @@ def deliver(
                         break
                     claimed += 1
                     request = _prepare(session, batch, ctx, report, now)
+                    watch.prepared(batch[0])
                     if request is None:
                         continue
                     submit(request)
