@@ -203,7 +203,15 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
         )
     )
     _mark_webhooks(session, notice)
-    return int(copied.rowcount or 0)  # type: ignore[attr-defined]
+    if copied.rowcount >= 0:  # type: ignore[attr-defined]
+        return int(copied.rowcount)  # type: ignore[attr-defined]
+    # psycopg reports no count for an INSERT ... SELECT: count what was copied.
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.notice_id == notice.id)
+        )
+        or 0
+    )
 
 
 def _mark_webhooks(session: Session, notice: Notice) -> None:
