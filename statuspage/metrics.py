@@ -47,9 +47,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from statuspage.mail import PermanentMailError, TransientMailError
 from statuspage.queries import operations as queries
 
 log = logging.getLogger(__name__)
+# The delivery job's lines (one per notice fanned out, one per batch) under its own name.
+delivery_log = logging.getLogger("jobs.delivery")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A bearer token shorter than this could be guessed; the app refuses to start with one.
@@ -73,8 +76,8 @@ DELIVERIES = Counter(
 PROVIDER_ERRORS = Counter(
     "statuspage_provider_errors",
     "Requests a provider (the mail service, a webhook or channel endpoint) did not accept, "
-    "by channel and HTTP status; status `none` is no answer at all (timeout, connection), "
-    "`error` a failure of this side.",
+    "by channel and HTTP status; `none`: no answer (timeout, connection), `refused`: not "
+    "sent (an address not allowed), `error`: a failure of this side.",
     ["channel", "status"],
 )
 RETRIES = Counter(
@@ -187,7 +190,7 @@ class _Notice(Protocol):
 
 def fanned_out(notice: _Notice, recipients: int) -> None:
     """A notice turned into one queued delivery per recipient."""
-    log.info(
+    delivery_log.info(
         "notice queued for delivery",
         extra={
             "request_id": notice.request_id,
@@ -196,6 +199,17 @@ def fanned_out(notice: _Notice, recipients: int) -> None:
             "recipients": recipients,
         },
     )
+
+
+def provider_status(error: BaseException) -> str:
+    """The label of a request the provider did not accept: its HTTP status; `none` when no
+    answer came (timeout, connection refused); `refused` when this side refused to send it
+    (an address not allowed now); `error` for a failure of this side (a bug)."""
+    if isinstance(error, TransientMailError | PermanentMailError):
+        if error.status is not None:
+            return str(error.status)
+        return "none" if isinstance(error, TransientMailError) else "refused"
+    return "error"
 
 
 @dataclass
@@ -215,7 +229,7 @@ class DeliveryWatch:
         self._last = self._counts()
         if self.report.recovered:
             RECOVERED.inc(self.report.recovered)
-            log.warning(
+            delivery_log.warning(
                 "deliveries recovered from a sender that stopped mid-request; they go again "
                 "marked possibly duplicated",
                 extra={"deliveries": self.report.recovered},
@@ -243,7 +257,7 @@ class DeliveryWatch:
         sent, failed, retried = self._step()
         self._count(head.channel, sent, failed, retried)
         if failed:
-            log.warning(
+            delivery_log.warning(
                 "deliveries that could not be rendered failed",
                 extra={
                     "request_id": head.request_id,
@@ -258,11 +272,8 @@ class DeliveryWatch:
         channel = head.channel if head is not None else "unknown"
         sent, failed, retried = self._step()
         self._count(channel, sent, failed, retried)
-        status: str | None = None
-        if error is not None:
-            answered = getattr(error, "status", None)
-            is_answer = hasattr(error, "status")
-            status = str(answered) if answered is not None else ("none" if is_answer else "error")
+        status = None if error is None else provider_status(error)
+        if status is not None:
             PROVIDER_ERRORS.labels(channel, status).inc()
         fields: dict[str, Any] = {
             "request_id": head.request_id if head is not None else None,
@@ -274,14 +285,14 @@ class DeliveryWatch:
             "retried": retried,
         }
         if error is None:
-            log.info("delivery batch sent", extra=fields)
+            delivery_log.info("delivery batch sent", extra=fields)
             return
         fields["provider_status"] = status
         fields["error"] = f"{type(error).__name__}: {error}"[:500]
         if sent or failed or retried:
-            log.warning("delivery batch not accepted", extra=fields)
+            delivery_log.warning("delivery batch not accepted", extra=fields)
         else:
-            log.error("delivery batch left to its lease (no answer recorded)", extra=fields)
+            delivery_log.error("delivery batch left to its lease (no answer)", extra=fields)
 
 
 # --- the database pool ---------------------------------------------------------------
@@ -292,13 +303,19 @@ def watch_pool(engine: Engine) -> None:
     if not hasattr(engine.pool, "checkedout"):  # a pool that keeps nothing (NullPool)
         return
 
-    def update(*_: Any) -> None:
+    def update(returning: int = 0) -> None:
         pool = engine.pool  # a new one after engine.dispose(), with the same listeners
-        POOL_CHECKED_OUT.set(pool.checkedout())  # type: ignore[attr-defined]
+        POOL_CHECKED_OUT.set(pool.checkedout() - returning)  # type: ignore[attr-defined]
         POOL_SIZE.set(pool.size())  # type: ignore[attr-defined]
 
-    event.listen(engine, "checkout", update)
-    event.listen(engine, "checkin", update)
+    def checked_out(*_: Any) -> None:
+        update()
+
+    def checked_in(*_: Any) -> None:
+        update(returning=1)  # the event comes before the pool takes the connection back
+
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "checkin", checked_in)
     update()
 
 
