@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from statuspage import doctor
+from statuspage import clock, doctor
 from statuspage.extensions import db
 
 LABELS = {doctor.OK: "ok  ", doctor.WARN: "warn", doctor.FIX: "FIX "}
@@ -31,7 +31,7 @@ def _default_workers() -> int:
 def doctor_command(workers: int) -> None:
     """Check this configuration against production's needs and say what to fix. Exits 1
     when something must be fixed."""
-    findings = doctor.examine(current_app.config, db.session, workers=workers)
+    findings = doctor.examine(current_app.config, db.session, workers=workers, now=clock.now())
     width = max(len(f.check) for f in findings)
     for finding in findings:
         click.echo(f"{LABELS[finding.level]}  {finding.check:<{width}}  {finding.message}")
