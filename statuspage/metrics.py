@@ -16,7 +16,8 @@ The endpoint (`views.operations`) is served only with METRICS_TOKEN set, to a sc
 sending it as a bearer token (docs/operations.md, docs/security.md).
 
 Labels are bounded: a page or route is named by its endpoint (never its path), a channel
-by the delivery's channel, a provider's answer by its HTTP status.
+by the delivery's channel, a provider's answer by its HTTP status, a scheduled job by
+`job_name` (Prometheus keeps `job` for the scrape job).
 """
 
 from __future__ import annotations
@@ -93,12 +94,12 @@ RECOVERED = Counter(
 JOB_RUNS = Counter(
     "statuspage_job_runs",
     "Runs of the scheduled jobs in this process, by job and outcome (success, failure).",
-    ["job", "outcome"],
+    ["job_name", "outcome"],
 )
 JOB_SECONDS = Histogram(
     "statuspage_job_duration_seconds",
     "How long a scheduled job's run took.",
-    ["job"],
+    ["job_name"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 RENDER_LOOKUPS = Counter(
@@ -408,17 +409,17 @@ class DatabaseCollector:
         last_success = GaugeMetricFamily(
             "statuspage_job_last_success_timestamp_seconds",
             "When each scheduled job last succeeded (Unix time).",
-            labels=["job"],
+            labels=["job_name"],
         )
         last_run = GaugeMetricFamily(
             "statuspage_job_last_run_timestamp_seconds",
             "When each scheduled job last ran, successfully or not (Unix time).",
-            labels=["job"],
+            labels=["job_name"],
         )
         interval = GaugeMetricFamily(
             "statuspage_job_interval_seconds",
             "Seconds between two runs of each scheduled job.",
-            labels=["job"],
+            labels=["job_name"],
         )
         for run in queries.job_runs(session):
             if run.last_success_at is not None:

@@ -246,12 +246,12 @@ def test_each_jobs_last_run_and_success(app, client, db, monkeypatch):
     job_scheduler.tick(app, NOW)
     series = scrape(client)
     for job in ("windows", "notices", "p1g", "delivery"):
-        labels = {"job": job}
+        labels = {"job_name": job}
         assert value(series, "statuspage_job_last_success_timestamp_seconds", **labels) == (
             NOW.timestamp()
         )
         assert value(series, "statuspage_job_interval_seconds", **labels) > 0
-    failures = sample("statuspage_job_runs_total", job="p1g", outcome="failure")
+    failures = sample("statuspage_job_runs_total", job_name="p1g", outcome="failure")
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the on-duty list is gone")
@@ -261,10 +261,10 @@ def test_each_jobs_last_run_and_success(app, client, db, monkeypatch):
     with pytest.raises(RuntimeError):
         job_scheduler.tick(app, NOW + timedelta(minutes=5))
     series = scrape(client)
-    last_success = value(series, "statuspage_job_last_success_timestamp_seconds", job="p1g")
-    last_run = value(series, "statuspage_job_last_run_timestamp_seconds", job="p1g")
+    last_success = value(series, "statuspage_job_last_success_timestamp_seconds", job_name="p1g")
+    last_run = value(series, "statuspage_job_last_run_timestamp_seconds", job_name="p1g")
     assert last_success == NOW.timestamp() and last_run == (NOW + timedelta(minutes=5)).timestamp()
-    assert sample("statuspage_job_runs_total", job="p1g", outcome="failure") == failures + 1
+    assert sample("statuspage_job_runs_total", job_name="p1g", outcome="failure") == failures + 1
     run = {r.name: r for r in operation_queries.job_runs(db)}["p1g"]
     assert run.last_error == "RuntimeError: the on-duty list is gone"
 
@@ -437,7 +437,7 @@ def test_every_series_moves_under_two_workers_and_jobs_run(app, db, db_url, css,
                         value(
                             parse(get(base + "/metrics", token)[1]),
                             "statuspage_job_last_success_timestamp_seconds",
-                            job="windows",
+                            job_name="windows",
                         )
                         > 0
                     ),
@@ -467,10 +467,10 @@ def test_every_series_moves_under_two_workers_and_jobs_run(app, db, db_url, css,
     assert moved("statuspage_notices_late_total") == 1  # the on-duty alert, an hour late
     # The scheduler.
     for job_name in ("windows", "notices", "p1g", "delivery"):
-        assert value(after, "statuspage_job_last_success_timestamp_seconds", job=job_name) >= (
+        assert value(after, "statuspage_job_last_success_timestamp_seconds", job_name=job_name) >= (
             real_now.timestamp()
         )
-        assert moved("statuspage_job_runs_total", job=job_name, outcome="success") >= 1
+        assert moved("statuspage_job_runs_total", job_name=job_name, outcome="success") >= 1
     # Master cases: still overdue (the alert is sent; the update is still owed).
     assert value(after, "statuspage_master_cases_open") == 1
     assert value(after, "statuspage_master_cases_overdue") == 1
