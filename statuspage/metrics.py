@@ -59,7 +59,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A bearer token shorter than this could be guessed; the app refuses to start with one.
 TOKEN_MIN = 32
 # Counters carry no `_created` series: nothing here reads them, and they double the output.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # (unannotated in the library)
 
 
 def multiprocess_dir() -> str | None:
@@ -172,21 +172,32 @@ class _Report(Protocol):
 class _Head(Protocol):
     """The first delivery of a claimed batch (`jobs.delivery.Claimed`)."""
 
-    lease_owner: str
-    notice_id: int
-    channel: str
-    request_id: str | None
+    @property
+    def lease_owner(self) -> str: ...
+    @property
+    def notice_id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
 
 
 class _Request(Protocol):
-    ids: list[int]
-    owner: str
+    """A request of the delivery pass (`jobs.delivery._Request`)."""
+
+    @property
+    def ids(self) -> list[int]: ...
+    @property
+    def owner(self) -> str: ...
 
 
 class _Notice(Protocol):
-    id: int
-    kind: str
-    request_id: str | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
 
 
 def fanned_out(notice: _Notice, recipients: int) -> None:
@@ -449,10 +460,11 @@ def exposition(session: Session, now: datetime) -> bytes:
     directory = multiprocess_dir()
     if directory:
         events: Any = CollectorRegistry()
-        multiprocess.MultiProcessCollector(events, path=directory)
+        multiprocess.MultiProcessCollector(events, path=directory)  # type: ignore[no-untyped-call]
     else:
         events = REGISTRY
-    return generate_latest(_Together(events, DatabaseCollector(session, now)))  # type: ignore[arg-type]
+    together: Any = _Together(events, DatabaseCollector(session, now))
+    return generate_latest(together)
 
 
 def init_app(app: Flask) -> None:

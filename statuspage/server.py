@@ -56,7 +56,7 @@ def settle_worker(worker: Any) -> None:
     gc.freeze()
 
 
-class GunicornLogger(glogging.Logger):  # type: ignore[misc]
+class GunicornLogger(glogging.Logger):
     """gunicorn's own lines (workers booting, timeouts) in the app's format: JSON, or plain
     at a terminal (LOG_FORMAT, `statuspage.logs`). Its access log stays off unless asked
     for; the app logs requests itself (`statuspage.observe`)."""
@@ -73,7 +73,7 @@ def forget_worker(_arbiter: Any, worker: Any) -> None:
     """gunicorn's child_exit hook (in the master): a dead worker's gauges leave the metrics
     (its counters stay: they count what happened)."""
     if metrics.multiprocess_dir():
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def start_scheduler(worker: Any) -> None:

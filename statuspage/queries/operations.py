@@ -75,7 +75,8 @@ def schema_revision(session: Session) -> str | None:
     """The Alembic revision the database is at; None for a schema built without Alembic."""
     if not inspect(session.get_bind()).has_table("alembic_version"):
         return None
-    return session.scalar(text("SELECT version_num FROM alembic_version"))
+    revision = session.scalar(text("SELECT version_num FROM alembic_version"))
+    return None if revision is None else str(revision)
 
 
 def database_clock(session: Session) -> datetime | None:
@@ -83,4 +84,5 @@ def database_clock(session: Session) -> datetime | None:
     transaction); None for SQLite, a file read with this process's own clock."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return session.scalar(text("SELECT clock_timestamp()"))
+    moment: datetime | None = session.scalar(text("SELECT clock_timestamp()"))
+    return moment
