@@ -63,11 +63,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy import Select, String, and_, func, insert, literal, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from jobs import cards, webhooks
+from statuspage import metrics
 from statuspage.mail import (
     MailBatch,
     Mailer,
@@ -165,6 +166,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 "next_attempt_at": now,
                 "possibly_duplicated": False,
                 "created_at": now,
+                "request_id": notice.request_id,
             }
             for sid, email, language, tz in _direct_audience(session, notice)
         ]
@@ -187,6 +189,7 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 "next_attempt_at",
                 "possibly_duplicated",
                 "created_at",
+                "request_id",
             ],
             select(
                 literal(notice.id),
@@ -196,12 +199,21 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 when,
                 literal(False),
                 when,
+                literal(notice.request_id, String()),
             ).order_by(audience.c[0]),
         )
     )
     _mark_webhooks(session, notice)
-    # Session.execute is typed as a Result; an INSERT's or UPDATE's is a CursorResult.
-    return int(cast(CursorResult[Any], copied).rowcount or 0)
+    rowcount = int(cast(CursorResult[Any], copied).rowcount)
+    if rowcount >= 0:
+        return rowcount
+    # psycopg reports no count for an INSERT ... SELECT: count what was copied.
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.notice_id == notice.id)
+        )
+        or 0
+    )
 
 
 def _mark_webhooks(session: Session, notice: Notice) -> None:
@@ -246,6 +258,7 @@ def fan_out(session: Session, now: datetime) -> int:
             session.commit()
             continue
         queued = _queue_deliveries(session, notice, now)
+        metrics.fanned_out(notice, queued)
         if not queued:
             notice.status = "done"
         session.commit()
@@ -311,6 +324,7 @@ class Claimed:
     channel: str = "email"
     possibly_duplicated: bool = False
     webhook_secret: str | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -380,6 +394,7 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Delivery.channel,
             Delivery.possibly_duplicated,
             Subscriber.webhook_secret,
+            Delivery.request_id,
         )
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(
@@ -756,6 +771,7 @@ def deliver(
     """One delivery pass: recover dead senders' batches, then send due batches, up to
     `ctx.concurrency` requests at once and `max_batches` in all."""
     report = DeliveryReport(recovered=recover_expired(session, now))
+    watch = metrics.DeliveryWatch(report)  # counts and logs each batch's outcome
     width = max(1, ctx.concurrency)
     in_flight: dict[Future[None], _Request] = {}
     # Requests for the rest of a batch refused because of some of its recipients: sent
@@ -783,6 +799,7 @@ def deliver(
                 claiming = False
                 unexpected = unexpected or error
                 _note(session, request, f"{type(error).__name__}: {error}")
+            watch.recorded(request, error)
 
     def submit(request: _Request) -> None:
         if ctx.before_send is not None:
@@ -804,6 +821,7 @@ def deliver(
                         break
                     claimed += 1
                     request = _prepare(session, batch, ctx, report, now)
+                    watch.prepared(batch[0])
                     if request is None:
                         continue
                     submit(request)

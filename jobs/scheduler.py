@@ -40,7 +40,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from jobs import delivery, notices, p1g, windows
+from jobs import delivery, heartbeat, notices, p1g, windows
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
 from statuspage.mail import mailer_from_config
@@ -89,6 +89,14 @@ class JobFunctions(TypedDict):
     delivery: Callable[[Session, datetime], tuple[int, delivery.DeliveryReport]]
 
 
+def job_intervals(app: Flask) -> dict[str, float]:
+    """Seconds between two runs of each job (the delivery job's from DELIVERY_INTERVAL)."""
+    return {
+        **INTERVALS,
+        "delivery": float(app.config.get("DELIVERY_INTERVAL", INTERVALS["delivery"])),
+    }
+
+
 def job_functions(app: Flask) -> JobFunctions:
     config = app.config
     ctx = delivery_context(app)
@@ -105,12 +113,14 @@ def job_functions(app: Flask) -> JobFunctions:
     def run_delivery(session: Session, now: datetime) -> tuple[int, delivery.DeliveryReport]:
         return delivery.fan_out(session, now), delivery.deliver(session, now, ctx)
 
-    return {
-        "windows": run_windows,
-        "notices": run_notices,
-        "p1g": run_p1g,
-        "delivery": run_delivery,
-    }
+    every = job_intervals(app)
+    # Each run under its own id, counted and recorded: the scheduler's heartbeat.
+    return JobFunctions(
+        windows=heartbeat.observed("windows", every["windows"], run_windows),
+        notices=heartbeat.observed("notices", every["notices"], run_notices),
+        p1g=heartbeat.observed("p1g", every["p1g"], run_p1g),
+        delivery=heartbeat.observed("delivery", every["delivery"], run_delivery),
+    )
 
 
 def tick(app: Flask, now: datetime) -> TickReport:
@@ -256,10 +266,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     scheduler: BaseScheduler = (
         BlockingScheduler(**options) if blocking else BackgroundScheduler(**options)
     )
-    intervals = {
-        **INTERVALS,
-        "delivery": float(app.config.get("DELIVERY_INTERVAL", INTERVALS["delivery"])),
-    }
+    intervals = job_intervals(app)
     wake = DeliveryWake(scheduler)
     for name, fn in job_functions(app).items():
         woken = name == "delivery"

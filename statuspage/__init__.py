@@ -158,4 +158,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     reader.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
+    # Last, so its middleware is outermost: request ids, latency, logs and metrics.
+    from statuspage import observe
+
+    observe.init_app(app)
     return app

@@ -27,6 +27,7 @@ from statuspage.models import (
     ConfirmationAllowance,
     DataVersion,
     Delivery,
+    JobRun,
     Notice,
     Subscriber,
     Subscription,
@@ -40,6 +41,7 @@ UNPUBLISHED = (
     ConfirmationAllowance,
     DataVersion,
     Delivery,
+    JobRun,
     Subscriber,
     Subscription,
 )

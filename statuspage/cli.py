@@ -199,10 +199,11 @@ def create_token_command(email: str, name: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from statuspage import cli_jobs
+    from statuspage import cli_jobs, cli_ops
 
     app.cli.add_command(init_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     cli_jobs.init_app(app)
+    cli_ops.init_app(app)

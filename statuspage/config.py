@@ -125,6 +125,13 @@ def load(instance_path: str) -> dict[str, Any]:
         # -Host are believed: the client address (rate limits), https (cookies, HSTS) and host.
         # 0 ignores the headers: anyone can send them.
         "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0") or 0),
+        # A bearer token the metrics scraper sends (Authorization: Bearer ...); unset, /metrics
+        # is not served at all (404). At least 32 characters. See docs/operations.md.
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        # Log lines on stderr: DEBUG, INFO, WARNING, ERROR; `json` (one object per line),
+        # `text`, or `auto` (text when stderr is a terminal, else JSON).
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": _env("LOG_FORMAT", "auto"),
         # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); every
         # other page is framed by this site only, staff pages never.
         "FRAME_ANCESTORS": _env("FRAME_ANCESTORS", ""),

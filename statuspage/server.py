@@ -14,15 +14,19 @@ Production runs several gunicorn workers without the scheduler and one `jobs run
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from jobs import scheduler as job_scheduler
+from statuspage import logs, metrics
 
 THREADS = 8
 # gunicorn believes X-Forwarded-Proto (and -Ssl, -Protocol) and the SCRIPT_NAME and
@@ -50,6 +54,26 @@ def settle_worker(worker: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's own lines (workers booting, timeouts) in the app's format: JSON, or plain
+    at a terminal (LOG_FORMAT, `statuspage.logs`). Its access log stays off unless asked
+    for; the app logs requests itself (`statuspage.observe`)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        formatter = logs.formatter_for(os.environ.get("LOG_FORMAT"))
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                handler.setFormatter(formatter)
+
+
+def forget_worker(_arbiter: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook (in the master): a dead worker's gauges leave the metrics
+    (its counters stay: they count what happened)."""
+    if metrics.multiprocess_dir():
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def start_scheduler(worker: Any) -> None:
@@ -90,6 +114,8 @@ class EmbeddedServer(BaseApplication):
             "preload_app": False,
             "proc_name": "statuspage",
             "post_worker_init": settle_worker,
+            "logger_class": GunicornLogger,
+            "child_exit": forget_worker,
             **BELIEVE_NO_FORWARDED_HEADERS,
             **(options or {}),
         }

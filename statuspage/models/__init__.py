@@ -8,6 +8,7 @@ from statuspage.models.incidents import (
 )
 from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
+from statuspage.models.operations import JobRun
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import ApiToken, AuditEntry, User
 from statuspage.models.subscribers import ConfirmationAllowance, Subscriber, Subscription
@@ -23,6 +24,7 @@ __all__ = [
     "IncidentPlatform",
     "IncidentUpdate",
     "IncidentUpdatePlatform",
+    "JobRun",
     "MaintenanceSeries",
     "MaintenanceWindow",
     "Notice",

@@ -45,6 +45,9 @@ class Notice(Model):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The request (or job run) that caused it, carried into its deliveries and their log
+    # lines (`statuspage.logs`): one id follows a staff action to every recipient.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="notice", cascade="all, delete-orphan", order_by="Delivery.id"
@@ -91,6 +94,8 @@ class Delivery(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Its notice's request id, copied at fan-out.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     notice: Mapped[Notice] = relationship(back_populates="deliveries")
     subscriber: Mapped[Subscriber | None] = relationship()

@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars.recurrence import to_local
+from statuspage import logs
 from statuspage.models import (
     Delivery,
     Incident,
@@ -110,6 +111,7 @@ def enqueue(
         due_at=due_at,
         late=now - due_at > LATE_AFTER,
         created_at=now,
+        request_id=logs.request_id(),  # the request or job run causing it, if any
     )
     try:
         with session.begin_nested():

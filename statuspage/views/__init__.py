@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         errors,
         feeds,
         maintenance,
+        operations,
         public,
         subscriptions,
     )
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(maintenance.bp)
     app.register_blueprint(subscriptions.bp)
     app.register_blueprint(embed.bp)  # the embed for other sites and the favicon
+    app.register_blueprint(operations.bp)  # /readyz and /metrics
     # Webhooks and channels (issue 9): staff see URL subscribers and lift quarantines.
     from statuspage.views import admin_subscribers
 

@@ -52,7 +52,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from statuspage import clock
+from statuspage import clock, metrics
 from statuspage.extensions import db
 from statuspage.queries import version as version_queries
 from statuspage.reader import mark_shared_read, shared_read
@@ -293,11 +293,13 @@ def published(
 
             cache = render_cache()
             entry = cache.get(digest)
+            metrics.render_cache_lookup(request.endpoint, hit=entry is not None)
             if entry is None:
                 with cache.rendering(digest) as entry:
                     if entry is None:  # this thread renders; the others wait for it
                         spend_render()
                         g.pinned_now = pinned
+                        started = time.perf_counter()
                         try:
                             response = make_response(view(*args, **kwargs))
                         finally:
@@ -306,6 +308,7 @@ def published(
                             return response
                         entry = _rendered(response)
                         cache.put(digest, entry)
+                        metrics.page_rendered(request.endpoint, started)
             response = current_app.response_class(
                 entry.gzipped if gz else entry.body, content_type=entry.content_type
             )
