@@ -9,7 +9,14 @@ from statuspage.models.incidents import (
 from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
 from statuspage.models.platforms import Platform
-from statuspage.models.staff import ApiToken, AuditEntry, User
+from statuspage.models.staff import (
+    ApiToken,
+    AuditEntry,
+    RecoveryCode,
+    SecondFactor,
+    StaffSession,
+    User,
+)
 from statuspage.models.subscribers import ConfirmationAllowance, Subscriber, Subscription
 from statuspage.models.versions import DataVersion
 
@@ -27,6 +34,9 @@ __all__ = [
     "MaintenanceWindow",
     "Notice",
     "Platform",
+    "RecoveryCode",
+    "SecondFactor",
+    "StaffSession",
     "Subscriber",
     "Subscription",
     "User",
