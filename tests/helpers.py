@@ -91,15 +91,21 @@ def authenticator_code(email: str) -> str:
     return factors.code_at(factor.secret, step)
 
 
-def sign_in(client, email: str, password: str, next_url: str | None = None):  # type: ignore[no-untyped-def]
-    """Sign in through the forms as a browser would: the password, then (for a role that
-    needs one) the authenticator's code. Returns the last response."""
+def ensure_authenticator(email: str) -> None:
+    """Give the staff member at `email` an authenticator if their role needs one and they
+    have none yet (as their first sign-in would have set up)."""
     from statuspage.extensions import db
     from statuspage.services import factors, staff
 
     user = staff.find_user(db.session, email)
     if user is not None and factors.required(user) and not factors.enrolled(db.session, user):
-        authenticator_code(email)  # set one up, as the first sign-in would have
+        authenticator_code(email)
+
+
+def sign_in(client, email: str, password: str, next_url: str | None = None):  # type: ignore[no-untyped-def]
+    """Sign in through the forms as a browser would: the password, then (for a role that
+    needs one) the authenticator's code. Returns the last response."""
+    ensure_authenticator(email)
     path = "/login" + (f"?next={next_url}" if next_url else "")
     forget_request_state()
     token = csrf_of(client.get(path).get_data(as_text=True))

@@ -138,6 +138,30 @@ def confirm_totp(session: Session, user: User, code: str, now: datetime) -> list
     return codes
 
 
+def enrol_by_operator(session: Session, user: User, now: datetime) -> tuple[str, list[str]]:
+    """Set up an authenticator for `user` from the command line (the demo's staff, an
+    operator helping someone without a browser at hand): the secret to type into the app,
+    and ten recovery codes, both shown once. Replaces whatever `user` had. Audited."""
+    remove(session, None, user, now)
+    factor = SecondFactor(
+        user_id=user.id, secret=pyotp.random_base32(32), created_at=now, confirmed_at=now
+    )
+    session.add(factor)
+    session.flush()
+    codes = _new_recovery_codes(session, user, now)
+    audit.record(
+        session,
+        None,
+        "factor.enrol",
+        user,
+        before=None,
+        after={"kind": "totp", "recovery_codes": len(codes)},
+        now=now,
+        label="cli",
+    )
+    return factor.secret, codes
+
+
 def _new_recovery_codes(session: Session, user: User, now: datetime) -> list[str]:
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []

@@ -69,7 +69,7 @@ def start() -> Any:
         return sso.start(_callback_url(), silent=silent)
     except sso.SignInError as exc:
         current_app.logger.warning("single sign-on could not start: %s", exc)
-        return render_template("auth/no_access.html", reason="unreachable"), 503
+        return render_template("auth/no_access.html", reason=exc.reason), 503
 
 
 @bp.get("/login/sso/callback")
