@@ -10,7 +10,8 @@ never lock out another. The per-account budget is one for the password and the s
 
 An admin or CSS staff member signing in with a password needs a second factor
 (`services.factors`): a code of their authenticator app or a recovery code; one without an
-authenticator sets one up before anything else opens. LOCAL_LOGIN=off leaves passwords to
+authenticator sets one up before anything else opens. An engineer who set one up of their
+own accord is asked for it too. LOCAL_LOGIN=off leaves passwords to
 the break-glass admins; everyone else signs in through the directory (views/sso.py).
 """
 
@@ -103,10 +104,11 @@ def login() -> Any:
             form.form_errors.append(_("Invalid email or password."))
             return render_template("auth/login.html", **page), 401
         next_path = local_path(request.args.get("next"), "")
-        if factors.required(user):
+        enrolled = factors.enrolled(db.session, user)
+        if enrolled or factors.required(user):
             commit()  # a password rehashed at today's parameters
             begin_pending(user, next_path)
-            if factors.enrolled(db.session, user):
+            if enrolled:
                 return redirect(url_for("auth.second_factor"))
             return redirect(url_for("auth.enrol"))
         start_session(user, sessions.PASSWORD)
