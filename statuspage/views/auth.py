@@ -160,7 +160,9 @@ def second_factor() -> Any:
 
 def qr_code(uri: str, label: str) -> Markup:
     """The otpauth address as an inline SVG QR code (no script, no inline style)."""
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title=label, svgclass="qr")
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, title=label, svgclass="qr", dark="#000", light="#fff"
+    )
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 (segno's markup)
 
 
