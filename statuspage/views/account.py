@@ -25,6 +25,8 @@ from statuspage.views.helpers import apply_errors, commit
 bp = Blueprint("account", __name__, url_prefix="/admin/account")
 
 STAFF = ("admin", "css", "engineer")
+# The set-up page of an authenticator, inside the staff layout.
+PAGE = "admin/authenticator.html"
 # The token form's field names for the service's.
 TOKEN_ALIASES = {"expires": "days"}
 
@@ -137,15 +139,13 @@ def authenticator() -> Any:
         except ValidationError as exc:
             db.session.rollback()
             apply_errors(form, exc.errors)
-            return enrolment_page(form, factor, me, 422, signed_in=True)
+            return enrolment_page(form, factor, me, 422, PAGE)
         commit()
         session.pop(ENROLLING, None)
         return render_template(
-            "auth/recovery_codes.html", codes=codes, next=url_for("account.index")
+            "admin/recovery_codes.html", codes=codes, next=url_for("account.index")
         )
-    return enrolment_page(
-        form, factor, me, 422 if request.method == "POST" else 200, signed_in=True
-    )
+    return enrolment_page(form, factor, me, 422 if request.method == "POST" else 200, PAGE)
 
 
 @bp.post("/recovery-codes")
@@ -160,7 +160,7 @@ def recovery_codes() -> Any:
         db.session.rollback()
         return redirect(url_for("account.authenticator"))
     commit()
-    return render_template("auth/recovery_codes.html", codes=codes, next=url_for("account.index"))
+    return render_template("admin/recovery_codes.html", codes=codes, next=url_for("account.index"))
 
 
 @bp.route("/authenticator/remove", methods=["GET", "POST"])

@@ -166,16 +166,19 @@ def qr_code(uri: str, label: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 (segno's markup)
 
 
-def enrolment_page(form: EnrolForm, factor: Any, user: Any, status: int, **extra: Any) -> Any:
+def enrolment_page(
+    form: EnrolForm, factor: Any, user: Any, status: int, template: str = "auth/enrol.html"
+) -> Any:
+    """The set-up page: at the first password sign-in (`auth/enrol.html`), or on the account
+    page (`admin/authenticator.html`)."""
     uri = factors.provisioning_uri(factor, user.email, current_app.config["STATUSPAGE_NAME"])
     secret = " ".join(factor.secret[i : i + 4] for i in range(0, len(factor.secret), 4))
     return (
         render_template(
-            "auth/enrol.html",
+            template,
             form=form,
             qr=qr_code(uri, _("QR code for your authenticator app")),
             secret=secret,
-            **extra,
         ),
         status,
     )
