@@ -26,7 +26,7 @@ from flask_login import current_user, login_url, login_user
 
 from statuspage import clock
 from statuspage.extensions import db, login_manager
-from statuspage.models import User
+from statuspage.models import StaffSession, User
 from statuspage.services import addresses, sessions
 from statuspage.services.directory import RoleMapping
 from statuspage.services.errors import row_id
@@ -85,7 +85,7 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]  # Flask-Login: no types
 def unauthorized() -> Any:
     """Signed out: to the sign-in page. A directory session due for its re-check: to the
     directory, silently, and back to the page asked for (a form sent then is lost: a POST
@@ -97,10 +97,11 @@ def unauthorized() -> Any:
     return redirect(login_url("auth.login", next_url=request.url))
 
 
-def current_session() -> sessions.StaffSession | None:
+def current_session() -> StaffSession | None:
     """The server session of the signed-in user making this request."""
     current_user.is_authenticated  # noqa: B018 (loads the user, and so the session)
-    return g.get("staff_session")
+    row: StaffSession | None = g.get("staff_session")
+    return row
 
 
 def start_session(user: User, method: str) -> None:

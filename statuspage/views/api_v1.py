@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -58,6 +58,9 @@ from statuspage.views.helpers import commit
 
 if TYPE_CHECKING:
     from statuspage.models import Incident, MaintenanceWindow, Platform, Subscriber, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1/pages/<page_id>")
 csrf.exempt(bp)
@@ -139,7 +142,7 @@ def add_page(endpoint: str, values: dict[str, Any]) -> None:
     values.setdefault("page_id", current_app.config["STATUSPAGE_PAGE_ID"])
 
 
-def authenticated(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def authenticated(scope: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     """The token check, before anything of the request is read (a stranger learns nothing
     from field errors): a working token (not revoked, not expired, its owner active) that
     carries `scope` (`read`, `write` or `subscribers`), declared on each route next to its
@@ -149,9 +152,9 @@ def authenticated(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
     if scope not in staff.TOKEN_SCOPES:
         raise ValueError(f"unknown token scope {scope!r}")
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
         @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
             header = request.headers.get("Authorization", "")
             kind, _, plaintext = header.partition(" ")
             token = None
