@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import click
 from flask import Flask, current_app
@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.seed import defaults, demo
-from statuspage.services import ValidationError, staff
+from statuspage.services import ValidationError, factors, sessions, staff
 from statuspage.services.staff import PASSWORD_MIN
 
 # The first CallTower Connect sprint release the three-weekly series counts from (a Tuesday).
@@ -142,6 +142,14 @@ def seed_command(demo_data: bool, if_empty: bool, connect_anchor: date | None) -
     click.echo("Demo logins (the passwords are shown only now):")
     for email, role, password in result.logins:
         click.echo(f"  {role:<9} {email:<22} {password}")
+    if result.authenticators:
+        click.echo(
+            "Admins and CSS then type a code from an authenticator app: add their key to one "
+            "(Microsoft or Google Authenticator, 1Password...), or print the current code with"
+        )
+        click.echo("  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\"")
+        for email, secret in result.authenticators.items():
+            click.echo(f"  key for {email}: {secret}")
 
 
 users_group = AppGroup("users", help="Staff accounts.")
@@ -177,24 +185,107 @@ def create_user_command(email: str, role: str, password: str | None, name: str) 
         click.echo(f"Generated password (shown only now): {password}")
 
 
+@users_group.command("authenticator")
+@click.argument("email")
+@click.option(
+    "--remove",
+    is_flag=True,
+    help="Remove it instead (a lost phone): the next password sign-in sets up a new one.",
+)
+def authenticator_command(email: str, remove: bool) -> None:
+    """Set up a staff member's authenticator app (the key and ten recovery codes are printed
+    once), or remove it; either ends their sessions."""
+    _require_schema()
+    user = staff.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no staff member has the address {email!r}")
+    now = clock.now()
+    sessions.end_all(db.session, user, reason="authenticator changed", now=now)
+    if remove:
+        removed = factors.remove(db.session, None, user, now)
+        db.session.commit()
+        click.echo(
+            f"Removed the authenticator of {user.email}."
+            if removed
+            else f"{user.email} had no authenticator."
+        )
+        return
+    secret, codes = factors.enrol_by_operator(db.session, user, now)
+    db.session.commit()
+    click.echo(f"Authenticator key for {user.email} (shown only now): {secret}")
+    click.echo("Recovery codes (each signs in once; shown only now):")
+    for code in codes:
+        click.echo(f"  {code}")
+
+
 tokens_group = AppGroup("tokens", help="Manage API tokens.")
+
+
+def _parse_expiry(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    """--expires: a number of days, or a date (YYYY-MM-DD, the end of that day in UTC)."""
+    if value is None:
+        return None
+    text = value.strip().lower().removesuffix("d")
+    if text.isascii() and text.isdigit():
+        return staff.token_expiry(clock.now(), int(text))
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a number of days nor a date") from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 @tokens_group.command("create")
 @click.argument("email")
-@click.option("--name", default="", help="What the token is for, e.g. the monitoring system.")
-def create_token_command(email: str, name: str) -> None:
+@click.option(
+    "--name",
+    default="command line",
+    show_default=True,
+    help="What the token is for, e.g. the monitoring system.",
+)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(staff.TOKEN_SCOPES),
+    help="What it may do; repeat for several. Default: every scope (read, write, subscribers).",
+)
+@click.option(
+    "--expires",
+    callback=_parse_expiry,
+    metavar="DAYS|YYYY-MM-DD",
+    help=f"When it stops working: days from now or a date. Default {staff.TOKEN_DAYS} days; "
+    f"at most {staff.TOKEN_DAYS_MAX}.",
+)
+def create_token_command(
+    email: str, name: str, scopes: tuple[str, ...], expires: datetime | None
+) -> None:
     """Issue a Manage API token for a staff member; it is printed once, as the last line."""
     _require_schema()
     user = staff.find_user(db.session, email)
     if user is None:
         raise click.ClickException(f"no staff member has the address {email!r}")
+    now = clock.now()
     try:
-        plaintext, token = staff.create_token(db.session, None, user, name=name, now=clock.now())
+        plaintext, token = staff.create_token(
+            db.session,
+            None,
+            user,
+            name=name,
+            scopes=scopes or staff.TOKEN_SCOPES,
+            expires_at=expires or staff.token_expiry(now, current_app.config["API_TOKEN_DAYS"]),
+            now=now,
+        )
     except ValidationError as exc:
         raise _fail("the token was not created", exc) from None
     db.session.commit()
-    click.echo(f"API token {token.prefix}... for {user.email} ({user.role}); store it now:")
+    click.echo(
+        f"API token {token.prefix}... for {user.email} ({user.role}), scopes "
+        f"{token.scopes.replace(' ', ', ')}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC; "
+        "store it now:"
+    )
     click.echo(plaintext)
 
 

@@ -51,6 +51,25 @@ def _words(value: str | None) -> list[str]:
     return (value or "").replace(",", " ").split()
 
 
+STAFF_ROLES = ("admin", "css", "engineer")
+
+
+def role_map(text: str | None) -> dict[str, str]:
+    """OIDC_ROLE_MAP: `value=role` pairs (spaces or commas between them) mapping values of
+    the role claim to staff roles. A pair whose role is none of the staff roles stops the app
+    at start, naming it."""
+    mapping: dict[str, str] = {}
+    for pair in _words(text):
+        value, sep, role = pair.rpartition("=")
+        if not sep or not value or role not in STAFF_ROLES:
+            raise ValueError(
+                f"OIDC_ROLE_MAP: {pair!r} is not value=role with a role of "
+                + ", ".join(STAFF_ROLES)
+            )
+        mapping[value] = role
+    return mapping
+
+
 def load(instance_path: str) -> dict[str, Any]:
     """Return the configuration mapping for an app whose instance folder is `instance_path`.
 
@@ -146,6 +165,30 @@ def load(instance_path: str) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=float(_env("SESSION_LIFETIME_HOURS", "12") or 12)
         ),
+        # Single sign-on through OpenID Connect (README, "Single sign-on"): the issuer (its
+        # discovery document is ISSUER/.well-known/openid-configuration), this app's client id
+        # and secret at the provider, the scopes asked for, the claim roles come from
+        # (`roles` for Entra ID's app roles, or `groups`), and which of its values mean which
+        # role (`value=role` pairs; by default the values `admin`, `css` and `engineer`).
+        # Off while OIDC_ISSUER or OIDC_CLIENT_ID is unset.
+        "OIDC_ISSUER": _env("OIDC_ISSUER", ""),
+        "OIDC_CLIENT_ID": _env("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": _env("OIDC_CLIENT_SECRET", ""),
+        "OIDC_SCOPES": _env("OIDC_SCOPES", "openid email profile"),
+        "OIDC_ROLE_CLAIM": _env("OIDC_ROLE_CLAIM", "roles"),
+        "OIDC_ROLE_MAP": role_map(_env("OIDC_ROLE_MAP", "admin=admin css=css engineer=engineer")),
+        # Minutes a directory sign-in lasts before the next request asks the directory again
+        # (silently while the provider's own sign-in holds): a staff member removed from the
+        # role's group loses access then, not when the cookie expires.
+        "OIDC_RECHECK_MINUTES": float(_env("OIDC_RECHECK_MINUTES", "60") or 60),
+        # Seconds the provider has to answer the discovery, key and token requests.
+        "OIDC_TIMEOUT": float(_env("OIDC_TIMEOUT", "10") or 10),
+        # Passwords: "off" leaves them only to the break-glass admins named in
+        # BREAK_GLASS_ADMINS (addresses, spaces or commas), for when the directory is down.
+        "LOCAL_LOGIN": (_env("LOCAL_LOGIN", "on") or "on").lower() not in ("off", "0", "no"),
+        "BREAK_GLASS_ADMINS": _words(_env("BREAK_GLASS_ADMINS", "")),
+        # Days a new Manage API token lasts unless its maker says otherwise (at most 366).
+        "API_TOKEN_DAYS": int(_env("API_TOKEN_DAYS", "90") or 90),
         "BABEL_DEFAULT_LOCALE": "en",
         # The compiled catalogs inside the package (relative to it): `make` builds the .mo files.
         "BABEL_TRANSLATION_DIRECTORIES": "translations",

@@ -15,11 +15,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from statuspage.i18n import N_, VOCABULARY_LABELS
 from statuspage.models.vocab import (
@@ -84,6 +86,36 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignInCodeForm(FlaskForm):
+    """The second step of a password sign-in: a code of the authenticator app, or a
+    recovery code (letters too, so the keyboard is not a number pad)."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+
+class EnrolForm(FlaskForm):
+    """Setting up an authenticator: the first code it shows proves it holds the secret."""
+
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
 
 
 class ConfirmableForm(FlaskForm):
@@ -204,9 +236,30 @@ class EditUserForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+TOKEN_SCOPE_LABELS = {
+    "read": N_("read: incidents, maintenance and components"),
+    "write": N_("write: open and change incidents, maintenance and component statuses"),
+    "subscribers": N_("subscribers: read, add and remove subscribers (personal data)"),
+}
+
+
+class OwnTokenForm(FlaskForm):
+    """A Manage API token: a name saying what uses it, its scopes (only reading is ticked
+    at first) and the days it lasts."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    scopes = MultiCheckboxField(
+        _l("Scopes"),
+        choices=choices(["read", "write", "subscribers"], TOKEN_SCOPE_LABELS),
+        default=["read"],
+    )
+    days = IntegerField(
+        _l("Days until it expires"), default=90, validators=[DataRequired(), NumberRange(1, 366)]
+    )
+
+
+class TokenForm(OwnTokenForm):
     user_id = SelectField(_l("Staff member"), choices=[], validate_choice=False)
-    name = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
 
 
 def priority_choices(may_manage_p1g: bool, *, current: str | None = None) -> list[SelectChoice]:

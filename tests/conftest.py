@@ -16,7 +16,9 @@ subprocesses), and those must see what the test committed.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
+import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,11 +32,11 @@ from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from statuspage import create_app
+from statuspage import clock, create_app
 from statuspage.extensions import db as _db
 from statuspage.extensions import limiter
-from statuspage.models import User
-from statuspage.security import SESSION_VERSION
+from statuspage.models import StaffSession, User
+from statuspage.security import SESSION_KEY, SESSION_VERSION
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
 from tests import pg
@@ -237,15 +239,32 @@ def engineer(db: Session) -> User:
     return make_user(db, "engineer")
 
 
-def login(client: FlaskClient, user: User) -> None:
-    """Log a user in through the session, as Flask-Login would after a real login."""
+def login(client: FlaskClient, user: User, *, method: str = "password") -> StaffSession:
+    """Log a user in through the session, as a real sign-in would leave it (its second
+    factor, if any, done): a server session row, and the cookie naming it. Returns the row."""
+    key = secrets.token_urlsafe(32)
+    signed_in = clock.unpinned()
+    row = StaffSession(
+        user_id=user.id,
+        key_hash=hashlib.sha256(key.encode()).hexdigest(),
+        method=method,
+        signed_in_at=signed_in,
+        directory_checked_at=signed_in if method == "sso" else None,
+        user_agent="test client",
+        address="127.0.0.1",
+    )
+    _db.session.add(row)
+    _db.session.commit()
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)
         sess["_fresh"] = True
         sess[SESSION_VERSION] = user.session_version
+        sess[SESSION_KEY] = key
     # The fixture's app context outlives requests, so `g` (where the logged-in user is
     # cached) is shared between them: forget the previous user.
     g.pop("_login_user", None)
+    g.pop("staff_session", None)
+    return row
 
 
 # --- the database backends in the report ---------------------------------------------

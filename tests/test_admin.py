@@ -262,7 +262,14 @@ def test_admin_creates_user_and_token_shown_once(client, db, admin):
     assert ok.status_code == 302
     new = db.scalar(select(User).where(User.email == "new@example.com"))
     page = client.post(
-        "/admin/tokens", data={"csrf_token": t, "user_id": str(new.id), "name": "ci"}
+        "/admin/tokens",
+        data={
+            "csrf_token": t,
+            "user_id": str(new.id),
+            "name": "ci",
+            "scopes": "read",
+            "days": "90",
+        },
     ).get_data(as_text=True)
     plaintext = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
 

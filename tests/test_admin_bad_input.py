@@ -118,12 +118,13 @@ def post_rules(app):
 
 
 def test_every_staff_post_without_csrf_is_refused_and_writes_nothing(app, client, db, admin, world):
-    login(client, admin)
+    signed_in = login(client, admin)
     ids = {
         "incident_id": world["incident"],
         "platform_id": world["platform"],
         "user_id": world["user"],
         "token_id": 1,
+        "session_id": signed_in.id,
     }
     before = snapshot(db)
     rules = post_rules(app)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.services import staff
+from tests import helpers
 from tests.conftest import FAST_HASH, PASSWORD
 
 
@@ -24,7 +25,7 @@ def attempt(client, email, password, next_url=None):
 
 
 def test_login_and_logout(client, css):
-    response = attempt(client, "CSS@example.com", PASSWORD)
+    response = helpers.sign_in(client, "CSS@example.com", PASSWORD)
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
     assert client.get("/admin/").status_code == 200
     client.post("/logout", data={"csrf_token": csrf(client, "/admin/")})
@@ -48,10 +49,10 @@ def test_disabled_user_cannot_log_in(client, db, admin, css):
 
 def test_next_only_to_local_paths(client, css):
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        response = attempt(client, "css@example.com", PASSWORD, target)
+        response = helpers.sign_in(client, "css@example.com", PASSWORD, target)
         assert response.headers["Location"].endswith("/admin/"), target
         client.post("/logout", data={"csrf_token": csrf(client, "/admin/")})
-    ok = attempt(client, "css@example.com", PASSWORD, "/admin/maintenance")
+    ok = helpers.sign_in(client, "css@example.com", PASSWORD, "/admin/maintenance")
     assert ok.headers["Location"].endswith("/admin/maintenance")
 
 

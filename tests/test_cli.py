@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -16,7 +17,7 @@ from statuspage import cli, create_app
 from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, Incident, MaintenanceSeries, Platform, User
 from statuspage.seed.defaults import DEFAULT_PLATFORMS
-from statuspage.services import staff
+from statuspage.services import factors, staff
 from tests.conftest import NOW
 
 
@@ -136,6 +137,49 @@ def test_seed_demo_prints_working_staff_logins_once(initialised: FlaskCliRunner)
     for role, email, password in logins:
         user = staff.authenticate(_db.session, email, password)
         assert user is not None and user.role == role
+
+
+@pytest.mark.slow
+def test_the_demos_admin_signs_in_with_its_password_and_the_printed_authenticator_key(
+    initialised: FlaskCliRunner,
+):
+    """The demo stays usable locally: the admin's and CSS's second factor is an authenticator
+    key the demo prints, which any app (or pyotp) turns into the code the sign-in asks for."""
+    result = initialised.invoke(args=["seed", "--demo"])
+    logins = re.findall(r"^\s+(admin|css|engineer)\s+(\S+@\S+)\s+(\S+)$", result.output, re.M)
+    keys = dict(re.findall(r"^\s+key for (\S+@\S+): ([A-Z2-7]{32})$", result.output, re.M))
+    assert set(keys) == {email for role, email, _ in logins if role in ("admin", "css")}
+    email, password = next((e, p) for role, e, p in logins if role == "admin")
+    client = initialised.app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    first = client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    assert first.headers["Location"].endswith("/login/code")
+    page = client.get("/login/code").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    code = pyotp.TOTP(keys[email]).at(NOW)
+    done = client.post("/login/code", data={"csrf_token": token, "code": code})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/admin/")
+
+
+def test_users_authenticator_prints_a_key_and_codes_once_and_removes_it(
+    initialised: FlaskCliRunner,
+):
+    user = staff.create_user(
+        _db.session, None, email="ops@example.com", role="css", password="x" * 12, now=NOW
+    )
+    _db.session.commit()
+    made = initialised.invoke(args=["users", "authenticator", "ops@example.com"])
+    assert made.exit_code == 0, made.output
+    key = re.search(r"shown only now\): ([A-Z2-7]{32})$", made.output, re.M).group(1)
+    codes = re.findall(r"^\s+([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})$", made.output, re.M)
+    assert len(codes) == 10
+    assert factors.verify(_db.session, user, pyotp.TOTP(key).at(NOW), NOW) == "totp"
+    removed = initialised.invoke(args=["users", "authenticator", "ops@example.com", "--remove"])
+    assert removed.exit_code == 0 and "Removed" in removed.output
+    _db.session.expire_all()
+    assert not factors.enrolled(_db.session, user)
+    assert count(AuditEntry) >= 3  # user, enrolment, removal
 
 
 @pytest.mark.slow

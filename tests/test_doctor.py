@@ -101,7 +101,7 @@ def test_sqlite_is_refused_for_several_workers():
 
 
 def test_an_unreachable_database_is_to_fix_and_the_checks_that_need_it_wait(app, db, monkeypatch):
-    def down(session):  # type: ignore[no-untyped-def]
+    def down(session):
         raise ConnectionError("refused")
 
     monkeypatch.setattr(health, "ping", down)

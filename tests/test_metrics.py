@@ -40,7 +40,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def scrape(client, token: str = TOKEN) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:  # type: ignore[no-untyped-def]
+def scrape(client, token: str = TOKEN) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     response = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.status_code
     return parse(response.get_data(as_text=True))
@@ -54,7 +54,7 @@ def parse(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def value(series, name: str, **labels: str) -> float:  # type: ignore[no-untyped-def]
+def value(series, name: str, **labels: str) -> float:
     return series.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
@@ -90,7 +90,7 @@ def test_a_guessable_metrics_token_stops_the_app_at_start(db_url):
 
 
 @pytest.fixture
-def sendgrid(app):  # type: ignore[no-untyped-def]
+def sendgrid(app):
     with sendgrid_server() as server:
         app.config.update(SENDGRID_API_KEY=API_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=5)
         yield server
@@ -253,7 +253,7 @@ def test_each_jobs_last_run_and_success(app, client, db, monkeypatch):
         assert value(series, "statuspage_job_interval_seconds", **labels) > 0
     failures = sample("statuspage_job_runs_total", job_name="p1g", outcome="failure")
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("the on-duty list is gone")
 
     monkeypatch.setattr(job_scheduler.p1g, "alert_overdue", broken)
@@ -272,7 +272,7 @@ def test_each_jobs_last_run_and_success(app, client, db, monkeypatch):
 def test_a_scrape_says_when_the_database_cannot_be_read(app, client, monkeypatch):
     app.config["METRICS_TOKEN"] = TOKEN
 
-    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def down(*args, **kwargs):
         raise ConnectionError("database unreachable")
 
     monkeypatch.setattr(operation_queries, "delivery_queues", down)
@@ -295,7 +295,7 @@ def get(url: str, token: str | None = None) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def confirmed_subscribers(db) -> None:  # type: ignore[no-untyped-def]
+def confirmed_subscribers(db) -> None:
     """Three email subscribers of Cisco in three languages (three batches a notice), and a
     webhook to a loopback address, allowed when it subscribed and refused at send."""
     for language in ("en", "es", "de"):
@@ -313,7 +313,7 @@ def confirmed_subscribers(db) -> None:  # type: ignore[no-untyped-def]
     db.commit()
 
 
-def wait_for(check, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:

@@ -17,7 +17,7 @@ from tests.conftest import NOW, login
 WORDS = {"ok", "error", "behind", "unknown", "never", "silent"}
 
 
-def stamp(db, revision: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def stamp(db, revision: str | None = None) -> None:
     """Mark the schema as migrated to `revision` (the head by default), as `flask init` does."""
     (head,) = readiness.migration_heads()
     db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
@@ -25,7 +25,7 @@ def stamp(db, revision: str | None = None) -> None:  # type: ignore[no-untyped-d
     db.commit()
 
 
-def ready(client):  # type: ignore[no-untyped-def]
+def ready(client):
     response = client.get("/readyz")
     return response.status_code, response.get_json()
 
@@ -62,7 +62,7 @@ def test_the_scheduler_is_silent_after_two_of_its_longest_interval(app, client, 
 def test_a_failing_job_still_tells_that_the_scheduler_is_alive(app, client, db, monkeypatch):
     stamp(db)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(job_scheduler.p1g, "alert_overdue", broken)
@@ -83,7 +83,7 @@ def test_not_ready_when_the_database_is_behind_or_not_this_codes(app, client, db
 
 
 def test_not_ready_when_the_database_is_down(client, monkeypatch):
-    def down(session):  # type: ignore[no-untyped-def]
+    def down(session):
         raise ConnectionError("connection refused by db.internal:5432 user statuspage")
 
     monkeypatch.setattr(health, "ping", down)

@@ -35,6 +35,8 @@ EXPECTED = {
     "admin.users": ADMIN,
     "admin.user": ADMIN,
     "admin.sign_out_everywhere": ADMIN,
+    "admin.end_session": ADMIN,
+    "admin.remove_authenticator": ADMIN,
     "admin.tokens": ADMIN,
     "admin.revoke_token": ADMIN,
     "admin.audit": ADMIN,
@@ -55,11 +57,19 @@ EXPECTED = {
     # webhooks and Teams/Slack channels (issue 9): any staff sees them, CSS lifts a quarantine
     "admin_subscribers.endpoints": STAFF,
     "admin_subscribers.unquarantine": CSS,
+    # one's own account: sessions, authenticator, tokens (another's ids are not found)
+    "account.index": STAFF,
+    "account.create_token": STAFF,
+    "account.revoke_token": STAFF,
+    "account.end_session": STAFF,
+    "account.authenticator": STAFF,
+    "account.recovery_codes": STAFF,
+    "account.remove_authenticator": STAFF,
 }
 
 
 @pytest.fixture
-def ids(db, admin):
+def ids(app, db, admin):
     incident = incidents.create_incident(db, admin, title="X", priority="P3", now=NOW)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
@@ -75,12 +85,15 @@ def ids(db, admin):
         "token_id": db.get(ApiToken, token.id).id,
         "notice_id": 1,
         "subscriber_id": 1,  # none: lifting answers "not found" (a 4xx), never a 5xx
+        "session_id": login(app.test_client(), admin).id,
     }
 
 
 def staff_rules(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("admin.", "admin_maintenance.", "admin_subscribers.")):
+        if rule.endpoint.startswith(
+            ("admin.", "admin_maintenance.", "admin_subscribers.", "account.")
+        ):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule, method
 

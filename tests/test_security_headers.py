@@ -82,7 +82,14 @@ def test_the_page_showing_a_new_token_is_not_stored(client, admin):
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     g.pop("_login_user", None)
     response = client.post(
-        "/admin/tokens", data={"csrf_token": csrf, "user_id": str(admin.id), "name": "ci"}
+        "/admin/tokens",
+        data={
+            "csrf_token": csrf,
+            "user_id": str(admin.id),
+            "name": "ci",
+            "scopes": "read",
+            "days": "90",
+        },
     )
     assert response.status_code == 200 and "sp_" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"

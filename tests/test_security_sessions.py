@@ -6,23 +6,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from flask import g
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from statuspage import config, create_app
 from statuspage.models import AuditEntry
 from statuspage.services import staff
+from tests import helpers
 from tests.conftest import FAST_HASH, PASSWORD, SECRET_KEY
+from tests.helpers import forget_request_state
 
 OWASP = "scrypt:131072:8:1"
-
-
-def forget_request_state() -> None:
-    """The test app context outlives requests, so `g` is shared between them: forget the
-    user and CSRF token Flask-Login and Flask-WTF cached there for the previous request."""
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
 
 
 def csrf(client, path="/login"):
@@ -32,10 +26,10 @@ def csrf(client, path="/login"):
 
 
 def sign_in(client, email, password=PASSWORD):
-    response = client.post(
-        "/login", data={"csrf_token": csrf(client), "email": email, "password": password}
-    )
+    """The password, then the authenticator's code (admins and CSS need a second factor)."""
+    response = helpers.sign_in(client, email, password)
     assert response.status_code == 302, response.status_code
+    assert "/login" not in response.headers["Location"]
     return response
 
 

@@ -30,8 +30,8 @@ PATH_PARAMETERS = {
 }
 SECURED_ERRORS = {
     401: "missing or invalid API token",
-    403: "the token's role may not do this (e.g. P1G, or adding or removing a subscriber, "
-    "by an engineer)",
+    403: "the token lacks the operation's scope (`insufficient_scope`), or its owner's role may "
+    "not do this (e.g. P1G, or adding or removing a subscriber, by an engineer)",
     404: "unknown page or id",
 }
 INPUT_ERRORS = {422: "field-by-field errors (`errors`: field -> message); nothing was written"}
@@ -55,16 +55,22 @@ DESCRIPTION = (
     f'`"metadata": {{"{METADATA_NAMESPACE}": {{"justification": "..."}}}}`; a top-level '
     "field wins. Scheduling maintenance, `body` stands for the justification when none is "
     "given, and for the urgency of work inside 05:00-23:00 (the page's time zone) when the "
-    "request carries neither. Any staff token lists and reads subscribers; adding, "
-    "unsubscribing and re-mailing them need a css or admin token. Generated from the "
+    "request carries neither. A token carries scopes, and each operation's security "
+    "requirement names the one it needs: `read` (incidents, maintenance, components), "
+    "`write` (changing them), `subscribers` (subscribers, who are personal data); a token "
+    "without it is refused with 403 `insufficient_scope`. Any staff token with "
+    "`subscribers` lists and reads subscribers; adding, unsubscribing and re-mailing them "
+    "need a css or admin token. Tokens expire (90 days unless made otherwise) and die with "
+    "their owner's access. Generated from the "
     "schemas that validate the requests and shape the responses."
 )
 
 
 def operations(
     app: Flask,
-) -> list[tuple[str, str, str, Operation, bool, list[dict[str, Any]]]]:
-    """(path, method, endpoint, contract, secured, path parameters) of every /api/ route.
+) -> list[tuple[str, str, str, Operation, str | None, list[dict[str, Any]]]]:
+    """(path, method, endpoint, contract, the token scope it needs or None, path parameters)
+    of every /api/ route.
 
     A route without a declared contract is left out, and the tests fail on it."""
     found = []
@@ -81,7 +87,7 @@ def operations(
             for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)
         ]
         for method in sorted(m.lower() for m in rule.methods or () if m.lower() in METHODS):
-            secured = bool(getattr(view, SECURED, False))
+            secured = getattr(view, SECURED, None) or None
             found.append((path, method, rule.endpoint, declared, secured, params))
     return found
 
@@ -169,7 +175,9 @@ def document(app: Flask, server_url: str = "") -> dict[str, Any]:
         }
         errors: dict[int, str] = {}
         if secured:
-            op["security"] = [{"OAuth": []}]
+            # The token scope the operation needs (OpenAPI 3.1 lets an apiKey requirement
+            # name them).
+            op["security"] = [{"OAuth": [secured]}]
             errors |= SECURED_ERRORS
         # Bad input, and for the Manage API a change the rules refuse (a 422 from a service).
         if secured or declared.body is not None or declared.query is not None:

@@ -27,7 +27,8 @@ from statuspage.services.errors import Errors, ValidationError
 
 # The attribute a declared view carries (kept by functools.wraps on outer decorators).
 ATTRIBUTE = "contract_operation"
-# Set by the Manage API's token check: the operation needs `Authorization: OAuth <token>`.
+# Set by the Manage API's token check to the token scope the operation needs
+# (`Authorization: OAuth <token>` of a token with that scope).
 SECURED = "requires_token"
 # The deepest nesting of arrays and objects a JSON body may have (the deepest declared field,
 # `metadata.network_status.customer_case_numbers`, is at level 5).

@@ -10,7 +10,14 @@ from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
 from statuspage.models.operations import JobRun
 from statuspage.models.platforms import Platform
-from statuspage.models.staff import ApiToken, AuditEntry, User
+from statuspage.models.staff import (
+    ApiToken,
+    AuditEntry,
+    RecoveryCode,
+    SecondFactor,
+    StaffSession,
+    User,
+)
 from statuspage.models.subscribers import ConfirmationAllowance, Subscriber, Subscription
 from statuspage.models.versions import DataVersion
 
@@ -29,6 +36,9 @@ __all__ = [
     "MaintenanceWindow",
     "Notice",
     "Platform",
+    "RecoveryCode",
+    "SecondFactor",
+    "StaffSession",
     "Subscriber",
     "Subscription",
     "User",

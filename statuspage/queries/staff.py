@@ -1,11 +1,11 @@
-"""Reads about staff: users, API tokens, the audit log."""
+"""Reads about staff: users, their sessions and second factors, API tokens, the audit log."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statuspage.models import ApiToken, AuditEntry, User
+from statuspage.models import ApiToken, AuditEntry, RecoveryCode, SecondFactor, StaffSession, User
 from statuspage.services.errors import get_or_404
 
 
@@ -22,6 +22,53 @@ def active_users(session: Session) -> list[User]:
 def tokens(session: Session) -> list[ApiToken]:
     """Every API token, revoked ones included, newest first."""
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """`user`'s API tokens, revoked ones included, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def open_sessions(session: Session, user: User) -> list[StaffSession]:
+    """The sessions `user` has open (not ended; a directory session due for its re-check
+    included), newest first."""
+    return list(
+        session.scalars(
+            select(StaffSession)
+            .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+            .order_by(StaffSession.signed_in_at.desc(), StaffSession.id.desc())
+        )
+    )
+
+
+def get_session(session: Session, session_id: object) -> StaffSession:
+    """The session with the id in `session_id`, or NotFound."""
+    return get_or_404(session, StaffSession, session_id)
+
+
+def authenticator(session: Session, user: User) -> SecondFactor | None:
+    """`user`'s confirmed authenticator, if any."""
+    return session.scalar(
+        select(SecondFactor).where(
+            SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_not(None)
+        )
+    )
+
+
+def recovery_codes_left(session: Session, user: User) -> int:
+    """How many of `user`'s recovery codes are unused."""
+    return (
+        session.scalar(
+            select(func.count(RecoveryCode.id)).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def get_token(session: Session, token_id: object) -> ApiToken:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from statuspage.models import Incident, User
 from statuspage.seed.defaults import DEFAULT_PLATFORMS, seed_platforms, seed_series
-from statuspage.services import incidents, maintenance, staff, subscriptions
+from statuspage.services import factors, incidents, maintenance, staff, subscriptions
 from statuspage.services.errors import ValidationError
 
 DEMO_DOMAIN = "example.com"
@@ -269,9 +269,12 @@ DEMO_SUBSCRIBERS = [
 
 @dataclass
 class DemoResult:
-    """What the demo made; `logins` holds (email, role, password), shown once."""
+    """What the demo made; `logins` holds (email, role, password), shown once, and
+    `authenticators` the authenticator key of each admin and CSS login (they sign in with a
+    password and a code, as everywhere)."""
 
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    authenticators: dict[str, str] = field(default_factory=dict)
     incidents: int = 0
     open_master_case: Incident | None = None
     resolved_master_case: Incident | None = None
@@ -360,6 +363,10 @@ def seed(
         )
         result.logins.append((email, role, password))
     session.flush()
+    for email, _role, _password in result.logins:
+        user = staff.find_user(session, email)
+        if user is not None and factors.required(user):
+            result.authenticators[email], _codes = factors.enrol_by_operator(session, user, start)
 
     _tell(progress, "subscribers")
     rows = [

@@ -86,6 +86,12 @@ def is_clean(value: str, *, multiline: bool = False) -> bool:
     return pattern.search(value) is None
 
 
+def one_line(value: str) -> str:
+    """`value` without the characters the single-line rule refuses: for text recorded as
+    it came rather than checked (a browser's User-Agent in the sessions list)."""
+    return _SINGLE_LINE_BAD.sub("", value)
+
+
 def bounded(
     field: str, items: Iterable[T], limit: int = LIST_MAX, *, what: str = "items"
 ) -> list[T]:

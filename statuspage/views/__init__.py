@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from statuspage.views import (
+        account,
         admin,
         admin_maintenance,
         api_v1,
@@ -19,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         maintenance,
         operations,
         public,
+        sso,
         subscriptions,
     )
 
@@ -26,6 +28,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(sso.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_maintenance.bp)
     app.register_blueprint(api_v2.bp)

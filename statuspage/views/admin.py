@@ -55,7 +55,15 @@ from statuspage.queries import platforms as platform_queries
 from statuspage.queries import staff as staff_queries
 from statuspage.queries import subscribers as subscriber_queries
 from statuspage.security import password_hash_method, role_required
-from statuspage.services import NotFound, PermissionDenied, ValidationError, incidents, staff
+from statuspage.services import (
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    factors,
+    incidents,
+    sessions,
+    staff,
+)
 from statuspage.services import platforms as platform_service
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
 from statuspage.views.helpers import apply_errors, commit, deny, form_status, page_number, submit
@@ -520,9 +528,64 @@ def user(user_id: str) -> Any:
     )
     return saved or (
         render_template(
-            "admin/user.html", form=form, user=found, sign_out_form=DeleteForm(prefix="so")
+            "admin/user.html",
+            form=form,
+            user=found,
+            sign_out_form=DeleteForm(prefix="so"),
+            end_form=DeleteForm(prefix="end"),
+            sessions=staff_queries.open_sessions(db.session, found),
+            authenticator=staff_queries.authenticator(db.session, found),
+            needs_factor=factors.required(found),
+            now=clock.now(),
         ),
         form_status(form),
+    )
+
+
+@bp.post("/users/<user_id>/sessions/<session_id>/end")
+@role_required("admin")
+def end_session(user_id: str, session_id: str) -> Any:
+    """Sign one device of a staff member out (audited)."""
+    found = staff.get_user(db.session, user_id)
+    row = staff_queries.get_session(db.session, session_id)
+    if row.user_id != found.id:
+        abort(404)
+    if not DeleteForm(prefix="end").validate_on_submit():
+        abort(400)
+    sessions.end(db.session, current_user, row, reason="revoked by an admin", now=clock.now())
+    commit()
+    flash(_("That session is signed out."), "success")
+    return redirect(url_for("admin.user", user_id=found.id))
+
+
+@bp.route("/users/<user_id>/authenticator/remove", methods=["GET", "POST"])
+@role_required("admin")
+def remove_authenticator(user_id: str) -> Any:
+    """A lost phone: remove a staff member's authenticator and recovery codes; they set up
+    a new one at their next password sign-in. Their sessions end too."""
+    found = staff.get_user(db.session, user_id)
+    form = ConfirmForm(prefix="rm")
+    if form.validate_on_submit():
+        now = clock.now()
+        if factors.remove(db.session, current_user, found, now):
+            sessions.end_all(db.session, found, reason="authenticator removed", now=now)
+        commit()
+        flash(_("The authenticator of %(email)s is removed.", email=found.email), "success")
+        return redirect(url_for("admin.user", user_id=found.id))
+    return confirmation_page(
+        form,
+        title=_("Remove authenticator"),
+        question=_("Remove the authenticator app of %(email)s?", email=found.email),
+        consequences=[
+            _("Their codes and recovery codes stop working, and they are signed out."),
+            _(
+                "Whoever signs in next with their password sets up a new one: make sure that "
+                "is them."
+            ),
+        ],
+        button=_("Remove authenticator"),
+        cancel=url_for("admin.user", user_id=found.id),
+        refused=_("Nothing was removed: confirm with the red button."),
     )
 
 
@@ -547,15 +610,31 @@ def tokens() -> Any:
     form.user_id.choices = [SelectChoice(str(u.id), f"{u.email} ({u.role})") for u in everyone]
     plaintext = None
     if form.validate_on_submit():
+        now = clock.now()
         try:
             owner = staff.get_user(db.session, form.user_id.data or "")
         except NotFound:
             form.user_id.errors = [_("Choose a staff member.")]
         else:
-            plaintext, _token = staff.create_token(
-                db.session, current_user, owner, name=form.name.data or "", now=clock.now()
-            )
-            commit()
+            try:
+                plaintext, _token = staff.create_token(
+                    db.session,
+                    current_user,
+                    owner,
+                    name=form.name.data or "",
+                    scopes=list(form.scopes.data or []),
+                    expires_at=staff.token_expiry(now, form.days.data),
+                    now=now,
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors, {"expires": "days", "user": "user_id"})
+            else:
+                commit()
+                form = TokenForm(formdata=None)
+                form.user_id.choices = [
+                    SelectChoice(str(u.id), f"{u.email} ({u.role})") for u in everyone
+                ]
     listed = staff_queries.tokens(db.session)
     status = 422 if request.method == "POST" and plaintext is None else 200
     return render_template(
@@ -563,6 +642,7 @@ def tokens() -> Any:
         form=form,
         tokens=listed,
         plaintext=plaintext,
+        now=clock.now(),
     ), status
 
 

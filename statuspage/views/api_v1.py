@@ -142,26 +142,48 @@ def add_page(endpoint: str, values: dict[str, Any]) -> None:
     values.setdefault("page_id", current_app.config["STATUSPAGE_PAGE_ID"])
 
 
-def authenticated(view: Callable[P, R]) -> Callable[P, R | Response]:
+def authenticated(scope: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     """The token check, before anything of the request is read (a stranger learns nothing
-    from field errors)."""
+    from field errors): a working token (not revoked, not expired, its owner active) that
+    carries `scope` (`read`, `write` or `subscribers`), declared on each route next to its
+    `@operation`. A token without the scope is refused with 403 and `insufficient_scope`.
+    A token's use is noted on it; a read commits that note, a write commits it with the
+    change."""
+    if scope not in staff.TOKEN_SCOPES:
+        raise ValueError(f"unknown token scope {scope!r}")
 
-    @wraps(view)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        user = None
-        if scheme.lower() in ("oauth", "bearer") and token.strip():
-            user = staff.authenticate_token(db.session, token.strip(), clock.now())
-        if user is None:
-            response = json_error(401, "a valid API token is required")
-            response.headers["WWW-Authenticate"] = 'OAuth realm="statuspage"'
-            return response
-        g.api_user = user
-        return view(*args, **kwargs)
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            header = request.headers.get("Authorization", "")
+            kind, _, plaintext = header.partition(" ")
+            token = None
+            if kind.lower() in ("oauth", "bearer") and plaintext.strip():
+                token = staff.token_for(db.session, plaintext.strip(), clock.now())
+            if token is None:
+                db.session.rollback()
+                response = json_error(401, "a valid API token is required")
+                response.headers["WWW-Authenticate"] = 'OAuth realm="statuspage"'
+                return response
+            if scope not in token.scope_list:
+                commit()  # the use is noted even when refused
+                response = json_error(403, f"this token lacks the {scope} scope")
+                response.headers["WWW-Authenticate"] = (
+                    f'OAuth realm="statuspage", error="insufficient_scope", scope="{scope}"'
+                )
+                return response
+            if request.method in ("GET", "HEAD", "OPTIONS") and (
+                db.session.dirty or db.session.new
+            ):
+                commit()
+            g.api_user = token.user
+            g.api_token = token
+            return view(*args, **kwargs)
 
-    setattr(wrapped, SECURED, True)  # the document's security requirement
-    return wrapped
+        setattr(wrapped, SECURED, scope)  # the document's security requirement
+        return wrapped
+
+    return decorate
 
 
 def actor() -> User:
@@ -218,7 +240,7 @@ def _window_for(incident_id: str) -> MaintenanceWindow | None:
 
 
 @bp.get("/incidents")
-@authenticated
+@authenticated("read")
 @operation("Incidents, newest first", list[shapes.Incident], query=IncidentListQuery)
 def list_incidents(query: IncidentListQuery) -> Response:
     q = query.q.strip()[:200]
@@ -227,14 +249,14 @@ def list_incidents(query: IncidentListQuery) -> Response:
 
 
 @bp.get("/incidents/unresolved")
-@authenticated
+@authenticated("read")
 @operation("Open incidents", list[shapes.Incident])
 def unresolved() -> Response:
     return jsonify([_incident_json(i) for i in incident_queries.open_incidents(db.session)])
 
 
 @bp.get("/incidents/upcoming")
-@authenticated
+@authenticated("read")
 @operation("Upcoming maintenance", list[shapes.ScheduledMaintenance])
 def upcoming() -> Response:
     items = maintenance_queries.upcoming(db.session, clock.now(), days=None)
@@ -242,7 +264,7 @@ def upcoming() -> Response:
 
 
 @bp.get("/incidents/scheduled")
-@authenticated
+@authenticated("read")
 @operation("Scheduled maintenance", list[shapes.ScheduledMaintenance])
 def scheduled() -> Response:
     items = maintenance_queries.listed(db.session, clock.now(), limit=100)
@@ -250,14 +272,14 @@ def scheduled() -> Response:
 
 
 @bp.get("/incidents/active_maintenance")
-@authenticated
+@authenticated("read")
 @operation("Maintenance in progress", list[shapes.ScheduledMaintenance])
 def active_maintenance() -> Response:
     return jsonify([_window_json(w) for w in maintenance_queries.active(db.session)])
 
 
 @bp.post("/incidents")
-@authenticated
+@authenticated("write")
 @operation(
     "Open an incident, or schedule maintenance (status: scheduled)",
     INCIDENT_OR_WINDOW,
@@ -338,7 +360,7 @@ def _create_window(fields: IncidentFields) -> Any:
 
 
 @bp.get("/incidents/<incident_id:incident_id>")
-@authenticated
+@authenticated("read")
 @operation("One incident or window", INCIDENT_OR_WINDOW)
 def get_incident(incident_id: str) -> Response:
     window = _window_for(incident_id)
@@ -348,7 +370,7 @@ def get_incident(incident_id: str) -> Response:
 
 
 @bp.route("/incidents/<incident_id:incident_id>", methods=["PATCH", "PUT"])
-@authenticated
+@authenticated("write")
 @operation(
     "Update: a timeline entry and/or edits; a window (w<n>) is moved, renamed or advanced "
     "(PUT is the same as PATCH)",
@@ -434,7 +456,7 @@ def _update_window(window: MaintenanceWindow, fields: IncidentFields) -> Respons
 
 
 @bp.delete("/incidents/<incident_id:incident_id>")
-@authenticated
+@authenticated("write")
 @operation("Delete an incident (a window is cancelled)", INCIDENT_OR_WINDOW)
 def delete_incident(incident_id: str) -> Response:
     window = _window_for(incident_id)
@@ -460,7 +482,7 @@ def _component(component_id: str) -> Platform:
 
 
 @bp.get("/components")
-@authenticated
+@authenticated("read")
 @operation("Platforms", list[shapes.Component])
 def list_components() -> Response:
     page_id, _ = _site()
@@ -470,14 +492,14 @@ def list_components() -> Response:
 
 
 @bp.get("/components/<component_id>")
-@authenticated
+@authenticated("read")
 @operation("One platform", shapes.Component)
 def get_component(component_id: str) -> Response:
     return jsonify(serializers.component(_component(component_id), _site()[0]))
 
 
 @bp.route("/components/<component_id>", methods=["PATCH", "PUT"])
-@authenticated
+@authenticated("write")
 @operation(
     "Set a platform's status; admins also rename, describe and order it (PUT is the same)",
     shapes.Component,
@@ -523,7 +545,7 @@ def _subscriber(subscriber_id: str) -> Subscriber:
 
 
 @bp.get("/subscribers")
-@authenticated
+@authenticated("subscribers")
 @operation("Subscribers of one type, by state", list[shapes.Subscriber], query=SubscriberListQuery)
 def list_subscribers(query: SubscriberListQuery) -> Response:
     """Statuspage's list: `page` counts from 0 and skips page * limit subscribers; `limit`
@@ -544,7 +566,7 @@ def list_subscribers(query: SubscriberListQuery) -> Response:
 
 
 @bp.post("/subscribers")
-@authenticated
+@authenticated("subscribers")
 @operation(
     "Add an email subscriber, or a channel with `endpoint` (css or admin)",
     shapes.NewChannel | shapes.Subscriber,
@@ -608,14 +630,14 @@ def create_subscriber(body: SubscriberRequest) -> Any:
 
 
 @bp.get("/subscribers/<subscriber_id>")
-@authenticated
+@authenticated("subscribers")
 @operation("One subscriber", shapes.Subscriber)
 def get_subscriber(subscriber_id: str) -> Response:
     return jsonify(serializers.subscriber(_subscriber(subscriber_id)))
 
 
 @bp.delete("/subscribers/<subscriber_id>")
-@authenticated
+@authenticated("subscribers")
 @operation(
     "Unsubscribe (css or admin): every subscription and every mailed link goes",
     shapes.Subscriber,
@@ -631,7 +653,7 @@ def delete_subscriber(subscriber_id: str, query: UnsubscribeQuery) -> Response:
 
 
 @bp.post("/subscribers/<subscriber_id>/resend_confirmation")
-@authenticated
+@authenticated("subscribers")
 @operation(
     "Mail the opt-in again to an unconfirmed subscriber (css or admin)",
     shapes.Subscriber,
