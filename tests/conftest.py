@@ -346,5 +346,13 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.register_profile(
         "ci", max_examples=25, deadline=None, database=None, derandomize=True, print_blob=True
     )
-    settings.register_profile("nightly", max_examples=1000, deadline=None, print_blob=True)
+    # Every setting spelled out: where a CI variable is set, Hypothesis's own defaults
+    # are derandomised, and a profile inherits the defaults it does not name.
+    settings.register_profile(
+        "nightly",
+        max_examples=1000,
+        deadline=None,
+        derandomize=False,
+        print_blob=True,
+    )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
