@@ -70,7 +70,7 @@ def subscribe(
 ):  # type: ignore[no-untyped-def]
     at = NOW - DAY
     subscriber = Subscriber(
-        email=address,
+        address=address,
         mode=mode,
         language="en",
         timezone="America/Denver",
