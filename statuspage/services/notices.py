@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from calendars.recurrence import to_local
 from statuspage import channels
 from statuspage.contract import payloads
+from statuspage.i18n import N_
 from statuspage.models import (
     Delivery,
     Incident,
@@ -52,7 +53,11 @@ from statuspage.models import (
     Platform,
     Subscriber,
     Subscription,
+    User,
 )
+from statuspage.models.vocab import P1G_ROLES
+from statuspage.services import audit
+from statuspage.services.errors import Message, NotFound, PermissionDenied
 
 # A notice this much past its moment is marked late.
 LATE_AFTER = timedelta(minutes=15)
@@ -766,3 +771,39 @@ def release_notes_posted(session: Session, window: MaintenanceWindow, now: datet
         now,
         now,
     )
+
+
+# --- held deliveries ----------------------------------------------------------------
+
+
+def release_held(session: Session, actor: User, notice_id: int, now: datetime) -> int:
+    """Send a notice's deliveries held beyond their channel's ceiling (at most so many
+    messages a notice and an hour, `Channel.ceilings`): CSS staff decide they go. Released,
+    they are queued at once and not held again; how many were released. Audited."""
+    if actor.role not in P1G_ROLES:
+        raise PermissionDenied(
+            Message(N_("only CSS staff (css or admin) may release held messages"))
+        )
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(str(notice_id))
+    released = session.execute(
+        update(Delivery)
+        .where(Delivery.notice_id == notice.id, Delivery.status == "held")
+        .values(status="queued", released_at=now, next_attempt_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(released.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        notice.status = "queued" if notice.status == "done" else notice.status
+        audit.record(
+            session,
+            actor,
+            "notices.release_held",
+            notice,
+            before=None,
+            after={"released": count},
+            now=now,
+        )
+    session.flush()
+    return count
