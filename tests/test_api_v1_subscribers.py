@@ -262,7 +262,7 @@ BAD = [
     ),
     ({"subscriber": {"email": "a@b.example", "endpoint": "https://hook.example"}}, "endpoint"),
     ({"subscriber": {"phone_number": "5555550100", "phone_country": "us"}}, "phone_number"),
-    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "type"),
+    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "phone_number"),
     ({"subscriber": {"type": "teams"}}, "endpoint"),
     ({"subscriber": {"type": "pigeon", "endpoint": "https://hook.example"}}, "type"),
     ({"subscriber": {"type": "slack", "endpoint": 42}}, "endpoint"),
