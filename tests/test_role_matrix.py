@@ -55,6 +55,7 @@ EXPECTED = {
     # webhooks and Teams/Slack channels (issue 9): any staff sees them, CSS lifts a quarantine
     "admin_subscribers.endpoints": STAFF,
     "admin_subscribers.unquarantine": CSS,
+    "admin_maintenance.release_held": CSS,
 }
 
 
