@@ -31,31 +31,25 @@ be made or in flight, a sender killed with several requests in flight leaves eac
 batches to its lease, and a 429 stops new claims while the answers in flight are recorded.
 The pass is woken by commits that queue mail, besides its poll (see `jobs.scheduler`).
 
-Webhooks go through the same outbox and the same rules: a webhook subscriber's delivery
-(`channel` "webhook") is a batch of one, claimed and committed before its request, sent by
-`DeliveryContext.webhooks` (`statuspage.webhooks`: SSRF checks, pinned address, no redirects,
-a timeout) with the signed envelope of `jobs.webhooks`. A 2xx is delivered; other answers,
-timeouts and connection errors are retried with backoff, a refusal (an address not allowed,
-a redirect) is not. A webhook delivery that fails for good (after `MAX_ATTEMPTS`, or refused)
-quarantines its subscriber: paused, with the reason, until staff lift it. The verification
-request's 2xx echo confirms the subscriber.
+Every channel goes through this one outbox (`statuspage.channels`): a subscriber's delivery
+carries its channel (the subscriber's mode), whose `Channel` says how many recipients a
+request takes, makes the request from the notice's typed payload and sends it, and says what
+a failure means. Here stay fan-out, leases, exactly-once and recording, the same for all:
+- a channel that confirms by its first message answered (a webhook's echo, a chat channel's
+  welcome card) is confirmed when its verification is recorded sent;
+- a delivery failed for good whose channel says so (`Channel.quarantines`: an endpoint
+  that kept failing, a number that cannot receive SMS) quarantines its subscriber: paused,
+  with the reason, until staff lift it;
+- a channel with ceilings (at most so many messages a notice and an hour) has what is beyond
+  them held (`held`), shown to staff and sent only when they release it;
+- a provider's message id (`Receipt`) is kept on the delivery for its status callbacks.
 
-Microsoft Teams and Slack channels (subscribers of mode "teams" / "slack", whose address is
-the channel's incoming-webhook URL) go the same way: their deliveries (`channel` "teams" /
-"slack") are batches of one, posted by the same sender with the same SSRF defences, retries,
-leases and quarantine; the body is the card of `jobs.cards`. Their confirmation is the
-welcome card: an incoming webhook cannot echo a token, so the channel is confirmed when the
-welcome card is answered 2xx, and nothing else is sent before.
-
-A platform's status change (`component_update`, audience "components") goes to the webhook
-subscribers of that platform only: Statuspage mails no component changes, and a channel
-already gets the incident or maintenance card that caused the change.
+Which subscribers a notice reaches is asked of each channel too (`Channel.takes`): a
+platform's status change (`component_update`) goes to webhooks only.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -63,31 +57,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, String, and_, func, insert, literal, select, update
+from sqlalchemy import Select, String, and_, func, insert, literal, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from jobs import cards, webhooks
-from statuspage import metrics
-from statuspage.mail import (
-    MailBatch,
-    Mailer,
-    MailRecipient,
-    PermanentMailError,
+from jobs import snapshots
+from statuspage import channels, metrics
+from statuspage.channels.base import (
+    Channel,
+    Outgoing,
+    PermanentFailure,
+    Receipt,
+    Recipient,
     RejectedRecipients,
-    TransientMailError,
+    Sending,
+    TransientFailure,
 )
-from statuspage.mail.render import render_notice
-from statuspage.models import Delivery, Incident, Notice, Platform, Subscriber, Subscription
+from statuspage.contract import payloads
+from statuspage.models import Delivery, Notice, Subscriber
+from statuspage.queries import subscribers as subscriber_queries
 from statuspage.services import notices, subscriptions
 from statuspage.types import UTCDateTime
-from statuspage.webhooks import WebhookRequest, WebhookSender
 
-# Deliveries that are a request of their own to a URL (never batched), by subscriber mode.
-URL_CHANNELS = ("webhook", "teams", "slack")
-CARD_CHANNELS = ("teams", "slack")
-
-BATCH_SIZE = 1000  # SendGrid's limit of personalisations per request
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 FAN_OUT_NOTICES = 100
@@ -96,24 +87,29 @@ CONCURRENCY = 4  # requests in flight at once, by default
 
 @dataclass
 class DeliveryContext:
-    """What delivery needs from the app: the mailer, the links, who it is from."""
+    """What delivery needs from the app: the links, the settings the channels read, and
+    each channel's transport (`transports`, by channel name; one not given is made from the
+    settings by its channel when first needed)."""
 
-    mailer: Mailer
     base_url: str
     secret: str
-    from_email: str
-    from_name: str
     provider_tz: str
+    transports: dict[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    instance_path: str = ""
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     lease: timedelta = LEASE
-    batch_size: int = BATCH_SIZE
     concurrency: int = CONCURRENCY
-    webhooks: WebhookSender = field(default_factory=WebhookSender)
     page_id: str = "calltower"
     site_name: str = ""
     # Called after a batch is committed as `sending` and before its request is handed to a
     # sending thread, in the pass's own thread: tests use it to kill the process exactly there.
     before_send: Callable[[list[int]], None] | None = None
+
+    def transport(self, channel: Channel) -> Any:
+        if channel.name not in self.transports:
+            self.transports[channel.name] = channel.transport(self.settings, self.instance_path)
+        return self.transports[channel.name]
 
 
 @dataclass
@@ -123,6 +119,7 @@ class DeliveryReport:
     retried: int = 0
     batches: int = 0
     recovered: int = 0
+    held: int = 0
 
 
 def _is_postgres(session: Session) -> bool:
@@ -131,36 +128,50 @@ def _is_postgres(session: Session) -> bool:
 
 # --- fan-out -------------------------------------------------------------------------
 
+# The columns a delivery is queued with, in the order of an audience's rows.
+_QUEUED = (
+    Delivery.notice_id,
+    Delivery.subscriber_id,
+    Delivery.address,
+    Delivery.language,
+    Delivery.timezone,
+    Delivery.channel,
+    Delivery.status,
+    Delivery.attempts,
+    Delivery.next_attempt_at,
+    Delivery.possibly_duplicated,
+    Delivery.created_at,
+    Delivery.request_id,
+)
 
-def _direct_audience(session: Session, notice: Notice) -> list[tuple[int | None, str, str, str]]:
-    """(subscriber id, email, language, zone) of the one recipient of a direct notice."""
+
+def _direct_audience(
+    session: Session, notice: Notice
+) -> list[tuple[int | None, str, str, str, str]]:
+    """(subscriber id, address, language, zone, channel) of the one recipient of a direct
+    notice: its subscriber, or an address alone (mail to staff)."""
     if notice.direct_subscriber_id is not None:
         s = session.get(Subscriber, notice.direct_subscriber_id)
         if s is None:
             return []
-        return [(s.id, s.email, s.language, s.timezone)]
-    assert notice.direct_email
-    return [(None, notice.direct_email, "en", notice.payload.get("timezone", "UTC"))]
-
-
-def _audience(notice: Notice) -> Select[tuple[Any, ...]]:
-    """(subscriber id, email, language, zone) of everyone a subscription notice goes to
-    (a platform's status change: its webhook subscribers)."""
-    return notices.audience(notice)
+        return [(s.id, s.address, s.language, s.timezone, s.mode)]
+    assert notice.direct_address
+    return [(None, notice.direct_address, "en", "UTC", "email")]
 
 
 def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
-    """One queued delivery per recipient. A subscription notice is copied inside the
-    database (INSERT ... SELECT): a notice to 100,000 subscribers never holds their rows in
-    this process."""
+    """One queued delivery per recipient, by the recipient's channel. A subscription notice
+    is copied inside the database (INSERT ... SELECT): a notice to 100,000 subscribers never
+    holds their rows in this process."""
     if notice.audience == "direct":
         rows = [
             {
                 "notice_id": notice.id,
                 "subscriber_id": sid,
-                "email": email,
+                "address": address,
                 "language": language,
                 "timezone": tz,
+                "channel": channel,
                 "status": "queued",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -168,29 +179,16 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
                 "created_at": now,
                 "request_id": notice.request_id,
             }
-            for sid, email, language, tz in _direct_audience(session, notice)
+            for sid, address, language, tz, channel in _direct_audience(session, notice)
         ]
         if rows:
             session.execute(insert(Delivery), rows)
-            _mark_webhooks(session, notice)
         return len(rows)
     audience = _audience(notice).subquery()
     when = literal(now, UTCDateTime())
     copied = session.execute(
         insert(Delivery).from_select(
-            [
-                "notice_id",
-                "subscriber_id",
-                "email",
-                "language",
-                "timezone",
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "possibly_duplicated",
-                "created_at",
-                "request_id",
-            ],
+            list(_QUEUED),
             select(
                 literal(notice.id),
                 *audience.c,
@@ -203,7 +201,6 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
             ).order_by(audience.c[0]),
         )
     )
-    _mark_webhooks(session, notice)
     rowcount = int(cast(CursorResult[Any], copied).rowcount)
     if rowcount >= 0:
         return rowcount
@@ -216,17 +213,10 @@ def _queue_deliveries(session: Session, notice: Notice, now: datetime) -> int:
     )
 
 
-def _mark_webhooks(session: Session, notice: Notice) -> None:
-    """Deliveries to webhook, Teams and Slack subscribers go by their own channel (the
-    subscriber's mode)."""
-    hooks = select(Subscriber.id).where(Subscriber.mode.in_(URL_CHANNELS))
-    mode = select(Subscriber.mode).where(Subscriber.id == Delivery.subscriber_id).scalar_subquery()
-    session.execute(
-        update(Delivery)
-        .where(Delivery.notice_id == notice.id, Delivery.subscriber_id.in_(hooks))
-        .values(channel=mode)
-        .execution_options(synchronize_session=False)
-    )
+def _audience(notice: Notice) -> Select[tuple[Any, ...]]:
+    """(subscriber id, address, language, zone, channel) of everyone a subscription notice
+    goes to: the subscribers of channels that take its kind."""
+    return notices.audience(notice)
 
 
 def fan_out(session: Session, now: datetime) -> int:
@@ -313,7 +303,7 @@ class Claimed:
 
     id: int
     notice_id: int
-    email: str
+    address: str
     language: str
     timezone: str
     attempts: int
@@ -323,7 +313,7 @@ class Claimed:
     token_version: int | None
     channel: str = "email"
     possibly_duplicated: bool = False
-    webhook_secret: str | None = None
+    secret: str | None = None
     request_id: str | None = None
 
 
@@ -333,20 +323,103 @@ class _Holder:
     token_version: int
 
 
-def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[Claimed]:
-    """Claim up to one request's worth of deliveries of one notice, language and zone."""
-    head = (
-        select(Delivery.notice_id, Delivery.language, Delivery.timezone, Delivery.channel)
-        .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(1)
+def _room(
+    session: Session, channel: Channel, notice_id: int, ctx: DeliveryContext, now: datetime
+) -> tuple[int | None, str]:
+    """How many more messages of `notice_id` the channel's ceilings let go now (None: no
+    ceiling), and, at none, why. Released deliveries (staff let them past) do not count
+    against a notice's ceiling; every message counts against the hour's."""
+    ceilings = channel.ceilings(ctx.settings)
+    if ceilings is None:
+        return None, ""
+    room: int | None = None
+    why = ""
+    if ceilings.per_notice is not None:
+        made = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.notice_id == notice_id,
+                Delivery.channel == channel.name,
+                Delivery.attempts > 0,
+                Delivery.released_at.is_(None),
+            )
+        )
+        room = ceilings.per_notice - int(made or 0)
+        why = f"its ceiling of {ceilings.per_notice} {channel.name} messages a notice"
+    if ceilings.per_hour is not None:
+        recent = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.channel == channel.name,
+                or_(
+                    Delivery.status == "sending",
+                    and_(
+                        Delivery.sent_at.is_not(None), Delivery.sent_at > now - timedelta(hours=1)
+                    ),
+                ),
+            )
+        )
+        hourly = ceilings.per_hour - int(recent or 0)
+        if room is None or hourly < room:
+            room = hourly
+            why = f"the ceiling of {ceilings.per_hour} {channel.name} messages an hour"
+    return room, why
+
+
+def _hold(session: Session, notice_id: int, channel: str, why: str, report: DeliveryReport) -> None:
+    """Hold the notice's queued deliveries of the channel that its ceiling keeps back: kept,
+    shown to staff, sent when they release them."""
+    held = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.notice_id == notice_id,
+            Delivery.channel == channel,
+            Delivery.status == "queued",
+            Delivery.released_at.is_(None),
+        )
+        .values(status="held", last_error=f"held: {why} was reached; staff may release it")
+        .execution_options(synchronize_session=False)
     )
-    if _is_postgres(session):
-        head = head.with_for_update(skip_locked=True)
-    first = session.execute(head).first()
-    if first is None:
-        session.rollback()
-        return []
+    session.commit()
+    report.held += int(held.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_batch(
+    session: Session, now: datetime, ctx: DeliveryContext, report: DeliveryReport | None = None
+) -> list[Claimed]:
+    """Claim up to one request's worth of deliveries of one notice, channel, language and
+    zone (the channel's batch size, within its ceilings: what is beyond them is held)."""
+    report = report if report is not None else DeliveryReport()
+    while True:
+        head = (
+            select(
+                Delivery.notice_id,
+                Delivery.language,
+                Delivery.timezone,
+                Delivery.channel,
+                Delivery.released_at.is_not(None).label("released"),
+            )
+            .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(1)
+        )
+        if _is_postgres(session):
+            head = head.with_for_update(skip_locked=True)
+        first = session.execute(head).first()
+        if first is None:
+            session.rollback()
+            return []
+        channel = channels.find(first.channel)
+        size = channel.batch_size if channel is not None else 1
+        if channel is not None and not first.released:
+            room, why = _room(session, channel, first.notice_id, ctx, now)
+            if room is not None and room <= 0:
+                _hold(session, first.notice_id, channel.name, why, report)
+                continue
+            size = min(size, room) if room is not None else size
+        break
     group = (
         select(Delivery.id)
         .where(
@@ -356,9 +429,10 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
             Delivery.language == first.language,
             Delivery.timezone == first.timezone,
             Delivery.channel == first.channel,
+            Delivery.released_at.is_not(None) if first.released else Delivery.released_at.is_(None),
         )
         .order_by(Delivery.id)
-        .limit(1 if first.channel in URL_CHANNELS else ctx.batch_size)
+        .limit(size)
         # Without statistics SQLite picks the claim index for the time range and sorts every
         # queued row of the notice for each batch: quadratic in a large notice.
         .with_hint(Delivery, "INDEXED BY ix_delivery_batch", "sqlite")
@@ -383,7 +457,7 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
         select(
             Delivery.id,
             Delivery.notice_id,
-            Delivery.email,
+            Delivery.address,
             Delivery.language,
             Delivery.timezone,
             Delivery.attempts,
@@ -405,39 +479,24 @@ def claim_batch(session: Session, now: datetime, ctx: DeliveryContext) -> list[C
     return [Claimed(*row) for row in rows]
 
 
-def _absolute(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    """Payloads keep site-relative paths; mail needs absolute links."""
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        if isinstance(value, Mapping):
-            out[key] = _absolute(value, base_url)
-        elif isinstance(value, str) and key.endswith("url") and value.startswith("/"):
-            out[key] = base_url + value
-        else:
-            out[key] = value
-    return out
-
-
-def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
-    substitutions: dict[str, str] = {}
-    headers: dict[str, str] = {}
-    # Staff alerts have no subscription behind them: no links to manage one, no
-    # List-Unsubscribe (their templates carry no footer either).
-    if delivery.subscriber_id is not None:
-        holder = _Holder(delivery.subscriber_id, delivery.token_version or 0)
+def _recipient(d: Claimed, ctx: DeliveryContext, topics: tuple[str, ...]) -> Recipient:
+    """One delivery as its channel sees it, with the subscriber's own links (none for mail
+    with no subscription behind it: staff alerts)."""
+    manage = unsubscribe = None
+    if d.subscriber_id is not None:
+        holder = _Holder(d.subscriber_id, d.token_version or 0)
         manage = ctx.base_url + subscriptions.manage_path(ctx.secret, holder)
         unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder)
-        substitutions = {"-manage_url-": manage, "-unsubscribe_url-": unsubscribe}
-        headers = {
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
-    return MailRecipient(
-        email=delivery.email,
-        name=delivery.name or "",
-        substitutions=substitutions,
-        headers=headers,
-        custom_args={"delivery_id": str(delivery.id), "notice_id": str(delivery.notice_id)},
+    return Recipient(
+        delivery_id=d.id,
+        address=d.address,
+        name=d.name or "",
+        subscriber_id=d.subscriber_id,
+        manage_url=manage,
+        unsubscribe_url=unsubscribe,
+        secret=d.secret,
+        possibly_duplicated=d.possibly_duplicated,
+        topics=topics,
     )
 
 
@@ -458,25 +517,25 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class _Request:
-    """A claimed batch, rendered: what one sending thread needs, and what recording needs."""
+    """A claimed batch, made into its channel's request: what one sending thread needs, and
+    what recording needs."""
 
-    ids: list[int]  # in the order of mail.recipients
+    ids: list[int]  # in the order of the request's recipients
     owner: str
     attempts: int
-    mail: MailBatch
-    # A webhook delivery's request (then `mail` is unused and `ids` holds its one delivery).
-    webhook: WebhookRequest | None = None
+    channel: Channel
+    outgoing: Outgoing
 
     def part(self, indexes: Iterable[int]) -> _Request:
         """The same request to some of its recipients (by index), under the same lease."""
         keep = sorted(indexes)
-        ids = [self.ids[i] for i in keep]
-        mail = dataclasses.replace(
-            self.mail,
-            recipients=[self.mail.recipients[i] for i in keep],
-            batch_key=f"{self.mail.batch_key.split('-d')[0]}-d{ids[0]}",
+        return _Request(
+            [self.ids[i] for i in keep],
+            self.owner,
+            self.attempts,
+            self.channel,
+            self.outgoing.part(keep),
         )
-        return _Request(ids, self.owner, self.attempts, mail)
 
 
 def _fail(session: Session, reasons: Mapping[int, str], owner: str, report: DeliveryReport) -> None:
@@ -496,178 +555,93 @@ def _fail(session: Session, reasons: Mapping[int, str], owner: str, report: Deli
     report.failed += len(reasons)
 
 
+def _why(exc: BaseException) -> str:
+    return f"render: {type(exc).__name__}: {exc}"
+
+
 def _prepare(
     session: Session,
     batch: list[Claimed],
     ctx: DeliveryContext,
     report: DeliveryReport,
-    now: datetime | None = None,
+    now: datetime,
 ) -> _Request | None:
-    """Render a claimed batch; one that cannot be rendered is recorded failed (None), and a
-    recipient whose own part cannot be made is failed alone."""
+    """Make a claimed batch's request through its channel; one that cannot be made is
+    recorded failed (None), and a recipient whose own part cannot be made is failed alone."""
     notice = session.get(Notice, batch[0].notice_id)
     assert notice is not None
     owner = batch[0].lease_owner
-    ids = [d.id for d in batch]
-    if batch[0].channel == "webhook":
-        assert now is not None
-        return _prepare_webhook(session, notice, batch[0], ctx, report, now)
-    if batch[0].channel in CARD_CHANNELS:
-        return _prepare_card(session, notice, batch[0], ctx, report)
-    recipients: list[MailRecipient] = []
-    kept: list[int] = []
     refused: dict[int, str] = {}
+    recipients: list[Recipient] = []
+    claimed: list[Claimed] = []
     try:
-        payload = _absolute(notice.payload, ctx.base_url)
-        rendered = render_notice(
-            payload,
-            batch[0].language,
-            batch[0].timezone,
-            provider_tz=ctx.provider_tz,
-            site_url=ctx.base_url,
-            organizer_email=ctx.from_email,
-            organizer_name=ctx.from_name,
-        )
+        channel = channels.get(batch[0].channel)
+        confirming = notice.kind == payloads.VERIFICATION_KIND
         for d in batch:
             try:
-                recipients.append(_recipient(d, ctx))
-                kept.append(d.id)
-            except Exception as exc:  # this recipient's links or headers, not the notice
-                refused[d.id] = f"render: {type(exc).__name__}: {exc}"
-        if refused:
+                topics = (
+                    tuple(subscriber_queries.topics_of(session, d.subscriber_id))
+                    if confirming and d.subscriber_id is not None
+                    else ()
+                )
+                recipients.append(_recipient(d, ctx, topics))
+                claimed.append(d)
+            except Exception as exc:  # this recipient's links, not the notice
+                refused[d.id] = _why(exc)
+        if not recipients:
             _fail(session, refused, owner, report)
-        if not kept:
             return None
-        mail = MailBatch(
-            from_email=ctx.from_email,
-            from_name=ctx.from_name,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            recipients=recipients,
-            categories=[notice.kind],
-            batch_key=f"n{notice.id}-d{kept[0]}",
-            attachments=rendered.attachments,
-        )
-    except Exception as exc:  # a notice that cannot be rendered will not render on retry
-        ids = [i for i in ids if i not in refused]
-        _settle(
-            session,
-            ids,
-            owner,
-            status="failed",
-            last_error=f"render: {exc}"[:2000],
-            lease_owner=None,
-            lease_until=None,
-        )
-        report.failed += len(ids)
-        return None
-    return _Request(kept, owner, max(d.attempts for d in batch), mail)
-
-
-def _prepare_webhook(
-    session: Session,
-    notice: Notice,
-    d: Claimed,
-    ctx: DeliveryContext,
-    report: DeliveryReport,
-    now: datetime,
-) -> _Request | None:
-    """The signed request of one webhook delivery; one that cannot be made is failed."""
-    try:
-        assert d.subscriber_id is not None and d.webhook_secret
-        holder = _Holder(d.subscriber_id, d.token_version or 0)
-        hook = webhooks.request_for(
-            session,
-            notice,
-            delivery_id=d.id,
-            url=d.email,
-            secret=d.webhook_secret,
-            unsubscribe_url=ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder),
+        sending = Sending(
+            notice_id=notice.id,
+            kind=notice.kind,
+            payload=payloads.absolute(notice.payload, ctx.base_url),
+            language=batch[0].language,
+            timezone=batch[0].timezone,
             base_url=ctx.base_url,
-            page_id=ctx.page_id,
-            possibly_duplicated=d.possibly_duplicated,
-            now=now,
-        )
-    except Exception as exc:
-        _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
-        return None
-    empty = MailBatch(from_email="", from_name="", subject="", text="", html="", recipients=[])
-    return _Request([d.id], d.lease_owner, d.attempts, empty, webhook=hook)
-
-
-def channel_topics(session: Session, subscriber_id: int) -> list[str]:
-    """What a channel is subscribed to, by name: its platforms, or its one incident."""
-    names = session.scalars(
-        select(Platform.name)
-        .join(Subscription, Subscription.platform_id == Platform.id)
-        .where(Subscription.subscriber_id == subscriber_id)
-        .order_by(Platform.position, Platform.name)
-    ).all()
-    titles = session.scalars(
-        select(Incident.title)
-        .join(Subscription, Subscription.incident_id == Incident.id)
-        .where(Subscription.subscriber_id == subscriber_id)
-        .order_by(Incident.id)
-    ).all()
-    return [*names, *titles]
-
-
-def _prepare_card(
-    session: Session,
-    notice: Notice,
-    d: Claimed,
-    ctx: DeliveryContext,
-    report: DeliveryReport,
-) -> _Request | None:
-    """The card of one Teams or Slack delivery, as a request to the channel's incoming
-    webhook (no signature: an incoming webhook checks none); one that cannot be made is
-    failed."""
-    try:
-        assert d.subscriber_id is not None
-        holder = _Holder(d.subscriber_id, d.token_version or 0)
-        payload = _absolute(notice.payload, ctx.base_url)
-        item = payload.get("incident") or payload.get("window") or {}
-        links = cards.Links(
-            details=str(item.get("url") or ctx.base_url + "/"),
-            manage=ctx.base_url + subscriptions.manage_path(ctx.secret, holder),
-        )
-        welcome = notice.kind == subscriptions.WEBHOOK_CONFIRM_KIND
-        message = cards.build(
-            d.channel,
-            payload,
-            language=d.language,
             provider_tz=ctx.provider_tz,
-            links=links,
-            topics=channel_topics(session, d.subscriber_id) if welcome else (),
+            settings=ctx.settings,
+            now=now,
+            page_id=ctx.page_id,
             site_name=ctx.site_name,
+            snapshot=snapshots.snapshot(
+                session, notice, base_url=ctx.base_url, page_id=ctx.page_id, now=now
+            )
+            if channel.needs_snapshot
+            else None,
         )
-        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = {"User-Agent": "statuspage-webhooks", "X-Statuspage-Delivery": str(d.id)}
-        if d.possibly_duplicated:
-            headers["X-Statuspage-Possibly-Duplicated"] = "true"
-        hook = WebhookRequest(url=d.email, body=body, headers=headers, mode=d.channel)
-    except Exception as exc:
-        _fail(session, {d.id: f"render: {type(exc).__name__}: {exc}"}, d.lease_owner, report)
+        prepared = channel.prepare(recipients, sending)
+    except Exception as exc:  # a notice that cannot be made will not be made on retry
+        refused.update({d.id: _why(exc) for d in batch if d.id not in refused})
+        _fail(session, refused, owner, report)
         return None
-    empty = MailBatch(from_email="", from_name="", subject="", text="", html="", recipients=[])
-    return _Request([d.id], d.lease_owner, d.attempts, empty, webhook=hook)
+    refused.update({claimed[i].id: reason for i, reason in prepared.refused.items()})
+    if refused:
+        _fail(session, refused, owner, report)
+    if not prepared.kept:
+        return None
+    ids = [claimed[i].id for i in prepared.kept]
+    return _Request(ids, owner, max(d.attempts for d in batch), channel, prepared.outgoing)
 
 
-def _after_webhook(session: Session, request: _Request, now: datetime) -> None:
-    """A verification echoed confirms its subscriber; a delivery failed for good quarantines
-    it. Read back from the rows, which say what `_record` made of the answer."""
-    row = session.execute(
+def _after(session: Session, request: _Request, error: BaseException | None, now: datetime) -> None:
+    """A verification answered confirms a channel that confirms that way; a delivery failed
+    for good quarantines its subscriber where the channel says so. Read back from the rows,
+    which say what `_record` made of the answer."""
+    channel = request.channel
+    rows = session.execute(
         select(Delivery.status, Delivery.last_error, Delivery.subscriber_id, Notice.kind)
         .join(Notice, Notice.id == Delivery.notice_id)
-        .where(Delivery.id == request.ids[0])
-    ).first()
-    if row is None or row.subscriber_id is None:
-        return
-    if row.status == "sent" and row.kind == subscriptions.WEBHOOK_CONFIRM_KIND:
-        subscriptions.webhook_verified(session, row.subscriber_id, now)
-    elif row.status == "failed":
-        subscriptions.quarantine_webhook(session, row.subscriber_id, row.last_error or "", now)
+        .where(Delivery.id.in_(request.ids), Delivery.subscriber_id.is_not(None))
+    ).all()
+    for row in rows:
+        if (
+            row.status == "sent"
+            and row.kind == payloads.VERIFICATION_KIND
+            and channel.confirms_on_delivery
+        ):
+            subscriptions.channel_verified(session, row.subscriber_id, now)
+        elif row.status == "failed" and channel.quarantines(error):
+            subscriptions.quarantine(session, row.subscriber_id, row.last_error or "", now)
     session.commit()
 
 
@@ -675,6 +649,7 @@ def _record(
     session: Session,
     request: _Request,
     error: BaseException | None,
+    receipt: Receipt | None,
     now: datetime,
     report: DeliveryReport,
     follow_up: list[_Request],
@@ -696,7 +671,7 @@ def _record(
             half = len(ids) // 2
             follow_up += [request.part(range(half)), request.part(range(half, len(ids)))]
         return True
-    if isinstance(error, TransientMailError):
+    if isinstance(error, TransientFailure):
         delay = timedelta(seconds=error.retry_after) if error.retry_after else backoff(attempts)
         give_up = attempts >= MAX_ATTEMPTS
         outcome: dict[str, Any] = {
@@ -715,7 +690,7 @@ def _record(
         else:
             report.retried += len(ids)
         return error.status != 429
-    if isinstance(error, PermanentMailError):
+    if isinstance(error, PermanentFailure):
         _settle(
             session,
             ids,
@@ -728,7 +703,21 @@ def _record(
         report.failed += len(ids)
         return True
     assert error is None
-    _settle(session, ids, owner, status="sent", sent_at=now, lease_owner=None, lease_until=None)
+    provider_ids = list(receipt.provider_ids) if receipt is not None else []
+    if any(provider_ids):
+        for delivery_id, provider_id in zip(ids, provider_ids, strict=False):
+            _settle(
+                session,
+                [delivery_id],
+                owner,
+                status="sent",
+                sent_at=now,
+                lease_owner=None,
+                lease_until=None,
+                provider_id=provider_id,
+            )
+    else:
+        _settle(session, ids, owner, status="sent", sent_at=now, lease_owner=None, lease_until=None)
     report.sent += len(ids)
     report.batches += 1
     return True
@@ -750,10 +739,10 @@ def _note(session: Session, request: _Request, error: str) -> None:
 
 
 def finish_notices(session: Session) -> None:
-    """A queued notice with nothing left to send is done."""
+    """A queued notice with nothing left to send (or held for staff) is done."""
     open_deliveries = (
         select(Delivery.id)
-        .where(Delivery.notice_id == Notice.id, Delivery.status.in_(("queued", "sending")))
+        .where(Delivery.notice_id == Notice.id, Delivery.status.in_(("queued", "sending", "held")))
         .exists()
     )
     session.execute(
@@ -773,7 +762,7 @@ def deliver(
     report = DeliveryReport(recovered=recover_expired(session, now))
     watch = metrics.DeliveryWatch(report)  # counts and logs each batch's outcome
     width = max(1, ctx.concurrency)
-    in_flight: dict[Future[None], _Request] = {}
+    in_flight: dict[Future[Receipt | None], _Request] = {}
     # Requests for the rest of a batch refused because of some of its recipients: sent
     # before anything new is claimed, even once claiming stopped.
     follow_up: list[_Request] = []
@@ -781,16 +770,18 @@ def deliver(
     claiming = True
     unexpected: BaseException | None = None
 
-    def record(done: Iterable[Future[None]]) -> None:
+    def record(done: Iterable[Future[Receipt | None]]) -> None:
         nonlocal claiming, unexpected
         for future in done:
             request = in_flight.pop(future)
             error = future.exception()
-            if error is None or isinstance(error, TransientMailError | PermanentMailError):
-                slow_down = not _record(session, request, error, now, report, follow_up)
-                if request.webhook is not None:
-                    _after_webhook(session, request, now)
-                elif slow_down:  # the mail provider's 429; one endpoint's says nothing of it
+            if error is None or isinstance(error, TransientFailure | PermanentFailure):
+                receipt = future.result() if error is None else None
+                slow_down = not _record(session, request, error, receipt, now, report, follow_up)
+                if request.channel.confirms_on_delivery or request.channel.quarantines(error):
+                    _after(session, request, error, now)
+                if slow_down and request.channel.shared_provider:
+                    # The provider's 429 (one endpoint's says nothing of the others).
                     claiming = False
             else:
                 # Not an answer from the provider: leave the batch to its lease, as if this
@@ -804,10 +795,8 @@ def deliver(
     def submit(request: _Request) -> None:
         if ctx.before_send is not None:
             ctx.before_send(request.ids)
-        if request.webhook is not None:
-            in_flight[pool.submit(ctx.webhooks.send, request.webhook)] = request
-        else:
-            in_flight[pool.submit(ctx.mailer.send, request.mail)] = request
+        transport = ctx.transport(request.channel)
+        in_flight[pool.submit(request.channel.send, transport, request.outgoing)] = request
 
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="delivery-send") as pool:
         try:
@@ -815,7 +804,7 @@ def deliver(
                 while follow_up and len(in_flight) < width and unexpected is None:
                     submit(follow_up.pop(0))
                 while claiming and len(in_flight) < width and claimed < max_batches:
-                    batch = claim_batch(session, now, ctx)
+                    batch = claim_batch(session, now, ctx, report)
                     if not batch:
                         claiming = False
                         break

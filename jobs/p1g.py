@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from statuspage.contract import payloads
 from statuspage.queries import incidents as incident_queries
 from statuspage.services import notices
 
@@ -20,26 +21,19 @@ def alert_overdue(session: Session, now: datetime, on_duty_email: str) -> int:
         notices.enqueue(
             session,
             key=f"p1g-overdue:{incident.id}:{due.isoformat()}",
-            kind="p1g_overdue",
+            kind=payloads.OVERDUE_KIND,
             audience="direct",
             payload={
-                "kind": "p1g_overdue",
-                "incident": {
-                    "id": incident.id,
-                    "title": incident.title,
-                    "priority": incident.priority,
-                    "is_master_case": True,
-                    "case_number": incident.case_number,
-                    "impact": incident.impact,
-                    "status": incident.status,
-                    "url": f"/admin/incidents/{incident.id}",
-                },
+                "kind": payloads.OVERDUE_KIND,
+                "incident": notices.incident_fields(
+                    incident, url=f"/admin/incidents/{incident.id}"
+                ),
                 "due_at": due.isoformat(),
             },
             due_at=due,
             now=now,
             incident_id=incident.id,
-            direct_email=on_duty_email,
+            direct_address=on_duty_email,
         )
         made += 1
     session.commit()

@@ -43,8 +43,6 @@ from sqlalchemy.orm import Session
 from jobs import delivery, heartbeat, notices, p1g, windows
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
-from statuspage.mail import mailer_from_config
-from statuspage.webhooks import Policy, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +50,16 @@ INTERVALS = {"windows": 60, "notices": 30, "delivery": 10, "p1g": 60}
 
 
 def delivery_context(app: Flask) -> delivery.DeliveryContext:
+    """The app's delivery: its links and settings; each channel makes its transport from
+    them when first needed (`Channel.transport`)."""
     config = app.config
     return delivery.DeliveryContext(
-        mailer=mailer_from_config(config, app.instance_path),
         base_url=config["STATUSPAGE_URL"].rstrip("/"),
         secret=config["SECRET_KEY"],
-        from_email=config["MAIL_FROM"],
-        from_name=config["STATUSPAGE_NAME"],
         provider_tz=config["STATUSPAGE_TIMEZONE"],
+        settings=config,
+        instance_path=app.instance_path,
         concurrency=int(config.get("DELIVERY_CONCURRENCY", delivery.CONCURRENCY)),
-        webhooks=WebhookSender(
-            timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
-            policy=Policy.from_config(config),
-        ),
         page_id=config["STATUSPAGE_PAGE_ID"],
         site_name=config["STATUSPAGE_NAME"],
     )

@@ -24,16 +24,33 @@
   var form = document.getElementById("subscribe-form");
   if (form) {
     var radios = form.querySelectorAll("input[name='channel']");
-    var showChannel = function () {
+    // The notices a channel starts with (data-topics: an SMS takes incidents only unless
+    // asked), ticked when the way changes, until the reader ticks a box themselves.
+    var topics = ["incidents", "maintenance"];
+    var touched = false;
+    topics.forEach(function (topic) {
+      var box = form.querySelector("input[name='" + topic + "']");
+      if (box) box.addEventListener("change", function () { touched = true; });
+    });
+    var showChannel = function (changed) {
       var chosen = form.querySelector("input[name='channel']:checked");
       var value = chosen ? chosen.value : "email";
       form.querySelectorAll(".channel-address").forEach(function (box) {
         box.hidden = box.dataset.channel !== value;
+        if (changed && !touched && !box.hidden && box.dataset.topics) {
+          var wanted = box.dataset.topics.split(" ");
+          topics.forEach(function (topic) {
+            var tick = form.querySelector("input[name='" + topic + "']");
+            if (tick) tick.checked = wanted.indexOf(topic) !== -1;
+          });
+        }
       });
     };
-    radios.forEach(function (radio) { radio.addEventListener("change", showChannel); });
+    radios.forEach(function (radio) {
+      radio.addEventListener("change", function () { showChannel(true); });
+    });
     form.querySelectorAll(".channel-nojs").forEach(function (note) { note.hidden = true; });
-    showChannel();
+    showChannel(false);
   }
 
   // Time zone: a filter box narrowing the list, and the browser's zone on a fresh form.

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any, overload
 from urllib.parse import urlsplit
 
+from statuspage import channels
+
 # The names of this machine: a site whose address is one of them (the embedded default,
 # a developer's machine, the tests) is also reached by the others.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -105,16 +107,6 @@ def load(instance_path: str) -> dict[str, Any]:
         # Ports a webhook or channel URL may name (space-separated): 443 only by default. A
         # value that is not a number stops the app at start.
         "WEBHOOK_PORTS": [int(port) for port in _words(_env("WEBHOOK_PORTS", "443"))],
-        # The hosts a Microsoft Teams or Slack channel's URL may be on (space-separated;
-        # "*.name" is any host under name): their services' incoming webhooks only, so that
-        # nobody makes this service post to a third party's endpoint. See docs/channels.md.
-        "TEAMS_WEBHOOK_HOSTS": _words(
-            _env(
-                "TEAMS_WEBHOOK_HOSTS",
-                "*.webhook.office.com *.logic.azure.com *.environment.api.powerplatform.com",
-            )
-        ),
-        "SLACK_WEBHOOK_HOSTS": _words(_env("SLACK_WEBHOOK_HOSTS", "hooks.slack.com")),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.
@@ -194,4 +186,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "LANGUAGES": ["en", "es", "de"],
         "HISTORY_PAGE_SIZE": 20,
+        # Each channel's own settings (`Channel.settings`), from the environment too: the
+        # hosts a Teams or Slack channel may be on, a provider's account... See
+        # docs/channels.md.
+        **channels.settings_from(os.environ),
     }

@@ -48,7 +48,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from statuspage.mail import PermanentMailError, TransientMailError
+from statuspage.channels.base import PermanentFailure as PermanentMailError
+from statuspage.channels.base import TransientFailure as TransientMailError
 from statuspage.queries import operations as queries
 
 log = logging.getLogger(__name__)

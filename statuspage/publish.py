@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
-from statuspage import markdown
+from statuspage import markdown, moments
 from statuspage.mail.wording import labels, words
 from statuspage.models import (
     IncidentUpdate,
@@ -218,6 +218,14 @@ def _zone(series: MaintenanceSeries) -> ZoneInfo:
 # --- feeds ---------------------------------------------------------------------------
 
 
+PLAIN = moments.PLAIN
+
+
+def _plain_in_zones(value: datetime, timezone: str) -> list[str]:
+    """The moment in the site's zone and in UTC: "2026-12-18 22:00 MST", "... UTC"."""
+    return moments.stamps(value, moments.Zones(timezone), pattern=PLAIN, distinct=False)
+
+
 def _label(vocabulary: dict[str, str], value: str) -> str:
     return vocabulary.get(value) or value.replace("_", " ").capitalize()
 
@@ -230,11 +238,8 @@ def _update_item(
     prefix = f"{w['feed_master_case']} " if incident.is_master_case else ""
     body = str(markdown.render(update.body)) or f"<p>{_escape(label)}</p>"
     if update.etr is not None:
-        local = update.etr.astimezone(ZoneInfo(site.timezone))
-        body += (
-            f"<p>{_escape(w['etr'])}: {local:%Y-%m-%d %H:%M} {local.tzname()} "
-            f"({update.etr.astimezone(UTC):%Y-%m-%d %H:%M} UTC)</p>"
-        )
+        local, utc = _plain_in_zones(update.etr, site.timezone)
+        body += f"<p>{_escape(w['etr'])}: {local} ({utc})</p>"
     return feeds.FeedItem(
         guid=f"{site.url}/incidents/{incident.id}#update-{update.id}",
         title=f"{prefix}{incident.title}: {label}",
@@ -250,13 +255,9 @@ def _window_item(
     site: Site, window: MaintenanceWindow, w: dict[str, str], vocabulary: dict[str, str]
 ) -> feeds.FeedItem:
     text = _window_text(site, window, w)
-    tz_local = window.starts_at.astimezone(ZoneInfo(site.timezone))
-    end_local = window.ends_at.astimezone(ZoneInfo(site.timezone))
-    when = (
-        f"{tz_local:%Y-%m-%d %H:%M} {tz_local.tzname()} - {end_local:%Y-%m-%d %H:%M} "
-        f"{end_local.tzname()} ({window.starts_at:%Y-%m-%d %H:%M} - "
-        f"{window.ends_at:%Y-%m-%d %H:%M} UTC)"
-    )
+    start_local, start_utc = _plain_in_zones(window.starts_at, site.timezone)
+    end_local, end_utc = _plain_in_zones(window.ends_at, site.timezone)
+    when = f"{start_local} - {end_local} ({start_utc.removesuffix(' UTC')} - {end_utc})"
     parts = [
         f"<p><strong>{_escape(when)}</strong></p>",
         f"<p>{_escape(w['platforms'])}: {_escape(', '.join(text.platforms))}</p>",
@@ -276,7 +277,7 @@ def _window_item(
     status = _label(vocabulary, window.status)
     return feeds.FeedItem(
         guid=f"{site.url}/maintenance/{window.id}",
-        title=f"{text.summary} ({status}): {tz_local:%Y-%m-%d %H:%M} {tz_local.tzname()}",
+        title=f"{text.summary} ({status}): {start_local}",
         link=text.url,
         html="".join(parts),
         published=window.created_at,

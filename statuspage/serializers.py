@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast, overload
 
+from statuspage import channels
 from statuspage.contract import responses as shapes
 from statuspage.models import (
     Incident,
@@ -22,7 +23,6 @@ from statuspage.models import (
     Platform,
     Subscriber,
 )
-from statuspage.queries.channels import masked
 
 
 @overload
@@ -190,24 +190,25 @@ def status(indicator: str, description: str) -> shapes.Status:
 
 
 def subscriber(item: Subscriber) -> shapes.Subscriber:
-    """Statuspage's email subscriber, or a channel (webhook, Teams, Slack) whose address is
-    its `endpoint`; `quarantined_at` is when one was paused after repeated failure
-    (`quarantine_reason`, an extra, says why); nothing is purged, so `purge_at` is null.
-    `skip_confirmation_notification` says whether the address was confirmed without its own
-    opt-in (added by staff with the flag, or imported).
+    """Statuspage's subscriber of any channel (`mode`): its address in the fields its channel
+    names (`Channel.api_view`: `email`, a channel's `endpoint`, an SMS subscriber's
+    `phone_number`...), the others null; `quarantined_at` is when one was paused after
+    repeated failure (`quarantine_reason`, an extra, says why); nothing is purged, so
+    `purge_at` is null. `skip_confirmation_notification` says whether the address was
+    confirmed without its own opt-in (added by staff with the flag, or imported).
 
-    A channel's `endpoint` is masked as the staff page masks it (`queries.channels.masked`):
-    an incoming webhook's URL lets whoever holds it post to the channel, so no token reads it
-    back, not even in the answer that created it."""
-    channel = item.mode != "email"
+    A secret address is masked as the staff page masks it (`Channel.masked`): an incoming
+    webhook's URL lets whoever holds it post to the channel, so no token reads it back, not
+    even in the answer that created it."""
+    view = channels.get(item.mode).api_view(item.address)
     return {
         "id": str(item.id),
-        "mode": cast(shapes.SubscriberMode, item.mode),
-        "email": None if channel else item.email,
-        "endpoint": masked(item.email) if channel else None,
-        "phone_number": None,
-        "phone_country": None,
-        "display_phone_number": None,
+        "mode": item.mode,
+        "email": view.get("email"),
+        "endpoint": view.get("endpoint"),
+        "phone_number": view.get("phone_number"),
+        "phone_country": view.get("phone_country"),
+        "display_phone_number": view.get("display_phone_number"),
         "obfuscated_channel_name": None,
         "workspace_name": None,
         "skip_confirmation_notification": item.source in ("api", "import"),

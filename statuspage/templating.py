@@ -14,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from calendars.rule_words import describe, zone_label
-from statuspage import clock, markdown
+from statuspage import channels, clock, markdown, moments
 from statuspage.i18n import VOCABULARY_LABELS
 from statuspage.models.vocab import PRIORITIES
 
@@ -23,18 +23,29 @@ def provider_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"])
 
 
+def _zones() -> moments.Zones:
+    """The zones a page writes a moment in: the provider's (MT), then UTC in small print;
+    the reader's own zone is added by static/localtime.js where the browser knows it."""
+    return moments.Zones(current_app.config["STATUSPAGE_TIMEZONE"])
+
+
+def _local_and_utc(value: datetime) -> tuple[datetime, datetime]:
+    provider, utc = (moments.in_zone(value, name) for name in _zones().names())
+    return provider, utc
+
+
 def format_mt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A time in the provider's zone with its abbreviation (MST/MDT), e.g. 2026-12-18 22:00 MST."""
     if value is None:
         return ""
-    local = value.astimezone(provider_zone())
+    local = moments.in_zone(value, _zones().provider)
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
 def format_utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime(fmt) + " UTC"
+    return moments.in_zone(value, "UTC").strftime(fmt) + " UTC"
 
 
 # Compact times for pages: the provider's zone (MT) in words of the reader's language, UTC
@@ -61,8 +72,7 @@ def format_when(value: datetime | None) -> Markup:
     the day differs."""
     if value is None:
         return Markup("")
-    local = value.astimezone(provider_zone())
-    utc = value.astimezone(UTC)
+    local, utc = _local_and_utc(value)
     utc_text = _clock(utc) if utc.date() == local.date() else f"{_day(utc)}, {_clock(utc)}"
     return Markup(
         '<time datetime="{iso}" class="when">{day}, {clock} {zone}</time>'
@@ -81,9 +91,8 @@ def format_span(start: datetime | None, end: datetime | None) -> Markup:
     crosses midnight: `Fri 18 Dec, 22:00 – Sat 19 Dec, 04:00 MST · 05:00–11:00 UTC`."""
     if start is None or end is None:
         return format_when(start or end)
-    zone = provider_zone()
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    ua, ub = start.astimezone(UTC), end.astimezone(UTC)
+    a, ua = _local_and_utc(start)
+    b, ub = _local_and_utc(end)
     zones = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
     if a.date() == b.date():
         local = f"{_day(a)}, {_clock(a)}–{_clock(b)} {zones}"
@@ -206,6 +215,13 @@ def language_links() -> list[tuple[str, str, str, bool]]:
     ]
 
 
+def masked_address(address: str, channel: str) -> str:
+    """An address as staff pages show it: as its channel masks it (a channel's URL, a
+    phone number), an email address whole."""
+    found = channels.find(channel)
+    return found.masked(address) if found is not None else address
+
+
 def webcal(path: str) -> str:
     """A calendar subscription link (`webcal://`) to `path` on the site's address
     (STATUSPAGE_URL), never on the host a request named."""
@@ -233,6 +249,7 @@ def init_app(app: Flask) -> None:
         language_links=language_links,
         carried_language=carried_language,
         webcal=webcal,
+        masked_address=masked_address,
     )
     app.url_defaults(carry_language)
     app.jinja_env.add_extension("jinja2.ext.do")

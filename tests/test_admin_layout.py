@@ -93,7 +93,7 @@ def lived_in(session: Any) -> dict[str, int]:
         "user_id": admin.id,
         "token_id": session.scalar(select(ApiToken.id)),
         "notice_id": session.scalar(select(Notice.id).where(Notice.incident_id == incident.id)),
-        "subscriber_id": session.scalar(select(Subscriber.id).where(Subscriber.email == LONG)),
+        "subscriber_id": session.scalar(select(Subscriber.id).where(Subscriber.address == LONG)),
     }
     return {"admin": admin.id, **{k: v for k, v in ids.items() if v is not None}}
 

@@ -255,7 +255,7 @@ def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
     html = done.get_data(as_text=True)
     assert done.status_code == 200
     assert "2 rows processed" in html and "1 created, 0 updated, 1 rows with errors" in html
-    assert db.scalar(select(Subscriber.email)) == "a@example.com"
+    assert db.scalar(select(Subscriber.address)) == "a@example.com"
 
 
 def test_mpoc_upload_refuses_binary_and_engineers(client, db, css, engineer):

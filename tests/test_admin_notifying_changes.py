@@ -70,7 +70,7 @@ def subscribe(
 ):
     at = NOW - DAY
     subscriber = Subscriber(
-        email=address,
+        address=address,
         mode=mode,
         language="en",
         timezone="America/Denver",
@@ -148,7 +148,13 @@ def fan_out(db) -> dict[str, int]:
     return {mode: n for mode, n in rows}
 
 
-CHANNELS = {"Email": "email", "Webhook": "webhook", "Microsoft Teams": "teams", "Slack": "slack"}
+CHANNELS = {
+    "Email": "email",
+    "Webhook": "webhook",
+    "Microsoft Teams": "teams",
+    "Slack": "slack",
+    "SMS": "sms",
+}
 
 
 def everything_listed(page: str) -> dict[str, int]:
@@ -195,6 +201,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
         "Webhook": 1,
         "Microsoft Teams": 1,
         "Slack": 0,
+        "SMS": 0,
         "Total": 4,
     }
     # Cisco goes under maintenance: Statuspage's component event to its webhook.
@@ -379,6 +386,7 @@ def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipient
         "Webhook": 1,
         "Microsoft Teams": 1,
         "Slack": 0,
+        "SMS": 0,
         "Total": 5,
     }
     assert written(db) == before

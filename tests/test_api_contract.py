@@ -17,14 +17,15 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.contract import requests as contract
+from statuspage.endpoints import masked_url as masked
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform, Subscriber
 from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PRIORITIES, WINDOW_STATUSES
-from statuspage.queries.channels import masked
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, subscriptions, text
 from tests.conftest import NOW, login, make_user
 from tests.test_api_v1 import BASE, count, token_for
 from tests.test_openapi import validator
+from tests.test_webhooks import LOOPBACK
 
 NAMED_LISTS = ("unresolved", "upcoming", "scheduled", "active_maintenance")
 
@@ -144,8 +145,8 @@ def _fields(document, name):
             "customer_case_numbers",
         ),
         ("SubscriberRequest", {"subscriber": {"type": "integration_partner"}}, "type"),
-        ("SubscriberRequest", {"subscriber": {"type": "sms"}}, "type"),
-        ("SubscriberRequest", {"subscriber": {"phone_number": "5550100"}}, "phone_number"),
+        ("SubscriberRequest", {"subscriber": {"type": "fax"}}, "type"),
+        ("SubscriberRequest", {"subscriber": {"phone_number": "call me"}}, "phone_number"),
         ("SubscriberRequest", {"subscriber": {"endpoint": "ftp://x.example"}}, "endpoint"),
         ("SubscriberRequest", {"subscriber": {"endpoint": "https://u:p@x.example"}}, "endpoint"),
         ("ComponentRequest", {"component": {"position": -1}}, "position"),
@@ -214,7 +215,7 @@ def test_the_documented_case_number_patterns_are_the_services_rule():
 
 
 def test_the_documented_endpoint_pattern_takes_what_the_channel_check_takes():
-    from statuspage import webhooks
+    from statuspage import endpoints
 
     pattern = re.compile(contract.ENDPOINT_PATTERN)
     for url in (
@@ -224,7 +225,7 @@ def test_the_documented_endpoint_pattern_takes_what_the_channel_check_takes():
         "https://[2001:db8::1]/x",
     ):
         assert pattern.fullmatch(url), url
-        webhooks.encode_url(url)  # the channel check's own parse takes it too
+        endpoints.encode_url(url)  # the channel check's own parse takes it too
     for url in ("ftp://x.example/", "https://u:p@x.example/", "https://x.example/#f", "https://"):
         assert not pattern.fullmatch(url), url
 
@@ -271,12 +272,12 @@ SECRET_URL = "http://127.0.0.1:9/webhookb2/0123-secret-path/IncomingWebhook/abcd
 
 
 def test_a_channel_url_is_masked_in_the_api_exactly_as_on_the_staff_page(app, client, db, css):
-    hook = subscriptions.subscribe_webhook(
+    hook = subscriptions.subscribe_channel(
         db,
-        url=SECRET_URL,
+        address=SECRET_URL,
         platforms=list(db.scalars(select(Platform))),
-        mode="teams",
-        allow_loopback=True,
+        channel="teams",
+        settings=LOOPBACK,
         now=NOW,
     )
     db.commit()
@@ -306,16 +307,16 @@ def test_a_channel_made_through_the_api_answers_masked_but_delivers_to_the_whole
     )
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["endpoint"] == masked(SECRET_URL) and made.get_json()["secret"]
-    assert db.get(Subscriber, int(made.get_json()["id"])).email == SECRET_URL
+    assert db.get(Subscriber, int(made.get_json()["id"])).address == SECRET_URL
 
 
 def test_a_channel_url_cannot_be_read_back_through_search_or_sort(client, db):
     for n, url in enumerate((SECRET_URL, "http://127.0.0.1:9/aaaa-first/hook")):
-        subscriptions.subscribe_webhook(
+        subscriptions.subscribe_channel(
             db,
-            url=url,
+            address=url,
             platforms=list(db.scalars(select(Platform)))[:1],
-            allow_loopback=True,
+            settings=LOOPBACK,
             now=NOW.replace(minute=n),
         )
     db.commit()

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from statuspage.endpoints import masked_url as masked
 from statuspage.models import AuditEntry, Notice, Platform, Subscriber, Subscription
-from statuspage.queries.channels import masked
 from statuspage.services import subscriptions
 from tests.conftest import NOW, make_user
 from tests.test_api_v1 import BASE, token_for
@@ -32,7 +32,7 @@ def confirmation_mails(db, email: str) -> int:
     return db.scalar(
         select(func.count())
         .select_from(Notice)
-        .where(Notice.kind == "subscription_confirm", Notice.direct_email == email)
+        .where(Notice.kind == "subscription_confirm", Notice.direct_address == email)
     )
 
 
@@ -262,7 +262,7 @@ BAD = [
     ),
     ({"subscriber": {"email": "a@b.example", "endpoint": "https://hook.example"}}, "endpoint"),
     ({"subscriber": {"phone_number": "5555550100", "phone_country": "us"}}, "phone_number"),
-    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "type"),
+    ({"subscriber": {"type": "sms", "email": "a@customer.example"}}, "phone_number"),
     ({"subscriber": {"type": "teams"}}, "endpoint"),
     ({"subscriber": {"type": "pigeon", "endpoint": "https://hook.example"}}, "type"),
     ({"subscriber": {"type": "slack", "endpoint": 42}}, "endpoint"),

@@ -28,8 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from jobs import cards, delivery
-from statuspage import webhooks
+from jobs import delivery
+from statuspage.channels import chat
+from statuspage.channels import slack as slack_channel
+from statuspage.channels import teams as teams_channel
 from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices, subscriptions
@@ -37,7 +39,15 @@ from tests import test_webhooks as hooks
 from tests.conftest import login, make_user
 from tests.maintenance_fixtures import one_off
 from tests.test_delivery import open_incident
-from tests.test_webhooks import NOW, Receiver, fake_dns, kill_sender_in_flight, platforms, tick
+from tests.test_webhooks import (
+    LOOPBACK,
+    NOW,
+    Receiver,
+    fake_dns,
+    kill_sender_in_flight,
+    platforms,
+    tick,
+)
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
 guard = hooks.guard
@@ -163,13 +173,13 @@ def slack_links(message: dict[str, Any]) -> list[str]:
 
 
 def channel(db, url: str, mode: str, language: str = "en") -> Subscriber:
-    made = subscriptions.subscribe_webhook(
+    made = subscriptions.subscribe_channel(
         db,
-        url=url,
+        address=url,
         platforms=platforms(db),
-        mode=mode,
+        channel=mode,
         language=language,
-        allow_loopback=True,
+        settings=LOOPBACK,
         now=NOW,
     )
     db.commit()
@@ -377,20 +387,23 @@ def test_unsafe_channel_urls_are_refused(db, monkeypatch, guard, url, address):
     if address:
         fake_dns(monkeypatch, {"hooks.example.com": address})
     with pytest.raises(ValidationError) as caught:
-        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode="slack", now=NOW)
+        subscriptions.subscribe_channel(
+            db, address=url, platforms=platforms(db), channel="slack", now=NOW
+        )
     assert "endpoint" in caught.value.errors
     assert db.scalar(select(Subscriber).where(Subscriber.mode == "slack")) is None
     assert guard == []
 
 
 def test_mode_and_language_are_checked(db, guard):
-    for fields, field in (({"mode": "email"}, "mode"), ({"language": "xx"}, "language")):
+    # Email is a channel too now (subscribe_channel takes every channel), so an unknown one.
+    for fields, field in (({"channel": "pigeon"}, "mode"), ({"language": "xx"}, "language")):
         with pytest.raises(ValidationError) as caught:
-            subscriptions.subscribe_webhook(
+            subscriptions.subscribe_channel(
                 db,
-                url="http://127.0.0.1:9/x",
+                address="http://127.0.0.1:9/x",
                 platforms=platforms(db),
-                allow_loopback=True,
+                settings=LOOPBACK,
                 now=NOW,
                 **fields,
             )
@@ -419,8 +432,10 @@ def host_of(url: str) -> str:
 )
 def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard, mode, url):
     resolver[host_of(url)] = hooks.PUBLIC_V4
-    made = subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode=mode, now=NOW)
-    assert made.subscriber.email == url.replace(":443/", "/") and guard == []
+    made = subscriptions.subscribe_channel(
+        db, address=url, platforms=platforms(db), channel=mode, now=NOW
+    )
+    assert made.subscriber.address == url.replace(":443/", "/") and guard == []
 
 
 @pytest.mark.parametrize(
@@ -439,7 +454,9 @@ def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):
     endpoint of a third party's that answers 2xx."""
     resolver[host_of(url)] = hooks.PUBLIC_V4
     with pytest.raises(ValidationError) as caught:
-        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode=mode, now=NOW)
+        subscriptions.subscribe_channel(
+            db, address=url, platforms=platforms(db), channel=mode, now=NOW
+        )
     service = {"teams": "Microsoft Teams", "slack": "Slack"}[mode]
     assert f"a {service} channel's URL must be on" in caught.value.errors["endpoint"]
     assert db.scalar(select(Subscriber)) is None and guard == []
@@ -452,8 +469,8 @@ def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver
         ("slack", TEAMS_URLS[0], "choose “Microsoft Teams channel”"),
     ):
         with pytest.raises(ValidationError) as caught:
-            subscriptions.subscribe_webhook(
-                db, url=url, platforms=platforms(db), mode=mode, now=NOW
+            subscriptions.subscribe_channel(
+                db, address=url, platforms=platforms(db), channel=mode, now=NOW
             )
         assert right in caught.value.errors["endpoint"]
     assert db.scalar(select(Subscriber)) is None and guard == []
@@ -461,7 +478,7 @@ def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver
 
 def test_a_webhook_may_be_on_any_public_host(db, resolver, guard):
     resolver[host_of(SLACK_URL)] = hooks.PUBLIC_V4
-    made = subscriptions.subscribe_webhook(db, url=SLACK_URL, platforms=platforms(db), now=NOW)
+    made = subscriptions.subscribe_channel(db, address=SLACK_URL, platforms=platforms(db), now=NOW)
     assert made.subscriber.mode == "webhook" and guard == []
 
 
@@ -469,12 +486,12 @@ def test_the_host_lists_are_the_operators_settings(db, resolver, guard):
     resolver["chat.example.net"] = hooks.PUBLIC_V4
     url = "https://chat.example.net/hooks/x"
     with pytest.raises(ValidationError):
-        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), mode="slack", now=NOW)
-    policy = webhooks.Policy.from_config(
-        {"SLACK_WEBHOOK_HOSTS": "hooks.slack.com chat.example.net"}
-    )
-    made = subscriptions.subscribe_webhook(
-        db, url=url, platforms=platforms(db), mode="slack", policy=policy, now=NOW
+        subscriptions.subscribe_channel(
+            db, address=url, platforms=platforms(db), channel="slack", now=NOW
+        )
+    policy = {"SLACK_WEBHOOK_HOSTS": "hooks.slack.com chat.example.net"}
+    made = subscriptions.subscribe_channel(
+        db, address=url, platforms=platforms(db), channel="slack", settings=policy, now=NOW
     )
     assert made.subscriber.mode == "slack" and guard == []
 
@@ -482,10 +499,10 @@ def test_the_host_lists_are_the_operators_settings(db, resolver, guard):
 def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, guard):
     """A row from before the rule: the send checks the host again and quarantines it."""
     resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, "hooks.example.com": hooks.PUBLIC_V4})
-    made = subscriptions.subscribe_webhook(
-        db, url=SLACK_URL, platforms=platforms(db), mode="slack", now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address=SLACK_URL, platforms=platforms(db), channel="slack", now=NOW
     )
-    made.subscriber.email = "https://hooks.example.com/services/x"
+    made.subscriber.address = "https://hooks.example.com/services/x"
     db.commit()
     tick(app, NOW)
     db.expire_all()
@@ -510,7 +527,7 @@ MAINTENANCE_KINDS = [
     "maintenance_no_longer_affected",
     "maintenance_release_notes",
 ]
-LINKS = cards.Links(
+LINKS = chat.Links(
     details="http://localhost/maintenance/1", manage="http://localhost/subscriptions/manage/t"
 )
 
@@ -530,8 +547,8 @@ def test_every_maintenance_notice_has_both_cards(app, db, css):
         )
         payload["window"]["url"] = "http://localhost" + payload["window"]["url"]
         for mode in ("teams", "slack"):
-            message = cards.build(
-                mode, payload, language="en", provider_tz="America/Denver", links=LINKS
+            message = {"teams": teams_channel, "slack": slack_channel}[mode].CHANNEL.build(
+                payload, language="en", provider_tz="America/Denver", links=LINKS
             )
             if mode == "teams":
                 check_teams(message)
@@ -641,8 +658,12 @@ def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platfor
                 "unscheduled": False,
             },
         }
-    teams = cards.build("teams", payload, language="en", provider_tz="America/Denver", links=LINKS)
-    slack = cards.build("slack", payload, language="en", provider_tz="America/Denver", links=LINKS)
+    teams = teams_channel.CHANNEL.build(
+        payload, language="en", provider_tz="America/Denver", links=LINKS
+    )
+    slack = slack_channel.CHANNEL.build(
+        payload, language="en", provider_tz="America/Denver", links=LINKS
+    )
     for message in (teams, slack):
         encoded = json.dumps(message, ensure_ascii=False).encode()  # encodable, whatever came in
         assert json.loads(encoded) == message

@@ -27,7 +27,7 @@ from tests.conftest import login
 from tests.maintenance_fixtures import one_off
 from tests.test_api_v1 import BASE, token_for
 from tests.test_delivery import open_incident
-from tests.test_webhooks import NOW, Receiver, platforms, tick
+from tests.test_webhooks import LOOPBACK, NOW, Receiver, platforms, tick
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
 guard = hooks.guard
@@ -50,8 +50,8 @@ def cisco(db) -> Platform:
 
 
 def verified_hook(app, db, receiver: Receiver) -> str:
-    made = subscriptions.subscribe_webhook(
-        db, url=receiver.url, platforms=platforms(db), allow_loopback=True, now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address=receiver.url, platforms=platforms(db), settings=LOOPBACK, now=NOW
     )
     db.commit()
     tick(app, NOW)  # the verification, echoed
@@ -181,7 +181,7 @@ def test_only_webhook_subscribers_of_the_platform_are_told(app, db, css, receive
         ("https://hooks.example.com/other", "webhook", other),
     ):
         subscriber = Subscriber(
-            email=email,
+            address=email,
             mode=mode,
             webhook_secret="s" * 64,
             confirmed_at=NOW,
@@ -199,7 +199,7 @@ def test_only_webhook_subscribers_of_the_platform_are_told(app, db, css, receive
     db.commit()
     delivery.fan_out(db, NOW + timedelta(minutes=1))
     (notice,) = component_notices(db)
-    told = db.scalars(select(Delivery.email).where(Delivery.notice_id == notice.id)).all()
+    told = db.scalars(select(Delivery.address).where(Delivery.notice_id == notice.id)).all()
     assert told == [receiver.url]
 
 
@@ -216,8 +216,8 @@ def test_an_endpoint_subscribed_after_the_change_is_not_told(app, db, css, recei
     db.commit()
     late = Receiver()
     try:
-        made = subscriptions.subscribe_webhook(
-            db, url=late.url, platforms=platforms(db), allow_loopback=True, now=NOW
+        made = subscriptions.subscribe_channel(
+            db, address=late.url, platforms=platforms(db), settings=LOOPBACK, now=NOW
         )
         made.subscriber.confirmed_at = NOW + timedelta(minutes=2)
         for sub in made.subscriber.subscriptions:
@@ -234,7 +234,7 @@ def test_an_endpoint_subscribed_after_the_change_is_not_told(app, db, css, recei
 def test_a_quarantined_webhook_is_not_told(app, db, css, receiver, guard):
     verified_hook(app, db, receiver)
     subscriber = db.scalar(select(Subscriber).where(Subscriber.mode == "webhook"))
-    subscriptions.quarantine_webhook(db, subscriber.id, "HTTP 503", NOW)
+    subscriptions.quarantine(db, subscriber.id, "HTTP 503", NOW)
     db.commit()
     platform_service.set_status(db, css, cisco(db), "major_outage", NOW + timedelta(minutes=1))
     db.commit()

@@ -50,7 +50,7 @@ def add_subscribers(
         insert(Subscriber),
         [
             {
-                "email": email,
+                "address": email,
                 "name": "",
                 "organisation": "",
                 "language": language,
@@ -64,7 +64,7 @@ def add_subscribers(
             for email in emails
         ],
     )
-    ids = db.scalars(select(Subscriber.id).where(Subscriber.email.in_(emails))).all()
+    ids = db.scalars(select(Subscriber.id).where(Subscriber.address.in_(emails))).all()
     db.execute(
         insert(Subscription),
         [
@@ -216,7 +216,9 @@ def test_each_batch_is_committed_as_sending_before_its_request_is_made(app, db, 
 
     def before_send(ids: list[int]) -> None:
         with other.connect() as conn:
-            rows = conn.execute(select(Delivery.status, Delivery.email).where(Delivery.id.in_(ids)))
+            rows = conn.execute(
+                select(Delivery.status, Delivery.address).where(Delivery.id.in_(ids))
+            )
             statuses, emails = zip(*rows, strict=True)
         seen.append((len(ids), set(statuses), set(emails) & set(sendgrid.recipients())))
 
@@ -306,13 +308,13 @@ def test_a_mailer_bug_ends_the_pass_and_leaves_the_batches_in_flight_to_their_le
     open_incident(db, css)
     delivery.fan_out(db, NOW)
     ctx = job_scheduler.delivery_context(app)
-    ctx.concurrency, ctx.mailer = 2, Broken()
+    ctx.concurrency, ctx.transports["email"] = 2, Broken()
     with pytest.raises(RuntimeError, match="a bug"):
         delivery.deliver(db, NOW, ctx)
     db.expire_all()
     state = collections.Counter(d.status for d in db.scalars(select(Delivery)))
     assert state == {"sending": 2000, "queued": 500}  # nothing more claimed after the bug
-    ctx.mailer = MemoryMailer()
+    ctx.transports["email"] = MemoryMailer()
     report = delivery.deliver(db, NOW + delivery.LEASE + timedelta(minutes=1), ctx)
     assert (report.recovered, report.sent) == (2000, 2500)
     db.expire_all()
@@ -417,7 +419,8 @@ def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, c
     assert len(twice) == 1000 and max(got.values()) == 2
     db.expire_all()
     marked = {
-        d.email for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
+        d.address
+        for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
     }
     assert marked == twice
     assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
@@ -434,7 +437,7 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
 
     def sent() -> set[str]:
         db.expire_all()
-        return set(db.scalars(select(Delivery.email).where(Delivery.status == "sent")))
+        return set(db.scalars(select(Delivery.address).where(Delivery.status == "sent")))
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (
@@ -450,7 +453,7 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
     db.expire_all()
     by_status = collections.defaultdict(set)
     for d in db.scalars(select(Delivery)):
-        by_status[d.status].add(d.email)
+        by_status[d.status].add(d.address)
     hung = by_status["sending"]
     assert by_status["sent"] == answered and len(answered) + len(hung) == 3500
     assert set(by_status) == {"sent", "sending"}
@@ -464,7 +467,8 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
     assert {e for e, n in got.items() if n == 2} == hung and max(got.values()) == 2
     db.expire_all()
     marked = {
-        d.email for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
+        d.address
+        for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
     }
     assert marked == hung
     assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
@@ -575,7 +579,7 @@ def test_a_late_notice_skips_people_who_subscribed_after_it(app, db, css, sendgr
         insert(Subscriber),
         [
             {
-                "email": "late@example.com",
+                "address": "late@example.com",
                 "name": "",
                 "organisation": "",
                 "language": "en",
@@ -588,7 +592,7 @@ def test_a_late_notice_skips_people_who_subscribed_after_it(app, db, css, sendgr
             }
         ],
     )
-    late_id = db.scalar(select(Subscriber.id).where(Subscriber.email == "late@example.com"))
+    late_id = db.scalar(select(Subscriber.id).where(Subscriber.address == "late@example.com"))
     cisco = db.scalar(select(Platform.id).where(Platform.slug == "cisco"))
     db.execute(
         insert(Subscription),

@@ -98,7 +98,7 @@ def statuses(db) -> collections.Counter[str]:
 def failed_reasons(db) -> dict[str, str]:
     db.expire_all()
     rows = db.scalars(select(Delivery).where(Delivery.status == "failed"))
-    return {d.email: d.last_error or "" for d in rows}
+    return {d.address: d.last_error or "" for d in rows}
 
 
 # --- the mailers ------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_newline_in_an_address_fails_that_recipient_and_the_batch_goes_file_back
     spoil(
         db,
         {
-            3: {"email": "line\nbreak@example.com", "name": "Evil\nBcc: everyone@example.com"},
+            3: {"address": "line\nbreak@example.com", "name": "Evil\nBcc: everyone@example.com"},
             7: {"name": HOSTILE_NAMES[1]},
         },
     )
@@ -209,8 +209,8 @@ def test_refused_recipients_fail_with_the_reason_and_the_others_go_once_sendgrid
     app, db, css, sendgrid
 ):
     add_subscribers(db, 30)
-    spoil(db, {3: {"email": "two words@example.com"}, 20: {"name": HOSTILE_NAMES[0]}})
-    sendgrid.reject.add(db.scalars(select(Subscriber.email).order_by(Subscriber.id)).all()[11])
+    spoil(db, {3: {"address": "two words@example.com"}, 20: {"name": HOSTILE_NAMES[0]}})
+    sendgrid.reject.add(db.scalars(select(Subscriber.address).order_by(Subscriber.id)).all()[11])
     open_incident(db, css)
     report = tick(app, NOW)
     assert (report.delivery.sent, report.delivery.failed) == (28, 2)
@@ -245,12 +245,16 @@ def test_a_refusal_that_names_nobody_is_halved_until_the_bad_recipients_are_alon
     open_incident(db, css)
     delivery.fan_out(db, NOW)
     ctx = job_scheduler.delivery_context(app)
-    ctx.mailer = Picky()
+    ctx.transports["email"] = Picky()
     report = delivery.deliver(db, NOW, ctx)
     assert (report.sent, report.failed) == (14, 2)
-    sent = collections.Counter(r.email for b in ctx.mailer.batches for r in b.recipients)
+    sent = collections.Counter(
+        r.email for b in ctx.transports["email"].batches for r in b.recipients
+    )
     assert len(sent) == 14 and set(sent.values()) == {1}
-    assert ctx.mailer.calls <= 2 * 2 * 4 + 1  # two bad ones in sixteen: a few halvings each
+    assert (
+        ctx.transports["email"].calls <= 2 * 2 * 4 + 1
+    )  # two bad ones in sixteen: a few halvings each
     assert set(failed_reasons(db)) == {"bad15@example.com", "bad16@example.com"}
 
 
@@ -292,9 +296,9 @@ def test_a_batch_that_crashes_its_pass_every_time_fails_at_max_attempts(app, db,
     delivery.fan_out(db, NOW)
     ctx = job_scheduler.delivery_context(app)
     if how == "mailer bug":
-        ctx.mailer = Bug()
+        ctx.transports["email"] = Bug()
     else:
-        ctx.mailer, ctx.before_send = MemoryMailer(), crash_before_send
+        ctx.transports["email"], ctx.before_send = MemoryMailer(), crash_before_send
     at = NOW
     for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
         with pytest.raises(RuntimeError):
@@ -336,7 +340,7 @@ def test_staff_see_failed_recipients_and_reasons_fifty_a_page(
     app, client, db, css, engineer, outbox
 ):
     add_subscribers(db, 60)
-    spoil(db, {n: {"email": f"bad {n}@example.com"} for n in range(60) if n % 10 != 9})
+    spoil(db, {n: {"address": f"bad {n}@example.com"} for n in range(60) if n % 10 != 9})
     open_incident(db, css)
     tick(app, NOW)
     assert statuses(db) == {"failed": 54, "sent": 6}
@@ -369,7 +373,7 @@ def import_2500(db, css) -> None:
     db.commit()
     assert not result.errors
     changes: dict[int, dict[str, str]] = {
-        n: {"email": bad, "name": HOSTILE_NAMES[n % len(HOSTILE_NAMES)]}
+        n: {"address": bad, "name": HOSTILE_NAMES[n % len(HOSTILE_NAMES)]}
         for n, bad in zip(range(7, 2500, 249), BAD_ADDRESSES, strict=False)
     }
     changes.update(

@@ -62,7 +62,7 @@ def store_behind_the_services_back(db, prefix: str, spoiled) -> set[str]:
     for name, bad in spoiled:
         address = prefix + bad
         subscriber = Subscriber(
-            email=address,
+            address=address,
             name=name,
             source="import",
             confirmed_at=then,
@@ -107,7 +107,7 @@ def test_any_contact_list_then_delivery_reaches_every_other_contact_once(
         db.commit()
         assert result.created + result.updated + len(result.errors) == len(contacts)
     imported = set(
-        db.scalars(select(Subscriber.email).where(Subscriber.email.startswith(f"{prefix}")))
+        db.scalars(select(Subscriber.address).where(Subscriber.address.startswith(f"{prefix}")))
     )
     poisoned = store_behind_the_services_back(db, prefix, spoiled)
     open_incident(db, css)
@@ -117,8 +117,8 @@ def test_any_contact_list_then_delivery_reaches_every_other_contact_once(
     db.expire_all()
     outcome = dict(
         db.execute(
-            select(Delivery.email, Delivery.status).where(
-                Delivery.notice_id == notice_id, Delivery.email.startswith(prefix)
+            select(Delivery.address, Delivery.status).where(
+                Delivery.notice_id == notice_id, Delivery.address.startswith(prefix)
             )
         ).all()
     )

@@ -131,9 +131,9 @@ def test_confirming_imports_the_previewed_rows_once(client, db, css):
     assert done.status_code == 200
     assert "Import finished: 4 rows processed." in html
     assert "2 created, 0 updated, 2 rows with errors." in html
-    emails = set(db.scalars(select(Subscriber.email)))
+    emails = set(db.scalars(select(Subscriber.address)))
     assert emails == {"noc@acme.example", "it@acme.example"}
-    it = db.scalar(select(Subscriber).where(Subscriber.email == "it@acme.example"))
+    it = db.scalar(select(Subscriber).where(Subscriber.address == "it@acme.example"))
     assert it.organisation == "Default Org" and it.language == "es" and it.confirmed_at == NOW
     assert imports_audited(db) == 1
     # The kept file is gone: confirming again (a reload, a double click) imports nothing.
@@ -297,4 +297,4 @@ def test_the_preview_lists_addresses_mail_cannot_reach_in_the_readers_language(
     table = re.search(r'<table class="row-errors">.*?</table>', html, re.S).group(0)
     assert "<td>3</td>" in table and says in table
     confirm(client, key_of(upload(client, text)))
-    assert list(db.scalars(select(Subscriber.email))) == ["noc@acme.example"]
+    assert list(db.scalars(select(Subscriber.address))) == ["noc@acme.example"]

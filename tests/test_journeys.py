@@ -175,7 +175,7 @@ def test_spanish_customer_subscribes_confirms_changes_platforms_and_unsubscribes
         bc.assert_accessible(page)
         _db.session.expire_all()
         subscriber = _db.session.scalars(
-            select(Subscriber).where(Subscriber.email == address)
+            select(Subscriber).where(Subscriber.address == address)
         ).one()
         assert subscriber.confirmed_at is None
         assert subscriber.language == "es" and subscriber.timezone == "Europe/Madrid"

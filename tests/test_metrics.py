@@ -129,11 +129,11 @@ def test_deliveries_provider_errors_and_retries_are_counted_by_channel(app, db, 
 
 
 def test_a_webhook_refused_at_send_counts_as_refused_and_is_quarantined(app, client, db, css):
-    made = subscriptions.subscribe_webhook(
+    made = subscriptions.subscribe_channel(
         db,
-        url="http://127.0.0.1:9/hook",  # allowed when subscribed, not when sent: no request
+        address="http://127.0.0.1:9/hook",  # allowed when subscribed, not when sent: no request
         platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],
-        allow_loopback=True,
+        settings={"WEBHOOK_ALLOW_LOOPBACK": True},
         now=NOW,
     )
     made.subscriber.confirmed_at = NOW
@@ -300,11 +300,11 @@ def confirmed_subscribers(db) -> None:
     webhook to a loopback address, allowed when it subscribed and refused at send."""
     for language in ("en", "es", "de"):
         add_subscribers(db, 1, language=language, tz="UTC", prefix=language)
-    made = subscriptions.subscribe_webhook(
+    made = subscriptions.subscribe_channel(
         db,
-        url="http://127.0.0.1:9/hook",
+        address="http://127.0.0.1:9/hook",
         platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],
-        allow_loopback=True,
+        settings={"WEBHOOK_ALLOW_LOOPBACK": True},
         now=NOW,
     )
     made.subscriber.confirmed_at = NOW

@@ -25,7 +25,7 @@ def tell(db, notice, status="sent"):
     """A subscriber was told by `notice`: subscribers who were told are those with a
     delivery of one of the window's notices."""
     subscriber = Subscriber(
-        email=f"told{notice.id}@example.com",
+        address=f"told{notice.id}@example.com",
         language="en",
         timezone=TZ,
         confirmed_at=NOW,
@@ -38,7 +38,7 @@ def tell(db, notice, status="sent"):
         Delivery(
             notice_id=notice.id,
             subscriber_id=subscriber.id,
-            email=subscriber.email,
+            address=subscriber.address,
             language="en",
             timezone=TZ,
             status=status,

@@ -59,11 +59,10 @@ class Jobs:
         self.db = db
         self.mailer = MemoryMailer()
         self.ctx = delivery.DeliveryContext(
-            mailer=self.mailer,
+            transports={"email": self.mailer},
             base_url="http://localhost",
             secret=SECRET_KEY,
-            from_email="status@example.com",
-            from_name="Status",
+            settings={"MAIL_FROM": "status@example.com", "STATUSPAGE_NAME": "Status"},
             provider_tz=TZ,
         )
 
@@ -95,7 +94,7 @@ class Jobs:
 
 def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:
     subscriber = Subscriber(
-        email=email, language="en", timezone=TZ, confirmed_at=at, created_at=at, updated_at=at
+        address=email, language="en", timezone=TZ, confirmed_at=at, created_at=at, updated_at=at
     )
     db.add(subscriber)
     db.flush()

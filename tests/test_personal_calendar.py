@@ -27,7 +27,7 @@ INCIDENTS_ONLY = {"skype-for-business", "cisco"}
 
 def add_subscriber(db, language: str = "en") -> Subscriber:
     subscriber = Subscriber(
-        email=f"{language}@example.com",
+        address=f"{language}@example.com",
         language=language,
         timezone="Europe/Berlin",
         token_version=0,

@@ -189,7 +189,7 @@ def test_writes_that_no_page_shows_keep_the_cache(db, css, story):
     before = version_queries.current(db)
     db.add(
         Subscriber(
-            email="reader@example.com",
+            address="reader@example.com",
             language="en",
             timezone="UTC",
             created_at=NOW,

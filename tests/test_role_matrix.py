@@ -65,6 +65,7 @@ EXPECTED = {
     "account.authenticator": STAFF,
     "account.recovery_codes": STAFF,
     "account.remove_authenticator": STAFF,
+    "admin_maintenance.release_held": CSS,
 }
 
 

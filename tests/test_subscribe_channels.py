@@ -65,7 +65,7 @@ def test_each_channel_subscribes_a_subscriber_of_its_mode(loopback, client, db, 
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     subscriber = db.scalar(select(Subscriber))
-    assert subscriber.mode == channel and subscriber.email == HOOK
+    assert subscriber.mode == channel and subscriber.address == HOOK
     assert subscriber.confirmed_at is None  # until the endpoint or the channel answers
     assert (subscriber.language, subscriber.timezone) == ("de", "Europe/Berlin")
     assert sorted((s.platform.slug, s.incidents, s.maintenance) for s in subscriber.subscriptions)[
@@ -73,7 +73,7 @@ def test_each_channel_subscribes_a_subscriber_of_its_mode(loopback, client, db, 
     ] == [("cisco", True, False), ("contact-centre", True, False)]
     # Its verification request (a webhook) or welcome card (a channel) is queued.
     notice = db.scalar(select(Notice))
-    assert notice.kind == svc.WEBHOOK_CONFIRM_KIND and notice.direct_subscriber_id == subscriber.id
+    assert notice.kind == svc.VERIFICATION_KIND and notice.direct_subscriber_id == subscriber.id
     # The manage link is given once, here; the URL itself (a credential) is not echoed.
     assert svc.manage_path(loopback.config["SECRET_KEY"], subscriber) in html
     assert HOOK not in html and "…wxyz" in html
@@ -233,4 +233,4 @@ def test_the_page_takes_the_channel_hosts_from_the_settings(app, client, db, res
     assert post_channel(client, "slack", url=url).status_code == 422
     app.config["SLACK_WEBHOOK_HOSTS"] = ["hooks.slack.com", "chat.example.net"]
     assert post_channel(client, "slack", url=url).status_code == 200
-    assert db.scalar(select(Subscriber)).email == url and guard == []
+    assert db.scalar(select(Subscriber)).address == url and guard == []

@@ -225,7 +225,10 @@ def test_a_throttled_request_answers_like_any_other(client, db):
     fresh = post_subscribe(client, email="fresh@example.com")
     assert first.status_code == throttled.status_code == fresh.status_code == 200
     assert strip_csrf(throttled) == strip_csrf(fresh)
-    assert [n.direct_email for n in confirmations(db)] == ["known@example.com", "fresh@example.com"]
+    assert [n.direct_address for n in confirmations(db)] == [
+        "known@example.com",
+        "fresh@example.com",
+    ]
 
 
 def test_the_throttle_holds_across_workers(app, db):

@@ -33,7 +33,7 @@ def test_subscribe_queues_only_a_confirmation(db):
         now=NOW,
     )
     subscriber = db.scalar(select(Subscriber))
-    assert subscriber.email == "ann@example.com" and subscriber.confirmed_at is None
+    assert subscriber.address == "ann@example.com" and subscriber.confirmed_at is None
     assert [s.confirmed_at for s in subscriber.subscriptions] == [None]
     notice = db.scalar(select(Notice).where(Notice.key == result.notice_key))
     assert notice.kind == "subscription_confirm" and notice.audience == "direct"

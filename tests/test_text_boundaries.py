@@ -278,7 +278,7 @@ def test_csv_import_reports_rows_with_controls_and_bounds_their_lists(db):
     assert result.created == 1
     assert [line for line, _ in result.errors] == [3, 4, 5]
     assert all("\x1b" not in message for _, message in result.errors)
-    assert db.scalars(select(Subscriber.email)).all() == ["good@example.com"]
+    assert db.scalars(select(Subscriber.address)).all() == ["good@example.com"]
     with pytest.raises(ValidationError):
         subscriptions.import_contacts(db, rows, actor=None, organisation="Org\r\nBcc: x", now=NOW)
     with pytest.raises(ValidationError) as huge:

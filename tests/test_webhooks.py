@@ -28,14 +28,16 @@ from sqlalchemy import select
 
 from jobs import delivery
 from jobs import scheduler as job_scheduler
-from statuspage import webhooks
+from statuspage import endpoints
+from statuspage.endpoints import masked_url as masked
 from statuspage.models import Delivery, Notice, Platform, Subscriber
-from statuspage.queries.channels import masked
 from statuspage.services import subscriptions
 from tests.test_api_v1 import BASE, token_for
 from tests.test_delivery import flask_tick, open_incident
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+# The operator lets endpoints on this machine stand in for public ones (tests only).
+LOOPBACK = {"WEBHOOK_ALLOW_LOOPBACK": True}
 
 
 class Receiver:
@@ -152,9 +154,9 @@ def platforms(db) -> list[Platform]:
     return [db.scalar(select(Platform).where(Platform.slug == "cisco"))]
 
 
-def hook(app, db, url: str) -> subscriptions.WebhookSubscription:
-    made = subscriptions.subscribe_webhook(
-        db, url=url, platforms=platforms(db), allow_loopback=True, now=NOW
+def hook(app, db, url: str) -> subscriptions.ChannelSubscription:
+    made = subscriptions.subscribe_channel(
+        db, address=url, platforms=platforms(db), settings=LOOPBACK, now=NOW
     )
     db.commit()
     return made
@@ -272,7 +274,7 @@ def test_endpoint_failing_eight_times_is_quarantined(app, client, db, css, recei
     open_incident(db, css, at)
     tick(app, at)
     assert len(receiver.got) == before
-    subscriptions.unquarantine_webhook(db, css, subscriber, at)
+    subscriptions.unquarantine(db, css, subscriber, at)
     db.commit()
     open_incident(db, css, at + timedelta(minutes=1))
     tick(app, at + timedelta(minutes=1))
@@ -314,8 +316,8 @@ def test_name_rebound_to_a_private_address_is_refused_at_send(
 ):
     app.config.update(WEBHOOK_ALLOW_LOOPBACK=False)
     fake_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
-    made = subscriptions.subscribe_webhook(
-        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     db.commit()
     fake_dns(monkeypatch, {"hooks.example.com": "10.0.0.1"})
@@ -501,7 +503,7 @@ def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
     resolver["hooks.example.com"] = ip
     for url in ("https://hooks.example.com/x", literal(ip)):
         with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+            subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
         assert "may not be called" in caught.value.errors["endpoint"], url
     assert db.scalar(select(Subscriber)) is None and guard == []
 
@@ -509,10 +511,10 @@ def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
 @pytest.mark.parametrize("ip", [PUBLIC_V4, PUBLIC_V6, f"::ffff:{PUBLIC_V4}"])
 def test_global_unicast_addresses_are_allowed(db, resolver, guard, ip):
     resolver["hooks.example.com"] = ip
-    made = subscriptions.subscribe_webhook(
-        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
-    assert made.subscriber.email == "https://hooks.example.com/x" and guard == []
+    assert made.subscriber.address == "https://hooks.example.com/x" and guard == []
 
 
 def test_the_filter_keeps_its_own_tables_whatever_pythons_ipaddress_says(monkeypatch):
@@ -520,35 +522,35 @@ def test_the_filter_keeps_its_own_tables_whatever_pythons_ipaddress_says(monkeyp
     for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address):
         for flag in ("is_global", "is_private", "is_reserved", "is_loopback", "is_link_local"):
             monkeypatch.setattr(cls, flag, property(lambda self: True))
-    refused = [ip for ip in NOT_GLOBAL if webhooks.address_refusal(ipaddress.ip_address(ip))]
+    refused = [ip for ip in NOT_GLOBAL if endpoints.address_refusal(ipaddress.ip_address(ip))]
     assert refused == NOT_GLOBAL
-    assert webhooks.address_refusal(ipaddress.ip_address(PUBLIC_V4)) == ""
-    assert webhooks.address_refusal(ipaddress.ip_address(PUBLIC_V6)) == ""
+    assert endpoints.address_refusal(ipaddress.ip_address(PUBLIC_V4)) == ""
+    assert endpoints.address_refusal(ipaddress.ip_address(PUBLIC_V6)) == ""
 
 
 def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver, guard):
     resolver["hooks.example.com"] = PUBLIC_V4
     for url in ("https://hooks.example.com:22/x", "https://hooks.example.com:8443/x"):
         with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+            subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
         assert "port" in caught.value.errors["endpoint"]
-    policy = webhooks.Policy.from_config({"WEBHOOK_PORTS": "443 8443"})
-    made = subscriptions.subscribe_webhook(
+    policy = {"WEBHOOK_PORTS": "443 8443"}
+    made = subscriptions.subscribe_channel(
         db,
-        url="https://hooks.example.com:8443/x",
+        address="https://hooks.example.com:8443/x",
         platforms=platforms(db),
-        policy=policy,
+        settings=policy,
         now=NOW,
     )
-    assert made.subscriber.email == "https://hooks.example.com:8443/x"
+    assert made.subscriber.address == "https://hooks.example.com:8443/x"
     # The default port is stored as the URL without one: one subscriber for both.
-    plain = subscriptions.subscribe_webhook(
-        db, url="https://hooks.example.com:443/y", platforms=platforms(db), now=NOW
+    plain = subscriptions.subscribe_channel(
+        db, address="https://hooks.example.com:443/y", platforms=platforms(db), now=NOW
     )
-    assert plain.subscriber.email == "https://hooks.example.com/y"
+    assert plain.subscriber.address == "https://hooks.example.com/y"
     with pytest.raises(subscriptions.ValidationError) as caught:
-        subscriptions.subscribe_webhook(
-            db, url="https://hooks.example.com/y", platforms=platforms(db), now=NOW
+        subscriptions.subscribe_channel(
+            db, address="https://hooks.example.com/y", platforms=platforms(db), now=NOW
         )
     assert caught.value.errors["endpoint"] == "is already subscribed"
     assert guard == []
@@ -557,8 +559,8 @@ def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver
 @pytest.mark.parametrize("ip", ["2002:7f00:1::", "192.0.0.192", "3fff::1", "64:ff9b::a00:1"])
 def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolver, guard, ip):
     resolver["hooks.example.com"] = PUBLIC_V4
-    made = subscriptions.subscribe_webhook(
-        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     db.commit()
     resolver["hooks.example.com"] = ip
@@ -573,10 +575,10 @@ def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolve
 def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
     """A row stored before the rule (or before the operator narrowed the ports)."""
     resolver["hooks.example.com"] = PUBLIC_V4
-    made = subscriptions.subscribe_webhook(
-        db, url="https://hooks.example.com/x", platforms=platforms(db), now=NOW
+    made = subscriptions.subscribe_channel(
+        db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
-    made.subscriber.email = "https://hooks.example.com:22/x"
+    made.subscriber.address = "https://hooks.example.com:22/x"
     db.commit()
     tick(app, NOW)
     db.expire_all()
@@ -590,19 +592,19 @@ def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
 
 def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
     resolver["xn--bcher-kva.example"] = PUBLIC_V4
-    made = subscriptions.subscribe_webhook(
+    made = subscriptions.subscribe_channel(
         db,
-        url="https://Bücher.example/hook/é?q=ü&x=%41&y=100%",
+        address="https://Bücher.example/hook/é?q=ü&x=%41&y=100%",
         platforms=platforms(db),
         now=NOW,
     )
-    assert made.subscriber.email == (
+    assert made.subscriber.address == (
         "https://xn--bcher-kva.example/hook/%C3%A9?q=%C3%BC&x=%41&y=100%25"
     )
     # The encoded form is one URL with the typed one: subscribing either again is refused.
     for again in ("https://xn--bcher-kva.example/hook/%C3%A9?q=%C3%BC&x=%41&y=100%25",):
         with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_webhook(db, url=again, platforms=platforms(db), now=NOW)
+            subscriptions.subscribe_channel(db, address=again, platforms=platforms(db), now=NOW)
         assert caught.value.errors["endpoint"] == "is already subscribed"
     assert guard == []
 
@@ -619,7 +621,7 @@ def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
 def test_a_url_that_cannot_be_encoded_is_a_field_error(db, resolver, guard, url):
     resolver["hooks.example.com"] = PUBLIC_V4
     with pytest.raises(subscriptions.ValidationError) as caught:
-        subscriptions.subscribe_webhook(db, url=url, platforms=platforms(db), now=NOW)
+        subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
     assert "endpoint" in caught.value.errors
     assert db.scalar(select(Subscriber)) is None and guard == []
 
@@ -628,7 +630,7 @@ def test_a_stored_non_ascii_path_is_sent_encoded_not_stuck(app, db, receiver, gu
     """A URL stored before encoding: the send encodes it, where it raised in http.client
     and left the batch `sending` on its lease, re-raising at every pass."""
     made = hook(app, db, receiver.url)
-    made.subscriber.email = receiver.url.replace("/hook", "/hoök/é?q=ü")
+    made.subscriber.address = receiver.url.replace("/hook", "/hoök/é?q=ü")
     db.commit()
     tick(app, NOW)
     db.expire_all()
@@ -639,13 +641,13 @@ def test_a_stored_non_ascii_path_is_sent_encoded_not_stuck(app, db, receiver, gu
 
 
 def test_a_request_that_cannot_be_encoded_is_refused_for_good(guard):
-    sender = webhooks.WebhookSender(policy=webhooks.Policy(allow_loopback=True))
+    sender = endpoints.EndpointSender(policy=endpoints.Policy(allow_loopback=True))
     for url in ("http://127.0.0.1:9/\udcff", "http://☃.example/x"):
-        with pytest.raises(webhooks.WebhookRefused):
-            sender.send(webhooks.WebhookRequest(url=url, body=b"{}", headers={}))
-    with pytest.raises(webhooks.WebhookRefused):
+        with pytest.raises(endpoints.EndpointRefused):
+            sender.send(endpoints.EndpointRequest(url=url, body=b"{}", headers={}))
+    with pytest.raises(endpoints.EndpointRefused):
         sender.send(
-            webhooks.WebhookRequest(
+            endpoints.EndpointRequest(
                 url="http://127.0.0.1:9/x", body=b"{}", headers={"X-Name": "é\udcff"}
             )
         )

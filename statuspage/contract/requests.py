@@ -12,11 +12,20 @@ object under the one namespace `network_status`; a top-level field wins.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from statuspage import channels
 from statuspage.contract.responses import PlatformStatus
 
 # Each id is looked up, so a list is bounded before any is read (`services.text.LIST_MAX`).
@@ -50,7 +59,7 @@ CASES_PATTERN = (
     f"{_SEPARATORS}*$"
 )
 
-# A channel's URL (`webhooks.check_url`): http(s), a host name or an IP literal, an optional
+# A channel's URL (`endpoints.check_url`): http(s), a host name or an IP literal, an optional
 # port, no user name or password, no fragment, no spaces or control characters. That its
 # host resolves to public addresses only is a rule beyond the schema.
 URL_MAX = 254
@@ -287,21 +296,24 @@ class ComponentRequest(Body):
     component: ComponentFields
 
 
-class SubscriberFields(Body):
-    """An email subscriber (`email`), or a channel (`endpoint`): a Statuspage webhook, or
-    with `type` teams or slack a channel's incoming webhook, sent cards."""
+class _SubscriberFields(Body):
+    """A subscriber of one channel: `type` names it (by default the channel whose address
+    field is given: `endpoint` a webhook, else email), and its address is in that channel's
+    field. A channel may take more of Statuspage's fields (`Channel.api_schema`)."""
 
-    email: str | None = Field(None, description="required for an email subscriber")
+    email: str | None = Field(
+        None, description="required for an email subscriber (a webhook's contact is not kept)"
+    )
     endpoint: Annotated[str, Field(max_length=URL_MAX, pattern=ENDPOINT_PATTERN)] | None = Field(
         None,
         description="a channel's https URL (no user name, password or fragment); Statuspage's "
         "`email` contact is not kept",
     )
-    type: Literal["email", "webhook", "slack", "teams"] | None = Field(
+    type: Literal[channels.names()] | None = Field(  # type: ignore[valid-type]
         None,
-        description="email, or webhook (the default with an endpoint); teams and slack are this "
-        "product's extension (a channel's incoming webhook as `endpoint`). Statuspage's sms and "
-        "integration_partner are not offered",
+        description="the channel: Statuspage's email and webhook, and this product's teams and "
+        "slack (a channel's incoming webhook as `endpoint`), and any other channel offered; by "
+        "default the channel of the address field given",
     )
     component_ids: Annotated[list[ComponentId], Field(min_length=1, max_length=LIST_MAX)] | None = (
         Field(None, description="the platforms; every platform when left out")
@@ -309,9 +321,30 @@ class SubscriberFields(Body):
     skip_confirmation_notification: bool | None = Field(
         None,
         description="true: a css or admin token vouches for the address, which is confirmed "
-        "at once with no mail; otherwise the opt-in mail goes out",
+        "at once with no message; otherwise the opt-in (a mail, a code) goes out",
     )
-    phone_number: None = Field(None, description="SMS is not offered: null or left out")
+
+
+# Statuspage's address fields refused (null or left out) unless a channel takes them.
+NOT_OFFERED = {"phone_number": (None, Field(None, description="not offered: null or left out"))}
+# Each channel's own fields of Statuspage's subscriber (an SMS channel's `phone_number`...).
+# The checker sees the common fields; the channels' own are added when the app loads.
+if TYPE_CHECKING:
+    SubscriberFields = _SubscriberFields
+else:
+    SubscriberFields = create_model(
+        "SubscriberFields",
+        __base__=_SubscriberFields,
+        __doc__=_SubscriberFields.__doc__,
+        **{
+            **NOT_OFFERED,
+            **{
+                name: spec
+                for channel in channels.all_channels()
+                for name, spec in channel.api_schema.items()
+            },
+        },
+    )
 
 
 class SubscriberRequest(Body):
@@ -329,12 +362,21 @@ class IncidentListQuery(Query):
     page: int = Field(1, ge=1, le=100_000, description="the page, from 1")
 
 
+# Statuspage's subscriber types and this product's channels: a type listed that no channel
+# is (integration_partner) lists nobody.
+LIST_TYPES = tuple(
+    dict.fromkeys(
+        ("email", "sms", "webhook", "slack", "teams", "integration_partner", *channels.names())
+    )
+)
+
+
 class SubscriberListQuery(Query):
     """Statuspage's list: `page` counts from 0 and skips page * limit subscribers."""
 
     q: str = Field("", description="part of the address")
-    type: Literal["email", "sms", "webhook", "slack", "teams", "integration_partner"] = Field(
-        "email", description="email (the default); sms and integration_partner list nobody"
+    type: Literal[LIST_TYPES] = Field(  # type: ignore[valid-type]
+        "email", description="email (the default); a type no channel here is lists nobody"
     )
     state: Literal["active", "unconfirmed", "quarantined", "unsubscribed", "all"] = Field(
         "active", description="active (the default)"

@@ -9,12 +9,14 @@ names is renamed.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired
+from typing import TYPE_CHECKING, Annotated, Literal, NotRequired
 
 from pydantic import Field, WithJsonSchema
 
 # pydantic reads typed dicts from typing_extensions on Python 3.11.
 from typing_extensions import TypedDict
+
+from statuspage import channels
 
 # ISO 8601 with milliseconds and Z, as Statuspage writes them (`serializers.ts`).
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -26,7 +28,13 @@ Impact = Literal["none", "minor", "major", "critical"]
 PriorityCode = Literal["P1G", "P1", "P2", "P3", "P4"]
 MaintenanceStatus = Literal["scheduled", "in_progress", "verifying", "completed"]
 Indicator = Literal["none", "minor", "major", "critical", "maintenance"]
-SubscriberMode = Literal["email", "webhook", "teams", "slack"]
+# Every channel's name (`statuspage.channels`): Statuspage's email, webhook and sms, and
+# this product's teams and slack.
+# The checker sees a string: the names are read from the registry when the app loads.
+if TYPE_CHECKING:
+    SubscriberMode = str
+else:
+    SubscriberMode = Literal[channels.names()]
 SubscriberState = Literal["active", "unconfirmed", "quarantined", "unsubscribed"]
 
 
@@ -156,8 +164,8 @@ class ScheduledMaintenance(TypedDict):
 
 
 class Subscriber(TypedDict):
-    """An email subscriber, or a channel (`webhook`, and this product's `teams` and `slack`)
-    whose address is its `endpoint`."""
+    """A subscriber of one channel (`mode`), its address in that channel's field: `email`,
+    `endpoint` (a webhook, and this product's `teams` and `slack`: masked), `phone_number`."""
 
     id: str
     mode: SubscriberMode
@@ -169,9 +177,13 @@ class Subscriber(TypedDict):
             "characters): the whole URL lets whoever holds it post to the channel"
         ),
     ]
-    phone_number: None
-    phone_country: None
-    display_phone_number: None
+    phone_number: Annotated[str | None, Field(description="an SMS subscriber's number (E.164)")]
+    phone_country: Annotated[
+        str | None, Field(description="an SMS subscriber's country (ISO 3166 alpha-2)")
+    ]
+    display_phone_number: Annotated[
+        str | None, Field(description="an SMS subscriber's number as it is written")
+    ]
     obfuscated_channel_name: None
     workspace_name: None
     skip_confirmation_notification: Annotated[

@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 import idna
 
+from statuspage.channels.base import PermanentFailure, TransientFailure
+from statuspage.channels.base import RejectedRecipients as RejectedRecipients
+
 MAX_RECIPIENTS = 1000  # SendGrid's personalizations per request
 
 _NOT_IN_HEADER = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]+")
@@ -92,38 +95,10 @@ class MailBatch:
             )
 
 
-class TransientMailError(Exception):
-    """Try again later: rate limited, provider error, or no answer (status None)."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-class PermanentMailError(Exception):
-    """The provider refused the message; sending it again would not help."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class RejectedRecipients(PermanentMailError):
-    """The whole batch was refused, nothing was sent, because of some of its recipients.
-
-    `reasons` maps a recipient's index in the batch to why it was refused. It is empty when
-    the provider blamed the recipients without saying which: delivery then splits the batch
-    in halves to find them. Either way the others can be sent without risk of a duplicate.
-    """
-
-    def __init__(
-        self, message: str, reasons: Mapping[int, str], *, status: int | None = None
-    ) -> None:
-        super().__init__(message, status=status)
-        self.reasons = dict(reasons)
+# A mailer's failures are every channel's (`statuspage.channels.base`): what they mean to the
+# outbox is the same whatever sends.
+TransientMailError = TransientFailure
+PermanentMailError = PermanentFailure
 
 
 class Mailer(Protocol):

@@ -11,15 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from calendars import ical
-from statuspage import markdown
+from statuspage import markdown, moments
 from statuspage.i18n import language as in_language
 from statuspage.mail import Attachment, header_text
 from statuspage.mail.wording import PHRASES, status_word, words
@@ -127,21 +125,6 @@ def invitation(
     )
 
 
-def three_zones(
-    value: str | datetime, provider_tz: str, reader_tz: str, language: str = "en"
-) -> str:
-    """'Fri 2026-12-18 22:00 MST · Sat 2026-12-19 05:00 UTC · Sat 2026-12-19 06:00 CET'."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    parts = []
-    for zone in (provider_tz, "UTC", reader_tz):
-        local = moment.astimezone(ZoneInfo(zone) if zone != "UTC" else UTC)
-        day = format_datetime(local, "EEE yyyy-MM-dd HH:mm", locale=language)
-        text = f"{day} {local.tzname()}"
-        if text not in parts:
-            parts.append(text)
-    return " · ".join(parts)
-
-
 def render_notice(
     payload: Mapping[str, Any],
     language: str,
@@ -167,8 +150,10 @@ def render_notice(
 
     lang = language if language in ("en", "es", "de") else "en"
 
+    zones = moments.Zones(provider_tz, tz_name)
+
     def when(value: str) -> str:
-        return three_zones(value, provider_tz, tz_name, lang)
+        return moments.written(value, zones, lang)
 
     invite = (
         invitation(

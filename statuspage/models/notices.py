@@ -25,8 +25,8 @@ class Notice(Model):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     # Who receives it: "incidents" / "maintenance" subscribers of `platform_ids` (plus the
-    # incident's own subscribers), "components" (the webhook subscribers of `platform_ids`:
-    # a platform's status change), or "direct" to `direct_email`.
+    # incident's own subscribers), "components" (the subscribers of `platform_ids` whose
+    # channel takes a platform's status change: webhooks), or "direct" to `direct_address`.
     audience: Mapped[str] = mapped_column(String(16))
     platform_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     incident_id: Mapped[int | None] = mapped_column(
@@ -35,7 +35,8 @@ class Notice(Model):
     window_id: Mapped[int | None] = mapped_column(
         ForeignKey("maintenance_window.id", ondelete="SET NULL"), index=True
     )
-    direct_email: Mapped[str | None] = mapped_column(String(254))
+    # A direct notice's one address (with its subscriber, or alone: mail to staff).
+    direct_address: Mapped[str | None] = mapped_column("direct_email", String(254))
     direct_subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriber.id", ondelete="CASCADE")
     )
@@ -58,11 +59,15 @@ class Notice(Model):
 
 
 class Delivery(Model):
-    """One notice to one recipient. `(notice, email)` is unique: nobody is queued twice.
+    """One notice to one recipient. `(notice, address)` is unique: nobody is queued twice.
 
-    `sending` rows carry a lease; a sender that dies leaves its lease to expire and the row
-    is sent again, marked `possibly_duplicated`, because the request may have reached the
-    provider before the process was killed.
+    Status: `queued`, `sending` (claimed under a lease), `sent`, `failed`, `cancelled`, or
+    `held`: beyond its channel's ceiling (so many a notice, so many an hour), kept for staff
+    to release (`released_at`), never dropped silently. `sending` rows carry a lease; a
+    sender that dies leaves its lease to expire and the row is sent again, marked
+    `possibly_duplicated`, because the request may have reached the provider before the
+    process was killed. A provider that names its messages (`provider_id`) reports on each
+    later (`provider_status`: delivered, failed...).
     """
 
     __tablename__ = "delivery"
@@ -79,9 +84,9 @@ class Delivery(Model):
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
     )
-    email: Mapped[str] = mapped_column(String(254))  # or a webhook's URL
-    # email | webhook | teams | slack: a delivery to a URL is a request of its own, never
-    # batched
+    address: Mapped[str] = mapped_column("email", String(254))
+    # The subscriber's channel (`statuspage.channels`), whose batch size, ceilings and
+    # sender it goes by.
     channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -96,6 +101,10 @@ class Delivery(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Its notice's request id, copied at fan-out.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    provider_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     notice: Mapped[Notice] = relationship(back_populates="deliveries")
     subscriber: Mapped[Subscriber | None] = relationship()

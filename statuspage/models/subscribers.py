@@ -12,27 +12,24 @@ from statuspage.types import UTCDateTime
 
 
 class Subscriber(Model):
-    """An address that receives notices, in its language and time zone.
+    """An address that receives notices by one channel (`mode`: email, webhook, teams,
+    slack, ...; `statuspage.channels`), in its language and time zone.
 
-    Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in);
-    contacts imported from an organisation's MPOC list are confirmed by the import.
+    `address` is what the channel reaches: a mailbox, an endpoint's URL (one subscriber per
+    URL), a phone number. Nothing but the confirmation is sent until `confirmed_at` is set
+    (double opt-in: a link, an echo, a welcome answered, a code typed, as the channel
+    confirms); contacts imported from an organisation's MPOC list are confirmed by the import.
 
-    A webhook subscriber (`mode` "webhook") has its endpoint's URL as its address in `email`
-    (one subscriber per URL, one delivery per notice and URL), a signing secret, and is
-    confirmed when its endpoint echoes the verification request. `quarantined_at` (with the
-    reason) pauses a webhook whose endpoint kept failing: it receives nothing until staff
-    lift the quarantine.
-
-    A Microsoft Teams or Slack channel (`mode` "teams" / "slack") is held the same way: its
-    address is the channel's incoming-webhook URL, it is sent cards (jobs/cards.py), and it
-    is confirmed when its welcome card is answered 2xx (an incoming webhook cannot echo a
-    token). Its `webhook_secret` is kept but unused: incoming webhooks check no signature.
+    A channel that signs what it sends keeps a secret (`webhook_secret`). `quarantined_at`
+    (with the reason) pauses an address that kept failing: it receives nothing until staff
+    lift the quarantine. `stopped_at`: the recipient told the channel's provider to stop
+    (an SMS STOP); nothing is sent until they start again.
     """
 
     __tablename__ = "subscriber"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    address: Mapped[str] = mapped_column("email", String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -43,11 +40,14 @@ class Subscriber(Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Raised on unsubscribe-all, so links mailed earlier stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
-    # email | webhook | teams | slack
+    # The channel's name (`statuspage.channels`): email, webhook, teams, slack, ...
     mode: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
     quarantined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     quarantine_reason: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Wrong codes typed since the last code was sent (a channel confirmed by a code).
+    verification_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -58,9 +58,9 @@ class Subscriber(Model):
     @property
     def state(self) -> str:
         """Statuspage's subscriber state: `active` (confirmed, subscribed to something),
-        `unconfirmed` (waiting for the opt-in), `quarantined` (a webhook paused after
-        repeated failure) or `unsubscribed` (nothing left)."""
-        if not self.subscriptions:
+        `unconfirmed` (waiting for the opt-in), `quarantined` (an address paused after
+        repeated failure) or `unsubscribed` (nothing left, or the recipient said stop)."""
+        if not self.subscriptions or self.stopped_at is not None:
             return "unsubscribed"
         if self.quarantined_at is not None:
             return "quarantined"

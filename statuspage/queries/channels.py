@@ -1,27 +1,23 @@
-"""Reads about URL subscribers (webhooks, Microsoft Teams and Slack channels) for staff."""
+"""Reads about the subscribers of channels other than email (webhooks, Teams and Slack
+channels, ...) for staff: every channel the registry lists on the staff page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from statuspage import channels
 from statuspage.models import Delivery, Subscriber, Subscription
 
-URL_MODES = ("webhook", "teams", "slack")
 STATES = ("quarantined", "active", "unconfirmed", "unsubscribed")
 
 
-def masked(url: str) -> str:
-    """An endpoint as staff see it: scheme, host and the path's last four characters. A
-    channel's incoming-webhook URL is a credential (whoever has it may post to the channel),
-    so the page never shows it whole."""
-    parts = urlsplit(url)
-    tail = (parts.path or "")[-4:]
-    return f"{parts.scheme}://{parts.hostname or ''}/…{tail}"
+def staff_modes() -> tuple[str, ...]:
+    """The channels whose subscribers the staff page lists."""
+    return tuple(c.name for c in channels.all_channels() if c.staff_page)
 
 
 @dataclass(frozen=True)
@@ -39,8 +35,13 @@ class ChannelRow:
     subscriptions: int
 
 
-def _state(confirmed: datetime | None, quarantined: datetime | None, subscriptions: int) -> str:
-    if not subscriptions:
+def _state(
+    confirmed: datetime | None,
+    quarantined: datetime | None,
+    subscriptions: int,
+    stopped: datetime | None = None,
+) -> str:
+    if not subscriptions or stopped is not None:
         return "unsubscribed"
     if quarantined is not None:
         return "quarantined"
@@ -50,8 +51,9 @@ def _state(confirmed: datetime | None, quarantined: datetime | None, subscriptio
 def url_subscribers(
     session: Session, *, state: str | None, page: int, per_page: int
 ) -> tuple[list[ChannelRow], int]:
-    """Webhook, Teams and Slack subscribers (quarantined first, then newest), each with its
-    last delivery error; and how many there are in all (in `state`, when given)."""
+    """Subscribers of the channels the staff page lists (quarantined first, then newest),
+    each with its address as its channel masks it and its last delivery error; and how many
+    there are in all (in `state`, when given)."""
     count = (
         select(func.count(Subscription.id))
         .where(Subscription.subscriber_id == Subscriber.id)
@@ -68,7 +70,7 @@ def url_subscribers(
         select(
             Subscriber.id,
             Subscriber.mode,
-            Subscriber.email,
+            Subscriber.address,
             Subscriber.created_at,
             Subscriber.confirmed_at,
             Subscriber.quarantined_at,
@@ -76,22 +78,27 @@ def url_subscribers(
             Delivery.last_error,
             Delivery.created_at,
             count.label("subscriptions"),
+            Subscriber.stopped_at,
         )
         .outerjoin(Delivery, Delivery.id == last_failed)
-        .where(Subscriber.mode.in_(URL_MODES))
+        .where(Subscriber.mode.in_(staff_modes()))
     )
+    going = Subscriber.stopped_at.is_(None)
     if state == "quarantined":
-        query = query.where(Subscriber.quarantined_at.is_not(None), count > 0)
+        query = query.where(Subscriber.quarantined_at.is_not(None), going, count > 0)
     elif state == "active":
         query = query.where(
-            Subscriber.quarantined_at.is_(None), Subscriber.confirmed_at.is_not(None), count > 0
+            Subscriber.quarantined_at.is_(None),
+            Subscriber.confirmed_at.is_not(None),
+            going,
+            count > 0,
         )
     elif state == "unconfirmed":
         query = query.where(
-            Subscriber.quarantined_at.is_(None), Subscriber.confirmed_at.is_(None), count > 0
+            Subscriber.quarantined_at.is_(None), Subscriber.confirmed_at.is_(None), going, count > 0
         )
     elif state == "unsubscribed":
-        query = query.where(count == 0)
+        query = query.where(or_(count == 0, ~going))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(Subscriber.quarantined_at.is_(None), Subscriber.id.desc())
@@ -102,8 +109,8 @@ def url_subscribers(
         ChannelRow(
             id=r[0],
             mode=r[1],
-            endpoint=masked(r[2]),
-            state=_state(r[4], r[5], r[9]),
+            endpoint=channels.get(r[1]).masked(r[2]),
+            state=_state(r[4], r[5], r[9], r[10]),
             created_at=r[3],
             confirmed_at=r[4],
             quarantined_at=r[5],

@@ -3,10 +3,11 @@ API's subscriber list."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from statuspage.models import Subscriber, Subscription
+from statuspage import channels
+from statuspage.models import Incident, Platform, Subscriber, Subscription
 from statuspage.services.errors import row_id
 
 
@@ -53,14 +54,15 @@ def listed(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Subscriber]:
-    """Subscribers of `mode` (email, webhook) in Statuspage's `state`, optionally those whose
+    """Subscribers of the channel `mode` in Statuspage's `state`, optionally those whose
     address contains `q`, ordered by address (`primary`) or creation, `limit` of them from
     `offset`.
 
-    A channel's URL is a secret that the API masks, so it is neither searched nor sorted on:
-    for a URL mode `q` matches nothing, and `primary` orders by creation. Otherwise a token
+    A channel's secret address (a URL the API masks) is neither searched nor sorted on: for
+    such a channel `q` matches nothing, and `primary` orders by creation. Otherwise a token
     could read the URL back a character at a time from what matches or how the list sorts."""
-    secret = mode != "email"
+    channel = channels.find(mode)
+    secret = channel is None or channel.secret_address
     subscribed = exists().where(Subscription.subscriber_id == Subscriber.id)
     query = (
         select(Subscriber)
@@ -68,19 +70,20 @@ def listed(
         .where(Subscriber.mode == mode)
     )
     working = Subscriber.quarantined_at.is_(None)
+    going = Subscriber.stopped_at.is_(None)
     if state == "active":
-        query = query.where(subscribed, working, Subscriber.confirmed_at.is_not(None))
+        query = query.where(subscribed, going, working, Subscriber.confirmed_at.is_not(None))
     elif state == "unconfirmed":
-        query = query.where(subscribed, working, Subscriber.confirmed_at.is_(None))
+        query = query.where(subscribed, going, working, Subscriber.confirmed_at.is_(None))
     elif state == "unsubscribed":
-        query = query.where(~subscribed)
+        query = query.where(or_(~subscribed, ~going))
     elif state == "quarantined":
-        query = query.where(subscribed, ~working)
+        query = query.where(subscribed, going, ~working)
     if q and secret:
         return []
     if q:
-        query = query.where(Subscriber.email.like(f"%{_escape_like(q.lower())}%", escape="\\"))
-    column = Subscriber.email if sort_field == "primary" and not secret else Subscriber.created_at
+        query = query.where(Subscriber.address.like(f"%{_escape_like(q.lower())}%", escape="\\"))
+    column = Subscriber.address if sort_field == "primary" and not secret else Subscriber.created_at
     order = (column.desc(), Subscriber.id.desc()) if descending else (column, Subscriber.id)
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
@@ -89,3 +92,28 @@ def by_id(session: Session, key: str) -> Subscriber | None:
     """The subscriber with this id (as the API spells it), or None."""
     found = row_id(key)
     return session.get(Subscriber, found) if found is not None else None
+
+
+def topics_of(session: Session, subscriber_id: int) -> list[str]:
+    """What a subscriber is subscribed to, by name: its platforms, or its one incident (what
+    a channel's welcome says it will receive)."""
+    names = session.scalars(
+        select(Platform.name)
+        .join(Subscription, Subscription.platform_id == Platform.id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(Platform.position, Platform.name)
+    ).all()
+    titles = session.scalars(
+        select(Incident.title)
+        .join(Subscription, Subscription.incident_id == Incident.id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(Incident.id)
+    ).all()
+    return [*names, *titles]
+
+
+def language_at(session: Session, channel: str, address: str) -> str | None:
+    """The language of the subscriber of `channel` at `address`, if there is one."""
+    return session.scalar(
+        select(Subscriber.language).where(Subscriber.mode == channel, Subscriber.address == address)
+    )

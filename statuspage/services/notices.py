@@ -33,7 +33,7 @@ import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -41,7 +41,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars.recurrence import to_local
-from statuspage import logs
+from statuspage import channels, logs
+from statuspage.contract import payloads
+from statuspage.i18n import N_
 from statuspage.models import (
     Delivery,
     Incident,
@@ -51,7 +53,11 @@ from statuspage.models import (
     Platform,
     Subscriber,
     Subscription,
+    User,
 )
+from statuspage.models.vocab import P1G_ROLES
+from statuspage.services import audit
+from statuspage.services.errors import Message, NotFound, PermissionDenied
 
 # A notice this much past its moment is marked late.
 LATE_AFTER = timedelta(minutes=15)
@@ -67,7 +73,7 @@ TOLD_DELIVERIES = ("queued", "sending", "sent")
 # `except_platform_ids` in the payload, of none of those).
 WINDOW_AUDIENCES = ("untold", "reminder", "told")
 # A platform's status change (Statuspage's `component_update` webhook event) goes to the
-# platform's webhook subscribers.
+# platform's subscribers whose channel takes it (webhooks).
 COMPONENT_AUDIENCE = "components"
 # Notices that announce a window ahead of time: never sent once it has started.
 AHEAD_KINDS = (
@@ -83,13 +89,13 @@ def enqueue(
     key: str,
     kind: str,
     audience: str,
-    payload: dict[str, Any],
+    payload: payloads.NoticePayload,
     due_at: datetime,
     now: datetime,
     platform_ids: Iterable[int] = (),
     incident_id: int | None = None,
     window_id: int | None = None,
-    direct_email: str | None = None,
+    direct_address: str | None = None,
     direct_subscriber_id: int | None = None,
     status: str = "pending",
 ) -> Notice:
@@ -104,9 +110,9 @@ def enqueue(
         platform_ids=sorted(set(platform_ids)),
         incident_id=incident_id,
         window_id=window_id,
-        direct_email=direct_email,
+        direct_address=direct_address,
         direct_subscriber_id=direct_subscriber_id,
-        payload=payload,
+        payload=dict(payload),
         status=status,
         due_at=due_at,
         late=now - due_at > LATE_AFTER,
@@ -138,11 +144,10 @@ COUNTED_AUDIENCES = ("incidents", "maintenance", *WINDOW_AUDIENCES, COMPONENT_AU
 @dataclass(frozen=True)
 class Planned:
     """A notice a change would send: its kind, its payload (what the mail says) and how
-    many recipients it would reach per channel (the subscriber's mode: email, webhook,
-    teams, slack)."""
+    many recipients it would reach per channel (the subscriber's mode)."""
 
     kind: str
-    payload: dict[str, Any]
+    payload: payloads.NoticePayload
     recipients: dict[str, int]
 
     @property
@@ -175,7 +180,12 @@ def rehearse(
         # Subscribers' notices first, then the platforms' status changes to webhooks.
         sent.sort(key=lambda n: n.audience == COMPONENT_AUDIENCE)
         return [
-            Planned(n.kind, copy.deepcopy(n.payload), count(session, audience(n))) for n in sent
+            Planned(
+                n.kind,
+                payloads.payload_of(copy.deepcopy(n.payload)),
+                count(session, audience(n)),
+            )
+            for n in sent
         ]
     finally:
         session.info.pop(REHEARSAL, None)
@@ -199,8 +209,32 @@ def _told(notice: Notice, *, same_kind: bool = False) -> Select[tuple[int | None
     return query
 
 
+def _recipients() -> tuple[Any, ...]:
+    """What a delivery is queued with, per recipient: (subscriber id, address, language,
+    zone, channel)."""
+    return (
+        Subscriber.id,
+        Subscriber.address,
+        Subscriber.language,
+        Subscriber.timezone,
+        Subscriber.mode,
+    )
+
+
+def _reachable(notice: Notice) -> Any:
+    """Subscribers who may be sent the notice now: confirmed, not paused (quarantined after
+    repeated failure, or stopped at their provider), of a channel that takes its kind."""
+    return and_(
+        Subscriber.confirmed_at.is_not(None),
+        Subscriber.quarantined_at.is_(None),
+        Subscriber.stopped_at.is_(None),
+        Subscriber.mode.in_(channels.taking(notice.kind)),
+    )
+
+
 def audience(notice: Notice) -> Select[tuple[Any, ...]]:
-    """(subscriber id, email, language, zone) of everyone a subscription notice goes to.
+    """(subscriber id, address, language, zone, channel) of everyone a subscription notice
+    goes to: the subscribers of channels that take its kind (`Channel.takes`).
 
     Read when the notice is fanned out: only those subscribed when it was created, and for a
     window's notices only those its audience names (see `WINDOW_AUDIENCES`).
@@ -212,12 +246,10 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
     if notice.audience == "incidents" and notice.incident_id is not None:
         interest = or_(interest, Subscription.incident_id == notice.incident_id)
     query = (
-        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        select(*_recipients())
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(
-            Subscriber.confirmed_at.is_not(None),
-            # A webhook paused after repeated failure receives nothing until staff lift it.
-            Subscriber.quarantined_at.is_(None),
+            _reachable(notice),
             # Only those who were subscribed when it happened: a notice that waited (the
             # service was down) does not go to people who subscribed since.
             Subscription.confirmed_at <= notice.created_at,
@@ -244,15 +276,13 @@ def audience(notice: Notice) -> Select[tuple[Any, ...]]:
 
 
 def _component_audience(notice: Notice) -> Select[tuple[Any, ...]]:
-    """A platform's status change: confirmed, unpaused webhook subscribers of the platform,
-    subscribed when it changed. Email and channel subscribers are not told."""
+    """A platform's status change: confirmed, unpaused subscribers of the platform whose
+    channel takes it (webhooks), subscribed when it changed."""
     return (
-        select(Subscriber.id, Subscriber.email, Subscriber.language, Subscriber.timezone)
+        select(*_recipients())
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(
-            Subscriber.mode == "webhook",
-            Subscriber.confirmed_at.is_not(None),
-            Subscriber.quarantined_at.is_(None),
+            _reachable(notice),
             Subscription.confirmed_at <= notice.created_at,
             Subscription.platform_id.in_(notice.platform_ids or [-1]),
         )
@@ -263,19 +293,27 @@ def _component_audience(notice: Notice) -> Select[tuple[Any, ...]]:
 # --- incidents ----------------------------------------------------------------------
 
 
-def incident_payload(incident: Incident, update: IncidentUpdate, kind: str) -> dict[str, Any]:
+def incident_fields(incident: Incident, *, url: str | None = None) -> payloads.IncidentFields:
+    """The incident as every notice about it shows it; `url` its page (the public one by
+    default)."""
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "priority": incident.priority,
+        "is_master_case": incident.is_master_case,
+        "case_number": incident.case_number,
+        "impact": incident.impact,
+        "status": incident.status,
+        "url": url or f"/incidents/{incident.id}",
+    }
+
+
+def incident_payload(
+    incident: Incident, update: IncidentUpdate, kind: payloads.IncidentKind
+) -> payloads.IncidentPayload:
     return {
         "kind": kind,
-        "incident": {
-            "id": incident.id,
-            "title": incident.title,
-            "priority": incident.priority,
-            "is_master_case": incident.is_master_case,
-            "case_number": incident.case_number,
-            "impact": incident.impact,
-            "status": incident.status,
-            "url": f"/incidents/{incident.id}",
-        },
+        "incident": incident_fields(incident),
         "update": {
             "id": update.id,
             "status": update.status,
@@ -291,6 +329,7 @@ def incident_notice(
     session: Session, incident: Incident, update: IncidentUpdate, *, first: bool, now: datetime
 ) -> Notice:
     """Tell the incident's and its platforms' subscribers about a timeline entry."""
+    kind: payloads.IncidentKind
     if first:
         kind = "incident_created"
     elif update.status in ("resolved", "postmortem"):
@@ -318,14 +357,14 @@ CHANGE_KINDS = ("rescheduled", "narrowed", "no_longer_affected", "cancelled")
 
 def window_payload(
     window: MaintenanceWindow,
-    kind: str,
+    kind: payloads.WindowKind,
     *,
     previous: tuple[datetime, datetime] | None = None,
     removed: Sequence[str] = (),
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> payloads.WindowPayload:
     series = window.series
-    data: dict[str, Any] = {
+    data: payloads.WindowFields = {
         "id": window.id,
         "title": window.title,
         "starts_at": window.starts_at.isoformat(),
@@ -345,7 +384,7 @@ def window_payload(
         data["previous_ends_at"] = previous[1].isoformat()
     if removed:
         data["removed_platforms"] = list(removed)
-    payload: dict[str, Any] = {
+    payload: payloads.WindowPayload = {
         "kind": kind,
         "window": data,
         # What the email's calendar attachment needs to be the published calendar's entry.
@@ -377,7 +416,7 @@ def _window_notice(
     removed: Sequence[str] = (),
     except_platform_ids: Iterable[int] = (),
 ) -> Notice:
-    kind = f"maintenance_{moment}"
+    kind = cast(payloads.WindowKind, f"maintenance_{moment}")
     payload = window_payload(window, kind, previous=previous, removed=removed, now=now)
     if except_platform_ids:
         payload["except_platform_ids"] = sorted(set(except_platform_ids))
@@ -570,7 +609,7 @@ def cancel_pending(
         notice.status = "cancelled"
         session.execute(
             update(Delivery)
-            .where(Delivery.notice_id == notice.id, Delivery.status == "queued")
+            .where(Delivery.notice_id == notice.id, Delivery.status.in_(("queued", "held")))
             .values(status="cancelled")
         )
     session.flush()
@@ -733,3 +772,39 @@ def release_notes_posted(session: Session, window: MaintenanceWindow, now: datet
         now,
         now,
     )
+
+
+# --- held deliveries ----------------------------------------------------------------
+
+
+def release_held(session: Session, actor: User, notice_id: int, now: datetime) -> int:
+    """Send a notice's deliveries held beyond their channel's ceiling (at most so many
+    messages a notice and an hour, `Channel.ceilings`): CSS staff decide they go. Released,
+    they are queued at once and not held again; how many were released. Audited."""
+    if actor.role not in P1G_ROLES:
+        raise PermissionDenied(
+            Message(N_("only CSS staff (css or admin) may release held messages"))
+        )
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(str(notice_id))
+    released = session.execute(
+        update(Delivery)
+        .where(Delivery.notice_id == notice.id, Delivery.status == "held")
+        .values(status="queued", released_at=now, next_attempt_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(released.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        notice.status = "queued" if notice.status == "done" else notice.status
+        audit.record(
+            session,
+            actor,
+            "notices.release_held",
+            notice,
+            before=None,
+            after={"released": count},
+            now=now,
+        )
+    session.flush()
+    return count

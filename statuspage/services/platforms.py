@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from statuspage import channels
+from statuspage.contract import payloads
 from statuspage.i18n import N_
 from statuspage.models import (
     Incident,
@@ -40,8 +42,9 @@ from statuspage.models.vocab import (
 from statuspage.services import audit, notices, roles, text
 from statuspage.services.errors import Errors, Message, NotFound, PermissionDenied, ValidationError
 
-COMPONENT_UPDATE_KIND = "component_update"
-# A component_update notice goes to the platform's webhook subscribers (notices.audience).
+COMPONENT_UPDATE_KIND = payloads.COMPONENT_UPDATE_KIND
+# A component_update notice goes to the platform's subscribers whose channel takes it
+# (webhooks; notices.audience).
 COMPONENT_AUDIENCE = notices.COMPONENT_AUDIENCE
 
 
@@ -51,7 +54,8 @@ def component_changed(
     """Queue the `component_update` notice of one status change (Statuspage's webhook
     event: created_at, new_status, old_status, component_id; its id is the notice's).
 
-    Only when the platform has a confirmed webhook subscriber: the notice goes to those
+    Only when the platform has a confirmed subscriber of a channel that takes it (a
+    webhook): the notice goes to those
     subscribed when it was made, so without one it would reach nobody (and a platform's
     status changes with every incident)."""
     if old == new:
@@ -62,7 +66,7 @@ def component_changed(
         .where(
             Subscription.platform_id == platform_id,
             Subscription.confirmed_at.is_not(None),
-            Subscriber.mode == "webhook",
+            Subscriber.mode.in_(channels.taking(COMPONENT_UPDATE_KIND)),
             Subscriber.confirmed_at.is_not(None),
         )
         .limit(1)

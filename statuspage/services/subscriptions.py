@@ -33,12 +33,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from statuspage import webhooks
+from statuspage import channels
+from statuspage.channels.base import AddressRefused, Channel
+from statuspage.contract import payloads
 from statuspage.i18n import N_
 from statuspage.models import (
     ConfirmationAllowance,
     Delivery,
     Incident,
+    Notice,
     Platform,
     Subscriber,
     Subscription,
@@ -58,6 +61,11 @@ from statuspage.services.errors import (
 LANGUAGES = ("en", "es", "de")
 TOPICS = ("incidents", "maintenance")
 CONFIRM_MAX_AGE = timedelta(days=7)
+# A code sent to confirm an address (a channel confirmed by a code typed on a page) is good
+# for CODE_MAX_AGE and CODE_TRIES wrong guesses; then a new one is asked for.
+CODE_MAX_AGE = timedelta(minutes=30)
+CODE_TRIES = 5
+CODE_DIGITS = 6
 # A personal calendar's link has its own purpose: it is handed to calendar services, and
 # whoever holds it can read the calendar but not manage the subscription.
 LINK_PURPOSES = ("manage", "unsubscribe", "calendar")
@@ -197,6 +205,30 @@ def _email(errors: Errors, value: str) -> str:
         return ""
 
 
+def _address(
+    errors: Errors, channel: Channel, value: str, settings: Mapping[str, Any] | None
+) -> str:
+    """The address as the channel stores it; a field error (on the channel's address
+    field) otherwise."""
+    try:
+        return channel.check_address(value or "", settings or {})
+    except AddressRefused as exc:
+        errors.add(channel.address_field, exc.message)
+        return ""
+
+
+def _channel(errors: Errors, name: str) -> Channel | None:
+    """The channel `name`; a field error (`mode`) for none."""
+    found = channels.find(name)
+    if found is None:
+        errors.add("mode", N_("must be one of %(choices)s"), choices=", ".join(channels.names()))
+    return found
+
+
+def channel_of(subscriber: Subscriber) -> Channel:
+    return channels.get(subscriber.mode)
+
+
 def _platforms_by_slug(session: Session) -> dict[str, Platform]:
     return {p.slug: p for p in session.scalars(select(Platform))}
 
@@ -225,13 +257,17 @@ def _check_topics(errors: Errors, topics: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class SubscribeResult:
-    """Deliberately the same shape whatever the address: the caller says "check your mail".
+    """Deliberately the same shape whatever the address: the caller says "check your mail"
+    (or "type the code we sent").
 
-    `notice_key` is None when the throttle held the confirmation mail back; callers must not
-    tell the requester (that would reveal the address was known).
+    `notice_key` is None when the throttle held the confirmation back; callers must not
+    tell the requester (that would reveal the address was known). `subscriber` is the
+    address's subscriber, new or not: a page that asks for a code names it in its form's
+    signed token, never on the page.
     """
 
     notice_key: str | None
+    subscriber: Subscriber | None = None
 
 
 def subscribe(
@@ -246,14 +282,47 @@ def subscribe(
     timezone: str = "America/Denver",
     now: datetime,
 ) -> SubscribeResult:
-    """Record a pending subscription and queue the confirmation email.
+    """Record a pending subscription of an email address and queue the confirmation email
+    (`subscribe_owned` with the email channel)."""
+    return subscribe_owned(
+        session,
+        channels.get("email"),
+        secret=secret,
+        address=email,
+        platforms=platforms,
+        topics=topics,
+        incident_id=incident_id,
+        language=language,
+        timezone=timezone,
+        now=now,
+    )
+
+
+def subscribe_owned(
+    session: Session,
+    channel: Channel,
+    *,
+    secret: str,
+    address: str,
+    platforms: Sequence[str] = (),
+    topics: Sequence[str] = TOPICS,
+    incident_id: int | None = None,
+    language: str = "en",
+    timezone: str = "America/Denver",
+    settings: Mapping[str, Any] | None = None,
+    now: datetime,
+    errors: Errors | None = None,
+) -> SubscribeResult:
+    """Record a pending subscription of an address its owner proves (a mailbox, a phone:
+    `Channel.owned_address`) and queue its confirmation: a link, or a code to type.
 
     The same happens for a new and a known address: pending subscriptions are added and a
-    confirmation is mailed. A known subscriber's language and zone are not changed by a
-    stranger's request; they change through the manage link.
+    confirmation is sent (at most as often as the address's allowance lets). A known
+    subscriber's language and zone are not changed by a stranger's request; they change
+    through the manage link.
     """
-    errors = Errors()
-    address = _email(errors, email)
+    errors = errors or Errors()
+    address = _address(errors, channel, address, settings)
     _check_language(errors, language)
     _check_timezone(errors, timezone)
     chosen = _chosen_platforms(session, errors, platforms)
@@ -271,10 +340,11 @@ def subscribe(
         errors.add("topics", N_("choose incidents, maintenance or both"))
     errors.raise_if_any()
 
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.address == address))
     if subscriber is None:
         subscriber = Subscriber(
-            email=address,
+            address=address,
+            mode=channel.name,
             language=language,
             timezone=timezone,
             source="web",
@@ -307,7 +377,7 @@ def subscribe(
         pending.append(sub)
     session.flush()
     key = _queue_confirmation(session, secret, subscriber, pending, now, topics=topics)
-    return SubscribeResult(notice_key=key)
+    return SubscribeResult(notice_key=key, subscriber=subscriber)
 
 
 def _allowance_of(session: Session, mailbox: str) -> Any:
@@ -369,10 +439,10 @@ def _take_confirmation(session: Session, mailbox: str, seen: Any, now: datetime)
 
 
 def _claim_confirmation(session: Session, subscriber: Subscriber, now: datetime) -> bool:
-    """Take one confirmation mail for the subscriber's address from its mailbox's allowance
-    (`addresses.mailbox_key`: a +tag, case or the domain's spelling make no other mailbox);
-    False when it is spent."""
-    mailbox = addresses.mailbox_key(subscriber.email)
+    """Take one confirmation for the subscriber's address from its mailbox's allowance (the
+    channel's `mailbox`: for mail `addresses.mailbox_key`, so a +tag, case or the domain's
+    spelling make no other mailbox); False when it is spent."""
+    mailbox = channel_of(subscriber).mailbox(subscriber.address)
     return _take_confirmation(session, mailbox, _allowance_of(session, mailbox), now)
 
 
@@ -406,6 +476,94 @@ def confirm(session: Session, *, secret: str, token: str, now: datetime) -> Subs
     return subscriber
 
 
+def verify_path(secret: str, subscriber: Subscriber) -> str:
+    """The page where a code sent to the subscriber's address is typed (a signed link that
+    expires with the confirmation links, and dies when the subscriber unsubscribes)."""
+    return f"/subscriptions/verify/{make_token(secret, 'verify', subscriber)}"
+
+
+def read_verification(session: Session, *, secret: str, token: str) -> Subscriber:
+    """The subscriber a code page's link names (NotFound for a forged, expired or stale
+    one)."""
+    subscriber, _ = read_token(session, secret, "verify", token, max_age=CONFIRM_MAX_AGE)
+    return subscriber
+
+
+def _latest_code(session: Session, subscriber: Subscriber) -> Notice | None:
+    return session.scalar(
+        select(Notice)
+        .where(
+            Notice.direct_subscriber_id == subscriber.id,
+            Notice.kind == payloads.VERIFICATION_KIND,
+        )
+        .order_by(Notice.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """What a typed code did: `confirmed`, or `error` (the field's message). A wrong code
+    is counted either way, so the caller commits both."""
+
+    subscriber: Subscriber
+    confirmed: bool
+    error: Message | None = None
+
+
+def confirm_code(
+    session: Session, *, secret: str, token: str, code: str, now: datetime
+) -> CodeCheck:
+    """Confirm the subscriptions a code was sent for, when `code` is the latest code sent to
+    the address, typed within CODE_MAX_AGE and CODE_TRIES wrong guesses of it.
+
+    Wrong codes are counted on the subscriber (a guess must cost something: six digits are
+    a million); past the tries, or past its age, the code is dead and a new one is asked
+    for (`resend_code`, held to the address's allowance)."""
+    subscriber = read_verification(session, secret=secret, token=token)
+    notice = _latest_code(session, subscriber)
+    stored = payloads.payload_of(notice.payload) if notice is not None else None
+    if notice is None or stored is None or stored["kind"] != payloads.VERIFICATION_KIND:
+        return CodeCheck(subscriber, False, Message(N_("no code was sent; ask for a new one")))
+    sent = stored.get("code", "")
+    typed = "".join(ch for ch in code if not ch.isspace())
+    if now - notice.created_at > CODE_MAX_AGE or subscriber.verification_failures >= CODE_TRIES:
+        return CodeCheck(subscriber, False, Message(N_("this code has expired; ask for a new one")))
+    if not sent or not hmac.compare_digest(typed.encode(), sent.encode()):
+        subscriber.verification_failures += 1
+        session.flush()
+        return CodeCheck(subscriber, False, Message(N_("that is not the code we sent")))
+    ids = set(stored.get("subscriptions", []))
+    topics = set(stored.get("topics") or TOPICS)
+    subscriber.verification_failures = 0
+    subscriber.confirmed_at = subscriber.confirmed_at or now
+    for sub in subscriber.subscriptions:
+        if sub.id in ids:
+            if sub.platform_id is not None:
+                sub.incidents = sub.incidents or "incidents" in topics
+                sub.maintenance = sub.maintenance or "maintenance" in topics
+            if sub.confirmed_at is None:
+                sub.confirmed_at = now
+    subscriber.updated_at = now
+    session.flush()
+    return CodeCheck(subscriber, True)
+
+
+def resend_code(session: Session, *, secret: str, token: str, now: datetime) -> str | None:
+    """Send a new code for what is still waiting for one (None when the address's allowance
+    is spent: the caller says the same either way)."""
+    subscriber = read_verification(session, secret=secret, token=token)
+    pending = [s for s in subscriber.subscriptions if s.confirmed_at is None]
+    notice = _latest_code(session, subscriber)
+    topics = TOPICS
+    if notice is not None:
+        stored: Mapping[str, Any] = notice.payload
+        topics = tuple(stored.get("topics") or TOPICS)
+    return _queue_confirmation(
+        session, secret, subscriber, pending or subscriber.subscriptions, now, topics=topics
+    )
+
+
 # --- manage / unsubscribe ----------------------------------------------------------------
 
 
@@ -415,9 +573,10 @@ def awaiting_confirmation(subscriber: Subscriber) -> set[int]:
     they stay apart from the address's own choices until that link is followed: the manage
     page shows them as waiting and its form neither confirms, changes nor drops them.
 
-    A channel has none: it is confirmed as a whole, by its endpoint (a URL already
-    subscribed cannot be subscribed again, so nobody adds platforms to another's channel)."""
-    if subscriber.mode in CHANNEL_MODES:
+    An endpoint (a webhook, a chat channel) has none: it is confirmed as a whole, by its
+    endpoint (a URL already subscribed cannot be subscribed again, so nobody adds platforms
+    to another's channel). An address confirmed by a code waits as a mailbox does."""
+    if not channel_of(subscriber).owned_address:
         return set()
     return {
         s.platform_id
@@ -439,9 +598,9 @@ def update_preferences(
     topics is dropped. The manage link proves the mailbox, so changes are confirmed; but a
     platform still waiting for its own confirmation link (`awaiting_confirmation`: someone
     asked for it from /subscribe) is left as it is, whatever the form says, and confirmed
-    only by that link. A channel's manage link was shown to whoever subscribed it and proves
-    nothing about the URL: a channel stays unconfirmed until its endpoint answers the
-    verification."""
+    only by that link. An endpoint's manage link was shown to whoever subscribed it and
+    proves nothing about the URL: it stays unconfirmed until its endpoint answers the
+    verification. (A code channel's manage link is shown only once its code was typed.)"""
     errors = Errors()
     _check_language(errors, language)
     _check_timezone(errors, timezone)
@@ -459,7 +618,7 @@ def update_preferences(
     errors.raise_if_any()
     subscriber.language = language
     subscriber.timezone = timezone
-    proven = subscriber.mode not in CHANNEL_MODES or subscriber.confirmed_at is not None
+    proven = channel_of(subscriber).owned_address or subscriber.confirmed_at is not None
     if proven:
         subscriber.confirmed_at = subscriber.confirmed_at or now
     current = {
@@ -597,7 +756,7 @@ def import_contacts(
         raise PermissionDenied("only CSS staff may import MPOC contacts")
     organisation = text.checked("organisation", organisation)
     platforms = _platforms_by_slug(session)
-    existing = {s.email: s for s in session.scalars(select(Subscriber))}
+    existing = {s.address: s for s in session.scalars(select(Subscriber))}
     result = ImportResult()
     planned: set[str] = set()  # a dry run's addresses so far (a repeated row updates)
     for count, (line, row) in enumerate(rows, start=1):
@@ -641,7 +800,7 @@ def import_contacts(
             continue
         if subscriber is None:
             subscriber = Subscriber(
-                email=address, token_version=0, created_at=now, timezone=timezone
+                address=address, token_version=0, created_at=now, timezone=timezone
             )
             session.add(subscriber)
             existing[address] = subscriber
@@ -699,7 +858,7 @@ def _require_css(actor: User, what: str) -> None:
 def subscriber_snapshot(subscriber: Subscriber) -> dict[str, Any]:
     """What the audit log keeps of a subscriber before and after a staff change."""
     return {
-        "email": subscriber.email,
+        "email": subscriber.address,
         "state": subscriber.state,
         "source": subscriber.source,
         "platforms": sorted(s.platform_id for s in subscriber.subscriptions if s.platform_id),
@@ -714,23 +873,47 @@ def _queue_confirmation(
     pending: Sequence[Subscription],
     now: datetime,
     *,
-    topics: Iterable[str] = TOPICS,
+    topics: Iterable[str] | None = None,
 ) -> str | None:
-    """Queue the opt-in mail for `pending`, whose `topics` are applied on confirmation (not
-    before); None when the address's confirmation allowance is spent."""
+    """Queue the opt-in for `pending`, whose `topics` (by default the channel's) are applied
+    on confirmation (not before): a mail with a link, or a code to type on the page (as the
+    subscriber's channel confirms); None when the address's confirmation allowance is spent."""
     if not _claim_confirmation(session, subscriber, now):
         return None
+    topics = channel_of(subscriber).default_topics if topics is None else topics
+    key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
+    if channel_of(subscriber).confirmation == "code":
+        subscriber.verification_failures = 0
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        notices.enqueue(
+            session,
+            key=key,
+            kind=payloads.VERIFICATION_KIND,
+            audience="direct",
+            payload={
+                "kind": payloads.VERIFICATION_KIND,
+                "token": secrets.token_urlsafe(24),
+                "code": code,
+                "verify_url": verify_path(secret, subscriber),
+                "subscriptions": [s.id for s in pending],
+                "topics": list(topics),
+            },
+            due_at=now,
+            now=now,
+            direct_address=subscriber.address,
+            direct_subscriber_id=subscriber.id,
+        )
+        return key
     token = make_token(
         secret, "confirm", subscriber, sub=[s.id for s in pending], topics=list(topics)
     )
-    key = f"confirm:{subscriber.id}:{secrets.token_hex(8)}"
     notices.enqueue(
         session,
         key=key,
-        kind="subscription_confirm",
+        kind=payloads.CONFIRMATION_KIND,
         audience="direct",
         payload={
-            "kind": "subscription_confirm",
+            "kind": payloads.CONFIRMATION_KIND,
             "confirm_url": f"/subscriptions/confirm/{token}",
             "platforms": [s.platform.name for s in pending if s.platform is not None],
             "incident_title": next(
@@ -739,7 +922,7 @@ def _queue_confirmation(
         },
         due_at=now,
         now=now,
-        direct_email=subscriber.email,
+        direct_address=subscriber.address,
         direct_subscriber_id=subscriber.id,
     )
     return key
@@ -750,32 +933,40 @@ def create_by_staff(
     actor: User,
     *,
     secret: str,
-    email: str,
+    email: str = "",
     platforms: Sequence[Platform] | None = None,
     skip_confirmation: bool = False,
     timezone: str = "America/Denver",
+    channel: str = "email",
+    address: str | None = None,
+    settings: Mapping[str, Any] | None = None,
     now: datetime,
 ) -> Subscriber:
     """Add an address for CSS staff (Statuspage's "create a subscriber"), to `platforms` or,
-    when none are named, to every platform, for incidents and maintenance alike.
+    when none are named, to every platform, for the channel's default topics (mail:
+    incidents and maintenance alike). `email` is a mailbox; another channel that owns its
+    address (a phone number) gives `channel` and `address`.
 
-    As on Statuspage, the address still opts in: the confirmation mail is queued and nothing
-    else is sent until it confirms, unless `skip_confirmation` is given; then staff vouch for
-    the address (as for an MPOC import) and it is confirmed at once, with no mail. An address
-    already subscribed is refused (its own manage link changes it); one that unsubscribed is
-    subscribed again. Only `css` and `admin` may do this; the change is audited.
+    As on Statuspage, the address still opts in: the confirmation (a mail, a code) is queued
+    and nothing else is sent until it confirms, unless `skip_confirmation` is given; then
+    staff vouch for the address (as for an MPOC import) and it is confirmed at once, with no
+    message. An address already subscribed is refused (its own manage link changes it); one
+    that unsubscribed is subscribed again. Only `css` and `admin` may do this; audited.
     """
     _require_css(actor, "add subscribers")
     errors = Errors()
-    address = _email(errors, email)
+    way = _channel(errors, channel)
+    address = _address(errors, way, email if address is None else address, settings) if way else ""
     if platforms is not None and not platforms:
         errors.add("component_ids", N_("name at least one component, or leave it out for all"))
     subscriber = None
     if address:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.address == address))
     errors.raise_if_any()
+    assert way is not None
     if subscriber is not None and subscriber.subscriptions:
-        raise Conflict({"email": Message(N_("is already subscribed"))})
+        field = way.address_field
+        raise Conflict({field: Message(N_("is already subscribed"))})
     chosen = (
         list(dict.fromkeys(platforms))
         if platforms is not None
@@ -784,7 +975,8 @@ def create_by_staff(
     before = subscriber_snapshot(subscriber) if subscriber is not None else None
     if subscriber is None:
         subscriber = Subscriber(
-            email=address,
+            address=address,
+            mode=way.name,
             language="en",
             timezone=timezone,
             token_version=0,
@@ -793,13 +985,14 @@ def create_by_staff(
         session.add(subscriber)
     subscriber.source = "api" if skip_confirmation else "api_optin"
     subscriber.confirmed_at = now if skip_confirmation else None
+    subscriber.stopped_at = None
     subscriber.updated_at = now
     for platform in chosen:
         subscriber.subscriptions.append(
             Subscription(
                 platform_id=platform.id,
-                incidents=True,
-                maintenance=True,
+                incidents="incidents" in way.default_topics,
+                maintenance="maintenance" in way.default_topics,
                 confirmed_at=now if skip_confirmation else None,
                 created_at=now,
             )
@@ -857,7 +1050,7 @@ def resend_confirmation(
             }
         )
     pending = [s for s in subscriber.subscriptions if s.confirmed_at is None]
-    if subscriber.mode in CHANNEL_MODES:
+    if channel_of(subscriber).confirms_on_delivery:
         # A URL is confirmed by its verification request (or welcome card), never by mail.
         _queue_verification(session, subscriber, now, again=True)
     elif (
@@ -877,85 +1070,118 @@ def resend_confirmation(
         "subscribers.resend_confirmation",
         subscriber,
         before=None,
-        after={"email": subscriber.email},
+        after={"email": subscriber.address},
         now=now,
     )
     return subscriber
 
 
-# --- webhooks --------------------------------------------------------------------------
-# A webhook subscriber is confirmed the way an address is, by an opt-in: a verification
-# request (a signed POST whose `verification.token` the endpoint must echo in its 2xx
-# answer's body), sent through the outbox like any notice. Until it echoes, nothing else is
-# sent; an endpoint that keeps failing is quarantined (paused) until staff lift it.
+# --- channels --------------------------------------------------------------------------
+# A subscriber of another channel than email is confirmed the way an address is, by an
+# opt-in sent through the outbox like any notice: an endpoint (a webhook, a chat channel)
+# by a verification request whose 2xx answer confirms it (`Channel.confirms_on_delivery`),
+# an address its owner proves (a phone) by a code sent to it and typed on a page. Until
+# then nothing else is sent; an address that keeps failing is quarantined (paused) until
+# staff lift it; one whose recipient told the provider to stop is stopped until they start.
 
-WEBHOOK_CONFIRM_KIND = "webhook_verification"
-# Modes of subscribers whose address is a URL called with a POST: Statuspage's signed
-# envelope ("webhook"), or a card posted to a Microsoft Teams or Slack channel's incoming
-# webhook ("teams", "slack"; see jobs/cards.py and docs/channels.md).
-CHANNEL_MODES = ("webhook", "teams", "slack")
+# The stored kind of a channel's verification (the name it was first given).
+VERIFICATION_KIND = payloads.VERIFICATION_KIND
 
 
 @dataclass(frozen=True)
-class WebhookSubscription:
-    """The new webhook subscriber and its signing secret: the only time the secret is shown.
-
-    A Teams or Slack channel gets a secret too (so every URL subscriber looks the same), but
-    nothing uses it: a channel's incoming webhook checks no signature."""
+class ChannelSubscription:
+    """The new channel subscriber and, for a channel that signs what it sends, its signing
+    secret: the only time the secret is shown. (Every endpoint gets one, so every URL
+    subscriber looks the same; a chat channel's incoming webhook checks no signature.) An
+    address confirmed by a code has no secret; `notice_key` is its code's notice, None when
+    the address's allowance held it back."""
 
     subscriber: Subscriber
-    secret: str
+    secret: str | None
+    notice_key: str | None = None
 
 
-def subscribe_webhook(
+def subscribe_channel(
     session: Session,
     *,
-    url: str,
+    channel: str = "webhook",
+    address: str,
     platforms: Sequence[Platform] = (),
+    platform_slugs: Sequence[str] | None = None,
     incident_id: int | None = None,
-    mode: str = "webhook",
     language: str = "en",
     timezone: str = "UTC",
-    topics: Sequence[str] = TOPICS,
-    allow_loopback: bool = False,
-    policy: webhooks.Policy | None = None,
+    topics: Sequence[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    secret: str = "",
     actor: User | None = None,
+    skip_confirmation: bool = False,
     now: datetime,
     errors: Errors | None = None,
-) -> WebhookSubscription:
-    """Subscribe an endpoint to `platforms` (incidents and maintenance) or to one open incident,
-    and queue its verification request.
+) -> ChannelSubscription:
+    """Subscribe an address of `channel` to `platforms` (or, from a page, `platform_slugs`)
+    or to one open incident, and queue its confirmation.
 
-    The URL must be https to a host whose every address is public, and a Teams or Slack
-    channel's on its service's incoming-webhook hosts (`webhooks.check_url` under `policy`,
-    the operator's settings; without it, the defaults with `allow_loopback`). It is stored
-    encoded (IDNA host, percent-encoded path). One URL is one subscriber, so a URL already
-    subscribed is refused. Made by staff (`actor`, only css and admin), it is audited.
+    The address is checked and stored as the channel says (`Channel.check_address` under
+    `settings`, the operator's: a URL on a public host, a Teams or Slack channel's on its
+    service's hosts, encoded). An endpoint's URL is one subscriber, so a URL already
+    subscribed is refused; an address its owner proves (a phone) goes as a mailbox does
+    (`subscribe_owned`: a known one says nothing, a code is sent). Made by staff (`actor`,
+    only css and admin), an owned address is added as `create_by_staff` adds one (to every
+    platform when none are named; `skip_confirmation` vouches for it), and it is audited.
 
-    `mode` is "webhook" (Statuspage's signed envelope, confirmed by an echoed token), or
-    "teams" / "slack": the URL is a channel's incoming webhook, sent cards, and confirmed by
-    a welcome card answered 2xx (an incoming webhook cannot echo anything). `language` is
-    the cards' language (a channel's; a webhook's envelope is not translated), `timezone` the
-    cards' second zone beside MT and UTC, `topics` what its platform subscriptions receive.
+    `language` is the messages' (a channel's cards; a webhook's envelope is not
+    translated), `timezone` the reader's zone, `topics` what its platform subscriptions
+    receive (by default the channel's: an SMS takes incidents only unless asked).
 
-    `errors` carries the mistakes a caller found in its own input (the subscribe page's
-    platform slugs), so every mistake is reported in one round and nothing is written."""
+    `errors` carries the mistakes a caller found in its own input, so every mistake is
+    reported in one round and nothing is written."""
     if actor is not None:
         _require_css(actor, "add subscribers")
     errors = errors or Errors()
-    if mode not in CHANNEL_MODES:
-        errors.add("mode", N_("must be one of %(choices)s"), choices=", ".join(CHANNEL_MODES))
+    way = _channel(errors, channel)
+    if way is not None and way.owned_address:
+        if actor is not None:
+            errors.raise_if_any()
+            subscriber = create_by_staff(
+                session,
+                actor,
+                secret=secret,
+                channel=way.name,
+                address=address,
+                platforms=platforms or None,
+                skip_confirmation=skip_confirmation,
+                timezone=timezone,
+                settings=settings,
+                now=now,
+            )
+            return ChannelSubscription(subscriber, None)
+        result = subscribe_owned(
+            session,
+            way,
+            secret=secret,
+            address=address,
+            platforms=[p.slug for p in platforms] if platform_slugs is None else platform_slugs,
+            topics=way.default_topics if topics is None else topics,
+            incident_id=incident_id,
+            language=language,
+            timezone=timezone,
+            settings=settings,
+            now=now,
+            errors=errors,
+        )
+        assert result.subscriber is not None
+        return ChannelSubscription(result.subscriber, None, result.notice_key)
+    if platform_slugs is not None:
+        platforms = _chosen_platforms(session, errors, platform_slugs)
+    topics = way.default_topics if way is not None and topics is None else (topics or ())
     _check_language(errors, language)
     _check_timezone(errors, timezone)
     topics = _check_topics(errors, topics)
-    if not url.strip():
-        errors.add("endpoint", N_("enter the URL"))
-    try:
-        url = webhooks.check_url(
-            url, policy or webhooks.Policy(allow_loopback=allow_loopback), mode=mode
-        ).url
-    except webhooks.UnsafeWebhook as exc:
-        errors.add("endpoint", exc.message)
+    if way is not None:
+        if not address.strip():
+            errors.add(way.address_field, N_("enter the URL"))
+        address = _address(errors, way, address, settings)
     incident = None
     if incident_id is not None:
         incident = session.get(Incident, incident_id) if 0 < incident_id < 2**63 else None
@@ -968,13 +1194,14 @@ def subscribe_webhook(
     if platforms and incident_id is None and not topics:
         errors.add("topics", N_("choose incidents, maintenance or both"))
     errors.raise_if_any()
-    if session.scalar(select(Subscriber).where(Subscriber.email == url)) is not None:
-        raise Conflict({"endpoint": Message(N_("is already subscribed"))})
-    secret = secrets.token_hex(32)
+    assert way is not None
+    if session.scalar(select(Subscriber).where(Subscriber.address == address)) is not None:
+        raise Conflict({way.address_field: Message(N_("is already subscribed"))})
+    signing = secrets.token_hex(32) if way.signs else None
     subscriber = Subscriber(
-        email=url,
-        mode=mode,
-        webhook_secret=secret,
+        address=address,
+        mode=way.name,
+        webhook_secret=signing,
         language=language,
         timezone=timezone,
         source="api_optin" if actor is not None else "web",
@@ -1008,14 +1235,14 @@ def subscribe_webhook(
             after=subscriber_snapshot(subscriber),
             now=now,
         )
-    return WebhookSubscription(subscriber, secret)
+    return ChannelSubscription(subscriber, signing)
 
 
 def _queue_verification(
     session: Session, subscriber: Subscriber, now: datetime, *, again: bool = False
 ) -> None:
-    """Queue a URL subscriber's verification request (a webhook) or welcome card (a Teams
-    or Slack channel), with a fresh token; `again` keys it by the moment, so a new one is
+    """Queue an endpoint's verification request (a webhook) or welcome card (a Teams or
+    Slack channel), with a fresh token; `again` keys it by the moment, so a new one is
     queued after the first (at most one per moment)."""
     key = f"webhook-verification:{subscriber.id}"
     if again:
@@ -1023,23 +1250,24 @@ def _queue_verification(
     notices.enqueue(
         session,
         key=key,
-        kind=WEBHOOK_CONFIRM_KIND,
+        kind=payloads.VERIFICATION_KIND,
         audience="direct",
-        payload={"kind": WEBHOOK_CONFIRM_KIND, "token": secrets.token_urlsafe(24)},
+        payload={"kind": payloads.VERIFICATION_KIND, "token": secrets.token_urlsafe(24)},
         due_at=now,
         now=now,
-        direct_email=subscriber.email,
+        direct_address=subscriber.address,
         direct_subscriber_id=subscriber.id,
     )
 
 
-def webhook_verified(session: Session, subscriber_id: int, now: datetime) -> None:
-    """The endpoint echoed its verification: the subscriber and its subscriptions are
-    confirmed (from now: nothing that happened before reaches it)."""
+def channel_verified(session: Session, subscriber_id: int, now: datetime) -> None:
+    """The endpoint answered its verification (echoed it, or took the welcome card): the
+    subscriber and its subscriptions are confirmed (from now: nothing that happened before
+    reaches it)."""
     subscriber = session.get(Subscriber, subscriber_id)
     if (
         subscriber is None
-        or subscriber.mode not in CHANNEL_MODES
+        or not channel_of(subscriber).confirms_on_delivery
         or subscriber.confirmed_at is not None
     ):
         return
@@ -1051,37 +1279,38 @@ def webhook_verified(session: Session, subscriber_id: int, now: datetime) -> Non
     session.flush()
 
 
-def quarantine_webhook(session: Session, subscriber_id: int, reason: str, now: datetime) -> None:
-    """Pause a webhook whose endpoint kept failing: it is left out of every notice from now
-    on, and its deliveries still waiting are failed with the reason, until staff lift the
-    quarantine. An endpoint already quarantined keeps its first reason."""
+def _fail_waiting(session: Session, subscriber_id: int, why: str) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber_id, Delivery.status.in_(("queued", "held")))
+        .values(status="failed", last_error=why[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def quarantine(session: Session, subscriber_id: int, reason: str, now: datetime) -> None:
+    """Pause an address that kept failing (an endpoint, a number that cannot take SMS): it is
+    left out of every notice from now on, and its deliveries still waiting are failed with
+    the reason, until staff lift the quarantine. One already quarantined keeps its first
+    reason."""
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or subscriber.mode not in CHANNEL_MODES or subscriber.quarantined_at:
+    if subscriber is None or subscriber.quarantined_at:
         return
     subscriber.quarantined_at = now
     subscriber.quarantine_reason = reason[:2000]
     subscriber.updated_at = now
-    session.execute(
-        update(Delivery)
-        .where(Delivery.subscriber_id == subscriber_id, Delivery.status == "queued")
-        .values(status="failed", last_error=f"not sent: quarantined ({reason})"[:2000])
-        .execution_options(synchronize_session=False)
-    )
+    _fail_waiting(session, subscriber_id, f"not sent: quarantined ({reason})")
     session.flush()
 
 
-def unquarantine_webhook(
+def unquarantine(
     session: Session, actor: User, subscriber: Subscriber, now: datetime
 ) -> Subscriber:
-    """Lift the quarantine of a webhook, Teams or Slack subscriber for CSS staff: it receives
-    the notices fanned out from now on (what was failed while it was quarantined is not sent
-    again). One quarantined before it was confirmed (its verification request or welcome
-    card kept failing) is sent a new one, since nothing else reaches it until then. Audited."""
+    """Lift the quarantine of a subscriber for CSS staff: it receives the notices fanned out
+    from now on (what was failed while it was quarantined is not sent again). One quarantined
+    before it was confirmed (its verification request or welcome card kept failing) is sent
+    a new one, since nothing else reaches it until then. Audited."""
     _require_css(actor, "lift a quarantine")
-    if subscriber.mode not in CHANNEL_MODES:
-        raise ValidationError(
-            {"subscriber": Message(N_("is not a webhook, Teams or Slack subscriber"))}
-        )
     if subscriber.quarantined_at is None:
         raise ValidationError({"subscriber": Message(N_("is not quarantined"))})
     before = subscriber_snapshot(subscriber)
@@ -1089,7 +1318,11 @@ def unquarantine_webhook(
     subscriber.quarantine_reason = None
     subscriber.updated_at = now
     session.flush()
-    if subscriber.confirmed_at is None and subscriber.subscriptions:
+    if (
+        subscriber.confirmed_at is None
+        and subscriber.subscriptions
+        and channel_of(subscriber).confirms_on_delivery
+    ):
         _queue_verification(session, subscriber, now, again=True)
     audit.record(
         session,
@@ -1104,14 +1337,77 @@ def unquarantine_webhook(
 
 
 def lift_quarantine(session: Session, actor: User, subscriber_id: str, now: datetime) -> Subscriber:
-    """`unquarantine_webhook` for the staff page: the subscriber by its id (as given in a
-    URL); an unknown id, or an email subscriber, is `NotFound`."""
+    """`unquarantine` for the staff page: the subscriber by its id (as given in a URL); an
+    unknown id, or a subscriber of a channel the page does not list (email), is
+    `NotFound`."""
     _require_css(actor, "lift a quarantine")
     subscriber = (
         session.get(Subscriber, int(subscriber_id))
         if subscriber_id.isdigit() and 0 < int(subscriber_id) < 2**63
         else None
     )
-    if subscriber is None or subscriber.mode not in CHANNEL_MODES:
+    if subscriber is None or not channel_of(subscriber).staff_page:
         raise NotFound(subscriber_id)
-    return unquarantine_webhook(session, actor, subscriber, now)
+    return unquarantine(session, actor, subscriber, now)
+
+
+def _at(session: Session, channel: str, address: str) -> Subscriber | None:
+    return session.scalar(
+        select(Subscriber).where(Subscriber.mode == channel, Subscriber.address == address)
+    )
+
+
+def stop(session: Session, channel: str, address: str, now: datetime) -> Subscriber | None:
+    """The recipient at `address` told the channel's provider to stop (an SMS STOP): nothing
+    more is sent until they start again; what was waiting for them is failed with the
+    reason. Their subscriptions are kept for a START."""
+    subscriber = _at(session, channel, address)
+    if subscriber is None or subscriber.stopped_at is not None:
+        return subscriber
+    subscriber.stopped_at = now
+    subscriber.updated_at = now
+    _fail_waiting(session, subscriber.id, "not sent: the recipient said stop")
+    session.flush()
+    return subscriber
+
+
+def start(session: Session, channel: str, address: str, now: datetime) -> Subscriber | None:
+    """The recipient at `address` told the provider to start again (an SMS START): the
+    notices made from now on reach them."""
+    subscriber = _at(session, channel, address)
+    if subscriber is None or subscriber.stopped_at is None:
+        return subscriber
+    subscriber.stopped_at = None
+    subscriber.updated_at = now
+    session.flush()
+    return subscriber
+
+
+def record_delivery_status(
+    session: Session,
+    channel: str,
+    provider_id: str,
+    status: str,
+    *,
+    detail: str = "",
+    address_failed: bool = False,
+    now: datetime,
+) -> Delivery | None:
+    """A provider's word on one message it accepted (`provider_id`, a status callback):
+    kept on its delivery; a message the provider could not deliver fails its delivery with
+    the reason (shown to staff like any failure), and one whose address cannot be reached at
+    all (`address_failed`: an invalid number, a landline) quarantines its subscriber."""
+    delivery = session.scalar(
+        select(Delivery).where(Delivery.channel == channel, Delivery.provider_id == provider_id)
+    )
+    if delivery is None:
+        return None
+    delivery.provider_status = status[:32]
+    delivery.provider_status_at = now
+    if status in ("failed", "undelivered") and delivery.status == "sent":
+        delivery.status = "failed"
+        delivery.last_error = f"{status}: {detail}"[:2000] if detail else status
+    if address_failed and delivery.subscriber_id is not None:
+        quarantine(session, delivery.subscriber_id, delivery.last_error or status, now)
+    session.flush()
+    return delivery

@@ -44,4 +44,8 @@ def register_blueprints(app: Flask) -> None:
     from statuspage.views import admin_subscribers
 
     app.register_blueprint(admin_subscribers.bp)
+    # Each channel's own routes (a provider's inbound and status webhooks).
+    from statuspage.views import channels
+
+    app.register_blueprint(channels.bp)
     errors.init_app(app)

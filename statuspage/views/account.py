@@ -15,6 +15,7 @@ from flask_login import current_user
 from statuspage import clock
 from statuspage.extensions import db
 from statuspage.forms import ConfirmForm, DeleteForm, EnrolForm, OwnTokenForm
+from statuspage.models.vocab import STAFF_ROLES
 from statuspage.queries import staff as staff_queries
 from statuspage.security import current_session, role_required
 from statuspage.services import PermissionDenied, ValidationError, factors, sessions, staff
@@ -24,7 +25,6 @@ from statuspage.views.helpers import apply_errors, commit
 
 bp = Blueprint("account", __name__, url_prefix="/admin/account")
 
-STAFF = ("admin", "css", "engineer")
 # The set-up page of an authenticator, inside the staff layout.
 PAGE = "admin/authenticator.html"
 # The token form's field names for the service's.
@@ -54,13 +54,13 @@ def _page(form: OwnTokenForm, status: int = 200, plaintext: str | None = None) -
 
 
 @bp.get("/")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def index() -> Any:
     return _page(OwnTokenForm())
 
 
 @bp.post("/tokens")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def create_token() -> Any:
     """A token of the signed-in staff member's own, shown once on the page."""
     form = OwnTokenForm()
@@ -86,7 +86,7 @@ def create_token() -> Any:
 
 
 @bp.route("/tokens/<token_id>/revoke", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def revoke_token(token_id: str) -> Any:
     token = staff_queries.get_token(db.session, token_id)
     if token.user_id != current_user.id:
@@ -112,7 +112,7 @@ def revoke_token(token_id: str) -> Any:
 
 
 @bp.post("/sessions/<session_id>/end")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def end_session(session_id: str) -> Any:
     """Sign one of my devices out (this one too, if chosen)."""
     row = staff_queries.get_session(db.session, session_id)
@@ -125,7 +125,7 @@ def end_session(session_id: str) -> Any:
 
 
 @bp.route("/authenticator", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def authenticator() -> Any:
     """Set up an authenticator while signed in (the first, or after removing one)."""
     me = current_user._get_current_object()
@@ -149,7 +149,7 @@ def authenticator() -> Any:
 
 
 @bp.post("/recovery-codes")
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def recovery_codes() -> Any:
     """Ten new recovery codes, shown once; the old ones stop working."""
     if not DeleteForm(prefix="codes").validate_on_submit():
@@ -164,7 +164,7 @@ def recovery_codes() -> Any:
 
 
 @bp.route("/authenticator/remove", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STAFF_ROLES)
 def remove_authenticator() -> Any:
     form = ConfirmForm(prefix="rm")
     if form.validate_on_submit():

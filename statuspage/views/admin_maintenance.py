@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -55,6 +56,7 @@ from statuspage.queries import platforms as platform_queries
 from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
+from statuspage.services import notices as notice_service
 from statuspage.services import subscriptions as subscription_service
 from statuspage.templating import format_span, format_when
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
@@ -840,4 +842,19 @@ def notice(notice_id: str) -> Any:
         total=total,
         page=page,
         pages=max((total + FAILED_PAGE - 1) // FAILED_PAGE, 1),
+        form=FlaskForm(),
+        can_release=current_user.role in CSS_ROLES,
     )
+
+
+@bp.post("/notices/<notice_id>/release")
+@role_required(*CSS_ROLES)
+def release_held(notice_id: str) -> Any:
+    """Send the notice's messages held beyond their channel's ceiling (CSS staff)."""
+    found = notice_queries.get_notice(db.session, notice_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    released = notice_service.release_held(db.session, current_user, found.id, clock.now())
+    commit()
+    flash(_("%(count)s held messages released: they are being sent.", count=released), "success")
+    return redirect(url_for(".notice", notice_id=found.id))

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from statuspage import clock
+from statuspage import channels, clock
 from statuspage.extensions import db
 from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import channels as channel_queries
@@ -48,6 +48,7 @@ def endpoints() -> Any:
         states=channel_queries.STATES,
         form=FlaskForm(),
         can_lift=current_user.role in CSS_ROLES,
+        channel_labels={c.name: c.staff_label for c in channels.all_channels()},
     )
 
 

@@ -26,7 +26,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from statuspage import clock, serializers, webhooks
+from statuspage import channels, clock, serializers
+from statuspage.channels.base import Channel
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import SECURED, operation
 from statuspage.contract.requests import (
@@ -112,12 +113,20 @@ UPDATE_RULES = {
     "scheduled_for": "a window is not moved into the past",
     "scheduled_until": "after scheduled_for, at most 48 hours later, and in the future",
 }
-NEW_SUBSCRIBER_RULES = {
-    "email": "required without an endpoint; an address that can receive mail",
-    "endpoint": "required for type webhook, teams or slack; its host resolves to public "
-    "addresses only",
-    "component_ids": "each a known component id or slug",
-}
+
+
+def _subscriber_rules() -> dict[str, str]:
+    """What a new subscriber's address fields must be, beyond their schemas: each as the
+    channel that takes it says (`Channel.api_rules`); a field no channel takes is refused."""
+    rules: dict[str, str] = {}
+    for channel in channels.all_channels():
+        rules.update(channel.api_rules)
+    rules["type"] = "the channel's address field is given"
+    rules["component_ids"] = "each a known component id or slug"
+    return rules
+
+
+NEW_SUBSCRIBER_RULES = _subscriber_rules()
 # The services' names for what clients send under Statuspage's names.
 SENT_AS = {
     "title": "name",
@@ -527,14 +536,32 @@ def update_component(component_id: str, body: ComponentRequest) -> Response:
 
 
 # --- subscribers ---------------------------------------------------------------------
-# Email subscribers and channels: Statuspage's webhook, and (this product's extension of
-# Statuspage's `type`) Microsoft Teams and Slack incoming webhooks. Statuspage's other types
-# (sms, integration_partner) are reserved: listing them finds nobody, and the create body's
-# `type` leaves them out. A channel is created with `endpoint` (its `email`, which Statuspage
-# asks for as a contact, is not kept); the response carries its signing `secret`, the only
-# time it is shown, and its endpoint masked, as every answer does (`serializers.subscriber`).
+# Subscribers of every channel (`statuspage.channels`): Statuspage's email, webhook and
+# sms, and this product's Microsoft Teams and Slack incoming webhooks. A Statuspage type no
+# channel is (integration_partner) lists nobody. A channel is chosen by `type`, or by the
+# address field given (`Channel.api_fields`: `endpoint`, `phone_number`...); a webhook's
+# `email` (Statuspage asks for it as a contact) is not kept. A channel that signs what it
+# sends answers with its signing `secret`, the only time it is shown; a secret address (a
+# channel's URL) is masked in every answer (`serializers.subscriber`).
 
-CHANNELS = ("webhook", "teams", "slack")
+
+# Statuspage's type of a subscriber whose body names none and gives no other channel's
+# address (an `email` alone; a webhook's `email` is only its contact).
+DEFAULT_TYPE = "email"
+
+
+def _channel_of(fields: Any) -> tuple[Channel | None, Errors]:
+    """The channel a create body names (`type`), or the one whose address field it gives
+    (email when none)."""
+    errors = Errors()
+    if fields.type is not None:
+        return channels.get(fields.type), errors
+    given = {name for name, value in fields.model_dump().items() if value is not None}
+    default = channels.get(DEFAULT_TYPE)
+    for channel in channels.all_channels():
+        if channel is not default and given & set(channel.api_fields):
+            return channel, errors
+    return default, errors
 
 
 def _subscriber(subscriber_id: str) -> Subscriber:
@@ -550,7 +577,7 @@ def _subscriber(subscriber_id: str) -> Subscriber:
 def list_subscribers(query: SubscriberListQuery) -> Response:
     """Statuspage's list: `page` counts from 0 and skips page * limit subscribers; `limit`
     (or `per_page`) is at most 100; `state` defaults to active."""
-    if query.type not in ("email", *CHANNELS):
+    if channels.find(query.type) is None:
         return jsonify([])
     items = subscriber_queries.listed(
         db.session,
@@ -583,12 +610,12 @@ def list_subscribers(query: SubscriberListQuery) -> Response:
 )
 def create_subscriber(body: SubscriberRequest) -> Any:
     fields = body.subscriber
-    errors = Errors()
-    channel = fields.endpoint is not None or fields.type in CHANNELS
-    if channel and fields.endpoint is None:
-        errors.add("endpoint", f"a {fields.type} channel needs its https endpoint")
-    if not channel and fields.email is None:
-        errors.add("email", "is required")
+    channel, errors = _channel_of(fields)
+    assert channel is not None
+    settings = current_app.config
+    address = channel.address_from_api(fields.model_dump(), settings)
+    if not address.strip():
+        errors.add(channel.address_field, "is required")
     platforms: list[Platform] | None = None
     if fields.component_ids is not None:
         platforms = []
@@ -599,34 +626,26 @@ def create_subscriber(body: SubscriberRequest) -> Any:
                 break
             platforms.append(platform)
     errors.raise_if_any()
-    if fields.endpoint is not None:
-        hook = subscriptions.subscribe_webhook(
-            db.session,
-            url=fields.endpoint,
-            platforms=platform_queries.platforms(db.session) if platforms is None else platforms,
-            mode=fields.type if fields.type in CHANNELS else "webhook",
-            policy=webhooks.Policy.from_config(current_app.config),
-            actor=actor(),
-            now=clock.now(),
-        )
-        commit()
-        created: shapes.NewChannel = {
-            **serializers.subscriber(hook.subscriber),
-            "secret": hook.secret,
-        }
-        return jsonify(created), 201
-    subscriber = subscriptions.create_by_staff(
+    made = subscriptions.subscribe_channel(
         db.session,
-        actor(),
-        secret=current_app.config["SECRET_KEY"],
-        email=fields.email or "",
-        platforms=platforms,
+        channel=channel.name,
+        address=address,
+        platforms=platform_queries.platforms(db.session) if platforms is None else platforms,
+        settings=settings,
+        secret=settings["SECRET_KEY"],
+        actor=actor(),
         skip_confirmation=bool(fields.skip_confirmation_notification),
-        timezone=current_app.config["STATUSPAGE_TIMEZONE"],
+        timezone=settings["STATUSPAGE_TIMEZONE"] if channel.owned_address else "UTC",
         now=clock.now(),
     )
     commit()
-    return jsonify(serializers.subscriber(subscriber)), 201
+    if made.secret is not None:
+        created: shapes.NewChannel = {
+            **serializers.subscriber(made.subscriber),
+            "secret": made.secret,
+        }
+        return jsonify(created), 201
+    return jsonify(serializers.subscriber(made.subscriber)), 201
 
 
 @bp.get("/subscribers/<subscriber_id>")

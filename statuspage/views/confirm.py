@@ -17,7 +17,7 @@ the page as hidden fields, so the confirmation makes exactly the change asked fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import current_app, render_template, request
@@ -25,8 +25,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from statuspage import channels
 from statuspage.extensions import db
-from statuspage.i18n import N_
 from statuspage.mail.render import KINDS as MAIL_KINDS
 from statuspage.mail.render import render_notice
 from statuspage.queries import notices as notice_queries
@@ -34,13 +34,6 @@ from statuspage.services import notices
 from statuspage.services.platforms import COMPONENT_UPDATE_KIND
 from statuspage.templating import humanize_status
 
-# The channels a notice reaches (a subscriber's mode), in the order the page lists them.
-CHANNEL_LABELS = {
-    "email": N_("Email"),
-    "webhook": N_("Webhook"),
-    "teams": N_("Microsoft Teams"),
-    "slack": N_("Slack"),
-}
 # Fields of a form that are never carried to its confirmation page.
 NOT_CARRIED = ("csrf_token", "confirm", "back")
 
@@ -86,7 +79,8 @@ def _described(planned: Sequence[notices.Planned]) -> list[dict[str, Any]]:
     for notice in planned:
         if notice.kind == COMPONENT_UPDATE_KIND:
             # Statuspage's webhook event: JSON, no mail; say which status changes.
-            event = notice.payload["component_update"]
+            stored: Mapping[str, Any] = notice.payload  # Statuspage's event, not a notice's
+            event = stored["component_update"]
             subject = _(
                 "%(platform)s: %(old)s → %(new)s",
                 platform=notice.payload.get("platform_name", ""),
@@ -101,18 +95,20 @@ def _described(planned: Sequence[notices.Planned]) -> list[dict[str, Any]]:
             body = mail.text.split("\n--\n", 1)[0].strip()
         else:  # a kind no mail template words (yet): its name is all there is to show
             subject, body = "", ""
-        channels = [
-            (_(label), notice.recipients.get(mode, 0)) for mode, label in CHANNEL_LABELS.items()
-        ]
-        channels += [
-            (mode, n) for mode, n in sorted(notice.recipients.items()) if mode not in CHANNEL_LABELS
+        # Every channel, in the order the registry lists them (one no longer there by name).
+        known = channels.all_channels()
+        reach = [(str(c.staff_label), notice.recipients.get(c.name, 0)) for c in known]
+        reach += [
+            (mode, n)
+            for mode, n in sorted(notice.recipients.items())
+            if channels.find(mode) is None
         ]
         shown.append(
             {
                 "kind": notice.kind,
                 "subject": subject,
                 "text": body,
-                "channels": channels,
+                "channels": reach,
                 "total": notice.total,
             }
         )

@@ -1,4 +1,7 @@
-"""Public subscription pages: subscribe (email or a channel), confirm, manage, unsubscribe.
+"""Public subscription pages: subscribe (by any channel), confirm (a link's button, or a code
+typed), manage, unsubscribe. The channels and their address fields come from the registry
+(`statuspage.channels`); what a page says of one channel is in its own templates
+(`templates/channels/<name>/`).
 
 The subscribe and manage forms report every mistake in one round: WTForms only checks the
 form token (CSRF); the services validate every field at once and the page lists all their
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -23,22 +25,25 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
+    StringField,
+    TelField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
-from statuspage import clock, publish, webhooks
+from statuspage import channels, clock, publish
+from statuspage.channels.base import Channel
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
-from statuspage.services import ValidationError, signup
+from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
 from statuspage.services.errors import whole_number
 from statuspage.views.feeds import CALENDAR_TYPE, site
-from statuspage.views.helpers import apply_errors, commit
+from statuspage.views.helpers import apply_errors, commit, worded
 
 if TYPE_CHECKING:
     from statuspage.models import Subscriber
@@ -48,7 +53,12 @@ bp = Blueprint("subscriptions", __name__)
 # The pages whose address is a secret (a signed token) and that show the address subscribed:
 # never kept by a browser or proxy, never indexed (a crawler that finds a link must not list
 # it). The calendar and the page showing a new channel's manage link say so themselves.
-SECRET_PAGES = ("subscriptions.confirm", "subscriptions.manage", "subscriptions.unsubscribe")
+SECRET_PAGES = (
+    "subscriptions.confirm",
+    "subscriptions.manage",
+    "subscriptions.unsubscribe",
+    "subscriptions.verify",
+)
 NOT_KEPT = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
@@ -64,26 +74,6 @@ LANGUAGE_CHOICES = [
     SelectChoice("es", "Español"),
     SelectChoice("de", "Deutsch"),
 ]
-
-# How a subscriber hears from us: the address field each channel needs, in the form's order.
-CHANNEL_FIELDS = {
-    "email": "email",
-    "webhook": "webhook_url",
-    "teams": "teams_url",
-    "slack": "slack_url",
-}
-CHANNEL_CHOICES = [
-    SelectChoice("email", _l("Email")),
-    SelectChoice("webhook", _l("Webhook (a URL of your own system)")),
-    SelectChoice("teams", _l("Microsoft Teams channel")),
-    SelectChoice("slack", _l("Slack channel")),
-]
-CHANNEL_NAMES = {
-    "email": _l("Email"),
-    "webhook": _l("Webhook"),
-    "teams": _l("Microsoft Teams channel"),
-    "slack": _l("Slack channel"),
-}
 
 # The zones this provider's customers use most, first in the list; MT is the default.
 COMMON_ZONES = [
@@ -155,19 +145,23 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# The subscribe page's input for each kind of address a channel declares.
+INPUTS = {"email": EmailField, "url": URLField, "tel": TelField}
+
+
 # No field validators: the services check every field at once (one round of errors); the
-# form only carries the CSRF token and the values.
-class SubscribeForm(FlaskForm):
+# form only carries the CSRF token and the values. One address field per channel, named as
+# the channel says (`Channel.form_field`).
+class _SubscribeForm(FlaskForm):
     channel = RadioField(
         _l("How do you want notices?"),
-        choices=CHANNEL_CHOICES,
+        choices=[],
         default="email",
         validate_choice=False,
     )
-    email = EmailField(_l("Email address"))
-    webhook_url = URLField(_l("Webhook URL (https)"))
-    teams_url = URLField(_l("Microsoft Teams incoming webhook URL"))
-    slack_url = URLField(_l("Slack incoming webhook URL"))
+
+
+class _SubscribeChoices(FlaskForm):
     platforms = MultiCheckboxField(_l("Platforms"), choices=[], validate_choice=False)
     incidents = BooleanField(_l("Incidents and master cases"), default=True)
     maintenance = BooleanField(_l("Maintenance notices"), default=True)
@@ -176,6 +170,18 @@ class SubscribeForm(FlaskForm):
         _l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False
     )
     timezone = SelectField(_l("Time zone"), default=DEFAULT_ZONE, validate_choice=False)
+
+
+@lru_cache(maxsize=1)
+def subscribe_form_class() -> type[FlaskForm]:
+    """The subscribe form: the channel chosen, each channel's address field, then the
+    choices every channel shares."""
+    fields: dict[str, Any] = {}
+    for channel in channels.all_channels():
+        kind = INPUTS.get(channel.input_type, StringField)
+        fields[channel.form_field] = kind(channel.field_label)
+    with_addresses = type("_SubscribeAddresses", (_SubscribeForm,), fields)
+    return type("SubscribeForm", (with_addresses, _SubscribeChoices), {})
 
 
 class PreferencesForm(FlaskForm):
@@ -195,15 +201,16 @@ def _page_language() -> str:
     return language if language in svc.LANGUAGES else "en"
 
 
-def _subscribe_errors(form: SubscribeForm, channel: str, errors: dict[str, str]) -> None:
+def _subscribe_errors(form: FlaskForm, channel: Channel | None, errors: dict[str, str]) -> None:
     """Put the service's messages on the fields this page shows."""
     aliases = {
         "topics": "incidents",
-        "endpoint": CHANNEL_FIELDS.get(channel, "channel"),
         "mode": "channel",
         # The incident is not a field of the page: its message goes above the form.
         "incident": "incident_page",
     }
+    if channel is not None:
+        aliases[channel.address_field] = channel.form_field
     if form.incident.data:
         aliases["platforms"] = "incident_page"
     apply_errors(form, errors, aliases)
@@ -212,7 +219,8 @@ def _subscribe_errors(form: SubscribeForm, channel: str, errors: dict[str, str])
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def subscribe() -> Any:
-    form = SubscribeForm()
+    form = subscribe_form_class()()
+    form.channel.choices = [SelectChoice(c.name, c.choice) for c in channels.all_channels()]
     platforms = platform_queries.platforms(db.session)
     form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
     if request.method == "GET":
@@ -226,79 +234,114 @@ def subscribe() -> Any:
     if incident_id and incident_id > 0:
         incident = incident_queries.find(db.session, incident_id)
     if request.method == "POST" and form.validate():
-        channel = form.channel.data or ""
+        channel = channels.find(form.channel.data)
         topics = [t for t in svc.TOPICS if getattr(form, t).data]
         try:
-            if channel not in CHANNEL_FIELDS:
-                raise ValidationError({"mode": N_("choose email, webhook, Teams or Slack")})
-            if channel == "email":
-                svc.subscribe(
-                    db.session,
-                    secret=current_app.config["SECRET_KEY"],
-                    email=form.email.data or "",
-                    platforms=form.platforms.data or [],
-                    topics=topics,
-                    incident_id=incident_id,
-                    language=form.language.data or "",
-                    timezone=form.timezone.data or "",
-                    now=clock.now(),
-                )
-            else:
-                hook = signup.subscribe_channel(
-                    db.session,
-                    mode=channel,
-                    url=(getattr(form, CHANNEL_FIELDS[channel]).data or "").strip(),
-                    platforms=form.platforms.data or [],
-                    topics=topics,
-                    incident_id=incident_id,
-                    language=form.language.data or "",
-                    timezone=form.timezone.data or "",
-                    # Loopback only where the operator allows it (tests, a receiver on
-                    # this machine); Teams and Slack on their services' hosts.
-                    policy=webhooks.Policy.from_config(current_app.config),
-                    now=clock.now(),
-                )
+            if channel is None:
+                raise ValidationError({"mode": N_("choose how you want notices")})
+            made = svc.subscribe_channel(
+                db.session,
+                channel=channel.name,
+                address=(getattr(form, channel.form_field).data or "").strip(),
+                platform_slugs=form.platforms.data or [],
+                topics=topics,
+                incident_id=incident_id,
+                language=form.language.data or "",
+                timezone=form.timezone.data or "",
+                # The operator's rules for addresses (endpoints: loopback only where allowed,
+                # in tests; Teams and Slack on their services' hosts).
+                settings=current_app.config,
+                secret=current_app.config["SECRET_KEY"],
+                now=clock.now(),
+            )
         except ValidationError as exc:
             db.session.rollback()
             _subscribe_errors(form, channel, exc.errors)
         else:
             commit()
-            if channel == "email":
+            assert channel is not None
+            if channel.confirmation == "link":
                 # The same answer whether the address was known or not.
                 return render_template("subscriptions/check_mail.html")
-            return _channel_added(channel, hook)
+            if channel.confirmation == "code":
+                return _code_page(made.subscriber)
+            return _channel_added(channel, made)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "subscriptions/subscribe.html",
         form=form,
+        channel_list=channels.all_channels(),
         incident=incident,
         fresh=request.method == "GET",
     ), status
 
 
-def _channel_added(channel: str, hook: svc.WebhookSubscription) -> Response:
-    """The page after a channel subscribed: its manage link and (a webhook's) signing secret,
-    each shown this once. Never stored by any cache."""
+def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
+    """The page after an endpoint subscribed: its manage link and (a channel that signs) its
+    signing secret, each shown this once. Never stored by any cache."""
     secret_key = current_app.config["SECRET_KEY"]
     response = Response(
         render_template(
             "subscriptions/channel_added.html",
             channel=channel,
-            channel_name=CHANNEL_NAMES[channel],
-            secret=hook.secret if channel == "webhook" else None,
-            address=masked_url(hook.subscriber.email),
-            manage_url=site().url + svc.manage_path(secret_key, hook.subscriber),
+            secret=made.secret if channel.signs else None,
+            address=channel.masked(made.subscriber.address),
+            manage_url=site().url + svc.manage_path(secret_key, made.subscriber),
         )
     )
     response.headers.update(NOT_KEPT)
     return response
 
 
-def masked_url(url: str) -> str:
-    """A channel's URL as a page shows it: an incoming webhook's address is its password."""
-    parts = urlsplit(url)
-    tail = url[-4:] if len(url) > 24 else ""
-    return f"{parts.scheme}://{parts.netloc}/…{tail}" if parts.netloc else "…"
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"))
+
+
+def _code_page(
+    subscriber: Subscriber, form: CodeForm | None = None, status: int = 200, sent: bool = False
+) -> Response:
+    """The page where the code sent to the address is typed (its link is signed; the page
+    is never kept by a cache). It names no address: the same page whether it was known."""
+    secret = current_app.config["SECRET_KEY"]
+    response = Response(
+        render_template(
+            "subscriptions/verify.html",
+            form=form or CodeForm(),
+            channel=svc.channel_of(subscriber),
+            token=svc.verify_path(secret, subscriber).rsplit("/", 1)[1],
+            sent=sent,
+        ),
+        status=status,
+    )
+    response.headers.update(NOT_KEPT)
+    return response
+
+
+@bp.route("/subscriptions/verify/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def verify(token: str) -> Any:
+    """GET shows the code form; POST checks the code typed (a wrong one is counted and
+    committed, so guessing costs tries), or with `again` sends a new code."""
+    secret = current_app.config["SECRET_KEY"]
+    subscriber = svc.read_verification(db.session, secret=secret, token=token)
+    form = CodeForm()
+    if request.method == "GET":
+        return _code_page(subscriber, form)
+    if not form.validate():
+        abort(400)
+    if request.form.get("again"):
+        svc.resend_code(db.session, secret=secret, token=token, now=clock.now())
+        commit()
+        return _code_page(subscriber, CodeForm(formdata=None), sent=True)
+    check = svc.confirm_code(
+        db.session, secret=secret, token=token, code=form.code.data or "", now=clock.now()
+    )
+    commit()
+    if not check.confirmed:
+        form.code.errors = [worded(check.error or "")]
+        return _code_page(check.subscriber, form, status=422)
+    manage_url = svc.manage_path(secret, check.subscriber)
+    return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
 class ConfirmForm(FlaskForm):
@@ -319,7 +362,7 @@ def confirm(token: str) -> Any:
         if request.method == "POST":
             abort(400)
         return render_template(
-            "subscriptions/confirm.html", form=form, token=token, email=subscriber.email
+            "subscriptions/confirm.html", form=form, token=token, email=subscriber.address
         )
     subscriber = svc.confirm(db.session, secret=secret, token=token, now=clock.now())
     commit()
@@ -335,6 +378,7 @@ def _subscriber(token: str, purpose: str) -> Subscriber:
 @bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Any:
     subscriber = _subscriber(token, "manage")
+    channel = svc.channel_of(subscriber)
     platforms = platform_queries.platforms(db.session)
     form = PreferencesForm(obj=subscriber)
     form.timezone.choices = zone_choices(form.timezone.data)
@@ -385,8 +429,8 @@ def manage(token: str) -> Any:
         waiting=waiting,
         following=following,
         subscriber=subscriber,
-        channel_name=CHANNEL_NAMES.get(subscriber.mode, subscriber.mode),
-        address=subscriber.email if subscriber.mode == "email" else masked_url(subscriber.email),
+        channel=channel,
+        address=channel.masked(subscriber.address),
         token=token,
         saved=saved,
         # After saving: whether anything at all will still be sent (shown in the message).

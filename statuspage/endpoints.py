@@ -1,9 +1,10 @@
-"""Outgoing webhooks: which endpoints may be called, the signature, and the HTTP request.
+"""Outgoing HTTP to subscribers' endpoints (webhooks, Teams and Slack incoming webhooks):
+which URLs may be called, the URL's encoded form, and the request.
 
-No Flask and no database here: the subscription service checks a URL with `check_url`, the
-delivery job signs a body with `sign` and posts it with `WebhookSender`. What may be called
-is the operator's `Policy` (settings `WEBHOOK_ALLOW_LOOPBACK`, `WEBHOOK_PORTS`,
-`TEAMS_WEBHOOK_HOSTS`, `SLACK_WEBHOOK_HOSTS`).
+No Flask and no database here: a channel checks a URL with `check_url` when it is
+subscribed, and posts with `EndpointSender`. What may be called is the operator's `Policy`
+(settings `WEBHOOK_ALLOW_LOOPBACK`, `WEBHOOK_PORTS`), and for a channel held to its
+service's hosts (Teams, Slack), that channel's own `HostRule`.
 
 Server-side request forgery is refused at every step, not only when the URL is given:
 - only https, or http to a loopback address when `allow_loopback` is on (tests, a receiver
@@ -20,65 +21,53 @@ Server-side request forgery is refused at every step, not only when the URL is g
   answer that changes between check and connect (rebinding) cannot redirect it;
 - redirects are never followed: a 3xx answer is a failure.
 
-A Microsoft Teams or Slack channel is further held to its service's incoming-webhook hosts
-(`Policy.teams_hosts`, `Policy.slack_hosts`): a 2xx answer confirms a channel, and anyone
-could otherwise make this service post to an endpoint of a third party's that answers 2xx.
-
 URLs are stored and sent in one encoded form (`check_url(...).url`): the host as IDNA
 (ASCII), the path and query percent-encoded as UTF-8, default ports dropped.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import ipaddress
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import idna
 
+from statuspage.channels.base import AddressRefused, PermanentFailure, TransientFailure
 from statuspage.i18n import N_
-from statuspage.mail import PermanentMailError, TransientMailError
 from statuspage.services.errors import Message
 
-URL_MAX = 254  # a webhook's URL is its subscriber's address (Subscriber.email)
+URL_MAX = 254  # an endpoint's URL is its subscriber's address (Subscriber.address)
 TIMEOUT = 10.0
 RESPONSE_MAX = 64 * 1024
-SIGNATURE_HEADER = "X-Statuspage-Signature"
-TIMESTAMP_HEADER = "X-Statuspage-Timestamp"
-
-# Microsoft's incoming webhooks of Teams (the Office 365 connectors' webhook.office.com) and
-# the Workflows app's "Post to a channel when a webhook request is received" (Power
-# Automate: logic.azure.com, and environment.api.powerplatform.com for newer flows); Slack's
-# incoming webhooks. "*.name" is any host under name (not name itself).
-TEAMS_HOSTS = ("*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com")
-SLACK_HOSTS = ("hooks.slack.com",)
 PORTS = (443,)
-CHANNEL_SERVICES = {"teams": "Microsoft Teams", "slack": "Slack"}
 
 
-class UnsafeWebhook(ValueError):
+class UnsafeEndpoint(AddressRefused):
     """The URL may not be called: `message` says why, fit to show to whoever gave it (a
     catalog template, worded in the reader's language by the page that shows it)."""
 
     def __init__(self, template: str, **params: Any) -> None:
-        self.message = Message(template, **params)
-        super().__init__(str(self.message))
+        super().__init__(Message(template, **params))
 
 
-class WebhookRefused(PermanentMailError):
+class EndpointRefused(PermanentFailure):
     """Sending again would not help: the endpoint is not allowed, or it redirected."""
 
 
-class WebhookFailed(TransientMailError):
+class EndpointFailed(TransientFailure):
     """No 2xx: a non-2xx answer (`status`), a timeout or a connection error (`status` None)."""
+
+
+# Why a host may not be called by a channel held to some hosts (a Teams or Slack channel's
+# incoming-webhook hosts), or None where it may.
+HostRule = Callable[[str], "UnsafeEndpoint | None"]
 
 
 Address = tuple[int, tuple[str, int] | tuple[str, int, int, int]]
@@ -90,16 +79,24 @@ def _words(value: str | Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(item).strip().lower() for item in items if str(item).strip())
 
 
+def on_hosts(host: str, patterns: Iterable[str]) -> bool:
+    """Whether `host` is one of `patterns` ("hooks.slack.com" is that host,
+    "*.logic.azure.com" any host under it, not the name itself)."""
+    return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in patterns)
+
+
+def host_list(value: str | Iterable[Any]) -> tuple[str, ...]:
+    """A host-list setting ("a.example *.b.example", or a list) as lower-case patterns."""
+    return _words(value)
+
+
 @dataclass(frozen=True)
 class Policy:
-    """What may be called: loopback receivers (tests), the ports, and the hosts of Teams and
-    Slack channels (`"hooks.slack.com"` is that host, `"*.logic.azure.com"` any host under
-    it). A webhook ("webhook" mode) may be any host whose addresses are public."""
+    """What may be called: loopback receivers (tests) and the ports. A channel held to
+    some hosts adds its own rule (`HostRule`)."""
 
     allow_loopback: bool = False
     ports: tuple[int, ...] = PORTS
-    teams_hosts: tuple[str, ...] = TEAMS_HOSTS
-    slack_hosts: tuple[str, ...] = SLACK_HOSTS
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
@@ -108,12 +105,7 @@ class Policy:
         return cls(
             allow_loopback=bool(config.get("WEBHOOK_ALLOW_LOOPBACK")),
             ports=tuple(int(p) for p in _words(config.get("WEBHOOK_PORTS", PORTS))),
-            teams_hosts=_words(config.get("TEAMS_WEBHOOK_HOSTS", TEAMS_HOSTS)),
-            slack_hosts=_words(config.get("SLACK_WEBHOOK_HOSTS", SLACK_HOSTS)),
         )
-
-    def channel_hosts(self, mode: str) -> tuple[str, ...]:
-        return {"teams": self.teams_hosts, "slack": self.slack_hosts}.get(mode, ())
 
 
 # --- which addresses: global unicast by our own tables -------------------------------------
@@ -231,13 +223,13 @@ def _ascii_host(host: str) -> str:
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):
-            raise UnsafeWebhook(
+            raise UnsafeEndpoint(
                 N_("the host name %(host)s is not a valid internationalised domain name"),
                 host=ascii(host),
             ) from None
     name = name.lower()
     if not _ASCII_HOST.fullmatch(name):
-        raise UnsafeWebhook(N_("the host name %(host)s is not valid"), host=ascii(host))
+        raise UnsafeEndpoint(N_("the host name %(host)s is not valid"), host=ascii(host))
     return name
 
 
@@ -254,37 +246,46 @@ class Target:
     addresses: tuple[Address, ...] = field(default=())
 
 
-def _too_long() -> UnsafeWebhook:
-    return UnsafeWebhook(N_("must be a URL of at most %(max)d characters"), max=URL_MAX)
+def masked_url(url: str) -> str:
+    """An endpoint as staff and the API see it: scheme, host and the path's last four
+    characters. A channel's incoming-webhook URL is a credential (whoever has it may post to
+    the channel), so it is never shown whole."""
+    parts = urlsplit(url)
+    tail = (parts.path or "")[-4:]
+    return f"{parts.scheme}://{parts.hostname or ''}/…{tail}"
+
+
+def _too_long() -> UnsafeEndpoint:
+    return UnsafeEndpoint(N_("must be a URL of at most %(max)d characters"), max=URL_MAX)
 
 
 def encode_url(url: str) -> Target:
-    """The URL split and encoded (not resolved): `UnsafeWebhook` for what is not an http(s)
+    """The URL split and encoded (not resolved): `UnsafeEndpoint` for what is not an http(s)
     URL or cannot be encoded."""
     if not isinstance(url, str) or not url or len(url) > URL_MAX:
         raise _too_long()
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise UnsafeWebhook(N_("must not contain spaces or control characters"))
+        raise UnsafeEndpoint(N_("must not contain spaces or control characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UnsafeWebhook(N_("is not a valid URL")) from None
+        raise UnsafeEndpoint(N_("is not a valid URL")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise UnsafeWebhook(N_("must be an https URL"))
+        raise UnsafeEndpoint(N_("must be an https URL"))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeWebhook(N_("must not carry a user name or password"))
+        raise UnsafeEndpoint(N_("must not carry a user name or password"))
     if not parts.hostname:
-        raise UnsafeWebhook(N_("must name a host"))
+        raise UnsafeEndpoint(N_("must name a host"))
     if parts.fragment:
-        raise UnsafeWebhook(N_("must not have a fragment"))
+        raise UnsafeEndpoint(N_("must not have a fragment"))
     host = _ascii_host(parts.hostname)
     try:
         path = _encoded(parts.path or "/", "/:@!$&'()*+,;=")
         query = _encoded(parts.query, "/?:@!$&'()*+,;=")
     except UnicodeError:
-        raise UnsafeWebhook(N_("the path or query cannot be encoded as a URL")) from None
+        raise UnsafeEndpoint(N_("the path or query cannot be encoded as a URL")) from None
     path += f"?{query}" if query else ""
     default = 443 if scheme == "https" else 80
     netloc = f"[{host}]" if ":" in host else host
@@ -296,28 +297,9 @@ def encode_url(url: str) -> Target:
     return Target(scheme, host, port or default, path, encoded)
 
 
-def _channel_refusal(mode: str, host: str, policy: Policy) -> UnsafeWebhook | None:
-    """Why a Teams or Slack channel may not be at `host`, or None."""
-
-    def on(patterns: Iterable[str]) -> bool:
-        return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in patterns)
-
-    if mode not in CHANNEL_SERVICES or on(policy.channel_hosts(mode)):
-        return None
-    if mode == "teams" and on(policy.slack_hosts):
-        return UnsafeWebhook(N_("this is a Slack incoming webhook: choose “Slack channel”"))
-    if mode == "slack" and on(policy.teams_hosts):
-        return UnsafeWebhook(N_("this is a Microsoft Teams URL: choose “Microsoft Teams channel”"))
-    return UnsafeWebhook(
-        N_("a %(service)s channel's URL must be on %(hosts)s"),
-        service=CHANNEL_SERVICES[mode],
-        hosts=", ".join(policy.channel_hosts(mode)) or "-",
-    )
-
-
-def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") -> Target:
-    """The URL's target, encoded and resolved, when `policy` lets a subscriber of `mode`
-    call it; `UnsafeWebhook` says why not.
+def check_url(url: str, policy: Policy | None = None, *, hosts: HostRule | None = None) -> Target:
+    """The URL's target, encoded and resolved, when `policy` (and `hosts`, a channel's rule
+    of where it may be) lets it be called; `UnsafeEndpoint` says why not.
 
     Every address the name resolves to is checked: one refused address among public ones
     is enough to refuse, since the connection could go to any of them."""
@@ -326,8 +308,10 @@ def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") 
     host = target.host
     literal = _literal(host)
     # A receiver on this machine, where the operator allows one, stands in for any service.
-    if not (policy.allow_loopback and literal is not None and is_loopback(literal)):
-        refused = _channel_refusal(mode, host, policy)
+    if hosts is not None and not (
+        policy.allow_loopback and literal is not None and is_loopback(literal)
+    ):
+        refused = hosts(host)
         if refused is not None:
             raise refused
     try:
@@ -335,7 +319,7 @@ def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") 
             host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
     except (OSError, UnicodeError):
-        raise UnsafeWebhook(N_("host %(host)s cannot be resolved"), host=repr(host)) from None
+        raise UnsafeEndpoint(N_("host %(host)s cannot be resolved"), host=repr(host)) from None
     addresses: list[Address] = []
     for family, _type, _proto, _name, sockaddr in found:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -344,44 +328,41 @@ def check_url(url: str, policy: Policy | None = None, *, mode: str = "webhook") 
         local = policy.allow_loopback and is_loopback(ip)
         why = "" if local else address_refusal(ip)
         if why:
-            raise UnsafeWebhook(
+            raise UnsafeEndpoint(
                 N_("host %(host)s resolves to %(address)s, which may not be called (%(range)s)"),
                 host=repr(host),
                 address=str(ip),
                 range=why,
             )
         if target.scheme == "http" and not local:
-            raise UnsafeWebhook(N_("must be an https URL"))
+            raise UnsafeEndpoint(N_("must be an https URL"))
         if not local and target.port not in policy.ports:
-            raise UnsafeWebhook(
+            raise UnsafeEndpoint(
                 N_("port %(port)d may not be called (allowed: %(ports)s)"),
                 port=target.port,
                 ports=", ".join(str(p) for p in policy.ports) or "-",
             )
         addresses.append((family, sockaddr))  # type: ignore[arg-type]  # AF_INET(6) only
     if not addresses:
-        raise UnsafeWebhook(N_("host %(host)s cannot be resolved"), host=repr(host))
+        raise UnsafeEndpoint(N_("host %(host)s cannot be resolved"), host=repr(host))
     return Target(target.scheme, host, target.port, target.path, target.url, tuple(addresses))
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """`v1=` and the hex HMAC-SHA256, keyed by the subscriber's secret, of
-    `timestamp + "." + body`: the value of the signature header."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "v1=" + mac.hexdigest()
-
-
 @dataclass(frozen=True)
-class WebhookRequest:
-    """One signed POST to one endpoint."""
+class EndpointRequest:
+    """One POST to one endpoint."""
 
     url: str
     body: bytes
     headers: dict[str, str]
     # A token the endpoint must echo in its answer's body (a verification request), or "".
     expect_echo: str = ""
-    # The subscriber's mode: a Teams or Slack channel is held to its service's hosts.
-    mode: str = "webhook"
+    # Where the endpoint may be (a Teams or Slack channel: its service's hosts), checked
+    # again at every send.
+    hosts: HostRule | None = None
+
+    def part(self, indexes: Iterable[int]) -> EndpointRequest:
+        return self  # one recipient: the request itself
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -417,22 +398,28 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 
 
 @dataclass
-class WebhookSender:
-    """Posts a `WebhookRequest`; returns when the endpoint answered 2xx within `timeout`.
+class EndpointSender:
+    """Posts an `EndpointRequest`; returns when the endpoint answered 2xx within `timeout`.
 
     The URL is checked again against `policy` at every send (an address may have changed,
-    a row may predate today's rules). Raises `WebhookRefused` (the URL is not allowed now or
+    a row may predate today's rules). Raises `EndpointRefused` (the URL is not allowed now or
     cannot be encoded, a redirect, or a verification not echoed: sending again would not
-    help) or `WebhookFailed` (try again later). Safe to call from several threads at once."""
+    help) or `EndpointFailed` (try again later). Safe to call from several threads at once."""
 
     timeout: float = TIMEOUT
     policy: Policy = field(default_factory=Policy)
 
-    def send(self, request: WebhookRequest) -> None:
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EndpointSender:
+        return cls(
+            timeout=float(config.get("WEBHOOK_TIMEOUT", TIMEOUT)), policy=Policy.from_config(config)
+        )
+
+    def send(self, request: EndpointRequest) -> None:
         try:
-            target = check_url(request.url, self.policy, mode=request.mode)
-        except UnsafeWebhook as exc:
-            raise WebhookRefused(f"refused: {exc}") from None
+            target = check_url(request.url, self.policy, hosts=request.hosts)
+        except UnsafeEndpoint as exc:
+            raise EndpointRefused(f"refused: {exc}") from None
         cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
         conn = cls(target.host, target.port, target.addresses[0], self.timeout)
         try:
@@ -446,18 +433,18 @@ class WebhookSender:
             answer = response.read(RESPONSE_MAX)
             status = response.status
         except ssl.SSLCertVerificationError as exc:
-            raise WebhookFailed(f"TLS: {exc}") from None
+            raise EndpointFailed(f"TLS: {exc}") from None
         except UnicodeError as exc:  # a header that cannot be sent: it never will be
-            raise WebhookRefused(f"refused: the request cannot be encoded: {exc}") from None
+            raise EndpointRefused(f"refused: the request cannot be encoded: {exc}") from None
         except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors
-            raise WebhookFailed(f"no answer: {type(exc).__name__}: {exc}") from None
+            raise EndpointFailed(f"no answer: {type(exc).__name__}: {exc}") from None
         finally:
             conn.close()
         if 300 <= status < 400:
-            raise WebhookRefused(f"HTTP {status}: redirects are not followed", status=status)
+            raise EndpointRefused(f"HTTP {status}: redirects are not followed", status=status)
         if not 200 <= status < 300:
-            raise WebhookFailed(f"HTTP {status}: {answer[:200]!r}", status=status)
+            raise EndpointFailed(f"HTTP {status}: {answer[:200]!r}", status=status)
         if request.expect_echo and request.expect_echo.encode() not in answer:
-            raise WebhookRefused(
+            raise EndpointRefused(
                 "the endpoint answered 2xx without echoing the verification token", status=status
             )
