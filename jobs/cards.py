@@ -40,6 +40,7 @@ from urllib.parse import quote
 import nh3
 
 from statuspage import markdown
+from statuspage.i18n import ORIGINAL_NOTE, version_of
 from statuspage.i18n import language as in_language
 from statuspage.mail.render import three_zones
 from statuspage.mail.wording import PHRASES, status_word
@@ -194,10 +195,24 @@ def _incident(
     platforms = [clean_line(p, 120) for p in payload.get("platforms") or []]
     if platforms:
         facts.append((_("Platforms affected"), ", ".join(platforms)))
-    body = clean_text(update.get("body"), TEAMS_TEXT_MAX)
+    # Staff-written text in the reader's language where staff gave it, else the original
+    # marked as such.
+    title, title_original = version_of(
+        str(incident.get("title") or ""), incident.get("title_translations"), lang
+    )
+    text, text_original = version_of(
+        str(update.get("body") or ""), update.get("body_translations"), lang
+    )
+    if title_original:
+        title = f"{title} {_(ORIGINAL_NOTE)}"
+    body = clean_text(text, TEAMS_TEXT_MAX)
+    if body and text_original:
+        body = f"{_(ORIGINAL_NOTE)}\n{body}"
+    if payload.get("correction"):
+        heading = f"{_('Correction')}: {heading}"
     return Summary(
         heading=heading,
-        title=clean_line(incident.get("title"), 300),
+        title=clean_line(title, 300),
         facts=facts,
         sections=[("", body)] if body else [],
         details_label=labels["details"],

@@ -40,6 +40,14 @@ def trusted_hosts(site_url: str, extra: str | None) -> list[str]:
     return hosts
 
 
+def _minutes(value: str | None) -> float:
+    """A number of minutes, at least one: a bad value stops the app at start."""
+    minutes = float(value or 15)
+    if not minutes >= 1:
+        raise ValueError("OVERDUE_REMINDER_MINUTES must be a number of minutes, at least 1")
+    return minutes
+
+
 def _words(value: str | None) -> list[str]:
     """A space- (or comma-) separated setting as a list."""
     return (value or "").replace(",", " ").split()
@@ -91,6 +99,8 @@ def load(instance_path: str) -> dict[str, Any]:
         ),
         "SLACK_WEBHOOK_HOSTS": _words(_env("SLACK_WEBHOOK_HOSTS", "hooks.slack.com")),
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
+        # While a master case's update is overdue, the on-duty list is reminded this often.
+        "OVERDUE_REMINDER_MINUTES": _minutes(_env("OVERDUE_REMINDER_MINUTES", "15")),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.
         "CONNECT_SPRINT_ANCHOR": _env("CONNECT_SPRINT_ANCHOR", "2026-01-06"),
