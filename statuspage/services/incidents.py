@@ -490,6 +490,7 @@ def resolve(
     body: str,
     now: datetime,
     deliver_notifications: bool = True,
+    body_translations: Mapping[str, str | None] | None = None,
 ) -> IncidentUpdate:
     """Resolve an incident (a timeline entry with status `resolved`)."""
     return post_update(
@@ -499,6 +500,7 @@ def resolve(
         status="resolved",
         body=body,
         deliver_notifications=deliver_notifications,
+        body_translations=body_translations,
         now=now,
     )
 
