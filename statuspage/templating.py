@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 
 from calendars.recurrence import describe, zone_label
 from statuspage import clock, markdown
-from statuspage.i18n import VOCABULARY_LABELS
+from statuspage.i18n import EDITED_NOTE, ORIGINAL_NOTE, VOCABULARY_LABELS, version_of
 from statuspage.models.vocab import PRIORITIES
 
 
@@ -114,6 +114,52 @@ def format_recurrence(series: Any) -> str:
         zone=zone_label(tz),
         gettext=gettext,
         ngettext=ngettext,
+    )
+
+
+# Staff-written incident text in the reader's language: the version staff gave in it, else
+# the original, marked "(original in English)" in the reader's words and tagged with its
+# language (`lang="en"`) so a screen reader reads it as English.
+
+
+def _original_note() -> Markup:
+    return Markup('<span class="original-note">{}</span>').format(gettext(ORIGINAL_NOTE))
+
+
+def _version(original: str, versions: Any) -> tuple[str, bool]:
+    return version_of(original or "", versions, _locale())
+
+
+def incident_title(incident: Any) -> Markup:
+    """An incident's title in the reader's language (HTML)."""
+    text, marked = _version(incident.title, incident.title_translations)
+    if not marked:
+        return Markup("{}").format(text)
+    return Markup('<span lang="en">{}</span> {}').format(text, _original_note())
+
+
+def plain_title(incident: Any) -> str:
+    """An incident's title in the reader's language, as text (a document title, a name)."""
+    return _version(incident.title, incident.title_translations)[0]
+
+
+def update_body(update: Any) -> Markup:
+    """An update's text in the reader's language, rendered and sanitised (HTML)."""
+    text, marked = _version(update.body, update.body_translations)
+    rendered = markdown.render(text)
+    if not marked:
+        return rendered
+    return Markup('<p class="original-note">{}</p><div lang="en">{}</div>').format(
+        gettext(ORIGINAL_NOTE), rendered
+    )
+
+
+def edited_note(update: Any) -> Markup:
+    """ " · edited <when>" for an update whose text staff corrected, else nothing."""
+    if update.edited_at is None:
+        return Markup("")
+    return Markup('<span class="edited">{} {}</span>').format(
+        gettext(EDITED_NOTE), format_when(update.edited_at)
     )
 
 
@@ -223,6 +269,10 @@ def init_app(app: Flask) -> None:
         when=format_when,
         span=format_span,
         recurrence=format_recurrence,
+        incident_title=incident_title,
+        plain_title=plain_title,
+        update_body=update_body,
+        edited=edited_note,
     )
     app.jinja_env.globals.update(
         priorities=PRIORITIES,

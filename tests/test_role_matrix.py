@@ -459,7 +459,9 @@ def test_engineer_is_refused_every_staff_form_write_to_a_master_case(client, db)
 
 
 # Manage API route (endpoint, method) -> the bodies an engineer's token could send
-def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple[str, dict]]]:
+def _api_writes(
+    case_id: int, cisco_id: int, first_update: int = 1
+) -> dict[tuple[str, str], list[tuple[str, dict]]]:
     case = f"{API}/incidents/{case_id}"
     component = f"{API}/components/{cisco_id}"
     updates = [
@@ -473,7 +475,11 @@ def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple
         {"case_number": "CS-9"},
         {"customer_case_numbers": ["B-2"]},
         {"etr": "2026-11-20T20:00:00Z"},
+        {"clear_etr": True},
+        {"name_translations": {"es": "Caída global"}},
+        {"metadata": {"network_status": {"body_translations": {"de": "Notiz"}}}, "body": "x"},
     ]
+    correction = f"{case}/incident_updates/{first_update}"
     return {
         ("api_v1.create_incident", "POST"): [
             (f"{API}/incidents", {"name": "Global 2", "priority": "P1G", "case_number": "CS-2"}),
@@ -482,6 +488,11 @@ def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple
         ("api_v1.update_incident", "PATCH"): [(case, body) for body in updates],
         ("api_v1.update_incident", "PUT"): [(case, body) for body in updates],
         ("api_v1.delete_incident", "DELETE"): [(case, {})],
+        ("api_v1.correct_incident_update", "PATCH"): [
+            (correction, {"body": "Reworded"}),
+            (correction, {"body_translations": {"es": "Hola"}}),
+            (correction, {"body": "Again", "deliver_notifications": True}),
+        ],
         ("api_v1.update_component", "PATCH"): [(component, {"status": "operational"})],
         ("api_v1.update_component", "PUT"): [(component, {"status": "major_outage"})],
     }
@@ -505,9 +516,12 @@ def test_engineer_token_is_refused_every_manage_api_write_to_a_master_case(clien
     case, _own, _engineer, plaintext = _case_world(db)
     headers = {"Authorization": f"OAuth {plaintext}"}
     before = _written(db)
-    for (endpoint, method), ways in _api_writes(case.id, _cisco(db).id).items():
+    writes = _api_writes(case.id, _cisco(db).id, case.updates[0].id)
+    for (endpoint, method), ways in writes.items():
         for path, fields in ways:
             wrapper = "component" if endpoint.endswith("_component") else "incident"
+            if endpoint.endswith("_incident_update"):
+                wrapper = "incident_update"
             body = {wrapper: fields} if fields else None
             response = client.open(path, method=method, headers=headers, json=body)
             assert response.status_code == 403, (endpoint, method, fields, response.status_code)

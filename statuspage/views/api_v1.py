@@ -34,6 +34,7 @@ from statuspage.contract.requests import (
     IncidentFields,
     IncidentListQuery,
     IncidentRequest,
+    IncidentUpdateRequest,
     NewIncidentRequest,
     SubscriberListQuery,
     SubscriberRequest,
@@ -103,11 +104,16 @@ NEW_INCIDENT_RULES = {
 UPDATE_RULES = {
     **KNOWN_COMPONENTS,
     "status": "an incident takes an incident's status, a window (w<n>) a window's",
-    "etr": "after now, on an open incident",
+    "etr": "after now, on an open incident, and not with clear_etr",
     "case_number": "a master case (priority P1G) keeps one",
-    "body": "an update that changes no status, component or ETR says what changed",
+    "body": "an update that changes no status, component or ETR says what changed (its "
+    "versions in other languages alone are no update)",
     "scheduled_for": "a window is not moved into the past",
     "scheduled_until": "after scheduled_for, at most 48 hours later, and in the future",
+}
+CORRECTION_RULES = {
+    "body": "a correction changes the text (or a version of it), and does not empty a text "
+    "that had words",
 }
 NEW_SUBSCRIBER_RULES = {
     "email": "required without an endpoint; an address that can receive mail",
@@ -124,6 +130,11 @@ SENT_AS = {
     "description": "body",
     "note": "body",
     "platforms": "component_ids",
+    "title_es": "name_translations",
+    "title_de": "name_translations",
+    "title_translations": "name_translations",
+    "body_es": "body_translations",
+    "body_de": "body_translations",
 }
 
 
@@ -291,6 +302,8 @@ def create_incident(body: NewIncidentRequest) -> Any:
             customer_case_numbers=fields.customer_case_numbers,
             deliver_notifications=fields.deliver_notifications is not False,
             etr=fields.etr,
+            title_translations=fields.name_translations,
+            body_translations=fields.body_translations,
             now=clock.now(),
         )
     commit()
@@ -369,6 +382,7 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
         fields.priority,
         fields.case_number,
         fields.customer_case_numbers,
+        fields.name_translations,
     )
     status = fields.status
     with as_sent():
@@ -382,9 +396,16 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
                 priority=fields.priority,
                 case_number=fields.case_number,
                 customer_case_numbers=fields.customer_case_numbers,
+                title_translations=fields.name_translations,
                 now=now,
             )
-        changes = (status and status != found.status) or statuses or fields.etr is not None
+        changes = (
+            (status and status != found.status)
+            or statuses
+            or fields.etr is not None
+            or fields.clear_etr
+            or fields.body_translations
+        )
         if fields.body or changes:
             incidents.post_update(
                 db.session,
@@ -395,10 +416,46 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
                 platform_statuses=statuses,
                 deliver_notifications=fields.deliver_notifications is not False,
                 etr=fields.etr,
+                clear_etr=bool(fields.clear_etr),
+                body_translations=fields.body_translations,
                 now=now,
             )
     commit()
     return jsonify(_incident_json(found))
+
+
+@bp.patch("/incidents/<incident_id:incident_id>/incident_updates/<update_id>")
+@authenticated
+@operation(
+    "Correct a posted update's text (its status, time, ETR and components stay); the update "
+    "shows as edited. deliver_notifications: true sends it to subscribers again",
+    shapes.IncidentUpdate,
+    body=IncidentUpdateRequest,
+    example={"incident_update": {"body": "The carrier replaced the card."}},
+    rules=CORRECTION_RULES,
+)
+def correct_incident_update(
+    incident_id: str, update_id: str, body: IncidentUpdateRequest
+) -> Response:
+    """Statuspage's "update a previous incident update", for this page's incidents (a
+    window's description is changed through the window)."""
+    if incident_id.startswith("w"):
+        raise NotFound(incident_id)
+    found = incidents.get(db.session, incident_id)
+    update = incidents.get_update(db.session, found, update_id)
+    fields = body.incident_update
+    with as_sent():
+        incidents.correct_update(
+            db.session,
+            actor(),
+            update,
+            body=fields.body,
+            body_translations=fields.body_translations,
+            notify=fields.deliver_notifications is True,
+            now=clock.now(),
+        )
+    commit()
+    return jsonify(serializers.incident_update(update))
 
 
 def _update_window(window: MaintenanceWindow, fields: IncidentFields) -> Response:
