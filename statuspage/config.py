@@ -108,6 +108,11 @@ def load(instance_path: str) -> dict[str, Any]:
         "STATUSPAGE_NAME": _env("STATUSPAGE_NAME", "CallTower Network Status"),
         # The Client Support Plan's contacts, shown in every page's footer and on /help.
         "SUPPORT_PHONE": _env("SUPPORT_PHONE", "(800) 347-5444"),
+        # A number for readers of each other language (e.g. "+34 91 123 45 67"), shown before
+        # the main one on their pages; unset, they see the main one, said to be toll-free
+        # from the US and Canada.
+        "SUPPORT_PHONE_ES": _env("SUPPORT_PHONE_ES", ""),
+        "SUPPORT_PHONE_DE": _env("SUPPORT_PHONE_DE", ""),
         "SUPPORT_PORTAL_URL": _env("SUPPORT_PORTAL_URL", "http://support.calltower.com"),
         "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", "M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM"),
         # Every absolute link (pages, mail, feeds, calendars, cards); the embedded default
@@ -129,8 +134,9 @@ def load(instance_path: str) -> dict[str, Any]:
         # -Host are believed: the client address (rate limits), https (cookies, HSTS) and host.
         # 0 ignores the headers: anyone can send them.
         "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0") or 0),
-        # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); every
-        # other page is framed by this site only, staff pages never.
+        # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); empty:
+        # any site may (it is read-only public information). Every other page is framed by
+        # this site only, staff pages never.
         "FRAME_ANCESTORS": _env("FRAME_ANCESTORS", ""),
         # werkzeug's method for new password hashes: OWASP's scrypt parameters. Tests lower it.
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),

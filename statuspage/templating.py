@@ -250,6 +250,35 @@ def language_links() -> list[tuple[str, str, str, bool]]:
     ]
 
 
+def _dialled(number: str) -> str:
+    """A `tel:` target: the digits with their country code (+1 for a ten-digit North
+    American number written without one), so the link dials from abroad too."""
+    digits = "".join(c for c in number if c.isdigit())
+    if number.strip().startswith("+"):
+        return "+" + digits
+    return "+1" + digits if len(digits) == 10 else digits
+
+
+def support_phones() -> list[tuple[str, str, str]]:
+    """The support phone numbers for the reader's language, as (number as written, `tel:`
+    target, note): the language's own number where one is set (SUPPORT_PHONE_ES,
+    SUPPORT_PHONE_DE), then the main one (SUPPORT_PHONE), which a page in another language
+    says is toll-free from the US and Canada only."""
+    config = current_app.config
+    main = str(config.get("SUPPORT_PHONE") or "").strip()
+    language = _locale()
+    own = str(config.get(f"SUPPORT_PHONE_{language.upper()}") or "").strip()
+    found: list[tuple[str, str, str]] = []
+    if own and language != config["BABEL_DEFAULT_LOCALE"]:
+        found.append((own, _dialled(own), ""))
+    if main:
+        note = "" if language == config["BABEL_DEFAULT_LOCALE"] else gettext(
+            "toll-free from the US and Canada"
+        )
+        found.append((main, _dialled(main), note))
+    return found
+
+
 def webcal(path: str) -> str:
     """A calendar subscription link (`webcal://`) to `path` on the site's address
     (STATUSPAGE_URL), never on the host a request named."""
@@ -281,6 +310,7 @@ def init_app(app: Flask) -> None:
         language_links=language_links,
         carried_language=carried_language,
         webcal=webcal,
+        support_phones=support_phones,
     )
     app.url_defaults(carry_language)
     app.jinja_env.add_extension("jinja2.ext.do")
