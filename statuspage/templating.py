@@ -272,8 +272,10 @@ def support_phones() -> list[tuple[str, str, str]]:
     if own and language != config["BABEL_DEFAULT_LOCALE"]:
         found.append((own, _dialled(own), ""))
     if main:
-        note = "" if language == config["BABEL_DEFAULT_LOCALE"] else gettext(
-            "toll-free from the US and Canada"
+        note = (
+            ""
+            if language == config["BABEL_DEFAULT_LOCALE"]
+            else gettext("toll-free from the US and Canada")
         )
         found.append((main, _dialled(main), note))
     return found
