@@ -448,8 +448,10 @@ def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> 
         # sized to its content by the frame's message: no scroll bar, nothing cut off
         page.wait_for_function(
             "() => { const f = document.querySelector('iframe');"
-            " return f && f.style.height !== '120px'; }"
+            " return f && f.style.visibility === 'visible'; }"
         )
+        # the fallback link made way for the frame once it showed the status
+        assert page.locator("[data-status-embed] > a").count() == 0
         inner = frame.locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
         outer = frame_element.evaluate("f => f.getBoundingClientRect().height")
         assert abs(outer - inner) <= 2, (outer, inner)

@@ -70,9 +70,7 @@ def test_each_language_gets_its_own_support_number_and_the_us_one_says_where_it_
     assert "(gratuito desde EE. UU. y Canadá)" in contacts
     german = get(client, "/help", "de")
     contacts = german[german.index('class="support-contacts"') :]
-    assert 'class="phone">(800) 347-5444</a> (gebührenfrei aus den USA und Kanada)' in (
-        contacts
-    )
+    assert 'class="phone">(800) 347-5444</a> (gebührenfrei aus den USA und Kanada)' in (contacts)
     english = get(client, "/help", "en")
     contacts = english[english.index('class="support-contacts"') :]
     assert "+34" not in contacts and "toll-free" not in contacts
