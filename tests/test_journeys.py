@@ -606,6 +606,8 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
             if path == "/":
                 small = bc.small_targets(page, ".bar summary")
                 assert not small, small
+            broken = bc.broken_across_lines(page, ".case-number")
+            assert not broken, (path, broken)
         assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
     finally:
         context.close()

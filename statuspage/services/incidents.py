@@ -614,7 +614,8 @@ def correct_update(
     if not original.strip() and update.body.strip():
         errors.add("body", N_("a correction cannot leave the text empty"))
         errors.raise_if_any()
-    seen = {lang: text_ for lang, text_ in (update.body_translations or {}).items()}
+    # Text readers could already see: the original and the versions that existed.
+    seen = dict(update.body_translations or {})
     rewritten = original != update.body or any(
         versions.get(lang) != old for lang, old in seen.items()
     )
