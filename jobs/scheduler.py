@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED, SchedulerEvent
@@ -103,7 +103,8 @@ def job_functions(app: Flask) -> JobFunctions:
         return notices.queue_due(session, now, config["STATUSPAGE_TIMEZONE"])
 
     def run_p1g(session: Session, now: datetime) -> int:
-        return p1g.alert_overdue(session, now, config["CSS_ON_DUTY_EMAIL"])
+        every = timedelta(minutes=float(config.get("OVERDUE_REMINDER_MINUTES") or 15))
+        return p1g.alert_overdue(session, now, config["CSS_ON_DUTY_EMAIL"], every)
 
     def run_delivery(session: Session, now: datetime) -> tuple[int, delivery.DeliveryReport]:
         return delivery.fan_out(session, now), delivery.deliver(session, now, ctx)

@@ -1,6 +1,12 @@
 // Staff pages, progressive enhancement only: every form works without this file.
-// - A message-template select (data-templates: {key: text}, data-fills: textarea id) fills
-//   the message as soon as a template is chosen, so the "Use template" round trip is not needed.
+// - A message-template select (data-templates: {key: {language: text}}, data-fills:
+//   {language: textarea id}) fills the message and its versions in the other languages as
+//   soon as a template is chosen, so the "Use template" round trip is not needed.
+// - A form's error summary (#error-summary) takes the focus, so the reader starts at it.
+// - A page with data-refresh (the dashboard) refreshes its [data-refresh-part] sections at
+//   every minute's turn (deadlines are whole minutes, so an overdue clock turns red the
+//   minute it is due), while the tab is visible and nothing is being typed; a button
+//   pauses it.
 // - An upload form (data-upload-progress) is sent with XMLHttpRequest so its progress can be
 //   shown; a file over the input's data-max-bytes is refused before uploading. The answer
 //   (the preview, or the form with its errors) replaces the page's main content.
@@ -12,16 +18,71 @@
   function templates(root) {
     root.querySelectorAll("select[data-templates][data-fills]").forEach(function (select) {
       var texts = JSON.parse(select.getAttribute("data-templates"));
-      var target = document.getElementById(select.getAttribute("data-fills"));
-      if (!target) return;
+      var fills = JSON.parse(select.getAttribute("data-fills"));
+      var first = document.getElementById(fills.en);
+      if (!first) return;
       var button = select.parentNode.querySelector('button[name="use_template"]');
       if (button) button.hidden = true;
       select.addEventListener("change", function () {
-        if (!texts[select.value]) return;
-        target.value = texts[select.value];
-        target.focus();
+        var chosen = texts[select.value];
+        if (!chosen) return;
+        Object.keys(fills).forEach(function (language) {
+          var target = document.getElementById(fills[language]);
+          if (target && chosen[language] !== undefined) target.value = chosen[language];
+        });
+        first.focus();
       });
     });
+  }
+
+  function errorSummary(root) {
+    var summary = root.querySelector("#error-summary");
+    if (summary) summary.focus();
+  }
+
+  function refresher() {
+    var page = document.querySelector("[data-refresh]");
+    if (!page || !window.fetch || !window.DOMParser) return;
+    var control = page.querySelector("[data-refresh-control]");
+    var toggle = control && control.querySelector("button");
+    var paused = false;
+    if (control) control.hidden = false;
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        paused = !paused;
+        toggle.textContent = toggle.getAttribute(paused ? "data-resume" : "data-pause");
+        toggle.setAttribute("aria-pressed", paused ? "true" : "false");
+      });
+    }
+    function typing() {
+      var active = document.activeElement;
+      return active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    }
+    function refresh() {
+      if (paused || document.hidden || typing()) return schedule();
+      fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-refresh-part]").forEach(function (part) {
+            var fresh = doc.getElementById(part.id);
+            if (fresh) part.innerHTML = fresh.innerHTML;
+          });
+          var stamp = page.querySelector("[data-refreshed]");
+          var freshStamp = doc.querySelector("[data-refreshed]");
+          if (stamp && freshStamp) stamp.textContent = freshStamp.textContent;
+        })
+        .catch(function () {})
+        .then(schedule);
+    }
+    function schedule() {
+      var now = new Date();
+      // One second into the next minute: the server's deadlines are whole minutes.
+      var wait = (60 - now.getSeconds()) * 1000 - now.getMilliseconds() + 1000;
+      window.setTimeout(refresh, wait);
+    }
+    schedule();
   }
 
   function busy(root) {
@@ -105,7 +166,11 @@
     uploads(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    errorSummary(document);
+    refresher();
+  });
   // Back to a page from the browser's cache: its forms may be sent again.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;

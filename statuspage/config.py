@@ -48,6 +48,14 @@ def trusted_hosts(site_url: str, extra: str | None) -> list[str]:
     return hosts
 
 
+def _minutes(value: str | None) -> float:
+    """A number of minutes, at least one: a bad value stops the app at start."""
+    minutes = float(value or 15)
+    if not minutes >= 1:
+        raise ValueError("OVERDUE_REMINDER_MINUTES must be a number of minutes, at least 1")
+    return minutes
+
+
 def _words(value: str | None) -> list[str]:
     """A space- (or comma-) separated setting as a list."""
     return (value or "").replace(",", " ").split()
@@ -108,6 +116,8 @@ def load(instance_path: str) -> dict[str, Any]:
         # value that is not a number stops the app at start.
         "WEBHOOK_PORTS": [int(port) for port in _words(_env("WEBHOOK_PORTS", "443"))],
         "CSS_ON_DUTY_EMAIL": _env("CSS_ON_DUTY_EMAIL", "support@calltower.com"),
+        # While a master case's update is overdue, the on-duty list is reminded this often.
+        "OVERDUE_REMINDER_MINUTES": _minutes(_env("OVERDUE_REMINDER_MINUTES", "15")),
         "STATUSPAGE_TIMEZONE": _env("STATUSPAGE_TIMEZONE", "America/Denver"),
         # A Tuesday that starts a three-week CallTower Connect sprint cycle.
         "CONNECT_SPRINT_ANCHOR": _env("CONNECT_SPRINT_ANCHOR", "2026-01-06"),
@@ -115,6 +125,11 @@ def load(instance_path: str) -> dict[str, Any]:
         "STATUSPAGE_NAME": _env("STATUSPAGE_NAME", "CallTower Network Status"),
         # The Client Support Plan's contacts, shown in every page's footer and on /help.
         "SUPPORT_PHONE": _env("SUPPORT_PHONE", "(800) 347-5444"),
+        # A number for readers of each other language (e.g. "+34 91 123 45 67"), shown before
+        # the main one on their pages; unset, they see the main one, said to be toll-free
+        # from the US and Canada.
+        "SUPPORT_PHONE_ES": _env("SUPPORT_PHONE_ES", ""),
+        "SUPPORT_PHONE_DE": _env("SUPPORT_PHONE_DE", ""),
         "SUPPORT_PORTAL_URL": _env("SUPPORT_PORTAL_URL", "http://support.calltower.com"),
         "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", "M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM"),
         # Every absolute link (pages, mail, feeds, calendars, cards); the embedded default
@@ -143,8 +158,9 @@ def load(instance_path: str) -> dict[str, Any]:
         # `text`, or `auto` (text when stderr is a terminal, else JSON).
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "LOG_FORMAT": _env("LOG_FORMAT", "auto"),
-        # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); every
-        # other page is framed by this site only, staff pages never.
+        # Origins (space-separated) allowed to frame the embed (/embed, docs/embed.md); empty:
+        # any site may (it is read-only public information). Every other page is framed by
+        # this site only, staff pages never.
         "FRAME_ANCESTORS": _env("FRAME_ANCESTORS", ""),
         # werkzeug's method for new password hashes: OWASP's scrypt parameters. Tests lower it.
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),

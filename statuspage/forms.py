@@ -30,6 +30,7 @@ from statuspage.models.vocab import (
     PLATFORM_STATUSES,
     PRIORITIES,
     ROLES,
+    TRANSLATED_LANGUAGES,
 )
 
 
@@ -136,8 +137,40 @@ class ConfirmableForm(FlaskForm):
         return tag
 
 
+def _title_in(language: str) -> StringField:
+    return StringField(
+        _l(TITLE_LABELS[language]), validators=[Optional(), Length(max=200)], filters=[_strip]
+    )
+
+
+def _body_in(language: str) -> TextAreaField:
+    return TextAreaField(_l(BODY_LABELS[language]), validators=[Length(max=20_000)])
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+# The versions of staff-written text in the site's other languages, beside the English
+# original; a reader of Spanish or German gets theirs where staff gave it.
+TITLE_LABELS = {"es": N_("Title in Spanish"), "de": N_("Title in German")}
+BODY_LABELS = {"es": N_("Message in Spanish (Markdown)"), "de": N_("Message in German (Markdown)")}
+
+
+def versions(form: FlaskForm, field: str) -> dict[str, str]:
+    """The form's `<field>_<language>` versions, {language: text} (blank ones too: blank
+    removes a version)."""
+    return {
+        language: getattr(form, f"{field}_{language}").data or ""
+        for language in TRANSLATED_LANGUAGES
+        if hasattr(form, f"{field}_{language}")
+    }
+
+
 class IncidentForm(ConfirmableForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title_es = _title_in("es")
+    title_de = _title_in("de")
     impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
     priority = SelectField(
         _l("Priority"),
@@ -146,6 +179,8 @@ class IncidentForm(ConfirmableForm):
     )
     status = SelectField(_l("Status"), choices=choices(INCIDENT_STATUSES[:4]))
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    body_es = _body_in("es")
+    body_de = _body_in("de")
     case_number = StringField(_l("Support case number"), validators=[Optional(), Length(max=64)])
     customer_case_numbers = StringField(
         _l("Related customer case numbers"), validators=[Optional(), Length(max=5000)]
@@ -161,14 +196,29 @@ class UpdateForm(FlaskForm):
         validate_choice=False,
     )
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    body_es = _body_in("es")
+    body_de = _body_in("de")
     etr = DateTimeLocalField(
         _l("Estimated time of resolution (MT)"), format=LOCAL_FORMAT, validators=[Optional()]
     )
+    clear_etr = BooleanField(_l("Clear the estimated time of resolution"))
     deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
+
+
+class CorrectionForm(ConfirmableForm):
+    """A posted update's text, corrected: nothing else of the update changes. Subscribers
+    are told again only when staff tick it (and confirm)."""
+
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    body_es = _body_in("es")
+    body_de = _body_in("de")
+    notify = BooleanField(_l("Send the corrected update to subscribers again"), default=False)
 
 
 class EditIncidentForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title_es = _title_in("es")
+    title_de = _title_in("de")
     impact = SelectField(_l("Impact"), choices=choices(IMPACTS))
     priority = SelectField(_l("Priority"), choices=choices(list(PRIORITIES), PRIORITY_LABELS))
     case_number = StringField(_l("Support case number"), validators=[Optional(), Length(max=64)])
@@ -181,6 +231,8 @@ class ResolveForm(FlaskForm):
     body = TextAreaField(
         _l("Closing message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
+    body_es = _body_in("es")
+    body_de = _body_in("de")
     deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 

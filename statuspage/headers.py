@@ -9,8 +9,11 @@ here depends on the reader: public responses stay identical for everyone, and no
   `static/*.css` only; Markdown is sanitised to tags without `style` or `on*` attributes).
 - Framing: staff pages (`/admin`, `/login`, `/logout`, `/api/v1`) never (`frame-ancestors
   'none'`, `X-Frame-Options: DENY`), so the console cannot be clickjacked; public pages by
-  this site only; the embed (`/embed`, views/embed.py) by this site and the origins in
-  FRAME_ANCESTORS, so another site can show it without being able to frame the rest.
+  this site only; the embed (`/embed`, views/embed.py) by any site (`frame-ancestors *`), or,
+  when FRAME_ANCESTORS lists origins, by this site and those only. The embed is read-only
+  public information: no form, no action, no cookie, links that open a new tab, so framing it
+  lets a page clickjack nothing, and it must work on a partner's page with default settings
+  (docs/embed.md). Every other page keeps its rule.
 - `X-Content-Type-Options: nosniff`; `Referrer-Policy: strict-origin-when-cross-origin`
   (public pages carry subscription links whose path is a secret), `no-referrer` for staff.
 - HSTS when the request came over https (after ProxyFix, see TRUSTED_PROXIES) or the site's
@@ -29,7 +32,8 @@ from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 STAFF_PREFIXES = ("/admin", "/login", "/logout", "/api/v1")
-# The pages other sites may frame (FRAME_ANCESTORS): the embed, read-only, links in new tabs.
+# The pages other sites may frame: the embed, read-only, links in new tabs (any site by
+# default; FRAME_ANCESTORS narrows it to the origins it lists).
 EMBED_PATHS = ("/embed",)
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -67,16 +71,16 @@ def add_security_headers(response: Response) -> Response:
         headers["Referrer-Policy"] = "no-referrer"
         headers["Cache-Control"] = "no-store"
     else:
-        extra = ""
+        frame_ancestors = "'self'"
         if request.path in EMBED_PATHS:
-            extra = " ".join(str(current_app.config.get("FRAME_ANCESTORS") or "").split())
+            listed = " ".join(str(current_app.config.get("FRAME_ANCESTORS") or "").split())
+            frame_ancestors = f"'self' {listed}" if listed else "*"
             # Shown inside other sites and kept by shared caches: it never sets a cookie,
             # not even the language `?lang=` remembers on the site's own pages.
             response.headers.remove("Set-Cookie")
-        headers["Content-Security-Policy"] = content_security_policy(
-            f"'self' {extra}" if extra else "'self'"
-        )
-        if not extra:  # X-Frame-Options cannot name other origins; CSP alone then decides
+        headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
+        if frame_ancestors == "'self'":
+            # X-Frame-Options cannot name other origins; for the embed CSP alone decides.
             headers["X-Frame-Options"] = "SAMEORIGIN"
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["X-Content-Type-Options"] = "nosniff"

@@ -18,6 +18,7 @@ import flask_babel
 from babel.support import NullTranslations, Translations
 from flask import current_app, has_app_context, request
 
+from statuspage.models.vocab import ORIGINAL_LANGUAGE
 from statuspage.reader import shared_read
 
 # The package's catalogs (BABEL_TRANSLATION_DIRECTORIES); `make` compiles them.
@@ -70,6 +71,27 @@ def N_(message: str) -> str:
     """Marks a word for the catalogs (`pybabel extract`) where it is defined; it is translated
     where it is shown, with `gettext` in the reader's language."""
     return message
+
+
+# Beside staff-written text shown in its original language to a reader of another one (no
+# version in theirs was given). The original is English (`models.vocab.ORIGINAL_LANGUAGE`).
+ORIGINAL_NOTE = N_("(original in English)")
+# Beside an update whose text staff corrected after posting it.
+EDITED_NOTE = N_("edited")
+ORIGINAL = ORIGINAL_LANGUAGE
+
+
+def version_of(original: str, versions: Any, language: str) -> tuple[str, bool]:
+    """The reader's version of a staff-written text and whether it is the original shown to
+    a reader of another language (then marked with ORIGINAL_NOTE). `versions` maps a
+    language to its text ({"es": ..., "de": ...}); anything else counts as none. Pure, for
+    every renderer: pages, feeds, mail, cards."""
+    if language == ORIGINAL:
+        return original, False
+    found = versions.get(language) if isinstance(versions, dict) else None
+    if isinstance(found, str) and found.strip():
+        return found, False
+    return original, bool(original.strip())
 
 
 # The closed vocabularies (models.vocab) as readers see them; `humanize` translates them.

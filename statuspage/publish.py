@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
 from statuspage import markdown, moments
+from statuspage.i18n import version_of
 from statuspage.mail.wording import labels, words
 from statuspage.models import (
     IncidentUpdate,
@@ -230,19 +231,38 @@ def _label(vocabulary: dict[str, str], value: str) -> str:
     return vocabulary.get(value) or value.replace("_", " ").capitalize()
 
 
+def _moment(site: Site, value: datetime) -> str:
+    """ "2026-12-18 22:00 MST (2026-12-19 05:00 UTC)"."""
+    local, utc = _plain_in_zones(value, site.timezone)
+    return f"{local} ({utc})"
+
+
 def _update_item(
-    site: Site, update: IncidentUpdate, w: dict[str, str], vocabulary: dict[str, str]
+    site: Site,
+    update: IncidentUpdate,
+    w: dict[str, str],
+    vocabulary: dict[str, str],
+    language: str = "en",
 ) -> feeds.FeedItem:
+    """One timeline entry: the title and text in the feed's language where staff gave them
+    (else the original, marked), and a correction's "edited" with its time."""
     incident = update.incident
     label = _label(vocabulary, update.status)
     prefix = f"{w['feed_master_case']} " if incident.is_master_case else ""
-    body = str(markdown.render(update.body)) or f"<p>{_escape(label)}</p>"
+    title, title_original = version_of(incident.title, incident.title_translations, language)
+    if title_original:
+        title = f"{title} {w['original_note']}"
+    text, text_original = version_of(update.body, update.body_translations, language)
+    body = str(markdown.render(text)) or f"<p>{_escape(label)}</p>"
+    if text_original:
+        body = f"<p><em>{_escape(w['original_note'])}</em></p>{body}"
     if update.etr is not None:
-        local, utc = _plain_in_zones(update.etr, site.timezone)
-        body += f"<p>{_escape(w['etr'])}: {local} ({utc})</p>"
+        body += f"<p>{_escape(w['etr'])}: {_moment(site, update.etr)}</p>"
+    if update.edited_at is not None:
+        body += f"<p><em>{_escape(w['edited'])} {_moment(site, update.edited_at)}</em></p>"
     return feeds.FeedItem(
         guid=f"{site.url}/incidents/{incident.id}#update-{update.id}",
-        title=f"{prefix}{incident.title}: {label}",
+        title=f"{prefix}{title}: {label}",
         link=f"{site.url}/incidents/{incident.id}",
         html=body,
         published=update.display_at,
@@ -298,10 +318,12 @@ def history_items(
     language: str = "en",
 ) -> list[feeds.FeedItem]:
     """Incident updates and maintenance with impact, newest first; the feed's own words
-    (statuses, headings) in `language`, staff-written text as written."""
+    (statuses, headings) in `language`, incident titles and texts in `language` where staff
+    gave a version in it (else the original, marked), windows' text as written."""
     w, vocabulary = words(language), labels(language)
     items = [
-        _update_item(site, u, w, vocabulary) for u in publications.feed_updates(session, platform)
+        _update_item(site, u, w, vocabulary, language)
+        for u in publications.feed_updates(session, platform)
     ]
     items += [
         _window_item(site, window, w, vocabulary)

@@ -87,6 +87,22 @@ def incident_update(update: IncidentUpdate) -> shapes.IncidentUpdate:
         "deliver_notifications": update.deliver_notifications,
         # extras
         "etr": ts(update.etr),
+        "edited_at": ts(update.edited_at),
+        "metadata": {
+            "network_status": {
+                "body_translations": _versions(update.body_translations),
+                "edited_at": ts(update.edited_at),
+            }
+        },
+    }
+
+
+def _versions(found: Mapping[str, str] | None) -> dict[shapes.Language, str]:
+    """Staff's versions of a text in the other languages, those with text only."""
+    return {
+        cast(shapes.Language, language): text
+        for language, text in (found or {}).items()
+        if language in ("es", "de") and text
     }
 
 
@@ -115,6 +131,7 @@ def incident(
         "master_case": item.is_master_case,
         "case_number": item.case_number,
         "next_update_due_at": ts(due),
+        "metadata": {"network_status": {"name_translations": _versions(item.title_translations)}},
     }
     if staff:
         shown["customer_case_numbers"] = list(item.customer_case_numbers or [])

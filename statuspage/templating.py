@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 
 from calendars.rule_words import describe, zone_label
 from statuspage import channels, clock, markdown, moments
-from statuspage.i18n import VOCABULARY_LABELS
+from statuspage.i18n import EDITED_NOTE, ORIGINAL_NOTE, VOCABULARY_LABELS, version_of
 from statuspage.models.vocab import PRIORITIES
 
 
@@ -126,6 +126,52 @@ def format_recurrence(series: Any) -> str:
     )
 
 
+# Staff-written incident text in the reader's language: the version staff gave in it, else
+# the original, marked "(original in English)" in the reader's words and tagged with its
+# language (`lang="en"`) so a screen reader reads it as English.
+
+
+def _original_note() -> Markup:
+    return Markup('<span class="original-note">{}</span>').format(gettext(ORIGINAL_NOTE))
+
+
+def _version(original: str, versions: Any) -> tuple[str, bool]:
+    return version_of(original or "", versions, _locale())
+
+
+def incident_title(incident: Any) -> Markup:
+    """An incident's title in the reader's language (HTML)."""
+    text, marked = _version(incident.title, incident.title_translations)
+    if not marked:
+        return Markup("{}").format(text)
+    return Markup('<span lang="en">{}</span> {}').format(text, _original_note())
+
+
+def plain_title(incident: Any) -> str:
+    """An incident's title in the reader's language, as text (a document title, a name)."""
+    return _version(incident.title, incident.title_translations)[0]
+
+
+def update_body(update: Any) -> Markup:
+    """An update's text in the reader's language, rendered and sanitised (HTML)."""
+    text, marked = _version(update.body, update.body_translations)
+    rendered = markdown.render(text)
+    if not marked:
+        return rendered
+    return Markup('<p class="original-note">{}</p><div lang="en">{}</div>').format(
+        gettext(ORIGINAL_NOTE), rendered
+    )
+
+
+def edited_note(update: Any) -> Markup:
+    """ " · edited <when>" for an update whose text staff corrected, else nothing."""
+    if update.edited_at is None:
+        return Markup("")
+    return Markup('<span class="edited">{} {}</span>').format(
+        gettext(EDITED_NOTE), format_when(update.edited_at)
+    )
+
+
 def isoformat(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
 
@@ -222,6 +268,37 @@ def masked_address(address: str, channel: str) -> str:
     return found.masked(address) if found is not None else address
 
 
+def _dialled(number: str) -> str:
+    """A `tel:` target: the digits with their country code (+1 for a ten-digit North
+    American number written without one), so the link dials from abroad too."""
+    digits = "".join(c for c in number if c.isdigit())
+    if number.strip().startswith("+"):
+        return "+" + digits
+    return "+1" + digits if len(digits) == 10 else digits
+
+
+def support_phones() -> list[tuple[str, str, str]]:
+    """The support phone numbers for the reader's language, as (number as written, `tel:`
+    target, note): the language's own number where one is set (SUPPORT_PHONE_ES,
+    SUPPORT_PHONE_DE), then the main one (SUPPORT_PHONE), which a page in another language
+    says is toll-free from the US and Canada only."""
+    config = current_app.config
+    main = str(config.get("SUPPORT_PHONE") or "").strip()
+    language = _locale()
+    own = str(config.get(f"SUPPORT_PHONE_{language.upper()}") or "").strip()
+    found: list[tuple[str, str, str]] = []
+    if own and language != config["BABEL_DEFAULT_LOCALE"]:
+        found.append((own, _dialled(own), ""))
+    if main:
+        note = (
+            ""
+            if language == config["BABEL_DEFAULT_LOCALE"]
+            else gettext("toll-free from the US and Canada")
+        )
+        found.append((main, _dialled(main), note))
+    return found
+
+
 def webcal(path: str) -> str:
     """A calendar subscription link (`webcal://`) to `path` on the site's address
     (STATUSPAGE_URL), never on the host a request named."""
@@ -241,6 +318,10 @@ def init_app(app: Flask) -> None:
         when=format_when,
         span=format_span,
         recurrence=format_recurrence,
+        incident_title=incident_title,
+        plain_title=plain_title,
+        update_body=update_body,
+        edited=edited_note,
     )
     app.jinja_env.globals.update(
         priorities=PRIORITIES,
@@ -250,6 +331,7 @@ def init_app(app: Flask) -> None:
         carried_language=carried_language,
         webcal=webcal,
         masked_address=masked_address,
+        support_phones=support_phones,
     )
     app.url_defaults(carry_language)
     app.jinja_env.add_extension("jinja2.ext.do")

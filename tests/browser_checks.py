@@ -267,6 +267,44 @@ def horizontal_overflow(page: Any) -> list[str]:
     ]
 
 
+# --- touch targets -------------------------------------------------------------------------------
+
+_SMALL = """(selector) => {
+  const found = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.checkVisibility()) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.width < 24 || box.height < 24) {
+      found.push(`${el.tagName.toLowerCase()} ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+  }
+  return found.slice(0, 10);
+}"""
+
+
+_BROKEN = """(selector) => {
+  const found = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.checkVisibility()) { continue; }
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (lines.size > 1) { found.push(el.textContent.trim()); }
+  }
+  return found;
+}"""
+
+
+def broken_across_lines(page: Any, selector: str) -> list[str]:
+    """The text of visible elements matching `selector` that wrap onto more than one line."""
+    return list(page.evaluate(_BROKEN, selector))
+
+
+def small_targets(page: Any, selector: str) -> list[str]:
+    """Visible elements matching `selector` smaller than 24 x 24 px (WCAG 2.2, 2.5.8)."""
+    return list(page.evaluate(_SMALL, selector))
+
+
 # --- screenshots ---------------------------------------------------------------------------------
 
 

@@ -63,6 +63,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         notice = session.scalars(select(Notice).order_by(Notice.id.desc())).first()
         paths = {
             "incident": result.open_master_case.id,
+            "update": result.open_master_case.updates[0].id,
             "resolved": result.resolved_master_case.id,
             "window": window.id,
             "manage": svc.manage_path(secret, confirmed),
@@ -199,6 +200,7 @@ STAFF_PAGES = {
     "incident": "/admin/incidents/{incident}",
     "incident-edit": "/admin/incidents/{incident}/edit",
     "incident-resolve": "/admin/incidents/{incident}/resolve",
+    "update-correct": "/admin/incidents/{incident}/updates/{update}/correct",
     "incident-new": "/admin/incidents/new",
     "maintenance": "/admin/maintenance",
     "maintenance-window": "/admin/maintenance/{window}",

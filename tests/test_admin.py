@@ -11,6 +11,7 @@ import flask_babel
 import pytest
 from sqlalchemy import func, select
 
+from statuspage.forms import MESSAGE_TEMPLATES
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, User
 from statuspage.services import incidents, staff
 from tests.conftest import NOW, PASSWORD, login
@@ -419,7 +420,17 @@ def test_p1g_form_errors_are_shown_on_the_field(client, db, css):
     assert db.get(Incident, local.id).priority == "P2"
 
 
-def test_message_templates_are_ready_for_the_script(client, db, engineer):
+def gettext_in(lang: str):
+    from babel.support import Translations
+
+    from statuspage.i18n import TRANSLATIONS_DIR
+
+    return Translations.load(TRANSLATIONS_DIR, [lang]).gettext
+
+
+def test_message_templates_hold_all_three_languages_whatever_the_staff_language(
+    client, db, engineer
+):
     incident = incidents.create_incident(
         db,
         engineer,
@@ -430,10 +441,19 @@ def test_message_templates_are_ready_for_the_script(client, db, engineer):
     )
     db.commit()
     login(client, engineer)
-    page = client.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
-    texts = json.loads(html.unescape(re.search(r'data-templates="([^"]+)"', page).group(1)))
-    assert texts["investigating"].startswith("We are investigating reports of issues with Cisco")
-    assert 'data-fills="body"' in page and "/static/admin.js" in page
+    es, de = gettext_in("es"), gettext_in("de")
+    for staff_language in ("en", "de"):
+        page = client.get(f"/admin/incidents/{incident.id}?lang={staff_language}")
+        page = page.get_data(as_text=True)
+        texts = json.loads(html.unescape(re.search(r'data-templates="([^"]+)"', page).group(1)))
+        filled = texts["investigating"]
+        assert filled["en"].startswith("We are investigating reports of issues with Cisco")
+        assert filled["es"] == es(MESSAGE_TEMPLATES["investigating"]) % {"platforms": "Cisco"}
+        assert filled["de"] == de(MESSAGE_TEMPLATES["investigating"]) % {"platforms": "Cisco"}
+        assert filled["es"] != filled["en"] and filled["de"] != filled["en"]
+        fills = json.loads(html.unescape(re.search(r'data-fills="([^"]+)"', page).group(1)))
+        assert fills == {"en": "body", "es": "body_es", "de": "body_de"}
+    assert "/static/admin.js" in page
     script = client.get("/static/admin.js")
     assert script.status_code == 200 and b"data-templates" in script.data
     script.close()
@@ -615,7 +635,7 @@ def test_option_labels_and_canned_messages_follow_the_staff_language(client, db,
     assert ">Partial outage</option>" in english and "— unchanged —" in english
     found = re.search(r'data-templates="([^"]+)"', english).group(1)
     templates = json.loads(html.unescape(found))
-    assert templates["investigating"].startswith(
+    assert templates["investigating"]["en"].startswith(
         "We are investigating reports of issues with Cisco"
     )
     # The labels go through the catalogs: German words where the catalog has them.

@@ -28,7 +28,13 @@ def world(db, admin, css):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
-    return {"incident": incident.id, "window": 1, "user": css.id, "platform": 1}
+    return {
+        "incident": incident.id,
+        "update": incident.updates[0].id,
+        "window": 1,
+        "user": css.id,
+        "platform": 1,
+    }
 
 
 def snapshot(db):
@@ -121,6 +127,7 @@ def test_every_staff_post_without_csrf_is_refused_and_writes_nothing(app, client
     signed_in = login(client, admin)
     ids = {
         "incident_id": world["incident"],
+        "update_id": world["update"],
         "platform_id": world["platform"],
         "user_id": world["user"],
         "token_id": 1,

@@ -69,8 +69,8 @@ def test_the_incident_page_links_a_red_delete_apart_from_post_update(client, css
     zone = html.index('class="danger-zone"')
     assert html.index(">Post update</button>") < zone < html.index(delete)
     assert 'class="danger"' not in html[: html.index("</form>")]
-    # The timeline comes before the update form.
-    assert html.index(">Timeline</h2>") < html.index(">Post an update</h2>")
+    # The update form comes before the timeline, which grows with every update.
+    assert html.index(">Post an update</h2>") < html.index(">Timeline</h2>")
 
 
 def test_delete_asks_on_a_page_that_works_without_script(client, db, css, incident):

@@ -87,6 +87,7 @@ def lived_in(session: Any) -> dict[str, int]:
     ).first()
     ids = {
         "incident_id": incident.id,
+        "update_id": incident.updates[0].id,
         "window_id": window.id,
         "series_id": session.scalar(select(MaintenanceSeries.id)),
         "platform_id": 1,

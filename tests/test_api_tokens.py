@@ -66,7 +66,7 @@ def test_every_manage_api_route_declares_its_scope_by_what_it_touches(app):
 
 @pytest.fixture
 def world(db, css):
-    """An incident, a platform and a subscriber for the routes' ids."""
+    """An incident with an update, a platform and a subscriber for the routes' ids."""
     incident = incidents.create_incident(db, css, title="Calls dropping", priority="P3", now=NOW)
     subscriber = subscriptions.create_by_staff(
         db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
@@ -77,6 +77,7 @@ def world(db, css):
         "incident_id": str(incident.id),
         "component_id": str(db.scalar(select(Platform.id).where(Platform.slug == "cisco"))),
         "subscriber_id": str(subscriber.id),
+        "update_id": str(incident.updates[0].id),
     }
 
 

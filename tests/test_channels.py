@@ -243,10 +243,11 @@ def test_slack_channel_gets_block_kit_in_its_language(app, db, css, receiver, gu
     check_slack(welcome)
     check_slack(card)
     with in_language("de") as _:
-        heading, status = _("New incident"), _("Status")
+        heading, status, original = _("New incident"), _("Status"), _("(original in English)")
     assert heading != "New incident"  # the catalog has it in German
     text = slack_text(card)
-    assert card["blocks"][0]["text"]["text"] == f"{heading}: Calls failing"
+    # No German title was given: the English one, marked as the original.
+    assert card["blocks"][0]["text"]["text"] == f"{heading}: Calls failing {original}"
     assert f"*{status}*" in text
     assert "MST" in text and "15:01 UTC" in text and "08:01 MST" in text
     links = slack_links(card)

@@ -556,19 +556,27 @@ def test_scheduler_down_across_week_before_and_start(app, db, sendgrid):
     assert found["maintenance_start"].late
 
 
-def test_p1g_overdue_alerts_css_once_per_missed_update(app, db, css, sendgrid):
+def test_p1g_overdue_alerts_css_at_the_deadline_and_reminds_every_quarter_hour(
+    app, db, css, sendgrid
+):
     incident = open_incident(db, css, priority="P1G")
+
+    def alerts() -> list[str]:
+        on_duty = app.config["CSS_ON_DUTY_EMAIL"]
+        return [m.subject for m in sendgrid.messages() if m.email == on_duty]
+
     tick(app, NOW + timedelta(minutes=59))
-    assert sendgrid.recipients() == []
+    assert alerts() == []
     tick(app, NOW + timedelta(minutes=61))
-    tick(app, NOW + timedelta(minutes=75))
-    alerts = [m for m in sendgrid.messages() if m.email == app.config["CSS_ON_DUTY_EMAIL"]]
-    assert len(alerts) == 1 and "P1G" in alerts[0].subject
+    tick(app, NOW + timedelta(minutes=62))  # the same moment: nothing new
+    assert len(alerts()) == 1 and "P1G" in alerts()[0]
+    tick(app, NOW + timedelta(minutes=75))  # 15 minutes overdue: the first reminder
+    assert len(alerts()) == 2 and "15 min" in alerts()[1]
     incidents.post_update(db, css, incident, body="Still on it", now=NOW + timedelta(minutes=80))
     db.commit()
-    tick(app, NOW + timedelta(minutes=150))
-    alerts = [m for m in sendgrid.messages() if m.email == app.config["CSS_ON_DUTY_EMAIL"]]
-    assert len(alerts) == 2
+    tick(app, NOW + timedelta(minutes=90))  # updated: no reminder
+    tick(app, NOW + timedelta(minutes=150))  # the next deadline (+140) passed
+    assert len(alerts()) == 3
 
 
 def test_a_late_notice_skips_people_who_subscribed_after_it(app, db, css, sendgrid):

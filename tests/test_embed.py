@@ -275,9 +275,25 @@ def test_only_the_embed_is_framed_by_the_configured_origins(app, client, story):
         other = client.get(path)
         assert "frame-ancestors 'self';" in other.headers["Content-Security-Policy"] + ";", path
         assert other.headers["X-Frame-Options"] == "SAMEORIGIN", path
-    # without the setting the embed is framed by this site only
+    # without the setting any site may frame the embed, and still only the embed
     app.config["FRAME_ANCESTORS"] = ""
-    assert client.get("/embed").headers["X-Frame-Options"] == "SAMEORIGIN"
+    embed = client.get("/embed")
+    assert "frame-ancestors *;" in embed.headers["Content-Security-Policy"] + ";"
+    assert "X-Frame-Options" not in embed.headers
+    for path in ("/", "/embed.js", f"/incidents/{story['master']}", "/history"):
+        other = client.get(path)
+        assert "frame-ancestors 'self';" in other.headers["Content-Security-Policy"] + ";", path
+        assert other.headers["X-Frame-Options"] == "SAMEORIGIN", path
+    staff = client.get("/login")
+    assert "frame-ancestors 'none'" in staff.headers["Content-Security-Policy"]
+    assert staff.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_wrong_embed_is_framed_by_any_site_too(client):
+    """Its message must show in the partner's frame, not a browser's refusal."""
+    response = client.get("/embed?theme=purple")
+    assert response.status_code == 400
+    assert "frame-ancestors *;" in response.headers["Content-Security-Policy"] + ";"
 
 
 def test_the_embed_sets_no_cookie_even_with_a_language(client):
@@ -432,8 +448,10 @@ def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> 
         # sized to its content by the frame's message: no scroll bar, nothing cut off
         page.wait_for_function(
             "() => { const f = document.querySelector('iframe');"
-            " return f && f.style.height !== '120px'; }"
+            " return f && f.style.visibility === 'visible'; }"
         )
+        # the fallback link made way for the frame once it showed the status
+        assert page.locator("[data-status-embed] > a").count() == 0
         inner = frame.locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
         outer = frame_element.evaluate("f => f.getBoundingClientRect().height")
         assert abs(outer - inner) <= 2, (outer, inner)

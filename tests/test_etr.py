@@ -53,10 +53,41 @@ def test_a_p1g_is_not_due_hourly_while_its_etr_is_ahead(db, master):
     assert master.is_update_overdue(ETR + timedelta(minutes=1))
 
 
-def test_the_next_update_without_an_etr_goes_back_to_hourly(db, css, master):
+def test_the_next_update_without_an_etr_keeps_the_standing_one(db, css, master):
     later = NOW + timedelta(minutes=10)
-    incidents.post_update(db, css, master, body="Card arrived", now=later)
-    assert master.etr is None and master.next_update_due == later + timedelta(hours=1)
+    update = incidents.post_update(db, css, master, body="Card arrived", now=later)
+    assert update.etr == ETR and master.etr == ETR and master.next_update_due == ETR
+
+
+def test_clearing_the_etr_on_purpose_goes_back_to_hourly(db, css, master):
+    later = NOW + timedelta(minutes=10)
+    update = incidents.post_update(db, css, master, body="Card arrived", clear_etr=True, now=later)
+    assert update.etr is None and master.etr is None
+    assert master.next_update_due == later + timedelta(hours=1)
+
+
+def test_clearing_the_etr_alone_is_an_update(db, css, master):
+    update = incidents.post_update(db, css, master, clear_etr=True, now=NOW)
+    assert update.etr is None and master.next_update_due == NOW + timedelta(hours=1)
+
+
+def test_an_update_cannot_both_give_and_clear_an_etr(db, css, master):
+    with pytest.raises(ValidationError) as refused:
+        incidents.post_update(db, css, master, body="x", etr=ETR, clear_etr=True, now=NOW)
+    assert "etr" in refused.value.errors
+
+
+def test_a_passed_etr_lapses_with_the_next_update(db, css, master):
+    later = ETR + timedelta(minutes=5)
+    update = incidents.post_update(db, css, master, body="Still on it", now=later)
+    assert update.etr is None and master.next_update_due == later + timedelta(hours=1)
+
+
+def test_the_standing_etr_alone_is_no_update(db, css, master):
+    """Sending back the ETR the form was filled with changes nothing: words are needed."""
+    with pytest.raises(ValidationError) as refused:
+        incidents.post_update(db, css, master, etr=ETR, now=NOW)
+    assert "body" in refused.value.errors
 
 
 def test_the_overdue_alert_waits_for_the_etr(db, master):

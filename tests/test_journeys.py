@@ -3,6 +3,12 @@
 - a Spanish customer subscribes, confirms from the mail, changes platforms, unsubscribes;
 - a CSS engineer opens a master case and posts an update with an ETR, which every public
   page and the embed on another site then show;
+- a long master case: an update in three languages with an ETR, the next one keeping the ETR,
+  the deadline passing (every page's banner says overdue at once, the on-duty list is
+  reminded at 15 and 30 minutes), and a typo corrected (edited on the page, in the API and
+  the feeds);
+- the embed on a plain page of another site with default settings, and its link kept when a
+  browser refuses the frame;
 - at phone width (390 px) nothing is wider than the screen;
 - screenshots of the main pages in each language, and of the embed on a plain host page,
   kept in test-artefacts/screenshots/.
@@ -19,8 +25,9 @@ import glob
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.support import Translations
@@ -29,8 +36,9 @@ from sqlalchemy import select
 from jobs import scheduler as job_scheduler
 from statuspage.extensions import db as _db
 from statuspage.i18n import TRANSLATIONS_DIR
-from statuspage.models import Incident, MaintenanceWindow, Subscriber
+from statuspage.models import Incident, MaintenanceWindow, Subscriber, User
 from statuspage.seed import demo
+from statuspage.services import incidents
 from tests import browser_checks as bc
 from tests.conftest import NOW
 from tests.live import serve
@@ -247,7 +255,7 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
         bc.sign_in(page, base, accounts["css"])
         page.goto(base + "/admin/incidents/new")
         bc.assert_accessible(page)
-        page.get_by_label("Title").fill(title)
+        page.get_by_label("Title", exact=True).fill(title)
         page.get_by_label("Impact").select_option("critical")
         page.get_by_label("Priority").select_option("P1G")
         page.get_by_label("Message (Markdown)").fill("We are **investigating** outbound calls.")
@@ -321,10 +329,214 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
             page.wait_for_function(
                 "() => document.querySelector('iframe').getBoundingClientRect().height > 100"
             )
+            assert page.locator("[data-status-embed] > a").count() == 0  # the frame replaced it
             bc.screenshot(page, "embed-host-page")
             embed_frame = next(f for f in page.frames if "/embed" in f.url)
             problems = bc.axe_violations(embed_frame)
             assert not problems, "\n".join(problems)
+        finally:
+            host.close()
+            app.config["FRAME_ANCESTORS"] = ""
+
+
+# --- a long master case --------------------------------------------------------------------------
+
+MT = ZoneInfo("America/Denver")
+PUBLIC_PATHS = ["/", "/history", "/maintenance", "/subscribe", "/help"]
+
+
+def _banner_of(page: Any, title: str) -> str:
+    banner = page.locator(".master-banner").filter(has_text=title)
+    assert banner.count() == 1, page.url
+    return str(banner.inner_text())
+
+
+def test_a_long_master_case_in_three_languages_overdue_reminded_and_corrected(
+    site: Any, browser: Any
+) -> None:
+    app, base, accounts = site
+    es, de = gettext_in("es"), gettext_in("de")
+    title = "Voicemail lost on Cisco"
+    _db.session.expire_all()
+    css = _db.session.scalars(select(User).where(User.email == accounts["css"])).one()
+    case = incidents.create_incident(
+        _db.session,
+        css,
+        title=title,
+        title_translations={
+            "es": "Se pierden mensajes de voz en Cisco",
+            "de": "Voicemail geht verloren",
+        },
+        body="Investigating.",
+        impact="major",
+        priority="P1G",
+        case_number="CS-2026-20001",
+        platform_statuses={"cisco": "partial_outage"},
+        deliver_notifications=False,
+        now=NOW,
+    )
+    _db.session.commit()
+    case_id = case.id
+    context = bc.new_context(browser)
+    page = context.new_page()
+    try:
+        bc.sign_in(page, base, accounts["css"])
+        page.goto(f"{base}/admin/incidents/{case_id}")
+        # An update in English, Spanish and German, with an ETR of 09:30 MT (NOW is 08:00 MT).
+        page.get_by_label("Status", exact=True).select_option("identified")
+        page.get_by_label("Message (Markdown)", exact=True).fill("A carier route is down.")
+        page.get_by_label("Message in Spanish (Markdown)").fill("Una ruta del operador está caída.")
+        page.get_by_label("Message in German (Markdown)").fill(
+            "Eine Carrier-Route ist ausgefallen."
+        )
+        page.get_by_label("Estimated time of resolution (MT)").fill("2026-11-20T09:30")
+        page.get_by_label("Notify subscribers").uncheck()
+        page.get_by_role("button", name="Post update").click()
+        page.get_by_text("Update posted.").wait_for()
+        bc.assert_accessible(page)
+        # The next update: the form holds the ETR; posting without touching it keeps it.
+        etr_field = page.get_by_label("Estimated time of resolution (MT)")
+        assert etr_field.input_value() == "2026-11-20T09:30"
+        page.get_by_label("Message (Markdown)", exact=True).fill("Traffic is being rerouted.")
+        page.get_by_label("Notify subscribers").uncheck()
+        page.get_by_role("button", name="Post update").click()
+        page.get_by_text("Update posted.").wait_for()
+        assert page.get_by_label("Estimated time of resolution (MT)").input_value() == (
+            "2026-11-20T09:30"
+        )
+        _db.session.expire_all()
+        found = _db.session.get(Incident, case_id)
+        etr = datetime(2026, 11, 20, 9, 30, tzinfo=MT)
+        assert found.etr == etr and found.next_update_due == etr
+        bc.screenshot(page, "p1g-staff-incident")
+    finally:
+        context.close()
+
+    reader = bc.new_context(browser, locale="es-ES")
+    page = reader.new_page()
+    try:
+        page.goto(f"{base}/incidents/{case_id}")
+        assert "Se pierden mensajes de voz en Cisco" in page.locator("h1").inner_text()
+        assert "Una ruta del operador está caída." in page.locator(".timeline").inner_text()
+        words = _banner_of(page, "Se pierden mensajes de voz en Cisco")
+        assert es("Estimated time of resolution") in words and "09:30" in words
+    finally:
+        reader.close()
+
+    # The deadline passes: five seconds after 09:30 MT every page's banner says so (a reader
+    # arriving then: the pages already in a browser's cache are kept for up to 30 s).
+    app.config["FIXED_NOW"] = etr + timedelta(seconds=5)
+    reader = bc.new_context(browser, locale="es-ES")
+    page = reader.new_page()
+    try:
+        for path in [*PUBLIC_PATHS, f"/incidents/{case_id}"]:
+            page.goto(base + path)
+            words = _banner_of(page, "Se pierden mensajes de voz en Cisco")
+            # (The banner sets the words in capitals.)
+            assert es("Update overdue").upper() in words.upper() and "09:30" in words, (path, words)
+        page.goto(base + "/")
+        bc.screenshot(page, "p1g-overdue-banner-es")
+    finally:
+        reader.close()
+
+    try:
+        # The on-duty list: alerted at the deadline, reminded at 15 and 30 minutes, once each.
+        for minutes in (0, 5, 15, 16, 30, 30):
+            job_scheduler.tick(app, etr + timedelta(minutes=minutes))
+        on_duty = [
+            str(m["Subject"])
+            for m in _mail_to(app, app.config["CSS_ON_DUTY_EMAIL"])
+            if "CS-2026-20001" in str(m["Subject"])
+        ]
+        assert len(on_duty) == 3, on_duty
+        assert "overdue for" not in on_duty[0]
+        assert "overdue for 15 min" in on_duty[1] and "overdue for 30 min" in on_duty[2]
+    finally:
+        app.config["FIXED_NOW"] = NOW
+
+    # The typo corrected: edited on the page, in the API and in the feeds.
+    context = bc.new_context(browser)
+    page = context.new_page()
+    try:
+        bc.sign_in(page, base, accounts["css"])
+        page.goto(f"{base}/admin/incidents/{case_id}")
+        _db.session.expire_all()
+        typo = next(u for u in _db.session.get(Incident, case_id).updates if "carier" in u.body)
+        page.locator(f"#update-{typo.id}").get_by_role("link", name="Correct the text").click()
+        page.get_by_role("heading", name="Correct an update").wait_for()
+        bc.assert_accessible(page)
+        body = page.get_by_label("Message (Markdown)", exact=True)
+        assert body.input_value() == "A carier route is down."
+        body.fill("A carrier route is down.")
+        assert not page.get_by_label("Send the corrected update to subscribers again").is_checked()
+        page.get_by_role("button", name="Save the correction").click()
+        page.get_by_text("Update corrected.").wait_for()
+        page.goto(f"{base}/incidents/{case_id}?lang=en")
+        entry = page.locator(f"#update-{typo.id}")
+        assert "A carrier route is down." in entry.inner_text()
+        assert "edited" in entry.locator(".update-status").inner_text()
+        bc.screenshot(page, "p1g-corrected-update")
+        page.goto(f"{base}/incidents/{case_id}?lang=de")
+        entry = page.locator(f"#update-{typo.id}")
+        assert "Eine Carrier-Route ist ausgefallen." in entry.inner_text()
+        assert de("edited") in entry.locator(".update-status").inner_text()
+        api = page.request.get(f"{base}/api/v2/incidents.json").json()
+        shown = next(i for i in api["incidents"] if i["id"] == str(case_id))
+        corrected = next(u for u in shown["incident_updates"] if u["id"] == str(typo.id))
+        assert corrected["body"] == "A carrier route is down." and corrected["edited_at"]
+        assert corrected["metadata"]["network_status"]["body_translations"]["es"] == (
+            "Una ruta del operador está caída."
+        )
+        feed = page.request.get(f"{base}/history.rss?lang=en").text()
+        item = next(i for i in feed.split("<item>") if f"#update-{typo.id}<" in i)
+        assert "A carrier route is down." in item and "edited" in item
+        assert "carier" not in feed
+    finally:
+        context.close()
+
+
+# --- the embed on a partner's page ------------------------------------------------------------
+
+
+def test_the_embed_shows_on_another_site_with_default_settings(site: Any, browser: Any) -> None:
+    app, base, _ = site
+    assert not app.config.get("FRAME_ANCESTORS")  # the default: nothing configured
+    with bc.other_site(_embed_host_page(base, "cisco")) as portal:
+        host = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
+        page = host.new_page()
+        try:
+            page.goto(portal + "/")
+            frame = page.frame_locator("iframe[src*='/embed']").first
+            frame.locator(".embed-box").wait_for(timeout=10_000)
+            page.wait_for_function(
+                "() => document.querySelector('iframe').style.visibility === 'visible'"
+            )
+            assert page.locator("[data-status-embed] > a").count() == 0
+            text = frame.locator("body").inner_text()
+            assert "Cisco" in text, text
+            # Its text fits its box: nothing in the frame is wider than the frame.
+            embed_frame = next(f for f in page.frames if "/embed" in f.url)
+            assert not bc.horizontal_overflow(embed_frame)
+            bc.screenshot(page, "embed-default-settings-phone")
+        finally:
+            host.close()
+
+
+def test_a_refused_frame_leaves_the_embeds_link_in_place(site: Any, browser: Any) -> None:
+    """A site the status page does not allow: the browser refuses the frame, and the reader
+    still has the link to the status page instead of an empty box."""
+    app, base, _ = site
+    with bc.other_site(_embed_host_page(base, "cisco")) as portal:
+        app.config["FRAME_ANCESTORS"] = "https://portal.elsewhere.example"
+        host = bc.new_context(browser)
+        page = host.new_page()
+        try:
+            page.goto(portal + "/")
+            page.wait_for_selector("iframe[src*='/embed']", state="attached")
+            page.wait_for_timeout(2_000)
+            link = page.locator("[data-status-embed] > a")
+            assert link.count() == 1 and link.is_visible()
+            assert page.locator("iframe").evaluate("f => f.style.visibility") == "hidden"
         finally:
             host.close()
             app.config["FRAME_ANCESTORS"] = ""
@@ -391,6 +603,11 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
                 problems[path] = found
             if path in ("/", "/maintenance"):
                 bc.screenshot(page, f"{path.strip('/') or 'home'}-{lang}-phone")
+            if path == "/":
+                small = bc.small_targets(page, ".bar summary")
+                assert not small, small
+            broken = bc.broken_across_lines(page, ".case-number")
+            assert not broken, (path, broken)
         assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
     finally:
         context.close()

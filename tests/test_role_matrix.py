@@ -27,6 +27,7 @@ EXPECTED = {
     "admin.incident": STAFF,
     "admin.edit_incident": STAFF,
     "admin.resolve_incident": STAFF,
+    "admin.correct_update": STAFF,
     "admin.delete_incident": STAFF,
     "admin.designate_p1g": CSS,
     "admin.remove_p1g": CSS,
@@ -79,6 +80,7 @@ def ids(app, db, admin):
     window = maintenance.get_window(db, 1)
     return {
         "incident_id": incident.id,
+        "update_id": incident.updates[0].id,
         "window_id": window.id,
         "series_id": 1,
         "platform_id": 1,
@@ -279,8 +281,18 @@ def _written(db) -> list[object]:
                 Incident.status,
                 Incident.case_number,
                 Incident.customer_case_numbers,
+                Incident.title_translations,
                 Incident.updated_at,
             ).order_by(Incident.id)
+        ).all()
+    )
+    rows += list(
+        db.execute(
+            select(
+                IncidentUpdate.body,
+                IncidentUpdate.body_translations,
+                IncidentUpdate.edited_at,
+            ).order_by(IncidentUpdate.id)
         ).all()
     )
     rows += list(db.execute(select(IncidentPlatform.status).order_by(IncidentPlatform.id)).all())
@@ -321,6 +333,7 @@ SERVICE_WRITES = {
     "resolve": {"resolve it": _on_case("resolve", body="Fixed")},
     "edit_incident": {
         "its title": _on_case("edit_incident", title="Partially degraded"),
+        "its title in Spanish": _on_case("edit_incident", title_translations={"es": "Caída"}),
         "its impact": _on_case("edit_incident", impact="minor"),
         "its priority": _on_case("edit_incident", priority="P2"),
         "its case number": _on_case("edit_incident", case_number="CS-9"),
@@ -328,6 +341,17 @@ SERVICE_WRITES = {
         "the same title again": _on_case("edit_incident", title="Global outage"),
     },
     "designate_p1g": {"its case numbers": _on_case("designate_p1g", case_number="CS-9")},
+    "correct_update": {
+        "its text": lambda db, engineer, case, own: incidents.correct_update(
+            db, engineer, case.updates[0], body="An engineer's wording", now=LATER
+        ),
+        "a version": lambda db, engineer, case, own: incidents.correct_update(
+            db, engineer, case.updates[0], body_translations={"es": "Hola"}, now=LATER
+        ),
+        "and notify": lambda db, engineer, case, own: incidents.correct_update(
+            db, engineer, case.updates[0], body="Again", notify=True, now=LATER
+        ),
+    },
     "remove_p1g": {"remove P1G": _on_case("remove_p1g", priority="P2")},
     "delete_incident": {
         "delete it": lambda db, engineer, case, own: incidents.delete_incident(
@@ -368,7 +392,9 @@ def test_engineer_is_refused_every_service_write_to_a_master_case(db, function, 
 
 
 # staff form endpoint -> (path, form data, the answer) for each way to use it
-def _form_writes(case_id: int) -> dict[str, list[tuple[str, dict[str, str], int]]]:
+def _form_writes(
+    case_id: int, first_update: int = 1
+) -> dict[str, list[tuple[str, dict[str, str], int]]]:
     case = f"/admin/incidents/{case_id}"
     update = {"status": "investigating", "body": "An engineer's note"}
     edit = {"title": "Global outage", "impact": "major", "priority": "P1G", "case_number": "CS-1"}
@@ -396,11 +422,17 @@ def _form_writes(case_id: int) -> dict[str, list[tuple[str, dict[str, str], int]
         ],
         "admin.edit_incident": [
             (f"{case}/edit", {**edit, "title": "Partially degraded"}, 403),
+            (f"{case}/edit", {**edit, "title_de": "Teilweise gestört"}, 403),
             (f"{case}/edit", {**edit, "impact": "minor"}, 403),
             (f"{case}/edit", {**edit, "case_number": "CS-9"}, 403),
             (f"{case}/edit", edit, 403),
         ],
         "admin.resolve_incident": [(f"{case}/resolve", {"body": "Fixed"}, 403)],
+        "admin.correct_update": [
+            (f"{case}/updates/{first_update}/correct", {"body": "Reworded"}, 403),
+            (f"{case}/updates/{first_update}/correct", {"body_es": "Hola"}, 403),
+            (f"{case}/updates/{first_update}/correct", {"body": "x", "notify": "y"}, 403),
+        ],
         "admin.designate_p1g": [(f"{case}/p1g", {"p1g-case_number": "CS-9"}, 403)],
         "admin.remove_p1g": [
             (f"{case}/p1g/remove", {"rm-priority": "P2"}, 403),
@@ -431,7 +463,7 @@ def test_engineer_is_refused_every_staff_form_write_to_a_master_case(client, db)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     tokens = {f"{p}csrf_token": csrf for p in ("", "p1g-", "rm-", "del-")}
     before = _written(db)
-    for endpoint, ways in _form_writes(case.id).items():
+    for endpoint, ways in _form_writes(case.id, case.updates[0].id).items():
         for path, data, expected in ways:
             response = client.post(path, data={**tokens, **data})
             body = response.get_data(as_text=True)
@@ -441,7 +473,9 @@ def test_engineer_is_refused_every_staff_form_write_to_a_master_case(client, db)
 
 
 # Manage API route (endpoint, method) -> the bodies an engineer's token could send
-def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple[str, dict]]]:
+def _api_writes(
+    case_id: int, cisco_id: int, first_update: int = 1
+) -> dict[tuple[str, str], list[tuple[str, dict]]]:
     case = f"{API}/incidents/{case_id}"
     component = f"{API}/components/{cisco_id}"
     updates = [
@@ -455,7 +489,11 @@ def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple
         {"case_number": "CS-9"},
         {"customer_case_numbers": ["B-2"]},
         {"etr": "2026-11-20T20:00:00Z"},
+        {"clear_etr": True},
+        {"name_translations": {"es": "Caída global"}},
+        {"metadata": {"network_status": {"body_translations": {"de": "Notiz"}}}, "body": "x"},
     ]
+    correction = f"{case}/incident_updates/{first_update}"
     return {
         ("api_v1.create_incident", "POST"): [
             (f"{API}/incidents", {"name": "Global 2", "priority": "P1G", "case_number": "CS-2"}),
@@ -464,6 +502,11 @@ def _api_writes(case_id: int, cisco_id: int) -> dict[tuple[str, str], list[tuple
         ("api_v1.update_incident", "PATCH"): [(case, body) for body in updates],
         ("api_v1.update_incident", "PUT"): [(case, body) for body in updates],
         ("api_v1.delete_incident", "DELETE"): [(case, {})],
+        ("api_v1.correct_incident_update", "PATCH"): [
+            (correction, {"body": "Reworded"}),
+            (correction, {"body_translations": {"es": "Hola"}}),
+            (correction, {"body": "Again", "deliver_notifications": True}),
+        ],
         ("api_v1.update_component", "PATCH"): [(component, {"status": "operational"})],
         ("api_v1.update_component", "PUT"): [(component, {"status": "major_outage"})],
     }
@@ -487,9 +530,12 @@ def test_engineer_token_is_refused_every_manage_api_write_to_a_master_case(clien
     case, _own, _engineer, plaintext = _case_world(db)
     headers = {"Authorization": f"OAuth {plaintext}"}
     before = _written(db)
-    for (endpoint, method), ways in _api_writes(case.id, _cisco(db).id).items():
+    writes = _api_writes(case.id, _cisco(db).id, case.updates[0].id)
+    for (endpoint, method), ways in writes.items():
         for path, fields in ways:
             wrapper = "component" if endpoint.endswith("_component") else "incident"
+            if endpoint.endswith("_incident_update"):
+                wrapper = "incident_update"
             body = {wrapper: fields} if fields else None
             response = client.open(path, method=method, headers=headers, json=body)
             assert response.status_code == 403, (endpoint, method, fields, response.status_code)

@@ -42,7 +42,7 @@ from statuspage import channels, endpoints, markdown, moments
 from statuspage.channels.base import Channel, Prepared, Receipt, Recipient, Sending
 from statuspage.channels.webhook import USER_AGENT
 from statuspage.contract import payloads
-from statuspage.i18n import N_
+from statuspage.i18n import N_, ORIGINAL_NOTE, version_of
 from statuspage.i18n import language as in_language
 from statuspage.mail.wording import PHRASES, status_word
 
@@ -182,10 +182,20 @@ def _incident(
     platforms = [clean_line(p, 120) for p in payload["platforms"]]
     if platforms:
         facts.append((_("Platforms affected"), ", ".join(platforms)))
-    body = clean_text(update["body"], TEXT_MAX)
+    # Staff-written text in the reader's language where staff gave it, else the original
+    # marked as such.
+    title, title_original = version_of(incident["title"], incident.get("title_translations"), lang)
+    text, text_original = version_of(update["body"], update.get("body_translations"), lang)
+    if title_original:
+        title = f"{title} {_(ORIGINAL_NOTE)}"
+    body = clean_text(text, TEXT_MAX)
+    if body and text_original:
+        body = f"{_(ORIGINAL_NOTE)}\n{body}"
+    if payload.get("correction"):
+        heading = f"{_('Correction')}: {heading}"
     return Summary(
         heading=heading,
-        title=clean_line(incident["title"], 300),
+        title=clean_line(title, 300),
         facts=facts,
         sections=[("", body)] if body else [],
         details_label=labels["details"],

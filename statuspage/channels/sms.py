@@ -67,7 +67,7 @@ from statuspage.channels.base import (
 )
 from statuspage.channels.chat import clean_line
 from statuspage.contract import payloads
-from statuspage.i18n import N_
+from statuspage.i18n import N_, version_of
 from statuspage.i18n import language as in_language
 from statuspage.mail.wording import PHRASES, status_word
 from statuspage.services.errors import Message
@@ -251,7 +251,11 @@ def notice_text(
             status = status_word(incident["update"]["status"], lang)
             at = incident["update"]["at"]
             link = subject["url"]
-            title = clean_line(subject["title"], 300)
+            # The title in the reader's language where staff gave one (no room to mark the
+            # original in two segments).
+            title = clean_line(
+                version_of(subject["title"], subject.get("title_translations"), lang)[0], 300
+            )
         else:
             window = cast(payloads.WindowPayload, payload)["window"]
             status = ""

@@ -41,6 +41,8 @@ class IncidentFields(TypedDict):
 
     id: int
     title: str
+    # Staff's versions in the other languages ({"es": ..., "de": ...}; left out before them).
+    title_translations: NotRequired[dict[str, str]]
     priority: str
     is_master_case: bool
     case_number: str | None
@@ -55,14 +57,19 @@ class UpdateFields(TypedDict):
     id: int
     status: str
     body: str
+    body_translations: NotRequired[dict[str, str]]
     at: str
     etr: str | None
+    # When staff last corrected the text (shown as edited).
+    edited_at: NotRequired[str | None]
 
 
 class IncidentPayload(TypedDict):
     """An incident opened, updated or resolved."""
 
     kind: IncidentKind
+    # The entry's text was corrected (sent again only when staff ask).
+    correction: NotRequired[bool]
     incident: IncidentFields
     update: UpdateFields
     platforms: list[str]
@@ -152,6 +159,9 @@ class OverduePayload(TypedDict):
     kind: Literal["p1g_overdue"]
     incident: IncidentFields
     due_at: str
+    # 0 for the first alert, then 1, 2... every OVERDUE_REMINDER_MINUTES while still overdue.
+    reminder: NotRequired[int]
+    overdue_minutes: NotRequired[int]
 
 
 NoticePayload = (

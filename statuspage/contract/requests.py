@@ -6,8 +6,9 @@ unchanged client that knows only Statuspage's fields must work. Query strings ar
 their models convert ("2" is 2).
 
 This product's extras (justification, urgency, priority, case_number,
-customer_case_numbers, etr) are top-level fields, or sit inside Statuspage's `metadata`
-object under the one namespace `network_status`; a top-level field wins.
+customer_case_numbers, etr, clear_etr, name_translations, body_translations) are top-level
+fields, or sit inside Statuspage's `metadata` object under the one namespace
+`network_status`; a top-level field wins.
 """
 
 from __future__ import annotations
@@ -151,6 +152,23 @@ class Query(BaseModel):
 
 # --- this product's extras ------------------------------------------------------------
 
+# The languages staff-written text may carry versions in, beside the English original.
+Language = Literal["es", "de"]
+TitleVersions = Annotated[
+    dict[Language, Annotated[str, Field(max_length=TITLE_MAX, pattern=LINE_PATTERN)] | None],
+    Field(
+        description="the title in the site's other languages ({language: title}); a blank or "
+        "null title removes that language's version"
+    ),
+]
+TextVersions = Annotated[
+    dict[Language, Text | None],
+    Field(
+        description="the text in the site's other languages ({language: Markdown}); a blank "
+        "or null text leaves that language out"
+    ),
+]
+
 
 class Extras(Body):
     """This product's extras: at the top level of an incident, or in its metadata."""
@@ -175,7 +193,17 @@ class Extras(Body):
     etr: Moment | None = Field(
         None,
         description="extra: estimated time of resolution, given instead of scheduled updates; "
-        "the next update is due at it",
+        "the next update is due at it. It carries forward to the next updates until one "
+        "gives another or `clear_etr`",
+    )
+    clear_etr: bool | None = Field(
+        None, description="extra: true removes the standing ETR (the priority's clock resumes)"
+    )
+    name_translations: TitleVersions | None = Field(
+        None, description="extra: the title in Spanish and German beside the English `name`"
+    )
+    body_translations: TextVersions | None = Field(
+        None, description="extra: the update's text in Spanish and German beside `body`"
     )
 
 
@@ -294,6 +322,60 @@ class ComponentRequest(Body):
     """`{"component": {...}}`."""
 
     component: ComponentFields
+
+
+class CorrectionExtras(Body):
+    """A correction's extras: at the top level of an incident update, or in its metadata."""
+
+    body_translations: TextVersions | None = Field(
+        None, description="extra: the corrected text in Spanish and German beside `body`"
+    )
+
+
+class CorrectionNetworkStatus(CorrectionExtras):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class CorrectionMetadata(Body):
+    network_status: CorrectionNetworkStatus | None = None
+
+
+class IncidentUpdateFields(CorrectionExtras):
+    """Statuspage's incident update, corrected: its text only (`body`, and this product's
+    versions in the other languages). Statuspage's other fields (display_at, twitter) are
+    accepted and left as they are."""
+
+    body: Text | None = Field(None, description="the corrected text; left out, it stays")
+    deliver_notifications: bool | None = Field(
+        None,
+        description="true sends the corrected update to the incident's subscribers again; "
+        "false or left out tells nobody",
+    )
+    metadata: CorrectionMetadata | None = Field(
+        None,
+        description=f"Statuspage's metadata; the extras may sit under `{METADATA_NAMESPACE}`",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_extras(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        metadata = data.get("metadata")
+        ours = metadata.get(METADATA_NAMESPACE) if isinstance(metadata, dict) else None
+        if not isinstance(ours, dict):
+            return data
+        lifted = dict(data)
+        for name in CorrectionExtras.model_fields:
+            if data.get(name) is None and ours.get(name) is not None:
+                lifted[name] = ours[name]
+        return lifted
+
+
+class IncidentUpdateRequest(Body):
+    """`{"incident_update": {...}}`: correct a posted update's text."""
+
+    incident_update: IncidentUpdateFields
 
 
 class _SubscriberFields(Body):

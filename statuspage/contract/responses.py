@@ -88,6 +88,44 @@ class AffectedComponent(TypedDict):
     new_status: PlatformStatus
 
 
+Language = Literal["es", "de"]
+
+
+class UpdateExtras(TypedDict):
+    """This product's extras of a timeline entry, under Statuspage's `metadata`."""
+
+    body_translations: Annotated[
+        dict[Language, str],
+        Field(
+            description="the text in the site's other languages ({language: Markdown}); "
+            "`body` is the English original"
+        ),
+    ]
+    edited_at: Annotated[
+        Timestamp | None, Field(description="when staff last corrected the text, or null")
+    ]
+
+
+class UpdateMetadata(TypedDict):
+    network_status: UpdateExtras
+
+
+class IncidentExtras(TypedDict):
+    """This product's extras of an incident, under Statuspage's `metadata`."""
+
+    name_translations: Annotated[
+        dict[Language, str],
+        Field(
+            description="the title in the site's other languages ({language: title}); "
+            "`name` is the English original"
+        ),
+    ]
+
+
+class IncidentMetadata(TypedDict):
+    network_status: IncidentExtras
+
+
 class IncidentUpdate(TypedDict):
     """One timeline entry of an incident (or a window's description)."""
 
@@ -102,6 +140,18 @@ class IncidentUpdate(TypedDict):
     deliver_notifications: bool
     etr: NotRequired[
         Annotated[Timestamp | None, extra("the estimated time of resolution this update gave")]
+    ]
+    edited_at: NotRequired[
+        Annotated[
+            Timestamp | None,
+            extra("when staff corrected the text after posting it (shown as edited), or null"),
+        ]
+    ]
+    metadata: NotRequired[
+        Annotated[
+            UpdateMetadata,
+            extra("Statuspage's metadata: this product's extras under `network_status`"),
+        ]
     ]
 
 
@@ -133,6 +183,10 @@ class Incident(TypedDict):
     ]
     customer_case_numbers: NotRequired[
         Annotated[list[str], extra("Manage API v1 (staff) only: customers' own case numbers")]
+    ]
+    metadata: Annotated[
+        IncidentMetadata,
+        extra("Statuspage's metadata: this product's extras under `network_status`"),
     ]
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from calendars import ical
 from statuspage import markdown, moments
+from statuspage.i18n import ORIGINAL_NOTE, version_of
 from statuspage.i18n import language as in_language
 from statuspage.mail import Attachment, header_text
 from statuspage.mail.wording import PHRASES, status_word, words
@@ -177,6 +178,9 @@ def render_notice(
             "status_word": lambda s: status_word(s, lang),
             "lang": lang,
             "subscriber_mail": kind not in STAFF_KINDS,
+            # Staff-written text in the reader's language where staff gave it.
+            "version": lambda original, versions: version_of(original or "", versions, lang),
+            "original_note": ORIGINAL_NOTE,
         }
         subject = _env.get_template(f"{family}.subject.txt").render(context).strip()
         text = _env.get_template(f"{family}.txt").render(context).strip() + "\n"

@@ -50,6 +50,8 @@ PHRASES: dict[str, str] = {
     "manage": N_("Manage your subscription"),
     "unsubscribe": N_("Unsubscribe"),
     "your_time": N_("your time"),
+    "original_note": N_("(original in English)"),
+    "edited": N_("edited"),
     "calendar_name": N_("{site}: maintenance of your platforms"),
     "calendar_description": N_("Scheduled and unscheduled maintenance windows of {platforms}"),
 }

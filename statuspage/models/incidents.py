@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,8 +8,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from statuspage.extensions import Model
 from statuspage.models.platforms import Platform
 from statuspage.models.staff import User
-from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, PRIORITIES
+from statuspage.models.vocab import OPEN_INCIDENT_STATUSES, ORIGINAL_LANGUAGE, PRIORITIES
 from statuspage.types import UTCDateTime
+
+MINUTE = timedelta(minutes=1)
+
+
+def whole_minute_after(moment: datetime) -> datetime:
+    """`moment` rounded up to its minute: 16:23:27 -> 16:24:00, 16:24:00 stays.
+
+    Deadlines are whole minutes: pages show them to the minute and are rendered once a
+    minute (`views.caching`), so a page rendered for the minute a deadline names already
+    says it has come, and the overdue job agrees with it to the second.
+    """
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + MINUTE
+
+
+def text_in(original: str, versions: dict[str, str] | None, language: str) -> str:
+    """The version of a staff-written text in `language`, or the original."""
+    if language == ORIGINAL_LANGUAGE:
+        return original
+    return (versions or {}).get(language) or original
 
 
 class Incident(Model):
@@ -26,6 +46,10 @@ class Incident(Model):
     status: Mapped[str] = mapped_column(String(16), default="investigating")
     case_number: Mapped[str | None] = mapped_column(String(64))
     customer_case_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The title in the site's other languages ({"es": ..., "de": ...}); `title` is the original.
+    title_translations: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -61,6 +85,13 @@ class Incident(Model):
         """The newest timeline entry (by display time, then id), or None."""
         return max(self.updates, key=lambda u: (u.display_at, u.id or 0), default=None)
 
+    def title_in(self, language: str) -> str:
+        """The title in `language` where staff gave it, else the original."""
+        return text_in(self.title, self.title_translations, language)
+
+    def has_title_in(self, language: str) -> bool:
+        return language == ORIGINAL_LANGUAGE or bool((self.title_translations or {}).get(language))
+
     @property
     def etr(self) -> datetime | None:
         """While open, the estimated time of resolution the newest update gave, or None.
@@ -74,21 +105,23 @@ class Incident(Model):
     def next_update_due(self) -> datetime | None:
         """When the public must next hear about it while open, or None: the newest update's
         ETR when it gave one (the plan's ETR stands for the scheduled updates), else the
-        priority's interval after the newest update (P1G: hourly)."""
+        priority's interval after the newest update (P1G: hourly). A whole minute (see
+        `whole_minute_after`): an update posted at 16:23:27 is due by 17:24."""
         if not self.is_open:
             return None
         etr = self.etr
         if etr is not None:
-            return etr
+            return whole_minute_after(etr)
         interval = PRIORITIES[self.priority].update_interval
         if interval is None:
             return None
-        return self.last_update_at + interval
+        return whole_minute_after(self.last_update_at + interval)
 
     def is_update_overdue(self, now: datetime) -> bool:
-        """Whether `now` is past the next update's due time."""
+        """Whether the next update's deadline has come at `now`: from the first instant of
+        the minute it names, so a page rendered for that minute says so."""
         due = self.next_update_due
-        return due is not None and now > due
+        return due is not None and now >= due
 
     def __repr__(self) -> str:
         return f"<Incident {self.id} {self.priority} {self.status}>"
@@ -127,9 +160,23 @@ class IncidentUpdate(Model):
     deliver_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     # An estimated time of resolution given instead of scheduled updates (support plan).
     etr: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The text in the site's other languages ({"es": ..., "de": ...}); `body` is the original.
+    body_translations: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
+    # When staff last corrected the text (shown as "edited"), or None.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     author: Mapped[User | None] = relationship()
+
+    def body_in(self, language: str) -> str:
+        """The text in `language` where staff gave it, else the original."""
+        return text_in(self.body, self.body_translations, language)
+
+    def has_body_in(self, language: str) -> bool:
+        return language == ORIGINAL_LANGUAGE or bool((self.body_translations or {}).get(language))
+
     platform_changes: Mapped[list[IncidentUpdatePlatform]] = relationship(
         back_populates="update", cascade="all, delete-orphan", order_by="IncidentUpdatePlatform.id"
     )

@@ -25,6 +25,13 @@ INCIDENT_STATUSES = ["investigating", "identified", "monitoring", "resolved", "p
 OPEN_INCIDENT_STATUSES = ["investigating", "identified", "monitoring"]
 CLOSED_INCIDENT_STATUSES = ["resolved", "postmortem"]
 
+# Incident text (titles, update bodies) is written in the provider's working language, and
+# may carry versions in the site's other languages beside it (staff-written, never machine
+# translated). A reader gets their language where a version exists, the original (marked as
+# such) where not.
+ORIGINAL_LANGUAGE = "en"
+TRANSLATED_LANGUAGES = ("es", "de")
+
 ROLES = ["admin", "css", "engineer"]
 P1G_ROLES = frozenset({"admin", "css"})
 # The role sets the staff pages check: everyone, and those who run master cases (CSS).

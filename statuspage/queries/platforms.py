@@ -142,6 +142,7 @@ def last_change(session: Session) -> datetime | None:
 class DayIncident:
     id: int
     title: str
+    title_translations: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def _incident_spans(
             IncidentPlatform.platform_id,
             Incident.id,
             Incident.title,
+            Incident.title_translations,
             Incident.started_at,
             Incident.resolved_at,
         )
@@ -250,8 +252,10 @@ def _incident_spans(
         )
         .order_by(Incident.started_at, Incident.id)
     ).all()
-    for platform_id, incident_id, title, started, resolved in rows:
-        found[platform_id].append((started, resolved or end, DayIncident(incident_id, title)))
+    for platform_id, incident_id, title, titles, started, resolved in rows:
+        found[platform_id].append(
+            (started, resolved or end, DayIncident(incident_id, title, titles))
+        )
     return found
 
 

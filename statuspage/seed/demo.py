@@ -42,6 +42,8 @@ class Step:
     status: str
     body: str
     platforms: Mapping[str, str] | None = None
+    # The text in Spanish and German, where CSS gave it ({"es": ..., "de": ...}).
+    translations: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Story:
     case_number: str | None = None
     customer_case_numbers: tuple[str, ...] = ()
     notify: bool = False
+    title_translations: Mapping[str, str] | None = None
 
 
 def _m(minutes: int) -> timedelta:
@@ -214,6 +217,10 @@ RESOLVED_MASTER_CASE = Story(
 OPEN_MASTER_CASE = Story(
     ago=_m(4 * 60 + 10),
     title="Calls to and from Microsoft Teams failing for multiple organisations",
+    title_translations={
+        "es": "Fallan las llamadas desde y hacia Microsoft Teams en varias organizaciones",
+        "de": "Anrufe von und zu Microsoft Teams scheitern bei mehreren Organisationen",
+    },
     priority="P1G",
     impact="critical",
     platforms={"microsoft-teams": "major_outage", "calltower-cloud": "partial_outage"},
@@ -227,6 +234,12 @@ OPEN_MASTER_CASE = Story(
             "investigating",
             "Calls between Microsoft Teams and the PSTN fail for several customers. "
             "This is a master case; updates follow every hour.",
+            translations={
+                "es": "Las llamadas entre Microsoft Teams y la red telefónica fallan para varios "
+                "clientes. Es un caso maestro; las actualizaciones siguen cada hora.",
+                "de": "Anrufe zwischen Microsoft Teams und dem Telefonnetz scheitern bei "
+                "mehreren Kunden. Dies ist ein Hauptfall; Aktualisierungen folgen stündlich.",
+            },
         ),
         Step(
             _m(55),
@@ -254,6 +267,10 @@ OPEN_MASTER_CASE = Story(
             "All controllers carry the corrected chain and calls complete. We are watching "
             "call success rates before closing the case.",
             {"microsoft-teams": "degraded_performance"},
+            translations={
+                "es": "Todos los controladores llevan la cadena corregida y las llamadas se "
+                "completan. Vigilamos la tasa de éxito antes de cerrar el caso.",
+            },
         ),
     ),
 )
@@ -303,7 +320,9 @@ def _play(session: Session, actors: Mapping[str, User], story: Story, now: datet
         session,
         actors[story.author],
         title=story.title,
+        title_translations=story.title_translations,
         body=first.body,
+        body_translations=first.translations,
         status=first.status,
         impact=story.impact,
         priority=story.priority,
@@ -323,6 +342,7 @@ def _play(session: Session, actors: Mapping[str, User], story: Story, now: datet
             incident,
             status=step.status,
             body=step.body,
+            body_translations=step.translations,
             platform_statuses=dict(step.platforms) if step.platforms else None,
             deliver_notifications=story.notify,
             now=at,

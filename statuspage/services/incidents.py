@@ -12,7 +12,15 @@ Rules enforced here:
   `operational` when nothing holds it any more;
 - an incident with an update interval (P1G hourly) has a next-update-due time;
 - an update may give an estimated time of resolution (ETR) instead of scheduled updates: it
-  lies after the update's time, on an open incident, and the next update is due at it.
+  lies after the update's time, on an open incident, and the next update is due at it;
+- an ETR carries forward: an update that gives none keeps the standing one while it lies
+  ahead (one that has passed lapses, and the priority's clock resumes); only `clear_etr`
+  removes it on purpose;
+- a title and an update's text may carry versions in the site's other languages
+  (`TRANSLATED_LANGUAGES`) beside the original; staff add them when posting or later;
+- a posted update's text (the original and its versions) can be corrected, and nothing else
+  of it: the change is audited with before and after, a change to text readers could already
+  see marks the update edited, and subscribers are told again only when staff ask for it.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from statuspage.models.vocab import (
     OPEN_INCIDENT_STATUSES,
     PLATFORM_STATUSES,
     PRIORITIES,
+    TRANSLATED_LANGUAGES,
 )
 from statuspage.services import audit, notices, roles, text
 from statuspage.services import platforms as platform_service
@@ -47,6 +56,7 @@ from statuspage.services.errors import (
     Conflict,
     Errors,
     Message,
+    NotFound,
     ValidationError,
     get_or_404,
     row_id,
@@ -72,6 +82,7 @@ def may_change(user: User, incident: Incident) -> bool:
 def snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "title": incident.title,
+        "title_translations": dict(incident.title_translations or {}),
         "impact": incident.impact,
         "priority": incident.priority,
         "status": incident.status,
@@ -144,6 +155,52 @@ def _check_fields(
                 "customer_case_numbers",
                 N_("each must be letters, digits, '.', '_', '/' or '-', up to 64"),
             )
+
+
+def _translations(
+    errors: Errors,
+    field: str,
+    versions: Mapping[str, str | None] | None,
+    *,
+    multiline: bool,
+    limit: int,
+) -> dict[str, str | None] | None:
+    """The versions of a text in the other languages, {language: text or None to remove},
+    each held to the original's rules; errors under `<field>_<language>` (`title_es`)."""
+    if versions is None:
+        return None
+    if not isinstance(versions, Mapping):
+        errors.add(f"{field}_translations", N_("must map a language to its text"))
+        return None
+    result: dict[str, str | None] = {}
+    for language, value in versions.items():
+        if language not in TRANSLATED_LANGUAGES:
+            errors.add(
+                f"{field}_translations",
+                N_("languages are %(choices)s"),
+                choices=", ".join(TRANSLATED_LANGUAGES),
+            )
+            continue
+        name = f"{field}_{language}"
+        value = text.check(errors, name, value, multiline=multiline)
+        if value is not None and not isinstance(value, str):
+            continue
+        cleaned = (value or "").strip() if not multiline else (value or "")
+        if len(cleaned) > limit:
+            errors.add(name, N_("must be at most %(max)d characters"), max=limit)
+        result[language] = cleaned if cleaned.strip() else None
+    return result
+
+
+def _merged(current: Mapping[str, str] | None, changes: Mapping[str, str | None]) -> dict[str, str]:
+    """`current` versions with `changes` applied (None removes a language)."""
+    merged = dict(current or {})
+    for language, value in changes.items():
+        if value is None:
+            merged.pop(language, None)
+        else:
+            merged[language] = value
+    return merged
 
 
 def _check_etr(errors: Errors, etr: datetime | None, status: str, now: datetime) -> None:
@@ -222,6 +279,7 @@ def _record_update(
     touched: Iterable[int],
     first: bool = False,
     etr: datetime | None = None,
+    body_translations: Mapping[str, str] | None = None,
     now: datetime,
 ) -> IncidentUpdate:
     changes = platform_service.refresh_statuses(session, touched, now)
@@ -229,6 +287,7 @@ def _record_update(
         incident=incident,
         status=status,
         body=body,
+        body_translations=dict(body_translations or {}),
         author_id=actor.id if actor else None,
         created_at=now,
         updated_at=now,
@@ -262,15 +321,20 @@ def create_incident(
     customer_case_numbers: Iterable[str] | str | None = None,
     deliver_notifications: bool = True,
     etr: datetime | None = None,
+    title_translations: Mapping[str, str | None] | None = None,
+    body_translations: Mapping[str, str | None] | None = None,
     now: datetime,
 ) -> Incident:
     """Open an incident with its first timeline entry and put its platforms in their status.
 
     A P1G (master case) needs a CSS actor and a support case number. The first entry may
-    give an ETR (after `now`).
+    give an ETR (after `now`). The title and the first entry's text may come with their
+    versions in the other languages.
     """
     errors = Errors()
     body = text.check(errors, "body", body, multiline=True) or ""
+    titles = _translations(errors, "title", title_translations, multiline=False, limit=TITLE_MAX)
+    bodies = _translations(errors, "body", body_translations, multiline=True, limit=BODY_MAX)
     cases = parse_case_numbers(customer_case_numbers)
     case_number = (case_number or "").strip() or None
     _check_fields(
@@ -302,6 +366,7 @@ def create_incident(
 
     incident = Incident(
         title=title.strip(),
+        title_translations=_merged({}, titles or {}),
         impact=impact,
         priority=priority,
         status=status,
@@ -325,6 +390,7 @@ def create_incident(
         touched=[p.id for p in statuses],
         first=True,
         etr=etr,
+        body_translations=_merged({}, bodies or {}),
         now=now,
     )
     audit.record(
@@ -343,6 +409,8 @@ def post_update(
     platform_statuses: Mapping[Any, str] | None = None,
     deliver_notifications: bool = True,
     etr: datetime | None = None,
+    clear_etr: bool = False,
+    body_translations: Mapping[str, str | None] | None = None,
     now: datetime,
 ) -> IncidentUpdate:
     """Add a timeline entry; change the incident's status and its platforms' statuses.
@@ -350,18 +418,25 @@ def post_update(
     Resolving releases the incident's platforms: each returns to `operational` unless another
     open incident holds it. Postmortem follows resolution only. An entry may give an ETR
     (after `now`, while open): the next update is then due at it, not after the interval.
+    An entry that gives none keeps the standing ETR while it lies ahead; `clear_etr` removes
+    it. The text may come with its versions in the other languages.
     """
     if incident.is_master_case:
         # Each entry is the master case's hourly update and resets its clock: CSS's to post.
         roles.require(actor, "master_case.change")
     errors = Errors()
     body = text.check(errors, "body", body, multiline=True) or ""
+    bodies = _translations(errors, "body", body_translations, multiline=True, limit=BODY_MAX)
     status = status or incident.status
     _check_fields(errors, body=body, status=status)
     if status == "postmortem" and incident.status not in ("resolved", "postmortem"):
         raise Conflict({"status": Message(N_("postmortem follows resolution"))})
+    standing = incident.etr
+    if clear_etr and etr is not None:
+        errors.add("etr", N_("give an estimated time of resolution or clear it, not both"))
     _check_etr(errors, etr, status, now)
-    if not body.strip() and status == incident.status and not platform_statuses and etr is None:
+    etr_changed = (etr is not None and etr != standing) or (clear_etr and standing is not None)
+    if not body.strip() and status == incident.status and not platform_statuses and not etr_changed:
         errors.add("body", N_("write what changed"))
     statuses = _resolve_platforms(session, errors, platform_statuses)
     errors.raise_if_any()
@@ -374,6 +449,10 @@ def post_update(
         after=after if status in OPEN_INCIDENT_STATUSES else {},
         touched=list(after),
     )
+
+    if etr is None and not clear_etr and status in OPEN_INCIDENT_STATUSES:
+        # Carried forward: the ETR stands until staff clear it or it passes.
+        etr = standing if standing is not None and standing > now else None
 
     before = snapshot(incident)
     _apply_status(incident, status, now)
@@ -388,6 +467,7 @@ def post_update(
         deliver_notifications=deliver_notifications,
         touched=touched,
         etr=etr,
+        body_translations=_merged({}, bodies or {}),
         now=now,
     )
     audit.record(
@@ -410,6 +490,7 @@ def resolve(
     body: str,
     now: datetime,
     deliver_notifications: bool = True,
+    body_translations: Mapping[str, str | None] | None = None,
 ) -> IncidentUpdate:
     """Resolve an incident (a timeline entry with status `resolved`)."""
     return post_update(
@@ -419,6 +500,7 @@ def resolve(
         status="resolved",
         body=body,
         deliver_notifications=deliver_notifications,
+        body_translations=body_translations,
         now=now,
     )
 
@@ -433,9 +515,11 @@ def edit_incident(
     priority: str | None = None,
     case_number: str | None = None,
     customer_case_numbers: Iterable[str] | str | None = None,
+    title_translations: Mapping[str, str | None] | None = None,
     now: datetime,
 ) -> Incident:
-    """Change an incident's title, impact, priority or case numbers (no timeline entry).
+    """Change an incident's title (and its versions in the other languages: a language
+    given blank loses its version), impact, priority or case numbers (no timeline entry).
 
     Moving an incident into or out of P1G is designating or removing a master case; any
     change to a master case is CSS's.
@@ -443,6 +527,7 @@ def edit_incident(
     if incident.is_master_case:
         roles.require(actor, "master_case.change")
     errors = Errors()
+    titles = _translations(errors, "title", title_translations, multiline=False, limit=TITLE_MAX)
     cases = None if customer_case_numbers is None else parse_case_numbers(customer_case_numbers)
     if case_number is not None:
         case_number = case_number.strip()
@@ -468,6 +553,8 @@ def edit_incident(
     before = snapshot(incident)
     if title is not None:
         incident.title = title.strip()
+    if titles is not None:
+        incident.title_translations = _merged(incident.title_translations, titles)
     if impact is not None:
         incident.impact = impact
     incident.priority = new_priority
@@ -481,6 +568,84 @@ def edit_incident(
     audit.record(session, actor, action, incident, before=before, after=snapshot(incident), now=now)
     session.flush()
     return incident
+
+
+def update_snapshot(update: IncidentUpdate) -> dict[str, Any]:
+    return {
+        "update_id": update.id,
+        "body": update.body,
+        "body_translations": dict(update.body_translations or {}),
+    }
+
+
+def correct_update(
+    session: Session,
+    actor: User,
+    update: IncidentUpdate,
+    *,
+    body: str | None = None,
+    body_translations: Mapping[str, str | None] | None = None,
+    notify: bool = False,
+    now: datetime,
+) -> IncidentUpdate:
+    """Correct a posted update's text: the original (`body`, None keeps it) and its versions
+    in the other languages (a language given blank loses its version). Nothing else of the
+    update changes: its status, time, ETR and platforms stand as posted.
+
+    The change is audited with the text before and after. Changing text readers could
+    already see (the original, or a version that existed) marks the update edited at `now`;
+    adding a version that was missing does not. With `notify`, the incident's subscribers
+    are sent the corrected update (a notice of its own, marked as a correction); without it
+    nobody is told. A master case's timeline is CSS's.
+    """
+    incident = update.incident
+    if incident.is_master_case:
+        roles.require(actor, "master_case.change")
+    errors = Errors()
+    new_body = text.check(errors, "body", body, multiline=True) if body is not None else None
+    _check_fields(errors, body=new_body)
+    bodies = _translations(errors, "body", body_translations, multiline=True, limit=BODY_MAX)
+    errors.raise_if_any()
+    before = update_snapshot(update)
+    original = update.body if new_body is None else new_body
+    versions = _merged(update.body_translations, bodies or {})
+    if original == update.body and versions == (update.body_translations or {}):
+        raise ValidationError({"body": Message(N_("change the text to correct it"))})
+    if not original.strip() and update.body.strip():
+        errors.add("body", N_("a correction cannot leave the text empty"))
+        errors.raise_if_any()
+    # Text readers could already see: the original and the versions that existed.
+    seen = dict(update.body_translations or {})
+    rewritten = original != update.body or any(
+        versions.get(lang) != old for lang, old in seen.items()
+    )
+    update.body = original
+    update.body_translations = versions
+    update.updated_at = now
+    if rewritten:
+        update.edited_at = now
+    incident.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "incident.correct_update",
+        incident,
+        before=before,
+        after=update_snapshot(update),
+        now=now,
+    )
+    if notify:
+        notices.correction_notice(session, incident, update, now=now)
+    return update
+
+
+def get_update(session: Session, incident: Incident, update_id: int | str) -> IncidentUpdate:
+    """One update of `incident` (a 404 for another incident's)."""
+    found = get_or_404(session, IncidentUpdate, update_id)
+    if found.incident_id != incident.id:
+        raise NotFound(update_id)
+    return found
 
 
 def designate_p1g(

@@ -299,6 +299,7 @@ def incident_fields(incident: Incident, *, url: str | None = None) -> payloads.I
     return {
         "id": incident.id,
         "title": incident.title,
+        "title_translations": dict(incident.title_translations or {}),
         "priority": incident.priority,
         "is_master_case": incident.is_master_case,
         "case_number": incident.case_number,
@@ -309,17 +310,27 @@ def incident_fields(incident: Incident, *, url: str | None = None) -> payloads.I
 
 
 def incident_payload(
-    incident: Incident, update: IncidentUpdate, kind: payloads.IncidentKind
+    incident: Incident,
+    update: IncidentUpdate,
+    kind: payloads.IncidentKind,
+    *,
+    correction: bool = False,
 ) -> payloads.IncidentPayload:
+    """What a notice about a timeline entry says. Staff-written text comes with its versions
+    in the other languages (`title_translations`, `body_translations`: {"es": ..., "de": ...}),
+    of which each renderer picks the reader's (`statuspage.i18n.version_of`)."""
     return {
         "kind": kind,
+        "correction": correction,
         "incident": incident_fields(incident),
         "update": {
             "id": update.id,
             "status": update.status,
             "body": update.body,
+            "body_translations": dict(update.body_translations or {}),
             "at": update.display_at.isoformat(),
             "etr": update.etr.isoformat() if update.etr else None,
+            "edited_at": update.edited_at.isoformat() if update.edited_at else None,
         },
         "platforms": [ip.platform.name for ip in incident.platforms],
     }
@@ -329,19 +340,41 @@ def incident_notice(
     session: Session, incident: Incident, update: IncidentUpdate, *, first: bool, now: datetime
 ) -> Notice:
     """Tell the incident's and its platforms' subscribers about a timeline entry."""
-    kind: payloads.IncidentKind
-    if first:
-        kind = "incident_created"
-    elif update.status in ("resolved", "postmortem"):
-        kind = "incident_resolved"
-    else:
-        kind = "incident_updated"
+    kind = _incident_kind(update, first=first)
     return enqueue(
         session,
         key=f"incident-update:{update.id}",
         kind=kind,
         audience="incidents",
         payload=incident_payload(incident, update, kind),
+        due_at=now,
+        now=now,
+        platform_ids=[ip.platform_id for ip in incident.platforms],
+        incident_id=incident.id,
+    )
+
+
+def _incident_kind(update: IncidentUpdate, *, first: bool) -> payloads.IncidentKind:
+    if first:
+        return "incident_created"
+    if update.status in ("resolved", "postmortem"):
+        return "incident_resolved"
+    return "incident_updated"
+
+
+def correction_notice(
+    session: Session, incident: Incident, update: IncidentUpdate, *, now: datetime
+) -> Notice:
+    """Tell the incident's subscribers an entry's text was corrected: the entry's own kind,
+    marked as a correction, once per correction (keyed by the entry and the moment)."""
+    first = min(incident.updates, key=lambda u: (u.display_at, u.id or 0)) is update
+    kind = _incident_kind(update, first=first)
+    return enqueue(
+        session,
+        key=f"incident-update:{update.id}:correction:{now.isoformat()}",
+        kind=kind,
+        audience="incidents",
+        payload=incident_payload(incident, update, kind, correction=True),
         due_at=now,
         now=now,
         platform_ids=[ip.platform_id for ip in incident.platforms],

@@ -49,7 +49,7 @@ def _page(form: OwnTokenForm, status: int = 200, plaintext: str | None = None) -
         plaintext=plaintext,
         end_form=DeleteForm(prefix="end"),
         codes_form=DeleteForm(prefix="codes"),
-        now=clock.now(),
+        at=clock.now(),
     ), status
 
 

@@ -34,6 +34,7 @@ from statuspage.forms import (
     PRIORITY_LABELS,
     ROLE_LABELS,
     ConfirmForm,
+    CorrectionForm,
     DeleteForm,
     EditIncidentForm,
     EditUserForm,
@@ -46,8 +47,16 @@ from statuspage.forms import (
     UpdateForm,
     UserForm,
     priority_choices,
+    versions,
 )
-from statuspage.models.vocab import CSS_ROLES, PRIORITIES, STAFF_ROLES
+from statuspage.i18n import language as in_language
+from statuspage.models.vocab import (
+    CSS_ROLES,
+    ORIGINAL_LANGUAGE,
+    PRIORITIES,
+    STAFF_ROLES,
+    TRANSLATED_LANGUAGES,
+)
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
@@ -75,6 +84,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ALIASES = {"components": "body", "name": "title"}
 AUDIT_PAGE = 50
+LANGUAGES = TRANSLATED_LANGUAGES
 
 
 def _platform_statuses() -> dict[str, str]:
@@ -86,10 +96,42 @@ def _platform_statuses() -> dict[str, str]:
     }
 
 
-def _message_templates(found: Incident) -> dict[str, str]:
-    """The canned messages, worded for this incident (what the template select fills in)."""
-    names = ", ".join(ip.platform.name for ip in found.platforms) or _("the affected platforms")
-    return {key: _(text, platforms=names) for key, text in MESSAGE_TEMPLATES.items()}
+def _message_templates(found: Incident) -> dict[str, dict[str, str]]:
+    """The canned messages, worded for this incident in every language the text is kept in
+    ({key: {"en": ..., "es": ..., "de": ...}}): a template fills the original and each
+    version, whatever the staff member's own language."""
+    names = ", ".join(ip.platform.name for ip in found.platforms)
+    filled: dict[str, dict[str, str]] = {key: {} for key in MESSAGE_TEMPLATES}
+    for language in (ORIGINAL_LANGUAGE, *TRANSLATED_LANGUAGES):
+        with in_language(language) as gettext:
+            platforms = names or gettext("the affected platforms")
+            for key, text in MESSAGE_TEMPLATES.items():
+                filled[key][language] = gettext(text, platforms=platforms)
+    return filled
+
+
+def _fill_template(form: UpdateForm | ResolveForm, texts: dict[str, str]) -> None:
+    """Without JavaScript: the chosen template's words into the message and its versions."""
+    form.body.data = texts.get(ORIGINAL_LANGUAGE, "")
+    for language in TRANSLATED_LANGUAGES:
+        getattr(form, f"body_{language}").data = texts.get(language, "")
+
+
+def _standing_etr(found: Incident) -> datetime | None:
+    """The ETR the next update keeps unless staff clear it (one still ahead), as the form's
+    wall-clock time in the provider's zone."""
+    etr = found.etr
+    if etr is None or etr <= clock.now():
+        return None
+    return etr.astimezone(ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"])).replace(tzinfo=None)
+
+
+def _update_form(found: Incident) -> UpdateForm:
+    """The update form: on a first view, the incident's status and its standing ETR filled in
+    (an ETR carries forward until it is cleared on purpose)."""
+    if request.method == "POST":
+        return UpdateForm()
+    return UpdateForm(data={"status": found.status, "etr": _standing_etr(found)})
 
 
 @bp.app_template_filter("role")
@@ -142,6 +184,8 @@ def new_incident() -> Any:
             case_number=form.case_number.data,
             customer_case_numbers=form.customer_case_numbers.data,
             deliver_notifications=form.deliver_notifications.data,
+            title_translations=versions(form, "title"),
+            body_translations=versions(form, "body"),
             now=clock.now(),
         )
 
@@ -199,12 +243,13 @@ def _new_incident_page(form: IncidentForm, may_p1g: bool, status: int) -> tuple[
 @role_required(*STAFF_ROLES)
 def incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
-    form = UpdateForm(data=None if request.method == "POST" else {"status": found.status})
+    form = _update_form(found)
     if request.method == "POST" and request.form.get("use_template"):
         # Without JavaScript: fill the chosen template into the message and show it again.
-        form.body.data = _message_templates(found).get(form.template.data or "", "")
+        _fill_template(form, _message_templates(found).get(form.template.data or "", {}))
         return _incident_page(found, form), 200
     if form.validate_on_submit():
+        clear = bool(form.clear_etr.data)
         try:
             incidents.post_update(
                 db.session,
@@ -214,7 +259,10 @@ def incident(incident_id: str) -> Any:
                 body=form.body.data or "",
                 platform_statuses=_platform_statuses(),
                 deliver_notifications=form.deliver_notifications.data,
-                etr=_aware(form.etr.data),
+                # Clearing wins over the ETR the form was filled with.
+                etr=None if clear else _aware(form.etr.data),
+                clear_etr=clear,
+                body_translations=versions(form, "body"),
                 now=clock.now(),
             )
         except ValidationError as exc:
@@ -252,7 +300,10 @@ def _incident_page(
         "admin/incident.html",
         incident=found,
         # formdata=None: a P1G post must not fill the update form with its fields.
-        form=form or UpdateForm(formdata=None, data={"status": found.status}),
+        form=form
+        or UpdateForm(formdata=None, data={"status": found.status, "etr": _standing_etr(found)}),
+        lapsed_etr=found.etr if found.etr is not None and found.etr <= now else None,
+        languages=TRANSLATED_LANGUAGES,
         platforms=platform_queries.platforms(db.session),
         status_choices=PLATFORM_STATUS_CHOICES,
         templates=_message_templates(found),
@@ -285,6 +336,10 @@ def edit_incident(incident_id: str) -> Any:
         ), 403
     form = EditIncidentForm(
         data={
+            **{
+                f"title_{lang}": found.title_translations.get(lang, "")
+                for lang in TRANSLATED_LANGUAGES
+            },
             "title": found.title,
             "impact": found.impact,
             "priority": found.priority,
@@ -304,6 +359,7 @@ def edit_incident(incident_id: str) -> Any:
             priority=form.priority.data,
             case_number=form.case_number.data or "",
             customer_case_numbers=form.customer_case_numbers.data or "",
+            title_translations=versions(form, "title"),
             now=clock.now(),
         ),
         done=url_for("admin.incident", incident_id=found.id),
@@ -320,7 +376,11 @@ def edit_incident(incident_id: str) -> Any:
 @role_required(*STAFF_ROLES)
 def resolve_incident(incident_id: str) -> Any:
     found = incidents.get(db.session, incident_id)
-    form = ResolveForm(data={"body": _message_templates(found)["resolved"]})
+    closing = _message_templates(found)["resolved"]
+    form = ResolveForm(
+        data={"body": closing[ORIGINAL_LANGUAGE]}
+        | {f"body_{lang}": closing[lang] for lang in TRANSLATED_LANGUAGES}
+    )
     saved = submit(
         form,
         lambda: incidents.resolve(
@@ -329,6 +389,7 @@ def resolve_incident(incident_id: str) -> Any:
             found,
             body=form.body.data or "",
             deliver_notifications=form.deliver_notifications.data,
+            body_translations=versions(form, "body"),
             now=clock.now(),
         ),
         done=url_for("admin.incident", incident_id=found.id),
@@ -339,6 +400,77 @@ def resolve_incident(incident_id: str) -> Any:
         render_template("admin/incident_resolve.html", form=form, incident=found),
         form_status(form),
     )
+
+
+@bp.route("/incidents/<incident_id>/updates/<update_id>/correct", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def correct_update(incident_id: str, update_id: str) -> Any:
+    """Correct a posted update's text (and its versions). Sending it to subscribers again is
+    a choice, unticked by default; with it, the next page shows what goes out to how many
+    and only its confirmation makes the correction."""
+    found = incidents.get(db.session, incident_id)
+    update = incidents.get_update(db.session, found, update_id)
+    if not incidents.may_change(current_user, found):
+        return render_template(
+            "admin/update_correct.html", form=None, incident=found, update=update
+        ), 403
+    form = CorrectionForm(
+        data={"body": update.body}
+        | {f"body_{lang}": update.body_translations.get(lang, "") for lang in TRANSLATED_LANGUAGES}
+    )
+
+    def change() -> object:
+        return incidents.correct_update(
+            db.session,
+            current_user,
+            update,
+            body=form.body.data or "",
+            body_translations=versions(form, "body"),
+            notify=bool(form.notify.data),
+            now=clock.now(),
+        )
+
+    def page(status: int) -> tuple[str, int]:
+        return render_template(
+            "admin/update_correct.html", form=form, incident=found, update=update
+        ), status
+
+    if not form.validate_on_submit() or going_back(form):
+        return page(200 if going_back(form) else form_status(form))
+    if form.notify.data and not form.confirmed:
+        try:
+            planned = rehearse(change)
+        except ValidationError as exc:
+            apply_errors(form, exc.errors)
+            return page(422)
+        except PermissionDenied as exc:
+            deny(form, exc)
+            return page(403)
+        return confirmation_page(
+            form,
+            title=_("Correct and notify"),
+            question=_("Correct this update of “%(title)s” and send it again?", title=found.title),
+            consequences=[
+                _(
+                    "The corrected text replaces the old one on every page, feed and API "
+                    "answer, marked as edited."
+                ),
+                _("The notice below goes out within a minute and cannot be called back."),
+            ],
+            button=_("Correct and notify"),
+            cancel=url_for("admin.correct_update", incident_id=found.id, update_id=update.id),
+            refused=_("Nothing was changed: confirm with the red button."),
+            planned=planned,
+            carry=True,
+            asked=first_step(form),
+        )
+    saved = submit(
+        form,
+        change,
+        done=url_for("admin.incident", incident_id=found.id) + f"#update-{update.id}",
+        message=_("Update corrected."),
+    )
+    return saved or page(form_status(form))
 
 
 @bp.post("/incidents/<incident_id>/p1g")
@@ -536,7 +668,7 @@ def user(user_id: str) -> Any:
             sessions=staff_queries.open_sessions(db.session, found),
             authenticator=staff_queries.authenticator(db.session, found),
             needs_factor=factors.required(found),
-            now=clock.now(),
+            at=clock.now(),
         ),
         form_status(form),
     )
@@ -642,7 +774,7 @@ def tokens() -> Any:
         form=form,
         tokens=listed,
         plaintext=plaintext,
-        now=clock.now(),
+        at=clock.now(),
     ), status
 
 

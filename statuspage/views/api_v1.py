@@ -17,7 +17,7 @@ for the urgency of work inside 05:00-23:00 too (`services.maintenance`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -35,6 +35,7 @@ from statuspage.contract.requests import (
     IncidentFields,
     IncidentListQuery,
     IncidentRequest,
+    IncidentUpdateRequest,
     NewIncidentRequest,
     SubscriberListQuery,
     SubscriberRequest,
@@ -107,9 +108,10 @@ NEW_INCIDENT_RULES = {
 UPDATE_RULES = {
     **KNOWN_COMPONENTS,
     "status": "an incident takes an incident's status, a window (w<n>) a window's",
-    "etr": "after now, on an open incident",
+    "etr": "after now, on an open incident, and not with clear_etr",
     "case_number": "a master case (priority P1G) keeps one",
-    "body": "an update that changes no status, component or ETR says what changed",
+    "body": "an update that changes no status, component or ETR says what changed (its "
+    "versions in other languages alone are no update)",
     "scheduled_for": "a window is not moved into the past",
     "scheduled_until": "after scheduled_for, at most 48 hours later, and in the future",
 }
@@ -127,6 +129,17 @@ def _subscriber_rules() -> dict[str, str]:
 
 
 NEW_SUBSCRIBER_RULES = _subscriber_rules()
+
+
+def _texts(versions: Mapping[Any, str | None] | None) -> dict[str, str | None] | None:
+    """A request's versions of a text as the services take them ({language: text})."""
+    return None if versions is None else {str(k): text for k, text in versions.items()}
+
+
+CORRECTION_RULES = {
+    "body": "a correction changes the text (or a version of it), and does not empty a text "
+    "that had words",
+}
 # The services' names for what clients send under Statuspage's names.
 SENT_AS = {
     "title": "name",
@@ -136,6 +149,11 @@ SENT_AS = {
     "description": "body",
     "note": "body",
     "platforms": "component_ids",
+    "title_es": "name_translations",
+    "title_de": "name_translations",
+    "title_translations": "name_translations",
+    "body_es": "body_translations",
+    "body_de": "body_translations",
 }
 
 
@@ -326,6 +344,8 @@ def create_incident(body: NewIncidentRequest) -> Any:
             customer_case_numbers=fields.customer_case_numbers,
             deliver_notifications=fields.deliver_notifications is not False,
             etr=fields.etr,
+            title_translations=_texts(fields.name_translations),
+            body_translations=_texts(fields.body_translations),
             now=clock.now(),
         )
     commit()
@@ -404,6 +424,7 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
         fields.priority,
         fields.case_number,
         fields.customer_case_numbers,
+        fields.name_translations,
     )
     status = fields.status
     with as_sent():
@@ -417,9 +438,16 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
                 priority=fields.priority,
                 case_number=fields.case_number,
                 customer_case_numbers=fields.customer_case_numbers,
+                title_translations=_texts(fields.name_translations),
                 now=now,
             )
-        changes = (status and status != found.status) or statuses or fields.etr is not None
+        changes = (
+            (status and status != found.status)
+            or statuses
+            or fields.etr is not None
+            or fields.clear_etr
+            or fields.body_translations
+        )
         if fields.body or changes:
             incidents.post_update(
                 db.session,
@@ -430,10 +458,46 @@ def update_incident(incident_id: str, body: IncidentRequest) -> Response:
                 platform_statuses=statuses,
                 deliver_notifications=fields.deliver_notifications is not False,
                 etr=fields.etr,
+                clear_etr=bool(fields.clear_etr),
+                body_translations=_texts(fields.body_translations),
                 now=now,
             )
     commit()
     return jsonify(_incident_json(found))
+
+
+@bp.patch("/incidents/<incident_id:incident_id>/incident_updates/<update_id>")
+@authenticated("write")
+@operation(
+    "Correct a posted update's text (its status, time, ETR and components stay); the update "
+    "shows as edited. deliver_notifications: true sends it to subscribers again",
+    shapes.IncidentUpdate,
+    body=IncidentUpdateRequest,
+    example={"incident_update": {"body": "The carrier replaced the card."}},
+    rules=CORRECTION_RULES,
+)
+def correct_incident_update(
+    incident_id: str, update_id: str, body: IncidentUpdateRequest
+) -> Response:
+    """Statuspage's "update a previous incident update", for this page's incidents (a
+    window's description is changed through the window)."""
+    if incident_id.startswith("w"):
+        raise NotFound(incident_id)
+    found = incidents.get(db.session, incident_id)
+    update = incidents.get_update(db.session, found, update_id)
+    fields = body.incident_update
+    with as_sent():
+        incidents.correct_update(
+            db.session,
+            actor(),
+            update,
+            body=fields.body,
+            body_translations=_texts(fields.body_translations),
+            notify=fields.deliver_notifications is True,
+            now=clock.now(),
+        )
+    commit()
+    return jsonify(serializers.incident_update(update))
 
 
 def _update_window(window: MaintenanceWindow, fields: IncidentFields) -> Response:

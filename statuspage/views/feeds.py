@@ -75,6 +75,7 @@ def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
         link=s.url + page,
         self_url=s.url + path,
         feed_id=s.url + path,
+        language=str(get_locale() or "en"),
         author=s.name,
         author_uri=s.url + "/",
     )

@@ -118,8 +118,12 @@ def incident(incident_id: str) -> str:
     )
 
 
+# Every page on the site layout moves with the clock while a master case is open: its
+# banner turns to "Update overdue" the minute the deadline comes (`published` keys by minute).
+
+
 @bp.get("/history")
-@published(by_minute=False, params=("page", "platform"))
+@published(params=("page", "platform"))
 def history() -> str | tuple[str, int]:
     """Closed incidents by month, newest first, paginated, for one platform or all
     (`?platform=slug`; an unknown one is a 404 that says so and offers the list)."""
@@ -159,7 +163,7 @@ def history() -> str | tuple[str, int]:
 
 
 @bp.get("/help")
-@published(by_minute=False)
+@published()
 def help_page() -> str:
     """The support plan on the page: the priority table, the ETR and the contacts."""
     return render_template("public/help.html")
