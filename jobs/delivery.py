@@ -66,7 +66,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from jobs import cards, webhooks
+from jobs import cards, durable, webhooks
 from statuspage.mail import (
     MailBatch,
     Mailer,
@@ -90,6 +90,8 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 FAN_OUT_NOTICES = 100
 CONCURRENCY = 4  # requests in flight at once, by default
+# On an email that may have reached its recipient before (webhooks and cards carry the same).
+POSSIBLY_DUPLICATED = "X-Statuspage-Possibly-Duplicated"
 
 
 @dataclass
@@ -415,6 +417,10 @@ def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+    if delivery.possibly_duplicated:
+        # Sent again after a sender stopped with the request in flight: the recipient's
+        # tools can tell, as webhook receivers can (docs/channels.md).
+        headers[POSSIBLY_DUPLICATED] = "true"
     return MailRecipient(
         email=delivery.email,
         name=delivery.name or "",
@@ -425,14 +431,16 @@ def _recipient(delivery: Claimed, ctx: DeliveryContext) -> MailRecipient:
 
 
 def _settle(session: Session, ids: list[int], owner: str, **values: Any) -> None:
-    """Write a batch's outcome, only on rows this sender still owns."""
-    session.execute(
+    """Write a batch's outcome, only on rows this sender still owns. A database that went
+    away meanwhile (a restart) is waited for, up to the lease, and the same write made
+    again (`jobs.durable`): a provider's acceptance is not left to the lease to resend."""
+    statement = (
         update(Delivery)
         .where(Delivery.id.in_(ids), Delivery.lease_owner == owner, Delivery.status == "sending")
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
+    durable.write(session, lambda: session.execute(statement), within=LEASE)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -464,18 +472,23 @@ class _Request:
 
 def _fail(session: Session, reasons: Mapping[int, str], owner: str, report: DeliveryReport) -> None:
     """Record deliveries (id -> reason) as failed for good; only rows this sender owns."""
-    for delivery_id, reason in reasons.items():
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                Delivery.lease_owner == owner,
-                Delivery.status == "sending",
+
+    def statements() -> None:
+        for delivery_id, reason in reasons.items():
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.lease_owner == owner,
+                    Delivery.status == "sending",
+                )
+                .values(
+                    status="failed", last_error=reason[:2000], lease_owner=None, lease_until=None
+                )
+                .execution_options(synchronize_session=False)
             )
-            .values(status="failed", last_error=reason[:2000], lease_owner=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    session.commit()
+
+    durable.write(session, statements, within=LEASE)
     report.failed += len(reasons)
 
 
@@ -719,7 +732,7 @@ def _record(
 
 def _note(session: Session, request: _Request, error: str) -> None:
     """Keep an unexpected error on a batch left to its lease (its status unchanged)."""
-    session.execute(
+    statement = (
         update(Delivery)
         .where(
             Delivery.id.in_(request.ids),
@@ -729,7 +742,7 @@ def _note(session: Session, request: _Request, error: str) -> None:
         .values(last_error=error[:2000])
         .execution_options(synchronize_session=False)
     )
-    session.commit()
+    durable.write(session, lambda: session.execute(statement), within=LEASE)
 
 
 def finish_notices(session: Session) -> None:
