@@ -16,6 +16,19 @@ from sqlalchemy import exc
 # Seconds a client is asked to wait before trying again while the database is away.
 RETRY_AFTER = 5
 
+# libpq settings for every PostgreSQL connection: a server that stops answering (a cut
+# network, a host gone) is noticed in seconds rather than the system's minutes. A connection
+# attempt gives up after 5 s; an idle connection is probed after 10 s, every 5 s, and given
+# up after 3 unanswered probes; data unacknowledged for 20 s ends the connection.
+POSTGRESQL_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
+
 
 def unreachable(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached (rather than refused a

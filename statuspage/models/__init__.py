@@ -6,6 +6,7 @@ from statuspage.models.incidents import (
     IncidentUpdate,
     IncidentUpdatePlatform,
 )
+from statuspage.models.jobs import JobRun
 from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
 from statuspage.models.platforms import Platform
@@ -23,6 +24,7 @@ __all__ = [
     "IncidentPlatform",
     "IncidentUpdate",
     "IncidentUpdatePlatform",
+    "JobRun",
     "MaintenanceSeries",
     "MaintenanceWindow",
     "Notice",
