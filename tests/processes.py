@@ -85,7 +85,10 @@ def wait_for(check, timeout: float, what: str, every: float = 0.05):  # type: ig
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[str]:
+def gunicorn(
+    env: dict[str, str], log: Path, workers: int = 2, threads: int = 4
+) -> Iterator[str]:
+    """gunicorn as production runs it (gthread workers), on `env`'s database."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -95,6 +98,10 @@ def gunicorn(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[str]:
                 os.path.join(BIN, "gunicorn"),
                 "--workers",
                 str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(threads),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "statuspage:create_app()",
