@@ -328,16 +328,16 @@ class FileLock(SchedulerLock):
         if self._file is not None:
             return True
         handle = open(self.path, "a+")  # noqa: SIM115 (held for as long as the lock)
-        while not stop.is_set():
+        while True:  # tried at least once, even when `stop` is already set
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                stop.wait(FILE_POLL)
+                if stop.is_set() or stop.wait(FILE_POLL):
+                    handle.close()
+                    return False
                 continue
             self._file = handle
             return True
-        handle.close()
-        return False
 
     def held(self) -> bool:
         return self._file is not None

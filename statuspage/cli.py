@@ -1,4 +1,5 @@
-"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs.
+"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs |
+backup | restore.
 
 Each command is thin: parse the arguments, call a service with `now` from the clock, commit
 once. A mistake the operator can fix ends as a one-line (or one-per-field) error and a
@@ -199,10 +200,11 @@ def create_token_command(email: str, name: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from statuspage import cli_jobs
+    from statuspage import cli_backup, cli_jobs
 
     app.cli.add_command(init_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     cli_jobs.init_app(app)
+    cli_backup.init_app(app)

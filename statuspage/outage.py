@@ -11,6 +11,8 @@ answer (`jobs.durable`) on exactly these; any other error is a bug and stays one
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import exc
 
 # Seconds a client is asked to wait before trying again while the database is away.
@@ -30,9 +32,20 @@ POSTGRESQL_CONNECT_ARGS = {
 }
 
 
+# SQLite says "OperationalError" for a missing table too; these are its words for a file it
+# cannot get at right now.
+SQLITE_UNREACHABLE = ("locked", "busy", "unable to open", "disk i/o error")
+
+
 def unreachable(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached (rather than refused a
     statement): a restart, a failover, a cut network, a busy SQLite file."""
-    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
+    if isinstance(error, exc.TimeoutError):
         return True
-    return isinstance(error, exc.DBAPIError) and bool(error.connection_invalidated)
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError | exc.InterfaceError):
+        if isinstance(error.orig, sqlite3.Error):
+            return any(words in str(error.orig).lower() for words in SQLITE_UNREACHABLE)
+        return True
+    return False

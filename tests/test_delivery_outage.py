@@ -40,12 +40,18 @@ def outage(when: Callable[[str], bool]) -> Iterator[list[str]]:
     yields the list of those refused."""
     engine = _db.engine
     error = engine.dialect.loaded_dbapi.OperationalError
+    # What each driver says when the database cannot be reached.
+    words = (
+        "unable to open database file"
+        if engine.dialect.name == "sqlite"
+        else "server closed the connection unexpectedly"
+    )
     refused: list[str] = []
 
     def fail(cursor, statement, *args):  # type: ignore[no-untyped-def]
         if when(statement):
             refused.append(statement)
-            raise error("server closed the connection unexpectedly")
+            raise error(words)
 
     hooks = ("do_execute", "do_executemany", "do_execute_no_params")
     for hook in hooks:

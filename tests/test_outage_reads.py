@@ -40,10 +40,16 @@ def unreachable(
     """Every statement (but those `unless` lets through) fails as on a dropped connection."""
     engine = _db.engine
     error = engine.dialect.loaded_dbapi.OperationalError
+    # What each driver says when the database cannot be reached.
+    words = (
+        "unable to open database file"
+        if engine.dialect.name == "sqlite"
+        else "server closed the connection unexpectedly"
+    )
 
     def fail(cursor, statement, *args):  # type: ignore[no-untyped-def]
         if not unless(statement):
-            raise error("server closed the connection unexpectedly")
+            raise error(words)
 
     # Raised where the driver's own errors are (inside the execution), so SQLAlchemy wraps
     # it as it wraps a real one.
