@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 
 INTERVALS = {"windows": 60, "notices": 30, "delivery": 10, "p1g": 60}
 CHECK_EVERY = 1.0  # seconds between a running scheduler's checks that it holds its lock
+# Requests one delivery pass makes at most, so the other jobs get their turn during a large
+# fan-out; a pass that made them all is followed at once by the next (`run_delivery_job`).
+PASS_BATCHES = 100
 
 
 def delivery_context(app: Flask) -> delivery.DeliveryContext:
@@ -99,7 +102,10 @@ def job_functions(app: Flask) -> dict[str, Callable[[Session, datetime], object]
         return p1g.alert_overdue(session, now, config["CSS_ON_DUTY_EMAIL"])
 
     def run_delivery(session: Session, now: datetime) -> tuple[int, delivery.DeliveryReport]:
-        return delivery.fan_out(session, now), delivery.deliver(session, now, ctx)
+        return (
+            delivery.fan_out(session, now),
+            delivery.deliver(session, now, ctx, max_batches=PASS_BATCHES),
+        )
 
     return {
         "windows": run_windows,
@@ -168,28 +174,28 @@ def run_exclusive(
     name: str,
     fn: Callable[[Session, datetime], object],
     lock: SchedulerLock | None = None,
-) -> None:
+) -> object:
     """Run one job now, unless another runner is in the middle of the same job or, for a
     scheduler holding `lock`, unless that lock is no longer this process's (checked with the
-    database as the run's start is recorded)."""
+    database as the run's start is recorded). Returns what the job returned, or None."""
     with app.app_context():
         try:
             with exclusive(app, name) as acquired:
                 if not acquired:
                     log.info("job %s is running elsewhere; skipped", name)
-                    return
+                    return None
                 if lock is None:
-                    fn(db.session, clock.now())
-                    return
+                    return fn(db.session, clock.now())
                 run = lock.begin(name, clock.now())
                 if run is None:
                     log.warning("job %s not run: this process no longer holds the lock", name)
-                    return
+                    return None
                 outcome, error = "failed", None
                 try:
                     with durable.fenced(lock.reclaim):
-                        fn(db.session, clock.now())
+                        result = fn(db.session, clock.now())
                     outcome = "ok"
+                    return result
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     raise
@@ -199,6 +205,7 @@ def run_exclusive(
             log.exception("job %s failed", name)
             with suppress(Exception):  # the connection may be gone with the database
                 db.session.rollback()
+            return None
         finally:
             db.session.remove()
 
@@ -266,7 +273,13 @@ def run_delivery_job(
     lock: SchedulerLock | None = None,
 ) -> None:
     wake.started()  # from here on, a new wake asks for another run after this one
-    run_exclusive(app, name, fn, lock)
+    result = run_exclusive(app, name, fn, lock)
+    report = result[-1] if isinstance(result, tuple) else None
+    # A pass that made all its requests stopped with more to send: the next one now (after
+    # any other job that is due), not at the next poll. Asked from a thread of its own: a
+    # scheduler shutting down holds its job store until this job has returned.
+    if isinstance(report, delivery.DeliveryReport) and report.batches >= PASS_BATCHES:
+        threading.Thread(target=wake, name="delivery-wake", daemon=True).start()
 
 
 class _WakeWhileRunning:

@@ -173,8 +173,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def cluster() -> Iterator[Cluster]:
-    """Start a cluster in a temporary directory; stop it and remove the directory on exit."""
+def cluster(settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """Start a cluster in a temporary directory; stop it and remove the directory on exit.
+    `settings` override the server's (the benchmark asks for durable commits)."""
     root = Path(tempfile.mkdtemp(prefix="statuspage-pg-", dir=_scratch_dir()))
     process: subprocess.Popen[bytes] | None = None
     made: Cluster | None = None
@@ -200,7 +201,7 @@ def cluster() -> Iterator[Cluster]:
             log,
         )
         port = _free_port()
-        settings = {
+        server = {
             "listen_addresses": "127.0.0.1",
             "port": str(port),
             "unix_socket_directories": str(sockets),
@@ -209,9 +210,10 @@ def cluster() -> Iterator[Cluster]:
             "synchronous_commit": "off",
             "max_connections": "200",
             "shared_buffers": "64MB",
+            **(settings or {}),
         }
         args = [str(PG_BIN / "postgres"), "-D", str(data)]
-        for key, value in settings.items():
+        for key, value in server.items():
             args += ["-c", f"{key}={value}"]
         process = _start(args, log)
         _wait_ready(process, port, log)

@@ -85,9 +85,7 @@ def wait_for(check, timeout: float, what: str, every: float = 0.05):  # type: ig
 
 
 @contextmanager
-def gunicorn(
-    env: dict[str, str], log: Path, workers: int = 2, threads: int = 4
-) -> Iterator[str]:
+def gunicorn(env: dict[str, str], log: Path, workers: int = 2, threads: int = 4) -> Iterator[str]:
     """gunicorn as production runs it (gthread workers), on `env`'s database."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
