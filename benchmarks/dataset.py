@@ -49,6 +49,7 @@ class Size:
 
 
 FULL = Size(incidents=2_000, updates=10_000, windows=500, subscribers=100_000)
+FULL_PG = Size(incidents=2_000, updates=10_000, windows=500, subscribers=1_000_000)
 SMOKE = Size(incidents=20, updates=100, windows=10, subscribers=300)
 
 

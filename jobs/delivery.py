@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, literal, select, update
+from sqlalchemy import ARRAY, Integer, Select, and_, any_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from jobs import cards, durable, webhooks
@@ -434,9 +434,16 @@ def _settle(session: Session, ids: list[int], owner: str, **values: Any) -> None
     """Write a batch's outcome, only on rows this sender still owns. A database that went
     away meanwhile (a restart) is waited for, up to the lease, and the same write made
     again (`jobs.durable`): a provider's acceptance is not left to the lease to resend."""
+    # PostgreSQL takes the ids as one array: a thousand bound parameters cost ~20 ms a batch
+    # to render and parse.
+    chosen = (
+        Delivery.id == any_(literal(ids, ARRAY(Integer)))
+        if _is_postgres(session)
+        else Delivery.id.in_(ids)
+    )
     statement = (
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.lease_owner == owner, Delivery.status == "sending")
+        .where(chosen, Delivery.lease_owner == owner, Delivery.status == "sending")
         .values(**values)
         .execution_options(synchronize_session=False)
     )
