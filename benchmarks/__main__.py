@@ -7,6 +7,7 @@ runs it to prove every row is produced; its figures mean nothing).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -34,6 +35,9 @@ READ_WORKERS = 2
 # 2,900). Sync closes the connection after every response, so wrk reconnects each time.
 WORKER_CLASS = "gthread"
 SENDGRID_LATENCY = 0.05  # seconds the local SendGrid server takes per request
+PG_WORKERS = 4  # the README's production command
+# The throwaway cluster of the tests (tests/pg.py: no fsync), with room for a million rows.
+PG_SETTINGS = {"shared_buffers": "256MB"}
 GZIP = {"Accept-Encoding": "gzip"}  # as browsers and feed readers ask
 
 
@@ -131,6 +135,10 @@ def read_rows(base: str, built: dataset.Built, seconds: float) -> list[Row]:
         "/maintenance.ics",
         "/history.rss",
     ):
+        # Every worker past its first render of the page (measured in rows of their own):
+        # the runs measure the steady state, a new minute's renders included.
+        for _ in range(4 * PG_WORKERS):
+            get(base + path, GZIP)
         plain = run(base + path, GZIP, seconds)
         rows.append(report.http_row(f"GET {path}", plain, static.rps, report.CACHED_SHARE))
         # A page that moves with the clock changes its ETag every minute; wrk would keep
@@ -152,11 +160,78 @@ def read_rows(base: str, built: dataset.Built, seconds: float) -> list[Row]:
     return rows
 
 
-def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]:  # type: ignore[no-untyped-def]
-    """One incident notice to every subscriber, created through the Manage API of the
-    embedded server (gunicorn, one worker, the scheduler inside), delivered to the local
-    SendGrid server; timed from the API call to the last recipient accepted."""
+def measure_fan_out(app, base: str, sendgrid, built, size, limit: float):  # type: ignore[no-untyped-def]
+    """One incident notice to every subscriber, created through the Manage API at `base`
+    and delivered by the scheduler to the local SendGrid server: (seconds from the API call
+    to the last recipient accepted or None, requests made, recipients received)."""
     from statuspage.extensions import db
+
+    # Steady state first: the scheduler's first passes have nothing left to do.
+    deadline = time.monotonic() + 120
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        with app.app_context():
+            quiet = quiet + 1 if dataset.pending_notices(datetime.now(UTC)) == 0 else 0
+            db.session.remove()
+        time.sleep(0.5)
+    attempts_before, seen = sendgrid.attempts, len(sendgrid.requests)
+    body = {
+        "incident": {
+            "name": "Calls to PSTN numbers failing",
+            "status": "investigating",
+            "impact_override": "major",
+            "body": "We are investigating failed outbound calls.",
+            "components": {str(built.platform_id): "major_outage"},
+        }
+    }
+    request = urllib.request.Request(
+        f"{base}/api/v1/pages/calltower/incidents",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"OAuth {built.token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"the Manage API answered {exc.code}") from None
+    received, finished = 0, None
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        for sent in sendgrid.requests[seen:]:
+            received += sum(
+                1
+                for p in sent["personalizations"]
+                for to in p["to"]
+                if to["email"].startswith("mpoc")
+            )
+            seen += 1
+        if received >= size.subscribers:
+            finished = time.perf_counter()
+            break
+        time.sleep(0.01)
+    wall = finished - started if finished is not None else None
+    return wall, sendgrid.attempts - attempts_before, received
+
+
+def wall_row(size, wall: float | None, received: int, limit: float) -> Row:  # type: ignore[no-untyped-def]
+    return report.limit_row(
+        f"fan-out to {size.subscribers:,} subscribers (wall)",
+        wall,
+        f"{wall:.1f} s" if wall is not None else f"timed out ({received:,} received)",
+        limit,
+        f"<= {limit:.0f} s",
+    )
+
+
+def rss_row(what: str, rss: float, limit: float) -> Row:
+    return report.limit_row(what, rss, f"{rss:,.0f} MB", limit, f"<= {limit:.0f} MB")
+
+
+def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]:  # type: ignore[no-untyped-def]
+    """The fan-out through the embedded server (gunicorn, one worker, the scheduler inside),
+    timed from the API call to the last recipient accepted."""
     from tests.sendgrid_server import API_KEY, sendgrid_server
 
     with sendgrid_server() as sendgrid:
@@ -165,68 +240,12 @@ def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]: 
         sendgrid.latency = SENDGRID_LATENCY
         env = {**env, "SENDGRID_API_KEY": API_KEY, "SENDGRID_HOST": sendgrid.url}
         with servers.embedded(env, Path(tmp) / "embedded.log") as server:
-            # Steady state first: the scheduler's first passes have nothing left to do.
-            deadline = time.monotonic() + 120
-            quiet = 0
-            while quiet < 3 and time.monotonic() < deadline:
-                with app.app_context():
-                    quiet = quiet + 1 if dataset.pending_notices(datetime.now(UTC)) == 0 else 0
-                    db.session.remove()
-                time.sleep(0.5)
-            attempts_before, seen = sendgrid.attempts, len(sendgrid.requests)
-            body = {
-                "incident": {
-                    "name": "Calls to PSTN numbers failing",
-                    "status": "investigating",
-                    "impact_override": "major",
-                    "body": "We are investigating failed outbound calls.",
-                    "components": {str(built.platform_id): "major_outage"},
-                }
-            }
-            request = urllib.request.Request(
-                f"{server.base}/api/v1/pages/calltower/incidents",
-                data=json.dumps(body).encode(),
-                headers={
-                    "Authorization": f"OAuth {built.token}",
-                    "Content-Type": "application/json",
-                },
-                method="POST",
-            )
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=60):
-                    pass
-            except urllib.error.HTTPError as exc:
-                raise RuntimeError(
-                    f"the Manage API answered {exc.code}:\n{server.log.read_text()[-4000:]}"
-                ) from None
-            received, finished = 0, None
-            limit = time.monotonic() + (600 if size is dataset.FULL else 120)
-            while time.monotonic() < limit:
-                for sent in sendgrid.requests[seen:]:
-                    received += sum(
-                        1
-                        for p in sent["personalizations"]
-                        for to in p["to"]
-                        if to["email"].startswith("mpoc")
-                    )
-                    seen += 1
-                if received >= size.subscribers:
-                    finished = time.perf_counter()
-                    break
-                time.sleep(0.01)
-            made = sendgrid.attempts - attempts_before
+            limit = 600 if size is dataset.FULL else 120
+            wall, made, received = measure_fan_out(app, server.base, sendgrid, built, size, limit)
             rss = server.peak_rss_mb()
     allowed = math.ceil(size.subscribers / 1000) + len(set(dataset.LANGUAGES))
-    wall = finished - started if finished is not None else None
     return [
-        report.limit_row(
-            f"fan-out to {size.subscribers:,} subscribers (wall)",
-            wall,
-            f"{wall:.1f} s" if wall is not None else f"timed out ({received:,} received)",
-            report.FAN_OUT_S,
-            f"<= {report.FAN_OUT_S:.0f} s",
-        ),
+        wall_row(size, wall, received, report.FAN_OUT_S),
         report.limit_row(
             "fan-out requests to SendGrid",
             made,
@@ -234,29 +253,99 @@ def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]: 
             allowed,
             f"<= {allowed} (1 per 1,000 + 1 per language)",
         ),
-        report.limit_row(
-            "peak RSS of the serving worker",
-            rss,
-            f"{rss:,.0f} MB",
-            report.RSS_MB,
-            f"<= {report.RSS_MB:.0f} MB",
-        ),
+        rss_row("peak RSS of the serving worker", rss, report.RSS_MB),
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="tiny data, one-second runs")
-    parser.add_argument("--seconds", type=float, help="length of each load run (default 3)")
-    parser.add_argument("--worker-class", default=WORKER_CLASS, choices=["sync", "gthread"])
-    args = parser.parse_args(argv)
-    size = dataset.SMOKE if args.smoke else dataset.FULL
-    seconds = args.seconds or (1 if args.smoke else 3)
-    began = time.monotonic()
-    load_before = os.getloadavg()
-    if not load.wrk_path() and not args.smoke:
-        print("wrk is not installed (Debian: apt-get install wrk); skipping the load runs.")
+def postgres(args: argparse.Namespace, smoke: bool, seconds: float) -> tuple[str, list[Row]]:
+    """The PostgreSQL run on a throwaway cluster: the read rows against gunicorn
+    (PG_WORKERS workers) with one `jobs run` beside it, then one notice fanned out to the
+    PostgreSQL data set's subscribers by that `jobs run`. Returns the table's heading and
+    rows."""
+    from statuspage import create_app
+    from tests import pg
+    from tests.sendgrid_server import API_KEY, sendgrid_server
 
+    size = dataset.SMOKE if smoke else dataset.FULL_PG
+    if args.pg_subscribers:
+        size = dataclasses.replace(size, subscribers=args.pg_subscribers)
+    with (
+        pg.cluster(PG_SETTINGS) as cluster,
+        tempfile.TemporaryDirectory(prefix="statuspage-bench-pg-") as tmp,
+    ):
+        cluster.create_database(template=None, name="bench")
+        env = {**environment(tmp), "DATABASE_URL": cluster.url("bench")}
+        os.environ.update(env)
+        flask = [os.path.join(servers.BIN, "flask"), "--app", "statuspage"]
+        subprocess.run([*flask, "init"], env=env, check=True, capture_output=True)
+        app = create_app()
+        print(
+            f"PostgreSQL: building the data set ({size.incidents:,} incidents, "
+            f"{size.subscribers:,} subscribers)",
+            flush=True,
+        )
+        built_at = time.monotonic()
+        built = dataset.build(app, size, datetime.now(UTC))
+        build_s = time.monotonic() - built_at
+        rows: list[Row] = []
+        with sendgrid_server() as sendgrid:
+            sendgrid.latency = SENDGRID_LATENCY
+            env = {**env, "SENDGRID_API_KEY": API_KEY, "SENDGRID_HOST": sendgrid.url}
+            print(
+                f"PostgreSQL: gunicorn {PG_WORKERS} {args.worker_class} workers and one jobs run",
+                flush=True,
+            )
+            with (
+                servers.reader(
+                    env,
+                    Path(tmp) / "reader.log",
+                    workers=PG_WORKERS,
+                    worker_class=args.worker_class,
+                ) as reader,
+                servers.scheduler(env, Path(tmp) / "jobs.log") as jobs,
+            ):
+                if load.wrk_path() or smoke:
+                    rows += read_rows(reader.base, built, seconds)
+                print(f"PostgreSQL: fan-out to {size.subscribers:,} by jobs run", flush=True)
+                limit = 120 if smoke else 900
+                wall, made, received = measure_fan_out(
+                    app, reader.base, sendgrid, built, size, limit
+                )
+                web_rss = reader.peak_rss_mb()
+                jobs_rss = servers.peak_rss_mb(jobs.pid)
+        allowed = max(math.ceil(size.subscribers / 1000), len(set(dataset.LANGUAGES)))
+        rows += [
+            wall_row(size, wall, received, report.PG_FAN_OUT_S),
+            report.limit_row(
+                "fan-out requests to SendGrid",
+                made,
+                f"{made:,} requests",
+                allowed,
+                f"<= {allowed:,} (1 per 1,000)",
+            ),
+            rss_row("peak RSS of a web worker (largest)", web_rss, report.PG_RSS_MB),
+            rss_row("peak RSS of jobs run", jobs_rss, report.PG_RSS_MB),
+        ]
+        with app.app_context():
+            from statuspage.extensions import db
+
+            db.engine.dispose()
+    heading = (
+        f"statuspage benchmark: PostgreSQL 15 (a throwaway cluster in {cluster.root.parent}); "
+        f"readers: gunicorn {PG_WORKERS} {args.worker_class} workers beside one jobs run, "
+        f"{client()}, {seconds:g} s per run; "
+        f"fan-out: jobs run, SendGrid answering in {SENDGRID_LATENCY * 1000:.0f} ms\n"
+        f"data: {size.incidents:,} incidents, {size.updates:,} updates, {built.windows:,} "
+        f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)"
+    )
+    return heading, rows
+
+
+def sqlite(args: argparse.Namespace, seconds: float) -> tuple[str, list[Row]]:
+    """The SQLite run: the data set in a temporary file, read through gunicorn
+    (READ_WORKERS workers), the fan-out through the embedded server. Returns the table's
+    heading and rows."""
+    size = dataset.SMOKE if args.smoke else dataset.FULL
     with tempfile.TemporaryDirectory(prefix="statuspage-bench-") as tmp:
         env = environment(tmp)
         os.environ.update(env)  # the data set is written in this process, to the same database
@@ -286,25 +375,55 @@ def main(argv: list[str] | None = None) -> int:
                 rows += read_rows(reader.base, built, seconds)
         print("fan-out through the embedded server (flask serve)", flush=True)
         rows += fan_out_rows(app, env, tmp, built, size)
-
-    client = (
-        f"wrk {load.WRK_THREADS} threads {load.CONNECTIONS} connections"
-        if load.wrk_path()
-        else f"a Python client with {load.PYTHON_CLIENTS} threads (wrk not installed)"
-    )
-    print()
-    print(
+    heading = (
         f"statuspage benchmark: SQLite; readers: gunicorn {READ_WORKERS} {args.worker_class} "
-        f"workers, {client}, "
-        f"{seconds:g} s per run; fan-out: flask serve, SendGrid answering in "
-        f"{SENDGRID_LATENCY * 1000:.0f} ms"
-    )
-    print(
+        f"workers, {client()}, {seconds:g} s per run; fan-out: flask serve, SendGrid "
+        f"answering in {SENDGRID_LATENCY * 1000:.0f} ms\n"
         f"data: {size.incidents:,} incidents, {size.updates:,} updates, {built.windows:,} "
         f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)"
     )
-    print()
-    print(report.render(rows))
+    return heading, rows
+
+
+def client() -> str:
+    if load.wrk_path():
+        return f"wrk {load.WRK_THREADS} threads {load.CONNECTIONS} connections"
+    return f"a Python client with {load.PYTHON_CLIENTS} threads (wrk not installed)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny data, one-second runs")
+    parser.add_argument("--seconds", type=float, help="length of each load run (default 3)")
+    parser.add_argument("--worker-class", default=WORKER_CLASS, choices=["sync", "gthread"])
+    parser.add_argument("--no-postgres", action="store_true", help="leave out the PostgreSQL run")
+    parser.add_argument("--postgres-only", action="store_true", help="only the PostgreSQL run")
+    parser.add_argument(
+        "--pg-subscribers", type=int, help="subscribers of the PostgreSQL run (1,000,000)"
+    )
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (1 if args.smoke else 3)
+    began = time.monotonic()
+    load_before = os.getloadavg()
+    if not load.wrk_path() and not args.smoke:
+        print("wrk is not installed (Debian: apt-get install wrk); skipping the load runs.")
+
+    from tests import pg
+
+    tables: list[tuple[str, list[Row]]] = []
+    if not args.postgres_only:
+        tables.append(sqlite(args, seconds))
+    if args.no_postgres:
+        pass
+    elif not pg.available():
+        print(f"{pg.SKIP_REASON} (the PostgreSQL table)")
+    else:
+        tables.append(postgres(args, args.smoke, seconds))
+    for heading, rows in tables:
+        print()
+        print(heading)
+        print()
+        print(report.render(rows))
     print()
     load_after = os.getloadavg()
     print(

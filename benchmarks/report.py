@@ -16,6 +16,8 @@ P99_MS = 50.0
 CALENDAR_MS = 100.0
 FAN_OUT_S = 10.0
 RSS_MB = 200.0
+PG_FAN_OUT_S = 60.0  # a million subscribers on PostgreSQL
+PG_RSS_MB = 300.0
 
 COLUMNS = ("what", "result", "p50 ms", "p99 ms", "vs static", "statuses", "target", "verdict")
 

@@ -1,6 +1,7 @@
 """The servers under test, as separate processes on loopback ports:
 - `reader`: the README's production command, gunicorn with several workers, no scheduler;
-- `embedded`: `flask --app statuspage serve`, one worker with the scheduler inside.
+- `embedded`: `flask --app statuspage serve`, one worker with the scheduler inside;
+- `scheduler`: `flask --app statuspage jobs run`, beside `reader` (production).
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """The largest peak resident set (VmHWM) among the workers, in MB."""
-        peaks = []
-        for pid in self.workers():
-            status = Path(f"/proc/{pid}/status").read_text()
-            kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-            peaks.append(int(kb) / 1024)
-        return max(peaks, default=0.0)
+        return max((peak_rss_mb(pid) for pid in self.workers()), default=0.0)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident set (VmHWM) of process `pid`, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(kb) / 1024
 
 
 def _wait_healthy(server: Server, timeout: float = 60) -> None:
@@ -101,6 +104,34 @@ def reader(
         args += ["--threads", "4"]
     with _running([*args, "statuspage:create_app()"], env, log, port) as server:
         yield server
+
+
+@contextmanager
+def scheduler(env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`flask jobs run`, once it holds the scheduler lock."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [os.path.join(BIN, "flask"), "--app", "statuspage", "jobs", "run"],
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"lock held" not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jobs run did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @contextmanager

@@ -1,10 +1,14 @@
 """APScheduler wiring. Every job is a thin call of an idempotent function of `now`.
 
-Locks only keep concurrent runners from wasting work; correctness never depends on them:
-the outbox's unique keys and the delivery leases hold when two runners overlap anyway.
-- PostgreSQL: each job takes a transaction-independent advisory lock (try, skip if taken);
-  `jobs run` holds a process-wide advisory lock, so a second `jobs run` waits.
-- SQLite (embedded default): a file lock in the instance folder plays the same role.
+One scheduler, always: a started scheduler runs jobs only while its process holds the
+scheduler lock (`jobs.lock`; `lead` below), and writes each run's start to the job table in
+the same step as it checks that it still holds the lock, so a lock lost to a database restart
+or a network cut is noticed before the next job; the process then runs nothing until it holds
+the lock again. A second `jobs run` (or `serve`) stands by and takes over when the first
+stops. Each job also takes a lock of its own (try, skip if taken), against a `jobs tick` run
+by hand beside the scheduler: a transaction-independent advisory lock on PostgreSQL, a file
+lock in the instance folder on SQLite. Correctness never depends on these locks: the
+outbox's unique keys and the delivery leases hold when two runners overlap anyway.
 
 Waking delivery: the delivery job polls every `DELIVERY_INTERVAL` seconds, but a commit that
 queues mail runs it at once (see `statuspage.outbox_signal`). A started scheduler subscribes
@@ -25,7 +29,7 @@ import os
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
@@ -40,13 +44,18 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from jobs import delivery, heartbeat, notices, p1g, windows
+from jobs import delivery, durable, heartbeat, notices, p1g, windows
+from jobs.lock import SchedulerLock
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
 
 log = logging.getLogger(__name__)
 
 INTERVALS = {"windows": 60, "notices": 30, "delivery": 10, "p1g": 60}
+CHECK_EVERY = 1.0  # seconds between a running scheduler's checks that it holds its lock
+# Requests one delivery pass makes at most, so the other jobs get their turn during a large
+# fan-out; a pass that made them all is followed at once by the next (`run_delivery_job`).
+PASS_BATCHES = 100
 
 
 def delivery_context(app: Flask) -> delivery.DeliveryContext:
@@ -107,7 +116,10 @@ def job_functions(app: Flask) -> JobFunctions:
         return p1g.alert_overdue(session, now, config["CSS_ON_DUTY_EMAIL"], every)
 
     def run_delivery(session: Session, now: datetime) -> tuple[int, delivery.DeliveryReport]:
-        return delivery.fan_out(session, now), delivery.deliver(session, now, ctx)
+        return (
+            delivery.fan_out(session, now),
+            delivery.deliver(session, now, ctx, max_batches=PASS_BATCHES),
+        )
 
     every = job_intervals(app)
     # Each run under its own id, counted and recorded: the scheduler's heartbeat.
@@ -173,20 +185,76 @@ def exclusive(app: Flask, name: str, *, wait: bool = False) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_exclusive(app: Flask, name: str, fn: Callable[[Session, datetime], object]) -> None:
-    """Run one job now, unless another runner is in the middle of the same job."""
+def run_exclusive(
+    app: Flask,
+    name: str,
+    fn: Callable[[Session, datetime], object],
+    lock: SchedulerLock | None = None,
+) -> object:
+    """Run one job now, unless another runner is in the middle of the same job or, for a
+    scheduler holding `lock`, unless that lock is no longer this process's (checked with the
+    database as the run's start is recorded). Returns what the job returned, or None."""
     with app.app_context():
         try:
             with exclusive(app, name) as acquired:
                 if not acquired:
                     log.info("job %s is running elsewhere; skipped", name)
-                    return
-                fn(db.session, clock.now())
+                    return None
+                if lock is None:
+                    return fn(db.session, clock.now())
+                run = lock.begin(name, clock.now())
+                if run is None:
+                    log.warning("job %s not run: this process no longer holds the lock", name)
+                    return None
+                outcome, error = "failed", None
+                try:
+                    with durable.fenced(lock.reclaim):
+                        result = fn(db.session, clock.now())
+                    outcome = "ok"
+                    return result
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    raise
+                finally:
+                    lock.finish(run, clock.now(), outcome, error)
         except Exception:  # a failed pass is retried by the next one; the data says what's due
             log.exception("job %s failed", name)
-            db.session.rollback()
+            with suppress(Exception):  # the connection may be gone with the database
+                db.session.rollback()
+            return None
         finally:
             db.session.remove()
+
+
+def lead(
+    scheduler: BaseScheduler,
+    lock: SchedulerLock,
+    stop: threading.Event,
+    say: Callable[[str], None] = log.info,
+) -> None:
+    """Run `scheduler`'s jobs while this process holds `lock`, until `stop` is set: wait
+    for the lock, start (or resume) the jobs, check the lock every `CHECK_EVERY` seconds,
+    pause the jobs when it is lost and wait for it again. On the way out, a job that is
+    running finishes, then the lock is released."""
+    started = False
+    try:
+        while lock.acquire(stop):
+            say("scheduler lock held; running jobs")
+            if started:
+                scheduler.resume()
+            else:
+                scheduler.start()
+                started = True
+            while not stop.wait(CHECK_EVERY) and lock.held():
+                pass
+            if stop.is_set():
+                break
+            scheduler.pause()
+            say("scheduler lock lost; running no jobs until it is held again")
+    finally:
+        if started and scheduler.running:
+            scheduler.shutdown(wait=True)
+        lock.release()
 
 
 class DeliveryWake:
@@ -214,10 +282,20 @@ class DeliveryWake:
 
 
 def run_delivery_job(
-    wake: DeliveryWake, app: Flask, name: str, fn: Callable[[Session, datetime], object]
+    wake: DeliveryWake,
+    app: Flask,
+    name: str,
+    fn: Callable[[Session, datetime], object],
+    lock: SchedulerLock | None = None,
 ) -> None:
     wake.started()  # from here on, a new wake asks for another run after this one
-    run_exclusive(app, name, fn)
+    result = run_exclusive(app, name, fn, lock)
+    report = result[-1] if isinstance(result, tuple) else None
+    # A pass that made all its requests stopped with more to send: the next one now (after
+    # any other job that is due), not at the next poll. Asked from a thread of its own: a
+    # scheduler shutting down holds its job store until this job has returned.
+    if isinstance(report, delivery.DeliveryReport) and report.batches >= PASS_BATCHES:
+        threading.Thread(target=wake, name="delivery-wake", daemon=True).start()
 
 
 class _WakeWhileRunning:
@@ -254,9 +332,12 @@ class _WakeWhileRunning:
                 thread.join(timeout=5)
 
 
-def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
+def build_scheduler(
+    app: Flask, *, blocking: bool = False, lock: SchedulerLock | None = None
+) -> BaseScheduler:
     """A scheduler with one explicitly named job per function, the delivery job also woken by
-    commits that queue mail; never start it in a web worker of a multi-process server."""
+    commits that queue mail; never start it in a web worker of a multi-process server. With
+    `lock`, every job runs only while this process holds it (run it with `lead`)."""
     # One job at a time: they share one database, and on SQLite one writer at a time.
     options = {"timezone": "UTC", "executors": {"default": ThreadPoolExecutor(max_workers=1)}}
     scheduler: BaseScheduler = (
@@ -270,7 +351,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
             run_delivery_job if woken else run_exclusive,
             "interval",
             seconds=intervals[name],
-            args=(wake, app, name, fn) if woken else (app, name, fn),
+            args=(wake, app, name, fn, lock) if woken else (app, name, fn, lock),
             id=name,
             name=name,
             # Delivery: one run at work and one waiting (for a wake that came mid-pass).

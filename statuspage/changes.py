@@ -7,10 +7,10 @@ then key their caches on that row (see `statuspage.views.caching`), so nobody ha
 remember to invalidate anything, and a write is visible on the next request to any worker.
 
 Tables whose rows no public page shows (the delivery log, subscribers, tokens, the audit
-log) and a notice's progress through delivery do not bump it: an outage's fan-out would
-otherwise throw away the rendered pages thousands of readers are asking for. The bump is
-taken last in the transaction, so its row lock never stands between two other locks.
-Raw SQL strings are not seen; write through the ORM.
+log, the scheduler's job runs) and a notice's progress through delivery do not bump it: an
+outage's fan-out would otherwise throw away the rendered pages thousands of readers are
+asking for. The bump is taken last in the transaction, so its row lock never stands between
+two other locks. Raw SQL strings are not seen; write through the ORM.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from statuspage.models import (
     JobRun,
     Notice,
     RecoveryCode,
+    SchedulerRun,
     SecondFactor,
     StaffSession,
     Subscriber,
@@ -46,6 +47,7 @@ UNPUBLISHED = (
     Delivery,
     JobRun,
     RecoveryCode,
+    SchedulerRun,
     SecondFactor,
     StaffSession,
     Subscriber,

@@ -1,4 +1,5 @@
-"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs.
+"""Command line: flask --app statuspage init | seed | users | tokens | subscribers | jobs |
+backup | restore.
 
 Each command is thin: parse the arguments, call a service with `now` from the clock, commit
 once. A mistake the operator can fix ends as a one-line (or one-per-field) error and a
@@ -290,7 +291,7 @@ def create_token_command(
 
 
 def init_app(app: Flask) -> None:
-    from statuspage import cli_jobs, cli_ops
+    from statuspage import cli_backup, cli_jobs, cli_ops
 
     app.cli.add_command(init_command)
     app.cli.add_command(seed_command)
@@ -298,3 +299,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     cli_jobs.init_app(app)
     cli_ops.init_app(app)
+    cli_backup.init_app(app)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +20,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from calendars.recurrence import to_local
+from jobs import lock as job_locks
 from jobs import scheduler as job_scheduler
 from statuspage import clock, server
 from statuspage.extensions import db
@@ -50,6 +53,7 @@ def tick_command(at: str | None) -> None:
     """Run one pass of every job for now (or --at)."""
     now = parse_at(at)
     # Flask types current_app as the app itself, not the LocalProxy it is.
+    # Flask types current_app as the app itself, not the LocalProxy it is.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     report = job_scheduler.tick(app, now)
     d = report.delivery
@@ -71,14 +75,18 @@ def tick_command(at: str | None) -> None:
 @jobs_group.command("run")
 @with_appcontext
 def run_command() -> None:
-    """Run the scheduler in this process (production). A second one waits for the first."""
+    """Run the scheduler in this process (production). A second one stands by and takes
+    over when the first stops; one that loses its lock (a database restart) runs nothing
+    until it holds it again. Ctrl+C or SIGTERM stops it once a running job has finished."""
     # Flask types current_app as the app itself, not the LocalProxy it is.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with job_scheduler.exclusive(app, "scheduler", wait=True):
-        click.echo("scheduler lock held; running jobs (Ctrl+C to stop)")
-        scheduler = job_scheduler.build_scheduler(app, blocking=True)
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            scheduler.start()
+    lock = job_locks.scheduler_lock(app)
+    scheduler = job_scheduler.build_scheduler(app, lock=lock)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"scheduler {lock.owner}: waiting for the scheduler lock")
+    with contextlib.suppress(KeyboardInterrupt):
+        job_scheduler.lead(scheduler, lock, stop, say=lambda line: click.echo(line))
 
 
 @click.group("subscribers")

@@ -9,6 +9,7 @@ from typing import Any, overload
 from urllib.parse import urlsplit
 
 from statuspage import channels
+from statuspage.outage import POSTGRESQL_CONNECT_ARGS
 
 # The names of this machine: a site whose address is one of them (the embedded default,
 # a developer's machine, the tests) is also reached by the others.
@@ -96,8 +97,13 @@ def load(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": _env("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A ping before each use finds connections a server dropped; a SQLite file has none
-        # to drop, and the ping would double the cost of a cached read.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # to drop, and the ping would double the cost of a cached read. PostgreSQL
+        # connections also give up on a server that stopped answering within seconds.
+        "SQLALCHEMY_ENGINE_OPTIONS": (
+            {}
+            if database_url.startswith("sqlite")
+            else {"pool_pre_ping": True, "connect_args": dict(POSTGRESQL_CONNECT_ARGS)}
+        ),
         "SENDGRID_API_KEY": _env("SENDGRID_API_KEY"),
         "SENDGRID_HOST": _env("SENDGRID_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": float(_env("SENDGRID_TIMEOUT", "10") or 10),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess
 
+from jobs import lock as job_locks
 from jobs import scheduler as job_scheduler
 from statuspage import logs, metrics
 
@@ -77,20 +79,34 @@ def forget_worker(_arbiter: Any, worker: Any) -> None:
 
 
 def start_scheduler(worker: Any) -> None:
-    """gunicorn's post_worker_init hook: run the jobs in this worker, beside its requests."""
+    """gunicorn's post_worker_init hook: run the jobs in this worker, beside its requests,
+    while it holds the scheduler lock (another `serve` or `jobs run` on the same database
+    holding it: this one stands by)."""
     settle_worker(worker)
-    scheduler = job_scheduler.build_scheduler(worker.wsgi)
-    scheduler.start()
-    worker.statuspage_scheduler = scheduler
+    app = worker.wsgi
+    with app.app_context():
+        lock = job_locks.scheduler_lock(app)
+    scheduler = job_scheduler.build_scheduler(app, lock=lock)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=job_scheduler.lead,
+        args=(scheduler, lock, stop, worker.log.info),
+        name="scheduler-lock",
+        daemon=True,
+    )
+    thread.start()
+    worker.statuspage_scheduler = (stop, thread)
     worker.log.info("scheduler running in this worker (pid: %s)", worker.pid)
 
 
 def stop_scheduler(_arbiter: Any, worker: Any) -> None:
-    """gunicorn's worker_exit hook (it runs in the worker): stop scheduling further jobs."""
-    scheduler = getattr(worker, "statuspage_scheduler", None)
-    if scheduler is not None and scheduler.running:
-        # A job already running finishes on its own thread before the process exits.
-        scheduler.shutdown(wait=False)
+    """gunicorn's worker_exit hook (it runs in the worker): stop scheduling further jobs;
+    a job already running finishes on its own thread, then the lock is released."""
+    running = getattr(worker, "statuspage_scheduler", None)
+    if running is not None:
+        stop, thread = running
+        stop.set()
+        thread.join(timeout=GRACEFUL_TIMEOUT)
 
 
 class EmbeddedServer(BaseApplication):

@@ -73,12 +73,33 @@ def _die_with_parent() -> None:
 
 @dataclass
 class Cluster:
-    """A running server: where it listens and how to make databases on it."""
+    """A running server: where it listens and how to make databases on it (and, for a
+    cluster of a test's own, how to stop and start it again under its clients)."""
 
     root: Path
     port: int
     process: subprocess.Popen[bytes]
+    args: list[str] = field(default_factory=list)
+    log: Path | None = None
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def stop(self) -> None:
+        """Stop the server as `pg_ctl stop -m fast` does: every session is ended (its
+        clients see "terminating connection due to administrator command")."""
+        _stop(self.process)
+
+    def start(self) -> None:
+        """Start the stopped server again on the same data and port; returns once it
+        accepts connections."""
+        assert self.log is not None and self.process.poll() is not None
+        self.process = _start(self.args, self.log)
+        _wait_ready(self.process, self.port, self.log)
+
+    def restart(self, down: float = 0.0) -> None:
+        """`pg_ctl restart -m fast`: stop, stay down `down` seconds, start."""
+        self.stop()
+        time.sleep(down)
+        self.start()
 
     def url(self, dbname: str) -> str:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{dbname}"
@@ -152,10 +173,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def cluster() -> Iterator[Cluster]:
-    """Start a cluster in a temporary directory; stop it and remove the directory on exit."""
+def cluster(settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """Start a cluster in a temporary directory; stop it and remove the directory on exit.
+    `settings` override the server's (the benchmark asks for durable commits)."""
     root = Path(tempfile.mkdtemp(prefix="statuspage-pg-", dir=_scratch_dir()))
     process: subprocess.Popen[bytes] | None = None
+    made: Cluster | None = None
     try:
         data, sockets, log = root / "data", root / "sockets", root / "server.log"
         sockets.mkdir()
@@ -178,7 +201,7 @@ def cluster() -> Iterator[Cluster]:
             log,
         )
         port = _free_port()
-        settings = {
+        server = {
             "listen_addresses": "127.0.0.1",
             "port": str(port),
             "unix_socket_directories": str(sockets),
@@ -187,23 +210,31 @@ def cluster() -> Iterator[Cluster]:
             "synchronous_commit": "off",
             "max_connections": "200",
             "shared_buffers": "64MB",
+            **(settings or {}),
         }
         args = [str(PG_BIN / "postgres"), "-D", str(data)]
-        for key, value in settings.items():
+        for key, value in server.items():
             args += ["-c", f"{key}={value}"]
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                args,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                user=PG_USER if _as_root() else None,
-                group=PG_USER if _as_root() else None,
-                extra_groups=[] if _as_root() else None,
-                preexec_fn=_die_with_parent,
-            )
+        process = _start(args, log)
         _wait_ready(process, port, log)
-        yield Cluster(root=root, port=port, process=process)
+        made = Cluster(root=root, port=port, process=process, args=args, log=log)
+        yield made
     finally:
+        if made is not None:
+            process = made.process  # restarted meanwhile, perhaps
         if process is not None:
             _stop(process)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            user=PG_USER if _as_root() else None,
+            group=PG_USER if _as_root() else None,
+            extra_groups=[] if _as_root() else None,
+            preexec_fn=_die_with_parent,
+        )

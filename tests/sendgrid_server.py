@@ -7,7 +7,9 @@ with an X-Message-Id, and records what it accepted. Failures and delays can be s
 was handling at once (to see a sender's parallel requests overlap). With `overlap = 2` a
 request is held until two have been in flight together (or `OVERLAP_WAIT` seconds passed):
 a sender that sends in parallel then shows it however slow the machine, and one that does
-not shows `max_in_flight == 1` after the wait.
+not shows `max_in_flight == 1` after the wait. With `gate` an unset `threading.Event`, each
+request is accepted (recorded) and its answer held until the gate is set: an acceptance the
+sender learns of only later (after its database went away, say).
 Recipients are refused as SendGrid refuses them, the whole request answered 400 with one
 error per bad address, `{"field": "personalizations.N.to.M.email"}`: an address that is not
 one (`EMAIL_RE`), or one in `reject` (`server.reject.add(address)`), or for which the
@@ -58,6 +60,8 @@ class _Script:
 
 # How long a request waits for company when `overlap` asks for it.
 OVERLAP_WAIT = 10.0
+# How long an accepted request's answer waits for the `gate` at most.
+GATE_WAIT = 60.0
 
 
 @dataclass
@@ -70,6 +74,7 @@ class SendGridServer:
     overlap: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    gate: threading.Event | None = None
     _failures: list[_Script] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -163,6 +168,9 @@ class SendGridServer:
             return _errors(400, problems)
         with self._lock:
             self.requests.append(data)
+        gate = self.gate
+        if gate is not None:
+            gate.wait(GATE_WAIT)
         if self.log:
             print(f"accepted {len(data['personalizations'])} personalizations", flush=True)
         return 202, {"X-Message-Id": uuid.uuid4().hex}, b""

@@ -46,6 +46,11 @@ TOPICS = ("incidents", "maintenance")
 # --- what a failure means ----------------------------------------------------------------
 
 
+# On a message that may have reached its recipient before: a resend after a sender stopped
+# with the request in flight (an email's header, a webhook's or card's request header).
+POSSIBLY_DUPLICATED = "X-Statuspage-Possibly-Duplicated"
+
+
 class TransientFailure(Exception):
     """Try again later: rate limited, a provider's error, or no answer at all (status None:
     the request may have been accepted before the connection broke)."""

@@ -39,7 +39,14 @@ from typing import Any, cast
 import nh3
 
 from statuspage import channels, endpoints, markdown, moments
-from statuspage.channels.base import Channel, Prepared, Receipt, Recipient, Sending
+from statuspage.channels.base import (
+    POSSIBLY_DUPLICATED,
+    Channel,
+    Prepared,
+    Receipt,
+    Recipient,
+    Sending,
+)
 from statuspage.channels.webhook import USER_AGENT
 from statuspage.contract import payloads
 from statuspage.i18n import N_, ORIGINAL_NOTE, version_of
@@ -372,7 +379,7 @@ class ChatChannel(Channel):
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
         headers = {"User-Agent": USER_AGENT, "X-Statuspage-Delivery": str(r.delivery_id)}
         if r.possibly_duplicated:
-            headers["X-Statuspage-Possibly-Duplicated"] = "true"
+            headers[POSSIBLY_DUPLICATED] = "true"
         request = endpoints.EndpointRequest(
             url=r.address, body=body, headers=headers, hosts=self.hosts(sending.settings)
         )

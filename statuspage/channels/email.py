@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from statuspage.channels.base import (
+    POSSIBLY_DUPLICATED,
     AddressRefused,
     Channel,
     Prepared,
@@ -56,6 +57,10 @@ def recipient(r: Recipient, notice_id: int) -> MailRecipient:
             "List-Unsubscribe": f"<{r.unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+    if r.possibly_duplicated:
+        # Sent again after a sender stopped with the request in flight: the recipient's
+        # tools can tell, as a webhook's or a card's receiver can (docs/channels.md).
+        headers[POSSIBLY_DUPLICATED] = "true"
     return MailRecipient(
         email=r.address,
         name=r.name,

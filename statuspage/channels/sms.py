@@ -47,6 +47,7 @@ from twilio.request_validator import RequestValidator
 
 from statuspage import moments
 from statuspage.channels.base import (
+    POSSIBLY_DUPLICATED,
     AddressFailure,
     AddressRefused,
     Ceilings,
@@ -368,7 +369,7 @@ class Twilio:
             "X-Statuspage-Delivery": str(message.delivery_id),
         }
         if message.possibly_duplicated:
-            headers["X-Statuspage-Possibly-Duplicated"] = "true"
+            headers[POSSIBLY_DUPLICATED] = "true"
         kind = (
             http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
         )

@@ -30,7 +30,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from statuspage import endpoints
-from statuspage.channels.base import Channel, Prepared, Receipt, Recipient, Sending
+from statuspage.channels.base import (
+    POSSIBLY_DUPLICATED,
+    Channel,
+    Prepared,
+    Receipt,
+    Recipient,
+    Sending,
+)
 from statuspage.contract import payloads
 
 DOCUMENTATION = "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/"
@@ -154,7 +161,7 @@ class Webhook(Channel):
             "User-Agent": USER_AGENT,
         }
         if r.possibly_duplicated:
-            headers["X-Statuspage-Possibly-Duplicated"] = "true"
+            headers[POSSIBLY_DUPLICATED] = "true"
         payload = sending.payload
         echo = payload["token"] if payload["kind"] == payloads.VERIFICATION_KIND else ""
         request = endpoints.EndpointRequest(

@@ -6,6 +6,7 @@ from statuspage.models.incidents import (
     IncidentUpdate,
     IncidentUpdatePlatform,
 )
+from statuspage.models.jobs import SchedulerRun
 from statuspage.models.maintenance import MaintenanceSeries, MaintenanceWindow
 from statuspage.models.notices import Delivery, Notice
 from statuspage.models.operations import JobRun
@@ -32,6 +33,7 @@ __all__ = [
     "IncidentUpdate",
     "IncidentUpdatePlatform",
     "JobRun",
+    "SchedulerRun",
     "MaintenanceSeries",
     "MaintenanceWindow",
     "Notice",

@@ -73,7 +73,9 @@ class Delivery(Model):
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("notice_id", "email"),
-        Index("ix_delivery_claim", "status", "next_attempt_at"),
+        # The next due delivery, in (time, id) order, read off the index: without `id` in
+        # it PostgreSQL sorts every queued row for each claim (a million-row fan-out: ~1 s).
+        Index("ix_delivery_claim", "status", "next_attempt_at", "id"),
         # A sender's batch: one notice, language and zone, in id order, without reading
         # every other queued row of a large notice again for each batch.
         Index("ix_delivery_batch", "notice_id", "status", "language", "timezone", "id"),

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from contextlib import suppress
+
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    SecurityError,
+    ServiceUnavailable,
+)
 
-from statuspage.extensions import db
+from statuspage import outage
+from statuspage.extensions import db, login_manager
 from statuspage.i18n import N_
 from statuspage.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from statuspage.views.helpers import refusal_words, worded
@@ -95,6 +105,22 @@ def init_app(app: Flask) -> None:
             response.headers["Retry-After"] = retry_after
         response.headers.update(_allow(exc))
         return response
+
+    def database_unreachable(exc: Exception):  # type: ignore[no-untyped-def]
+        """A request that needed the database while it could not be reached (a restart, a
+        failover): 503 with Retry-After, never a 500. Published pages never get here while
+        they have a render to serve (`views.caching`); writes, forms, staff pages and a page
+        never rendered do. Any other database error is a bug and stays a 500."""
+        if not outage.unreachable(exc):
+            raise exc
+        with suppress(Exception):  # the connection may be gone with the database
+            db.session.rollback()
+        if "_login_user" not in g:  # the error page must not look the user up
+            g._login_user = login_manager.anonymous_user()
+        return http_error(ServiceUnavailable(retry_after=outage.RETRY_AFTER))
+
+    app.register_error_handler(DBAPIError, database_unreachable)
+    app.register_error_handler(PoolTimeout, database_unreachable)
 
 
 def unknown_host() -> Response:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from statuspage import outage
 from statuspage.extensions import db
 from statuspage.services import PermissionDenied, ValidationError
 from statuspage.services.errors import Message, whole_number
@@ -42,9 +46,15 @@ def commit() -> None:
             409,
             description=gettext("Someone else changed this at the same time; reload and retry."),
         )
-    except OperationalError:
-        db.session.rollback()
-        abort(503, description=gettext("The database could not save this; try again shortly."))
+    except (DBAPIError, PoolTimeout) as exc:
+        if not outage.unreachable(exc):
+            raise
+        with suppress(Exception):  # the connection may be gone with the database
+            db.session.rollback()
+        raise ServiceUnavailable(
+            description=gettext("The database could not save this; try again shortly."),
+            retry_after=outage.RETRY_AFTER,
+        ) from None
 
 
 def worded(message: str) -> str:
