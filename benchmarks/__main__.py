@@ -215,11 +215,18 @@ def measure_fan_out(app, base: str, sendgrid, built, size, limit: float):  # typ
     return wall, sendgrid.attempts - attempts_before, received
 
 
-def wall_row(size, wall: float | None, received: int, limit: float) -> Row:  # type: ignore[no-untyped-def]
+def wall_row(size, wall: float | None, received: int, limit: float, waited: float) -> Row:  # type: ignore[no-untyped-def]
+    """The fan-out's wall time; when it did not finish within `waited` seconds, how many
+    were received by then and the pace that makes per 100,000."""
+    if wall is not None:
+        shown = f"{wall:.1f} s"
+    else:
+        pace = f", {waited * 100_000 / received:,.0f} s per 100,000" if received else ""
+        shown = f"timed out ({received:,} received in {waited:.0f} s{pace})"
     return report.limit_row(
         f"fan-out to {size.subscribers:,} subscribers (wall)",
         wall,
-        f"{wall:.1f} s" if wall is not None else f"timed out ({received:,} received)",
+        shown,
         limit,
         f"<= {limit:.0f} s",
     )
@@ -245,7 +252,7 @@ def fan_out_rows(app, env: dict[str, str], tmp: str, built, size) -> list[Row]: 
             rss = server.peak_rss_mb()
     allowed = math.ceil(size.subscribers / 1000) + len(set(dataset.LANGUAGES))
     return [
-        wall_row(size, wall, received, report.FAN_OUT_S),
+        wall_row(size, wall, received, report.FAN_OUT_S, limit),
         report.limit_row(
             "fan-out requests to SendGrid",
             made,
@@ -304,9 +311,11 @@ def postgres(args: argparse.Namespace, smoke: bool, seconds: float) -> tuple[str
                 ) as reader,
                 servers.scheduler(env, Path(tmp) / "jobs.log") as jobs,
             ):
+                loads = [os.getloadavg()[0]]
                 if load.wrk_path() or smoke:
                     rows += read_rows(reader.base, built, seconds)
                 print(f"PostgreSQL: fan-out to {size.subscribers:,} by jobs run", flush=True)
+                loads.append(os.getloadavg()[0])
                 limit = 120 if smoke else 900
                 wall, made, received = measure_fan_out(
                     app, reader.base, sendgrid, built, size, limit
@@ -315,7 +324,7 @@ def postgres(args: argparse.Namespace, smoke: bool, seconds: float) -> tuple[str
                 jobs_rss = servers.peak_rss_mb(jobs.pid)
         allowed = max(math.ceil(size.subscribers / 1000), len(set(dataset.LANGUAGES)))
         rows += [
-            wall_row(size, wall, received, report.PG_FAN_OUT_S),
+            wall_row(size, wall, received, report.PG_FAN_OUT_S, limit),
             report.limit_row(
                 "fan-out requests to SendGrid",
                 made,
@@ -336,7 +345,9 @@ def postgres(args: argparse.Namespace, smoke: bool, seconds: float) -> tuple[str
         f"{client()}, {seconds:g} s per run; "
         f"fan-out: jobs run, SendGrid answering in {SENDGRID_LATENCY * 1000:.0f} ms\n"
         f"data: {size.incidents:,} incidents, {size.updates:,} updates, {built.windows:,} "
-        f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)"
+        f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)\n"
+        f"load average (1 min): {loads[0]:.1f} as the load runs began, {loads[1]:.1f} as the "
+        "fan-out began"
     )
     return heading, rows
 
@@ -369,18 +380,22 @@ def sqlite(args: argparse.Namespace, seconds: float) -> tuple[str, list[Row]]:
         with servers.reader(
             env, Path(tmp) / "reader.log", workers=READ_WORKERS, worker_class=args.worker_class
         ) as reader:
+            loads = [os.getloadavg()[0]]
             rows.append(first_calendar_render(app, reader.base))
             rows.append(cold_calendar_render(app))
             if load.wrk_path() or args.smoke:
                 rows += read_rows(reader.base, built, seconds)
         print("fan-out through the embedded server (flask serve)", flush=True)
+        loads.append(os.getloadavg()[0])
         rows += fan_out_rows(app, env, tmp, built, size)
     heading = (
         f"statuspage benchmark: SQLite; readers: gunicorn {READ_WORKERS} {args.worker_class} "
         f"workers, {client()}, {seconds:g} s per run; fan-out: flask serve, SendGrid "
         f"answering in {SENDGRID_LATENCY * 1000:.0f} ms\n"
         f"data: {size.incidents:,} incidents, {size.updates:,} updates, {built.windows:,} "
-        f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)"
+        f"windows, {size.subscribers:,} subscribers (built in {build_s:.0f} s)\n"
+        f"load average (1 min): {loads[0]:.1f} as the load runs began, {loads[1]:.1f} as the "
+        "fan-out began"
     )
     return heading, rows
 
@@ -428,10 +443,22 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     print(
         f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
-        f"({os.cpu_count()} CPUs; other work on the machine skews the figures); "
-        f"total {time.monotonic() - began:.0f} s"
+        f"({os.cpu_count()} CPUs, {cpu_model()}; other work on the machine skews the "
+        f"figures); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, total {time.monotonic() - began:.0f} s"
     )
     return 0
+
+
+def cpu_model() -> str:
+    """The processor's name as /proc/cpuinfo gives it (Linux), for the record of a run."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "processor unknown"
 
 
 if __name__ == "__main__":
