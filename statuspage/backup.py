@@ -13,7 +13,7 @@
   cache, `statuspage.changes`) is set well above the replaced database's, so no worker serves
   a page rendered before the restore.
 
-PostgreSQL has its own tools, `pg_dump` and `pg_restore` (docs/operations-resilience.md).
+PostgreSQL has its own tools, `pg_dump` and `pg_restore` (docs/operations.md).
 No Flask here: the command line (`statuspage.cli_backup`) decides when a restore may run.
 """
 

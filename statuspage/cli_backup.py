@@ -4,7 +4,7 @@ A backup is a consistent copy of one moment, taken while the service writes
 (`statuspage.backup`). A restore replaces the database with a backup; it refuses while a
 scheduler (`serve` or `jobs run`) runs on the database, unless `--while-running` says to
 restore under the running service (every worker then serves the restored data on its next
-request). The safe procedure is stop, restore, start (docs/operations-resilience.md).
+request). The safe procedure is stop, restore, start (docs/operations.md).
 PostgreSQL databases are backed up and restored with `pg_dump` and `pg_restore`; both
 commands say so and stop.
 """
@@ -36,7 +36,7 @@ def _sqlite_file(url: URL, command: str) -> str:
         )
         raise click.ClickException(
             f"the database is PostgreSQL: {command} it with its own tools, e.g. `{tool}` "
-            "(docs/operations-resilience.md)"
+            "(docs/operations.md)"
         )
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":

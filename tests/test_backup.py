@@ -1,7 +1,7 @@
 """Backup under writes, restore, serve: the restored page, feeds, API and outbox (notices and
 deliveries, with their states) are the source's at one moment of the backup, though the
 service wrote throughout. SQLite: `flask backup` / `flask restore`; PostgreSQL: `pg_dump` /
-`pg_restore` from the server binaries, as docs/operations-resilience.md says.
+`pg_restore` from the server binaries, as docs/operations.md says.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 test's own, the server restarted under them, a third started after; then the holder killed.
 At no moment do two processes run jobs, judged from the database alone: the server's lock
 table (`pg_locks`, read every 20 ms) and the job table (`scheduler_run`: who ran which job when).
-The take-over times are printed (docs/operations-resilience.md quotes them).
+The take-over times are printed (docs/operations.md quotes them).
 """
 
 from __future__ import annotations
