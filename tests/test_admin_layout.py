@@ -27,7 +27,8 @@ from statuspage.models import (
     User,
 )
 from statuspage.seed import demo
-from statuspage.services import incidents, staff, subscriptions
+from statuspage.services import incidents, staff
+from statuspage.services.subscriptions import mpoc
 from tests import browser_checks as bc
 from tests.conftest import NOW, login, make_user
 from tests.live import serve
@@ -77,7 +78,7 @@ def lived_in(session: Any) -> dict[str, int]:
         now=NOW - timedelta(minutes=90),
     )
     rows = [(2, {"email": LONG, "platforms": "cisco", "name": "N" * 60})]
-    subscriptions.import_contacts(session, rows, actor=None, organisation="O" * 60, now=NOW)
+    mpoc.import_contacts(session, rows, actor=None, organisation="O" * 60, now=NOW)
     staff.create_token(session, admin, admin, name="automation " + "t" * 60, now=NOW)
     session.commit()
     window = session.scalars(

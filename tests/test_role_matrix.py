@@ -14,8 +14,9 @@ import pytest
 
 from statuspage.models import ApiToken
 from statuspage.seed.defaults import seed_series
-from statuspage.services import PermissionDenied, incidents, maintenance, staff, subscriptions
+from statuspage.services import PermissionDenied, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
+from statuspage.services.subscriptions import mpoc
 from tests.conftest import NOW, login, make_user
 
 STAFF = {"admin", "css", "engineer"}
@@ -152,8 +153,8 @@ def _save_series(db, user, case, ordinary):
 
 
 def _import(db, user, case, ordinary):
-    rows = subscriptions.read_csv(io.StringIO(MPOC_CSV))
-    return subscriptions.import_contacts(db, rows, actor=user, now=NOW)
+    rows = mpoc.read_csv(io.StringIO(MPOC_CSV))
+    return mpoc.import_contacts(db, rows, actor=user, now=NOW)
 
 
 SERVICE_ACTIONS = {

@@ -57,7 +57,7 @@ from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import notices as notice_service
-from statuspage.services import subscriptions as subscription_service
+from statuspage.services.subscriptions import mpoc
 from statuspage.templating import format_span, format_when
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
 from statuspage.views.helpers import (
@@ -681,8 +681,8 @@ def _row_errors(result: Any) -> list[tuple[int, str]]:
 
 def _check(text: str, organisation: str, *, dry_run: bool) -> tuple[Any, list[Any]]:
     """Parse and check (or import) the list: the service's result and the parsed rows."""
-    rows = list(subscription_service.read_csv(io.StringIO(text)))
-    result = subscription_service.import_contacts(
+    rows = list(mpoc.read_csv(io.StringIO(text)))
+    result = mpoc.import_contacts(
         db.session,
         rows,
         actor=current_user,
@@ -775,7 +775,7 @@ def import_sample() -> Response:
     slugs = [p.slug for p in platform_queries.platforms(db.session)] or ["platform-slug"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(subscription_service.IMPORT_COLUMNS)
+    writer.writerow(mpoc.IMPORT_COLUMNS)
     writer.writerow(
         [
             "noc@example.com",

@@ -20,7 +20,7 @@ from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import channels as channel_queries
 from statuspage.security import role_required
 from statuspage.services import ValidationError
-from statuspage.services import subscriptions as subscription_service
+from statuspage.services.subscriptions import pauses
 from statuspage.views.helpers import commit, page_number
 
 bp = Blueprint("admin_subscribers", __name__, url_prefix="/admin/subscribers")
@@ -59,7 +59,7 @@ def unquarantine(subscriber_id: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        subscription_service.lift_quarantine(db.session, current_user, subscriber_id, clock.now())
+        pauses.lift_quarantine(db.session, current_user, subscriber_id, clock.now())
     except ValidationError:
         db.session.rollback()
         flash(_("That subscriber is not quarantined."), "error")

@@ -51,10 +51,10 @@ from statuspage.services import (
     incidents,
     maintenance,
     staff,
-    subscriptions,
 )
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, ValidationError
+from statuspage.services.subscriptions import channel_signup, staff_api
 from statuspage.views.errors import json_error
 from statuspage.views.helpers import commit
 
@@ -690,7 +690,7 @@ def create_subscriber(body: SubscriberRequest) -> Any:
                 break
             platforms.append(platform)
     errors.raise_if_any()
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db.session,
         channel=channel.name,
         address=address,
@@ -730,7 +730,7 @@ def delete_subscriber(subscriber_id: str, query: UnsubscribeQuery) -> Response:
     """Unsubscribe. Statuspage's `skip_unsubscription_notification` is accepted and moot:
     no mail is sent on unsubscribing here."""
     found = _subscriber(subscriber_id)
-    subscriptions.unsubscribe_by_staff(db.session, actor(), found, clock.now())
+    staff_api.unsubscribe_by_staff(db.session, actor(), found, clock.now())
     commit()
     return jsonify(serializers.subscriber(found))
 
@@ -744,7 +744,7 @@ def delete_subscriber(subscriber_id: str, query: UnsubscribeQuery) -> Response:
 )
 def resend_confirmation(subscriber_id: str) -> Any:
     found = _subscriber(subscriber_id)
-    subscriptions.resend_confirmation(
+    staff_api.resend_confirmation(
         db.session, actor(), found, secret=current_app.config["SECRET_KEY"], now=clock.now()
     )
     commit()

@@ -40,8 +40,8 @@ from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
-from statuspage.services import subscriptions as svc
 from statuspage.services.errors import whole_number
+from statuspage.services.subscriptions import channel_signup, links, preferences, signup, validation
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit, worded
 
@@ -198,7 +198,7 @@ def _incident_id(raw: str | None) -> int | None:
 
 def _page_language() -> str:
     language = str(get_locale() or "en")
-    return language if language in svc.LANGUAGES else "en"
+    return language if language in validation.LANGUAGES else "en"
 
 
 def _subscribe_errors(form: FlaskForm, channel: Channel | None, errors: dict[str, str]) -> None:
@@ -235,11 +235,11 @@ def subscribe() -> Any:
         incident = incident_queries.find(db.session, incident_id)
     if request.method == "POST" and form.validate():
         channel = channels.find(form.channel.data)
-        topics = [t for t in svc.TOPICS if getattr(form, t).data]
+        topics = [t for t in validation.TOPICS if getattr(form, t).data]
         try:
             if channel is None:
                 raise ValidationError({"mode": N_("choose how you want notices")})
-            made = svc.subscribe_channel(
+            made = channel_signup.subscribe_channel(
                 db.session,
                 channel=channel.name,
                 address=(getattr(form, channel.form_field).data or "").strip(),
@@ -276,7 +276,7 @@ def subscribe() -> Any:
     ), status
 
 
-def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
+def _channel_added(channel: Channel, made: channel_signup.ChannelSubscription) -> Response:
     """The page after an endpoint subscribed: its manage link and (a channel that signs) its
     signing secret, each shown this once. Never stored by any cache."""
     secret_key = current_app.config["SECRET_KEY"]
@@ -286,7 +286,7 @@ def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
             channel=channel,
             secret=made.secret if channel.signs else None,
             address=channel.masked(made.subscriber.address),
-            manage_url=site().url + svc.manage_path(secret_key, made.subscriber),
+            manage_url=site().url + links.manage_path(secret_key, made.subscriber),
         )
     )
     response.headers.update(NOT_KEPT)
@@ -307,8 +307,8 @@ def _code_page(
         render_template(
             "subscriptions/verify.html",
             form=form or CodeForm(),
-            channel=svc.channel_of(subscriber),
-            token=svc.verify_path(secret, subscriber).rsplit("/", 1)[1],
+            channel=validation.channel_of(subscriber),
+            token=signup.verify_path(secret, subscriber).rsplit("/", 1)[1],
             sent=sent,
         ),
         status=status,
@@ -323,24 +323,24 @@ def verify(token: str) -> Any:
     """GET shows the code form; POST checks the code typed (a wrong one is counted and
     committed, so guessing costs tries), or with `again` sends a new code."""
     secret = current_app.config["SECRET_KEY"]
-    subscriber = svc.read_verification(db.session, secret=secret, token=token)
+    subscriber = signup.read_verification(db.session, secret=secret, token=token)
     form = CodeForm()
     if request.method == "GET":
         return _code_page(subscriber, form)
     if not form.validate():
         abort(400)
     if request.form.get("again"):
-        svc.resend_code(db.session, secret=secret, token=token, now=clock.now())
+        signup.resend_code(db.session, secret=secret, token=token, now=clock.now())
         commit()
         return _code_page(subscriber, CodeForm(formdata=None), sent=True)
-    check = svc.confirm_code(
+    check = signup.confirm_code(
         db.session, secret=secret, token=token, code=form.code.data or "", now=clock.now()
     )
     commit()
     if not check.confirmed:
         form.code.errors = [worded(check.error or "")]
         return _code_page(check.subscriber, form, status=422)
-    manage_url = svc.manage_path(secret, check.subscriber)
+    manage_url = links.manage_path(secret, check.subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
@@ -356,7 +356,7 @@ def confirm(token: str) -> Any:
     pressing the button for the reader.
     """
     secret = current_app.config["SECRET_KEY"]
-    subscriber = svc.read_confirmation(db.session, secret=secret, token=token)
+    subscriber = signup.read_confirmation(db.session, secret=secret, token=token)
     form = ConfirmForm()
     if not form.validate_on_submit():
         if request.method == "POST":
@@ -364,32 +364,32 @@ def confirm(token: str) -> Any:
         return render_template(
             "subscriptions/confirm.html", form=form, token=token, email=subscriber.address
         )
-    subscriber = svc.confirm(db.session, secret=secret, token=token, now=clock.now())
+    subscriber = signup.confirm(db.session, secret=secret, token=token, now=clock.now())
     commit()
-    manage_url = svc.manage_path(secret, subscriber)
+    manage_url = links.manage_path(secret, subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
 def _subscriber(token: str, purpose: str) -> Subscriber:
-    subscriber, _ = svc.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
+    subscriber, _ = links.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
     return subscriber
 
 
 @bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Any:
     subscriber = _subscriber(token, "manage")
-    channel = svc.channel_of(subscriber)
+    channel = validation.channel_of(subscriber)
     platforms = platform_queries.platforms(db.session)
     form = PreferencesForm(obj=subscriber)
     form.timezone.choices = zone_choices(form.timezone.data)
     saved = False
     if request.method == "POST" and form.validate():
         choice = {
-            p.slug: [t for t in svc.TOPICS if request.form.get(f"{p.slug}:{t}") == "on"]
+            p.slug: [t for t in validation.TOPICS if request.form.get(f"{p.slug}:{t}") == "on"]
             for p in platforms
         }
         try:
-            svc.update_preferences(
+            preferences.update_preferences(
                 db.session,
                 subscriber,
                 platforms=choice,
@@ -404,20 +404,20 @@ def manage(token: str) -> Any:
             commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
-    waiting = svc.awaiting_confirmation(subscriber)
+    waiting = preferences.awaiting_confirmation(subscriber)
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
     if request.method == "POST" and not saved:
         # Show the boxes as the reader left them, not as stored.
         ticked = {
             (p.slug, t): p.id not in waiting and request.form.get(f"{p.slug}:{t}") == "on"
             for p in platforms
-            for t in svc.TOPICS
+            for t in validation.TOPICS
         }
     else:
         ticked = {
             (p.slug, t): bool(p.id in current and p.id not in waiting and getattr(current[p.id], t))
             for p in platforms
-            for t in svc.TOPICS
+            for t in validation.TOPICS
         }
     following = [s for s in subscriber.subscriptions if s.incident_id]
     secret = current_app.config["SECRET_KEY"]
@@ -435,8 +435,8 @@ def manage(token: str) -> Any:
         saved=saved,
         # After saving: whether anything at all will still be sent (shown in the message).
         nothing_ticked=not any(ticked.values()),
-        unsubscribe_url=svc.unsubscribe_path(secret, subscriber),
-        calendar_url=svc.calendar_path(secret, subscriber),
+        unsubscribe_url=links.unsubscribe_path(secret, subscriber),
+        calendar_url=links.calendar_path(secret, subscriber),
     ), status
 
 
@@ -478,7 +478,7 @@ def calendar(token: str) -> Response:
 def unsubscribe(token: str) -> Any:
     subscriber = _subscriber(token, "unsubscribe")
     if request.method == "POST":
-        svc.unsubscribe_all(db.session, subscriber, clock.now())
+        preferences.unsubscribe_all(db.session, subscriber, clock.now())
         commit()
         return render_template("subscriptions/unsubscribed.html")
     return render_template("subscriptions/unsubscribe.html", token=token)
