@@ -34,7 +34,7 @@ from tests.conftest import NOW, login, make_user
 from tests.live import serve
 
 # Not pages: the sample CSV is a download.
-NOT_PAGES = {"admin_maintenance.import_sample"}
+NOT_PAGES = {"admin_subscribers.import_sample"}
 REGION = r'<div class="table-scroll" role="region" aria-label="[^"]+" tabindex="0">'
 LONG = "averyveryverylongmailboxnamewithoutanybreaks@operations.example-organisation.com"
 
@@ -271,7 +271,7 @@ def test_the_staff_pages_are_walked_from_the_url_map(app):
         "admin.delete_incident",
         "admin.revoke_token",
         "admin_maintenance.cancel_window",
-        "admin_maintenance.import_subscribers",
+        "admin_subscribers.import_subscribers",
         "admin_maintenance.notices",
     } <= endpoints
-    assert "admin_maintenance.import_sample" not in endpoints
+    assert "admin_subscribers.import_sample" not in endpoints

@@ -50,12 +50,12 @@ EXPECTED = {
     "admin_maintenance.notices": STAFF,
     "admin_maintenance.notice": STAFF,
     "admin_maintenance.series": ADMIN,
-    "admin_maintenance.import_subscribers": CSS,
+    "admin_subscribers.import_subscribers": CSS,
     # staff pages (issue 8): cancelling a window is confirmed on its own page; the MPOC
     # import is previewed, then confirmed; its sample CSV
     "admin_maintenance.cancel_window": STAFF,
-    "admin_maintenance.import_confirm": CSS,
-    "admin_maintenance.import_sample": CSS,
+    "admin_subscribers.import_confirm": CSS,
+    "admin_subscribers.import_sample": CSS,
     # webhooks and Teams/Slack channels (issue 9): any staff sees them, CSS lifts a quarantine
     "admin_subscribers.endpoints": STAFF,
     "admin_subscribers.unquarantine": CSS,
