@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -26,25 +25,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.forms import ConfirmableForm, ConfirmForm
+from statuspage.forms.fields import aware, local_input
+from statuspage.forms.maintenance import (
+    STATUS_CHOICE_LABELS,
+    NoteForm,
+    ReleaseNotesForm,
+    SeriesForm,
+    StatusForm,
+    UnscheduledForm,
+    WindowForm,
+)
+from statuspage.forms.staff import ConfirmForm
 from statuspage.i18n import N_, VOCABULARY_LABELS
-from statuspage.models.vocab import CSS_ROLES, MAINTENANCE_NOTICES, STAFF_ROLES
+from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
@@ -69,28 +66,12 @@ if TYPE_CHECKING:
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
 FAILED_PAGE = 50  # failed recipients listed per page of a notice
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _platform_choices() -> list[SelectChoice]:
     return [SelectChoice(p.slug, p.name) for p in platform_queries.platforms(db.session)]
 
 
-IMPACT_CHOICES = [
-    SelectChoice("maintenance", _l("Customer impact (maintenance)")),
-    SelectChoice("none", _l("No customer impact")),
-]
-NOTICE_LABELS = {
-    "week_before": _l("One week before"),
-    "day_before": _l("24 hours before"),
-    "start": _l("At the start"),
-    "completion": _l("At completion"),
-}
 # What each kind of notice is, in the staff's language (the notices pages and dashboard).
 NOTICE_KINDS = {
     "incident_created": N_("Incident opened"),
@@ -121,104 +102,6 @@ def notice_kind(kind: str) -> str:
     return label
 
 
-class UnscheduledForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    starts_at = DateTimeLocalField(
-        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
-    description = TextAreaField(
-        _l("Description of the work (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
-    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
-    urgency = TextAreaField(
-        _l("Why it cannot wait until after 23:00 MT"), validators=[Length(max=20_000)]
-    )
-
-
-class WindowForm(ConfirmableForm):
-    """Move, extend, narrow or annotate a window that has not finished; a change that may
-    notify subscribers is confirmed first."""
-
-    starts_at = DateTimeLocalField(
-        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
-
-
-class NoteForm(FlaskForm):
-    """A finished (completed or cancelled) window takes a note, nothing else."""
-
-    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
-
-
-class StatusForm(ConfirmableForm):
-    """Moving a window along; cancelling has its own confirmation page (cancel_window).
-    The choices are those the window's status allows, after an empty one: nothing is
-    chosen until staff choose."""
-
-    status = SelectField(
-        _l("New status"),
-        choices=[],
-        validators=[DataRequired(message=_l("Choose the window's new status."))],
-    )
-
-
-# A status as the status form offers it, from the window's current status.
-STATUS_CHOICE_LABELS = {
-    ("scheduled", "in_progress"): _l("In progress: start it now"),
-    ("in_progress", "verifying"): _l("Verifying"),
-    ("in_progress", "completed"): _l("Completed: end it now"),
-    ("verifying", "completed"): _l("Completed: end it now"),
-    ("verifying", "in_progress"): _l("Back to in progress"),
-}
-
-
-class ReleaseNotesForm(FlaskForm):
-    release_notes = TextAreaField(
-        _l("Release notes (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
-
-
-class SeriesForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    rule = StringField(
-        _l("Recurrence rule (RFC 5545 RRULE)"), validators=[DataRequired(), Length(max=500)]
-    )
-    first_start = DateTimeLocalField(
-        _l("First occurrence starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    duration_minutes = IntegerField(
-        _l("Duration (minutes)"), validators=[InputRequired(), NumberRange(1, 48 * 60)]
-    )
-    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    notices = MultiCheckboxField(
-        _l("Notices"),
-        choices=[SelectChoice(n, NOTICE_LABELS.get(n, n)) for n in MAINTENANCE_NOTICES],
-    )
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20_000)])
-    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
-    active = BooleanField(_l("Active"), default=True)
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"])
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A datetime-local input is wall-clock time in the provider's zone."""
-    return to_local(value, _tz()) if value is not None else None
-
-
-def _local_input(value: datetime) -> datetime:
-    return value.astimezone(_tz()).replace(tzinfo=None)
-
-
 def _status(form: FlaskForm) -> int:
     return 422 if request.method == "POST" else 200
 
@@ -247,8 +130,8 @@ def new_unscheduled() -> Any:
             current_user,
             title=form.title.data or "",
             # InputRequired: a form that validated has both times.
-            starts_at=cast(datetime, _aware(form.starts_at.data)),
-            ends_at=cast(datetime, _aware(form.ends_at.data)),
+            starts_at=cast(datetime, aware(form.starts_at.data)),
+            ends_at=cast(datetime, aware(form.ends_at.data)),
             platforms=form.platforms.data or [],
             description=form.description.data or "",
             justification=form.justification.data or "",
@@ -288,8 +171,8 @@ def _window_form(win: MaintenanceWindow, *, posted: bool) -> WindowForm | NoteFo
         data=None
         if posted
         else {
-            "starts_at": _local_input(win.starts_at),
-            "ends_at": _local_input(win.ends_at),
+            "starts_at": local_input(win.starts_at),
+            "ends_at": local_input(win.ends_at),
             "platforms": [p.slug for p in win.platforms],
             "note": win.note,
         },
@@ -337,8 +220,8 @@ def window(window_id: str) -> Any:
         changes: dict[str, Any] = {"note": form.note.data or ""}
     else:
         changes = {
-            "starts_at": _aware(form.starts_at.data),
-            "ends_at": _aware(form.ends_at.data),
+            "starts_at": aware(form.starts_at.data),
+            "ends_at": aware(form.ends_at.data),
             "platforms": form.platforms.data or [],
             "note": form.note.data or "",
         }
@@ -576,7 +459,7 @@ def series(series_id: str | None) -> Any:
         data = {
             "title": existing.title,
             "rule": existing.rule,
-            "first_start": _local_input(existing.first_start),
+            "first_start": local_input(existing.first_start),
             "duration_minutes": existing.duration_minutes,
             "impact": existing.impact,
             "platforms": [p.slug for p in existing.platforms],
@@ -595,7 +478,7 @@ def series(series_id: str | None) -> Any:
             existing,
             title=form.title.data or "",
             rule=form.rule.data or "",
-            first_start=cast(datetime, _aware(form.first_start.data)),  # InputRequired
+            first_start=cast(datetime, aware(form.first_start.data)),  # InputRequired
             duration_minutes=form.duration_minutes.data or 0,
             impact=form.impact.data or "",
             platforms=form.platforms.data or [],

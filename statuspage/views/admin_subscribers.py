@@ -17,16 +17,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional
 
 from statuspage import channels, clock, uploads
 from statuspage.extensions import db
+from statuspage.forms.subscribers import ImportConfirmForm, ImportForm
 from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import channels as channel_queries
 from statuspage.queries import platforms as platform_queries
@@ -44,18 +41,6 @@ PER_PAGE = 50
 IMPORT_MAX_BYTES = 1_000_000
 PREVIEW_ROWS = 200  # rows listed in the preview (every row is checked and counted)
 ERRORS_SHOWN = 500  # rows with errors listed (all are counted)
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("MPOC contact list (CSV)"), validators=[FileRequired()])
-    organisation = StringField(
-        _l("Organisation (used where a row leaves it blank)"),
-        validators=[Optional(), Length(max=200)],
-    )
-
-
-class ImportConfirmForm(FlaskForm):
-    upload = HiddenField(validators=[DataRequired()])
 
 
 @bp.get("/")

@@ -18,24 +18,18 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TelField,
-    URLField,
-)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
 from statuspage import channels, clock, publish
 from statuspage.channels.base import Channel
 from statuspage.extensions import csrf, db, limiter
+from statuspage.forms.subscriptions import (
+    CodeForm,
+    ConfirmForm,
+    PreferencesForm,
+    subscribe_form_class,
+)
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
@@ -69,12 +63,6 @@ def secret_pages(response: Response) -> Response:
     return response
 
 
-LANGUAGE_CHOICES = [
-    SelectChoice("en", "English"),
-    SelectChoice("es", "Español"),
-    SelectChoice("de", "Deutsch"),
-]
-
 # The zones this provider's customers use most, first in the list; MT is the default.
 COMMON_ZONES = [
     ("America/Denver", _l("Mountain Time (MT)")),
@@ -90,7 +78,6 @@ COMMON_ZONES = [
     ("Europe/Berlin", _l("Germany")),
     ("UTC", _l("Coordinated Universal Time")),
 ]
-DEFAULT_ZONE = "America/Denver"
 # The tz database's regions; its other names (US/Mountain, EST5EDT...) are old aliases that
 # the server still accepts but the list does not offer.
 ZONE_REGIONS = {
@@ -138,55 +125,6 @@ def zone_choices(current: str | None = None) -> list[SelectChoice]:
             for zone in zones
         )
     return choices
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-# The subscribe page's input for each kind of address a channel declares.
-INPUTS = {"email": EmailField, "url": URLField, "tel": TelField}
-
-
-# No field validators: the services check every field at once (one round of errors); the
-# form only carries the CSRF token and the values. One address field per channel, named as
-# the channel says (`Channel.form_field`).
-class _SubscribeForm(FlaskForm):
-    channel = RadioField(
-        _l("How do you want notices?"),
-        choices=[],
-        default="email",
-        validate_choice=False,
-    )
-
-
-class _SubscribeChoices(FlaskForm):
-    platforms = MultiCheckboxField(_l("Platforms"), choices=[], validate_choice=False)
-    incidents = BooleanField(_l("Incidents and master cases"), default=True)
-    maintenance = BooleanField(_l("Maintenance notices"), default=True)
-    incident = HiddenField()
-    language = SelectField(
-        _l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False
-    )
-    timezone = SelectField(_l("Time zone"), default=DEFAULT_ZONE, validate_choice=False)
-
-
-@lru_cache(maxsize=1)
-def subscribe_form_class() -> type[FlaskForm]:
-    """The subscribe form: the channel chosen, each channel's address field, then the
-    choices every channel shares."""
-    fields: dict[str, Any] = {}
-    for channel in channels.all_channels():
-        kind = INPUTS.get(channel.input_type, StringField)
-        fields[channel.form_field] = kind(channel.field_label)
-    with_addresses = type("_SubscribeAddresses", (_SubscribeForm,), fields)
-    return type("SubscribeForm", (with_addresses, _SubscribeChoices), {})
-
-
-class PreferencesForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validate_choice=False)
-    timezone = SelectField(_l("Time zone"), validate_choice=False)
 
 
 def _incident_id(raw: str | None) -> int | None:
@@ -293,10 +231,6 @@ def _channel_added(channel: Channel, made: channel_signup.ChannelSubscription) -
     return response
 
 
-class CodeForm(FlaskForm):
-    code = StringField(_l("Code"))
-
-
 def _code_page(
     subscriber: Subscriber, form: CodeForm | None = None, status: int = 200, sent: bool = False
 ) -> Response:
@@ -342,10 +276,6 @@ def verify(token: str) -> Any:
         return _code_page(check.subscriber, form, status=422)
     manage_url = links.manage_path(secret, check.subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
-
-
-class ConfirmForm(FlaskForm):
-    """The confirmation page's button: only its CSRF token."""
 
 
 @bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
