@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from statuspage.mail import MailBatch, MailRecipient
-from statuspage.mail.render import render_notice
 from statuspage.models import (
     Incident,
     IncidentUpdate,
@@ -24,6 +23,7 @@ from statuspage.models import (
     Subscriber,
     User,
 )
+from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc, signup

@@ -17,8 +17,8 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from statuspage.i18n import TRANSLATIONS_DIR
-from statuspage.mail.render import KINDS, render_notice
 from statuspage.models import Notice, Subscriber
+from statuspage.renderers.mail import KINDS, render_notice
 from statuspage.services import incidents
 from statuspage.services import maintenance as maintenance_svc
 from statuspage.services.subscriptions import links

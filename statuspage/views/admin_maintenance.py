@@ -45,11 +45,11 @@ from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers.templating import format_span, format_when
 from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import notices as notice_service
-from statuspage.templating import format_span, format_when
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
 from statuspage.views.helpers import (
     apply_errors,

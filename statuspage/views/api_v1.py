@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from statuspage import channels, clock, serializers
+from statuspage import channels, clock
 from statuspage.channels.base import Channel
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import SECURED, operation
@@ -46,6 +46,7 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.queries import subscribers as subscriber_queries
+from statuspage.renderers import serializers
 from statuspage.services import (
     NotFound,
     incidents,

@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
 from calendars import ical
-from statuspage import channels, clock, publish
+from statuspage import channels, clock
 from statuspage.channels.base import Channel
 from statuspage.extensions import csrf, db, limiter
 from statuspage.forms.subscriptions import (
@@ -33,6 +33,7 @@ from statuspage.forms.subscriptions import (
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers import publish
 from statuspage.services import ValidationError
 from statuspage.services.errors import whole_number
 from statuspage.services.subscriptions import channel_signup, links, preferences, signup, validation
