@@ -97,8 +97,8 @@ def cold_calendar_render(app) -> Row:  # type: ignore[no-untyped-def]
     """The same calendar in this process with nothing reused: what a worker that has never
     rendered it pays (the reused Markdown and event lines cleared), median of 3."""
     from calendars import ical
-    from statuspage import markdown, publish
     from statuspage.extensions import db
+    from statuspage.renderers import markdown, publish
     from statuspage.views import feeds
 
     took = []

@@ -89,7 +89,8 @@ from statuspage.channels.base import (
 from statuspage.contract import payloads
 from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.queries import subscribers as subscriber_queries
-from statuspage.services import notices, subscriptions
+from statuspage.services import notices
+from statuspage.services.subscriptions import channel_signup, links, pauses
 from statuspage.types import UTCDateTime
 
 LEASE = timedelta(minutes=5)
@@ -498,8 +499,8 @@ def _recipient(d: Claimed, ctx: DeliveryContext, topics: tuple[str, ...]) -> Rec
     manage = unsubscribe = None
     if d.subscriber_id is not None:
         holder = _Holder(d.subscriber_id, d.token_version or 0)
-        manage = ctx.base_url + subscriptions.manage_path(ctx.secret, holder)
-        unsubscribe = ctx.base_url + subscriptions.unsubscribe_path(ctx.secret, holder)
+        manage = ctx.base_url + links.manage_path(ctx.secret, holder)
+        unsubscribe = ctx.base_url + links.unsubscribe_path(ctx.secret, holder)
     return Recipient(
         delivery_id=d.id,
         address=d.address,
@@ -666,9 +667,9 @@ def _after(session: Session, request: _Request, error: BaseException | None, now
             and row.kind == payloads.VERIFICATION_KIND
             and channel.confirms_on_delivery
         ):
-            subscriptions.channel_verified(session, row.subscriber_id, now)
+            channel_signup.channel_verified(session, row.subscriber_id, now)
         elif row.status == "failed" and channel.quarantines(error):
-            subscriptions.quarantine(session, row.subscriber_id, row.last_error or "", now)
+            pauses.quarantine(session, row.subscriber_id, row.last_error or "", now)
     session.commit()
 
 

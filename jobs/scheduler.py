@@ -44,10 +44,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from jobs import delivery, durable, heartbeat, notices, p1g, windows
+from jobs import delivery, durable, heartbeat, p1g
 from jobs.lock import SchedulerLock
 from statuspage import clock, outbox_signal
 from statuspage.extensions import db
+from statuspage.services import maintenance, notices
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,20 @@ def job_functions(app: Flask) -> JobFunctions:
     ctx = delivery_context(app)
 
     def run_windows(session: Session, now: datetime) -> tuple[int, int]:
-        return windows.expand(session, now), windows.advance(session, now)
+        """Materialise every active series' windows for the coming 400 days, then start the
+        windows whose start has come and complete those whose end has passed: (windows
+        created, windows changed). Commits after each."""
+        created = maintenance.expand_series(session, now)
+        session.commit()
+        changed = maintenance.advance_windows(session, now)
+        session.commit()
+        return created, len(changed)
 
     def run_notices(session: Session, now: datetime) -> int:
-        return notices.queue_due(session, now, config["STATUSPAGE_TIMEZONE"])
+        """Queue the due one-week, 24-hour, start and completion notices (idempotent)."""
+        made = notices.queue_due_window_notices(session, now, config["STATUSPAGE_TIMEZONE"])
+        session.commit()
+        return len(made)
 
     def run_p1g(session: Session, now: datetime) -> int:
         every = timedelta(minutes=float(config.get("OVERDUE_REMINDER_MINUTES") or 15))

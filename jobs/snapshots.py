@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from statuspage import serializers
 from statuspage.contract import payloads
 from statuspage.models import Incident, MaintenanceWindow, Notice, Platform
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers import serializers
 
 
 def snapshot(

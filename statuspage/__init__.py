@@ -150,7 +150,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
 
-    from statuspage import cli, headers, reader, security, templating  # noqa: F401  (user loader)
+    from statuspage import cli, headers, reader, security  # noqa: F401  (user loader)
+    from statuspage.renderers import templating
     from statuspage.views import register_blueprints
 
     templating.init_app(app)

@@ -25,7 +25,7 @@ from jobs import scheduler as job_scheduler
 from statuspage import clock, server
 from statuspage.extensions import db
 from statuspage.services import ValidationError
-from statuspage.services import subscriptions as subscription_service
+from statuspage.services.subscriptions import mpoc
 
 
 def parse_at(value: str | None) -> datetime:
@@ -103,7 +103,7 @@ def import_command(path: Path, organisation: str) -> None:
     language). Bad rows are reported; good rows are imported and confirmed."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-        rows = list(subscription_service.read_csv(io.StringIO(text)))
+        rows = list(mpoc.read_csv(io.StringIO(text)))
     except UnicodeDecodeError:
         raise click.ClickException("the file must be UTF-8 text (CSV)") from None
     except ValidationError as exc:
@@ -115,7 +115,7 @@ def import_command(path: Path, organisation: str) -> None:
             bar.update(n - done["n"])
             done["n"] = n
 
-        result = subscription_service.import_contacts(
+        result = mpoc.import_contacts(
             db.session,
             rows,
             actor=None,  # the operator at the command line

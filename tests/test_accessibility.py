@@ -23,7 +23,7 @@ from statuspage.models import (
     User,
 )
 from statuspage.seed import demo
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, signup
 from tests import browser_checks as bc
 from tests.conftest import NOW
 from tests.live import serve
@@ -45,7 +45,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         # A confirmed subscriber (the manage and unsubscribe pages) and one waiting for
         # their confirmation link (the confirm page).
         confirmed = session.scalars(select(Subscriber).order_by(Subscriber.id)).first()
-        svc.subscribe(
+        signup.subscribe(
             session,
             secret=secret,
             email="pending@example.com",
@@ -66,8 +66,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             "update": result.open_master_case.updates[0].id,
             "resolved": result.resolved_master_case.id,
             "window": window.id,
-            "manage": svc.manage_path(secret, confirmed),
-            "unsubscribe": svc.unsubscribe_path(secret, confirmed),
+            "manage": links.manage_path(secret, confirmed),
+            "unsubscribe": links.unsubscribe_path(secret, confirmed),
             "confirm": confirm_url,
             "platform": session.scalars(select(Platform.id).order_by(Platform.id)).first(),
             "user": session.scalars(select(User.id).where(User.email != admin)).first(),

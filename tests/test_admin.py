@@ -11,7 +11,7 @@ import flask_babel
 import pytest
 from sqlalchemy import func, select
 
-from statuspage.forms import MESSAGE_TEMPLATES
+from statuspage.forms.staff import MESSAGE_TEMPLATES
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, User
 from statuspage.services import incidents, staff
 from tests.conftest import NOW, PASSWORD, login

@@ -27,13 +27,14 @@ from statuspage.models import (
     User,
 )
 from statuspage.seed import demo
-from statuspage.services import incidents, staff, subscriptions
+from statuspage.services import incidents, staff
+from statuspage.services.subscriptions import mpoc
 from tests import browser_checks as bc
 from tests.conftest import NOW, login, make_user
 from tests.live import serve
 
 # Not pages: the sample CSV is a download.
-NOT_PAGES = {"admin_maintenance.import_sample"}
+NOT_PAGES = {"admin_subscribers.import_sample"}
 REGION = r'<div class="table-scroll" role="region" aria-label="[^"]+" tabindex="0">'
 LONG = "averyveryverylongmailboxnamewithoutanybreaks@operations.example-organisation.com"
 
@@ -77,7 +78,7 @@ def lived_in(session: Any) -> dict[str, int]:
         now=NOW - timedelta(minutes=90),
     )
     rows = [(2, {"email": LONG, "platforms": "cisco", "name": "N" * 60})]
-    subscriptions.import_contacts(session, rows, actor=None, organisation="O" * 60, now=NOW)
+    mpoc.import_contacts(session, rows, actor=None, organisation="O" * 60, now=NOW)
     staff.create_token(session, admin, admin, name="automation " + "t" * 60, now=NOW)
     session.commit()
     window = session.scalars(
@@ -270,7 +271,7 @@ def test_the_staff_pages_are_walked_from_the_url_map(app):
         "admin.delete_incident",
         "admin.revoke_token",
         "admin_maintenance.cancel_window",
-        "admin_maintenance.import_subscribers",
+        "admin_subscribers.import_subscribers",
         "admin_maintenance.notices",
     } <= endpoints
-    assert "admin_maintenance.import_sample" not in endpoints
+    assert "admin_subscribers.import_sample" not in endpoints

@@ -21,7 +21,8 @@ from statuspage.endpoints import masked_url as masked
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform, Subscriber
 from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PRIORITIES, WINDOW_STATUSES
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance, subscriptions, text
+from statuspage.services import incidents, maintenance, text
+from statuspage.services.subscriptions import channel_signup
 from tests.conftest import NOW, login, make_user
 from tests.test_api_v1 import BASE, count, token_for
 from tests.test_openapi import validator
@@ -272,7 +273,7 @@ SECRET_URL = "http://127.0.0.1:9/webhookb2/0123-secret-path/IncomingWebhook/abcd
 
 
 def test_a_channel_url_is_masked_in_the_api_exactly_as_on_the_staff_page(app, client, db, css):
-    hook = subscriptions.subscribe_channel(
+    hook = channel_signup.subscribe_channel(
         db,
         address=SECRET_URL,
         platforms=list(db.scalars(select(Platform))),
@@ -312,7 +313,7 @@ def test_a_channel_made_through_the_api_answers_masked_but_delivers_to_the_whole
 
 def test_a_channel_url_cannot_be_read_back_through_search_or_sort(client, db):
     for n, url in enumerate((SECRET_URL, "http://127.0.0.1:9/aaaa-first/hook")):
-        subscriptions.subscribe_channel(
+        channel_signup.subscribe_channel(
             db,
             address=url,
             platforms=list(db.scalars(select(Platform)))[:1],

@@ -21,7 +21,8 @@ from statuspage.models import (
     Subscriber,
     Subscription,
 )
-from statuspage.services import ValidationError, incidents, staff, subscriptions
+from statuspage.services import ValidationError, incidents, staff
+from statuspage.services.subscriptions import staff_api
 from tests.conftest import NOW, login, make_user
 from tests.helpers import csrf_of, forget_request_state
 
@@ -68,7 +69,7 @@ def test_every_manage_api_route_declares_its_scope_by_what_it_touches(app):
 def world(db, css):
     """An incident with an update, a platform and a subscriber for the routes' ids."""
     incident = incidents.create_incident(db, css, title="Calls dropping", priority="P3", now=NOW)
-    subscriber = subscriptions.create_by_staff(
+    subscriber = staff_api.create_by_staff(
         db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()

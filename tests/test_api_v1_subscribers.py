@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from statuspage.endpoints import masked_url as masked
 from statuspage.models import AuditEntry, Notice, Platform, Subscriber, Subscription
-from statuspage.services import subscriptions
+from statuspage.services.subscriptions import staff_api
 from tests.conftest import NOW, make_user
 from tests.test_api_v1 import BASE, token_for
 
@@ -98,7 +98,7 @@ def test_without_the_flag_the_address_opts_in_by_mail_and_waits(client, db):
 
 def test_an_engineer_token_lists_and_reads_but_cannot_change_subscribers(client, db, css):
     headers = token_for(db, "engineer")
-    known = subscriptions.create_by_staff(
+    known = staff_api.create_by_staff(
         db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()
@@ -118,7 +118,7 @@ def test_an_engineer_token_lists_and_reads_but_cannot_change_subscribers(client,
 
 def test_show_one_and_unknown_ids_are_404(client, db, css):
     headers = token_for(db, "engineer")
-    known = subscriptions.create_by_staff(
+    known = staff_api.create_by_staff(
         db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()
@@ -135,7 +135,7 @@ def test_show_one_and_unknown_ids_are_404(client, db, css):
 
 def test_delete_unsubscribes_and_retires_the_links(client, db, css):
     headers = token_for(db, "css")
-    known = subscriptions.create_by_staff(
+    known = staff_api.create_by_staff(
         db, css, secret="s", email="a@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()
@@ -189,7 +189,7 @@ def test_resend_confirmation_mails_an_unconfirmed_address_within_its_allowance(c
 def test_list_pages_from_zero_filters_and_sorts(client, db, css):
     headers = token_for(db, "engineer")
     for n, name in enumerate(["delta", "alpha", "echo", "charlie", "bravo"]):
-        subscriptions.create_by_staff(
+        staff_api.create_by_staff(
             db,
             css,
             secret="s",
@@ -197,7 +197,7 @@ def test_list_pages_from_zero_filters_and_sorts(client, db, css):
             skip_confirmation=True,
             now=NOW + timedelta(minutes=n),
         )
-    subscriptions.create_by_staff(db, css, secret="s", email="wait@customer.example", now=NOW)
+    staff_api.create_by_staff(db, css, secret="s", email="wait@customer.example", now=NOW)
     db.commit()
 
     def emails(query: str) -> list[str]:
@@ -275,7 +275,7 @@ def test_bad_create_bodies_are_422_with_field_errors_and_write_nothing(
     client, db, css, body, field
 ):
     headers = token_for(db, "css")
-    subscriptions.create_by_staff(
+    staff_api.create_by_staff(
         db, css, secret="s", email="known@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()
@@ -301,7 +301,7 @@ def test_a_request_the_present_state_refuses_is_a_409_conflict_naming_the_field(
     already unsubscribed, already confirmed): 409, not 422, with the JSON error body the
     document declares, and nothing written."""
     headers = token_for(db, "css")
-    known = subscriptions.create_by_staff(
+    known = staff_api.create_by_staff(
         db, css, secret="s", email="known@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()
@@ -337,7 +337,7 @@ def test_the_staff_service_checks_the_role_itself(db, engineer):
 
     make_user(db, "css", "other-css@example.com")
     with pytest.raises(PermissionDenied):
-        subscriptions.create_by_staff(db, engineer, secret="s", email="x@customer.example", now=NOW)
+        staff_api.create_by_staff(db, engineer, secret="s", email="x@customer.example", now=NOW)
 
 
 @pytest.mark.parametrize("kind", ["teams", "slack"])

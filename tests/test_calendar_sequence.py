@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from statuspage import publish
 from statuspage.models import Platform
+from statuspage.renderers import publish
 from statuspage.seed.defaults import seed_series
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc

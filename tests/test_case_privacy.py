@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from statuspage.mail.render import render_notice
 from statuspage.models import Notice
+from statuspage.renderers.mail import render_notice
 from statuspage.services import incidents
 from tests.conftest import NOW, login
 

@@ -18,7 +18,8 @@ from statuspage import channels, moments
 from statuspage.channels.base import Ceilings, Inbound, Reply, Route, Stop
 from statuspage.channels.email import Email
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
-from statuspage.services import PermissionDenied, notices, subscriptions
+from statuspage.services import PermissionDenied, notices
+from statuspage.services.subscriptions import channel_signup, signup
 from tests.conftest import login
 from tests.test_delivery import NOW, add_subscribers, open_incident, tick
 
@@ -132,7 +133,7 @@ class Pager(Email):
 def test_a_code_confirms_only_within_its_tries_and_age(db, monkeypatch):
     registry = {**channels._registry(), "pager": Pager()}
     monkeypatch.setattr(channels, "_registry", lambda: registry)
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         channel="pager",
         address="ann@example.com",
@@ -142,16 +143,16 @@ def test_a_code_confirms_only_within_its_tries_and_age(db, monkeypatch):
     )
     notice = db.scalar(select(Notice).where(Notice.direct_subscriber_id == made.subscriber.id))
     code = notice.payload["code"]
-    token = subscriptions.verify_path("s", made.subscriber).rsplit("/", 1)[1]
+    token = signup.verify_path("s", made.subscriber).rsplit("/", 1)[1]
     wrong = "".join(str((int(c) + 1) % 10) for c in code)
-    check = subscriptions.confirm_code(db, secret="s", token=token, code=wrong, now=NOW)
+    check = signup.confirm_code(db, secret="s", token=token, code=wrong, now=NOW)
     assert not check.confirmed and made.subscriber.verification_failures == 1
-    check = subscriptions.confirm_code(db, secret="s", token=token, code=code, now=NOW)
+    check = signup.confirm_code(db, secret="s", token=token, code=code, now=NOW)
     assert check.confirmed and made.subscriber.state == "active"
     (sub,) = made.subscriber.subscriptions
     assert (sub.incidents, sub.maintenance) == (True, False)  # the channel's default topics
 
-    again = subscriptions.subscribe_channel(
+    again = channel_signup.subscribe_channel(
         db,
         channel="pager",
         address="bob@example.com",
@@ -159,18 +160,14 @@ def test_a_code_confirms_only_within_its_tries_and_age(db, monkeypatch):
         secret="s",
         now=NOW,
     )
-    token = subscriptions.verify_path("s", again.subscriber).rsplit("/", 1)[1]
-    late = NOW + subscriptions.CODE_MAX_AGE + timedelta(seconds=1)
+    token = signup.verify_path("s", again.subscriber).rsplit("/", 1)[1]
+    late = NOW + signup.CODE_MAX_AGE + timedelta(seconds=1)
     sent = db.scalar(select(Notice).where(Notice.direct_subscriber_id == again.subscriber.id))
-    check = subscriptions.confirm_code(
-        db, secret="s", token=token, code=sent.payload["code"], now=late
-    )
+    check = signup.confirm_code(db, secret="s", token=token, code=sent.payload["code"], now=late)
     assert not check.confirmed and "expired" in check.error
-    for _ in range(subscriptions.CODE_TRIES):
-        subscriptions.confirm_code(db, secret="s", token=token, code="000000x", now=NOW)
-    check = subscriptions.confirm_code(
-        db, secret="s", token=token, code=sent.payload["code"], now=NOW
-    )
+    for _ in range(signup.CODE_TRIES):
+        signup.confirm_code(db, secret="s", token=token, code="000000x", now=NOW)
+    check = signup.confirm_code(db, secret="s", token=token, code=sent.payload["code"], now=NOW)
     assert not check.confirmed and again.subscriber.confirmed_at is None
 
 

@@ -34,7 +34,8 @@ from statuspage.channels import slack as slack_channel
 from statuspage.channels import teams as teams_channel
 from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
-from statuspage.services import ValidationError, notices, subscriptions
+from statuspage.services import ValidationError, notices
+from statuspage.services.subscriptions import channel_signup, staff_api
 from tests import test_webhooks as hooks
 from tests.conftest import login, make_user
 from tests.maintenance_fixtures import one_off
@@ -173,7 +174,7 @@ def slack_links(message: dict[str, Any]) -> list[str]:
 
 
 def channel(db, url: str, mode: str, language: str = "en") -> Subscriber:
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         address=url,
         platforms=platforms(db),
@@ -388,7 +389,7 @@ def test_unsafe_channel_urls_are_refused(db, monkeypatch, guard, url, address):
     if address:
         fake_dns(monkeypatch, {"hooks.example.com": address})
     with pytest.raises(ValidationError) as caught:
-        subscriptions.subscribe_channel(
+        channel_signup.subscribe_channel(
             db, address=url, platforms=platforms(db), channel="slack", now=NOW
         )
     assert "endpoint" in caught.value.errors
@@ -400,7 +401,7 @@ def test_mode_and_language_are_checked(db, guard):
     # Email is a channel too now (subscribe_channel takes every channel), so an unknown one.
     for fields, field in (({"channel": "pigeon"}, "mode"), ({"language": "xx"}, "language")):
         with pytest.raises(ValidationError) as caught:
-            subscriptions.subscribe_channel(
+            channel_signup.subscribe_channel(
                 db,
                 address="http://127.0.0.1:9/x",
                 platforms=platforms(db),
@@ -433,7 +434,7 @@ def host_of(url: str) -> str:
 )
 def test_a_channel_on_its_services_webhook_hosts_is_accepted(db, resolver, guard, mode, url):
     resolver[host_of(url)] = hooks.PUBLIC_V4
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address=url, platforms=platforms(db), channel=mode, now=NOW
     )
     assert made.subscriber.address == url.replace(":443/", "/") and guard == []
@@ -455,7 +456,7 @@ def test_a_channel_anywhere_else_is_refused(db, resolver, guard, mode, url):
     endpoint of a third party's that answers 2xx."""
     resolver[host_of(url)] = hooks.PUBLIC_V4
     with pytest.raises(ValidationError) as caught:
-        subscriptions.subscribe_channel(
+        channel_signup.subscribe_channel(
             db, address=url, platforms=platforms(db), channel=mode, now=NOW
         )
     service = {"teams": "Microsoft Teams", "slack": "Slack"}[mode]
@@ -470,7 +471,7 @@ def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver
         ("slack", TEAMS_URLS[0], "choose “Microsoft Teams channel”"),
     ):
         with pytest.raises(ValidationError) as caught:
-            subscriptions.subscribe_channel(
+            channel_signup.subscribe_channel(
                 db, address=url, platforms=platforms(db), channel=mode, now=NOW
             )
         assert right in caught.value.errors["endpoint"]
@@ -479,7 +480,7 @@ def test_a_url_of_the_other_service_is_refused_naming_the_right_one(db, resolver
 
 def test_a_webhook_may_be_on_any_public_host(db, resolver, guard):
     resolver[host_of(SLACK_URL)] = hooks.PUBLIC_V4
-    made = subscriptions.subscribe_channel(db, address=SLACK_URL, platforms=platforms(db), now=NOW)
+    made = channel_signup.subscribe_channel(db, address=SLACK_URL, platforms=platforms(db), now=NOW)
     assert made.subscriber.mode == "webhook" and guard == []
 
 
@@ -487,11 +488,11 @@ def test_the_host_lists_are_the_operators_settings(db, resolver, guard):
     resolver["chat.example.net"] = hooks.PUBLIC_V4
     url = "https://chat.example.net/hooks/x"
     with pytest.raises(ValidationError):
-        subscriptions.subscribe_channel(
+        channel_signup.subscribe_channel(
             db, address=url, platforms=platforms(db), channel="slack", now=NOW
         )
     policy = {"SLACK_WEBHOOK_HOSTS": "hooks.slack.com chat.example.net"}
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address=url, platforms=platforms(db), channel="slack", settings=policy, now=NOW
     )
     assert made.subscriber.mode == "slack" and guard == []
@@ -500,7 +501,7 @@ def test_the_host_lists_are_the_operators_settings(db, resolver, guard):
 def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, guard):
     """A row from before the rule: the send checks the host again and quarantines it."""
     resolver.update({host_of(SLACK_URL): hooks.PUBLIC_V4, "hooks.example.com": hooks.PUBLIC_V4})
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address=SLACK_URL, platforms=platforms(db), channel="slack", now=NOW
     )
     made.subscriber.address = "https://hooks.example.com/services/x"
@@ -686,7 +687,7 @@ def test_resending_the_confirmation_of_a_channel_sends_a_new_welcome(app, db, cs
     subscriber = channel(db, receiver.url, "teams")
     receiver.plan.append((404, 0.0, {}))  # the channel was not set up yet
     tick(app, NOW)
-    subscriptions.resend_confirmation(
+    staff_api.resend_confirmation(
         db, css, subscriber, secret=app.config["SECRET_KEY"], now=NOW + timedelta(minutes=1)
     )
     db.commit()

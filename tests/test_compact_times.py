@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask_babel import force_locale
 
-from statuspage.templating import format_span, format_when
+from statuspage.renderers.templating import format_span, format_when
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from jobs import delivery
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
-from statuspage.services import incidents, maintenance, subscriptions
+from statuspage.services import incidents, maintenance
 from statuspage.services import platforms as platform_service
+from statuspage.services.subscriptions import channel_signup, pauses
 from tests import test_webhooks as hooks
 from tests.conftest import login
 from tests.maintenance_fixtures import one_off
@@ -50,7 +51,7 @@ def cisco(db) -> Platform:
 
 
 def verified_hook(app, db, receiver: Receiver) -> str:
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address=receiver.url, platforms=platforms(db), settings=LOOPBACK, now=NOW
     )
     db.commit()
@@ -216,7 +217,7 @@ def test_an_endpoint_subscribed_after_the_change_is_not_told(app, db, css, recei
     db.commit()
     late = Receiver()
     try:
-        made = subscriptions.subscribe_channel(
+        made = channel_signup.subscribe_channel(
             db, address=late.url, platforms=platforms(db), settings=LOOPBACK, now=NOW
         )
         made.subscriber.confirmed_at = NOW + timedelta(minutes=2)
@@ -234,7 +235,7 @@ def test_an_endpoint_subscribed_after_the_change_is_not_told(app, db, css, recei
 def test_a_quarantined_webhook_is_not_told(app, db, css, receiver, guard):
     verified_hook(app, db, receiver)
     subscriber = db.scalar(select(Subscriber).where(Subscriber.mode == "webhook"))
-    subscriptions.quarantine(db, subscriber.id, "HTTP 503", NOW)
+    pauses.quarantine(db, subscriber.id, "HTTP 503", NOW)
     db.commit()
     platform_service.set_status(db, css, cisco(db), "major_outage", NOW + timedelta(minutes=1))
     db.commit()

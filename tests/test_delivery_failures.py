@@ -27,7 +27,7 @@ from statuspage.mail.files import FileMailer
 from statuspage.mail.memory import MemoryMailer
 from statuspage.mail.sendgrid import SendGridMailer
 from statuspage.models import Delivery, Notice, Subscriber
-from statuspage.services import subscriptions
+from statuspage.services.subscriptions import links, mpoc
 from tests.conftest import NOW, login
 from tests.sendgrid_server import API_KEY, sendgrid_server
 from tests.test_delivery import add_subscribers, open_incident, tick
@@ -261,14 +261,14 @@ def test_a_refusal_that_names_nobody_is_halved_until_the_bad_recipients_are_alon
 def test_a_recipient_whose_links_cannot_be_made_fails_alone(app, db, css, sendgrid, monkeypatch):
     add_subscribers(db, 5)
     broken = db.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()[2]
-    real = subscriptions.manage_path
+    real = links.manage_path
 
     def manage_path(secret, holder):
         if holder.id == broken:
             raise ValueError("no link for this one")
         return real(secret, holder)
 
-    monkeypatch.setattr(subscriptions, "manage_path", manage_path)
+    monkeypatch.setattr(links, "manage_path", manage_path)
     open_incident(db, css)
     tick(app, NOW)
     assert len(sendgrid.recipients()) == 4
@@ -368,8 +368,8 @@ def import_2500(db, css) -> None:
     batches."""
     lines = ["email,name,platforms,topics,language"]
     lines += [f"mpoc{i:04d}@example.com,Contact {i},cisco,incidents,en" for i in range(2500)]
-    rows = subscriptions.read_csv(io.StringIO("\n".join(lines) + "\n"))
-    result = subscriptions.import_contacts(db, rows, actor=css, now=NOW - timedelta(days=1))
+    rows = mpoc.read_csv(io.StringIO("\n".join(lines) + "\n"))
+    result = mpoc.import_contacts(db, rows, actor=css, now=NOW - timedelta(days=1))
     db.commit()
     assert not result.errors
     changes: dict[int, dict[str, str]] = {

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from jobs.p1g import alert_overdue
-from statuspage.mail.render import render_notice
 from statuspage.models import Incident, Notice
+from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
 from tests.conftest import NOW, login
 

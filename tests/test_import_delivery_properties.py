@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
-from statuspage.services import ValidationError, subscriptions
+from statuspage.services import ValidationError
+from statuspage.services.subscriptions import mpoc
 from tests.conftest import NOW
 from tests.test_delivery import open_incident, tick
 from tests.test_delivery_failures import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
@@ -98,8 +99,8 @@ def test_any_contact_list_then_delivery_reaches_every_other_contact_once(
     prefix = f"x{next(EXAMPLE)}-"
     before = db.scalar(select(func.count(Subscriber.id)))
     try:
-        rows = list(subscriptions.read_csv(io.StringIO(contact_list(prefix, contacts))))
-        result = subscriptions.import_contacts(db, rows, actor=css, now=NOW - timedelta(days=1))
+        rows = list(mpoc.read_csv(io.StringIO(contact_list(prefix, contacts))))
+        result = mpoc.import_contacts(db, rows, actor=css, now=NOW - timedelta(days=1))
     except ValidationError:
         db.rollback()
         assert db.scalar(select(func.count(Subscriber.id))) == before

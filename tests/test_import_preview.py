@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from statuspage import uploads
 from statuspage.models import AuditEntry, Subscriber
-from statuspage.services import subscriptions
+from statuspage.services.subscriptions import mpoc
 from tests.conftest import NOW, login
 
 IMPORT = "/admin/subscribers/import"
@@ -91,9 +91,9 @@ def test_the_page_lists_the_slugs_and_links_a_sample_that_imports_cleanly(client
     assert rows[0] == ["email", "name", "organisation", "platforms", "topics", "language"]
     assert 2 <= len(rows) - 1 <= 3
     # The sample is a valid list: its preview has no error, and every slug is a real one.
-    result = subscriptions.import_contacts(
+    result = mpoc.import_contacts(
         db,
-        list(subscriptions.read_csv(io.StringIO(sample.get_data(as_text=True)))),
+        list(mpoc.read_csv(io.StringIO(sample.get_data(as_text=True)))),
         actor=css,
         now=NOW,
         dry_run=True,

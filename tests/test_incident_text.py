@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.channels.chat import summary
-from statuspage.mail.render import render_notice
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Notice
+from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
 from tests.conftest import NOW, login
 

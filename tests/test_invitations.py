@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 from sqlalchemy import select
 
-from statuspage import publish
 from statuspage.mail import Attachment, MailBatch, MailRecipient
 from statuspage.mail.files import FileMailer
 from statuspage.mail.sendgrid import request_body
 from statuspage.models import Platform
+from statuspage.renderers import publish
 from statuspage.services import maintenance
 from tests.maintenance_fixtures import MT, window_on
 from tests.test_calendar_js import read_with_icaljs, utc

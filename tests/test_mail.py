@@ -18,8 +18,8 @@ from statuspage.mail import (
     mailer_from_config,
 )
 from statuspage.mail.files import FileMailer
-from statuspage.mail.render import KINDS, STAFF_KINDS, render_notice
 from statuspage.mail.sendgrid import SendGridMailer
+from statuspage.renderers.mail import KINDS, STAFF_KINDS, render_notice
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
 

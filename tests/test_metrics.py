@@ -24,7 +24,8 @@ from jobs import scheduler as job_scheduler
 from statuspage import create_app, metrics
 from statuspage.models import Delivery, Incident, Notice, Platform
 from statuspage.queries import operations as operation_queries
-from statuspage.services import incidents, subscriptions
+from statuspage.services import incidents
+from statuspage.services.subscriptions import channel_signup
 from tests.conftest import NOW, SECRET_KEY, _config
 from tests.live import gunicorn
 from tests.sendgrid_server import API_KEY, sendgrid_server
@@ -129,7 +130,7 @@ def test_deliveries_provider_errors_and_retries_are_counted_by_channel(app, db, 
 
 
 def test_a_webhook_refused_at_send_counts_as_refused_and_is_quarantined(app, client, db, css):
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         address="http://127.0.0.1:9/hook",  # allowed when subscribed, not when sent: no request
         platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],
@@ -303,7 +304,7 @@ def confirmed_subscribers(db) -> None:
     webhook to a loopback address, allowed when it subscribed and refused at send."""
     for language in ("en", "es", "de"):
         add_subscribers(db, 1, language=language, tz="UTC", prefix=language)
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         address="http://127.0.0.1:9/hook",
         platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],

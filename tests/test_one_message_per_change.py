@@ -22,12 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from jobs import delivery
-from jobs import notices as notice_jobs
-from jobs import windows as window_jobs
 from statuspage.mail.memory import MemoryMailer
 from statuspage.models import Notice, Platform, Subscriber, Subscription
 from statuspage.seed.defaults import seed_series
-from statuspage.services import maintenance
+from statuspage.services import maintenance, notices
 from tests.conftest import SECRET_KEY
 from tests.maintenance_fixtures import MT, window_on
 
@@ -67,9 +65,13 @@ class Jobs:
         )
 
     def tick(self, now: datetime, *, send: bool = True) -> None:
-        window_jobs.expand(self.db, now)
-        window_jobs.advance(self.db, now)
-        notice_jobs.queue_due(self.db, now, TZ)
+        # The scheduler's windows and notices jobs (`jobs.scheduler.job_functions`).
+        maintenance.expand_series(self.db, now)
+        self.db.commit()
+        maintenance.advance_windows(self.db, now)
+        self.db.commit()
+        notices.queue_due_window_notices(self.db, now, TZ)
+        self.db.commit()
         if send:
             delivery.fan_out(self.db, now)
             delivery.deliver(self.db, now, self.ctx)

@@ -23,7 +23,8 @@ from statuspage.contract.requests import ComponentFields, ComponentRequest
 from statuspage.models import AuditEntry, Platform
 from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PLATFORM_STATUSES
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance, staff, subscriptions
+from statuspage.services import incidents, maintenance, staff
+from statuspage.services.subscriptions import staff_api
 from tests.conftest import NOW
 
 V1 = "/api/v1/pages/calltower"
@@ -53,7 +54,7 @@ def token(db, admin):
     )
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
-    subscriptions.create_by_staff(
+    staff_api.create_by_staff(
         db, admin, secret="s", email="noc@customer.example", skip_confirmation=True, now=NOW
     )
     db.commit()

@@ -148,7 +148,7 @@ def test_a_reminder_interval_below_a_minute_stops_the_app(monkeypatch, tmp_path)
 
 
 def test_a_reminder_says_how_long_it_has_been_overdue(db, case):
-    from statuspage.mail.render import render_notice
+    from statuspage.renderers.mail import render_notice
 
     alert_overdue(db, NOW + timedelta(hours=1, minutes=30), ON_DUTY, EVERY)
     [notice] = alerts(db)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.models import Platform, Subscriber, Subscription
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, preferences
 from tests.conftest import SECRET_KEY
 from tests.maintenance_fixtures import NOW, build, expected_spans
 from tests.test_calendar_ics import expand
@@ -54,7 +54,7 @@ def add_subscriber(db, language: str = "en") -> Subscriber:
 
 
 def calendar_path(subscriber: Subscriber) -> str:
-    return svc.calendar_path(SECRET_KEY, subscriber)
+    return links.calendar_path(SECRET_KEY, subscriber)
 
 
 @pytest.fixture
@@ -171,9 +171,9 @@ def test_the_calendar_is_private_and_not_indexed(client, db, cal):
 def test_unsubscribing_revokes_the_calendar_with_the_manage_link(client, db, cal):
     subscriber = add_subscriber(db)
     path = calendar_path(subscriber)
-    manage = svc.manage_path(SECRET_KEY, subscriber)
+    manage = links.manage_path(SECRET_KEY, subscriber)
     assert client.get(path).status_code == 200
-    svc.unsubscribe_all(db, subscriber, NOW)
+    preferences.unsubscribe_all(db, subscriber, NOW)
     db.commit()
     assert client.get(path).status_code == 404
     assert client.get(manage).status_code == 404
@@ -192,8 +192,8 @@ def test_a_forged_or_borrowed_token_is_not_found(client, db, cal):
         f"{sid}.{version}",
         "x",
         # the manage link's token opens the manage page, not the calendar
-        svc.link_token(SECRET_KEY, "manage", subscriber),
-        svc.link_token("another-secret-key-long-enough-for-create", "calendar", subscriber),
+        links.link_token(SECRET_KEY, "manage", subscriber),
+        links.link_token("another-secret-key-long-enough-for-create", "calendar", subscriber),
     ):
         assert client.get(f"/subscriptions/calendar/{forged}.ics").status_code == 404, forged
 
@@ -234,7 +234,7 @@ def test_the_calendar_speaks_the_subscribers_language(
 
 def test_the_manage_page_links_the_calendar_and_its_webcal_address(client, db):
     subscriber = add_subscriber(db)
-    html = client.get(svc.manage_path(SECRET_KEY, subscriber)).get_data(as_text=True)
+    html = client.get(links.manage_path(SECRET_KEY, subscriber)).get_data(as_text=True)
     path = calendar_path(subscriber)
     assert f'href="{path}"' in html
     assert f'href="webcal://localhost{path}"' in html

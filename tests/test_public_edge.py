@@ -29,8 +29,8 @@ from statuspage.models import Notice, Subscriber
 from statuspage.seed.defaults import seed_platforms
 from statuspage.server import EmbeddedServer
 from statuspage.services import incidents, maintenance
-from statuspage.services import subscriptions as svc
 from statuspage.services.errors import row_id
+from statuspage.services.subscriptions import links
 from statuspage.views.caching import published, render_cache
 from tests.conftest import FAST_HASH, NOW, SECRET_KEY, login
 from tests.live import gunicorn
@@ -176,7 +176,7 @@ def test_a_trusted_alias_serves_links_of_the_site_address_only(make_app, db):
     assert "http://localhost/subscriptions/manage/" in text and "status-alt" not in text
     with app.app_context():
         subscriber = _db.session.scalar(select(Subscriber))
-        manage = svc.manage_path(SECRET_KEY, subscriber)
+        manage = links.manage_path(SECRET_KEY, subscriber)
     personal = client.get(manage, base_url=alias).get_data(as_text=True)
     assert "status-alt" not in personal
 
@@ -379,8 +379,8 @@ def test_pages_behind_a_secret_link_are_neither_stored_nor_indexed(app, client, 
     secret = app.config["SECRET_KEY"]
     paths = [
         urllib.parse.urlsplit(confirm).path,
-        svc.manage_path(secret, subscriber),
-        svc.unsubscribe_path(secret, subscriber),
+        links.manage_path(secret, subscriber),
+        links.unsubscribe_path(secret, subscriber),
     ]
     for path in paths:
         for response in (client.get(path), client.get(path + "?lang=de")):

@@ -14,8 +14,9 @@ import pytest
 
 from statuspage.models import ApiToken
 from statuspage.seed.defaults import seed_series
-from statuspage.services import PermissionDenied, incidents, maintenance, staff, subscriptions
+from statuspage.services import PermissionDenied, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
+from statuspage.services.subscriptions import mpoc
 from tests.conftest import NOW, login, make_user
 
 STAFF = {"admin", "css", "engineer"}
@@ -49,12 +50,12 @@ EXPECTED = {
     "admin_maintenance.notices": STAFF,
     "admin_maintenance.notice": STAFF,
     "admin_maintenance.series": ADMIN,
-    "admin_maintenance.import_subscribers": CSS,
+    "admin_subscribers.import_subscribers": CSS,
     # staff pages (issue 8): cancelling a window is confirmed on its own page; the MPOC
     # import is previewed, then confirmed; its sample CSV
     "admin_maintenance.cancel_window": STAFF,
-    "admin_maintenance.import_confirm": CSS,
-    "admin_maintenance.import_sample": CSS,
+    "admin_subscribers.import_confirm": CSS,
+    "admin_subscribers.import_sample": CSS,
     # webhooks and Teams/Slack channels (issue 9): any staff sees them, CSS lifts a quarantine
     "admin_subscribers.endpoints": STAFF,
     "admin_subscribers.unquarantine": CSS,
@@ -152,8 +153,8 @@ def _save_series(db, user, case, ordinary):
 
 
 def _import(db, user, case, ordinary):
-    rows = subscriptions.read_csv(io.StringIO(MPOC_CSV))
-    return subscriptions.import_contacts(db, rows, actor=user, now=NOW)
+    rows = mpoc.read_csv(io.StringIO(MPOC_CSV))
+    return mpoc.import_contacts(db, rows, actor=user, now=NOW)
 
 
 SERVICE_ACTIONS = {

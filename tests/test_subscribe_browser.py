@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.models import Subscriber
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, signup
 from tests.browser_checks import ARGS, CHROMIUM
 from tests.conftest import NOW
 from tests.live import serve
@@ -26,7 +26,7 @@ pytestmark = [
 def test_subscribe_and_manage_in_chromium(app, db):
     from playwright.sync_api import sync_playwright
 
-    svc.subscribe(
+    signup.subscribe(
         db, secret=app.config["SECRET_KEY"], email="a@example.com", platforms=["cisco"], now=NOW
     )
     subscriber = db.scalar(select(Subscriber))
@@ -34,7 +34,7 @@ def test_subscribe_and_manage_in_chromium(app, db):
     for subscription in subscriber.subscriptions:  # confirmed, as by its link
         subscription.confirmed_at = NOW
     db.commit()
-    manage = svc.manage_path(app.config["SECRET_KEY"], subscriber)
+    manage = links.manage_path(app.config["SECRET_KEY"], subscriber)
 
     with serve(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

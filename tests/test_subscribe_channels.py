@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from statuspage.models import Notice, Subscriber, Subscription
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import channel_signup, links
 from tests import test_webhooks as hooks
 
 guard = hooks.guard  # connections only to this machine, names resolved only where a test says
@@ -73,9 +73,12 @@ def test_each_channel_subscribes_a_subscriber_of_its_mode(loopback, client, db, 
     ] == [("cisco", True, False), ("contact-centre", True, False)]
     # Its verification request (a webhook) or welcome card (a channel) is queued.
     notice = db.scalar(select(Notice))
-    assert notice.kind == svc.VERIFICATION_KIND and notice.direct_subscriber_id == subscriber.id
+    assert (
+        notice.kind == channel_signup.VERIFICATION_KIND
+        and notice.direct_subscriber_id == subscriber.id
+    )
     # The manage link is given once, here; the URL itself (a credential) is not echoed.
-    assert svc.manage_path(loopback.config["SECRET_KEY"], subscriber) in html
+    assert links.manage_path(loopback.config["SECRET_KEY"], subscriber) in html
     assert HOOK not in html and "…wxyz" in html
     if channel == "webhook":
         assert subscriber.webhook_secret in html and "X-Statuspage-Signature" in html
@@ -171,7 +174,7 @@ def test_a_channel_can_follow_one_incident(loopback, client, db, css, now):
 def test_the_manage_page_of_a_channel_changes_it_but_never_confirms_it(loopback, client, db):
     post_channel(client, "slack")
     subscriber = db.scalar(select(Subscriber))
-    manage = svc.manage_path(loopback.config["SECRET_KEY"], subscriber)
+    manage = links.manage_path(loopback.config["SECRET_KEY"], subscriber)
     page = client.get(manage).get_data(as_text=True)
     assert "Slack channel" in page and HOOK not in page and "welcome message" in page
     assert "maintenance calendar" not in page  # a channel has no personal calendar
@@ -193,7 +196,7 @@ def test_the_manage_page_of_a_channel_changes_it_but_never_confirms_it(loopback,
     # Whoever subscribed the URL holds this link: saving proves nothing about the channel.
     assert subscriber.confirmed_at is None
     assert all(s.confirmed_at is None for s in subscriber.subscriptions)
-    unsubscribed = client.post(svc.unsubscribe_path(loopback.config["SECRET_KEY"], subscriber))
+    unsubscribed = client.post(links.unsubscribe_path(loopback.config["SECRET_KEY"], subscriber))
     assert unsubscribed.status_code == 200
     assert count(db, Subscription) == 0
 

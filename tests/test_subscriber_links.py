@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services import addresses
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, signup
 from tests.conftest import NOW
 
 MINUTE = timedelta(minutes=1)
@@ -73,8 +73,8 @@ def strip_csrf(response) -> str:
 def test_unsubscribe_retires_the_old_manage_and_unsubscribe_links(app, client, db):
     subscriber = confirmed_subscriber(app, client, db)
     secret = app.config["SECRET_KEY"]
-    manage = svc.manage_path(secret, subscriber)
-    unsubscribe = svc.unsubscribe_path(secret, subscriber)
+    manage = links.manage_path(secret, subscriber)
+    unsubscribe = links.unsubscribe_path(secret, subscriber)
     token = csrf_token(client, manage)
     assert client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
 
@@ -95,7 +95,7 @@ def test_unsubscribe_kills_a_pending_confirmation_link(app, client, db):
     subscriber = confirmed_subscriber(app, client, db)
     post_subscribe(client, platforms=["contact-centre"])
     pending_link = confirmations(db)[-1].payload["confirm_url"]
-    client.post(svc.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
+    client.post(links.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
     assert client.get(pending_link).status_code == 404
     assert client.post(pending_link).status_code in (400, 404)
     db.expire_all()
@@ -104,7 +104,7 @@ def test_unsubscribe_kills_a_pending_confirmation_link(app, client, db):
 
 def test_resubscribing_after_unsubscribe_needs_a_fresh_confirmation(app, client, db):
     subscriber = confirmed_subscriber(app, client, db)
-    client.post(svc.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
+    client.post(links.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
     sent_before = len(confirmations(db))
     app.config["FIXED_NOW"] = NOW + 11 * MINUTE  # past the confirmation-mail throttle
 
@@ -130,8 +130,8 @@ def test_resubscribing_after_unsubscribe_needs_a_fresh_confirmation(app, client,
 
 def test_a_fresh_confirmation_gives_links_that_work_again(app, client, db):
     subscriber = confirmed_subscriber(app, client, db)
-    old_manage = svc.manage_path(app.config["SECRET_KEY"], subscriber)
-    client.post(svc.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
+    old_manage = links.manage_path(app.config["SECRET_KEY"], subscriber)
+    client.post(links.unsubscribe_path(app.config["SECRET_KEY"], subscriber))
     app.config["FIXED_NOW"] = NOW + 11 * MINUTE  # past the confirmation-mail throttle
     post_subscribe(client)
     confirmed = confirm_over_http(client, confirmations(db)[-1].payload["confirm_url"])
@@ -180,7 +180,7 @@ def test_forged_confirmation_links_are_not_found_for_get_and_post(client, db):
 
 def test_one_click_unsubscribe_post_works_without_a_form_token(app, client, db):
     subscriber = confirmed_subscriber(app, client, db)
-    path = svc.unsubscribe_path(app.config["SECRET_KEY"], subscriber)
+    path = links.unsubscribe_path(app.config["SECRET_KEY"], subscriber)
     other = app.test_client()  # a mail client: no session, no CSRF token
     response = other.post(
         path,
@@ -197,7 +197,7 @@ def test_one_click_unsubscribe_post_works_without_a_form_token(app, client, db):
 
 
 def subscribe_at(db, moment, email="ann@example.com"):
-    return svc.subscribe(db, secret="test-secret", email=email, platforms=["cisco"], now=moment)
+    return signup.subscribe(db, secret="test-secret", email=email, platforms=["cisco"], now=moment)
 
 
 def test_confirmation_mails_to_one_address_are_throttled(db):
@@ -238,20 +238,20 @@ def test_the_throttle_holds_across_workers(app, db):
     other = Session(bind=_db.engine)
     try:
         # Neither worker has seen the mailbox: one insert wins, the other finds it taken.
-        assert svc._take_confirmation(db, key, None, NOW)
+        assert signup._take_confirmation(db, key, None, NOW)
         db.commit()
-        assert not svc._take_confirmation(other, key, None, NOW)
+        assert not signup._take_confirmation(other, key, None, NOW)
         other.commit()
         # Both read the allowance; the first takes it; the second's stale view matches nothing.
-        seen = svc._allowance_of(other, key)
+        seen = signup._allowance_of(other, key)
         assert seen is not None and seen.sent == 1
-        assert svc._take_confirmation(db, key, svc._allowance_of(db, key), NOW + 11 * MINUTE)
+        assert signup._take_confirmation(db, key, signup._allowance_of(db, key), NOW + 11 * MINUTE)
         db.commit()
-        assert not svc._take_confirmation(other, key, seen, NOW + 11 * MINUTE)
+        assert not signup._take_confirmation(other, key, seen, NOW + 11 * MINUTE)
         other.commit()
     finally:
         other.close()
-    assert svc._allowance_of(db, key).sent == 2
+    assert signup._allowance_of(db, key).sent == 2
 
 
 def test_plus_tags_and_spellings_of_one_mailbox_share_its_throttle(db):

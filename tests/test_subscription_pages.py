@@ -14,7 +14,7 @@ from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.seed.defaults import seed_platforms
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, signup
 
 
 def csrf_token(client, path):
@@ -89,7 +89,7 @@ def test_confirm_manage_and_one_click_unsubscribe(app, client, db):
     assert client.post(link, data={"csrf_token": csrf_token(client, link)}).status_code == 200
     subscriber = db.scalar(select(Subscriber))
     assert subscriber.confirmed_at is not None
-    manage = svc.manage_path(app.config["SECRET_KEY"], subscriber)
+    manage = links.manage_path(app.config["SECRET_KEY"], subscriber)
     page = client.get(manage)
     assert page.status_code == 200 and "a@example.com" in page.get_data(as_text=True)
     token = csrf_token(client, manage)
@@ -108,7 +108,7 @@ def test_confirm_manage_and_one_click_unsubscribe(app, client, db):
     assert [(s.platform.slug, s.incidents, s.maintenance) for s in subscriber.subscriptions] == [
         ("cisco", True, False)
     ]
-    unsubscribe = svc.unsubscribe_path(app.config["SECRET_KEY"], subscriber)
+    unsubscribe = links.unsubscribe_path(app.config["SECRET_KEY"], subscriber)
     confirm_page = client.get(unsubscribe)
     assert confirm_page.status_code == 200 and "<form" in confirm_page.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(Subscription)) == 1  # GET changes nothing
@@ -345,7 +345,7 @@ def confirmed_subscriber(app, client, db, **fields):
     link = db.scalar(select(Notice)).payload["confirm_url"]
     client.post(link, data={"csrf_token": csrf_token(client, link)})
     subscriber = db.scalar(select(Subscriber))
-    return subscriber, svc.manage_path(app.config["SECRET_KEY"], subscriber)
+    return subscriber, links.manage_path(app.config["SECRET_KEY"], subscriber)
 
 
 def test_unticking_everything_says_nothing_will_be_sent(app, client, db):
@@ -409,7 +409,7 @@ def test_platforms_a_stranger_adds_wait_for_their_own_confirmation(app, client, 
     shows them as waiting, and saving it (even with their boxes forged in) never confirms
     them: only the confirmation link mailed for them does."""
     subscriber, manage = confirmed_subscriber(app, client, db)
-    svc.subscribe(
+    signup.subscribe(
         db,
         secret=app.config["SECRET_KEY"],
         email="A@example.com",

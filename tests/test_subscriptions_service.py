@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services import NotFound, ValidationError
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links, mpoc, preferences, signup
 
 SECRET = "test-secret"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -24,7 +24,7 @@ def confirm_token(db, key):
 
 
 def test_subscribe_queues_only_a_confirmation(db):
-    result = svc.subscribe(
+    result = signup.subscribe(
         db,
         secret=SECRET,
         email="Ann@Example.com ",
@@ -41,17 +41,19 @@ def test_subscribe_queues_only_a_confirmation(db):
 
 
 def test_known_and_new_addresses_get_the_same_treatment(db):
-    svc.subscribe(db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=NOW)
-    later = NOW + svc.CONFIRMATION_INTERVAL  # past the confirmation-mail throttle
-    a = svc.subscribe(db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=later)
-    b = svc.subscribe(db, secret=SECRET, email="new@example.com", platforms=["cisco"], now=NOW)
+    signup.subscribe(db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=NOW)
+    later = NOW + signup.CONFIRMATION_INTERVAL  # past the confirmation-mail throttle
+    a = signup.subscribe(
+        db, secret=SECRET, email="known@example.com", platforms=["cisco"], now=later
+    )
+    b = signup.subscribe(db, secret=SECRET, email="new@example.com", platforms=["cisco"], now=NOW)
     assert type(a) is type(b) and a.notice_key != b.notice_key
     kinds = [n.kind for n in db.scalars(select(Notice))]
     assert kinds == ["subscription_confirm"] * 3
 
 
 def test_confirm_link_confirms_address_and_subscriptions(db):
-    r = svc.subscribe(
+    r = signup.subscribe(
         db,
         secret=SECRET,
         email="a@example.com",
@@ -59,7 +61,7 @@ def test_confirm_link_confirms_address_and_subscriptions(db):
         topics=["incidents"],
         now=NOW,
     )
-    subscriber = svc.confirm(
+    subscriber = signup.confirm(
         db, secret=SECRET, token=confirm_token(db, r.notice_key), now=NOW + timedelta(minutes=3)
     )
     assert subscriber.confirmed_at == NOW + timedelta(minutes=3)
@@ -71,11 +73,11 @@ def test_confirm_link_confirms_address_and_subscriptions(db):
 
 
 def test_stranger_cannot_change_a_known_subscribers_language(db):
-    r = svc.subscribe(
+    r = signup.subscribe(
         db, secret=SECRET, email="a@example.com", platforms=["cisco"], language="de", now=NOW
     )
-    svc.confirm(db, secret=SECRET, token=confirm_token(db, r.notice_key), now=NOW)
-    svc.subscribe(
+    signup.confirm(db, secret=SECRET, token=confirm_token(db, r.notice_key), now=NOW)
+    signup.subscribe(
         db,
         secret=SECRET,
         email="a@example.com",
@@ -90,44 +92,46 @@ def test_stranger_cannot_change_a_known_subscribers_language(db):
 
 
 def test_forged_tampered_and_foreign_tokens_are_refused(db):
-    r = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    r = signup.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
     token = confirm_token(db, r.notice_key)
     forged = URLSafeTimedSerializer("guessed", salt="subscriptions.confirm").dumps(
         {"s": 1, "v": 0, "sub": [1]}
     )
     for bad in (forged, token[:-2] + "xx", "", "not-a-token"):
         with pytest.raises(NotFound):
-            svc.confirm(db, secret=SECRET, token=bad, now=NOW)
-    manage = svc.manage_path(SECRET, db.scalar(select(Subscriber))).rsplit("/", 1)[1]
+            signup.confirm(db, secret=SECRET, token=bad, now=NOW)
+    manage = links.manage_path(SECRET, db.scalar(select(Subscriber))).rsplit("/", 1)[1]
     with pytest.raises(NotFound):  # a manage token is not a confirmation token
-        svc.confirm(db, secret=SECRET, token=manage, now=NOW)
+        signup.confirm(db, secret=SECRET, token=manage, now=NOW)
 
 
 def test_confirmation_link_expires(db, monkeypatch):
-    r = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    r = signup.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
     token = confirm_token(db, r.notice_key)
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 8 * 86400)
     with pytest.raises(NotFound):
-        svc.confirm(db, secret=SECRET, token=token, now=NOW)
+        signup.confirm(db, secret=SECRET, token=token, now=NOW)
 
 
 def test_raising_token_version_kills_old_links(db):
-    svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    signup.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
     subscriber = db.scalar(select(Subscriber))
-    token = svc.manage_path(SECRET, subscriber).rsplit("/", 1)[1]
-    assert svc.read_token(db, SECRET, "manage", token)[0] is subscriber
+    token = links.manage_path(SECRET, subscriber).rsplit("/", 1)[1]
+    assert links.read_token(db, SECRET, "manage", token)[0] is subscriber
     subscriber.token_version += 1
     with pytest.raises(NotFound):
-        svc.read_token(db, SECRET, "manage", token)
+        links.read_token(db, SECRET, "manage", token)
 
 
 def test_preferences_replace_platforms_and_mute_maintenance(db):
-    made = svc.subscribe(
+    made = signup.subscribe(
         db, secret=SECRET, email="a@example.com", platforms=["cisco", "contact-centre"], now=NOW
     )
-    subscriber = svc.confirm(db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW)
-    svc.update_preferences(
+    subscriber = signup.confirm(
+        db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW
+    )
+    preferences.update_preferences(
         db,
         subscriber,
         platforms={"cisco": ["incidents"], "contact-centre": []},
@@ -144,10 +148,12 @@ def test_preferences_replace_platforms_and_mute_maintenance(db):
 def test_the_manage_form_never_confirms_platforms_waiting_for_their_link(db):
     """What a stranger asked for at /subscribe, for a known address or a new one, is neither
     confirmed, changed nor dropped by saving preferences; its confirmation link confirms it."""
-    made = svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
-    subscriber = svc.confirm(db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW)
+    made = signup.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    subscriber = signup.confirm(
+        db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW
+    )
     later = NOW + timedelta(minutes=11)
-    added = svc.subscribe(
+    added = signup.subscribe(
         db,
         secret=SECRET,
         email="a@example.com",
@@ -155,11 +161,11 @@ def test_the_manage_form_never_confirms_platforms_waiting_for_their_link(db):
         topics=["maintenance"],
         now=later,
     )
-    assert svc.awaiting_confirmation(subscriber) == {
+    assert preferences.awaiting_confirmation(subscriber) == {
         s.platform_id for s in subscriber.subscriptions if s.platform.slug == "contact-centre"
     }
     for wanted in ({"cisco": ["incidents"], "contact-centre": ["incidents"]}, {"cisco": []}):
-        svc.update_preferences(
+        preferences.update_preferences(
             db, subscriber, platforms=wanted, language="en", timezone="UTC", now=later
         )
         state = {
@@ -167,18 +173,18 @@ def test_the_manage_form_never_confirms_platforms_waiting_for_their_link(db):
             for s in subscriber.subscriptions
         }
         assert state["contact-centre"] == (False, True, None)
-    svc.confirm(db, secret=SECRET, token=confirm_token(db, added.notice_key), now=later)
+    signup.confirm(db, secret=SECRET, token=confirm_token(db, added.notice_key), now=later)
     assert [(s.platform.slug, s.maintenance, s.confirmed_at) for s in subscriber.subscriptions] == [
         ("contact-centre", True, later)
     ]
-    assert svc.awaiting_confirmation(subscriber) == set()
+    assert preferences.awaiting_confirmation(subscriber) == set()
 
 
 def test_unsubscribe_all_is_idempotent(db):
-    svc.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
+    signup.subscribe(db, secret=SECRET, email="a@example.com", platforms=["cisco"], now=NOW)
     subscriber = db.scalar(select(Subscriber))
-    svc.unsubscribe_all(db, subscriber, NOW)
-    svc.unsubscribe_all(db, subscriber, NOW)
+    preferences.unsubscribe_all(db, subscriber, NOW)
+    preferences.unsubscribe_all(db, subscriber, NOW)
     assert db.scalar(select(func.count()).select_from(Subscription)) == 0
 
 
@@ -199,7 +205,7 @@ def test_unsubscribe_all_is_idempotent(db):
 )
 def test_bad_subscribe_requests_write_nothing(db, kwargs, field):
     with pytest.raises(ValidationError) as exc:
-        svc.subscribe(db, secret=SECRET, now=NOW, **kwargs)
+        signup.subscribe(db, secret=SECRET, now=NOW, **kwargs)
     assert field in exc.value.errors
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Subscriber)) == 0
@@ -235,8 +241,8 @@ def make_csv(rows: int, bad_every: int) -> tuple[str, int]:
 def test_import_of_10000_rows_with_50_bad(db):
     text, bad = make_csv(10_000, 200)
     assert bad == 50
-    rows = svc.read_csv(io.StringIO(text))
-    result = svc.import_contacts(db, rows, actor=None, now=NOW)
+    rows = mpoc.read_csv(io.StringIO(text))
+    result = mpoc.import_contacts(db, rows, actor=None, now=NOW)
     db.commit()
     assert result.created == 9_950 and len(result.errors) == 50
     assert all(isinstance(line, int) and msg for line, msg in result.errors)
@@ -262,7 +268,7 @@ def test_import_reports_line_numbers_and_keeps_good_rows(db):
         "good@example.com,Good,Org,cisco,maintenance,de\n"
         "bad,Bad,Org,cisco,incidents,en\n"
     )
-    result = svc.import_contacts(db, svc.read_csv(io.StringIO(text)), actor=None, now=NOW)
+    result = mpoc.import_contacts(db, mpoc.read_csv(io.StringIO(text)), actor=None, now=NOW)
     assert result.created == 1
     assert result.errors[0][0] == 3 and "email" in result.errors[0][1]
     good = db.scalar(select(Subscriber))
@@ -272,4 +278,4 @@ def test_import_reports_line_numbers_and_keeps_good_rows(db):
 
 def test_import_refuses_a_file_without_the_columns(db):
     with pytest.raises(ValidationError):
-        list(svc.read_csv(io.StringIO("name,organisation\nA,B\n")))
+        list(mpoc.read_csv(io.StringIO("name,organisation\nA,B\n")))

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from statuspage.mail import MailBatch, MailRecipient
-from statuspage.mail.render import render_notice
 from statuspage.models import (
     Incident,
     IncidentUpdate,
@@ -24,8 +23,10 @@ from statuspage.models import (
     Subscriber,
     User,
 )
-from statuspage.services import ValidationError, incidents, staff, subscriptions
+from statuspage.renderers.mail import render_notice
+from statuspage.services import ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
+from statuspage.services.subscriptions import mpoc, signup
 from tests.conftest import NOW, login
 from tests.maintenance_fixtures import one_off
 
@@ -273,16 +274,16 @@ def test_csv_import_reports_rows_with_controls_and_bounds_their_lists(db):
         "org@example.com,Org,Or\x0bg,cisco,incidents,en\n"
         f"many@example.com,Many,Org,{many},incidents,en\n"
     )
-    rows = list(subscriptions.read_csv(io.StringIO(text)))
-    result = subscriptions.import_contacts(db, rows, actor=None, now=NOW)
+    rows = list(mpoc.read_csv(io.StringIO(text)))
+    result = mpoc.import_contacts(db, rows, actor=None, now=NOW)
     assert result.created == 1
     assert [line for line, _ in result.errors] == [3, 4, 5]
     assert all("\x1b" not in message for _, message in result.errors)
     assert db.scalars(select(Subscriber.address)).all() == ["good@example.com"]
     with pytest.raises(ValidationError):
-        subscriptions.import_contacts(db, rows, actor=None, organisation="Org\r\nBcc: x", now=NOW)
+        mpoc.import_contacts(db, rows, actor=None, organisation="Org\r\nBcc: x", now=NOW)
     with pytest.raises(ValidationError) as huge:
-        list(subscriptions.read_csv(io.StringIO('email,platforms\n"' + "x" * 200_000 + '",a\n')))
+        list(mpoc.read_csv(io.StringIO('email,platforms\n"' + "x" * 200_000 + '",a\n')))
     assert "file" in huge.value.errors
 
 
@@ -296,7 +297,7 @@ def test_cli_refuses_a_user_name_with_an_escape_sequence(runner, db):
 
 def test_subscribe_bounds_its_platform_list(db):
     with pytest.raises(ValidationError) as refused:
-        subscriptions.subscribe(
+        signup.subscribe(
             db, secret="s", email="a@example.com", platforms=["cisco"] * 5_000, now=NOW
         )
     assert "platforms" in refused.value.errors

@@ -17,11 +17,11 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from statuspage.i18n import TRANSLATIONS_DIR
-from statuspage.mail.render import KINDS, render_notice
 from statuspage.models import Notice, Subscriber
+from statuspage.renderers.mail import KINDS, render_notice
 from statuspage.services import incidents
 from statuspage.services import maintenance as maintenance_svc
-from statuspage.services import subscriptions as svc
+from statuspage.services.subscriptions import links
 from tests.conftest import NOW
 from tests.test_mail import payload
 from tests.test_subscription_pages import csrf_token, post_subscribe
@@ -149,8 +149,8 @@ def pages(app, client, db, css) -> list[str]:
         "/subscribe",
         f"/subscribe?incident={incident.id}",
         confirm,
-        svc.manage_path(secret, subscriber),
-        svc.unsubscribe_path(secret, subscriber),
+        links.manage_path(secret, subscriber),
+        links.unsubscribe_path(secret, subscriber),
         "/no-such-page",
     ]
 

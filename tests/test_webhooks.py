@@ -31,7 +31,8 @@ from jobs import scheduler as job_scheduler
 from statuspage import endpoints
 from statuspage.endpoints import masked_url as masked
 from statuspage.models import Delivery, Notice, Platform, Subscriber
-from statuspage.services import subscriptions
+from statuspage.services import ValidationError
+from statuspage.services.subscriptions import channel_signup, pauses
 from tests.test_api_v1 import BASE, token_for
 from tests.test_delivery import flask_tick, open_incident
 
@@ -154,8 +155,8 @@ def platforms(db) -> list[Platform]:
     return [db.scalar(select(Platform).where(Platform.slug == "cisco"))]
 
 
-def hook(app, db, url: str) -> subscriptions.ChannelSubscription:
-    made = subscriptions.subscribe_channel(
+def hook(app, db, url: str) -> channel_signup.ChannelSubscription:
+    made = channel_signup.subscribe_channel(
         db, address=url, platforms=platforms(db), settings=LOOPBACK, now=NOW
     )
     db.commit()
@@ -274,7 +275,7 @@ def test_endpoint_failing_eight_times_is_quarantined(app, client, db, css, recei
     open_incident(db, css, at)
     tick(app, at)
     assert len(receiver.got) == before
-    subscriptions.unquarantine(db, css, subscriber, at)
+    pauses.unquarantine(db, css, subscriber, at)
     db.commit()
     open_incident(db, css, at + timedelta(minutes=1))
     tick(app, at + timedelta(minutes=1))
@@ -316,7 +317,7 @@ def test_name_rebound_to_a_private_address_is_refused_at_send(
 ):
     app.config.update(WEBHOOK_ALLOW_LOOPBACK=False)
     fake_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     db.commit()
@@ -502,8 +503,8 @@ def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
 ):
     resolver["hooks.example.com"] = ip
     for url in ("https://hooks.example.com/x", literal(ip)):
-        with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
+        with pytest.raises(ValidationError) as caught:
+            channel_signup.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
         assert "may not be called" in caught.value.errors["endpoint"], url
     assert db.scalar(select(Subscriber)) is None and guard == []
 
@@ -511,7 +512,7 @@ def test_addresses_outside_global_unicast_are_refused_by_name_and_literally(
 @pytest.mark.parametrize("ip", [PUBLIC_V4, PUBLIC_V6, f"::ffff:{PUBLIC_V4}"])
 def test_global_unicast_addresses_are_allowed(db, resolver, guard, ip):
     resolver["hooks.example.com"] = ip
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     assert made.subscriber.address == "https://hooks.example.com/x" and guard == []
@@ -531,11 +532,11 @@ def test_the_filter_keeps_its_own_tables_whatever_pythons_ipaddress_says(monkeyp
 def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver, guard):
     resolver["hooks.example.com"] = PUBLIC_V4
     for url in ("https://hooks.example.com:22/x", "https://hooks.example.com:8443/x"):
-        with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
+        with pytest.raises(ValidationError) as caught:
+            channel_signup.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
         assert "port" in caught.value.errors["endpoint"]
     policy = {"WEBHOOK_PORTS": "443 8443"}
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         address="https://hooks.example.com:8443/x",
         platforms=platforms(db),
@@ -544,12 +545,12 @@ def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver
     )
     assert made.subscriber.address == "https://hooks.example.com:8443/x"
     # The default port is stored as the URL without one: one subscriber for both.
-    plain = subscriptions.subscribe_channel(
+    plain = channel_signup.subscribe_channel(
         db, address="https://hooks.example.com:443/y", platforms=platforms(db), now=NOW
     )
     assert plain.subscriber.address == "https://hooks.example.com/y"
-    with pytest.raises(subscriptions.ValidationError) as caught:
-        subscriptions.subscribe_channel(
+    with pytest.raises(ValidationError) as caught:
+        channel_signup.subscribe_channel(
             db, address="https://hooks.example.com/y", platforms=platforms(db), now=NOW
         )
     assert caught.value.errors["endpoint"] == "is already subscribed"
@@ -559,7 +560,7 @@ def test_only_port_443_unless_the_operator_allows_more(app, client, db, resolver
 @pytest.mark.parametrize("ip", ["2002:7f00:1::", "192.0.0.192", "3fff::1", "64:ff9b::a00:1"])
 def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolver, guard, ip):
     resolver["hooks.example.com"] = PUBLIC_V4
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     db.commit()
@@ -575,7 +576,7 @@ def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolve
 def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
     """A row stored before the rule (or before the operator narrowed the ports)."""
     resolver["hooks.example.com"] = PUBLIC_V4
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db, address="https://hooks.example.com/x", platforms=platforms(db), now=NOW
     )
     made.subscriber.address = "https://hooks.example.com:22/x"
@@ -592,7 +593,7 @@ def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
 
 def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
     resolver["xn--bcher-kva.example"] = PUBLIC_V4
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db,
         address="https://Bücher.example/hook/é?q=ü&x=%41&y=100%",
         platforms=platforms(db),
@@ -603,8 +604,8 @@ def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
     )
     # The encoded form is one URL with the typed one: subscribing either again is refused.
     for again in ("https://xn--bcher-kva.example/hook/%C3%A9?q=%C3%BC&x=%41&y=100%25",):
-        with pytest.raises(subscriptions.ValidationError) as caught:
-            subscriptions.subscribe_channel(db, address=again, platforms=platforms(db), now=NOW)
+        with pytest.raises(ValidationError) as caught:
+            channel_signup.subscribe_channel(db, address=again, platforms=platforms(db), now=NOW)
         assert caught.value.errors["endpoint"] == "is already subscribed"
     assert guard == []
 
@@ -620,8 +621,8 @@ def test_an_internationalised_url_is_stored_encoded(db, resolver, guard):
 )
 def test_a_url_that_cannot_be_encoded_is_a_field_error(db, resolver, guard, url):
     resolver["hooks.example.com"] = PUBLIC_V4
-    with pytest.raises(subscriptions.ValidationError) as caught:
-        subscriptions.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        channel_signup.subscribe_channel(db, address=url, platforms=platforms(db), now=NOW)
     assert "endpoint" in caught.value.errors
     assert db.scalar(select(Subscriber)) is None and guard == []
 

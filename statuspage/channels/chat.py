@@ -38,7 +38,7 @@ from typing import Any, cast
 
 import nh3
 
-from statuspage import channels, endpoints, markdown, moments
+from statuspage import channels, endpoints, moments
 from statuspage.channels.base import (
     POSSIBLY_DUPLICATED,
     Channel,
@@ -51,7 +51,8 @@ from statuspage.channels.webhook import USER_AGENT
 from statuspage.contract import payloads
 from statuspage.i18n import N_, ORIGINAL_NOTE, version_of
 from statuspage.i18n import language as in_language
-from statuspage.mail.wording import PHRASES, status_word
+from statuspage.renderers import markdown
+from statuspage.renderers.wording import PHRASES, status_word
 
 # The longest text a card carries (a tool cuts it further to its own limits).
 TEXT_MAX = 5000

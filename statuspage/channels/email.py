@@ -21,7 +21,7 @@ from statuspage.channels.base import (
     Sending,
 )
 from statuspage.mail import MAX_RECIPIENTS, MailBatch, Mailer, MailRecipient, mailer_from_config
-from statuspage.mail.render import render_notice
+from statuspage.renderers.mail import render_notice
 from statuspage.services import addresses
 
 

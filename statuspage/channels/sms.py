@@ -70,7 +70,7 @@ from statuspage.channels.chat import clean_line
 from statuspage.contract import payloads
 from statuspage.i18n import N_, version_of
 from statuspage.i18n import language as in_language
-from statuspage.mail.wording import PHRASES, status_word
+from statuspage.renderers.wording import PHRASES, status_word
 from statuspage.services.errors import Message
 
 SEGMENTS_MAX = 2

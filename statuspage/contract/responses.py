@@ -1,10 +1,10 @@
 """What the APIs answer with: Statuspage's object shapes, as typed dicts.
 
-`statuspage.serializers` builds these (the type checker holds it to every key and type) and
-`statuspage.contract.openapi` turns the same declarations into the document's schemas. Typed dicts
-rather than models: the public API serialises whole pages of incidents, and a plain dict costs
-nothing to build or to encode. Fields marked "extra" are this product's; nothing Statuspage
-names is renamed.
+`statuspage.renderers.serializers` builds these (the type checker holds it to every key and
+type) and `statuspage.contract.openapi` turns the same declarations into the document's
+schemas. Typed dicts rather than models: the public API serialises whole pages of incidents,
+and a plain dict costs nothing to build or to encode. Fields marked "extra" are this
+product's; nothing Statuspage names is renamed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reads behind the calendars and feeds: which series, windows and updates they publish.
 
-`statuspage.publish` turns these rows into the pure builders' inputs.
+`statuspage.renderers.publish` turns these rows into the pure builders' inputs.
 """
 
 from __future__ import annotations

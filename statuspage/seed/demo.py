@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from statuspage.models import Incident, User
 from statuspage.seed.defaults import DEFAULT_PLATFORMS, seed_platforms, seed_series
-from statuspage.services import factors, incidents, maintenance, staff, subscriptions
+from statuspage.services import factors, incidents, maintenance, staff
 from statuspage.services.errors import ValidationError
+from statuspage.services.subscriptions import mpoc
 
 DEMO_DOMAIN = "example.com"
 DEMO_STAFF = [
@@ -405,7 +406,7 @@ def seed(
         )
         for line, (email, name, org, slugs) in enumerate(DEMO_SUBSCRIBERS, start=2)
     ]
-    imported = subscriptions.import_contacts(
+    imported = mpoc.import_contacts(
         session, rows, actor=None, timezone=tz_name, now=start + timedelta(days=1)
     )
     result.subscribers = imported.imported

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.forms import ConfirmForm, DeleteForm, EnrolForm, OwnTokenForm
+from statuspage.forms.staff import ConfirmForm, DeleteForm, EnrolForm, OwnTokenForm
 from statuspage.models.vocab import STAFF_ROLES
 from statuspage.queries import staff as staff_queries
 from statuspage.security import current_session, role_required

@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
-from calendars.recurrence import to_local
 from statuspage import clock
 from statuspage.extensions import db
-from statuspage.forms import (
+from statuspage.forms.fields import aware
+from statuspage.forms.staff import (
     DEFAULT_PRIORITY,
     MESSAGE_TEMPLATES,
     PLATFORM_STATUS_CHOICES,
@@ -260,7 +260,7 @@ def incident(incident_id: str) -> Any:
                 platform_statuses=_platform_statuses(),
                 deliver_notifications=form.deliver_notifications.data,
                 # Clearing wins over the ETR the form was filled with.
-                etr=None if clear else _aware(form.etr.data),
+                etr=None if clear else aware(form.etr.data),
                 clear_etr=clear,
                 body_translations=versions(form, "body"),
                 now=clock.now(),
@@ -278,13 +278,6 @@ def incident(incident_id: str) -> Any:
             flash(_("Update posted."), "success")
             return redirect(url_for("admin.incident", incident_id=found.id))
     return _incident_page(found, form), form_status(form)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A datetime-local input is wall-clock time in the provider's zone."""
-    if value is None:
-        return None
-    return to_local(value, ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"]))
 
 
 def _incident_page(

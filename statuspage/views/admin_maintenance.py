@@ -1,20 +1,17 @@
-"""Staff pages for the maintenance calendar, subscribers and notice delivery.
+"""Staff pages for the maintenance calendar and notice delivery.
 
 Roles: any staff member manages windows (move, extend, cancel, annotate, status, release
-notes, unscheduled work); series are edited by admins; MPOC imports by CSS and admins.
+notes, unscheduled work); series are edited by admins; CSS staff and admins release the
+messages held beyond a channel's ceiling. (The MPOC import is in `views.admin_subscribers`.)
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -27,38 +24,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
-from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from calendars.recurrence import to_local
-from statuspage import clock, uploads
+from statuspage import clock
 from statuspage.extensions import db
-from statuspage.forms import ConfirmableForm, ConfirmForm
+from statuspage.forms.fields import aware, local_input
+from statuspage.forms.maintenance import (
+    STATUS_CHOICE_LABELS,
+    NoteForm,
+    ReleaseNotesForm,
+    SeriesForm,
+    StatusForm,
+    UnscheduledForm,
+    WindowForm,
+)
+from statuspage.forms.staff import ConfirmForm
 from statuspage.i18n import N_, VOCABULARY_LABELS
-from statuspage.models.vocab import CSS_ROLES, MAINTENANCE_NOTICES, STAFF_ROLES
+from statuspage.models.vocab import CSS_ROLES, STAFF_ROLES
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import notices as notice_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers.templating import format_span, format_when
 from statuspage.security import role_required
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import notices as notice_service
-from statuspage.services import subscriptions as subscription_service
-from statuspage.templating import format_span, format_when
 from statuspage.views.confirm import confirmation_page, first_step, going_back, rehearse
 from statuspage.views.helpers import (
     apply_errors,
@@ -67,7 +58,6 @@ from statuspage.views.helpers import (
     page_number,
     submit,
     worded,
-    worded_fields,
 )
 
 if TYPE_CHECKING:
@@ -76,34 +66,12 @@ if TYPE_CHECKING:
 bp = Blueprint("admin_maintenance", __name__, url_prefix="/admin")
 
 FAILED_PAGE = 50  # failed recipients listed per page of a notice
-# An MPOC list is read, checked and imported in one request (one transaction: all or
-# nothing); 1 MB is some 10,000 contacts. Bigger lists are split (or imported with
-# `flask --app statuspage subscribers import`, which shows progress).
-IMPORT_MAX_BYTES = 1_000_000
-PREVIEW_ROWS = 200  # rows listed in the preview (every row is checked and counted)
-ERRORS_SHOWN = 500  # rows with errors listed (all are counted)
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _platform_choices() -> list[SelectChoice]:
     return [SelectChoice(p.slug, p.name) for p in platform_queries.platforms(db.session)]
 
 
-IMPACT_CHOICES = [
-    SelectChoice("maintenance", _l("Customer impact (maintenance)")),
-    SelectChoice("none", _l("No customer impact")),
-]
-NOTICE_LABELS = {
-    "week_before": _l("One week before"),
-    "day_before": _l("24 hours before"),
-    "start": _l("At the start"),
-    "completion": _l("At completion"),
-}
 # What each kind of notice is, in the staff's language (the notices pages and dashboard).
 NOTICE_KINDS = {
     "incident_created": N_("Incident opened"),
@@ -134,116 +102,6 @@ def notice_kind(kind: str) -> str:
     return label
 
 
-class UnscheduledForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    starts_at = DateTimeLocalField(
-        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
-    description = TextAreaField(
-        _l("Description of the work (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
-    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
-    urgency = TextAreaField(
-        _l("Why it cannot wait until after 23:00 MT"), validators=[Length(max=20_000)]
-    )
-
-
-class WindowForm(ConfirmableForm):
-    """Move, extend, narrow or annotate a window that has not finished; a change that may
-    notify subscribers is confirmed first."""
-
-    starts_at = DateTimeLocalField(
-        _l("Starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    ends_at = DateTimeLocalField(_l("Ends (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()])
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
-
-
-class NoteForm(FlaskForm):
-    """A finished (completed or cancelled) window takes a note, nothing else."""
-
-    note = TextAreaField(_l("Note for this occurrence (Markdown)"), validators=[Length(max=20_000)])
-
-
-class StatusForm(ConfirmableForm):
-    """Moving a window along; cancelling has its own confirmation page (cancel_window).
-    The choices are those the window's status allows, after an empty one: nothing is
-    chosen until staff choose."""
-
-    status = SelectField(
-        _l("New status"),
-        choices=[],
-        validators=[DataRequired(message=_l("Choose the window's new status."))],
-    )
-
-
-# A status as the status form offers it, from the window's current status.
-STATUS_CHOICE_LABELS = {
-    ("scheduled", "in_progress"): _l("In progress: start it now"),
-    ("in_progress", "verifying"): _l("Verifying"),
-    ("in_progress", "completed"): _l("Completed: end it now"),
-    ("verifying", "completed"): _l("Completed: end it now"),
-    ("verifying", "in_progress"): _l("Back to in progress"),
-}
-
-
-class ReleaseNotesForm(FlaskForm):
-    release_notes = TextAreaField(
-        _l("Release notes (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
-
-
-class SeriesForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    rule = StringField(
-        _l("Recurrence rule (RFC 5545 RRULE)"), validators=[DataRequired(), Length(max=500)]
-    )
-    first_start = DateTimeLocalField(
-        _l("First occurrence starts (MT)"), format=LOCAL_FORMAT, validators=[InputRequired()]
-    )
-    duration_minutes = IntegerField(
-        _l("Duration (minutes)"), validators=[InputRequired(), NumberRange(1, 48 * 60)]
-    )
-    impact = SelectField(_l("Impact"), choices=IMPACT_CHOICES)
-    platforms = MultiCheckboxField(_l("Platforms affected"), validate_choice=False)
-    notices = MultiCheckboxField(
-        _l("Notices"),
-        choices=[SelectChoice(n, NOTICE_LABELS.get(n, n)) for n in MAINTENANCE_NOTICES],
-    )
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20_000)])
-    justification = TextAreaField(_l("Justification"), validators=[Length(max=20_000)])
-    active = BooleanField(_l("Active"), default=True)
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("MPOC contact list (CSV)"), validators=[FileRequired()])
-    organisation = StringField(
-        _l("Organisation (used where a row leaves it blank)"),
-        validators=[Optional(), Length(max=200)],
-    )
-
-
-class ImportConfirmForm(FlaskForm):
-    upload = HiddenField(validators=[DataRequired()])
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["STATUSPAGE_TIMEZONE"])
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A datetime-local input is wall-clock time in the provider's zone."""
-    return to_local(value, _tz()) if value is not None else None
-
-
-def _local_input(value: datetime) -> datetime:
-    return value.astimezone(_tz()).replace(tzinfo=None)
-
-
 def _status(form: FlaskForm) -> int:
     return 422 if request.method == "POST" else 200
 
@@ -272,8 +130,8 @@ def new_unscheduled() -> Any:
             current_user,
             title=form.title.data or "",
             # InputRequired: a form that validated has both times.
-            starts_at=cast(datetime, _aware(form.starts_at.data)),
-            ends_at=cast(datetime, _aware(form.ends_at.data)),
+            starts_at=cast(datetime, aware(form.starts_at.data)),
+            ends_at=cast(datetime, aware(form.ends_at.data)),
             platforms=form.platforms.data or [],
             description=form.description.data or "",
             justification=form.justification.data or "",
@@ -313,8 +171,8 @@ def _window_form(win: MaintenanceWindow, *, posted: bool) -> WindowForm | NoteFo
         data=None
         if posted
         else {
-            "starts_at": _local_input(win.starts_at),
-            "ends_at": _local_input(win.ends_at),
+            "starts_at": local_input(win.starts_at),
+            "ends_at": local_input(win.ends_at),
             "platforms": [p.slug for p in win.platforms],
             "note": win.note,
         },
@@ -362,8 +220,8 @@ def window(window_id: str) -> Any:
         changes: dict[str, Any] = {"note": form.note.data or ""}
     else:
         changes = {
-            "starts_at": _aware(form.starts_at.data),
-            "ends_at": _aware(form.ends_at.data),
+            "starts_at": aware(form.starts_at.data),
+            "ends_at": aware(form.ends_at.data),
             "platforms": form.platforms.data or [],
             "note": form.note.data or "",
         }
@@ -601,7 +459,7 @@ def series(series_id: str | None) -> Any:
         data = {
             "title": existing.title,
             "rule": existing.rule,
-            "first_start": _local_input(existing.first_start),
+            "first_start": local_input(existing.first_start),
             "duration_minutes": existing.duration_minutes,
             "impact": existing.impact,
             "platforms": [p.slug for p in existing.platforms],
@@ -620,7 +478,7 @@ def series(series_id: str | None) -> Any:
             existing,
             title=form.title.data or "",
             rule=form.rule.data or "",
-            first_start=cast(datetime, _aware(form.first_start.data)),  # InputRequired
+            first_start=cast(datetime, aware(form.first_start.data)),  # InputRequired
             duration_minutes=form.duration_minutes.data or 0,
             impact=form.impact.data or "",
             platforms=form.platforms.data or [],
@@ -638,182 +496,6 @@ def series(series_id: str | None) -> Any:
         render_template("admin/maintenance/series.html", form=form, series=existing),
         _status(form),
     )
-
-
-# --- MPOC import: upload, preview (nothing written), confirm -------------------------------
-
-
-def _import_page(form: ImportForm, status: int = 200, **extra: Any) -> tuple[str, int]:
-    return render_template(
-        "admin/maintenance/import.html",
-        form=form,
-        platforms=platform_queries.platforms(db.session),
-        max_bytes=IMPORT_MAX_BYTES,
-        **extra,
-    ), status
-
-
-def _too_large(size: int | None) -> str:
-    limit = IMPORT_MAX_BYTES / 1_000_000
-    words: str
-    if size is None:
-        words = _(
-            "The file is larger than %(limit)s MB: split it into parts and import each.",
-            limit=f"{limit:g}",
-        )
-        return words
-    words = _(
-        "The file is %(size)s MB; files up to %(limit)s MB are accepted: split it into parts "
-        "and import each.",
-        size=f"{size / 1_000_000:.1f}",
-        limit=f"{limit:g}",
-    )
-    return words
-
-
-def _row_errors(result: Any) -> list[tuple[int, str]]:
-    """The first rows with errors, each row's messages in the reader's language."""
-    return [
-        (line, worded_fields(problem.fields) if hasattr(problem, "fields") else problem)
-        for line, problem in result.errors[:ERRORS_SHOWN]
-    ]
-
-
-def _check(text: str, organisation: str, *, dry_run: bool) -> tuple[Any, list[Any]]:
-    """Parse and check (or import) the list: the service's result and the parsed rows."""
-    rows = list(subscription_service.read_csv(io.StringIO(text)))
-    result = subscription_service.import_contacts(
-        db.session,
-        rows,
-        actor=current_user,
-        organisation=organisation,
-        now=clock.now(),
-        dry_run=dry_run,
-    )
-    return result, rows
-
-
-@bp.route("/subscribers/import", methods=["GET", "POST"])
-@role_required(*CSS_ROLES)
-def import_subscribers() -> Any:
-    """Step 1: upload. The list is parsed and every row checked, nothing is written; the
-    preview shows what the import would do and keeps the file for step 2."""
-    form = ImportForm()
-    if not form.validate_on_submit():
-        return _import_page(form, 422 if request.method == "POST" else 200)
-    raw = form.file.data.read(IMPORT_MAX_BYTES + 1)
-    if len(raw) > IMPORT_MAX_BYTES:
-        form.file.errors = [_too_large(request.content_length)]
-        return _import_page(form, 413)
-    try:
-        text = raw.decode("utf-8-sig")
-        result, rows = _check(text, form.organisation.data or "", dry_run=True)
-    except UnicodeDecodeError:
-        form.file.errors = [_("The file must be UTF-8 text (CSV).")]
-        return _import_page(form, 422)
-    except ValidationError as exc:
-        db.session.rollback()
-        apply_errors(form, exc.errors)
-        return _import_page(form, 422)
-    if not rows:
-        form.file.errors = [_("The file has a header but no rows.")]
-        return _import_page(form, 422)
-    upload = uploads.Upload(
-        text=text,
-        organisation=form.organisation.data or "",
-        filename=form.file.data.filename or "",
-    )
-    key = uploads.save(current_user.id, upload, clock.now())
-    return _import_page(
-        form,
-        preview=result,
-        rows=[(line, row) for line, row in rows if line in result.outcomes][:PREVIEW_ROWS],
-        total=len(rows),
-        errors=_row_errors(result),
-        upload=upload,
-        confirm_form=ImportConfirmForm(formdata=None, data={"upload": key}),
-    )
-
-
-@bp.post("/subscribers/import/confirm")
-@role_required(*CSS_ROLES)
-def import_confirm() -> Any:
-    """Step 2: the previewed list is imported, in one transaction (all or nothing)."""
-    confirm_form = ImportConfirmForm()
-    form = ImportForm(formdata=None)
-    if not confirm_form.validate_on_submit():
-        form.form_errors.append(_("Upload the file again: the preview was incomplete."))
-        return _import_page(form, 422)
-    key = confirm_form.upload.data or ""
-    upload = uploads.load(key, current_user.id, clock.now())
-    if upload is None:
-        form.form_errors.append(
-            _("This preview has expired or was already imported: upload the file again.")
-        )
-        return _import_page(form, 422)
-    try:
-        result, rows = _check(upload.text, upload.organisation, dry_run=False)
-    except ValidationError as exc:
-        db.session.rollback()
-        apply_errors(form, exc.errors)
-        return _import_page(form, 422)
-    if not result.imported:
-        db.session.rollback()
-        form.form_errors.append(_("No row of this list can be imported; nothing was saved."))
-        return _import_page(form, 422, errors=_row_errors(result))
-    commit()
-    uploads.drop(key)
-    return _import_page(
-        form, result=result, total=len(rows), errors=_row_errors(result), upload=upload
-    )
-
-
-@bp.get("/subscribers/import/sample.csv")
-@role_required(*CSS_ROLES)
-def import_sample() -> Response:
-    """A sample list with the columns the import reads and this page's real platform slugs."""
-    slugs = [p.slug for p in platform_queries.platforms(db.session)] or ["platform-slug"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(subscription_service.IMPORT_COLUMNS)
-    writer.writerow(
-        [
-            "noc@example.com",
-            "Network operations",
-            "Example Ltd",
-            slugs[0],
-            "incidents;maintenance",
-            "en",
-        ]
-    )
-    writer.writerow(
-        ["it@example.org", "Servicio de TI", "Ejemplo SA", ";".join(slugs[:2]), "maintenance", "es"]
-    )
-    writer.writerow(
-        ["support@example.net", "Sprachdienste", "", ";".join(slugs[-2:]), "incidents", "de"]
-    )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="mpoc-sample.csv"'},
-    )
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(exc: RequestEntityTooLarge) -> Any:
-    """A list over the request limit is refused before any view runs: on the import page,
-    say so next to the file field rather than on a bare error page."""
-    allowed = getattr(current_user, "role", None) in CSS_ROLES
-    if request.endpoint != "admin_maintenance.import_subscribers" or not allowed:
-        return render_template(
-            "error.html",
-            status=413,
-            title=_("Request too large"),
-            message=_("The request is larger than this service accepts."),
-        ), 413
-    form = ImportForm(formdata=None)
-    form.file.errors = [_too_large(request.content_length)]
-    return _import_page(form, 413)
 
 
 @bp.get("/notices")

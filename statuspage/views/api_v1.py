@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from statuspage import channels, clock, serializers
+from statuspage import channels, clock
 from statuspage.channels.base import Channel
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import SECURED, operation
@@ -46,15 +46,16 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.queries import subscribers as subscriber_queries
+from statuspage.renderers import serializers
 from statuspage.services import (
     NotFound,
     incidents,
     maintenance,
     staff,
-    subscriptions,
 )
 from statuspage.services import platforms as platform_service
 from statuspage.services.errors import Errors, ValidationError
+from statuspage.services.subscriptions import channel_signup, staff_api
 from statuspage.views.errors import json_error
 from statuspage.views.helpers import commit
 
@@ -690,7 +691,7 @@ def create_subscriber(body: SubscriberRequest) -> Any:
                 break
             platforms.append(platform)
     errors.raise_if_any()
-    made = subscriptions.subscribe_channel(
+    made = channel_signup.subscribe_channel(
         db.session,
         channel=channel.name,
         address=address,
@@ -730,7 +731,7 @@ def delete_subscriber(subscriber_id: str, query: UnsubscribeQuery) -> Response:
     """Unsubscribe. Statuspage's `skip_unsubscription_notification` is accepted and moot:
     no mail is sent on unsubscribing here."""
     found = _subscriber(subscriber_id)
-    subscriptions.unsubscribe_by_staff(db.session, actor(), found, clock.now())
+    staff_api.unsubscribe_by_staff(db.session, actor(), found, clock.now())
     commit()
     return jsonify(serializers.subscriber(found))
 
@@ -744,7 +745,7 @@ def delete_subscriber(subscriber_id: str, query: UnsubscribeQuery) -> Response:
 )
 def resend_confirmation(subscriber_id: str) -> Any:
     found = _subscriber(subscriber_id)
-    subscriptions.resend_confirmation(
+    staff_api.resend_confirmation(
         db.session, actor(), found, secret=current_app.config["SECRET_KEY"], now=clock.now()
     )
     commit()

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from statuspage import clock, serializers
+from statuspage import clock
 from statuspage.contract import openapi
 from statuspage.contract import responses as shapes
 from statuspage.contract.operations import operation
@@ -20,6 +20,7 @@ from statuspage.extensions import csrf, db
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers import serializers
 from statuspage.views.caching import published
 
 bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")

@@ -37,7 +37,7 @@ from werkzeug.wrappers import Response
 
 from statuspage import clock, sso
 from statuspage.extensions import db, limiter
-from statuspage.forms import EnrolForm, LoginForm, LogoutForm, SignInCodeForm
+from statuspage.forms.staff import EnrolForm, LoginForm, LogoutForm, SignInCodeForm
 from statuspage.queries import staff as staff_queries
 from statuspage.security import (
     begin_pending,

@@ -10,7 +10,7 @@ output:
   parameter (`?cb=1`, `?utm_source=`) is no new page and costs no render; a single-valued
   parameter keeps its first value, a repeatable one its distinct values, sorted;
 - `lang` counts for a page in the reader's language, and only when it names a language the
-  site speaks (its links carry it on: `statuspage.templating`);
+  site speaks (its links carry it on: `statuspage.renderers.templating`);
 - nothing of the request's host: absolute links come from STATUSPAGE_URL, and a request
   naming another host is refused before any view (TRUSTED_HOSTS, `statuspage.config`).
 

@@ -17,7 +17,7 @@ from statuspage import channels, clock
 from statuspage.channels.base import DeliveryStatus, Inbound, Start, Stop
 from statuspage.extensions import csrf, db, limiter
 from statuspage.queries import subscribers as subscriber_queries
-from statuspage.services import subscriptions
+from statuspage.services.subscriptions import pauses
 from statuspage.views.helpers import commit
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
@@ -45,11 +45,11 @@ def route(name: str, path: str) -> Any:
     now = clock.now()
     for action in reply.actions:
         if isinstance(action, Stop):
-            subscriptions.stop(db.session, name, action.address, now)
+            pauses.stop(db.session, name, action.address, now)
         elif isinstance(action, Start):
-            subscriptions.start(db.session, name, action.address, now)
+            pauses.start(db.session, name, action.address, now)
         elif isinstance(action, DeliveryStatus):
-            subscriptions.record_delivery_status(
+            pauses.record_delivery_status(
                 db.session,
                 name,
                 action.provider_id,

@@ -27,12 +27,12 @@ from flask_wtf import FlaskForm
 
 from statuspage import channels
 from statuspage.extensions import db
-from statuspage.mail.render import KINDS as MAIL_KINDS
-from statuspage.mail.render import render_notice
 from statuspage.queries import notices as notice_queries
+from statuspage.renderers.mail import KINDS as MAIL_KINDS
+from statuspage.renderers.mail import render_notice
+from statuspage.renderers.templating import humanize_status
 from statuspage.services import notices
 from statuspage.services.platforms import COMPONENT_UPDATE_KIND
-from statuspage.templating import humanize_status
 
 # Fields of a form that are never carried to its confirmation page.
 NOT_CARRIED = ("csrf_token", "confirm", "back")

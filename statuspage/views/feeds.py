@@ -13,8 +13,9 @@ from flask import Blueprint, Response, current_app
 from flask_babel import get_locale, gettext
 
 from calendars import feeds
-from statuspage import clock, publish
+from statuspage import clock
 from statuspage.extensions import db
+from statuspage.renderers import publish
 from statuspage.services import platforms as platform_service
 from statuspage.views.caching import published
 

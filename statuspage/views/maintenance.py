@@ -26,9 +26,9 @@ from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers.templating import carried_language
+from statuspage.renderers.templating import format_recurrence as recurrence_words
 from statuspage.services import maintenance as maintenance_service
-from statuspage.templating import carried_language
-from statuspage.templating import format_recurrence as recurrence_words
 from statuspage.views.caching import published
 
 bp = Blueprint("maintenance", __name__)

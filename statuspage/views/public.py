@@ -21,9 +21,9 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.reader import shared_read
+from statuspage.renderers.templating import provider_zone
 from statuspage.services import incidents as incident_service
 from statuspage.services.errors import whole_number
-from statuspage.templating import provider_zone
 from statuspage.views.caching import published
 
 if TYPE_CHECKING:

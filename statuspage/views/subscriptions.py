@@ -18,30 +18,25 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TelField,
-    URLField,
-)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendars import ical
-from statuspage import channels, clock, publish
+from statuspage import channels, clock
 from statuspage.channels.base import Channel
 from statuspage.extensions import csrf, db, limiter
+from statuspage.forms.subscriptions import (
+    CodeForm,
+    ConfirmForm,
+    PreferencesForm,
+    subscribe_form_class,
+)
 from statuspage.i18n import N_
 from statuspage.queries import incidents as incident_queries
 from statuspage.queries import platforms as platform_queries
+from statuspage.renderers import publish
 from statuspage.services import ValidationError
-from statuspage.services import subscriptions as svc
 from statuspage.services.errors import whole_number
+from statuspage.services.subscriptions import channel_signup, links, preferences, signup, validation
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit, worded
 
@@ -69,12 +64,6 @@ def secret_pages(response: Response) -> Response:
     return response
 
 
-LANGUAGE_CHOICES = [
-    SelectChoice("en", "English"),
-    SelectChoice("es", "Español"),
-    SelectChoice("de", "Deutsch"),
-]
-
 # The zones this provider's customers use most, first in the list; MT is the default.
 COMMON_ZONES = [
     ("America/Denver", _l("Mountain Time (MT)")),
@@ -90,7 +79,6 @@ COMMON_ZONES = [
     ("Europe/Berlin", _l("Germany")),
     ("UTC", _l("Coordinated Universal Time")),
 ]
-DEFAULT_ZONE = "America/Denver"
 # The tz database's regions; its other names (US/Mountain, EST5EDT...) are old aliases that
 # the server still accepts but the list does not offer.
 ZONE_REGIONS = {
@@ -140,55 +128,6 @@ def zone_choices(current: str | None = None) -> list[SelectChoice]:
     return choices
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-# The subscribe page's input for each kind of address a channel declares.
-INPUTS = {"email": EmailField, "url": URLField, "tel": TelField}
-
-
-# No field validators: the services check every field at once (one round of errors); the
-# form only carries the CSRF token and the values. One address field per channel, named as
-# the channel says (`Channel.form_field`).
-class _SubscribeForm(FlaskForm):
-    channel = RadioField(
-        _l("How do you want notices?"),
-        choices=[],
-        default="email",
-        validate_choice=False,
-    )
-
-
-class _SubscribeChoices(FlaskForm):
-    platforms = MultiCheckboxField(_l("Platforms"), choices=[], validate_choice=False)
-    incidents = BooleanField(_l("Incidents and master cases"), default=True)
-    maintenance = BooleanField(_l("Maintenance notices"), default=True)
-    incident = HiddenField()
-    language = SelectField(
-        _l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False
-    )
-    timezone = SelectField(_l("Time zone"), default=DEFAULT_ZONE, validate_choice=False)
-
-
-@lru_cache(maxsize=1)
-def subscribe_form_class() -> type[FlaskForm]:
-    """The subscribe form: the channel chosen, each channel's address field, then the
-    choices every channel shares."""
-    fields: dict[str, Any] = {}
-    for channel in channels.all_channels():
-        kind = INPUTS.get(channel.input_type, StringField)
-        fields[channel.form_field] = kind(channel.field_label)
-    with_addresses = type("_SubscribeAddresses", (_SubscribeForm,), fields)
-    return type("SubscribeForm", (with_addresses, _SubscribeChoices), {})
-
-
-class PreferencesForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validate_choice=False)
-    timezone = SelectField(_l("Time zone"), validate_choice=False)
-
-
 def _incident_id(raw: str | None) -> int | None:
     if not raw:
         return None
@@ -198,7 +137,7 @@ def _incident_id(raw: str | None) -> int | None:
 
 def _page_language() -> str:
     language = str(get_locale() or "en")
-    return language if language in svc.LANGUAGES else "en"
+    return language if language in validation.LANGUAGES else "en"
 
 
 def _subscribe_errors(form: FlaskForm, channel: Channel | None, errors: dict[str, str]) -> None:
@@ -235,11 +174,11 @@ def subscribe() -> Any:
         incident = incident_queries.find(db.session, incident_id)
     if request.method == "POST" and form.validate():
         channel = channels.find(form.channel.data)
-        topics = [t for t in svc.TOPICS if getattr(form, t).data]
+        topics = [t for t in validation.TOPICS if getattr(form, t).data]
         try:
             if channel is None:
                 raise ValidationError({"mode": N_("choose how you want notices")})
-            made = svc.subscribe_channel(
+            made = channel_signup.subscribe_channel(
                 db.session,
                 channel=channel.name,
                 address=(getattr(form, channel.form_field).data or "").strip(),
@@ -276,7 +215,7 @@ def subscribe() -> Any:
     ), status
 
 
-def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
+def _channel_added(channel: Channel, made: channel_signup.ChannelSubscription) -> Response:
     """The page after an endpoint subscribed: its manage link and (a channel that signs) its
     signing secret, each shown this once. Never stored by any cache."""
     secret_key = current_app.config["SECRET_KEY"]
@@ -286,15 +225,11 @@ def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
             channel=channel,
             secret=made.secret if channel.signs else None,
             address=channel.masked(made.subscriber.address),
-            manage_url=site().url + svc.manage_path(secret_key, made.subscriber),
+            manage_url=site().url + links.manage_path(secret_key, made.subscriber),
         )
     )
     response.headers.update(NOT_KEPT)
     return response
-
-
-class CodeForm(FlaskForm):
-    code = StringField(_l("Code"))
 
 
 def _code_page(
@@ -307,8 +242,8 @@ def _code_page(
         render_template(
             "subscriptions/verify.html",
             form=form or CodeForm(),
-            channel=svc.channel_of(subscriber),
-            token=svc.verify_path(secret, subscriber).rsplit("/", 1)[1],
+            channel=validation.channel_of(subscriber),
+            token=signup.verify_path(secret, subscriber).rsplit("/", 1)[1],
             sent=sent,
         ),
         status=status,
@@ -323,29 +258,25 @@ def verify(token: str) -> Any:
     """GET shows the code form; POST checks the code typed (a wrong one is counted and
     committed, so guessing costs tries), or with `again` sends a new code."""
     secret = current_app.config["SECRET_KEY"]
-    subscriber = svc.read_verification(db.session, secret=secret, token=token)
+    subscriber = signup.read_verification(db.session, secret=secret, token=token)
     form = CodeForm()
     if request.method == "GET":
         return _code_page(subscriber, form)
     if not form.validate():
         abort(400)
     if request.form.get("again"):
-        svc.resend_code(db.session, secret=secret, token=token, now=clock.now())
+        signup.resend_code(db.session, secret=secret, token=token, now=clock.now())
         commit()
         return _code_page(subscriber, CodeForm(formdata=None), sent=True)
-    check = svc.confirm_code(
+    check = signup.confirm_code(
         db.session, secret=secret, token=token, code=form.code.data or "", now=clock.now()
     )
     commit()
     if not check.confirmed:
         form.code.errors = [worded(check.error or "")]
         return _code_page(check.subscriber, form, status=422)
-    manage_url = svc.manage_path(secret, check.subscriber)
+    manage_url = links.manage_path(secret, check.subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
-
-
-class ConfirmForm(FlaskForm):
-    """The confirmation page's button: only its CSRF token."""
 
 
 @bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
@@ -356,7 +287,7 @@ def confirm(token: str) -> Any:
     pressing the button for the reader.
     """
     secret = current_app.config["SECRET_KEY"]
-    subscriber = svc.read_confirmation(db.session, secret=secret, token=token)
+    subscriber = signup.read_confirmation(db.session, secret=secret, token=token)
     form = ConfirmForm()
     if not form.validate_on_submit():
         if request.method == "POST":
@@ -364,32 +295,32 @@ def confirm(token: str) -> Any:
         return render_template(
             "subscriptions/confirm.html", form=form, token=token, email=subscriber.address
         )
-    subscriber = svc.confirm(db.session, secret=secret, token=token, now=clock.now())
+    subscriber = signup.confirm(db.session, secret=secret, token=token, now=clock.now())
     commit()
-    manage_url = svc.manage_path(secret, subscriber)
+    manage_url = links.manage_path(secret, subscriber)
     return render_template("subscriptions/confirmed.html", manage_url=manage_url)
 
 
 def _subscriber(token: str, purpose: str) -> Subscriber:
-    subscriber, _ = svc.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
+    subscriber, _ = links.read_token(db.session, current_app.config["SECRET_KEY"], purpose, token)
     return subscriber
 
 
 @bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Any:
     subscriber = _subscriber(token, "manage")
-    channel = svc.channel_of(subscriber)
+    channel = validation.channel_of(subscriber)
     platforms = platform_queries.platforms(db.session)
     form = PreferencesForm(obj=subscriber)
     form.timezone.choices = zone_choices(form.timezone.data)
     saved = False
     if request.method == "POST" and form.validate():
         choice = {
-            p.slug: [t for t in svc.TOPICS if request.form.get(f"{p.slug}:{t}") == "on"]
+            p.slug: [t for t in validation.TOPICS if request.form.get(f"{p.slug}:{t}") == "on"]
             for p in platforms
         }
         try:
-            svc.update_preferences(
+            preferences.update_preferences(
                 db.session,
                 subscriber,
                 platforms=choice,
@@ -404,20 +335,20 @@ def manage(token: str) -> Any:
             commit()
             saved = True
     status = 422 if request.method == "POST" and not saved else 200
-    waiting = svc.awaiting_confirmation(subscriber)
+    waiting = preferences.awaiting_confirmation(subscriber)
     current = {s.platform_id: s for s in subscriber.subscriptions if s.platform_id}
     if request.method == "POST" and not saved:
         # Show the boxes as the reader left them, not as stored.
         ticked = {
             (p.slug, t): p.id not in waiting and request.form.get(f"{p.slug}:{t}") == "on"
             for p in platforms
-            for t in svc.TOPICS
+            for t in validation.TOPICS
         }
     else:
         ticked = {
             (p.slug, t): bool(p.id in current and p.id not in waiting and getattr(current[p.id], t))
             for p in platforms
-            for t in svc.TOPICS
+            for t in validation.TOPICS
         }
     following = [s for s in subscriber.subscriptions if s.incident_id]
     secret = current_app.config["SECRET_KEY"]
@@ -435,8 +366,8 @@ def manage(token: str) -> Any:
         saved=saved,
         # After saving: whether anything at all will still be sent (shown in the message).
         nothing_ticked=not any(ticked.values()),
-        unsubscribe_url=svc.unsubscribe_path(secret, subscriber),
-        calendar_url=svc.calendar_path(secret, subscriber),
+        unsubscribe_url=links.unsubscribe_path(secret, subscriber),
+        calendar_url=links.calendar_path(secret, subscriber),
     ), status
 
 
@@ -478,7 +409,7 @@ def calendar(token: str) -> Response:
 def unsubscribe(token: str) -> Any:
     subscriber = _subscriber(token, "unsubscribe")
     if request.method == "POST":
-        svc.unsubscribe_all(db.session, subscriber, clock.now())
+        preferences.unsubscribe_all(db.session, subscriber, clock.now())
         commit()
         return render_template("subscriptions/unsubscribed.html")
     return render_template("subscriptions/unsubscribe.html", token=token)

@@ -17,11 +17,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from calendars import ical
-from statuspage import markdown, moments
+from statuspage import moments
 from statuspage.i18n import ORIGINAL_NOTE, version_of
 from statuspage.i18n import language as in_language
 from statuspage.mail import Attachment, header_text
-from statuspage.mail.wording import PHRASES, status_word, words
+from statuspage.renderers import markdown
+from statuspage.renderers.wording import PHRASES, status_word, words
 
 TEMPLATES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "templates", "email"

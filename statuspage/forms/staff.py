@@ -1,4 +1,5 @@
-"""Staff forms (Flask-WTF: CSRF on every one). Field names match the services' error keys."""
+"""Staff forms: sign-in, incidents, platforms, users and API tokens, and the confirmable
+forms every staff page uses."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from statuspage.forms.fields import LOCAL_FORMAT, MultiCheckboxField
 from statuspage.i18n import N_, VOCABULARY_LABELS
 from statuspage.models.vocab import (
     IMPACTS,
@@ -55,8 +55,6 @@ ROLE_LABELS = {"admin": N_("Admin"), "css": N_("CSS"), "engineer": N_("Engineer"
 # services for multiple users"). P1G needs a support case number and CSS staff, so it is
 # never what an engineer in a hurry gets by default.
 DEFAULT_PRIORITY = "P3"
-# A datetime-local input: wall-clock time in the provider's zone (MT).
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The canned messages of the update form ("templates for common messages"), translated
 # where they are filled in (`gettext(text, platforms=...)`).
 MESSAGE_TEMPLATES = {
@@ -87,11 +85,6 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SignInCodeForm(FlaskForm):

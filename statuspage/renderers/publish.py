@@ -15,9 +15,8 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from calendars import feeds, ical
-from statuspage import markdown, moments
+from statuspage import moments
 from statuspage.i18n import version_of
-from statuspage.mail.wording import labels, words
 from statuspage.models import (
     IncidentUpdate,
     MaintenanceSeries,
@@ -26,6 +25,8 @@ from statuspage.models import (
     Subscriber,
 )
 from statuspage.queries import publications
+from statuspage.renderers import markdown
+from statuspage.renderers.wording import labels, words
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Fixed phrases by key for text built in code (the calendars' chrome in `publish`, the
-notice headings of `mail.render`), read from the one set of catalogs
+notice headings of `renderers.mail`), read from the one set of catalogs
 (statuspage/translations) like every page and email.
 
 The maintenance vocabulary follows the support plan's own translations; add a phrase here

@@ -14,9 +14,10 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from calendars.rule_words import describe, zone_label
-from statuspage import channels, clock, markdown, moments
+from statuspage import channels, clock, moments
 from statuspage.i18n import EDITED_NOTE, ORIGINAL_NOTE, VOCABULARY_LABELS, version_of
 from statuspage.models.vocab import PRIORITIES
+from statuspage.renderers import markdown
 
 
 def provider_zone() -> ZoneInfo:
