@@ -10,13 +10,15 @@ messages in a summary at the top (each linking to its field) and beside each fie
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -42,6 +44,7 @@ from statuspage.queries import platforms as platform_queries
 from statuspage.services import ValidationError
 from statuspage.services import subscriptions as svc
 from statuspage.services.errors import whole_number
+from statuspage.views.errors import http_error_response
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit, worded
 
@@ -216,23 +219,41 @@ def _subscribe_errors(form: FlaskForm, channel: Channel | None, errors: dict[str
     apply_errors(form, errors, aliases)
 
 
-@bp.route("/subscribe", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
-def subscribe() -> Any:
+def _subscribe_form() -> FlaskForm:
+    """The subscribe form, filled from the request (what was typed, on a POST)."""
     form = subscribe_form_class()()
     form.channel.choices = [SelectChoice(c.name, c.choice) for c in channels.all_channels()]
-    platforms = platform_queries.platforms(db.session)
-    form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
+    form.platforms.choices = [
+        SelectChoice(p.slug, p.name) for p in platform_queries.platforms(db.session)
+    ]
     if request.method == "GET":
         form.incident.data = request.args.get("incident", "")
         form.language.data = _page_language()
         if request.args.get("platform"):
             form.platforms.data = [request.args["platform"]]
     form.timezone.choices = zone_choices(form.timezone.data)
-    incident = None
+    return form
+
+
+def _subscribe_page(form: FlaskForm, status: int) -> tuple[str, int]:
     incident_id = _incident_id(form.incident.data)
-    if incident_id and incident_id > 0:
-        incident = incident_queries.find(db.session, incident_id)
+    incident = (
+        incident_queries.find(db.session, incident_id) if incident_id and incident_id > 0 else None
+    )
+    return render_template(
+        "subscriptions/subscribe.html",
+        form=form,
+        channel_list=channels.all_channels(),
+        incident=incident,
+        fresh=request.method == "GET",
+    ), status
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def subscribe() -> Any:
+    form = _subscribe_form()
+    incident_id = _incident_id(form.incident.data)
     if request.method == "POST" and form.validate():
         channel = channels.find(form.channel.data)
         topics = [t for t in svc.TOPICS if getattr(form, t).data]
@@ -266,14 +287,43 @@ def subscribe() -> Any:
             if channel.confirmation == "code":
                 return _code_page(made.subscriber)
             return _channel_added(channel, made)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "subscriptions/subscribe.html",
-        form=form,
-        channel_list=channels.all_channels(),
-        incident=incident,
-        fresh=request.method == "GET",
-    ), status
+    return _subscribe_page(form, 422 if request.method == "POST" else 200)
+
+
+def _retry_after() -> int:
+    """Seconds until the limit this request went over lets the client send again."""
+    breached = getattr(limiter, "current_limit", None)
+    reset = getattr(breached, "reset_at", None)
+    return max(1, int(reset - time.time()) + 1) if reset else 60
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(exc: RateLimitExceeded) -> Any:
+    """A form sent too often: the same page again with what was typed and, above it, when it
+    can be sent again (429), rather than an error page that throws the form away."""
+    seconds = _retry_after()
+    note = gettext(
+        "Too many requests in a short time: wait %(seconds)s seconds, then send the form "
+        "again. What you typed is kept.",
+        seconds=seconds,
+    )
+    if request.method == "POST" and request.endpoint == "subscriptions.subscribe":
+        form = _subscribe_form()
+        form.form_errors.append(note)
+        body, status = _subscribe_page(form, 429)
+        response = Response(body, status=status)
+    elif request.method == "POST" and request.endpoint == "subscriptions.verify":
+        token = (request.view_args or {}).get("token", "")
+        subscriber = svc.read_verification(
+            db.session, secret=current_app.config["SECRET_KEY"], token=token
+        )
+        form = CodeForm()
+        form.code.errors = [note]
+        response = _code_page(subscriber, form, status=429)
+    else:
+        return http_error_response(exc)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _channel_added(channel: Channel, made: svc.ChannelSubscription) -> Response:
