@@ -299,29 +299,21 @@ def _retry_after() -> int:
 
 @bp.errorhandler(RateLimitExceeded)
 def too_many(exc: RateLimitExceeded) -> Any:
-    """A form sent too often: the same page again with what was typed and, above it, when it
-    can be sent again (429), rather than an error page that throws the form away."""
+    """The subscribe form sent too often: the same page again with what was typed and, above
+    it, when it can be sent again (429), rather than an error page that throws the form away.
+    Any other page of the blueprint refused so gets the error page in the reader's words."""
     seconds = _retry_after()
     note = gettext(
         "Too many requests in a short time: wait %(seconds)s seconds, then send the form "
         "again. What you typed is kept.",
         seconds=seconds,
     )
-    if request.method == "POST" and request.endpoint == "subscriptions.subscribe":
-        form = _subscribe_form()
-        form.form_errors.append(note)
-        body, status = _subscribe_page(form, 429)
-        response = Response(body, status=status)
-    elif request.method == "POST" and request.endpoint == "subscriptions.verify":
-        token = (request.view_args or {}).get("token", "")
-        subscriber = svc.read_verification(
-            db.session, secret=current_app.config["SECRET_KEY"], token=token
-        )
-        form = CodeForm()
-        form.code.errors = [note]
-        response = _code_page(subscriber, form, status=429)
-    else:
-        return http_error_response(exc)
+    if request.method != "POST" or request.endpoint != "subscriptions.subscribe":
+        return http_error_response(exc)  # the page in the reader's words, nothing typed to keep
+    form = _subscribe_form()
+    form.form_errors.append(note)
+    body, status = _subscribe_page(form, 429)
+    response = Response(body, status=status)
     response.headers["Retry-After"] = str(seconds)
     return response
 
