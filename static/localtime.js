@@ -86,18 +86,25 @@
   }
 
   // Every moment and span the server wrote (MT in a <time class="when">, UTC after it):
-  // the reader's time goes first.
+  // the reader's time goes first. A span (a window: two times a zone) has the reader's on a
+  // line of its own, so no line carries more than MT's and UTC's four times.
   document.querySelectorAll("time.when[datetime]").forEach(function (el) {
     var start = new Date(el.getAttribute("datetime"));
     if (isNaN(start)) return;
     var until = el.getAttribute("data-until");
     var end = until ? new Date(until) : null;
+    var span = !!(end && !isNaN(end));
     var mine = document.createElement("span");
     mine.className = "localtime";
-    mine.textContent = written(start, end && !isNaN(end) ? end : null);
-    var sep = document.createElement("span");
-    sep.className = "zone-sep";
-    sep.textContent = " · ";
+    mine.textContent = written(start, span ? end : null);
+    var sep;
+    if (span) {
+      sep = document.createElement("br");
+    } else {
+      sep = document.createElement("span");
+      sep.className = "zone-sep";
+      sep.textContent = " · ";
+    }
     el.parentNode.insertBefore(mine, el);
     el.parentNode.insertBefore(sep, el);
   });

@@ -128,6 +128,8 @@ def test_a_madrid_reader_sees_the_maintenance_grid_and_today_in_her_zone(
         assert upcoming.locator(".localtime").inner_text() == f"{mine} {zone}"
         line = upcoming.inner_text()
         assert line.index(f"{mine} {zone}") < line.index("MST") < line.index("UTC")
+        # A window's span: hers on a line of its own, MT's and UTC's on the next.
+        assert upcoming.locator(".localtime + br + time.when").count() == 1
         assert "GMT" not in page.locator("main").inner_text()
         assert not bc.horizontal_overflow(page), bc.horizontal_overflow(page)
         bc.assert_accessible(page)
