@@ -100,7 +100,8 @@ def test_incident_page_timeline_newest_first_with_platform_changes(client, db, c
     assert "Cisco: Operational → Major outage" in page
     assert "Cisco: Major outage → Operational" in page
     # Compact times: each moment once, MT in words with UTC beside it.
-    assert '<time datetime="2026-11-20T15:00:00Z" class="when">Fri, Nov 20, 08:00 MST</time>' in page
+    moment = '<time datetime="2026-11-20T15:00:00Z" class="when">Fri, Nov 20, 08:00 MST</time>'
+    assert moment in page
     assert '08:00 MST</time><span class="utc"> · 15:00 UTC</span>' in page
     assert "2026-11-20 08:00 MST" not in page.split('<main id="main">')[1]
 
