@@ -87,6 +87,7 @@ from statuspage.channels.base import (
     TransientFailure,
 )
 from statuspage.contract import payloads
+from statuspage.links import with_language
 from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.queries import subscribers as subscriber_queries
 from statuspage.services import notices
@@ -495,12 +496,14 @@ def claim_batch(
 
 def _recipient(d: Claimed, ctx: DeliveryContext, topics: tuple[str, ...]) -> Recipient:
     """One delivery as its channel sees it, with the subscriber's own links (none for mail
-    with no subscription behind it: staff alerts)."""
+    with no subscription behind it: staff alerts), which open in the subscriber's language."""
     manage = unsubscribe = None
     if d.subscriber_id is not None:
         holder = _Holder(d.subscriber_id, d.token_version or 0)
-        manage = ctx.base_url + links.manage_path(ctx.secret, holder)
-        unsubscribe = ctx.base_url + links.unsubscribe_path(ctx.secret, holder)
+        manage = with_language(ctx.base_url + links.manage_path(ctx.secret, holder), d.language)
+        unsubscribe = with_language(
+            ctx.base_url + links.unsubscribe_path(ctx.secret, holder), d.language
+        )
     return Recipient(
         delivery_id=d.id,
         address=d.address,
@@ -622,7 +625,8 @@ def _prepare(
         sending = Sending(
             notice_id=notice.id,
             kind=notice.kind,
-            payload=payloads.absolute(notice.payload, ctx.base_url),
+            # The notice's links made absolute, opening in the batch's language.
+            payload=payloads.absolute(notice.payload, ctx.base_url, batch[0].language),
             language=batch[0].language,
             timezone=batch[0].timezone,
             base_url=ctx.base_url,

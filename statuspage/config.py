@@ -9,6 +9,7 @@ from typing import Any, overload
 from urllib.parse import urlsplit
 
 from statuspage import channels
+from statuspage.i18n import DEFAULT_CHAT_HOURS
 from statuspage.outage import POSTGRESQL_CONNECT_ARGS
 
 # The names of this machine: a site whose address is one of them (the embedded default,
@@ -137,7 +138,11 @@ def load(instance_path: str) -> dict[str, Any]:
         "SUPPORT_PHONE_ES": _env("SUPPORT_PHONE_ES", ""),
         "SUPPORT_PHONE_DE": _env("SUPPORT_PHONE_DE", ""),
         "SUPPORT_PORTAL_URL": _env("SUPPORT_PORTAL_URL", "http://support.calltower.com"),
-        "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", "M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM"),
+        "SUPPORT_CHAT_HOURS": _env("SUPPORT_CHAT_HOURS", DEFAULT_CHAT_HOURS),
+        # The chat hours in each other language; unset, the default hours are shown in the
+        # page's language (the catalogs have them) and hours set above as they are written.
+        "SUPPORT_CHAT_HOURS_ES": _env("SUPPORT_CHAT_HOURS_ES", ""),
+        "SUPPORT_CHAT_HOURS_DE": _env("SUPPORT_CHAT_HOURS_DE", ""),
         # Every absolute link (pages, mail, feeds, calendars, cards); the embedded default
         # serves on PORT. Its host is the one the app answers (see trusted_hosts).
         "STATUSPAGE_URL": _env("STATUSPAGE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}"),

@@ -116,24 +116,24 @@ class Policy:
 _V4_REFUSED = tuple(
     (ipaddress.IPv4Network(net), what)
     for net, what in (
-        ("0.0.0.0/8", "this network"),
-        ("10.0.0.0/8", "private"),
-        ("100.64.0.0/10", "shared address space"),
-        ("127.0.0.0/8", "loopback"),
-        ("169.254.0.0/16", "link-local"),
-        ("172.16.0.0/12", "private"),
-        ("192.0.0.0/24", "IETF protocol assignments"),
-        ("192.0.2.0/24", "documentation"),
+        ("0.0.0.0/8", N_("this network")),
+        ("10.0.0.0/8", N_("private")),
+        ("100.64.0.0/10", N_("shared address space")),
+        ("127.0.0.0/8", N_("loopback")),
+        ("169.254.0.0/16", N_("link-local")),
+        ("172.16.0.0/12", N_("private")),
+        ("192.0.0.0/24", N_("IETF protocol assignments")),
+        ("192.0.2.0/24", N_("documentation")),
         ("192.31.196.0/24", "AS112"),
         ("192.52.193.0/24", "AMT"),
-        ("192.88.99.0/24", "6to4 relay anycast"),
-        ("192.168.0.0/16", "private"),
+        ("192.88.99.0/24", N_("6to4 relay anycast")),
+        ("192.168.0.0/16", N_("private")),
         ("192.175.48.0/24", "AS112"),
-        ("198.18.0.0/15", "benchmarking"),
-        ("198.51.100.0/24", "documentation"),
-        ("203.0.113.0/24", "documentation"),
-        ("224.0.0.0/4", "multicast"),
-        ("240.0.0.0/4", "reserved"),
+        ("198.18.0.0/15", N_("benchmarking")),
+        ("198.51.100.0/24", N_("documentation")),
+        ("203.0.113.0/24", N_("documentation")),
+        ("224.0.0.0/4", N_("multicast")),
+        ("240.0.0.0/4", N_("reserved")),
     )
 )
 # IANA allocates global unicast IPv6 from 2000::/3 only: everything outside it is refused
@@ -145,23 +145,23 @@ _V6_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 _V6_REFUSED = tuple(
     (ipaddress.IPv6Network(net), what)
     for net, what in (
-        ("2001::/23", "IETF protocol assignments (Teredo, benchmarking, ORCHID)"),
-        ("2001:db8::/32", "documentation"),
+        ("2001::/23", N_("IETF protocol assignments (Teredo, benchmarking, ORCHID)")),
+        ("2001:db8::/32", N_("documentation")),
         ("2002::/16", "6to4"),
         ("2620:4f:8000::/48", "AS112"),
-        ("3fff::/20", "documentation"),
+        ("3fff::/20", N_("documentation")),
     )
 )
 _V6_NAMED = tuple(
     (ipaddress.IPv6Network(net), what)
     for net, what in (
-        ("::1/128", "loopback"),
-        ("::/96", "IPv4-compatible"),
+        ("::1/128", N_("loopback")),
+        ("::/96", N_("IPv4-compatible")),
         ("64:ff9b::/96", "NAT64"),
         ("64:ff9b:1::/48", "NAT64"),
-        ("fc00::/7", "unique local"),
-        ("fe80::/10", "link-local"),
-        ("ff00::/8", "multicast"),
+        ("fc00::/7", N_("unique local")),
+        ("fe80::/10", N_("link-local")),
+        ("ff00::/8", N_("multicast")),
     )
 )
 _LOOPBACK = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv6Network("::1/128"))
@@ -179,16 +179,27 @@ def is_loopback(ip: IP) -> bool:
     return any(ip.version == net.version and ip in net for net in _LOOPBACK)
 
 
+# Said of an IPv6 address outside 2000::/3.
+NOT_GLOBAL_UNICAST = N_("outside global unicast")
+
+
+def address_range(ip: IP) -> tuple[str, str] | None:
+    """The range that keeps `ip` from being called and what it is (a catalog word):
+    ("10.0.0.0/8", "private"); None for a global unicast address."""
+    ip = _embedded(ip)
+    if isinstance(ip, ipaddress.IPv4Address):
+        return next(((str(net), what) for net, what in _V4_REFUSED if ip in net), None)
+    if ip not in _V6_GLOBAL:
+        named = ((str(net), what) for net, what in _V6_NAMED if ip in net)
+        return next(named, (str(_V6_GLOBAL), NOT_GLOBAL_UNICAST))
+    return next(((str(net), what) for net, what in _V6_REFUSED if ip in net), None)
+
+
 def address_refusal(ip: IP) -> str:
     """The range that keeps `ip` from being called ("10.0.0.0/8 private"), or "" for a
     global unicast address."""
-    ip = _embedded(ip)
-    if isinstance(ip, ipaddress.IPv4Address):
-        return next((f"{net} {what}" for net, what in _V4_REFUSED if ip in net), "")
-    if ip not in _V6_GLOBAL:
-        named = (f"{net} {what}" for net, what in _V6_NAMED if ip in net)
-        return next(named, f"outside {_V6_GLOBAL} global unicast")
-    return next((f"{net} {what}" for net, what in _V6_REFUSED if ip in net), "")
+    found = address_range(ip)
+    return f"{found[0]} {found[1]}" if found else ""
 
 
 # --- the URL, in one encoded form -------------------------------------------------------------
@@ -326,13 +337,17 @@ def check_url(url: str, policy: Policy | None = None, *, hosts: HostRule | None 
             continue
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         local = policy.allow_loopback and is_loopback(ip)
-        why = "" if local else address_refusal(ip)
-        if why:
+        why = None if local else address_range(ip)
+        if why is not None:
             raise UnsafeEndpoint(
-                N_("host %(host)s resolves to %(address)s, which may not be called (%(range)s)"),
+                N_(
+                    "host %(host)s resolves to %(address)s, which may not be called "
+                    "(%(range)s: %(kind)s)"
+                ),
                 host=repr(host),
                 address=str(ip),
-                range=why,
+                range=why[0],
+                kind=Message(why[1]),
             )
         if target.scheme == "http" and not local:
             raise UnsafeEndpoint(N_("must be an https URL"))

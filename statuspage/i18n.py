@@ -73,6 +73,10 @@ def N_(message: str) -> str:
     return message
 
 
+# The support plan's chat hours (SUPPORT_CHAT_HOURS' default), shown in every footer: a
+# catalog message, so a page in another language shows them in its words.
+DEFAULT_CHAT_HOURS = N_("M-F 5 AM to 12 AM MT, S/Su 8 AM to 5 PM")
+
 # Beside staff-written text shown in its original language to a reader of another one (no
 # version in theirs was given). The original is English (`models.vocab.ORIGINAL_LANGUAGE`).
 ORIGINAL_NOTE = N_("(original in English)")

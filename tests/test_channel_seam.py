@@ -176,8 +176,8 @@ def test_the_reader_leads_where_asked_and_each_zone_is_written_once():
     at = datetime(2026, 12, 19, 5, 0, tzinfo=UTC)
     usual = moments.written(at, moments.Zones(MT, "Europe/Berlin"))
     first = moments.written(at, moments.Zones(MT, "Europe/Berlin", reader_first=True))
-    assert usual == "Fri 2026-12-18 22:00 MST · Sat 2026-12-19 05:00 UTC · Sat 2026-12-19 06:00 CET"
-    assert first == "Sat 2026-12-19 06:00 CET · Fri 2026-12-18 22:00 MST · Sat 2026-12-19 05:00 UTC"
+    assert usual == "Fri, Dec 18, 2026, 22:00 MST · Sat, Dec 19, 05:00 UTC · 06:00 CET"
+    assert first == "Sat, Dec 19, 2026, 06:00 CET · Fri, Dec 18, 22:00 MST · Sat, Dec 19, 05:00 UTC"
     assert moments.written(at, moments.Zones(MT, MT, reader_first=True)).count("MST") == 1
-    assert moments.written(at, moments.Zones("UTC", "UTC")) == "Sat 2026-12-19 05:00 UTC"
+    assert moments.written(at, moments.Zones("UTC", "UTC")) == "Sat, Dec 19, 2026, 05:00 UTC"
     assert "Sa." in moments.written(at, moments.Zones("UTC"), "de")

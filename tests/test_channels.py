@@ -55,7 +55,8 @@ guard = hooks.guard
 resolver = hooks.resolver  # names resolve only where a test says, never through DNS
 
 SCHEMA = Path(__file__).parent / "schemas" / "adaptive-card-1.5.json"
-MANAGE = re.compile(r"^http://localhost/subscriptions/manage/[A-Za-z0-9._~-]+$")
+# A subscriber's manage link, opening in the subscriber's language.
+MANAGE = re.compile(r"^http://localhost/subscriptions/manage/[A-Za-z0-9._~-]+\?lang=[a-z]{2}$")
 
 
 @cache
@@ -218,13 +219,12 @@ def test_teams_channel_is_welcomed_then_sent_incident_cards(app, client, db, css
         "Master case P1G",
         "CS-1",
         "Cisco",
-        "Fri 2026-11-20 08:01 MST",  # MT
-        "Fri 2026-11-20 15:01 UTC",
+        "Fri, Nov 20, 2026, 15:01 UTC · 08:01 MST",  # the channel's zone (UTC), then MT
         "Investigating",  # the update's text
     ):
         assert expected in text, expected
     details, manage = teams_links(card)
-    assert details == f"http://localhost/incidents/{incident.id}"
+    assert details == f"http://localhost/incidents/{incident.id}?lang=en"
     assert MANAGE.match(manage)
     assert client.get(manage.removeprefix("http://localhost")).status_code == 200
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created")).all()
@@ -252,7 +252,7 @@ def test_slack_channel_gets_block_kit_in_its_language(app, db, css, receiver, gu
     assert f"*{status}*" in text
     assert "MST" in text and "15:01 UTC" in text and "08:01 MST" in text
     links = slack_links(card)
-    assert f"http://localhost/incidents/{incident.id}" in links
+    assert f"http://localhost/incidents/{incident.id}?lang=de" in links  # in its language
     assert any(MANAGE.match(link) for link in links)
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).confirmed_at is not None
@@ -559,10 +559,10 @@ def test_every_maintenance_notice_has_both_cards(app, db, css):
                 check_slack(message)
                 text, links = slack_text(message), slack_links(message)
             assert "Firmware upgrade" in text, kind
-            assert "Fri 2026-11-20 20:00 MST" in text and "Sat 2026-11-21 03:00 UTC" in text, kind
+            assert "Fri, Nov 20, 2026, 20:00" in text and "Sat, Nov 21, 03:00" in text, kind
             assert f"http://localhost/maintenance/{window.id}" in links
             if kind == "maintenance_rescheduled":
-                assert "Thu 2026-11-19 20:00 MST" in text
+                assert "Thu, Nov 19, 2026, 20:00" in text
             if kind == "maintenance_release_notes":
                 assert "New codecs" in text
             if kind == "maintenance_no_longer_affected":
@@ -676,7 +676,7 @@ def test_hostile_text_cannot_break_a_card_or_ping_a_channel(title, body, platfor
     card = teams["attachments"][0]["content"]
     written = [r["text"] for b in card["body"] if b.get("separator") for r in b["inlines"]]
     assert all("<script" not in w.lower() and "<b>" not in w for w in written)  # HTML stripped
-    assert "15:00 UTC" in text and "MST" in text
+    assert re.search(r"15:00(–16:00)? UTC", text) and "MST" in text
     assert teams_links(teams) == [LINKS.details, LINKS.manage]
     assert slack_links(slack) == [LINKS.details, LINKS.manage]
     header = slack["blocks"][0]["text"]["text"]

@@ -148,9 +148,11 @@ def test_subscribe_confirm_notices_and_unsubscribe_over_http(app, client, db, ad
     tick(app, week_before + timedelta(minutes=1))  # a second pass sends nothing again
     notice = list(sendgrid.messages())[1]
     assert notice.subject.startswith("Mantenimiento dentro de una semana")
-    assert "vie 2026-12-18 22:00 MST" in notice.text  # MT
-    assert "sáb 2026-12-19 05:00 UTC" in notice.text  # UTC
-    assert "sáb 2026-12-19 06:00 CET" in notice.text  # the subscriber's zone
+    # The subscriber's zone first (the subject's too), then MT and UTC, a line each.
+    assert notice.subject.endswith(" · sáb, 19 dic 2026, 06:00 CET")
+    assert "Fecha y hora: sáb, 19 dic 2026, 06:00–12:00 CET\n" in notice.text
+    assert "  vie, 18 dic, 22:00 – sáb, 19 dic, 04:00 MST\n" in notice.text
+    assert "  sáb, 19 dic, 05:00–11:00 UTC\n" in notice.text
     assert "Cisco" in notice.text and "Justificación" in notice.text
     assert notice.html.startswith("<!doctype html>") and "Cisco" in notice.html
     unsubscribe = notice.headers["List-Unsubscribe"].strip("<>")
@@ -240,8 +242,10 @@ def test_languages_and_zones_get_their_own_copy(app, db, css, sendgrid):
     by_email = {m.email: m for m in sendgrid.messages()}
     assert len(sendgrid.requests) == 2
     german = next(m for e, m in by_email.items() if e.startswith("de"))
-    assert german.subject.startswith("[Hauptfall P1G] Neuer Vorfall") and "CET" in german.text
-    assert "JST" in next(m for e, m in by_email.items() if e.startswith("jp")).text
+    # Each zone as its language writes it: MEZ in German; Tokyo has no English name in
+    # CLDR, so its offset.
+    assert german.subject.startswith("[Hauptfall P1G] Neuer Vorfall") and "MEZ" in german.text
+    assert "UTC+9" in next(m for e, m in by_email.items() if e.startswith("jp")).text
 
 
 # --- failures and retries -------------------------------------------------------------

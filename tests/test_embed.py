@@ -170,7 +170,7 @@ def test_a_master_case_without_etr_shows_its_hourly_update_clock(client, db, css
     )
     db.commit()
     text = text_of(client.get("/embed?platforms=cisco&lang=en"))
-    assert "Next update due Fri 20 Nov, 08:20 MST" in text  # an hour after, in MT
+    assert "Next update due Fri, Nov 20, 08:20 MST" in text  # an hour after, in MT
     assert "Estimated time of resolution" not in text
 
 

@@ -203,7 +203,7 @@ def test_public_pages_and_api_v2_show_the_etr(client, master):
     for path in ("/", f"/incidents/{master.id}"):
         page = client.get(path).get_data(as_text=True)
         assert "Estimated time of resolution" in page, path
-        assert "Fri 20 Nov, 12:30 MST" in page and "19:30 UTC" in page, path
+        assert "Fri, Nov 20, 12:30 MST" in page and "19:30 UTC" in page, path
     [shown] = client.get("/api/v2/incidents/unresolved.json").get_json()["incidents"]
     assert shown["next_update_due_at"] == "2026-11-20T19:30:00.000Z"
     assert [u["etr"] for u in shown["incident_updates"]] == ["2026-11-20T19:30:00.000Z", None]
@@ -216,7 +216,7 @@ def test_public_pages_and_api_v2_show_the_etr(client, master):
 def test_feeds_show_the_etr(client, master):
     for path in ("/history.rss", "/history.atom", "/platforms/cisco/history.rss"):
         text = client.get(path).get_data(as_text=True)
-        etr = "Estimated time of resolution: 2026-11-20 12:30 MST (2026-11-20 19:30 UTC)"
+        etr = "Estimated time of resolution: Fri, Nov 20, 2026, 12:30 MST · 19:30 UTC"
         assert etr in text, path
 
 
@@ -230,8 +230,11 @@ def test_subscriber_mail_shows_the_etr(db, master, language, label):
     )
     assert notice.payload["update"]["etr"] == ETR.isoformat()
     mail = render_notice(notice.payload, language, "Europe/Berlin")
+    # Berlin's zone as the language writes it: MEZ in German, CET in English and Spanish.
+    berlin = "20:30 MEZ" if language == "de" else "20:30 CET"
     for part in (mail.text, mail.html):
-        assert "12:30 MST" in part and "19:30 UTC" in part and "20:30 CET" in part
+        assert "12:30 MST" in part and "19:30 UTC" in part and berlin in part
+        assert part.index(berlin) < part.index("12:30 MST")  # the reader's zone first
         if label:
             assert label in part
         else:

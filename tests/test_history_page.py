@@ -55,7 +55,7 @@ def test_history_times_are_compact(client, db, css):
     db.commit()
     page = html(client, "/history")
     item = page[page.index("Short one") :]
-    assert "Thu 19 Nov, 08:00–09:00 MST" in item and "15:00–16:00 UTC" in item
+    assert "Thu, Nov 19, 08:00–09:00 MST" in item and "15:00–16:00 UTC" in item
 
 
 def test_history_filters_by_platform_with_a_plain_form(client, db, css):

@@ -128,8 +128,8 @@ def test_every_day_is_a_disclosure_with_its_date_and_no_title_tooltips(client):
     cells = day_cells(page, "Cisco")
     assert len(cells) == 90
     assert page.count('<details name="day"') == 90 * 7
-    assert "<summary><span>Fri 20 Nov 2026: no incidents</span></summary>" in cells[-1]
-    assert "Sun 23 Aug 2026" in cells[0]
+    assert "<summary><span>Fri, Nov 20, 2026: no incidents</span></summary>" in cells[-1]
+    assert "Sun, Aug 23, 2026" in cells[0]
     assert 'class="day' not in page and "title=" not in section(page, "platforms-h")
     # 630 controls: a keyboard user can skip past them.
     assert '<a class="skip-bars" href="#after-platforms">Skip the daily bars</a>' in page
@@ -152,7 +152,7 @@ def test_a_day_with_an_incident_but_no_downtime_is_neutral_not_an_outage_colour(
     today = day_cells(html(client), "Cisco")[-1]
     assert 'class="d-quiet"' in today
     assert "d-partial" not in today and "d-major" not in today
-    assert "Fri 20 Nov 2026: incident, no downtime" in today
+    assert "Fri, Nov 20, 2026: incident, no downtime" in today
     assert "no downtime" in today and "120 min of degraded performance" in today
     assert f'<a href="/incidents/{incident.id}">Echo on some calls</a>' in today
     [days, uptime] = platform_queries.availability(db, _cisco(db), NOW)
@@ -189,7 +189,7 @@ def test_a_day_with_downtime_shows_its_minutes_and_incident(client, db, engineer
     db.commit()
     cell = day_cells(html(client), "Cisco")[-2]
     assert 'class="d-major"' in cell
-    assert "Thu 19 Nov 2026: 45 min of downtime" in cell
+    assert "Thu, Nov 19, 2026: 45 min of downtime" in cell
     assert f'<a href="/incidents/{incident.id}">Cisco calls failing</a>' in cell
     assert "d-" not in day_cells(html(client), "Cisco")[-1]  # today: nothing
 
@@ -275,7 +275,7 @@ def test_open_incident_times_are_compact(client, db, css):
     start = page.index('<article class="incident')
     card = page[start : page.index("</article>", start)]
     assert card.count('class="when"') == 2  # the latest update and the next update due
-    assert 'Fri 20 Nov, 08:00 MST</time><span class="utc"> · 15:00 UTC</span>' in card
+    assert 'Fri, Nov 20, 08:00 MST</time><span class="utc"> · 15:00 UTC</span>' in card
     assert "MST (" not in card
 
 

@@ -228,7 +228,7 @@ def test_a_correction_shows_as_edited_on_the_page_in_the_api_and_in_the_feeds(
         for i in ElementTree.fromstring(rss).iter("item")
         if f"update-{first.id}" in i.findtext("guid")
     )
-    assert "edited 2026-11-20 08:20 MST" in entry.findtext("description")
+    assert "edited Fri, Nov 20, 2026, 08:20 MST" in entry.findtext("description")
     atom = client.get("/history.atom?lang=en").get_data(as_text=True)
     assert "2026-11-20T15:20:00+00:00" in atom
 

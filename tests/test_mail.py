@@ -224,9 +224,12 @@ def test_every_kind_renders_in_every_language_with_links_and_safe_html(kind, lan
 def test_maintenance_mail_has_the_four_details_in_three_zones():
     mail = render_notice(payload("maintenance_week_before"), "en", "Europe/London")
     text = mail.text
-    assert "Fri 2027-07-16 22:00 MDT" in text  # MT in July
-    assert "Sat 2027-07-17 04:00 UTC" in text
-    assert "Sat 2027-07-17 05:00 BST" in text
+    # The reader's zone first, then MT (in July) and UTC: a line each, two times a line.
+    assert (
+        "Date and time: Sat, Jul 17, 2027, 05:00–11:00 BST\n"
+        "  Fri, Jul 16, 22:00 – Sat, Jul 17, 04:00 MDT\n"
+        "  Sat, Jul 17, 04:00–10:00 UTC\n"
+    ) in text
     for needle in (
         "Platforms affected: Cisco, Contact Centre",
         "Description of the work",

@@ -43,7 +43,7 @@ def test_every_public_page_links_to_the_open_master_case(client, cases, path):
     assert f'href="/incidents/{master.id}"' in shown, path
     assert "Calls failing across customers" in shown and "CS-9001" in shown
     # 14:40 UTC + 1 h = 15:40 UTC = 08:40 MST
-    assert "Next update due" in shown and "Fri 20 Nov, 08:40 MST" in shown
+    assert "Next update due" in shown and "Fri, Nov 20, 08:40 MST" in shown
 
 
 def test_the_banner_gives_the_etr_when_the_last_update_gave_one(client, db, css, cases):
@@ -52,7 +52,7 @@ def test_the_banner_gives_the_etr_when_the_last_update_gave_one(client, db, css,
     incidents.post_update(db, css, master, body="Carrier card swap", etr=etr, now=NOW)
     db.commit()
     shown = banner(client.get("/history").get_data(as_text=True))
-    assert "Estimated time of resolution" in shown and "Fri 20 Nov, 13:00 MST" in shown
+    assert "Estimated time of resolution" in shown and "Fri, Nov 20, 13:00 MST" in shown
 
 
 def test_no_banner_without_an_open_master_case_and_cached_pages_drop_it(client, db, css, cases):

@@ -157,7 +157,7 @@ def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, adm
     run_through(jobs, window)
     assert jobs.mailbox("a@example.com") == [WEEK, START_, DONE]
     week = jobs.mail("a@example.com", WEEK)
-    assert "Sat 2026-12-19 22:00 MST" in week.text
+    assert "Sat, Dec 19, 2026, 22:00 – Sun, Dec 20, 04:00 MST" in week.text
 
 
 def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_rest(db, admin, jobs):
@@ -197,7 +197,7 @@ def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, ad
     assert jobs.mailbox("new@example.com") == [SHORT]
     short = jobs.mail("new@example.com", SHORT)
     assert short.subject.startswith("Maintenance at short notice: Monthly")
-    assert "Wed 2026-12-16 22:00 MST" in short.text
+    assert "Wed, Dec 16, 2026, 22:00 – Thu, Dec 17, 04:00 MST" in short.text
     run_through(jobs, window)
     assert jobs.mailbox("told@example.com") == [WEEK, MOVED, START_, DONE]
     assert jobs.mailbox("new@example.com") == [SHORT, START_, DONE]
@@ -370,8 +370,8 @@ def test_downtime_across_the_whole_window_sends_only_the_completion(db, jobs):
     jobs.tick(window.ends_at + timedelta(days=5))
     assert jobs.mailbox("a@example.com") == [DONE]
     completion = jobs.mail("a@example.com", DONE)
-    assert "Started: Fri 2026-12-18 22:00 MST" in completion.text
-    assert "Completed: Sat 2026-12-19 04:00 MST" in completion.text
+    assert "Started: Fri, Dec 18, 2026, 22:00 MST" in completion.text
+    assert "Completed: Sat, Dec 19, 2026, 04:00 MST" in completion.text
     start = db.scalar(select(Notice).where(Notice.window_id == window.id, Notice.kind == START_))
     assert start is not None and start.status == "skipped"
 

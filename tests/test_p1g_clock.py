@@ -80,7 +80,7 @@ def test_every_pages_banner_says_overdue_the_minute_the_deadline_comes(app, clie
     for path in PAGES:
         shown = banner(client.get(path.format(id=case.id)).get_data(as_text=True))
         assert "Update overdue" in shown and "was due" in shown, path
-        assert "Fri 20 Nov, 09:00 MST" in shown, path
+        assert "Fri, Nov 20, 09:00 MST" in shown, path
 
 
 def test_an_overdue_banner_goes_back_once_an_update_is_posted(app, client, db, css, case):

@@ -204,15 +204,15 @@ def test_a_forged_or_borrowed_token_is_not_found(client, db, cal):
         ("en", "maintenance of your platforms", "(no customer impact)", "Platforms affected: "),
         (
             "es",
-            "mantenimiento de sus productos",
+            "mantenimiento de sus plataformas",
             "(sin impacto para los clientes)",
-            "Productos afectados: ",
+            "Plataformas afectadas: ",
         ),
         (
             "de",
-            "Wartung Ihrer Produkte",
+            "Wartung Ihrer Plattformen",
             "(keine Auswirkungen für Kunden)",
-            "Betroffene Produkte: ",
+            "Betroffene Plattformen: ",
         ),
     ],
 )

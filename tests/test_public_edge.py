@@ -37,6 +37,7 @@ from tests.live import gunicorn
 
 HOSTILE = "attacker.example"
 # STATUSPAGE_URL of the test apps is http://localhost.
+# The calendar's link names the site's host (a page in another language adds its `?lang=`).
 CALENDAR = "webcal://localhost/maintenance.ics"
 # The pages that offer the calendar subscription, in each way a reader picks a language.
 OFFERING = [
@@ -108,7 +109,7 @@ def test_a_hostile_host_is_refused_and_never_reaches_the_cached_pages(make_app, 
         page = visitor.get_data(as_text=True)
         assert visitor.status_code == 200, path
         assert HOSTILE not in page, (path, headers)
-        assert f'href="{CALENDAR}"' in page, (path, headers)
+        assert f'href="{CALENDAR}' in page, (path, headers)
         refused.append(hostile.status_code == 400 and HOSTILE not in hostile.get_data(as_text=True))
     assert all(refused)
 
@@ -139,7 +140,7 @@ def test_a_hostile_host_never_reaches_gunicorns_cached_pages(app, db_url, hops):
             status, page = raw_get(base, path, headers)
             assert status == 200, path
             assert HOSTILE not in page, (path, headers)
-            assert f'href="{CALENDAR}"' in page, (path, headers)
+            assert f'href="{CALENDAR}' in page, (path, headers)
             refused.append(hostile == 400 and HOSTILE not in body)
     assert all(refused)
 
@@ -153,7 +154,7 @@ def test_a_trusted_alias_serves_links_of_the_site_address_only(make_app, db):
             page = client.get(path, base_url=base)
             assert page.status_code == 200, (base, path)
             text = page.get_data(as_text=True)
-            assert f'href="{CALENDAR}"' in text and "example" not in CALENDAR
+            assert f'href="{CALENDAR}' in text and "example" not in CALENDAR
             assert "status-alt" not in text and "internal.example" not in text
     alias = "http://status-alt.example"
     form = client.get("/subscribe", base_url=alias).get_data(as_text=True)

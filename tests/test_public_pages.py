@@ -100,7 +100,8 @@ def test_incident_page_timeline_newest_first_with_platform_changes(client, db, c
     assert "Cisco: Operational → Major outage" in page
     assert "Cisco: Major outage → Operational" in page
     # Compact times: each moment once, MT in words with UTC beside it.
-    assert '<time datetime="2026-11-20T15:00:00Z" class="when">Fri 20 Nov, 08:00 MST</time>' in page
+    moment = '<time datetime="2026-11-20T15:00:00Z" class="when">Fri, Nov 20, 08:00 MST</time>'
+    assert moment in page
     assert '08:00 MST</time><span class="utc"> · 15:00 UTC</span>' in page
     assert "2026-11-20 08:00 MST" not in page.split('<main id="main">')[1]
 
@@ -252,7 +253,7 @@ def test_incident_page_times_are_compact_and_keep_the_etr(client, db, css):
     db.commit()
     page = html(client, f"/incidents/{incident.id}")
     main = page[page.index('<main id="main">') :]
-    assert "Started <time" in main and "Fri 20 Nov, 07:00 MST" in main
+    assert "Started <time" in main and "Fri, Nov 20, 07:00 MST" in main
     assert "Estimated time of resolution: <time" in main
-    assert 'Fri 20 Nov, 12:30 MST</time><span class="utc"> · 19:30 UTC</span>' in main
+    assert 'Fri, Nov 20, 12:30 MST</time><span class="utc"> · 19:30 UTC</span>' in main
     assert "MST (" not in main  # no time printed as MT followed by UTC in brackets

@@ -16,6 +16,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import flask_babel
 import pytest
 from sqlalchemy import func, insert, select
 from twilio.request_validator import RequestValidator
@@ -130,8 +131,14 @@ def test_a_number_opts_in_with_the_code_sent_by_sms(app, client, db, twilio, gua
     (sent,) = twilio.to(NUMBER)
     code = re.search(r"\b(\d{6})\b", sent.body).group(1)
     assert "codigo" in sent.body and segments(sent.body)[1] <= 2  # Spanish, in GSM-7
-    verify = re.search(rf"{SITE}(/subscriptions/verify/\S+?),", sent.body).group(1)
+    link = re.search(rf"{SITE}(/subscriptions/verify/\S+?),", sent.body).group(1)
+    verify, _, query = link.partition("?")
     assert verify in html  # the page's own address, in the text for whoever closed it
+    assert query == "lang=es"  # and it opens in the subscriber's language
+    flask_babel.refresh()  # the test's app context keeps the locale of the last request
+    assert '<html lang="es">' in client.get(link).get_data(as_text=True)
+    client.delete_cookie("lang")  # the rest of the test reads the English words
+    flask_babel.refresh()
     subscriber = db.scalar(select(Subscriber))
     assert (subscriber.mode, subscriber.address, subscriber.state) == ("sms", NUMBER, "unconfirmed")
 

@@ -33,7 +33,7 @@ def test_a_staff_members_sessions_are_listed_with_device_address_and_time(app, d
     page = laptop.get("/admin/account/").get_data(as_text=True)
     assert FIREFOX in page and PHONE in page and "\x1b" not in page
     assert page.count("127.0.0.1") == 2 and "this one" in page
-    assert page.count("Fri 20 Nov, 08:00 MST") == 2  # NOW, in the provider's zone
+    assert page.count("Fri, Nov 20, 08:00 MST") == 2  # NOW, in the provider's zone
 
 
 def test_ending_one_session_from_the_account_page_leaves_the_others(app, db, engineer):

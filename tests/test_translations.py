@@ -1,5 +1,7 @@
-"""One translation system: every public page and every notice email in Spanish and German,
-with no English left from the templates, and catalogs with nothing untranslated or fuzzy."""
+"""One translation system: every public page, notice email, Teams and Slack card, calendar and
+feed in Spanish and German, with no English left from the templates, the catalogs or the
+third-party checks (the address checker's and the URL checks' messages), and catalogs with
+nothing untranslated or fuzzy."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 import re
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import flask_babel
@@ -16,6 +19,7 @@ from babel.messages.pofile import read_po
 from flask import has_app_context
 from sqlalchemy import select
 
+from statuspage.channels import chat, slack, teams
 from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.models import Notice, Subscriber
 from statuspage.renderers.mail import KINDS, render_notice
@@ -23,6 +27,7 @@ from statuspage.services import incidents
 from statuspage.services import maintenance as maintenance_svc
 from statuspage.services.subscriptions import links
 from tests.conftest import NOW
+from tests.test_channels import slack_text, teams_text
 from tests.test_mail import payload
 from tests.test_subscription_pages import csrf_token, post_subscribe
 
@@ -220,6 +225,150 @@ def test_every_email_is_translated(app, kind, language, inside_app):
         left = english_left(en_text, other_text, language)
         assert not left, (kind, part, left)
     assert f'lang="{language}"' in other.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(KINDS - {"subscription_confirm", "p1g_overdue"}))
+def test_every_card_is_translated(kind, language):
+    neutral = _neutral(payload(kind))
+    if kind.startswith("incident"):
+        neutral["update"] = {**neutral["update"], "etr": "2027-01-15T21:00:00+00:00"}
+    links = chat.Links(details="https://s/x", manage="https://s/m")
+    for channel, text_of in ((teams, teams_text), (slack, slack_text)):
+
+        def card(lang: str, channel=channel, text_of=text_of) -> str:
+            made = channel.CHANNEL.build(
+                neutral, language=lang, provider_tz="America/Denver", reader_tz="UTC", links=links
+            )
+            return text_of(made)
+
+        left = english_left(card("en"), card(language), language)
+        assert not left, (kind, channel.CHANNEL.name, left)
+
+
+def test_the_welcome_card_is_translated():
+    links = chat.Links(details="https://s/x", manage="https://s/m")
+    welcome = {"kind": "webhook_verification", "token": "t"}
+    for language in LANGUAGES:
+        english, other = (
+            teams_text(
+                teams.CHANNEL.build(
+                    welcome, language=lang, provider_tz="UTC", links=links, topics=["Q-1"]
+                )
+            )
+            for lang in ("en", language)
+        )
+        assert not english_left(english, other, language), language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_calendar_and_feed_is_translated(client, pages, language):
+    """The same data as the pages: its calendars and feeds, asked for with `?lang=`."""
+    for path in (
+        "/maintenance.ics",
+        "/platforms/cisco/maintenance.ics",
+        "/history.rss",
+        "/history.atom",
+        "/maintenance.rss",
+        "/platforms/cisco/history.rss",
+        "/platforms/cisco/maintenance.rss",
+    ):
+        english = fetch(client, path, "en")
+        other = fetch(client, path, language)
+        assert english != other, path
+        if path.endswith(".ics"):
+            english, other = ics_text(english), ics_text(other)
+        else:
+            english, other = feed_text(english), feed_text(other)
+        left = english_left(english, other, language)
+        assert not left, (path, left)
+
+
+def test_the_personal_calendar_is_translated(client, pages, app, db):
+    """A subscriber's own calendar speaks the subscriber's language."""
+    subscriber = db.scalar(select(Subscriber))
+    path = links.calendar_path(app.config["SECRET_KEY"], subscriber)
+    english = ics_text(fetch(client, path, "en"))
+    for language in LANGUAGES:
+        subscriber.language = language
+        db.commit()
+        other = ics_text(fetch(client, path, "en"))  # the page's language plays no part
+        assert english != other, language
+        assert not english_left(english, other, language), language
+
+
+# What a calendar application shows of a calendar: its name and description, each event's
+# summary, description and categories (PRODID, UIDs and times are identifiers).
+SHOWN = ("NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC", "SUMMARY", "CATEGORIES")
+
+
+def ics_text(body: str) -> str:
+    """A calendar's words: the values of the properties an application shows, unescaped."""
+    unfolded = body.replace("\r\n ", "").replace("\n ", "")
+    values = [
+        line.split(":", 1)[1]
+        for line in unfolded.splitlines()
+        if ":" in line and line.split(":", 1)[0].split(";", 1)[0] in SHOWN
+    ]
+    return "\n".join(v.replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";") for v in values)
+
+
+# What a feed reader shows: titles, descriptions, contents and categories (dates in RFC 822
+# and guids are identifiers).
+READ = ("title", "description", "encoded", "summary", "content", "category", "subtitle")
+
+
+def feed_text(body: str) -> str:
+    """A feed's words: the text of what a reader shows, the HTML inside reduced to its text."""
+    root = ElementTree.fromstring(body)
+    return "\n".join(
+        visible(element.text)
+        for element in root.iter()
+        if element.text and element.tag.rsplit("}", 1)[-1] in READ
+    )
+
+
+# Mistakes the third-party checks answer in English (the address checker's own words, a
+# webhook URL refused for its address range): each page shows them in its language.
+THIRD_PARTY = [
+    ("email", "email", "nobody"),
+    ("email", "email", "a..b@example.com"),
+    ("email", "email", "ann@localhost"),
+    ("email", "email", "a b@example.com"),
+    ("email", "email", "ann@x.invalid"),
+    ("webhook", "webhook_url", "https://10.0.0.1/hook"),
+    ("teams", "teams_url", "https://192.168.1.1/hook"),
+    ("slack", "slack_url", "https://hooks.example.com/x"),
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_third_party_messages_are_translated(app, client, language):
+    app.config["STATUSPAGE_NAME"] = "Q-Net"  # a name, the same in every language
+    for channel, field, value in THIRD_PARTY:
+
+        def answer(lang: str, channel=channel, field=field, value=value) -> str:
+            flask_babel.refresh()
+            data = {
+                "csrf_token": csrf_token(client, f"/subscribe?lang={lang}"),
+                "channel": channel,
+                field: value,
+                "platforms": ["cisco"],
+                "incidents": "y",
+                "language": lang,
+                "timezone": "Europe/Madrid",
+            }
+            response = client.post(f"/subscribe?lang={lang}", data=data)
+            assert response.status_code == 422, (channel, value)
+            return visible(response.get_data(as_text=True))
+
+        english, other = answer("en"), answer(language)
+        left = english_left(english, other, language)
+        assert not left, (value, left)
+        # The checker's own English, which no catalog holds, is not on the page either.
+        errors = [line for line in english.splitlines() if line not in other.splitlines()]
+        assert errors, value
+        assert not [line for line in other.splitlines() if line in errors], value
 
 
 def _neutral(value):

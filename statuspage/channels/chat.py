@@ -9,7 +9,7 @@ with the same SSRF defences (`statuspage.endpoints`).
 
 What a card says, for incidents and every maintenance notice the email has: the heading of
 the notice and its title, the status, the priority (and the master case with its support
-case number), the affected platforms, the times in the provider's zone (MT) and UTC, the
+case number), the affected platforms, the times in the channel's zone first, then MT and UTC, the
 latest update's text or the window's description, a link to the incident or maintenance
 page, and a link to manage (or leave) the subscription. A channel's welcome card (its
 confirmation: an incoming webhook cannot echo a token, so a welcome card answered 2xx
@@ -113,8 +113,19 @@ class Summary:
     attention: bool = False
 
 
-def _when(value: str, provider_tz: str, lang: str) -> str:
-    return moments.written(value, moments.Zones(provider_tz), lang)
+@dataclass(frozen=True)
+class Times:
+    """How a card writes its moments: the channel's zone first (the one it was saved with),
+    then MT and UTC (`statuspage.moments`); a window one line a zone."""
+
+    zones: moments.Zones
+    language: str
+
+    def when(self, value: str) -> str:
+        return moments.written(value, self.zones, self.language)
+
+    def span(self, start: str, end: str) -> str:
+        return "\n".join(moments.span_texts(start, end, self.zones, self.language))
 
 
 def summary(
@@ -122,13 +133,16 @@ def summary(
     *,
     language: str,
     provider_tz: str,
+    reader_tz: str | None = None,
     topics: Sequence[str] = (),
     site_name: str = "",
 ) -> Summary:
     """The card's content for a notice `payload` (`kind` says which), or for the welcome card
-    (kind `webhook_verification`; `topics` names what the channel will receive)."""
+    (kind `webhook_verification`; `topics` names what the channel will receive). Times lead
+    with `reader_tz` (the channel's zone) where it is given."""
     kind = str(payload["kind"])
     lang = language if language in ("en", "es", "de") else "en"
+    times = Times(moments.Zones(provider_tz, reader_tz, reader_first=True), lang)
     with in_language(lang) as _:
         labels = {
             "details": _("Details"),
@@ -157,11 +171,11 @@ def summary(
         heading = _(PHRASES[kind])
         if payloads.is_incident(payload):
             return _incident(
-                cast(payloads.IncidentPayload, payload), heading, labels, lang, provider_tz, _
+                cast(payloads.IncidentPayload, payload), heading, labels, lang, times, _
             )
         if payloads.is_window(payload):
             return _maintenance(
-                cast(payloads.WindowPayload, payload), heading, labels, lang, provider_tz, _
+                cast(payloads.WindowPayload, payload), heading, labels, lang, times, _
             )
         raise ValueError(f"no card for notice kind {kind!r}")
 
@@ -171,7 +185,7 @@ def _incident(
     heading: str,
     labels: Mapping[str, str],
     lang: str,
-    provider_tz: str,
+    times: Times,
     _: Any,
 ) -> Summary:
     incident = payload["incident"]
@@ -184,9 +198,9 @@ def _incident(
         priority = f"{master} · {_('Case number')} {case}" if case else master
     if priority:
         facts.append((_("Priority"), priority))
-    facts.append((_("Date and time"), _when(update["at"], provider_tz, lang)))
+    facts.append((_("Date and time"), times.when(update["at"])))
     if update["etr"]:
-        facts.append((_("Estimated time of resolution"), _when(update["etr"], provider_tz, lang)))
+        facts.append((_("Estimated time of resolution"), times.when(update["etr"])))
     platforms = [clean_line(p, 120) for p in payload["platforms"]]
     if platforms:
         facts.append((_("Platforms affected"), ", ".join(platforms)))
@@ -217,28 +231,22 @@ def _maintenance(
     heading: str,
     labels: Mapping[str, str],
     lang: str,
-    provider_tz: str,
+    times: Times,
     _: Any,
 ) -> Summary:
     window = payload["window"]
     kind = payload["kind"]
-
-    def when(value: str) -> str:
-        return _when(value, provider_tz, lang)
-
     facts = [(_("Status"), heading)]
-    span = f"{when(window['starts_at'])} – {when(window['ends_at'])}"
     if kind == "maintenance_completion":
         facts += [
-            (_("Started"), when(window["starts_at"])),
-            (_("Completed"), when(window["ends_at"])),
+            (_("Started"), times.when(window["starts_at"])),
+            (_("Completed"), times.when(window["ends_at"])),
         ]
     else:
-        facts.append((_("Date and time"), span))
+        facts.append((_("Date and time"), times.span(window["starts_at"], window["ends_at"])))
     previous = window.get("previous_starts_at"), window.get("previous_ends_at")
     if previous[0] and previous[1]:
-        before = f"{when(previous[0])} – {when(previous[1])}"
-        facts.append((_("Previously"), before))
+        facts.append((_("Previously"), times.span(previous[0], previous[1])))
     platforms = [clean_line(p, 120) for p in window["platforms"]]
     facts.append((_("Platforms affected"), ", ".join(platforms) or "-"))
     if window.get("removed_platforms"):
@@ -304,13 +312,19 @@ class ChatChannel(Channel):
         language: str,
         provider_tz: str,
         links: Links,
+        reader_tz: str | None = None,
         topics: Sequence[str] = (),
         site_name: str = "",
     ) -> dict[str, Any]:
         """The tool's message for a notice `payload` (links made absolute), or the welcome
-        card (`topics` naming what the channel will receive)."""
+        card (`topics` naming what the channel will receive); times lead with `reader_tz`."""
         content = summary(
-            payload, language=language, provider_tz=provider_tz, topics=topics, site_name=site_name
+            payload,
+            language=language,
+            provider_tz=provider_tz,
+            reader_tz=reader_tz,
+            topics=topics,
+            site_name=site_name,
         )
         return self.message(content, links)
 
@@ -373,6 +387,7 @@ class ChatChannel(Channel):
             payload,
             language=sending.language,
             provider_tz=sending.provider_tz,
+            reader_tz=sending.timezone,
             links=links,
             topics=r.topics,
             site_name=sending.site_name,

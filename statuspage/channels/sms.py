@@ -264,9 +264,10 @@ def notice_text(
             link = window["url"]
             title = clean_line(window["title"], 300)
         zones = moments.Zones(provider_tz, reader_tz, reader_first=True)
-        when_all = moments.written(at, zones, lang, pattern="d MMM HH:mm", separator=", ")
+        # As every renderer writes a moment, without the weekday and the year for room.
+        when_all = moments.written(at, zones, lang, year=False, weekday=False, separator=" / ")
         when_mine = moments.written(
-            at, moments.Zones(reader_tz, utc=False), lang, pattern="d MMM HH:mm"
+            at, moments.Zones(reader_tz, utc=False), lang, year=False, weekday=False
         )
         details = _("Details: %(link)s", link=link)
         stop = _("Stop: %(link)s", link=stop_url)

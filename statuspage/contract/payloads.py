@@ -14,6 +14,8 @@ from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
 
+from statuspage.links import with_language
+
 IncidentKind = Literal["incident_created", "incident_updated", "incident_resolved"]
 WindowKind = Literal[
     "maintenance_week_before",
@@ -213,15 +215,16 @@ def page_url(payload: NoticePayload) -> str | None:
     return None
 
 
-def absolute(payload: Mapping[str, Any], base_url: str) -> Any:
+def absolute(payload: Mapping[str, Any], base_url: str, language: str | None = None) -> Any:
     """The payload with its site-relative links (`...url` keys holding a path) made absolute:
-    what a message sent out of the site needs."""
+    what a message sent out of the site needs; with `language`, each opens in it (`?lang=`)."""
     out: dict[str, Any] = {}
     for key, value in payload.items():
         if isinstance(value, Mapping):
-            out[key] = absolute(value, base_url)
+            out[key] = absolute(value, base_url, language)
         elif isinstance(value, str) and key.endswith("url") and value.startswith("/"):
-            out[key] = base_url + value
+            url = base_url + value
+            out[key] = with_language(url, language) if language else url
         else:
             out[key] = value
     return out

@@ -1,9 +1,10 @@
 """Notice emails from templates: subject, plain text and HTML, in the reader's language
 (the same catalogs as the pages: `_()` in templates/email, under the subscriber's locale).
 
-Every time is given in the provider's zone (MT), in UTC and in the subscriber's own zone.
-Links that differ per recipient are left as tags (-manage_url-, -unsubscribe_url-) for the
-mailer to fill.
+Every time is given in the subscriber's own zone first (the subject's too), then in the
+provider's zone (MT) and in UTC, written by `statuspage.moments` as every renderer writes
+them; a window is one line per zone. Links that differ per recipient are left as tags
+(-manage_url-, -unsubscribe_url-) for the mailer to fill.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from calendars import ical
 from statuspage import moments
@@ -96,13 +98,15 @@ def invitation(
     start = datetime.fromisoformat(window["starts_at"])
     recurrence = cal.get("recurrence_id")
     url = window.get("url", "")
+    w = words(language)
     text = ical.EventText(
         summary=window["title"]
-        + (f" ({words(language)['no_impact_short']})" if window.get("impact") == "none" else ""),
+        + (f" ({w['no_impact_short']})" if window.get("impact") == "none" else ""),
         platforms=tuple(window.get("platforms", ())),
         description=markdown.calendar_text(window.get("description", "")),
         justification=markdown.calendar_text(window.get("justification", "")),
         url=url if url.startswith("http") else site_url + url,
+        labels=ical.Labels(platforms=w["platforms"], justification=w["justification"]),
     )
     body = ical.build_invitation(
         ical.Invitation(
@@ -152,10 +156,20 @@ def render_notice(
 
     lang = language if language in ("en", "es", "de") else "en"
 
-    zones = moments.Zones(provider_tz, tz_name)
+    # The subscriber's zone first, then MT and UTC.
+    zones = moments.Zones(provider_tz, tz_name, reader_first=True)
 
     def when(value: str) -> str:
+        """One moment on one line: "Sat, Dec 19, 2026, 06:00 CET · Fri, Dec 18, 22:00 MST ..."."""
         return moments.written(value, zones, lang)
+
+    def first(value: str) -> str:
+        """The moment in the subscriber's zone alone (a subject)."""
+        return moments.texts(value, zones, lang)[0]
+
+    def span(start: str, end: str) -> list[str]:
+        """A window, one text a zone (one line each)."""
+        return moments.span_texts(start, end, zones, lang)
 
     invite = (
         invitation(
@@ -176,6 +190,9 @@ def render_notice(
             "headings": PHRASES,
             "kind": kind,
             "when": when,
+            "first": first,
+            "span": span,
+            "br": Markup("<br>"),
             "status_word": lambda s: status_word(s, lang),
             "lang": lang,
             "subscriber_mail": kind not in STAFF_KINDS,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from calendars import feeds, ical
 from statuspage import moments
 from statuspage.i18n import version_of
+from statuspage.links import with_language
 from statuspage.models import (
     IncidentUpdate,
     MaintenanceSeries,
@@ -24,6 +25,7 @@ from statuspage.models import (
     Platform,
     Subscriber,
 )
+from statuspage.models.vocab import ORIGINAL_LANGUAGE
 from statuspage.queries import publications
 from statuspage.renderers import markdown
 from statuspage.renderers.wording import labels, words
@@ -40,12 +42,24 @@ class Site:
         return ical.host_of(self.url)
 
 
+# Links in a calendar or feed open the site in its language: `?lang=` but for the default
+# language (the site's English, which needs none).
+DEFAULT_LANGUAGE = ORIGINAL_LANGUAGE
+
+
+def in_language(url: str, language: str) -> str:
+    """`url` opening in `language` (unchanged for the default language)."""
+    return url if language == DEFAULT_LANGUAGE else with_language(url, language)
+
+
 def window_text(site: Site, window: MaintenanceWindow, language: str = "en") -> ical.EventText:
-    return _window_text(site, window, words(language))
+    return _window_text(site, window, words(language), language)
 
 
 # The phrases are looked up once per calendar, not once per event.
-def _window_text(site: Site, window: MaintenanceWindow, w: dict[str, str]) -> ical.EventText:
+def _window_text(
+    site: Site, window: MaintenanceWindow, w: dict[str, str], language: str = "en"
+) -> ical.EventText:
     description = markdown.calendar_text(window.description)
     if window.urgency:
         description += f"\n\n{w['urgency']}: " + markdown.calendar_text(window.urgency)
@@ -60,22 +74,24 @@ def _window_text(site: Site, window: MaintenanceWindow, w: dict[str, str]) -> ic
         platforms=tuple(p.name for p in window.platforms),
         description=description.strip(),
         justification=markdown.calendar_text(window.justification),
-        url=f"{site.url}/maintenance/{window.id}",
+        url=in_language(f"{site.url}/maintenance/{window.id}", language),
         labels=_labels(w),
     )
 
 
 def series_text(site: Site, series: MaintenanceSeries, language: str = "en") -> ical.EventText:
-    return _series_text(site, series, words(language))
+    return _series_text(site, series, words(language), language)
 
 
-def _series_text(site: Site, series: MaintenanceSeries, w: dict[str, str]) -> ical.EventText:
+def _series_text(
+    site: Site, series: MaintenanceSeries, w: dict[str, str], language: str = "en"
+) -> ical.EventText:
     return ical.EventText(
         summary=series.title + (f" ({w['no_impact_short']})" if series.impact == "none" else ""),
         platforms=tuple(p.name for p in series.platforms),
         description=markdown.calendar_text(series.description),
         justification=markdown.calendar_text(series.justification),
-        url=f"{site.url}/maintenance",
+        url=in_language(f"{site.url}/maintenance", language),
         labels=_labels(w),
     )
 
@@ -92,19 +108,26 @@ def window_uid(site: Site, window: MaintenanceWindow) -> str:
     return ical.window_uid(window.id, site.host)
 
 
-def maintenance_calendar(session: Session, site: Site, platform: Platform | None = None) -> bytes:
-    """The public maintenance calendar, of every platform or of one."""
-    name = site.name + (f": {platform.name}" if platform else "") + " maintenance"
+def maintenance_calendar(
+    session: Session, site: Site, platform: Platform | None = None, language: str = "en"
+) -> bytes:
+    """The public maintenance calendar, of every platform or of one, worded in `language`."""
+    w = words(language)
+    if platform is None:
+        name = w["public_calendar_name"].format(site=site.name)
+        description = w["public_calendar_description"]
+        path = "/maintenance.ics"
+    else:
+        name = w["platform_calendar_name"].format(site=site.name, platform=platform.name)
+        description = w["calendar_description"].format(platforms=platform.name)
+        path = f"/platforms/{platform.slug}/maintenance.ics"
     info = ical.CalendarInfo(
         name=name,
-        description="Scheduled and unscheduled maintenance windows"
-        + (f" of {platform.name}" if platform else ""),
+        description=description,
         timezone=site.timezone,
-        url=f"{site.url}/platforms/{platform.slug}/maintenance.ics"
-        if platform
-        else f"{site.url}/maintenance.ics",
+        url=in_language(site.url + path, language),
     )
-    return _calendar(session, site, info, None if platform is None else [platform])
+    return _calendar(session, site, info, None if platform is None else [platform], language)
 
 
 def personal_calendar(
@@ -174,7 +197,7 @@ def _calendar(
                         recurrence_id=recurrence_local,
                         start=window.starts_at,
                         end=window.ends_at,
-                        text=_window_text(site, window, w),
+                        text=_window_text(site, window, w, language),
                         sequence=window.calendar_sequence,
                         last_modified=max(series.updated_at, window.updated_at),
                     )
@@ -185,7 +208,7 @@ def _calendar(
                 rule=series.rule,
                 first_start=series.first_start.astimezone(_zone(series)),
                 duration=timedelta(minutes=series.duration_minutes),
-                text=_series_text(site, series, w),
+                text=_series_text(site, series, w, language),
                 # Not a count of the EXDATEs: that falls when an occurrence is widened back.
                 sequence=series.revision,
                 last_modified=last_modified,
@@ -201,7 +224,7 @@ def _calendar(
             uid=window_uid(site, window),
             start=window.starts_at,
             end=window.ends_at,
-            text=_window_text(site, window, w),
+            text=_window_text(site, window, w, language),
             sequence=window.calendar_sequence,
             last_modified=window.updated_at,
             created=window.created_at,
@@ -220,22 +243,13 @@ def _zone(series: MaintenanceSeries) -> ZoneInfo:
 # --- feeds ---------------------------------------------------------------------------
 
 
-PLAIN = moments.PLAIN
-
-
-def _plain_in_zones(value: datetime, timezone: str) -> list[str]:
-    """The moment in the site's zone and in UTC: "2026-12-18 22:00 MST", "... UTC"."""
-    return moments.stamps(value, moments.Zones(timezone), pattern=PLAIN, distinct=False)
-
-
 def _label(vocabulary: dict[str, str], value: str) -> str:
     return vocabulary.get(value) or value.replace("_", " ").capitalize()
 
 
-def _moment(site: Site, value: datetime) -> str:
-    """ "2026-12-18 22:00 MST (2026-12-19 05:00 UTC)"."""
-    local, utc = _plain_in_zones(value, site.timezone)
-    return f"{local} ({utc})"
+def _moment(site: Site, value: datetime, language: str) -> str:
+    """ "Fri, Dec 18, 2026, 22:00 MST · Sat, Dec 19, 05:00 UTC" (`statuspage.moments`)."""
+    return moments.written(value, moments.Zones(site.timezone), language)
 
 
 def _update_item(
@@ -258,13 +272,14 @@ def _update_item(
     if text_original:
         body = f"<p><em>{_escape(w['original_note'])}</em></p>{body}"
     if update.etr is not None:
-        body += f"<p>{_escape(w['etr'])}: {_moment(site, update.etr)}</p>"
+        body += f"<p>{_escape(w['etr'])}: {_escape(_moment(site, update.etr, language))}</p>"
     if update.edited_at is not None:
-        body += f"<p><em>{_escape(w['edited'])} {_moment(site, update.edited_at)}</em></p>"
+        edited = _moment(site, update.edited_at, language)
+        body += f"<p><em>{_escape(w['edited'])} {_escape(edited)}</em></p>"
     return feeds.FeedItem(
         guid=f"{site.url}/incidents/{incident.id}#update-{update.id}",
         title=f"{prefix}{title}: {label}",
-        link=f"{site.url}/incidents/{incident.id}",
+        link=in_language(f"{site.url}/incidents/{incident.id}", language),
         html=body,
         published=update.display_at,
         updated=update.updated_at,
@@ -273,12 +288,18 @@ def _update_item(
 
 
 def _window_item(
-    site: Site, window: MaintenanceWindow, w: dict[str, str], vocabulary: dict[str, str]
+    site: Site,
+    window: MaintenanceWindow,
+    w: dict[str, str],
+    vocabulary: dict[str, str],
+    language: str = "en",
 ) -> feeds.FeedItem:
-    text = _window_text(site, window, w)
-    start_local, start_utc = _plain_in_zones(window.starts_at, site.timezone)
-    end_local, end_utc = _plain_in_zones(window.ends_at, site.timezone)
-    when = f"{start_local} - {end_local} ({start_utc.removesuffix(' UTC')} - {end_utc})"
+    text = _window_text(site, window, w, language)
+    zones = moments.Zones(site.timezone)
+    when = moments.span(window.starts_at, window.ends_at, zones, language)
+    start_local = moments.texts(
+        window.starts_at, moments.Zones(site.timezone, utc=False), language
+    )[0]
     parts = [
         f"<p><strong>{_escape(when)}</strong></p>",
         f"<p>{_escape(w['platforms'])}: {_escape(', '.join(text.platforms))}</p>",
@@ -327,7 +348,7 @@ def history_items(
         for u in publications.feed_updates(session, platform)
     ]
     items += [
-        _window_item(site, window, w, vocabulary)
+        _window_item(site, window, w, vocabulary, language)
         for window in publications.windows_for_feed(session, now, platform, with_impact_only=True)
     ]
     return sorted(items, key=lambda i: (i.published, i.guid), reverse=True)
@@ -344,4 +365,4 @@ def maintenance_items(
     w, vocabulary = words(language), labels(language)
     windows = publications.windows_for_feed(session, now, platform, with_impact_only=False)
     windows.sort(key=lambda window: (window.starts_at, window.id), reverse=True)
-    return [_window_item(site, window, w, vocabulary) for window in windows]
+    return [_window_item(site, window, w, vocabulary, language) for window in windows]

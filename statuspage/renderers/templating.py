@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
@@ -15,7 +15,13 @@ from werkzeug.routing import BuildError
 
 from calendars.rule_words import describe, zone_label
 from statuspage import channels, clock, moments
-from statuspage.i18n import EDITED_NOTE, ORIGINAL_NOTE, VOCABULARY_LABELS, version_of
+from statuspage.i18n import (
+    DEFAULT_CHAT_HOURS,
+    EDITED_NOTE,
+    ORIGINAL_NOTE,
+    VOCABULARY_LABELS,
+    version_of,
+)
 from statuspage.models.vocab import PRIORITIES
 from statuspage.renderers import markdown
 
@@ -26,17 +32,13 @@ def provider_zone() -> ZoneInfo:
 
 def _zones() -> moments.Zones:
     """The zones a page writes a moment in: the provider's (MT), then UTC in small print;
-    the reader's own zone is added by static/localtime.js where the browser knows it."""
+    the reader's own zone is put first by static/localtime.js where the browser knows it."""
     return moments.Zones(current_app.config["STATUSPAGE_TIMEZONE"])
 
 
-def _local_and_utc(value: datetime) -> tuple[datetime, datetime]:
-    provider, utc = (moments.in_zone(value, name) for name in _zones().names())
-    return provider, utc
-
-
 def format_mt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A time in the provider's zone with its abbreviation (MST/MDT), e.g. 2026-12-18 22:00 MST."""
+    """A time in the provider's zone with its abbreviation (MST/MDT), e.g. 2026-12-18 22:00 MST
+    (staff pages' plain stamps)."""
     if value is None:
         return ""
     local = moments.in_zone(value, _zones().provider)
@@ -49,66 +51,67 @@ def format_utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moments.in_zone(value, "UTC").strftime(fmt) + " UTC"
 
 
-# Compact times for pages: the provider's zone (MT) in words of the reader's language, UTC
-# beside it in small print, and the reader's own zone added once by static/localtime.js
-# where the browser knows it and it differs from MT. The year is left out when it is the
-# current one.
+# Compact times for pages, written by `statuspage.moments` as every renderer writes them: the
+# provider's zone (MT) in the reader's language, UTC beside it in small print, and the
+# reader's own zone put first by static/localtime.js where the browser knows it and it is not
+# MT. The year is left out when it is the current one.
 
 
 def _locale() -> str:
     return str(get_locale() or "en")
 
 
-def _day(local: datetime) -> str:
-    pattern = "EEE d MMM" if local.year == clock.now().year else "EEE d MMM y"
-    return format_datetime(local, pattern, locale=_locale())
+def _this_year() -> int:
+    return moments.in_zone(clock.now(), _zones().provider).year
 
 
-def _clock(value: datetime) -> str:
-    return value.strftime("%H:%M")
+def _zoned(iso: str, texts: list[str], until: str | None = None) -> Markup:
+    """The provider's text in a `<time>` (the script's anchor), the others in small print."""
+    head = (
+        Markup('<time datetime="{iso}" data-until="{until}" class="when">{text}</time>')
+        if until
+        else Markup('<time datetime="{iso}" class="when">{text}</time>')
+    ).format(iso=iso, until=until, text=texts[0])
+    rest = Markup("").join(
+        Markup('<span class="utc"> · {}</span>').format(text) for text in texts[1:]
+    )
+    return head + rest
 
 
 def format_when(value: datetime | None) -> Markup:
-    """One moment: `Fri 18 Dec, 22:00 MST · 05:00 UTC`, the UTC part with its own date when
-    the day differs."""
+    """One moment: `Fri, Dec 18, 22:00 MST · Sat, Dec 19, 05:00 UTC` (the UTC part without its
+    day when it is MT's)."""
     if value is None:
         return Markup("")
-    local, utc = _local_and_utc(value)
-    utc_text = _clock(utc) if utc.date() == local.date() else f"{_day(utc)}, {_clock(utc)}"
-    return Markup(
-        '<time datetime="{iso}" class="when">{day}, {clock} {zone}</time>'
-        '<span class="utc"> · {utc} UTC</span>'
-    ).format(
-        iso=isoformat(value),
-        day=_day(local),
-        clock=_clock(local),
-        zone=local.tzname(),
-        utc=utc_text,
-    )
+    texts = moments.texts(value, _zones(), _locale(), this_year=_this_year())
+    return _zoned(isoformat(value), texts)
 
 
 def format_span(start: datetime | None, end: datetime | None) -> Markup:
-    """A window: `Fri 18 Dec, 22:00–23:30 MST · 05:00–06:30 UTC`, or with both days when it
-    crosses midnight: `Fri 18 Dec, 22:00 – Sat 19 Dec, 04:00 MST · 05:00–11:00 UTC`."""
+    """A window: `Fri, Dec 18, 22:00–23:30 MST · Sat, Dec 19, 05:00–06:30 UTC`, or with both
+    days when it crosses midnight: `Fri, Dec 18, 22:00 – Sat, Dec 19, 04:00 MST · ...`."""
     if start is None or end is None:
         return format_when(start or end)
-    a, ua = _local_and_utc(start)
-    b, ub = _local_and_utc(end)
-    zones = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
-    if a.date() == b.date():
-        local = f"{_day(a)}, {_clock(a)}–{_clock(b)} {zones}"
-    else:
-        local = f"{_day(a)}, {_clock(a)} – {_day(b)}, {_clock(b)} {zones}"
-    if ua.date() == ub.date():
-        utc = f"{_clock(ua)}–{_clock(ub)}"
-        if ua.date() != a.date():
-            utc = f"{_day(ua)}, {utc}"
-    else:
-        utc = f"{_day(ua)}, {_clock(ua)} – {_day(ub)}, {_clock(ub)}"
-    return Markup(
-        '<time datetime="{start}" data-until="{end}" class="when">{local}</time>'
-        '<span class="utc"> · {utc} UTC</span>'
-    ).format(start=isoformat(start), end=isoformat(end), local=local, utc=utc)
+    texts = moments.span_texts(start, end, _zones(), _locale(), this_year=_this_year())
+    return _zoned(isoformat(start), texts, until=isoformat(end))
+
+
+def format_clock(value: datetime | None) -> Markup:
+    """A time of day in the provider's zone, as the month grid lists a window: `22:00 MST`
+    (the script writes it in the reader's zone)."""
+    if value is None:
+        return Markup("")
+    local = moments.in_zone(value, _zones().provider)
+    return Markup('<time datetime="{}" class="cal-time">{} {}</time>').format(
+        isoformat(value), moments.clock(local), moments.abbreviation(local, _locale())
+    )
+
+
+def format_day(value: datetime | date, *, year: bool = True) -> str:
+    """A day in the reader's words, as every renderer writes one: `Fri, Nov 20, 2026`."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(12))
+    return moments.day(value, _locale(), year=year)
 
 
 def format_recurrence(series: Any) -> str:
@@ -194,11 +197,16 @@ def format_month(value: datetime | date) -> str:
     return format_date(value, "LLLL yyyy", locale=str(get_locale() or "en"))
 
 
+# The defaults of the settings that are text (`text_setting`), catalog messages.
+TEXT_SETTING_DEFAULTS = {"SUPPORT_CHAT_HOURS": DEFAULT_CHAT_HOURS}
+
 # Each language named in itself, for the switch.
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
 # The pages whose words follow the reader's language: a `?lang=` chosen on one of them is
 # carried on by their links to each other (`carry_language`).
 LANGUAGE_BLUEPRINTS = ("public", "maintenance", "feeds", "subscriptions", "embed")
+# The feeds and calendars (`views.feeds`).
+FEEDS_BLUEPRINT = "feeds"
 
 
 def carried_language() -> str | None:
@@ -213,15 +221,26 @@ def carry_language(endpoint: str, values: dict[str, Any]) -> None:
     """`url_for` defaults: a link from a page whose language came from `?lang=` to another
     page in the reader's language keeps it. Shared pages never set the `lang` cookie (a
     cookie on a response every reader shares would be handed to all of them), so the URL
-    carries the choice instead."""
-    lang = carried_language()
-    if lang is None or "lang" in values or endpoint.split(".", 1)[0] not in LANGUAGE_BLUEPRINTS:
+    carries the choice instead. A link to a feed or a calendar carries the page's language
+    however it was chosen (English, the default, needs none): the program that reads it
+    sends no language of the reader's."""
+    blueprint = endpoint.split(".", 1)[0]
+    if "lang" in values or blueprint not in LANGUAGE_BLUEPRINTS:
         return
     view = current_app.view_functions.get(endpoint)
     spec = getattr(view, "publication", None)
     if spec is not None and not spec.by_language:
-        return  # a calendar or script: the same bytes in every language
-    values["lang"] = lang
+        return  # a script, an API answer: the same bytes in every language
+    lang = carried_language()
+    if lang is None and blueprint == FEEDS_BLUEPRINT and has_request_context():
+        page = str(get_locale() or "")
+        if (
+            page in current_app.config["LANGUAGES"]
+            and page != current_app.config["BABEL_DEFAULT_LOCALE"]
+        ):
+            lang = page
+    if lang is not None:
+        values["lang"] = lang
 
 
 def _this_page() -> str | None:
@@ -300,6 +319,24 @@ def support_phones() -> list[tuple[str, str, str]]:
     return found
 
 
+def text_setting(name: str) -> str:
+    """A setting that is text a reader reads (SUPPORT_CHAT_HOURS) in the page's language:
+    the language's own setting (`<name>_ES`, `<name>_DE`) where one is set, else the default
+    value in the language's words (the catalogs have it), else the value as written."""
+    config = current_app.config
+    language = _locale()
+    if language != config["BABEL_DEFAULT_LOCALE"]:
+        own = str(config.get(f"{name}_{language.upper()}") or "").strip()
+        if own:
+            return own
+    value = str(config.get(name) or "").strip()
+    default = TEXT_SETTING_DEFAULTS.get(name)
+    if default is not None and value == default:
+        said: str = gettext(default)
+        return said
+    return value
+
+
 def webcal(path: str) -> str:
     """A calendar subscription link (`webcal://`) to `path` on the site's address
     (STATUSPAGE_URL), never on the host a request named."""
@@ -318,6 +355,8 @@ def init_app(app: Flask) -> None:
         month=format_month,
         when=format_when,
         span=format_span,
+        time_of_day=format_clock,
+        day=format_day,
         recurrence=format_recurrence,
         incident_title=incident_title,
         plain_title=plain_title,
@@ -333,6 +372,8 @@ def init_app(app: Flask) -> None:
         webcal=webcal,
         masked_address=masked_address,
         support_phones=support_phones,
+        text_setting=text_setting,
+        moment_glue=lambda: moments.glue(_locale()),
     )
     app.url_defaults(carry_language)
     app.jinja_env.add_extension("jinja2.ext.do")

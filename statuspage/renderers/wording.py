@@ -53,6 +53,9 @@ PHRASES: dict[str, str] = {
     "original_note": N_("(original in English)"),
     "edited": N_("edited"),
     "calendar_name": N_("{site}: maintenance of your platforms"),
+    "public_calendar_name": N_("{site} maintenance"),
+    "platform_calendar_name": N_("{site}: {platform} maintenance"),
+    "public_calendar_description": N_("Scheduled and unscheduled maintenance windows"),
     "calendar_description": N_("Scheduled and unscheduled maintenance windows of {platforms}"),
 }
 

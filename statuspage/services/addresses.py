@@ -17,7 +17,9 @@ addresses this service can deliver to.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
@@ -31,13 +33,124 @@ NOT_DELIVERABLE = N_(
 )
 
 
+# The address checker's (email-validator's) messages are English only: each is a catalog
+# message here, in the checker's own words, so a page says it in the reader's language and
+# the API and logs read the same English as before. A message not listed (a newer release's
+# wording) is NOT_VALID, never English on a Spanish or German page.
+NOT_VALID = N_("This is not a valid email address.")
+_CHECKER_WORDS = frozenset(
+    (
+        N_("An email address must have an @-sign."),
+        N_("There must be something before the @-sign."),
+        N_("There must be something after the @-sign."),
+        N_("An email address cannot have two periods in a row."),
+        N_("An email address cannot start with a period."),
+        N_("An email address cannot end with a period."),
+        N_("An email address cannot end with a hyphen."),
+        N_("An email address cannot have a period immediately before the @-sign."),
+        N_("An email address cannot have a period immediately after the @-sign."),
+        N_("An email address cannot have a hyphen immediately after the @-sign."),
+        N_("An email address cannot have a period and a hyphen next to each other."),
+        N_(
+            "An email address cannot have two letters followed by two dashes immediately "
+            "after the @-sign or after a period, except Punycode."
+        ),
+        N_("The email address contains an invalid character."),
+        N_("The email address contains invalid characters before the @-sign."),
+        N_("The part after the @-sign is not valid. It should have a period."),
+        N_("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+        N_(
+            "The part after the @-sign is a special-use or reserved name that cannot be used "
+            "with email."
+        ),
+        N_(
+            'The email address has the "full-width" at-sign (@) character instead of a '
+            "regular at-sign."
+        ),
+        N_(
+            'The email address has the "small commercial at" character instead of a regular '
+            "at-sign."
+        ),
+        N_("There can't be anything after the email address."),
+        N_("A display name and angle brackets around the email address are not permitted here."),
+        N_("A bracketed IP address after the @-sign is not allowed here."),
+        N_("Quoting the part before the @-sign is not allowed here."),
+        N_("The email address is not valid ASCII."),
+    )
+)
+# Messages that name what was wrong: the names are kept (characters, as the checker shows
+# them), the words around them translated.
+_CHECKER_PATTERNS = (
+    (
+        re.compile(
+            r"The email address contains invalid characters before the @-sign: (?P<characters>.+)\."
+        ),
+        N_("The email address contains invalid characters before the @-sign: %(characters)s."),
+    ),
+    (
+        re.compile(
+            r"The part after the @-sign contains invalid characters"
+            r"(?: after Unicode normalization| in brackets)?: (?P<characters>.+)\."
+        ),
+        N_("The part after the @-sign contains invalid characters: %(characters)s."),
+    ),
+    (
+        re.compile(r"The email address contains unsafe characters: (?P<characters>.+)\."),
+        N_("The email address contains unsafe characters: %(characters)s."),
+    ),
+    (
+        re.compile(
+            r"The email address contains invalid characters in quotes before the @-sign: "
+            r"(?P<characters>.+)\."
+        ),
+        N_("The email address contains invalid characters before the @-sign: %(characters)s."),
+    ),
+    (re.compile(r"The email address is too long.*"), N_("The email address is too long.")),
+    (
+        re.compile(r"After the @-sign, periods cannot be separated by so many characters.*"),
+        N_("After the @-sign, periods cannot be separated by so many characters."),
+    ),
+    (
+        re.compile(
+            r"The part after the @-sign "
+            r"(?:contains invalid characters|is not valid IDNA|became invalid).*"
+        ),
+        N_("The part after the @-sign is not a valid domain name."),
+    ),
+)
+
+
 class AddressError(ValueError):
-    """Not an address this service takes: `message` says why (a `Message` where the catalog
-    has it, otherwise the validator's English text)."""
+    """Not an address this service takes: `message` says why, a catalog `Message` (worded
+    in the reader's language by the page that shows it)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def checker_message(text: str) -> Message:
+    """The address checker's English `text` as a catalog message (NOT_VALID if unknown)."""
+    if text in _CHECKER_WORDS:
+        return Message(text)
+    for pattern, template in _CHECKER_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            params = {k: _characters(v) for k, v in found.groupdict().items()}
+            return Message(template, **params)
+    return Message(NOT_VALID)
+
+
+def _characters(listed: str) -> str:
+    """The checker's list of characters ("'x', SPACE"), each unquoted one named by its code
+    point rather than its English Unicode name ("'x', U+0020")."""
+    shown = []
+    for item in listed.split(", "):
+        if item[:1] not in ("'", '"') and not item.startswith("U+"):
+            with contextlib.suppress(KeyError):
+                item = f"U+{ord(unicodedata.lookup(item)):04X}"
+        shown.append(item)
+    return ", ".join(shown)
 
 
 def _validated(value: str) -> ValidatedEmail:
@@ -45,7 +158,7 @@ def _validated(value: str) -> ValidatedEmail:
     try:
         return validate_email(folded, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AddressError(str(exc)) from None
+        raise AddressError(checker_message(str(exc))) from None
 
 
 def canonical(value: str) -> str:

@@ -6,6 +6,7 @@ from contextlib import suppress
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -94,17 +95,8 @@ def init_app(app: Flask) -> None:
             gettext("The form was stale or forged; reload and try again."),
         )
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        db.session.rollback()
-        if isinstance(exc, SecurityError):
-            return unknown_host()
-        response = _http_error(exc)
-        retry_after = _retry_after(exc)
-        if retry_after:
-            response.headers["Retry-After"] = retry_after
-        response.headers.update(_allow(exc))
-        return response
+    app.register_error_handler(HTTPException, http_error_response)
+    http_error = http_error_response
 
     def database_unreachable(exc: Exception):  # type: ignore[no-untyped-def]
         """A request that needed the database while it could not be reached (a restart, a
@@ -121,6 +113,19 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(DBAPIError, database_unreachable)
     app.register_error_handler(PoolTimeout, database_unreachable)
+
+
+def http_error_response(exc: HTTPException) -> Response:
+    """Any HTTP error as a page in the reader's language, or JSON under /api/."""
+    db.session.rollback()
+    if isinstance(exc, SecurityError):
+        return unknown_host()
+    response = _http_error(exc)
+    retry_after = _retry_after(exc)
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    response.headers.update(_allow(exc))
+    return response
 
 
 def unknown_host() -> Response:
@@ -146,8 +151,13 @@ def _http_error(exc: HTTPException) -> Response:
         return json_error(status, (exc.name or "error").lower())
     title, message = HTTP_WORDS.get(status, (None, None))
     # A description the view gave (already in the reader's language) says more than
-    # werkzeug's stock one, which is English only.
-    if exc.description and exc.description != type(exc).description:
+    # werkzeug's stock one, which is English only; the rate limiter's ("10 per 1 minute") is
+    # English too.
+    if (
+        exc.description
+        and exc.description != type(exc).description
+        and not isinstance(exc, RateLimitExceeded)
+    ):
         page = _page(status, gettext(title) if title else exc.name, exc.description)
     elif title and message:
         page = _page(status, gettext(title), gettext(message))

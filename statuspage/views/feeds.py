@@ -50,33 +50,39 @@ def _reply(body: bytes, mimetype: str, filename: str | None = None) -> Response:
     return response
 
 
+def _language() -> str:
+    """The reader's language: `?lang=`, else Accept-Language (`statuspage.i18n`)."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def _calendar(platform: Platform | None) -> Response:
-    body = publish.maintenance_calendar(db.session, site(), platform)
+    body = publish.maintenance_calendar(db.session, site(), platform, _language())
     name = f"{platform.slug}-maintenance.ics" if platform else "maintenance.ics"
     return _reply(body, CALENDAR_TYPE, name)
 
 
 @bp.get("/maintenance.ics")
-@published(by_minute=False, by_language=False)
+@published(by_minute=False)
 def calendar() -> Response:
     return _calendar(None)
 
 
 @bp.get("/platforms/<slug>/maintenance.ics")
-@published(by_minute=False, by_language=False)
+@published(by_minute=False)
 def platform_calendar(slug: str) -> Response:
     return _calendar(platform_service.get_by_slug(db.session, slug))
 
 
 def _feed_info(title: str, path: str, page: str) -> feeds.FeedInfo:
     s = site()
+    language = _language()
     return feeds.FeedInfo(
         title=title,
         description=f"{s.name}: {title}",
-        link=s.url + page,
-        self_url=s.url + path,
+        link=publish.in_language(s.url + page, language),
+        self_url=publish.in_language(s.url + path, language),
         feed_id=s.url + path,
-        language=str(get_locale() or "en"),
+        language=language,
         author=s.name,
         author_uri=s.url + "/",
     )
@@ -92,7 +98,7 @@ def _history(platform: Platform | None, kind: str) -> Response:
     )
 
     info = _feed_info(title, f"{prefix}/history.{kind}", "/history")
-    items = publish.history_items(db.session, site(), now, platform, str(get_locale() or "en"))
+    items = publish.history_items(db.session, site(), now, platform, _language())
     if kind == "atom":
         return _reply(feeds.build_atom(info, items), ATOM_TYPE)
     return _reply(feeds.build_rss(info, items), RSS_TYPE)
@@ -132,7 +138,7 @@ def _maintenance(platform: Platform | None) -> Response:
     )
 
     info = _feed_info(title, f"{prefix}/maintenance.rss", "/maintenance")
-    items = publish.maintenance_items(db.session, site(), now, platform, str(get_locale() or "en"))
+    items = publish.maintenance_items(db.session, site(), now, platform, _language())
     return _reply(feeds.build_rss(info, items), RSS_TYPE)
 
 

@@ -58,14 +58,15 @@ def commit() -> None:
 
 
 def worded(message: str) -> str:
-    """A service's message in the reader's language (its catalog template and parameters);
-    text that is not in the catalogs stays as it is."""
-    words: str = (
-        gettext(message.template, **message.params)
-        if isinstance(message, Message)
-        else gettext(message)
-    )
-    return words
+    """A service's message in the reader's language (its catalog template and parameters,
+    a parameter that is itself a message worded too); text that is not in the catalogs stays
+    as it is."""
+    if isinstance(message, Message):
+        params = {k: worded(v) if isinstance(v, Message) else v for k, v in message.params.items()}
+        words: str = gettext(message.template, **params)
+        return words
+    said: str = gettext(message)
+    return said
 
 
 def refusal_words(exc: PermissionDenied) -> str:

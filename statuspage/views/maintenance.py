@@ -26,7 +26,7 @@ from statuspage import clock
 from statuspage.extensions import db
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
-from statuspage.renderers.templating import carried_language
+from statuspage.renderers.templating import carried_language, format_day
 from statuspage.renderers.templating import format_recurrence as recurrence_words
 from statuspage.services import maintenance as maintenance_service
 from statuspage.views.caching import published
@@ -116,7 +116,8 @@ def index() -> str | tuple[str, int]:
         "unknown": unknown,
         "platforms": platforms,
         "today": today,
-        "today_label": format_date(today, "EEEE d MMMM"),
+        "today_label": format_day(today, year=False),
+        "rendered_at": now,
         "month_label": format_date(date(year, month, 1), "LLLL yyyy"),
         "prev_month": _shift(year, month, -1),
         "next_month": _shift(year, month, 1),

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 
 from statuspage import clock
@@ -21,7 +21,7 @@ from statuspage.queries import incidents as incident_queries
 from statuspage.queries import maintenance as maintenance_queries
 from statuspage.queries import platforms as platform_queries
 from statuspage.reader import shared_read
-from statuspage.renderers.templating import provider_zone
+from statuspage.renderers.templating import format_day, provider_zone
 from statuspage.services import incidents as incident_service
 from statuspage.services.errors import whole_number
 from statuspage.views.caching import published
@@ -78,9 +78,8 @@ def remember_language(response: Response) -> Response:
 
 @bp.app_template_filter("bar_day")
 def day_label(value: datetime) -> str:
-    """One day of the 90-day bars in the reader's words: `Fri 20 Nov 2026`."""
-    label: str = format_date(value.date(), "EEE d MMM y")
-    return label
+    """One day of the 90-day bars in the reader's words: `Fri, Nov 20, 2026`."""
+    return format_day(value.date())
 
 
 @bp.get("/")

@@ -10,13 +10,15 @@ messages in a summary at the top (each linking to its field) and beside each fie
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
@@ -37,6 +39,7 @@ from statuspage.renderers import publish
 from statuspage.services import ValidationError
 from statuspage.services.errors import whole_number
 from statuspage.services.subscriptions import channel_signup, links, preferences, signup, validation
+from statuspage.views.errors import http_error_response
 from statuspage.views.feeds import CALENDAR_TYPE, site
 from statuspage.views.helpers import apply_errors, commit, worded
 
@@ -155,23 +158,41 @@ def _subscribe_errors(form: FlaskForm, channel: Channel | None, errors: dict[str
     apply_errors(form, errors, aliases)
 
 
-@bp.route("/subscribe", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
-def subscribe() -> Any:
+def _subscribe_form() -> FlaskForm:
+    """The subscribe form, filled from the request (what was typed, on a POST)."""
     form = subscribe_form_class()()
     form.channel.choices = [SelectChoice(c.name, c.choice) for c in channels.all_channels()]
-    platforms = platform_queries.platforms(db.session)
-    form.platforms.choices = [SelectChoice(p.slug, p.name) for p in platforms]
+    form.platforms.choices = [
+        SelectChoice(p.slug, p.name) for p in platform_queries.platforms(db.session)
+    ]
     if request.method == "GET":
         form.incident.data = request.args.get("incident", "")
         form.language.data = _page_language()
         if request.args.get("platform"):
             form.platforms.data = [request.args["platform"]]
     form.timezone.choices = zone_choices(form.timezone.data)
-    incident = None
+    return form
+
+
+def _subscribe_page(form: FlaskForm, status: int) -> tuple[str, int]:
     incident_id = _incident_id(form.incident.data)
-    if incident_id and incident_id > 0:
-        incident = incident_queries.find(db.session, incident_id)
+    incident = (
+        incident_queries.find(db.session, incident_id) if incident_id and incident_id > 0 else None
+    )
+    return render_template(
+        "subscriptions/subscribe.html",
+        form=form,
+        channel_list=channels.all_channels(),
+        incident=incident,
+        fresh=request.method == "GET",
+    ), status
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def subscribe() -> Any:
+    form = _subscribe_form()
+    incident_id = _incident_id(form.incident.data)
     if request.method == "POST" and form.validate():
         channel = channels.find(form.channel.data)
         topics = [t for t in validation.TOPICS if getattr(form, t).data]
@@ -205,14 +226,35 @@ def subscribe() -> Any:
             if channel.confirmation == "code":
                 return _code_page(made.subscriber)
             return _channel_added(channel, made)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "subscriptions/subscribe.html",
-        form=form,
-        channel_list=channels.all_channels(),
-        incident=incident,
-        fresh=request.method == "GET",
-    ), status
+    return _subscribe_page(form, 422 if request.method == "POST" else 200)
+
+
+def _retry_after() -> int:
+    """Seconds until the limit this request went over lets the client send again."""
+    breached = getattr(limiter, "current_limit", None)
+    reset = getattr(breached, "reset_at", None)
+    return max(1, int(reset - time.time()) + 1) if reset else 60
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(exc: RateLimitExceeded) -> Any:
+    """The subscribe form sent too often: the same page again with what was typed and, above
+    it, when it can be sent again (429), rather than an error page that throws the form away.
+    Any other page of the blueprint refused so gets the error page in the reader's words."""
+    seconds = _retry_after()
+    note = gettext(
+        "Too many requests in a short time: wait %(seconds)s seconds, then send the form "
+        "again. What you typed is kept.",
+        seconds=seconds,
+    )
+    if request.method != "POST" or request.endpoint != "subscriptions.subscribe":
+        return http_error_response(exc)  # the page in the reader's words, nothing typed to keep
+    form = _subscribe_form()
+    form.form_errors.append(note)
+    body, status = _subscribe_page(form, 429)
+    response = Response(body, status=status)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _channel_added(channel: Channel, made: channel_signup.ChannelSubscription) -> Response:
