@@ -68,7 +68,7 @@ run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) serve --host 127.0.0.1 --port $${PORT:-5000}
 
 # Every test, Schemathesis against the served API document among them
-# (tests/test_schemathesis.py); the property tests run the derandomised "ci" Hypothesis
+# (tests/api/test_schemathesis.py); the property tests run the derandomised "ci" Hypothesis
 # profile, so a run passes or fails the same way every time.
 # Both databases, the browsers and the clients, in one process per core; the 15 slowest
 # tests are listed last.
@@ -83,7 +83,7 @@ test-fast: $(VENV)/.installed $(MO_FILES)
 # job, not `make test`). A failure prints the blob that replays it; keep it as an @example.
 nightly: $(VENV)/.installed $(MO_FILES)
 	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest -p no:cacheprovider \
-		tests/test_text_properties.py tests/test_import_delivery_properties.py
+		tests/security/test_text_properties.py tests/subscriptions/test_import_delivery_properties.py
 
 # Style, the layers' import contracts, and the type checker (strict on statuspage, calendars
 # and jobs; pyproject.toml's [tool.mypy]).

@@ -1,7 +1,7 @@
 """Colours as WCAG 2 sees them: relative luminance and contrast ratio of sRGB hex colours.
 
 The embed checks a host page's `?accent=` with it (an accent too pale for text on the
-embed's background is used for its stripe only), and tests/test_contrast.py holds the
+embed's background is used for its stripe only), and tests/pages/test_contrast.py holds the
 site's palettes to 4.5:1 for text and 3:1 for interface parts such as the focus ring.
 """
 

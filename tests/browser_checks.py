@@ -25,8 +25,7 @@ from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
-from tests.conftest import FAST_HASH, PASSWORD, SECRET_KEY
-from tests.helpers import authenticator_code, ensure_authenticator
+from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, authenticator_code, ensure_authenticator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"

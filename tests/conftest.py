@@ -16,38 +16,29 @@ subprocesses), and those must see what the test committed.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
-import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from statuspage import clock, create_app
+from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.extensions import limiter
-from statuspage.models import StaffSession, User
-from statuspage.security import SESSION_KEY, SESSION_VERSION
+from statuspage.models import User
 from statuspage.seed.defaults import seed_platforms
-from statuspage.services import staff
 from tests import pg
-
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery"
-# A secret key long enough for create_app (32 characters or more).
-SECRET_KEY = "test-secret-key-long-enough-for-create-app"
-# One round of PBKDF2 instead of OWASP's scrypt: a test's staff cost nothing to create. The
-# production parameters are tested once (tests/test_security_sessions.py).
-FAST_HASH = "pbkdf2:sha256:1"
+from tests.helpers import NOW, app_config, make_user
+from tests.sendgrid_server import API_KEY as SENDGRID_KEY
+from tests.sendgrid_server import SendGridServer, sendgrid_server
 
 
 @pytest.fixture
@@ -60,7 +51,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def _fill(url: str) -> None:
     """Build the schema and seed the default platforms into the (template) database at `url`."""
-    app = create_app(_config(url, NOW))
+    app = create_app(app_config(url, NOW))
     with app.app_context():
         _db.create_all()
         seed_platforms(_db.session, NOW)
@@ -70,18 +61,6 @@ def _fill(url: str) -> None:
             with _db.engine.connect() as conn:  # the whole database in the main file
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         _db.engine.dispose()
-
-
-def _config(url: str, now: datetime) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": SECRET_KEY,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "FIXED_NOW": now,
-        "RATELIMIT_ENABLED": False,
-        "STATUSPAGE_URL": "http://localhost",
-    }
 
 
 @pytest.fixture(scope="session")
@@ -162,13 +141,13 @@ def app(tmp_path: Path, db_slot: Slot, now: datetime) -> Iterator[Flask]:
     tests: the URL map and the templates are compiled per app) and put back after each test:
     its configuration, its extensions' caches and its database connections."""
     if db_slot.app is None:
-        db_slot.app = create_app(_config(db_slot.url, now))
+        db_slot.app = create_app(app_config(db_slot.url, now))
         db_slot.config = copy.deepcopy(dict(db_slot.app.config))
         db_slot.extensions = frozenset(db_slot.app.extensions)
     app = db_slot.app
     app.config["FIXED_NOW"] = now
     # The limiter is one object for every app of the process: a test's own app may have
-    # turned it on (tests/test_auth.py); this one runs without limits.
+    # turned it on (tests/staff/test_auth.py); this one runs without limits.
     limiter.enabled = False
     app.instance_path = str(tmp_path / "instance")
     try:
@@ -187,12 +166,22 @@ def app(tmp_path: Path, db_slot: Slot, now: datetime) -> Iterator[Flask]:
 def own_app(tmp_path: Path, db_url: str, now: datetime) -> Iterator[Flask]:
     """An app of this test's own, on its fresh database: for a test that adds a route to it or
     changes a setting `create_app` reads (the shared `app` must stay as built)."""
-    app = create_app(_config(db_url, now))
+    app = create_app(app_config(db_url, now))
     app.instance_path = str(tmp_path / "own-instance")
     with app.app_context():
         yield app
         _db.session.remove()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def sendgrid(app: Flask) -> Iterator[SendGridServer]:
+    """A local server speaking SendGrid's v3 API, and the app pointed at it."""
+    with sendgrid_server() as server:
+        app.config.update(
+            SENDGRID_API_KEY=SENDGRID_KEY, SENDGRID_HOST=server.url, SENDGRID_TIMEOUT=5
+        )
+        yield server
 
 
 @pytest.fixture
@@ -210,20 +199,6 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-def make_user(session: Session, role: str, email: str | None = None) -> User:
-    user = staff.create_user(
-        session,
-        None,
-        email=email or f"{role}@example.com",
-        role=role,
-        password=PASSWORD,
-        now=NOW,
-        hash_method=FAST_HASH,
-    )
-    session.commit()
-    return user
-
-
 @pytest.fixture
 def admin(db: Session) -> User:
     return make_user(db, "admin")
@@ -237,34 +212,6 @@ def css(db: Session) -> User:
 @pytest.fixture
 def engineer(db: Session) -> User:
     return make_user(db, "engineer")
-
-
-def login(client: FlaskClient, user: User, *, method: str = "password") -> StaffSession:
-    """Log a user in through the session, as a real sign-in would leave it (its second
-    factor, if any, done): a server session row, and the cookie naming it. Returns the row."""
-    key = secrets.token_urlsafe(32)
-    signed_in = clock.unpinned()
-    row = StaffSession(
-        user_id=user.id,
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
-        method=method,
-        signed_in_at=signed_in,
-        directory_checked_at=signed_in if method == "sso" else None,
-        user_agent="test client",
-        address="127.0.0.1",
-    )
-    _db.session.add(row)
-    _db.session.commit()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
-        sess[SESSION_VERSION] = user.session_version
-        sess[SESSION_KEY] = key
-    # The fixture's app context outlives requests, so `g` (where the logged-in user is
-    # cached) is shared between them: forget the previous user.
-    g.pop("_login_user", None)
-    g.pop("staff_session", None)
-    return row
 
 
 # --- the database backends in the report ---------------------------------------------
@@ -328,8 +275,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line("database backends: " + "; ".join(parts))
 
 
-# --- Hypothesis profiles (the property tests, tests/test_text_properties.py and
-# tests/test_import_delivery_properties.py) ---------------------------------------------
+# --- Hypothesis profiles (the property tests, tests/security/test_text_properties.py and
+# tests/subscriptions/test_import_delivery_properties.py) -------------------------------
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,8 +1,98 @@
-"""Helpers the staff-page tests share: reading a confirmation page as a browser would."""
+"""What the tests share: where the project is, and reading pages as a browser would."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statuspage import clock
+from statuspage.extensions import db as _db
+from statuspage.models import Incident, StaffSession, User
+from statuspage.security import SESSION_KEY, SESSION_VERSION
+from statuspage.services import incidents, staff
+
+# The tests' folder and the project's, for files the tests read (schemas, the Node clients,
+# docs, the source); the test modules sit one folder deeper, by domain.
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = TESTS_DIR.parent
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+# A secret key long enough for create_app (32 characters or more).
+SECRET_KEY = "test-secret-key-long-enough-for-create-app"
+# One round of PBKDF2 instead of OWASP's scrypt: a test's staff cost nothing to create. The
+# production parameters are tested once (tests/security/test_security_sessions.py).
+FAST_HASH = "pbkdf2:sha256:1"
+
+
+# --- the app, staff and forms ----------------------------------------------------------
+
+
+def app_config(url: str, now: datetime) -> dict[str, object]:
+    """The configuration of a test's app on the database at `url`, its clock pinned at `now`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "FIXED_NOW": now,
+        "RATELIMIT_ENABLED": False,
+        "STATUSPAGE_URL": "http://localhost",
+    }
+
+
+def make_user(session: Session, role: str, email: str | None = None) -> User:
+    user = staff.create_user(
+        session,
+        None,
+        email=email or f"{role}@example.com",
+        role=role,
+        password=PASSWORD,
+        now=NOW,
+        hash_method=FAST_HASH,
+    )
+    session.commit()
+    return user
+
+
+def login(client: FlaskClient, user: User, *, method: str = "password") -> StaffSession:
+    """Log a user in through the session, as a real sign-in would leave it (its second
+    factor, if any, done): a server session row, and the cookie naming it. Returns the row."""
+    key = secrets.token_urlsafe(32)
+    signed_in = clock.unpinned()
+    row = StaffSession(
+        user_id=user.id,
+        key_hash=hashlib.sha256(key.encode()).hexdigest(),
+        method=method,
+        signed_in_at=signed_in,
+        directory_checked_at=signed_in if method == "sso" else None,
+        user_agent="test client",
+        address="127.0.0.1",
+    )
+    _db.session.add(row)
+    _db.session.commit()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+        sess[SESSION_VERSION] = user.session_version
+        sess[SESSION_KEY] = key
+    # The fixture's app context outlives requests, so `g` (where the logged-in user is
+    # cached) is shared between them: forget the previous user.
+    g.pop("_login_user", None)
+    g.pop("staff_session", None)
+    return row
 
 
 class _ActionsForm(HTMLParser):
@@ -55,12 +145,97 @@ def forget_request_state() -> None:
         g.pop(name, None)
 
 
-def csrf_of(html: str) -> str:
-    import re
-
-    found = re.search(r'name="(?:\w+-)?csrf_token"[^>]*value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
+def csrf_of(html: str, prefix: str = "") -> str:
+    """The CSRF token of the first form on the page (of the form whose fields carry
+    `prefix`, such as "update-", where a page holds several)."""
+    pattern = rf'name="{prefix}csrf_token"' if prefix else r'name="(?:[\w-]+-)?csrf_token"'
+    found = re.search(pattern + r'[^>]*value="([^"]+)"', html)
+    assert found, f"no {prefix}csrf_token on the page"
     return found.group(1)
+
+
+def csrf_token(client: FlaskClient, path: str, prefix: str = "") -> str:
+    """Open the page at `path` as a browser would and read its form's CSRF token."""
+    forget_request_state()
+    return csrf_of(client.get(path).get_data(as_text=True), prefix)
+
+
+def count(session: Session, model: Any) -> int:
+    """How many rows of `model` there are: what a refused write must leave unchanged."""
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+# --- the API ---------------------------------------------------------------------------
+
+
+def token_headers(plaintext: str) -> dict[str, str]:
+    return {"Authorization": f"OAuth {plaintext}"}
+
+
+def api_headers(
+    session: Session,
+    who: User | str = "css",
+    scopes: tuple[str, ...] = staff.TOKEN_SCOPES,
+    **token_fields: Any,
+) -> dict[str, str]:
+    """The Authorization header of a new API token of `who` (a staff member, or a role for
+    which one is made as `api-<role>@example.com`)."""
+    user = who if isinstance(who, User) else make_user(session, who, f"api-{who}@example.com")
+    plaintext, _ = staff.create_token(session, None, user, scopes=scopes, now=NOW, **token_fields)
+    session.commit()
+    return token_headers(plaintext)
+
+
+# --- factories -------------------------------------------------------------------------
+
+
+def open_incident(
+    session: Session,
+    actor: User,
+    *,
+    title: str = "Calls failing",
+    priority: str = "P3",
+    platforms: Mapping[str, str] | None = None,
+    now: datetime = NOW,
+    commit: bool = True,
+    **fields: Any,
+) -> Incident:
+    """An incident opened through the service: Cisco in major outage unless `platforms`
+    says otherwise; any other field of `incidents.create_incident` by name."""
+    made = incidents.create_incident(
+        session,
+        actor,
+        title=title,
+        priority=priority,
+        platform_statuses={"cisco": "major_outage"} if platforms is None else platforms,
+        now=now,
+        **fields,
+    )
+    if commit:
+        session.commit()
+    return made
+
+
+def master_case(
+    session: Session, css: User, *, case_number: str = "CS-1", **fields: Any
+) -> Incident:
+    """A P1G master case (critical, Microsoft Teams down unless told otherwise)."""
+    fields.setdefault("platforms", {"microsoft-teams": "major_outage"})
+    fields.setdefault("impact", "critical")
+    return open_incident(session, css, priority="P1G", case_number=case_number, **fields)
+
+
+# --- waiting on other processes --------------------------------------------------------
+
+
+def wait_until(done: Callable[[], object], timeout: float = 60, step: float = 0.05) -> bool:
+    """Poll `done` until it is true or `timeout` seconds have passed; says which."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
 
 
 def authenticator_code(email: str) -> str:

@@ -1,4 +1,4 @@
-"""A check of our own for the Schemathesis run (tests/test_schemathesis.py), loaded with
+"""A check of our own for the Schemathesis run (tests/api/test_schemathesis.py), loaded with
 SCHEMATHESIS_HOOKS=tests.schemathesis_checks.
 
 Schemathesis's `positive_data_acceptance` expects a request the document allows to be

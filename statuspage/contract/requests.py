@@ -39,7 +39,7 @@ CUSTOMER_CASES_MAX = 100
 
 # --- text, as `services.text` takes it ---------------------------------------------------
 # Regular-expression character classes that ECMA-262 (the document's dialect), Python and
-# the validator's own engine read alike. tests/test_openapi.py holds them to the services'
+# the validator's own engine read alike. tests/api/test_openapi.py holds them to the services'
 # rule character by character. Unpaired surrogates are refused too, but not here: no
 # engine's class can name them, and the validator refuses them as no string at all.
 REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff"  # in any text
