@@ -192,16 +192,20 @@ def api_headers(
 def open_incident(
     session: Session,
     actor: User,
+    now: datetime = NOW,
+    priority: str = "P2",
     *,
     title: str = "Calls failing",
-    priority: str = "P3",
     platforms: Mapping[str, str] | None = None,
-    now: datetime = NOW,
     commit: bool = True,
     **fields: Any,
 ) -> Incident:
-    """An incident opened through the service: Cisco in major outage unless `platforms`
-    says otherwise; any other field of `incidents.create_incident` by name."""
+    """An incident opened through the service, notifying its subscribers: Cisco in major
+    outage unless `platforms` says otherwise, "Investigating" on case CS-1; any other field
+    of `incidents.create_incident` by name. Committed unless `commit=False` (flushed only)."""
+    fields.setdefault("body", "Investigating")
+    fields.setdefault("impact", "major")
+    fields.setdefault("case_number", "CS-1")
     made = incidents.create_incident(
         session,
         actor,
@@ -214,6 +218,11 @@ def open_incident(
     if commit:
         session.commit()
     return made
+
+
+def queue_incident(session: Session, actor: User, now: datetime = NOW, priority: str = "P2"):
+    """`open_incident`, flushed but not committed."""
+    return open_incident(session, actor, now, priority, commit=False)
 
 
 def master_case(

@@ -26,8 +26,7 @@ from statuspage.services.subscriptions import channel_signup, pauses
 from tests.api.test_api_v1 import BASE, token_for
 from tests.channels import test_webhooks as hooks
 from tests.channels.test_webhooks import LOOPBACK, NOW, Receiver, platforms, tick
-from tests.delivery.test_delivery import open_incident
-from tests.helpers import login
+from tests.helpers import login, open_incident
 from tests.maintenance_fixtures import one_off
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it

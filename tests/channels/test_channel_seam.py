@@ -20,8 +20,8 @@ from statuspage.channels.email import Email
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import PermissionDenied, notices
 from statuspage.services.subscriptions import channel_signup, signup
-from tests.delivery.test_delivery import NOW, add_subscribers, open_incident, tick
-from tests.helpers import login
+from tests.helpers import NOW, login, open_incident
+from tests.outbox import add_subscribers, tick
 
 MT = "America/Denver"
 

@@ -45,8 +45,7 @@ from tests.channels.test_webhooks import (
     platforms,
     tick,
 )
-from tests.delivery.test_delivery import open_incident
-from tests.helpers import TESTS_DIR, login, make_user
+from tests.helpers import TESTS_DIR, login, make_user, open_incident
 from tests.maintenance_fixtures import one_off
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it

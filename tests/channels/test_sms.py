@@ -27,9 +27,9 @@ from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscripti
 from statuspage.services import incidents
 from tests.api.test_api_v1 import BASE, token_for
 from tests.channels import test_webhooks as hooks
-from tests.delivery.test_delivery import NOW, flask_tick, open_incident, tick
-from tests.helpers import login
+from tests.helpers import NOW, login, open_incident
 from tests.maintenance_fixtures import one_off
+from tests.outbox import flask_tick, tick
 from tests.twilio_server import ACCOUNT, SENDER, TOKEN, twilio_server
 
 guard = hooks.guard  # connections to this machine only

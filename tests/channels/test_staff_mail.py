@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.delivery.test_delivery import NOW, add_subscribers, open_incident, tick
+from tests.helpers import NOW, open_incident
+from tests.outbox import add_subscribers, tick
 
 FOOTER_WORDS = ("Manage your subscription", "Unsubscribe", "-manage_url-", "-unsubscribe_url-")
 

@@ -34,7 +34,8 @@ from statuspage.models import Delivery, Notice, Platform, Subscriber
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import channel_signup, pauses
 from tests.api.test_api_v1 import BASE, token_for
-from tests.delivery.test_delivery import flask_tick, open_incident
+from tests.helpers import open_incident
+from tests.outbox import flask_tick
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 # The operator lets endpoints on this machine stand in for public ones (tests only).

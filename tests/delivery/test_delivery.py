@@ -6,8 +6,6 @@ import collections
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,92 +17,11 @@ from jobs import scheduler as job_scheduler
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import NOW, PROJECT_ROOT, open_incident
 from tests.maintenance_fixtures import MT, window_on
-from tests.sendgrid_server import API_KEY
+from tests.outbox import add_subscribers, counts, flask, flask_tick, tick
 
 ROOT = str(PROJECT_ROOT)
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-
-
-def add_subscribers(
-    db,
-    count: int,
-    slugs=("cisco",),
-    topics=("incidents", "maintenance"),
-    language="en",
-    tz="America/Denver",
-    prefix="user",
-):
-    """Confirmed subscribers, inserted in bulk (ids from the database's own sequence)."""
-    platform_ids = [db.scalar(select(Platform.id).where(Platform.slug == s)) for s in slugs]
-    first = db.scalar(select(func.count()).select_from(Subscriber)) + 1
-    emails = [f"{prefix}{first + i}@example.com" for i in range(count)]
-    db.execute(
-        insert(Subscriber),
-        [
-            {
-                "address": email,
-                "name": "",
-                "organisation": "",
-                "language": language,
-                "timezone": tz,
-                "source": "import",
-                "confirmed_at": NOW,
-                "token_version": 0,
-                "created_at": NOW,
-                "updated_at": NOW,
-            }
-            for email in emails
-        ],
-    )
-    ids = db.scalars(select(Subscriber.id).where(Subscriber.address.in_(emails))).all()
-    db.execute(
-        insert(Subscription),
-        [
-            {
-                "subscriber_id": sid,
-                "platform_id": pid,
-                "incident_id": None,
-                "incidents": "incidents" in topics,
-                "maintenance": "maintenance" in topics,
-                "confirmed_at": NOW,
-                "created_at": NOW,
-            }
-            for sid in ids
-            for pid in platform_ids
-        ],
-    )
-    db.commit()
-
-
-def tick(app, now):
-    return job_scheduler.tick(app, now)
-
-
-def counts(server) -> collections.Counter[tuple[str, str]]:
-    return collections.Counter((m.email, m.custom_args["notice_id"]) for m in server.messages())
-
-
-def queue_incident(db, css, now=NOW, priority="P2"):
-    """An incident on Cisco that notifies its subscribers, flushed but not committed."""
-    return incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="major",
-        priority=priority,
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=now,
-    )
-
-
-def open_incident(db, css, now=NOW, priority="P2"):
-    incident = queue_incident(db, css, now, priority)
-    db.commit()
-    return incident
 
 
 # --- the whole flow -------------------------------------------------------------------
@@ -353,39 +270,6 @@ def test_timeout_is_retried_and_marked_possibly_duplicated(app, db, css, sendgri
 
 
 # --- processes killed and run side by side ---------------------------------------------
-
-
-def env_for(app, server, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "SENDGRID_API_KEY": API_KEY,
-        "SENDGRID_HOST": server.url,
-        "SENDGRID_TIMEOUT": "30",
-        "STATUSPAGE_URL": "http://localhost",
-        "RATELIMIT_ENABLED": "0",
-        **extra,
-    }
-
-
-def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:
-    """Run a CLI command in its own process, with settings `env`; its output goes to a log
-    file."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    log = open(os.path.join(app.instance_path, f"proc-{time.monotonic_ns()}.log"), "wb")  # noqa: SIM115
-    with log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "statuspage", *args],
-            cwd=ROOT,
-            env=env_for(app, server, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]:
-    return flask(app, server, "jobs", "tick", "--at", at.isoformat(), **env)
 
 
 @pytest.mark.slow

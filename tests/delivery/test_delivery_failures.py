@@ -28,8 +28,8 @@ from statuspage.mail.memory import MemoryMailer
 from statuspage.mail.sendgrid import SendGridMailer
 from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services.subscriptions import links, mpoc
-from tests.delivery.test_delivery import add_subscribers, open_incident, tick
-from tests.helpers import NOW, login
+from tests.helpers import NOW, login, open_incident
+from tests.outbox import add_subscribers, tick
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
 # Addresses SendGrid refuses ("Does not contain a valid address."), each of a kind the import

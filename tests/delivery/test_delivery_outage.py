@@ -29,7 +29,8 @@ from statuspage.mail import MailBatch
 from statuspage.mail.files import FileMailer
 from statuspage.mail.memory import MemoryMailer
 from statuspage.models import Delivery
-from tests.delivery.test_delivery import NOW, add_subscribers, open_incident
+from tests.helpers import NOW, open_incident
+from tests.outbox import add_subscribers
 
 MARK = "X-Statuspage-Possibly-Duplicated"
 

@@ -16,7 +16,8 @@ from jobs import scheduler as job_scheduler
 from statuspage import outbox_signal
 from statuspage.extensions import db as _db
 from statuspage.services import incidents
-from tests.delivery.test_delivery import NOW, add_subscribers, flask, open_incident, queue_incident
+from tests.helpers import NOW, open_incident, queue_incident
+from tests.outbox import add_subscribers, flask
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> bool:

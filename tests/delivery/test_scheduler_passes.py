@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 
 from jobs import scheduler as job_scheduler
-from tests.delivery.test_delivery import add_subscribers, open_incident
 from tests.delivery.test_delivery_wake import wait_for
+from tests.helpers import open_incident
+from tests.outbox import add_subscribers
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
 

@@ -30,8 +30,8 @@ from statuspage.mail.memory import MemoryMailer
 from statuspage.models import Delivery, Notice
 from statuspage.services import incidents
 from tests import pg
-from tests.delivery.test_delivery import add_subscribers
 from tests.helpers import NOW, app_config
+from tests.outbox import add_subscribers
 
 PAGES = [
     "/",

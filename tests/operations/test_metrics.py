@@ -27,9 +27,9 @@ from statuspage.queries import operations as operation_queries
 from statuspage.services import incidents
 from statuspage.services.subscriptions import channel_signup
 from tests.api.test_api_v1 import BASE, cisco_id, token_for
-from tests.delivery.test_delivery import add_subscribers, open_incident
-from tests.helpers import NOW, PROJECT_ROOT, SECRET_KEY, app_config
+from tests.helpers import NOW, PROJECT_ROOT, SECRET_KEY, app_config, open_incident
 from tests.live import gunicorn
+from tests.outbox import add_subscribers
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
 ROOT = str(PROJECT_ROOT)

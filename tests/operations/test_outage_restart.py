@@ -28,8 +28,8 @@ from statuspage.models import Platform
 from statuspage.services import staff
 from statuspage.views.caching import STALE_HEADER
 from tests import pg
-from tests.delivery.test_delivery import add_subscribers
 from tests.helpers import NOW, SECRET_KEY
+from tests.outbox import add_subscribers
 from tests.processes import flask, fresh_database, gunicorn, stop, wait_for
 from tests.sendgrid_server import API_KEY, sendgrid_server
 

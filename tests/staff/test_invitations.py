@@ -17,7 +17,7 @@ from statuspage.models import Platform
 from statuspage.renderers import publish
 from statuspage.services import maintenance
 from tests.calendars.test_calendar_js import read_with_icaljs, utc
-from tests.delivery.test_delivery import NOW, add_subscribers, tick
+from tests.helpers import NOW
 from tests.incidents.test_one_message_per_change import (
     CANCELLED,
     MOVED,
@@ -28,6 +28,7 @@ from tests.incidents.test_one_message_per_change import (
     subscribe,
 )
 from tests.maintenance_fixtures import MT, window_on
+from tests.outbox import add_subscribers, tick
 
 SITE = publish.Site(name="Status", url="http://localhost", timezone="America/Denver")
 

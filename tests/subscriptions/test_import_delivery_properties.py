@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import mpoc
-from tests.delivery.test_delivery import open_incident, tick
 from tests.delivery.test_delivery_failures import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
-from tests.helpers import NOW
+from tests.helpers import NOW, open_incident
+from tests.outbox import tick
 from tests.security.test_text_properties import FORM_TEXT, SHARED
 
 EXAMPLE = itertools.count()

@@ -22,9 +22,9 @@ from statuspage.renderers.mail import render_notice
 from statuspage.services import addresses
 from statuspage.views.caching import render_cache
 from tests.channels.test_mail import payload
-from tests.delivery.test_delivery import NOW, add_subscribers, open_incident, tick
-from tests.helpers import FAST_HASH, SECRET_KEY
+from tests.helpers import FAST_HASH, NOW, SECRET_KEY, open_incident
 from tests.maintenance_fixtures import one_off
+from tests.outbox import add_subscribers, tick
 from tests.subscriptions.test_subscription_pages import csrf_token
 
 # What a page, mail or calendar says does not depend on the database: SQLite only.
