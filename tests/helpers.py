@@ -302,3 +302,22 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
         )
     forget_request_state()
     return response
+
+
+# --- g3: posting staff forms ---
+
+
+def post_form(
+    client: FlaskClient,
+    path: str,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    page: str | None = None,
+    prefix: str = "",
+    **named: Any,
+):
+    """Post a staff form as a browser would: a CSRF token read from the page at `page` (the
+    form's own page at `path` unless told) as the field `{prefix}csrf_token` (`prefix` names
+    one form of several on a page, such as "p1g-"), then `fields` and the `named` ones."""
+    token = csrf_token(client, page or path)
+    return client.post(path, data={f"{prefix}csrf_token": token, **(fields or {}), **named})

@@ -8,13 +8,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, Subscriber
-from statuspage.services import PermissionDenied, incidents, maintenance, staff
+from statuspage.services import PermissionDenied, incidents, maintenance
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc
-from tests.helpers import NOW, login, make_user
+from tests.helpers import NOW, api_headers, count, csrf_token, login, make_user
 
 BASE = "/api/v1/pages/calltower"
 HOUR = timedelta(hours=1)
@@ -42,21 +42,6 @@ def master_case(db, css, status: str = "partial_outage") -> Incident:
     )
     db.commit()
     return incident
-
-
-def api_headers(db, user) -> dict[str, str]:
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
-
-
-def form_token(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 # --- platforms held by an open master case --------------------------------------------
@@ -133,7 +118,7 @@ def test_engineer_form_update_that_would_change_a_held_platform_is_refused(
     response = client.post(
         path,
         data={
-            "csrf_token": form_token(client, path),
+            "csrf_token": csrf_token(client, path),
             "status": "identified",
             "body": "now worse",
             "platform-cisco": "major_outage",
@@ -192,7 +177,7 @@ def test_engineer_cannot_rename_a_master_case_or_lower_its_impact(client, db, cs
     form = client.post(
         f"/admin/incidents/{case.id}/edit",
         data={
-            "csrf_token": form_token(client, "/admin/incidents/new"),
+            "csrf_token": csrf_token(client, "/admin/incidents/new"),
             "title": "Partially Degraded Service",
             "impact": "minor",
             "priority": "P1G",
@@ -284,7 +269,7 @@ def test_web_import_is_recorded_in_the_audit_log(client, db, css):
     preview = client.post(
         "/admin/subscribers/import",
         data={
-            "csrf_token": form_token(client, "/admin/subscribers/import"),
+            "csrf_token": csrf_token(client, "/admin/subscribers/import"),
             "file": (io.BytesIO(CSV.encode()), "mpoc.csv"),
         },
         content_type="multipart/form-data",
@@ -295,7 +280,7 @@ def test_web_import_is_recorded_in_the_audit_log(client, db, css):
     response = client.post(
         "/admin/subscribers/import/confirm",
         data={
-            "csrf_token": form_token(client, "/admin/subscribers/import"),
+            "csrf_token": csrf_token(client, "/admin/subscribers/import"),
             "upload": key.group(1),
         },
     )
