@@ -3,7 +3,6 @@ limits key on, and login is limited per account as well, so nobody locks the sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,14 +12,13 @@ from flask.testing import FlaskClient
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
-from statuspage.services import staff
-from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY
+from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, make_user
 
 
 @pytest.fixture
-def make_app(tmp_path) -> Iterator:
-    """An app with rate limits on, behind `hops` trusted proxies, with one staff member."""
-    made: list[Flask] = []
+def make_app(tmp_path, made_apps: list[Flask]):
+    """An app with rate limits on, behind `hops` trusted proxies, with two staff members."""
+    made = made_apps
 
     def make(hops: int, **settings: object) -> Flask:
         app = create_app(
@@ -40,24 +38,12 @@ def make_app(tmp_path) -> Iterator:
             now = datetime.now(UTC)
             seed_platforms(_db.session, now)
             for email in ("ops@example.com", "victim@example.com"):
-                staff.create_user(
-                    _db.session,
-                    None,
-                    email=email,
-                    role="css",
-                    password=PASSWORD,
-                    now=now,
-                    hash_method=FAST_HASH,
-                )
-            _db.session.commit()
+                make_user(_db.session, "css", email)
             _db.session.remove()
         made.append(app)
         return app
 
-    yield make
-    for app in made:
-        with app.app_context():
-            _db.engine.dispose()
+    return make
 
 
 def bad_login(client: FlaskClient, email: str, client_ip: str | None = None) -> int:
