@@ -31,7 +31,7 @@ from statuspage.services import incidents
 from statuspage.services.errors import row_id
 from statuspage.services.subscriptions import links
 from statuspage.views.caching import published, render_cache
-from tests.helpers import NOW, SECRET_KEY, app_config, login
+from tests.helpers import NOW, SECRET_KEY, app_config, login, post_form
 from tests.live import gunicorn
 from tests.maintenance_fixtures import one_off
 
@@ -348,19 +348,8 @@ def test_an_id_is_ascii_digits_only():
 
 
 def test_pages_behind_a_secret_link_are_neither_stored_nor_indexed(app, client, db):
-    form = client.get("/subscribe").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    client.post(
-        "/subscribe",
-        data={
-            "csrf_token": token,
-            "email": "reader@example.com",
-            "platforms": ["cisco"],
-            "incidents": "y",
-            "language": "en",
-            "timezone": "America/Denver",
-        },
-    )
+    reader = {"email": "reader@example.com", "platforms": ["cisco"], "incidents": "y"}
+    post_form(client, "/subscribe", reader, language="en", timezone="America/Denver")
     subscriber = db.scalar(select(Subscriber))
     confirm = db.scalar(select(Notice)).payload["confirm_url"]
     secret = app.config["SECRET_KEY"]

@@ -24,7 +24,7 @@ from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc, signup
-from tests.helpers import NOW, api_headers, count, login, post_form
+from tests.helpers import NOW, api_headers, count, login, open_incident, post_form
 from tests.maintenance_fixtures import one_off
 from tests.security.hostile import BASE, assert_feeds_and_calendars_valid
 
@@ -62,14 +62,7 @@ def test_staff_form_refuses_a_vertical_tab_in_a_title_and_writes_nothing(client,
 
 
 def test_feeds_survive_an_incident_row_holding_control_characters(client, db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="x",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
+    incident = open_incident(db, css, body="x", commit=False)
     db.flush()
     title = STORED + ("\x00" if db.get_bind().dialect.name == "sqlite" else "")
     db.execute(update(Incident).where(Incident.id == incident.id).values(title=title))

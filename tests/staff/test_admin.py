@@ -366,15 +366,8 @@ def test_message_templates_hold_all_three_languages_whatever_the_staff_language(
 
 
 def test_script_in_an_incident_never_reaches_the_staff_pages_raw(client, db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="<script>alert(1)</script>",
-        body="<script>alert(2)</script> **bold**",
-        priority="P2",
-        now=NOW,
-    )
-    db.commit()
+    title, body = "<script>alert(1)</script>", "<script>alert(2)</script> **bold**"
+    incident = open_incident(db, css, title=title, body=body)
     login(client, css)
     for path in (
         f"/admin/incidents/{incident.id}",
