@@ -6,7 +6,8 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -321,3 +322,32 @@ def post_form(
     one form of several on a page, such as "p1g-"), then `fields` and the `named` ones."""
     token = csrf_token(client, page or path)
     return client.post(path, data={f"{prefix}csrf_token": token, **(fields or {}), **named})
+
+
+def rate_limited_config(url: str, **settings: Any) -> dict[str, object]:
+    """The configuration of an app on the database at `url` with its rate limits on and CSRF
+    checks off (the tests post the sign-in form bare); `settings` add to it."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": url,
+        **settings,
+    }
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium as the page tests launch it, closed on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    from tests import browser_checks
+
+    with sync_playwright() as pw:
+        launched = browser_checks.launch(pw)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
-from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, make_user
+from tests.helpers import PASSWORD, make_user, rate_limited_config
 
 
 @pytest.fixture
@@ -21,18 +21,8 @@ def make_app(tmp_path, made_apps: list[Flask]):
     made = made_apps
 
     def make(hops: int, **settings: object) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": SECRET_KEY,
-                "PASSWORD_HASH_METHOD": FAST_HASH,
-                "RATELIMIT_ENABLED": True,
-                "WTF_CSRF_ENABLED": False,
-                "TRUSTED_PROXIES": hops,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'proxies{len(made)}.db'}",
-                **settings,
-            }
-        )
+        url = f"sqlite:///{tmp_path / f'proxies{len(made)}.db'}"
+        app = create_app(rate_limited_config(url, TRUSTED_PROXIES=hops, **settings))
         with app.app_context():
             _db.create_all()
             now = datetime.now(UTC)

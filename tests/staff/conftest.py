@@ -7,15 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests import browser_checks as bc
+from tests.helpers import chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium for the module's page tests, closed after its last test."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
