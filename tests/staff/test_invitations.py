@@ -117,10 +117,10 @@ def _week_moved_cancelled(db, admin, jobs):  # noqa: F811
     original = window.recurrence_id
     jobs.tick(WEEK_MOMENT)
     later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    # A day later, for the same six hours.
+    moved = {"starts_at": datetime(2026, 12, 19, 22, 0, tzinfo=MT)}
+    moved["ends_at"] = moved["starts_at"] + timedelta(hours=6)
+    maintenance.change_window(db, admin, window, now=later, **moved)
     db.commit()
     jobs.tick(later + timedelta(minutes=1))
     feed = publish.maintenance_calendar(db, SITE)
