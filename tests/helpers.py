@@ -6,8 +6,7 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -305,7 +304,7 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
     return response
 
 
-# --- g3: posting staff forms ---
+# --- g3: posting staff forms; apps with rate limits on ---
 
 
 def post_form(
@@ -336,18 +335,3 @@ def rate_limited_config(url: str, **settings: Any) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         **settings,
     }
-
-
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium as the page tests launch it, closed on leaving."""
-    from playwright.sync_api import sync_playwright
-
-    from tests import browser_checks
-
-    with sync_playwright() as pw:
-        launched = browser_checks.launch(pw)
-        try:
-            yield launched
-        finally:
-            launched.close()

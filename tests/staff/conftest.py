@@ -7,11 +7,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import chromium
+from tests import browser_checks
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium for the module's page tests, closed after its last test."""
-    with chromium() as launched:
-        yield launched
+    """A headless Chromium as the page tests launch it, closed after the module's last test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = browser_checks.launch(pw)
+        try:
+            yield launched
+        finally:
+            launched.close()
