@@ -302,3 +302,36 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
         )
     forget_request_state()
     return response
+
+
+# --- g3: posting staff forms; apps with rate limits on ---
+
+
+def post_form(
+    client: FlaskClient,
+    path: str,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    page: str | None = None,
+    prefix: str = "",
+    **named: Any,
+):
+    """Post a staff form as a browser would: a CSRF token read from the page at `page` (the
+    form's own page at `path` unless told) as the field `{prefix}csrf_token` (`prefix` names
+    one form of several on a page, such as "p1g-"), then `fields` and the `named` ones."""
+    token = csrf_token(client, page or path)
+    return client.post(path, data={f"{prefix}csrf_token": token, **(fields or {}), **named})
+
+
+def rate_limited_config(url: str, **settings: Any) -> dict[str, object]:
+    """The configuration of an app on the database at `url` with its rate limits on and CSRF
+    checks off (the tests post the sign-in form bare); `settings` add to it."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": url,
+        **settings,
+    }

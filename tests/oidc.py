@@ -28,6 +28,8 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.processes import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "js" / "oidc_provider.mjs"
 MODULE = ROOT / "tests" / "js" / "node_modules" / "oidc-provider"
@@ -181,10 +183,5 @@ def provider(
             raise AssertionError(f"the provider did not start: {log.read_text()}")
         yield Provider(json.loads(line)["issuer"], key, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         process.stdout.close()

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from statuspage.models import AuditEntry, Incident
-from statuspage.services import staff
-from tests.helpers import NOW, PROJECT_ROOT, make_user
+from tests.helpers import PROJECT_ROOT, api_headers
 
 VIEWS = PROJECT_ROOT / "statuspage" / "views"
 BASE = "/api/v1/pages/calltower"
@@ -30,12 +29,6 @@ def test_views_commit_in_exactly_one_place():
     assert len(sites) == 1 and sites[0].startswith("helpers.py:"), sites
 
 
-def _headers(db) -> dict[str, str]:
-    plaintext, _ = staff.create_token(db, None, make_user(db, "engineer"), now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
-
-
 @pytest.mark.parametrize(
     ("error", "status"),
     [
@@ -46,7 +39,7 @@ def _headers(db) -> dict[str, str]:
 def test_failed_commit_answers_without_500_and_writes_nothing(
     client, db, monkeypatch, error, status
 ):
-    headers = _headers(db)
+    headers = api_headers(db, "engineer")
     audit_before = db.scalar(select(func.count(AuditEntry.id)))
 
     def refuse() -> None:

@@ -3,7 +3,6 @@ limits key on, and login is limited per account as well, so nobody locks the sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,51 +12,28 @@ from flask.testing import FlaskClient
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
-from statuspage.services import staff
-from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY
+from tests.helpers import PASSWORD, make_user, rate_limited_config
 
 
 @pytest.fixture
-def make_app(tmp_path) -> Iterator:
-    """An app with rate limits on, behind `hops` trusted proxies, with one staff member."""
-    made: list[Flask] = []
+def make_app(tmp_path, made_apps: list[Flask]):
+    """An app with rate limits on, behind `hops` trusted proxies, with two staff members."""
+    made = made_apps
 
     def make(hops: int, **settings: object) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": SECRET_KEY,
-                "PASSWORD_HASH_METHOD": FAST_HASH,
-                "RATELIMIT_ENABLED": True,
-                "WTF_CSRF_ENABLED": False,
-                "TRUSTED_PROXIES": hops,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'proxies{len(made)}.db'}",
-                **settings,
-            }
-        )
+        url = f"sqlite:///{tmp_path / f'proxies{len(made)}.db'}"
+        app = create_app(rate_limited_config(url, TRUSTED_PROXIES=hops, **settings))
         with app.app_context():
             _db.create_all()
             now = datetime.now(UTC)
             seed_platforms(_db.session, now)
             for email in ("ops@example.com", "victim@example.com"):
-                staff.create_user(
-                    _db.session,
-                    None,
-                    email=email,
-                    role="css",
-                    password=PASSWORD,
-                    now=now,
-                    hash_method=FAST_HASH,
-                )
-            _db.session.commit()
+                make_user(_db.session, "css", email)
             _db.session.remove()
         made.append(app)
         return app
 
-    yield make
-    for app in made:
-        with app.app_context():
-            _db.engine.dispose()
+    return make
 
 
 def bad_login(client: FlaskClient, email: str, client_ip: str | None = None) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import re
 import urllib.parse
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,12 +27,13 @@ from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber
 from statuspage.seed.defaults import seed_platforms
 from statuspage.server import EmbeddedServer
-from statuspage.services import incidents, maintenance
+from statuspage.services import incidents
 from statuspage.services.errors import row_id
 from statuspage.services.subscriptions import links
 from statuspage.views.caching import published, render_cache
-from tests.helpers import FAST_HASH, NOW, SECRET_KEY, login
+from tests.helpers import NOW, SECRET_KEY, app_config, login, post_form
 from tests.live import gunicorn
+from tests.maintenance_fixtures import one_off
 
 HOSTILE = "attacker.example"
 # STATUSPAGE_URL of the test apps is http://localhost.
@@ -62,24 +62,13 @@ def forged(hops: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_app(db_url: str, tmp_path) -> Iterator[Any]:
+def make_app(db_url: str, tmp_path, made_apps: list[Flask]):
     """An app on the test database with some settings of its own, seeded; requests run in
     their own app context each (the locale is chosen afresh for every request)."""
-    made: list[Flask] = []
+    made = made_apps
 
     def make(**overrides: Any) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": SECRET_KEY,
-                "PASSWORD_HASH_METHOD": FAST_HASH,
-                "SQLALCHEMY_DATABASE_URI": db_url,
-                "FIXED_NOW": NOW,
-                "RATELIMIT_ENABLED": False,
-                "STATUSPAGE_URL": "http://localhost",
-                **overrides,
-            }
-        )
+        app = create_app({**app_config(db_url, NOW), **overrides})
         app.instance_path = str(tmp_path / "instance")
         with app.app_context():
             if not made:
@@ -90,10 +79,7 @@ def make_app(db_url: str, tmp_path) -> Iterator[Any]:
         made.append(app)
         return app
 
-    yield make
-    for app in made:
-        with app.app_context():
-            _db.engine.dispose()
+    return make
 
 
 # --- 1. A forged host never reaches the cached pages ------------------------------------
@@ -362,19 +348,8 @@ def test_an_id_is_ascii_digits_only():
 
 
 def test_pages_behind_a_secret_link_are_neither_stored_nor_indexed(app, client, db):
-    form = client.get("/subscribe").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    client.post(
-        "/subscribe",
-        data={
-            "csrf_token": token,
-            "email": "reader@example.com",
-            "platforms": ["cisco"],
-            "incidents": "y",
-            "language": "en",
-            "timezone": "America/Denver",
-        },
-    )
+    reader = {"email": "reader@example.com", "platforms": ["cisco"], "incidents": "y"}
+    post_form(client, "/subscribe", reader, language="en", timezone="America/Denver")
     subscriber = db.scalar(select(Subscriber))
     confirm = db.scalar(select(Notice)).payload["confirm_url"]
     secret = app.config["SECRET_KEY"]
@@ -459,19 +434,7 @@ def test_a_language_chosen_on_a_private_page_is_remembered_there_privately(clien
 
 
 def test_a_window_page_carries_the_language_too(client, db, css):
-    window = maintenance.create_unscheduled(
-        db,
-        css,
-        title="Core router swap",
-        starts_at=NOW + timedelta(hours=3),
-        ends_at=NOW + timedelta(hours=4),
-        platforms=["cisco"],
-        description="Swap",
-        justification="Old hardware",
-        urgency="The vendor's support ends tonight",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    window = one_off(db, css, title="Core router swap", starts_at=NOW + timedelta(hours=3))
     db.commit()
     page = client.get(f"/maintenance/{window.id}?lang=es").get_data(as_text=True)
     assert '<html lang="es">' in page and 'href="/maintenance?lang=es"' in page

@@ -13,15 +13,10 @@ from statuspage import config, create_app
 from statuspage.models import AuditEntry
 from statuspage.services import staff
 from tests import helpers
-from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, forget_request_state
+from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, csrf_token, forget_request_state
 
 OWASP = "scrypt:131072:8:1"
-
-
-def csrf(client, path="/login"):
-    forget_request_state()
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="(?:\w+-)?csrf_token"[^>]*value="([^"]+)"', html).group(1)
+NEW_PASSWORD = "another long password"
 
 
 def sign_in(client, email, password=PASSWORD):
@@ -30,6 +25,14 @@ def sign_in(client, email, password=PASSWORD):
     assert response.status_code == 302, response.status_code
     assert "/login" not in response.headers["Location"]
     return response
+
+
+def change_password(db, admin, user) -> None:
+    """The admin gives `user` the password "another long password", now."""
+    staff.update_user(
+        db, admin, user, password=NEW_PASSWORD, now=datetime.now(UTC), hash_method=FAST_HASH
+    )
+    db.commit()
 
 
 def console(client) -> int:
@@ -49,13 +52,13 @@ def test_a_cookie_copied_before_sign_out_no_longer_opens_the_console(app, client
     sign_in(client, "css@example.com")
     stolen = copy_of(client, app)
     assert console(stolen) == 200
-    client.post("/logout", data={"csrf_token": csrf(client, "/admin/")})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
     assert console(client) == 302
     assert console(stolen) == 302
 
 
 def test_sign_in_starts_a_new_session_with_a_new_csrf_token(client, css):
-    csrf(client)
+    csrf_token(client, "/login")
     with client.session_transaction() as sess:
         before = sess["csrf_token"]
         sess["planted"] = "by someone who set this cookie"
@@ -64,24 +67,16 @@ def test_sign_in_starts_a_new_session_with_a_new_csrf_token(client, css):
         assert "planted" not in sess
         assert sess.get("csrf_token") != before
         assert sess["_sv"] == 0
-    csrf(client, "/admin/")
+    csrf_token(client, "/admin/")
     with client.session_transaction() as sess:
         assert sess["csrf_token"] != before
 
 
 def test_a_new_password_ends_the_users_sessions(app, client, db, admin, css):
     sign_in(client, "css@example.com")
-    staff.update_user(
-        db,
-        admin,
-        css,
-        password="another long password",
-        now=datetime.now(UTC),
-        hash_method=FAST_HASH,
-    )
-    db.commit()
+    change_password(db, admin, css)
     assert console(client) == 302
-    sign_in(client, "css@example.com", "another long password")
+    sign_in(client, "css@example.com", NEW_PASSWORD)
     assert console(client) == 200
 
 
@@ -101,7 +96,7 @@ def test_an_admin_signs_a_user_out_everywhere(app, client, db, admin, css):
     sign_in(client, "admin@example.com")
     page = client.get(f"/admin/users/{css.id}").get_data(as_text=True)
     assert "Sign out everywhere" in page
-    token = csrf(client, f"/admin/users/{css.id}")
+    token = csrf_token(client, f"/admin/users/{css.id}")
     response = client.post(f"/admin/users/{css.id}/sign-out", data={"so-csrf_token": token})
     assert response.status_code == 302
     assert console(theirs) == 302 and console(laptop) == 302
@@ -116,7 +111,7 @@ def test_sign_out_everywhere_needs_an_admin_and_a_csrf_token(app, client, db, ad
     other = app.test_client()
     forget_request_state()
     sign_in(other, "css@example.com")
-    token = csrf(other, "/admin/")
+    token = csrf_token(other, "/admin/")
     forget_request_state()
     refused = other.post(f"/admin/users/{admin.id}/sign-out", data={"so-csrf_token": token})
     assert refused.status_code == 403
@@ -213,15 +208,7 @@ def test_a_new_password_revokes_the_users_api_tokens(client, db, admin, css):
     mine = tokens_of(db, admin, 1)
     theirs = tokens_of(db, css)
     assert all(works(client, t) for t in theirs + mine)
-    staff.update_user(
-        db,
-        admin,
-        css,
-        password="another long password",
-        now=datetime.now(UTC),
-        hash_method=FAST_HASH,
-    )
-    db.commit()
+    change_password(db, admin, css)
     assert not any(works(client, t) for t in theirs)
     assert works(client, mine[0])  # another user's token is untouched
     entries = revocations(db, css, "password changed")
@@ -241,7 +228,7 @@ def test_disabling_a_user_revokes_their_api_tokens_for_good(client, db, admin, c
 def test_sign_out_everywhere_revokes_the_users_api_tokens(app, client, db, admin, css):
     theirs = tokens_of(db, css)
     sign_in(client, "admin@example.com")
-    token = csrf(client, f"/admin/users/{css.id}")
+    token = csrf_token(client, f"/admin/users/{css.id}")
     assert (
         client.post(f"/admin/users/{css.id}/sign-out", data={"so-csrf_token": token}).status_code
         == 302

@@ -4,15 +4,12 @@ every boundary, lists are bounded, and every renderer survives whatever a row ho
 from __future__ import annotations
 
 import io
-import json
 import re
 import time
-from xml.etree import ElementTree
 
-import feedparser
 import icalendar
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from statuspage.mail import MailBatch, MailRecipient
 from statuspage.models import (
@@ -27,61 +24,13 @@ from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc, signup
-from tests.helpers import NOW, login
+from tests.helpers import NOW, api_headers, count, login, master_case, open_incident, post_form
 from tests.maintenance_fixtures import one_off
+from tests.security.hostile import BASE, assert_feeds_and_calendars_valid
 
-BASE = "/api/v1/pages/calltower"
 HOSTILE = ["a\x00b", "a\x0bb", "a\x1b[31mb", "a\x7fb", "a\rb", "a\nb", "a\u2028b"]
 # What a row written before the rule may hold (PostgreSQL itself refuses NUL).
 STORED = "Outage \x0b\x1b[2J\x07\x08 <script>alert(1)</script> \u202e\rhalf\r\nline"
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
-
-
-def api_headers(db) -> dict[str, str]:
-    user = staff.create_user(db, None, email="bot@example.com", role="css", now=NOW)
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
-
-
-def form_token(client, path):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def assert_feeds_and_calendars_valid(client, platform_slug: str = "cisco") -> None:
-    """Every feed parses as XML and in feedparser; every calendar in icalendar, with no CR
-    but in a line ending; JSON parses; pages answer without a live script of ours."""
-    for path in (
-        "/history.rss",
-        "/history.atom",
-        "/maintenance.rss",
-        f"/platforms/{platform_slug}/history.rss",
-        f"/platforms/{platform_slug}/history.atom",
-        f"/platforms/{platform_slug}/maintenance.rss",
-    ):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        ElementTree.fromstring(response.data)
-        parsed = feedparser.parse(response.data)
-        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
-    for path in ("/maintenance.ics", f"/platforms/{platform_slug}/maintenance.ics"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        assert not re.search(rb"\r(?!\n)|(?<!\r)\n", response.data), path
-        assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", response.data), path
-        icalendar.Calendar.from_ical(response.data)
-    for path in ("/api/v2/summary.json", "/api/v2/incidents.json"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        json.loads(response.data)
-    for path in ("/", "/history", "/maintenance"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        assert "<script>alert" not in response.get_data(as_text=True), path
 
 
 # --- the findings ----------------------------------------------------------------------
@@ -103,16 +52,9 @@ def test_api_v1_refuses_nul_and_vertical_tab_in_a_title_and_writes_nothing(clien
 
 def test_staff_form_refuses_a_vertical_tab_in_a_title_and_writes_nothing(client, db, engineer):
     login(client, engineer)
-    response = client.post(
-        "/admin/incidents/new",
-        data={
-            "csrf_token": form_token(client, "/admin/incidents/new"),
-            "title": "Calls \x0b failing",
-            "impact": "minor",
-            "priority": "P3",
-            "status": "investigating",
-            "body": "Looking",
-        },
+    fields = {"title": "Calls \x0b failing", "impact": "minor", "priority": "P3"}
+    response = post_form(
+        client, "/admin/incidents/new", fields, status="investigating", body="Looking"
     )
     assert response.status_code == 422
     assert "control character" in response.get_data(as_text=True)
@@ -120,14 +62,7 @@ def test_staff_form_refuses_a_vertical_tab_in_a_title_and_writes_nothing(client,
 
 
 def test_feeds_survive_an_incident_row_holding_control_characters(client, db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="x",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
+    incident = open_incident(db, css, body="x", commit=False)
     db.flush()
     title = STORED + ("\x00" if db.get_bind().dialect.name == "sqlite" else "")
     db.execute(update(Incident).where(Incident.id == incident.id).values(title=title))
@@ -169,15 +104,7 @@ def test_customer_case_numbers_are_bounded_before_they_are_read(client, db, css)
     many = [f"C-{n}" for n in range(20_000)]
     started = time.process_time()
     with pytest.raises(ValidationError) as refused:
-        incidents.create_incident(
-            db,
-            css,
-            title="Big",
-            priority="P1G",
-            case_number="CS-1",
-            customer_case_numbers=many,
-            now=NOW,
-        )
+        master_case(db, css, title="Big", customer_case_numbers=many)
     with pytest.raises(ValidationError):
         incidents.parse_case_numbers(", ".join(many))
     assert time.process_time() - started < 0.2

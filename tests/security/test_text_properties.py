@@ -20,44 +20,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from statuspage.models import Incident, IncidentUpdate, MaintenanceWindow, Platform
-from statuspage.services import ValidationError, incidents, maintenance, staff
-from tests.helpers import NOW, TESTS_DIR, login
+from statuspage.services import ValidationError, incidents, maintenance
+from tests.helpers import NOW, TESTS_DIR, api_headers, count, login, post_form
 from tests.maintenance_fixtures import one_off
-from tests.security.test_text_boundaries import BASE, assert_feeds_and_calendars_valid, form_token
+from tests.security.hostile import BASE, FORM_TEXT, SHARED, TEXT, assert_feeds_and_calendars_valid
 
 JS = os.path.join(str(TESTS_DIR), "js")
 
-# Fresh fixtures per test, shared by that test's examples: each example counts what it wrote.
-SHARED = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
 # Properties of rendering and import, not of a database: SQLite only.
 pytestmark = pytest.mark.one_backend
-
-
-# Text a hostile or careless user might send: any code point (surrogates, controls, bidi
-# marks), with the troublesome ones made likely, and sometimes very long.
-PIECES = list("\x00\x07\x08\x0b\x0c\x0e\x1b\x1f\x7f\r\n\t\x85\u2028\u2029\u202e\u200f\ufeff\ufffe")
-PIECES += ["<script>alert(1)</script>", "]]>", "&amp;", "\\", ";", ",", "\r\n", "BEGIN:VEVENT"]
-
-
-def hostile_text(chars: st.SearchStrategy[str], pieces: list[str]) -> st.SearchStrategy[str]:
-    """Short mixes of any characters and troublesome pieces, or 10,000-character repeats."""
-    piece = st.one_of(chars, st.sampled_from(pieces))
-    short = st.lists(piece, max_size=40).map("".join)
-    long = st.lists(piece, min_size=1, max_size=20).map(lambda p: ("".join(p) * 10_000)[:10_000])
-    return st.one_of(short, long)
-
-
-# Through JSON anything goes, unpaired surrogates included ("\ud800" is valid JSON).
-TEXT = hostile_text(st.characters(), [*PIECES, "\ud800", "\udfff"])
-# What a browser can send in a form and SQLite can store: anything but unpaired surrogates.
-FORM_TEXT = hostile_text(st.characters(exclude_categories=["Cs"]), PIECES)
 
 
 @pytest.fixture
@@ -65,18 +41,8 @@ def headers(db) -> dict[str, str]:
     return api_headers(db)
 
 
-def api_headers(db) -> dict[str, str]:
-    user = staff.create_user(db, None, email="prop@example.com", role="css", now=NOW)
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
-
-
 def counts(db) -> tuple[int, ...]:
-    return tuple(
-        db.scalar(select(func.count()).select_from(m))
-        for m in (Incident, IncidentUpdate, MaintenanceWindow)
-    )
+    return tuple(count(db, m) for m in (Incident, IncidentUpdate, MaintenanceWindow))
 
 
 def check_icaljs(client, tmp_path) -> None:
@@ -156,17 +122,8 @@ def test_any_window_is_refused_or_renders(client, db, engineer, tmp_path, title,
 def test_any_staff_form_input_is_refused_or_renders(client, db, engineer, title, body):
     login(client, engineer)
     before = counts(db)
-    response = client.post(
-        "/admin/incidents/new",
-        data={
-            "csrf_token": form_token(client, "/admin/incidents/new"),
-            "title": title,
-            "impact": "minor",
-            "priority": "P3",
-            "status": "investigating",
-            "body": body,
-        },
-    )
+    fields = {"title": title, "impact": "minor", "priority": "P3", "status": "investigating"}
+    response = post_form(client, "/admin/incidents/new", fields, body=body)
     assert response.status_code in (302, 422), response.status_code
     if response.status_code == 422:
         db.expire_all()

@@ -9,43 +9,46 @@ from datetime import timedelta
 
 import flask_babel
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.forms.staff import MESSAGE_TEMPLATES
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, User
 from statuspage.services import incidents, staff
-from tests.helpers import NOW, PASSWORD, as_form, confirmation_fields, login
+from tests.helpers import (
+    NOW,
+    PASSWORD,
+    as_form,
+    confirmation_fields,
+    count,
+    csrf_token,
+    login,
+    open_incident,
+    post_form,
+)
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 
 
-def token(client, path="/admin/incidents/new"):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
+NEW = "/admin/incidents/new"
 
 
 def new_incident(client, **fields):
     """Open an incident through the form, confirming its notice on the page that asks."""
-    data = {
-        "csrf_token": token(client),
-        "title": "Calls failing",
-        "impact": "major",
-        "priority": "P2",
-        "status": "investigating",
-        "body": "Looking into it",
-        "deliver_notifications": "y",
-        **fields,
-    }
-    response = client.post("/admin/incidents/new", data=data)
+    defaults = {"title": "Calls failing", "impact": "major", "priority": "P2"}
+    defaults |= {"status": "investigating", "body": "Looking into it"}
+    response = post_form(client, NEW, {**defaults, "deliver_notifications": "y", **fields})
     page = response.get_data(as_text=True)
     if response.status_code == 200 and 'class="actions"' in page:
         return client.post("/admin/incidents/new", data=as_form(confirmation_fields(page)))
     return response
+
+
+def down(client, db, engineer) -> Incident:
+    """A P2 incident with Cisco in major outage, and its engineer signed in."""
+    incident = open_incident(db, engineer, title="Down")
+    login(client, engineer)
+    return incident
 
 
 def test_engineer_opens_incident_with_platform_status(client, db, engineer):
@@ -78,28 +81,13 @@ def test_engineer_cannot_designate_or_remove_p1g_through_forms(client, db, engin
     local = incidents.create_incident(db, css, title="Local", priority="P2", now=NOW)
     db.commit()
     login(client, engineer)
-    t = token(client)
-    assert (
-        client.post(
-            f"/admin/incidents/{local.id}/p1g",
-            data={"p1g-csrf_token": t, "p1g-case_number": "CS-2"},
-        ).status_code
-        == 403
-    )
-    assert (
-        client.post(
-            f"/admin/incidents/{incident.id}/p1g/remove",
-            data={"rm-csrf_token": t, "rm-priority": "P2"},
-        ).status_code
-        == 403
-    )
-    assert (
-        client.post(
-            f"/admin/incidents/{incident.id}/delete",
-            data={"del-csrf_token": t, "del-confirm": "yes"},
-        ).status_code
-        == 403
-    )
+    t = csrf_token(client, NEW)
+    for path, data in (
+        (f"{local.id}/p1g", {"p1g-csrf_token": t, "p1g-case_number": "CS-2"}),
+        (f"{incident.id}/p1g/remove", {"rm-csrf_token": t, "rm-priority": "P2"}),
+        (f"{incident.id}/delete", {"del-csrf_token": t, "del-confirm": "yes"}),
+    ):
+        assert client.post(f"/admin/incidents/{path}", data=data).status_code == 403, path
     page = client.get(f"/admin/incidents/{local.id}").get_data(as_text=True)
     assert "Designate P1G" not in page
     db.expire_all()
@@ -111,7 +99,7 @@ def test_css_designates_and_removes_p1g(client, db, css):
     local = incidents.create_incident(db, css, title="Local", priority="P2", now=NOW)
     db.commit()
     login(client, css)
-    t = token(client)
+    t = csrf_token(client, NEW)
     client.post(
         f"/admin/incidents/{local.id}/p1g",
         data={
@@ -135,26 +123,9 @@ def test_css_designates_and_removes_p1g(client, db, css):
 
 
 def test_post_update_and_resolve(client, db, engineer):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
-    db.commit()
-    login(client, engineer)
+    incident = down(client, db, engineer)
     path = f"/admin/incidents/{incident.id}"
-    response = client.post(
-        path,
-        data={
-            "csrf_token": token(client, path),
-            "status": "resolved",
-            "body": "Fixed",
-            "deliver_notifications": "y",
-        },
-    )
+    response = post_form(client, path, status="resolved", body="Fixed", deliver_notifications="y")
     assert response.status_code == 302
     db.expire_all()
     assert db.get(Incident, incident.id).status == "resolved"
@@ -162,26 +133,9 @@ def test_post_update_and_resolve(client, db, engineer):
 
 
 def test_message_template_fills_the_form_without_javascript(client, db, engineer):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
-    db.commit()
-    login(client, engineer)
+    incident = down(client, db, engineer)
     path = f"/admin/incidents/{incident.id}"
-    page = client.post(
-        path,
-        data={
-            "csrf_token": token(client, path),
-            "status": "identified",
-            "template": "investigating",
-            "use_template": "1",
-        },
-    )
+    page = post_form(client, path, status="identified", template="investigating", use_template="1")
     assert "We are investigating reports of issues with Cisco" in page.get_data(as_text=True)
     assert count(db, IncidentUpdate) == 1
 
@@ -213,10 +167,7 @@ def test_bad_incident_input_writes_nothing(client, db, css, fields, message):
 def test_missing_csrf_and_huge_body_are_refused(app, client, db, css):
     login(client, css)
     assert client.post("/admin/incidents/new", data={"title": "x"}).status_code == 400
-    huge = client.post(
-        "/admin/incidents/new",
-        data={"csrf_token": token(client), "title": "x", "body": "y" * 3_000_000},
-    )
+    huge = post_form(client, NEW, title="x", body="y" * 3_000_000)
     assert huge.status_code == 413
     assert count(db, Incident) == 0
 
@@ -239,38 +190,15 @@ def test_script_in_text_is_shown_escaped(client, db, css):
 
 def test_admin_creates_user_and_token_shown_once(client, db, admin):
     login(client, admin)
-    t = token(client, "/admin/users")
-    bad = client.post(
-        "/admin/users",
-        data={
-            "csrf_token": t,
-            "email": "admin@example.com",
-            "role": "css",
-            "password": "long enough pw",
-        },
-    )
+    t = csrf_token(client, "/admin/users")
+    user = {"csrf_token": t, "role": "css", "password": "long enough pw"}
+    bad = client.post("/admin/users", data={**user, "email": "admin@example.com"})
     assert bad.status_code == 422 and "exists" in bad.get_data(as_text=True)
-    ok = client.post(
-        "/admin/users",
-        data={
-            "csrf_token": t,
-            "email": "new@example.com",
-            "role": "css",
-            "password": "long enough pw",
-        },
-    )
+    ok = client.post("/admin/users", data={**user, "email": "new@example.com"})
     assert ok.status_code == 302
     new = db.scalar(select(User).where(User.email == "new@example.com"))
-    page = client.post(
-        "/admin/tokens",
-        data={
-            "csrf_token": t,
-            "user_id": str(new.id),
-            "name": "ci",
-            "scopes": "read",
-            "days": "90",
-        },
-    ).get_data(as_text=True)
+    wanted = {"user_id": str(new.id), "name": "ci", "scopes": "read", "days": "90"}
+    page = client.post("/admin/tokens", data={"csrf_token": t, **wanted}).get_data(as_text=True)
     plaintext = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
 
     assert staff.authenticate_token(db, plaintext, NOW).email == "new@example.com"
@@ -313,26 +241,15 @@ def test_dashboard_shows_overdue_clock_in_red_and_in_words(client, db, css):
 
 
 def test_resolve_form_closes_the_incident_and_frees_platforms(client, db, engineer):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
-    db.commit()
-    login(client, engineer)
+    incident = down(client, db, engineer)
     path = f"/admin/incidents/{incident.id}/resolve"
     form = client.get(path).get_data(as_text=True)
     assert "This incident has been resolved" in form  # pre-filled closing wording
-    empty = client.post(path, data={"csrf_token": token(client, path), "body": " "})
+    empty = post_form(client, path, body=" ")
     assert empty.status_code == 422 and "This field is required" in empty.get_data(as_text=True)
     db.expire_all()
     assert db.get(Incident, incident.id).status == "investigating"
-    done = client.post(
-        path, data={"csrf_token": token(client, path), "body": "Carrier fixed the route."}
-    )
+    done = post_form(client, path, body="Carrier fixed the route.")
     assert done.status_code == 302
     db.expire_all()
     assert db.get(Incident, incident.id).status == "resolved"
@@ -351,8 +268,7 @@ def edit(client, incident_id, **fields):
     selected = dict(
         re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="([^"]*)"', page, re.S)
     )
-    data = {**current, **selected, "csrf_token": token(client, path), **fields}
-    return client.post(path, data=data)
+    return post_form(client, path, {**current, **selected, **fields})
 
 
 def test_engineer_cannot_change_a_master_case_priority_through_the_edit_form(
@@ -365,7 +281,7 @@ def test_engineer_cannot_change_a_master_case_priority_through_the_edit_form(
     db.commit()
     audits = count(db, AuditEntry)
     login(client, engineer)
-    t = token(client)
+    t = csrf_token(client, NEW)
     # A master case is CSS's: nothing of it is the engineer's to edit, title included.
     for fields in ({"priority": "P2"}, {"case_number": "CS-9"}, {"title": "Global calling"}):
         data = {
@@ -408,8 +324,8 @@ def test_p1g_form_errors_are_shown_on_the_field(client, db, css):
     db.commit()
     login(client, css)
     path = f"/admin/incidents/{local.id}"
-    response = client.post(
-        f"{path}/p1g", data={"p1g-csrf_token": token(client, path), "p1g-case_number": "no spaces"}
+    response = post_form(
+        client, f"{path}/p1g", {"p1g-case_number": "no spaces"}, page=path, prefix="p1g-"
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -430,16 +346,7 @@ def gettext_in(lang: str):
 def test_message_templates_hold_all_three_languages_whatever_the_staff_language(
     client, db, engineer
 ):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
-    db.commit()
-    login(client, engineer)
+    incident = down(client, db, engineer)
     es, de = gettext_in("es"), gettext_in("de")
     for staff_language in ("en", "de"):
         page = client.get(f"/admin/incidents/{incident.id}?lang={staff_language}")
@@ -459,15 +366,8 @@ def test_message_templates_hold_all_three_languages_whatever_the_staff_language(
 
 
 def test_script_in_an_incident_never_reaches_the_staff_pages_raw(client, db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="<script>alert(1)</script>",
-        body="<script>alert(2)</script> **bold**",
-        priority="P2",
-        now=NOW,
-    )
-    db.commit()
+    title, body = "<script>alert(1)</script>", "<script>alert(2)</script> **bold**"
+    incident = open_incident(db, css, title=title, body=body)
     login(client, css)
     for path in (
         f"/admin/incidents/{incident.id}",
@@ -516,15 +416,8 @@ def test_admin_edits_a_platform_and_the_audit_log_keeps_before_and_after(client,
     login(client, admin)
     path = "/admin/platforms/1"
     old = db.get(Platform, 1).name
-    response = client.post(
-        path,
-        data={
-            "csrf_token": token(client, path),
-            "name": "Hosted voice",
-            "description": "Calls and numbers",
-            "position": "7",
-        },
-    )
+    fields = {"name": "Hosted voice", "description": "Calls and numbers", "position": "7"}
+    response = post_form(client, path, fields)
     assert response.status_code == 302
     db.expire_all()
     platform = db.get(Platform, 1)
@@ -538,18 +431,12 @@ def test_admin_edits_a_platform_and_the_audit_log_keeps_before_and_after(client,
 def test_admin_disables_a_user_who_then_cannot_sign_in(client, db, admin, css):
     login(client, admin)
     path = f"/admin/users/{css.id}"
-    response = client.post(
-        path, data={"csrf_token": token(client, path), "role": "engineer", "password": ""}
-    )
+    response = post_form(client, path, role="engineer", password="")
     assert response.status_code == 302
     db.expire_all()
     assert (db.get(User, css.id).role, db.get(User, css.id).active) == ("engineer", False)
-    client.post("/logout", data={"csrf_token": token(client)})
-    page = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    denied = client.post(
-        "/login", data={"csrf_token": csrf, "email": css.email, "password": PASSWORD}
-    )
+    post_form(client, "/logout", page=NEW)
+    denied = post_form(client, "/login", email=css.email, password=PASSWORD)
     assert denied.status_code == 401
 
 
@@ -557,10 +444,8 @@ def test_admin_revokes_a_token(client, db, admin):
     plaintext, api_token = staff.create_token(db, admin, admin, name="ci", now=NOW)
     db.commit()
     login(client, admin)
-    response = client.post(
-        f"/admin/tokens/{api_token.id}/revoke",
-        data={"rv-csrf_token": token(client, "/admin/tokens"), "rv-confirm": "yes"},
-    )
+    path = f"/admin/tokens/{api_token.id}/revoke"
+    response = post_form(client, path, {"rv-confirm": "yes"}, page="/admin/tokens", prefix="rv-")
     assert response.status_code == 302
     assert staff.authenticate_token(db, plaintext, NOW) is None
     assert "revoked" in client.get("/admin/tokens").get_data(as_text=True)
@@ -597,15 +482,7 @@ def test_new_incident_defaults_to_an_ordinary_priority(client, db, engineer):
     page = client.get("/admin/incidents/new").get_data(as_text=True)
     defaults = browser_defaults(page)
     assert defaults["priority"] == "P3"
-    response = client.post(
-        "/admin/incidents/new",
-        data={
-            "csrf_token": token(client),
-            "title": "Calls dropping",
-            "body": "Looking",
-            **defaults,
-        },
-    )
+    response = post_form(client, NEW, defaults, title="Calls dropping", body="Looking")
     assert response.status_code == 302
     incident = db.scalar(select(Incident))
     assert (incident.priority, incident.title) == ("P3", "Calls dropping")
@@ -613,22 +490,13 @@ def test_new_incident_defaults_to_an_ordinary_priority(client, db, engineer):
 
 def test_new_incident_without_a_priority_field_is_p3(client, db, engineer):
     login(client, engineer)
-    data = {"csrf_token": token(client), "title": "Calls dropping", "status": "investigating"}
-    assert client.post("/admin/incidents/new", data={**data, "impact": "minor"}).status_code == 302
+    data = {"title": "Calls dropping", "status": "investigating", "impact": "minor"}
+    assert post_form(client, NEW, data).status_code == 302
     assert db.scalar(select(Incident.priority)) == "P3"
 
 
 def test_option_labels_and_canned_messages_follow_the_staff_language(client, db, engineer):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
-    db.commit()
-    login(client, engineer)
+    incident = down(client, db, engineer)
     english = client.get(f"/admin/incidents/{incident.id}?lang=en").get_data(as_text=True)
     assert ">Investigating</option>" in english and ">Upstream carrier</option>" in english
     assert ">Partial outage</option>" in english and "— unchanged —" in english

@@ -5,24 +5,13 @@ audit it as before."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.models import ApiToken, AuditEntry, Incident, MaintenanceWindow, Notice
 from statuspage.services import incidents, staff
-from tests.helpers import NOW, login
+from tests.helpers import NOW, count, csrf_token, login, open_incident, post_form
 from tests.maintenance_fixtures import build
-
-
-def csrf(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 def audit_actions(db) -> list[str]:
@@ -31,16 +20,8 @@ def audit_actions(db) -> list[str]:
 
 @pytest.fixture
 def incident(db, css):
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Voicemail <b>delays</b>",
-        priority="P3",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW,
-    )
-    db.commit()
-    return found
+    title = "Voicemail <b>delays</b>"
+    return open_incident(db, css, priority="P3", title=title, platforms={"cisco": "partial_outage"})
 
 
 @pytest.fixture
@@ -94,7 +75,7 @@ def test_delete_without_confirmation_is_refused_and_writes_nothing(
 ):
     login(client, css)
     path = f"/admin/incidents/{incident.id}/delete"
-    data = {"del-csrf_token": csrf(client, path)}
+    data = {"del-csrf_token": csrf_token(client, path)}
     if confirm is not None:
         data["del-confirm"] = confirm
     before = audit_actions(db)
@@ -108,7 +89,7 @@ def test_delete_without_confirmation_is_refused_and_writes_nothing(
 def test_confirmed_delete_deletes_and_is_audited(client, db, css, incident):
     login(client, css)
     path = f"/admin/incidents/{incident.id}/delete"
-    response = client.post(path, data={"del-csrf_token": csrf(client, path), "del-confirm": "yes"})
+    response = post_form(client, path, {"del-confirm": "yes"}, prefix="del-")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
     db.expire_all()
     assert count(db, Incident) == 0
@@ -124,7 +105,7 @@ def test_confirmation_does_not_bypass_the_roles(client, db, engineer, css):
     db.commit()
     login(client, engineer)
     path = f"/admin/incidents/{master.id}/delete"
-    response = client.post(path, data={"del-csrf_token": csrf(client, path), "del-confirm": "yes"})
+    response = post_form(client, path, {"del-confirm": "yes"}, prefix="del-")
     assert response.status_code == 403
     db.expire_all()
     assert count(db, Incident) == 1
@@ -153,7 +134,7 @@ def test_revoke_is_a_red_link_to_a_confirmation_page(client, db, admin, token):
 def test_revoke_without_confirmation_writes_nothing_and_with_it_revokes(client, db, admin, token):
     login(client, admin)
     path = f"/admin/tokens/{token.id}/revoke"
-    t = csrf(client, path)
+    t = csrf_token(client, path)
     refused = client.post(path, data={"rv-csrf_token": t})
     assert refused.status_code == 422
     assert "Nothing was revoked" in refused.get_data(as_text=True)
@@ -180,7 +161,7 @@ def test_cancel_window_asks_and_refuses_without_confirmation(client, db, css, wi
     ask = client.get(path).get_data(as_text=True)
     assert f"Cancel “{window.title}”?" in ask and "one cancellation notice" in ask
     notices_before = count(db, Notice)
-    refused = client.post(path, data={"cx-csrf_token": csrf(client, path)})
+    refused = client.post(path, data={"cx-csrf_token": csrf_token(client, path)})
     assert refused.status_code == 422
     assert "Nothing was cancelled" in refused.get_data(as_text=True)
     db.expire_all()
@@ -192,7 +173,7 @@ def test_confirmed_cancel_cancels_and_is_audited(client, db, css, window):
     login(client, css)
     cancelled_before = audit_actions(db).count("window.cancelled")
     path = f"/admin/maintenance/{window.id}/cancel"
-    response = client.post(path, data={"cx-csrf_token": csrf(client, path), "cx-confirm": "yes"})
+    response = post_form(client, path, {"cx-confirm": "yes"}, prefix="cx-")
     assert response.status_code == 302
     db.expire_all()
     assert db.get(MaintenanceWindow, window.id).status == "cancelled"
@@ -209,6 +190,6 @@ def test_confirmed_cancel_cancels_and_is_audited(client, db, css, window):
     assert f"/admin/maintenance/{window.id}/cancel" not in page
     asked = client.get(path)
     assert asked.status_code == 303 and asked.headers["Location"].endswith(back)
-    again = client.post(path, data={"cx-csrf_token": csrf(client, back), "cx-confirm": "yes"})
+    again = client.post(path, data={"cx-csrf_token": csrf_token(client, back), "cx-confirm": "yes"})
     assert again.status_code == 303
     assert audit_actions(db).count("window.cancelled") == cancelled_before + 1

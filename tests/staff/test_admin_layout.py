@@ -166,16 +166,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             yield app, base, email, page_paths(app, ids)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def phone(site: Any, browser: Any) -> Iterator[Any]:
     _, base, email, _ = site

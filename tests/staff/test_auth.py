@@ -9,26 +9,19 @@ from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.services import staff
 from tests import helpers
-from tests.helpers import FAST_HASH, PASSWORD
+from tests.helpers import FAST_HASH, PASSWORD, post_form, rate_limited_config
 
 
-def csrf(client, path="/login"):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def attempt(client, email, password, next_url=None):
-    path = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(
-        path, data={"csrf_token": csrf(client), "email": email, "password": password}
-    )
+def attempt(client, email, password):
+    """One try at the sign-in form."""
+    return post_form(client, "/login", email=email, password=password)
 
 
 def test_login_and_logout(client, css):
     response = helpers.sign_in(client, "CSS@example.com", PASSWORD)
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
     assert client.get("/admin/").status_code == 200
-    client.post("/logout", data={"csrf_token": csrf(client, "/admin/")})
+    post_form(client, "/logout", page="/admin/")
     assert client.get("/admin/").status_code == 302
 
 
@@ -51,7 +44,7 @@ def test_next_only_to_local_paths(client, css):
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         response = helpers.sign_in(client, "css@example.com", PASSWORD, target)
         assert response.headers["Location"].endswith("/admin/"), target
-        client.post("/logout", data={"csrf_token": csrf(client, "/admin/")})
+        post_form(client, "/logout", page="/admin/")
     ok = helpers.sign_in(client, "css@example.com", PASSWORD, "/admin/maintenance")
     assert ok.headers["Location"].endswith("/admin/maintenance")
 
@@ -64,16 +57,7 @@ def test_login_without_csrf_is_refused(client, css):
 
 
 def test_login_is_rate_limited(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
-            "RATELIMIT_ENABLED": True,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rl.db'}",
-        }
-    )
+    app = create_app(rate_limited_config(f"sqlite:///{tmp_path / 'rl.db'}"))
     with app.app_context():
         _db.create_all()
         client = app.test_client()
@@ -102,16 +86,7 @@ def test_every_spelling_of_an_address_signs_in_to_one_account_and_shares_its_bud
     """The per-account limit keys on the address as sign-in reads it (one normalisation for
     the limiter, sign-in and user creation): another spelling of the same address gets no
     budget of its own."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "RATELIMIT_ENABLED": True,
-            "WTF_CSRF_ENABLED": False,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'spellings.db'}",
-        }
-    )
+    app = create_app(rate_limited_config(f"sqlite:///{tmp_path / 'spellings.db'}"))
     with app.app_context():
         _db.create_all()
         user = staff.create_user(

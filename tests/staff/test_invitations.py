@@ -47,8 +47,9 @@ def event_of(cal: icalendar.Calendar) -> icalendar.Event:
     return event
 
 
-def published_event(db, uid: str, recurrence_id: datetime):
-    cal = icalendar.Calendar.from_ical(publish.maintenance_calendar(db, SITE))
+def published_event(feed, uid: str, recurrence_id: datetime):
+    """The occurrence `recurrence_id` of the event `uid` in the published calendar `feed`."""
+    cal = icalendar.Calendar.from_ical(feed)
     for event in cal.walk("VEVENT"):
         rid = event.get("recurrence-id")
         if str(event["uid"]) == uid and rid is not None and rid.dt == recurrence_id:
@@ -61,22 +62,8 @@ def test_week_before_rescheduled_and_cancelled_invites_update_one_calendar_entry
     admin,
     jobs,  # noqa: F811
 ):
-    subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
-    original = window.recurrence_id
-    jobs.tick(WEEK_MOMENT)
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
-    db.commit()
-    jobs.tick(later + timedelta(minutes=1))
-    moved_in_feed = published_event(db, "series-monthly-maintenance@localhost", original)
-    maintenance.set_window_status(db, admin, window, "cancelled", later + timedelta(hours=1))
-    db.commit()
-    jobs.tick(later + timedelta(hours=1, minutes=1))
-
+    original, _, feed = _week_moved_cancelled(db, admin, jobs)
+    moved_in_feed = published_event(feed, "series-monthly-maintenance@localhost", original)
     week, moved, cancelled = (
         invite(jobs.mail("a@example.com", kind)) for kind in (WEEK, MOVED, CANCELLED)
     )
@@ -130,10 +117,10 @@ def _week_moved_cancelled(db, admin, jobs):  # noqa: F811
     original = window.recurrence_id
     jobs.tick(WEEK_MOMENT)
     later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    # A day later, for the same six hours.
+    moved = {"starts_at": datetime(2026, 12, 19, 22, 0, tzinfo=MT)}
+    moved["ends_at"] = moved["starts_at"] + timedelta(hours=6)
+    maintenance.change_window(db, admin, window, now=later, **moved)
     db.commit()
     jobs.tick(later + timedelta(minutes=1))
     feed = publish.maintenance_calendar(db, SITE)

@@ -17,7 +17,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import PermissionDenied, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc
-from tests.helpers import NOW, login, make_user
+from tests.helpers import NOW, login, make_user, master_case
 
 STAFF = {"admin", "css", "engineer"}
 CSS = {"admin", "css"}
@@ -130,6 +130,8 @@ def test_role_matrix(app, client, db, ids, role):
 # --- the same rules in the services, whatever the path -------------------------------
 
 MPOC_CSV = "email,platforms\nm@example.com,cisco\n"
+# What the master case of these tests holds.
+HELD = {"cisco": "partial_outage"}
 
 
 def _cisco(db):
@@ -201,15 +203,7 @@ SERVICE_ACTIONS = {
 @pytest.mark.parametrize("role", ["engineer", "css", "admin"])
 def test_service_role_matrix(db, role, action):
     css = make_user(db, "css", "matrix-case-owner@example.com")
-    case = incidents.create_incident(
-        db,
-        css,
-        title="Global",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW,
-    )
+    case = master_case(db, css, title="Global", platforms=HELD, impact="none", commit=False)
     ordinary = incidents.create_incident(db, css, title="Local", priority="P3", now=NOW)
     db.commit()
     user = css if role == "css" else make_user(db, role, f"matrix-{role}@example.com")
@@ -237,16 +231,8 @@ def _case_world(db):
     """A master case holding Cisco (partial outage), an engineer's own incident, and an
     engineer with a form session and an API token."""
     css = make_user(db, "css", "walk-css@example.com")
-    case = incidents.create_incident(
-        db,
-        css,
-        title="Global outage",
-        priority="P1G",
-        case_number="CS-1",
-        customer_case_numbers="A-1",
-        impact="major",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW,
+    case = master_case(
+        db, css, customer_case_numbers="A-1", platforms=HELD, impact="major", commit=False
     )
     engineer = make_user(db, "engineer", "walk-engineer@example.com")
     own = incidents.create_incident(db, engineer, title="Local", priority="P3", now=NOW)

@@ -8,13 +8,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Platform, Subscriber
-from statuspage.services import PermissionDenied, incidents, maintenance, staff
+from statuspage.services import PermissionDenied, incidents, maintenance
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc
-from tests.helpers import NOW, login, make_user
+from tests.helpers import NOW, api_headers, count, csrf_token, login, make_user, post_form
 
 BASE = "/api/v1/pages/calltower"
 HOUR = timedelta(hours=1)
@@ -44,19 +44,11 @@ def master_case(db, css, status: str = "partial_outage") -> Incident:
     return incident
 
 
-def api_headers(db, user) -> dict[str, str]:
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
-
-
-def form_token(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
+def patch_incident(client, db, who, case: Incident, fields: dict[str, str]):
+    """`who` changes the incident `case` through the Manage API with a token of their own."""
+    return client.patch(
+        f"{BASE}/incidents/{case.id}", headers=api_headers(db, who), json={"incident": fields}
+    )
 
 
 # --- platforms held by an open master case --------------------------------------------
@@ -130,15 +122,8 @@ def test_engineer_form_update_that_would_change_a_held_platform_is_refused(
     db.commit()
     login(client, engineer)
     path = f"/admin/incidents/{mine.id}"
-    response = client.post(
-        path,
-        data={
-            "csrf_token": form_token(client, path),
-            "status": "identified",
-            "body": "now worse",
-            "platform-cisco": "major_outage",
-        },
-    )
+    worse = {"platform-cisco": "major_outage"}
+    response = post_form(client, path, worse, status="identified", body="now worse")
     assert response.status_code == 403
     db.expire_all()
     assert platform(db).status == "partial_outage" and db.get(Incident, mine.id).status == (
@@ -192,7 +177,7 @@ def test_engineer_cannot_rename_a_master_case_or_lower_its_impact(client, db, cs
     form = client.post(
         f"/admin/incidents/{case.id}/edit",
         data={
-            "csrf_token": form_token(client, "/admin/incidents/new"),
+            "csrf_token": csrf_token(client, "/admin/incidents/new"),
             "title": "Partially Degraded Service",
             "impact": "minor",
             "priority": "P1G",
@@ -201,11 +186,8 @@ def test_engineer_cannot_rename_a_master_case_or_lower_its_impact(client, db, cs
     )
     assert form.status_code == 403
     assert "only CSS staff" in form.get_data(as_text=True)
-    api = client.patch(
-        f"{BASE}/incidents/{case.id}",
-        headers=api_headers(db, engineer),
-        json={"incident": {"name": "Partially Degraded Service", "impact_override": "minor"}},
-    )
+    renamed = {"name": "Partially Degraded Service", "impact_override": "minor"}
+    api = patch_incident(client, db, engineer, case, renamed)
     assert api.status_code == 403
     db.expire_all()
     found = db.get(Incident, case.id)
@@ -226,20 +208,13 @@ def test_css_resolves_a_master_case_and_its_platforms_return(db, css):
 
 def test_engineer_token_cannot_resolve_a_master_case_through_api_v1(client, db, css, engineer):
     case = master_case(db, css)
-    response = client.patch(
-        f"{BASE}/incidents/{case.id}",
-        headers=api_headers(db, engineer),
-        json={"incident": {"status": "resolved", "body": "Fixed"}},
-    )
+    fixed = {"status": "resolved", "body": "Fixed"}
+    response = patch_incident(client, db, engineer, case, fixed)
     assert response.status_code == 403
     db.expire_all()
     assert db.get(Incident, case.id).status == "investigating"
     assert platform(db).status == "partial_outage"
-    done = client.patch(
-        f"{BASE}/incidents/{case.id}",
-        headers=api_headers(db, css),
-        json={"incident": {"status": "resolved", "body": "Fixed"}},
-    )
+    done = patch_incident(client, db, css, case, fixed)
     assert done.status_code == 200 and done.get_json()["status"] == "resolved"
 
 
@@ -281,24 +256,12 @@ def test_engineer_cannot_import_contacts_in_the_service(db, engineer):
 
 def test_web_import_is_recorded_in_the_audit_log(client, db, css):
     login(client, css)
-    preview = client.post(
-        "/admin/subscribers/import",
-        data={
-            "csrf_token": form_token(client, "/admin/subscribers/import"),
-            "file": (io.BytesIO(CSV.encode()), "mpoc.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    path = "/admin/subscribers/import"
+    preview = post_form(client, path, file=(io.BytesIO(CSV.encode()), "mpoc.csv"))
     # The upload is previewed (nothing written, nothing audited); the confirmation imports.
     assert db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.import")) is None
     key = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.get_data(as_text=True))
-    response = client.post(
-        "/admin/subscribers/import/confirm",
-        data={
-            "csrf_token": form_token(client, "/admin/subscribers/import"),
-            "upload": key.group(1),
-        },
-    )
+    response = post_form(client, f"{path}/confirm", page=path, upload=key.group(1))
     assert response.status_code == 200
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "subscribers.import"))
     assert entry.actor_id == css.id and entry.actor_label == css.email and entry.at == NOW

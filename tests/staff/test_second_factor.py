@@ -12,16 +12,15 @@ from sqlalchemy import func, select
 from statuspage import create_app
 from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, RecoveryCode, SecondFactor, StaffSession, User
-from statuspage.services import factors, staff
+from statuspage.services import factors
 from tests.helpers import (
-    FAST_HASH,
     NOW,
     PASSWORD,
-    SECRET_KEY,
     csrf_of,
     forget_request_state,
     login,
     make_user,
+    rate_limited_config,
     sign_in,
 )
 
@@ -277,17 +276,7 @@ def test_sessions_opened_with_a_password_close_when_local_login_is_turned_off(ap
 
 @pytest.fixture
 def limited(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET_KEY,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "RATELIMIT_ENABLED": True,
-            "WTF_CSRF_ENABLED": False,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limits.db'}",
-            "FIXED_NOW": NOW,
-        }
-    )
+    app = create_app(rate_limited_config(f"sqlite:///{tmp_path / 'limits.db'}", FIXED_NOW=NOW))
     with app.app_context():
         _db.create_all()
         yield app
@@ -298,16 +287,7 @@ def limited(tmp_path):
 def test_wrong_codes_spend_the_accounts_sign_in_budget_with_wrong_passwords(limited):
     users = {}
     for email in ("css@example.com", "other@example.com"):
-        users[email] = staff.create_user(
-            _db.session,
-            None,
-            email=email,
-            role="css",
-            password=PASSWORD,
-            now=NOW,
-            hash_method=FAST_HASH,
-        )
-        _db.session.commit()
+        users[email] = make_user(_db.session, "css", email)
         factors.enrol_by_operator(_db.session, users[email], NOW)
         _db.session.commit()
     client = limited.test_client()

@@ -29,16 +29,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             yield base, email
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
-        yield chromium
-        chromium.close()
-
-
 def checked(page: Any) -> None:
     bc.assert_accessible(page)
     assert not bc.horizontal_overflow(page), page.url

@@ -28,7 +28,7 @@ from statuspage.services.subscriptions import mpoc
 from tests.delivery.test_delivery_failures import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
 from tests.helpers import NOW, open_incident
 from tests.outbox import tick
-from tests.security.test_text_properties import FORM_TEXT, SHARED
+from tests.security.hostile import FORM_TEXT, SHARED
 
 EXAMPLE = itertools.count()
 LOCAL = st.one_of(
