@@ -302,3 +302,48 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
         )
     forget_request_state()
     return response
+
+
+# --- g2: subscribers -------------------------------------------------------------------
+
+
+def subscribe(
+    session: Session,
+    address: str,
+    slugs: list[str],
+    *,
+    at: datetime = NOW,
+    mode: str = "email",
+    confirmed: bool = True,
+    incidents: bool = True,
+    maintenance: bool = True,
+) -> None:
+    """A subscriber (English, Denver's time) to the platforms `slugs`, made at `at`: confirmed
+    then unless `confirmed` is false, taking incidents and maintenance unless told otherwise."""
+    from statuspage.models import Platform, Subscriber, Subscription
+
+    confirmed_at = at if confirmed else None
+    subscriber = Subscriber(
+        address=address,
+        mode=mode,
+        language="en",
+        timezone="America/Denver",
+        confirmed_at=confirmed_at,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(subscriber)
+    session.flush()
+    for slug in slugs:
+        platform_id = session.scalar(select(Platform.id).where(Platform.slug == slug))
+        session.add(
+            Subscription(
+                subscriber_id=subscriber.id,
+                platform_id=platform_id,
+                incidents=incidents,
+                maintenance=maintenance,
+                confirmed_at=confirmed_at,
+                created_at=at,
+            )
+        )
+    session.commit()

@@ -56,30 +56,23 @@ def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
     svc.change_window(session, actor, narrowed, platforms=["cisco", "contact-centre"], now=now)
     annotated = window_on(session, "connect-release", date(2026, 12, 8))
     svc.change_window(session, actor, annotated, note="Includes the **new** dashboard", now=now)
-    start = datetime(2026, 12, 2, 1, 0, tzinfo=MT)
-    unscheduled = svc.create_unscheduled(
+    # Two one-off windows at 01:00 (outside working hours: no urgency needed).
+    unscheduled = one_off(
         session,
         actor,
-        title="Emergency SBC patch",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
+        start=datetime(2026, 12, 2, 1, 0, tzinfo=MT),
+        hours=2,
         platforms=["microsoft-teams"],
-        description="Patch a <script>alert(1)</script> critical bug",
-        justification="Security",
-        tz_name="America/Denver",
+        **texts(
+            "Emergency SBC patch", "Patch a <script>alert(1)</script> critical bug", "Security"
+        ),
         now=now,
     )
-    start2 = datetime(2026, 12, 3, 1, 0, tzinfo=MT)
-    unscheduled_cancelled = svc.create_unscheduled(
+    unscheduled_cancelled = one_off(
         session,
         actor,
-        title="Disk swap",
-        starts_at=start2,
-        ends_at=start2 + timedelta(hours=1),
-        platforms=["cisco"],
-        description="Swap",
-        justification="A disk is failing",
-        tz_name="America/Denver",
+        start=datetime(2026, 12, 3, 1, 0, tzinfo=MT),
+        **texts("Disk swap", "Swap", "A disk is failing"),
         now=now,
     )
     svc.set_window_status(session, actor, unscheduled_cancelled, "cancelled", now)
@@ -111,13 +104,32 @@ def expected_spans(
     return sorted(spans)
 
 
-def one_off(session: Session, actor: User, **fields: object) -> MaintenanceWindow:
-    """An unscheduled window on Cisco twelve hours after NOW, for an hour, with every text
-    a window needs; `fields` override any of them (title, starts_at, description, ...)."""
+def texts(title: str, description: str, justification: str, urgency: str = "") -> dict[str, str]:
+    """A window's texts by name, for `one_off`: its title, what is done and why."""
+    return {
+        "title": title,
+        "description": description,
+        "justification": justification,
+        "urgency": urgency,
+    }
+
+
+def one_off(
+    session: Session,
+    actor: User,
+    *,
+    start: datetime | None = None,
+    hours: float = 1,
+    **fields: object,
+) -> MaintenanceWindow:
+    """An unscheduled window on Cisco from `start` (twelve hours after NOW unless told) for
+    `hours`, with every text a window needs; `fields` override any of them (title,
+    starts_at, description, ...)."""
+    start = start or NOW + timedelta(hours=12)
     values: dict[str, object] = {
         "title": "Firmware",
-        "starts_at": NOW + timedelta(hours=12),
-        "ends_at": NOW + timedelta(hours=13),
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=hours),
         "platforms": ["cisco"],
         "description": "d",
         "justification": "j",
