@@ -347,3 +347,17 @@ def subscribe(
             )
         )
     session.commit()
+
+
+# --- g2: posting a page's form ---------------------------------------------------------
+
+
+def post_form(
+    client: FlaskClient, path: str, *, to: str | None = None, prefix: str = "", **fields: Any
+):
+    """Post a form of the page at `path` as a browser would: the page's CSRF token and
+    `fields`, each name given the form's `prefix` (such as "w-"), to `to` (the page itself
+    unless told). Returns the response."""
+    data = {f"{prefix}{name}": value for name, value in fields.items()}
+    data[f"{prefix}csrf_token"] = csrf_token(client, path)
+    return client.post(to or path, data=data)

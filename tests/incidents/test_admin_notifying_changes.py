@@ -34,6 +34,7 @@ from tests.helpers import (
     csrf_token,
     login,
     master_case,
+    post_form,
     subscribe,
 )
 from tests.maintenance_fixtures import MT, build, one_off, texts
@@ -140,9 +141,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
     db.commit()
     login(client, css)
     before = written(db)
-    asked = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf_token(client, path), "s-status": "in_progress"}
-    )
+    asked = post_form(client, path, to=f"{path}/status", prefix="s-", status="in_progress")
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200
     assert "Start “Cisco SBC upgrade” now? It is planned for" in page
@@ -180,7 +179,7 @@ def test_the_status_select_preselects_nothing_and_requires_a_choice(client, db, 
     assert all("selected" not in attrs for attrs, _ in options)
     assert [label for _, label in options[1:]] == ["In progress: start it now"]
     before = written(db)
-    refused = client.post(f"{path}/status", data={"s-csrf_token": csrf_token(client, path)})
+    refused = post_form(client, path, to=f"{path}/status", prefix="s-")
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Choose the window's new status." in html.unescape(body)
@@ -194,9 +193,7 @@ def test_completing_a_running_window_asks_first(client, db, css, audience, eleve
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
     before = written(db)
-    asked = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf_token(client, path), "s-status": "completed"}
-    )
+    asked = post_form(client, path, to=f"{path}/status", prefix="s-", status="completed")
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "Complete “Cisco SBC upgrade” now?" in page
     assert "Maintenance completed: 4 recipients" in page
@@ -255,15 +252,14 @@ def test_a_note_alone_saves_without_asking(client, db, css, eleven_days):
         eleven_days.starts_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M"),
         eleven_days.ends_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M"),
     )
-    saved = client.post(
+    saved = post_form(
+        client,
         path,
-        data={
-            "w-csrf_token": csrf_token(client, path),
-            "w-starts_at": start,
-            "w-ends_at": end,
-            "w-platforms": ["cisco"],
-            "w-note": "Bring the spare",
-        },
+        prefix="w-",
+        starts_at=start,
+        ends_at=end,
+        platforms=["cisco"],
+        note="Bring the spare",
     )
     assert saved.status_code == 302
     db.expire_all()
@@ -287,21 +283,18 @@ def test_a_finished_window_offers_no_move_or_status_form(client, db, css):
     assert 'name="w-starts_at"' not in page and 'name="s-status"' not in page
     assert 'name="w-note"' in page  # a note is all it takes
     before = written(db)
-    refused = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf_token(client, path), "s-status": "in_progress"}
-    )
+    refused = post_form(client, path, to=f"{path}/status", prefix="s-", status="in_progress")
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "<!doctype html>" in body.lower()
     assert "This window is cancelled: its status no longer changes." in body
     assert written(db) == before
-    moved = client.post(
+    moved = post_form(
+        client,
         path,
-        data={
-            "w-csrf_token": csrf_token(client, path),
-            "w-starts_at": "2027-03-01T22:00",
-            "w-ends_at": "2027-03-02T02:00",
-            "w-note": "Called off by the vendor",
-        },
+        prefix="w-",
+        starts_at="2027-03-01T22:00",
+        ends_at="2027-03-02T02:00",
+        note="Called off by the vendor",
     )
     assert moved.status_code == 302
     db.expire_all()
@@ -357,16 +350,8 @@ def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipient
 
 def test_opening_an_incident_without_notifying_does_not_ask(client, db, css):
     login(client, css)
-    response = client.post(
-        "/admin/incidents/new",
-        data={
-            "csrf_token": csrf_token(client, "/admin/incidents/new"),
-            "title": "Quiet",
-            "impact": "minor",
-            "priority": "P3",
-            "status": "investigating",
-        },
-    )
+    quiet = {"title": "Quiet", "impact": "minor", "priority": "P3", "status": "investigating"}
+    response = post_form(client, "/admin/incidents/new", **quiet)
     assert response.status_code == 302 and count(db, Incident) == 1
 
 
