@@ -317,7 +317,7 @@ def subscribe(
     confirmed: bool = True,
     incidents: bool = True,
     maintenance: bool = True,
-) -> None:
+) -> Any:
     """A subscriber (English, Denver's time) to the platforms `slugs`, made at `at`: confirmed
     then unless `confirmed` is false, taking incidents and maintenance unless told otherwise."""
     from statuspage.models import Platform, Subscriber, Subscription
@@ -347,6 +347,7 @@ def subscribe(
             )
         )
     session.commit()
+    return subscriber
 
 
 # --- g2: posting a page's form ---------------------------------------------------------

@@ -47,9 +47,7 @@ def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
     svc.expand_series(session, now)
     moved = window_on(session, "monthly-maintenance", date(2027, 1, 15))
     new_start = datetime(2027, 1, 16, 22, tzinfo=MT)
-    svc.change_window(
-        session, actor, moved, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(session, actor, moved, new_start, now=now)
     cancelled = window_on(session, "monthly-maintenance", date(2027, 2, 19))
     svc.set_window_status(session, actor, cancelled, "cancelled", now)
     narrowed = window_on(session, "monthly-maintenance", date(2027, 3, 19))
@@ -139,3 +137,20 @@ def one_off(
         **fields,
     }
     return svc.create_unscheduled(session, actor, **values)
+
+
+def move(
+    session: Session,
+    actor: User,
+    window: MaintenanceWindow,
+    start: datetime,
+    hours: float = 6,
+    now: datetime = NOW,
+    **fields: object,
+) -> MaintenanceWindow:
+    """Move `window` through the service to `start`, lasting `hours` (the monthly window's
+    six unless told), as staff would at `now`; `fields` are any other changes (a note, ...)."""
+    end = start + timedelta(hours=hours)
+    return svc.change_window(
+        session, actor, window, starts_at=start, ends_at=end, now=now, **fields
+    )

@@ -23,11 +23,12 @@ from sqlalchemy import select
 
 from jobs import delivery
 from statuspage.mail.memory import MemoryMailer
-from statuspage.models import Notice, Platform, Subscriber, Subscription
+from statuspage.models import Notice
 from statuspage.seed.defaults import seed_series
 from statuspage.services import maintenance, notices
 from tests.helpers import SECRET_KEY
-from tests.maintenance_fixtures import MT, window_on
+from tests.helpers import subscribe as add_subscriber
+from tests.maintenance_fixtures import MT, move, window_on
 
 TZ = "America/Denver"
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -95,24 +96,8 @@ class Jobs:
 
 
 def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:
-    subscriber = Subscriber(
-        address=email, language="en", timezone=TZ, confirmed_at=at, created_at=at, updated_at=at
-    )
-    db.add(subscriber)
-    db.flush()
-    for slug in slugs:
-        platform = db.scalar(select(Platform).where(Platform.slug == slug))
-        db.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=platform.id,
-                incidents=False,
-                maintenance=True,
-                confirmed_at=at,
-                created_at=at,
-            )
-        )
-    db.commit()
+    """A subscriber to the platforms' maintenance (not their incidents), confirmed at `at`."""
+    add_subscriber(db, email, slugs, at=at, incidents=False)
 
 
 @pytest.fixture
@@ -142,14 +127,7 @@ def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, adm
     subscribe(db, "a@example.com", ["cisco"])
     window = december(db)
     new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db,
-        admin,
-        window,
-        starts_at=new_start,
-        ends_at=new_start + timedelta(hours=6),
-        now=datetime(2026, 12, 1, tzinfo=UTC),
-    )
+    move(db, admin, window, new_start, now=datetime(2026, 12, 1, tzinfo=UTC))
     db.commit()
     jobs.tick(WEEK_MOMENT)  # the old moment: nothing
     assert jobs.mailbox("a@example.com") == []
@@ -168,9 +146,7 @@ def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_re
     later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
     subscribe(db, "new@example.com", ["cisco"], at=later)
     new_start = datetime(2026, 12, 20, 22, 0, tzinfo=MT)  # its week moment, Dec 13, is ahead
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    move(db, admin, window, new_start, now=later)
     db.commit()
     jobs.tick(later + timedelta(minutes=1))
     # the rescheduled notice goes to those told, not to every subscriber of the platform
@@ -187,9 +163,7 @@ def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, ad
     later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
     subscribe(db, "new@example.com", ["cisco"], at=later)
     new_start = datetime(2026, 12, 16, 22, 0, tzinfo=MT)  # its week moment passed on the 9th
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    move(db, admin, window, new_start, now=later)
     db.commit()
     jobs.tick(later + timedelta(minutes=1))
     # told: one "rescheduled"; not yet told: the announcement at once, not "in one week"
@@ -212,9 +186,7 @@ def test_untold_window_moved_inside_its_week_is_announced_at_once(db, admin, job
     window = december(db)
     now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(db, admin, window, new_start, now=now)
     db.commit()
     run_through(jobs, window, now + timedelta(minutes=1))
     assert jobs.mailbox("a@example.com") == [SHORT, START_, DONE]
@@ -230,9 +202,7 @@ def test_a_24_hour_reminder_still_ahead_announces_a_window_moved_inside_its_week
     db.commit()
     now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(db, admin, window, new_start, now=now)
     db.commit()
     jobs.tick(now + timedelta(minutes=1))
     assert jobs.mailbox("a@example.com") == []
@@ -247,9 +217,7 @@ def test_a_24_hour_only_policy_moved_inside_its_day_is_announced_at_once(db, adm
     later = datetime(2026, 12, 7, 22, 0, tzinfo=MT)
     subscribe(db, "new@example.com", ["calltower-connect"], at=later)
     new_start = datetime(2026, 12, 8, 12, 0, tzinfo=MT)  # 14 hours ahead
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=later
-    )
+    move(db, admin, window, new_start, hours=2, now=later)
     db.commit()
     run_through(jobs, window, later + timedelta(minutes=1))
     assert jobs.mailbox("told@example.com") == [DAY, MOVED]
@@ -262,9 +230,7 @@ def test_moving_again_tells_those_announced_to_at_short_notice_once(db, admin, j
     for day, start_day in ((1, 4), (2, 5)):
         now = datetime(2026, 12, day, 9, 0, tzinfo=MT)
         new_start = datetime(2026, 12, start_day, 22, 0, tzinfo=MT)
-        maintenance.change_window(
-            db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-        )
+        move(db, admin, window, new_start, now=now)
         db.commit()
         jobs.tick(now + timedelta(minutes=1))
     maintenance.set_window_status(
@@ -280,9 +246,7 @@ def test_short_notice_fanned_out_after_the_start_is_not_sent(db, admin, jobs):
     window = december(db)
     now = datetime(2026, 12, 4, 21, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 21, 30, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(db, admin, window, new_start, now=now)
     db.commit()
     # the process was down from the move until after the start: no announcement now
     jobs.tick(new_start + timedelta(minutes=5))
@@ -298,9 +262,7 @@ def test_moving_twice_sends_one_message_per_change(db, admin, jobs):
     for day in (12, 13):
         now = datetime(2026, 12, day, 9, 0, tzinfo=MT)
         new_start = datetime(2026, 12, 18 + day - 11, 22, 0, tzinfo=MT)
-        maintenance.change_window(
-            db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-        )
+        move(db, admin, window, new_start, now=now)
         db.commit()
         jobs.tick(now + timedelta(minutes=1))
     run_through(jobs, window, datetime(2026, 12, 13, 22, 0, tzinfo=MT))
@@ -419,9 +381,7 @@ def test_a_24_hour_only_policy_is_not_announced_again_after_a_move(db, admin, jo
     assert jobs.mailbox("told@example.com") == [DAY]
     now = datetime(2026, 12, 7, 22, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 10, 21, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=now
-    )
+    move(db, admin, window, new_start, hours=2, now=now)
     db.commit()
     run_through(jobs, window, now + timedelta(minutes=1), datetime(2026, 12, 9, 21, 0, tzinfo=MT))
     assert jobs.mailbox("told@example.com") == [DAY, MOVED]

@@ -14,6 +14,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import platforms as platform_service
+from tests.maintenance_fixtures import move, one_off, texts
 
 MT = ZoneInfo("America/Denver")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -118,15 +119,7 @@ def test_moving_one_occurrence_keeps_series_and_survives_reexpansion(db, admin):
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
     original = window.recurrence_id
     moved = datetime(2026, 12, 19, 22, tzinfo=MT)
-    svc.change_window(
-        db,
-        admin,
-        window,
-        starts_at=moved,
-        ends_at=moved + timedelta(hours=6),
-        note="Moved a day for a vendor",
-        now=NOW,
-    )
+    move(db, admin, window, moved, now=NOW, note="Moved a day for a vendor")
     db.commit()
     assert window.customised and window.sequence == 1
     assert window.recurrence_id == original
@@ -186,44 +179,37 @@ def test_cancel_and_release_notes(db, admin):
     assert done.release_notes.startswith("Added")
 
 
+def unscheduled(db, admin, start: datetime, hours: float, title: str, description: str):
+    """The service's new one-off window on Cisco at NOW, as far as `justification` and
+    `urgency` (none unless given)."""
+
+    def create(justification: str = "", urgency: str = ""):
+        made = texts(title, description, justification, urgency)
+        return one_off(db, admin, start=start, hours=hours, now=NOW, **made)
+
+    return create
+
+
 def test_unscheduled_window_in_business_hours_needs_urgency(db, admin):
     start = datetime(2026, 11, 23, 10, tzinfo=MT)
-    kwargs = dict(
-        title="Emergency patch",
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        platforms=["cisco"],
-        description="Patch",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    create = unscheduled(db, admin, start, 1, "Emergency patch", "Patch")
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, **kwargs)
+        create()
     assert set(exc.value.errors) == {"justification", "urgency"}
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, justification="Security fix", **kwargs)
+        create("Security fix")
     assert set(exc.value.errors) == {"urgency"}
-    window = svc.create_unscheduled(
-        db, admin, justification="Security fix", urgency="Actively exploited", **kwargs
-    )
+    window = create("Security fix", "Actively exploited")
     assert window.unscheduled and window.series_id is None
 
 
 def test_unscheduled_window_overnight_needs_justification_only(db, admin):
     start = datetime(2026, 11, 23, 23, 0, tzinfo=MT)
-    kwargs = dict(
-        title="Overnight swap",
-        starts_at=start,
-        ends_at=start + timedelta(hours=5),
-        platforms=["cisco"],
-        description="Replace a disk",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    create = unscheduled(db, admin, start, 5, "Overnight swap", "Replace a disk")
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, **kwargs)
+        create()
     assert set(exc.value.errors) == {"justification"}
-    window = svc.create_unscheduled(db, admin, justification="Disk failing", **kwargs)
+    window = create("Disk failing")
     assert window.id is not None
 
 
