@@ -323,27 +323,22 @@ def subscribe(
     from statuspage.models import Platform, Subscriber, Subscription
 
     confirmed_at = at if confirmed else None
+    where = {"language": "en", "timezone": "America/Denver"}
     subscriber = Subscriber(
-        address=address,
-        mode=mode,
-        language="en",
-        timezone="America/Denver",
-        confirmed_at=confirmed_at,
-        created_at=at,
-        updated_at=at,
+        address=address, mode=mode, confirmed_at=confirmed_at, created_at=at, updated_at=at, **where
     )
     session.add(subscriber)
     session.flush()
+    topics = {"incidents": incidents, "maintenance": maintenance}
     for slug in slugs:
         platform_id = session.scalar(select(Platform.id).where(Platform.slug == slug))
         session.add(
             Subscription(
                 subscriber_id=subscriber.id,
                 platform_id=platform_id,
-                incidents=incidents,
-                maintenance=maintenance,
                 confirmed_at=confirmed_at,
                 created_at=at,
+                **topics,
             )
         )
     session.commit()
