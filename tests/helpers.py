@@ -329,18 +329,13 @@ def subscribe(
     )
     session.add(subscriber)
     session.flush()
+    ids = [session.scalar(select(Platform.id).where(Platform.slug == slug)) for slug in slugs]
     topics = {"incidents": incidents, "maintenance": maintenance}
-    for slug in slugs:
-        platform_id = session.scalar(select(Platform.id).where(Platform.slug == slug))
-        session.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=platform_id,
-                confirmed_at=confirmed_at,
-                created_at=at,
-                **topics,
-            )
-        )
+    stamps = {"confirmed_at": confirmed_at, "created_at": at}
+    session.add_all(
+        Subscription(subscriber_id=subscriber.id, platform_id=pid, **topics, **stamps)
+        for pid in ids
+    )
     session.commit()
     return subscriber
 

@@ -154,3 +154,12 @@ def move(
     return svc.change_window(
         session, actor, window, starts_at=start, ends_at=end, now=now, **fields
     )
+
+
+def extend_running(session: Session, actor: User, window: MaintenanceWindow, hours: float):
+    """Start `window` (the windows job at its start), then have staff make it `hours`
+    longer at that moment. Returns its new end."""
+    svc.advance_windows(session, window.starts_at)
+    new_end = window.ends_at + timedelta(hours=hours)
+    svc.change_window(session, actor, window, ends_at=new_end, now=window.starts_at)
+    return new_end

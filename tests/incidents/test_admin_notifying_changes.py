@@ -81,6 +81,12 @@ def eleven_days(db, css):
     return window
 
 
+def confirm(client, db, to: str, page: str) -> None:
+    """Press the confirmation page's red button, posting to `to`: the change is saved."""
+    assert client.post(to, data=as_form(confirmation_fields(page))).status_code == 302
+    db.expire_all()
+
+
 def told(db) -> None:
     """The window's announcement reached its subscribers (queued and sent)."""
     fan_out(db)
@@ -161,9 +167,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
     assert '<button type="submit" class="danger">Start now</button>' in page
     assert written(db) == before  # nothing started, queued or audited
 
-    confirmed = client.post(f"{path}/status", data=as_form(confirmation_fields(page)))
-    assert confirmed.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/status", page)
     assert db.get(MaintenanceWindow, eleven_days.id).status == "in_progress"
     # What the page listed is what the fan-out really queues, channel by channel.
     assert fan_out(db) == everything_listed(page) == {"email": 2, "webhook": 2, "teams": 1}
@@ -204,9 +208,7 @@ def test_completing_a_running_window_asks_first(client, db, css, audience, eleve
     assert refused.status_code == 422
     assert "Nothing was changed: confirm with the red button." in refused.get_data(as_text=True)
     assert written(db) == before
-    done = client.post(f"{path}/status", data=as_form(confirmation_fields(page)))
-    assert done.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/status", page)
     assert db.get(MaintenanceWindow, eleven_days.id).status == "completed"
 
 
@@ -288,14 +290,8 @@ def test_a_finished_window_offers_no_move_or_status_form(client, db, css):
     assert refused.status_code == 422 and "<!doctype html>" in body.lower()
     assert "This window is cancelled: its status no longer changes." in body
     assert written(db) == before
-    moved = post_form(
-        client,
-        path,
-        prefix="w-",
-        starts_at="2027-03-01T22:00",
-        ends_at="2027-03-02T02:00",
-        note="Called off by the vendor",
-    )
+    times = {"starts_at": "2027-03-01T22:00", "ends_at": "2027-03-02T02:00"}
+    moved = post_form(client, path, prefix="w-", note="Called off by the vendor", **times)
     assert moved.status_code == 302
     db.expire_all()
     found = db.get(MaintenanceWindow, cal.cancelled.id)
@@ -379,9 +375,7 @@ def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master)
     assert "The master-case banner leaves every public page and the embed." in ask
     assert "No subscriber is notified by this change." in ask
     assert written(db) == before
-    done = client.post(f"{path}/p1g/remove", data=as_form(confirmation_fields(ask)))
-    assert done.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/p1g/remove", ask)
     assert db.get(Incident, master.id).priority == "P2"
 
 

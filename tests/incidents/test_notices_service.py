@@ -10,7 +10,7 @@ from statuspage.models import Delivery, Notice
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, notices
 from tests.helpers import open_incident, subscribe
-from tests.maintenance_fixtures import MT, move, one_off, texts, window_on
+from tests.maintenance_fixtures import MT, extend_running, move, one_off, texts, window_on
 
 TZ = "America/Denver"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -101,9 +101,7 @@ def test_downtime_across_week_before_and_start_sends_start_not_week_before(db):
 def test_completion_at_actual_end_of_extended_window(db, admin):
     seed(db)
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
-    maintenance.advance_windows(db, window.starts_at)
-    new_end = window.ends_at + timedelta(hours=2)
-    maintenance.change_window(db, admin, window, ends_at=new_end, now=window.starts_at)
+    new_end = extend_running(db, admin, window, hours=2)
     maintenance.advance_windows(db, window.ends_at - timedelta(minutes=1))
     notices.queue_due_window_notices(db, new_end - timedelta(minutes=1), TZ)
     assert "maintenance_completion" not in notices_of(db, window)

@@ -113,6 +113,28 @@ def december(db):
     return window_on(db, "monthly-maintenance", DEC_18)
 
 
+# A day after December's announcement went out.
+LATER = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
+
+
+def told_and_new(db, jobs: Jobs):
+    """December's window after "told@" has had its announcement and "new@" subscribed,
+    at LATER."""
+    subscribe(db, "told@example.com", ["cisco"])
+    window = december(db)
+    jobs.tick(WEEK_MOMENT)
+    subscribe(db, "new@example.com", ["cisco"], at=LATER)
+    return window
+
+
+def moved_december(db, admin, new_start: datetime, now: datetime):
+    """December's monthly window, moved by staff at `now` to start at `new_start`."""
+    window = december(db)
+    move(db, admin, window, new_start, now=now)
+    db.commit()
+    return window
+
+
 def run_through(jobs: Jobs, window, *extra: datetime) -> None:
     """Tick at every moment that matters until the window is over."""
     for moment in sorted(extra) + [
@@ -125,10 +147,8 @@ def run_through(jobs: Jobs, window, *extra: datetime) -> None:
 
 def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    move(db, admin, window, new_start, now=datetime(2026, 12, 1, tzinfo=UTC))
-    db.commit()
+    window = moved_december(db, admin, new_start, datetime(2026, 12, 1, tzinfo=UTC))
     jobs.tick(WEEK_MOMENT)  # the old moment: nothing
     assert jobs.mailbox("a@example.com") == []
     jobs.tick(datetime(2026, 12, 12, 22, 0, tzinfo=MT))
@@ -139,16 +159,12 @@ def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, adm
 
 
 def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_rest(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
+    window = told_and_new(db, jobs)
     assert jobs.mailbox("told@example.com") == [WEEK]
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
     new_start = datetime(2026, 12, 20, 22, 0, tzinfo=MT)  # its week moment, Dec 13, is ahead
-    move(db, admin, window, new_start, now=later)
+    move(db, admin, window, new_start, now=LATER)
     db.commit()
-    jobs.tick(later + timedelta(minutes=1))
+    jobs.tick(LATER + timedelta(minutes=1))
     # the rescheduled notice goes to those told, not to every subscriber of the platform
     assert jobs.mailbox("new@example.com") == []
     run_through(jobs, window, datetime(2026, 12, 13, 22, 0, tzinfo=MT))
@@ -157,15 +173,11 @@ def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_re
 
 
 def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
+    window = told_and_new(db, jobs)
     new_start = datetime(2026, 12, 16, 22, 0, tzinfo=MT)  # its week moment passed on the 9th
-    move(db, admin, window, new_start, now=later)
+    move(db, admin, window, new_start, now=LATER)
     db.commit()
-    jobs.tick(later + timedelta(minutes=1))
+    jobs.tick(LATER + timedelta(minutes=1))
     # told: one "rescheduled"; not yet told: the announcement at once, not "in one week"
     assert jobs.mailbox("told@example.com") == [WEEK, MOVED]
     assert jobs.mailbox("new@example.com") == [SHORT]
@@ -183,11 +195,9 @@ def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, ad
 
 def test_untold_window_moved_inside_its_week_is_announced_at_once(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
-    move(db, admin, window, new_start, now=now)
-    db.commit()
+    window = moved_december(db, admin, new_start, now)
     run_through(jobs, window, now + timedelta(minutes=1))
     assert jobs.mailbox("a@example.com") == [SHORT, START_, DONE]
     # the invitation of the announcement is the calendar's entry, at its new time
@@ -243,11 +253,9 @@ def test_moving_again_tells_those_announced_to_at_short_notice_once(db, admin, j
 
 def test_short_notice_fanned_out_after_the_start_is_not_sent(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     now = datetime(2026, 12, 4, 21, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 21, 30, tzinfo=MT)
-    move(db, admin, window, new_start, now=now)
-    db.commit()
+    window = moved_december(db, admin, new_start, now)
     # the process was down from the move until after the start: no announcement now
     jobs.tick(new_start + timedelta(minutes=5))
     assert jobs.mailbox("a@example.com") == [START_]
@@ -305,14 +313,10 @@ def test_narrowing_tells_the_removed_it_no_longer_affects_them(db, admin, jobs):
 
 
 def test_cancellation_tells_only_the_told_once(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
-    maintenance.set_window_status(db, admin, window, "cancelled", later)
+    window = told_and_new(db, jobs)
+    maintenance.set_window_status(db, admin, window, "cancelled", LATER)
     db.commit()
-    run_through(jobs, window, later + timedelta(minutes=1))
+    run_through(jobs, window, LATER + timedelta(minutes=1))
     assert jobs.mailbox("told@example.com") == [WEEK, CANCELLED]
     assert jobs.mailbox("new@example.com") == []
 

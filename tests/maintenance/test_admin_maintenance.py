@@ -213,6 +213,17 @@ def test_anonymous_users_never_reach_staff_maintenance_pages(app, client, cal):
             assert "/login" in response.headers.get("Location", "/login")
 
 
+def upload(client, content: bytes):
+    """Upload `content` as an MPOC file on the subscribers' import page."""
+    token = csrf_token(client, "/admin/subscribers/import")
+    file = (io.BytesIO(content), "mpoc.csv")
+    return client.post(
+        "/admin/subscribers/import",
+        data={"csrf_token": token, "file": file},
+        content_type="multipart/form-data",
+    )
+
+
 def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
     login(client, css)
     csv_text = (
@@ -220,14 +231,7 @@ def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
         "a@example.com,A,Org,cisco,incidents,en\n"
         "nope,B,Org,cisco,incidents,en\n"
     )
-    response = client.post(
-        "/admin/subscribers/import",
-        data={
-            "csrf_token": csrf_token(client, "/admin/subscribers/import"),
-            "file": (io.BytesIO(csv_text.encode()), "mpoc.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = upload(client, csv_text.encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # The preview first: the counts, and nothing written yet.
@@ -248,14 +252,7 @@ def test_mpoc_upload_refuses_binary_and_engineers(client, db, css, engineer):
     login(client, engineer)
     assert client.get("/admin/subscribers/import").status_code == 403
     login(client, css)
-    response = client.post(
-        "/admin/subscribers/import",
-        data={
-            "csrf_token": csrf_token(client, "/admin/subscribers/import"),
-            "file": (io.BytesIO(b"\xff\xfe\x00bad"), "mpoc.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = upload(client, b"\xff\xfe\x00bad")
     assert response.status_code == 422
     assert count(db, Subscriber) == 0
 

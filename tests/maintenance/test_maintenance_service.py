@@ -14,7 +14,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import platforms as platform_service
-from tests.maintenance_fixtures import move, one_off, texts
+from tests.maintenance_fixtures import extend_running, move, one_off, texts
 
 MT = ZoneInfo("America/Denver")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -105,9 +105,7 @@ def test_no_impact_window_leaves_platform_operational(db):
 def test_extended_window_completes_at_its_new_end(db, admin):
     seed(db)
     window = window_on(db, "monthly-maintenance", date(2026, 11, 20))
-    svc.advance_windows(db, window.starts_at)
-    new_end = window.ends_at + timedelta(hours=1)
-    svc.change_window(db, admin, window, ends_at=new_end, now=window.starts_at)
+    new_end = extend_running(db, admin, window, hours=1)
     svc.advance_windows(db, new_end - timedelta(minutes=1))
     assert window.status == "in_progress"
     svc.advance_windows(db, new_end)
@@ -260,41 +258,42 @@ def test_bad_window_changes_write_nothing(db, admin, change, field):
     ) == before
 
 
-def test_series_rule_without_occurrences_is_refused(db, admin):
-    count = db.scalar(select(func.count()).select_from(MaintenanceSeries))
+def refused_series(
+    db, admin, title: str, rule: str, first_start: datetime, minutes: int, platforms
+):
+    """The fields for which the service refuses a new series (maintenance, Denver's time)."""
     with pytest.raises(ValidationError) as exc:
         svc.save_series(
             db,
             admin,
             None,
-            title="Leap day",
-            rule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
-            first_start=datetime(2026, 1, 1, 22, tzinfo=MT),
-            duration_minutes=60,
+            title=title,
+            rule=rule,
+            first_start=first_start,
+            duration_minutes=minutes,
             impact="maintenance",
-            platforms=["cisco"],
+            platforms=platforms,
             tz_name="America/Denver",
             now=NOW,
         )
-    assert "rule" in exc.value.errors
+    return set(exc.value.errors)
+
+
+def test_series_rule_without_occurrences_is_refused(db, admin):
+    count = db.scalar(select(func.count()).select_from(MaintenanceSeries))
+    first = datetime(2026, 1, 1, 22, tzinfo=MT)
+    leap = refused_series(
+        db, admin, "Leap day", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", first, 60, ["cisco"]
+    )
+    assert "rule" in leap
     db.rollback()
     assert db.scalar(select(func.count()).select_from(MaintenanceSeries)) == count
 
 
 def test_series_refuses_unknown_platform_and_long_duration(db, admin):
-    with pytest.raises(ValidationError) as exc:
-        svc.save_series(
-            db,
-            admin,
-            None,
-            title="Long",
-            rule="FREQ=WEEKLY;BYDAY=MO",
-            first_start=datetime(2026, 1, 5, 22, tzinfo=MT),
-            duration_minutes=30 * 24 * 60,
-            impact="maintenance",
-            platforms=["nope"],
-            tz_name="America/Denver",
-            now=NOW,
-        )
-    assert {"platforms", "duration_minutes"} <= set(exc.value.errors)
+    first = datetime(2026, 1, 5, 22, tzinfo=MT)
+    refused = refused_series(
+        db, admin, "Long", "FREQ=WEEKLY;BYDAY=MO", first, 30 * 24 * 60, ["nope"]
+    )
+    assert {"platforms", "duration_minutes"} <= refused
     assert db.scalar(select(func.count()).select_from(Platform)) == 7
