@@ -323,9 +323,14 @@ def subscribe(
     from statuspage.models import Platform, Subscriber, Subscription
 
     confirmed_at = at if confirmed else None
-    where = {"language": "en", "timezone": "America/Denver"}
+    reads_in = {"language": "en", "timezone": "America/Denver"}
     subscriber = Subscriber(
-        address=address, mode=mode, confirmed_at=confirmed_at, created_at=at, updated_at=at, **where
+        address=address,
+        mode=mode,
+        confirmed_at=confirmed_at,
+        created_at=at,
+        updated_at=at,
+        **reads_in,
     )
     session.add(subscriber)
     session.flush()

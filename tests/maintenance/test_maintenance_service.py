@@ -178,8 +178,8 @@ def test_cancel_and_release_notes(db, admin):
 
 
 def unscheduled(db, admin, start: datetime, hours: float, title: str, description: str):
-    """The service's new one-off window on Cisco at NOW, as far as `justification` and
-    `urgency` (none unless given)."""
+    """Make one-off windows on Cisco at NOW through the service, each call giving its own
+    justification and urgency (none unless given): what the service asks for is the test."""
 
     def create(justification: str = "", urgency: str = ""):
         made = texts(title, description, justification, urgency)
