@@ -322,21 +322,13 @@ def subscribe(
     then unless `confirmed` is false, taking incidents and maintenance unless told otherwise."""
     from statuspage.models import Platform, Subscriber, Subscription
 
-    confirmed_at = at if confirmed else None
-    reads_in = {"language": "en", "timezone": "America/Denver"}
-    subscriber = Subscriber(
-        address=address,
-        mode=mode,
-        confirmed_at=confirmed_at,
-        created_at=at,
-        updated_at=at,
-        **reads_in,
-    )
+    reader = {"language": "en", "timezone": "America/Denver"}
+    stamps = {"confirmed_at": at if confirmed else None, "created_at": at}
+    subscriber = Subscriber(address=address, mode=mode, updated_at=at, **reader, **stamps)
     session.add(subscriber)
     session.flush()
     ids = [session.scalar(select(Platform.id).where(Platform.slug == slug)) for slug in slugs]
     topics = {"incidents": incidents, "maintenance": maintenance}
-    stamps = {"confirmed_at": confirmed_at, "created_at": at}
     session.add_all(
         Subscription(subscriber_id=subscriber.id, platform_id=pid, **topics, **stamps)
         for pid in ids
