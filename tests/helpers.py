@@ -304,7 +304,7 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
     return response
 
 
-# --- g3: posting staff forms; apps with rate limits on ---
+# --- posting forms; apps with rate limits on -----------------------------------------
 
 
 def post_form(
@@ -316,11 +316,13 @@ def post_form(
     prefix: str = "",
     **named: Any,
 ):
-    """Post a staff form as a browser would: a CSRF token read from the page at `page` (the
-    form's own page at `path` unless told) as the field `{prefix}csrf_token` (`prefix` names
-    one form of several on a page, such as "p1g-"), then `fields` and the `named` ones."""
+    """Post a form as a browser would: a CSRF token read from the page at `page` (the form's
+    own page at `path` unless told) as the field `{prefix}csrf_token` (`prefix` names one
+    form of several on a page, such as "p1g-"), then `fields` under their full names and the
+    `named` ones with `prefix` put before them."""
     token = csrf_token(client, page or path)
-    return client.post(path, data={f"{prefix}csrf_token": token, **(fields or {}), **named})
+    data = {**(fields or {}), **{f"{prefix}{name}": value for name, value in named.items()}}
+    return client.post(path, data={f"{prefix}csrf_token": token, **data})
 
 
 def rate_limited_config(url: str, **settings: Any) -> dict[str, object]:
@@ -335,3 +337,36 @@ def rate_limited_config(url: str, **settings: Any) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         **settings,
     }
+
+
+# --- subscribers ---------------------------------------------------------------------
+
+
+def subscribe(
+    session: Session,
+    address: str,
+    slugs: list[str],
+    *,
+    at: datetime = NOW,
+    mode: str = "email",
+    confirmed: bool = True,
+    incidents: bool = True,
+    maintenance: bool = True,
+) -> Any:
+    """A subscriber (English, Denver's time) to the platforms `slugs`, made at `at`: confirmed
+    then unless `confirmed` is false, taking incidents and maintenance unless told otherwise."""
+    from statuspage.models import Platform, Subscriber, Subscription
+
+    reader = {"language": "en", "timezone": "America/Denver"}
+    stamps = {"confirmed_at": at if confirmed else None, "created_at": at}
+    subscriber = Subscriber(address=address, mode=mode, updated_at=at, **reader, **stamps)
+    session.add(subscriber)
+    session.flush()
+    ids = [session.scalar(select(Platform.id).where(Platform.slug == slug)) for slug in slugs]
+    topics = {"incidents": incidents, "maintenance": maintenance}
+    session.add_all(
+        Subscription(subscriber_id=subscriber.id, platform_id=pid, **topics, **stamps)
+        for pid in ids
+    )
+    session.commit()
+    return subscriber

@@ -47,39 +47,30 @@ def build(session: Session, actor: User, now: datetime = NOW) -> Calendar:
     svc.expand_series(session, now)
     moved = window_on(session, "monthly-maintenance", date(2027, 1, 15))
     new_start = datetime(2027, 1, 16, 22, tzinfo=MT)
-    svc.change_window(
-        session, actor, moved, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(session, actor, moved, new_start, now=now)
     cancelled = window_on(session, "monthly-maintenance", date(2027, 2, 19))
     svc.set_window_status(session, actor, cancelled, "cancelled", now)
     narrowed = window_on(session, "monthly-maintenance", date(2027, 3, 19))
     svc.change_window(session, actor, narrowed, platforms=["cisco", "contact-centre"], now=now)
     annotated = window_on(session, "connect-release", date(2026, 12, 8))
     svc.change_window(session, actor, annotated, note="Includes the **new** dashboard", now=now)
-    start = datetime(2026, 12, 2, 1, 0, tzinfo=MT)
-    unscheduled = svc.create_unscheduled(
+    # Two one-off windows at 01:00 (outside working hours: no urgency needed).
+    unscheduled = one_off(
         session,
         actor,
-        title="Emergency SBC patch",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
+        start=datetime(2026, 12, 2, 1, 0, tzinfo=MT),
+        hours=2,
         platforms=["microsoft-teams"],
-        description="Patch a <script>alert(1)</script> critical bug",
-        justification="Security",
-        tz_name="America/Denver",
+        **texts(
+            "Emergency SBC patch", "Patch a <script>alert(1)</script> critical bug", "Security"
+        ),
         now=now,
     )
-    start2 = datetime(2026, 12, 3, 1, 0, tzinfo=MT)
-    unscheduled_cancelled = svc.create_unscheduled(
+    unscheduled_cancelled = one_off(
         session,
         actor,
-        title="Disk swap",
-        starts_at=start2,
-        ends_at=start2 + timedelta(hours=1),
-        platforms=["cisco"],
-        description="Swap",
-        justification="A disk is failing",
-        tz_name="America/Denver",
+        start=datetime(2026, 12, 3, 1, 0, tzinfo=MT),
+        **texts("Disk swap", "Swap", "A disk is failing"),
         now=now,
     )
     svc.set_window_status(session, actor, unscheduled_cancelled, "cancelled", now)
@@ -111,13 +102,32 @@ def expected_spans(
     return sorted(spans)
 
 
-def one_off(session: Session, actor: User, **fields: object) -> MaintenanceWindow:
-    """An unscheduled window on Cisco twelve hours after NOW, for an hour, with every text
-    a window needs; `fields` override any of them (title, starts_at, description, ...)."""
+def texts(title: str, description: str, justification: str, urgency: str = "") -> dict[str, str]:
+    """A window's texts by name, for `one_off`: its title, what is done and why."""
+    return {
+        "title": title,
+        "description": description,
+        "justification": justification,
+        "urgency": urgency,
+    }
+
+
+def one_off(
+    session: Session,
+    actor: User,
+    *,
+    start: datetime | None = None,
+    hours: float = 1,
+    **fields: object,
+) -> MaintenanceWindow:
+    """An unscheduled window on Cisco from `start` (twelve hours after NOW unless told) for
+    `hours`, with every text a window needs; `fields` override any of them (title,
+    starts_at, description, ...)."""
+    start = start or NOW + timedelta(hours=12)
     values: dict[str, object] = {
         "title": "Firmware",
-        "starts_at": NOW + timedelta(hours=12),
-        "ends_at": NOW + timedelta(hours=13),
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=hours),
         "platforms": ["cisco"],
         "description": "d",
         "justification": "j",
@@ -127,3 +137,29 @@ def one_off(session: Session, actor: User, **fields: object) -> MaintenanceWindo
         **fields,
     }
     return svc.create_unscheduled(session, actor, **values)
+
+
+def move(
+    session: Session,
+    actor: User,
+    window: MaintenanceWindow,
+    start: datetime,
+    hours: float = 6,
+    now: datetime = NOW,
+    **fields: object,
+) -> MaintenanceWindow:
+    """Move `window` through the service to `start`, lasting `hours` (the monthly window's
+    six unless told), as staff would at `now`; `fields` are any other changes (a note, ...)."""
+    end = start + timedelta(hours=hours)
+    return svc.change_window(
+        session, actor, window, starts_at=start, ends_at=end, now=now, **fields
+    )
+
+
+def extend_running(session: Session, actor: User, window: MaintenanceWindow, hours: float):
+    """Start `window` (the windows job at its start), then have staff make it `hours`
+    longer at that moment. Returns its new end."""
+    svc.advance_windows(session, window.starts_at)
+    new_end = window.ends_at + timedelta(hours=hours)
+    svc.change_window(session, actor, window, ends_at=new_end, now=window.starts_at)
+    return new_end

@@ -24,22 +24,22 @@ from statuspage.models import (
     Notice,
     Platform,
     Subscriber,
-    Subscription,
 )
-from statuspage.services import incidents, maintenance
-from tests.helpers import NOW, as_form, confirmation_fields, login
-from tests.maintenance_fixtures import MT, build
+from statuspage.services import maintenance
+from tests.helpers import (
+    NOW,
+    as_form,
+    confirmation_fields,
+    count,
+    csrf_token,
+    login,
+    master_case,
+    post_form,
+    subscribe,
+)
+from tests.maintenance_fixtures import MT, build, one_off, texts
 
 DAY = timedelta(days=1)
-
-
-def csrf(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 def written(db) -> tuple[int, ...]:
@@ -57,74 +57,34 @@ def written(db) -> tuple[int, ...]:
     )
 
 
-def subscribe(
-    db,
-    address: str,
-    slugs: list[str],
-    *,
-    mode="email",
-    confirmed=True,
-    maintenance=True,
-    incidents=True,
-):
-    at = NOW - DAY
-    subscriber = Subscriber(
-        address=address,
-        mode=mode,
-        language="en",
-        timezone="America/Denver",
-        confirmed_at=at if confirmed else None,
-        created_at=at,
-        updated_at=at,
-    )
-    db.add(subscriber)
-    db.flush()
-    for slug in slugs:
-        platform = db.scalar(select(Platform).where(Platform.slug == slug))
-        db.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=platform.id,
-                incidents=incidents,
-                maintenance=maintenance,
-                confirmed_at=at if confirmed else None,
-                created_at=at,
-            )
-        )
-    db.commit()
-
-
 @pytest.fixture
 def audience(db):
     """Cisco's subscribers: two emails, a webhook and a Teams channel who take maintenance
     and incidents; others the notices must not count."""
-    subscribe(db, "noc@example.com", ["cisco"])
-    subscribe(db, "it@example.org", ["cisco", "contact-centre"])
-    subscribe(db, "https://hooks.example.com/status", ["cisco"], mode="webhook")
-    subscribe(db, "https://example.webhook.office.com/x", ["cisco"], mode="teams")
-    subscribe(db, "other@example.com", ["contact-centre"])
-    subscribe(db, "no-maintenance@example.com", ["cisco"], maintenance=False)
-    subscribe(db, "pending@example.com", ["cisco"], confirmed=False)
+    at = NOW - DAY
+    subscribe(db, "noc@example.com", ["cisco"], at=at)
+    subscribe(db, "it@example.org", ["cisco", "contact-centre"], at=at)
+    subscribe(db, "https://hooks.example.com/status", ["cisco"], at=at, mode="webhook")
+    subscribe(db, "https://example.webhook.office.com/x", ["cisco"], at=at, mode="teams")
+    subscribe(db, "other@example.com", ["contact-centre"], at=at)
+    subscribe(db, "no-maintenance@example.com", ["cisco"], at=at, maintenance=False)
+    subscribe(db, "pending@example.com", ["cisco"], at=at, confirmed=False)
 
 
 @pytest.fixture
 def eleven_days(db, css):
     """A one-off window on Cisco due in eleven days (announced when it was created)."""
     start = (NOW + 11 * DAY).astimezone(MT).replace(hour=1, minute=0)
-    window = maintenance.create_unscheduled(
-        db,
-        css,
-        title="Cisco SBC upgrade",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        platforms=["cisco"],
-        description="Upgrade the SBCs",
-        justification="Vendor fix",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    upgrade = texts("Cisco SBC upgrade", "Upgrade the SBCs", "Vendor fix")
+    window = one_off(db, css, start=start, hours=2, **upgrade)
     db.commit()
     return window
+
+
+def confirm(client, db, to: str, page: str) -> None:
+    """Press the confirmation page's red button, posting to `to`: the change is saved."""
+    assert client.post(to, data=as_form(confirmation_fields(page))).status_code == 302
+    db.expire_all()
 
 
 def told(db) -> None:
@@ -187,9 +147,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
     db.commit()
     login(client, css)
     before = written(db)
-    asked = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf(client, path), "s-status": "in_progress"}
-    )
+    asked = post_form(client, f"{path}/status", page=path, prefix="s-", status="in_progress")
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200
     assert "Start “Cisco SBC upgrade” now? It is planned for" in page
@@ -209,9 +167,7 @@ def test_starting_a_window_early_shows_what_is_sent_to_how_many_and_waits_for_co
     assert '<button type="submit" class="danger">Start now</button>' in page
     assert written(db) == before  # nothing started, queued or audited
 
-    confirmed = client.post(f"{path}/status", data=as_form(confirmation_fields(page)))
-    assert confirmed.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/status", page)
     assert db.get(MaintenanceWindow, eleven_days.id).status == "in_progress"
     # What the page listed is what the fan-out really queues, channel by channel.
     assert fan_out(db) == everything_listed(page) == {"email": 2, "webhook": 2, "teams": 1}
@@ -227,7 +183,7 @@ def test_the_status_select_preselects_nothing_and_requires_a_choice(client, db, 
     assert all("selected" not in attrs for attrs, _ in options)
     assert [label for _, label in options[1:]] == ["In progress: start it now"]
     before = written(db)
-    refused = client.post(f"{path}/status", data={"s-csrf_token": csrf(client, path)})
+    refused = post_form(client, f"{path}/status", page=path, prefix="s-")
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Choose the window's new status." in html.unescape(body)
@@ -241,9 +197,7 @@ def test_completing_a_running_window_asks_first(client, db, css, audience, eleve
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
     before = written(db)
-    asked = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf(client, path), "s-status": "completed"}
-    )
+    asked = post_form(client, f"{path}/status", page=path, prefix="s-", status="completed")
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "Complete “Cisco SBC upgrade” now?" in page
     assert "Maintenance completed: 4 recipients" in page
@@ -254,9 +208,7 @@ def test_completing_a_running_window_asks_first(client, db, css, audience, eleve
     assert refused.status_code == 422
     assert "Nothing was changed: confirm with the red button." in refused.get_data(as_text=True)
     assert written(db) == before
-    done = client.post(f"{path}/status", data=as_form(confirmation_fields(page)))
-    assert done.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/status", page)
     assert db.get(MaintenanceWindow, eleven_days.id).status == "completed"
 
 
@@ -271,7 +223,7 @@ def test_moving_a_window_shows_who_hears_of_it_and_back_keeps_what_was_typed(
     login(client, css)
     before = written(db)
     typed = {
-        "w-csrf_token": csrf(client, path),
+        "w-csrf_token": csrf_token(client, path),
         "w-starts_at": "2026-12-02T02:00",
         "w-ends_at": "2026-12-02T05:00",
         "w-platforms": ["cisco"],
@@ -302,15 +254,14 @@ def test_a_note_alone_saves_without_asking(client, db, css, eleven_days):
         eleven_days.starts_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M"),
         eleven_days.ends_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M"),
     )
-    saved = client.post(
+    saved = post_form(
+        client,
         path,
-        data={
-            "w-csrf_token": csrf(client, path),
-            "w-starts_at": start,
-            "w-ends_at": end,
-            "w-platforms": ["cisco"],
-            "w-note": "Bring the spare",
-        },
+        prefix="w-",
+        starts_at=start,
+        ends_at=end,
+        platforms=["cisco"],
+        note="Bring the spare",
     )
     assert saved.status_code == 302
     db.expire_all()
@@ -334,22 +285,13 @@ def test_a_finished_window_offers_no_move_or_status_form(client, db, css):
     assert 'name="w-starts_at"' not in page and 'name="s-status"' not in page
     assert 'name="w-note"' in page  # a note is all it takes
     before = written(db)
-    refused = client.post(
-        f"{path}/status", data={"s-csrf_token": csrf(client, path), "s-status": "in_progress"}
-    )
+    refused = post_form(client, f"{path}/status", page=path, prefix="s-", status="in_progress")
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "<!doctype html>" in body.lower()
     assert "This window is cancelled: its status no longer changes." in body
     assert written(db) == before
-    moved = client.post(
-        path,
-        data={
-            "w-csrf_token": csrf(client, path),
-            "w-starts_at": "2027-03-01T22:00",
-            "w-ends_at": "2027-03-02T02:00",
-            "w-note": "Called off by the vendor",
-        },
-    )
+    times = {"starts_at": "2027-03-01T22:00", "ends_at": "2027-03-02T02:00"}
+    moved = post_form(client, path, prefix="w-", note="Called off by the vendor", **times)
     assert moved.status_code == 302
     db.expire_all()
     found = db.get(MaintenanceWindow, cal.cancelled.id)
@@ -364,7 +306,7 @@ def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipient
 ):
     login(client, css)
     typed = {
-        "csrf_token": csrf(client, "/admin/incidents/new"),
+        "csrf_token": csrf_token(client, "/admin/incidents/new"),
         "title": "Calls failing in Phoenix",
         "impact": "major",
         "priority": "P2",
@@ -404,33 +346,14 @@ def test_opening_an_incident_with_its_notice_asks_first_and_counts_the_recipient
 
 def test_opening_an_incident_without_notifying_does_not_ask(client, db, css):
     login(client, css)
-    response = client.post(
-        "/admin/incidents/new",
-        data={
-            "csrf_token": csrf(client, "/admin/incidents/new"),
-            "title": "Quiet",
-            "impact": "minor",
-            "priority": "P3",
-            "status": "investigating",
-        },
-    )
+    quiet = {"title": "Quiet", "impact": "minor", "priority": "P3", "status": "investigating"}
+    response = post_form(client, "/admin/incidents/new", **quiet)
     assert response.status_code == 302 and count(db, Incident) == 1
 
 
 @pytest.fixture
 def master(db, css):
-    case = incidents.create_incident(
-        db,
-        css,
-        title="Global outage",
-        priority="P1G",
-        case_number="CS-1",
-        impact="critical",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW,
-    )
-    db.commit()
-    return case
+    return master_case(db, css, title="Global outage", platforms={"cisco": "partial_outage"})
 
 
 def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master):
@@ -441,7 +364,7 @@ def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master)
     assert re.findall(r"<option([^>]*)>", select_html)[0] == ' value=""'
     assert "selected" not in select_html
     before = written(db)
-    token = csrf(client, path)
+    token = csrf_token(client, path)
     unchosen = client.post(f"{path}/p1g/remove", data={"rm-csrf_token": token})
     assert unchosen.status_code == 422
     assert "Choose the priority the incident keeps." in unchosen.get_data(as_text=True)
@@ -452,9 +375,7 @@ def test_removing_p1g_preselects_nothing_and_asks_first(client, db, css, master)
     assert "The master-case banner leaves every public page and the embed." in ask
     assert "No subscriber is notified by this change." in ask
     assert written(db) == before
-    done = client.post(f"{path}/p1g/remove", data=as_form(confirmation_fields(ask)))
-    assert done.status_code == 302
-    db.expire_all()
+    confirm(client, db, f"{path}/p1g/remove", ask)
     assert db.get(Incident, master.id).priority == "P2"
 
 
@@ -467,7 +388,7 @@ def test_an_engineer_is_offered_no_p1g_and_a_refused_form_keeps_what_was_typed(
     assert "Master cases (P1G) are opened by CSS staff." in page
     before = written(db)
     typed = {
-        "csrf_token": csrf(client, "/admin/incidents/new"),
+        "csrf_token": csrf_token(client, "/admin/incidents/new"),
         "title": "Phoenix calls dropping",
         "impact": "major",
         "status": "investigating",
@@ -537,7 +458,7 @@ def test_the_confirmation_page_speaks_the_staff_language(
 ):
     path = f"/admin/maintenance/{eleven_days.id}"
     login(client, css)
-    token = csrf(client, path)
+    token = csrf_token(client, path)
     flask_babel.refresh()  # the test's app context outlives requests: choose again
     page = client.post(
         f"{path}/status?lang={lang}",

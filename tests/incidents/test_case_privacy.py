@@ -10,24 +10,16 @@ from sqlalchemy import select
 from statuspage.models import Notice
 from statuspage.renderers.mail import render_notice
 from statuspage.services import incidents
-from tests.helpers import NOW, login
+from tests.helpers import NOW, login, master_case
 
 PRIVATE = ("CUST-7781", "CUST-7782")
 
 
 @pytest.fixture
 def master(db, css):
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-4242",
-        customer_case_numbers=", ".join(PRIVATE),
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=20),
+    cases = {"case_number": "CS-4242", "customer_case_numbers": ", ".join(PRIVATE)}
+    found = master_case(
+        db, css, platforms={"cisco": "major_outage"}, now=NOW - timedelta(minutes=20), **cases
     )
     incidents.post_update(
         db, css, found, status="identified", body="Carrier fault", now=NOW - timedelta(minutes=5)

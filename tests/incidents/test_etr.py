@@ -3,7 +3,6 @@ page, the APIs, the feeds and the mail show it, and the overdue clock follows it
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import flask_babel
@@ -13,8 +12,8 @@ from sqlalchemy import select
 from jobs.p1g import alert_overdue
 from statuspage.models import Incident, Notice
 from statuspage.renderers.mail import render_notice
-from statuspage.services import ValidationError, incidents, staff
-from tests.helpers import NOW, login
+from statuspage.services import ValidationError, incidents
+from tests.helpers import NOW, api_headers, login, master_case, post_form
 
 # 15:00 UTC is 08:00 MST; the ETR 12:30 MST is 19:30 UTC.
 ETR = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
@@ -22,17 +21,7 @@ ETR = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 
 @pytest.fixture
 def master(db, css):
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(hours=2),
-    )
+    found = master_case(db, css, platforms={"cisco": "major_outage"}, now=NOW - timedelta(hours=2))
     incidents.post_update(
         db,
         css,
@@ -128,34 +117,13 @@ def test_staff_form_takes_the_etr_in_mountain_time(client, db, css):
     path = f"/admin/incidents/{found.id}"
     page = client.get(path).get_data(as_text=True)
     assert 'type="datetime-local"' in page and 'name="etr"' in page
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post(
-        path,
-        data={
-            "csrf_token": csrf,
-            "status": "identified",
-            "body": "Found it",
-            "etr": "2026-11-20T12:30",
-        },
-    )
+    response = post_form(client, path, status="identified", body="Found it", etr="2026-11-20T12:30")
     assert response.status_code == 302
     db.expire_all()
     assert db.get(Incident, found.id).latest_update.etr == ETR
-    response = client.post(
-        path,
-        data={"csrf_token": csrf, "status": "identified", "body": "x", "etr": "2026-11-20T07:00"},
-    )
+    response = post_form(client, path, status="identified", body="x", etr="2026-11-20T07:00")
     assert response.status_code == 422
     assert "must be after the time of the update" in response.get_data(as_text=True)
-
-
-def api_headers(db, role: str = "css") -> dict[str, str]:
-    from tests.helpers import make_user
-
-    user = make_user(db, role)
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
 
 
 def test_manage_api_takes_the_etr_top_level_and_in_the_namespace(client, db):

@@ -8,7 +8,6 @@ can be corrected: audited with before and after, shown as edited, sent again onl
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from xml.etree import ElementTree
 
@@ -20,7 +19,7 @@ from statuspage.channels.chat import summary
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Notice
 from statuspage.renderers.mail import render_notice
 from statuspage.services import ValidationError, incidents, staff
-from tests.helpers import NOW, login
+from tests.helpers import NOW, csrf_of, login, master_case, post_form
 
 API = "/api/v1/pages/calltower"
 LATER = NOW + timedelta(minutes=20)
@@ -29,21 +28,15 @@ LATER = NOW + timedelta(minutes=20)
 @pytest.fixture
 def case(db, css):
     """A master case whose title and first update have a Spanish version, no German one."""
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing in Phoenix",
-        title_translations={"es": "Fallan las llamadas en Phoenix"},
-        body="We are **investigating**.",
-        body_translations={"es": "Estamos **investigando**."},
-        impact="critical",
-        priority="P1G",
-        case_number="CS-2026-11873",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
+    spanish = {
+        "title_translations": {"es": "Fallan las llamadas en Phoenix"},
+        "body_translations": {"es": "Estamos **investigando**."},
+    }
+    english = {"title": "Calls failing in Phoenix", "body": "We are **investigating**."}
+    cisco_down = {"cisco": "major_outage"}
+    return master_case(
+        db, css, case_number="CS-2026-11873", platforms=cisco_down, **english, **spanish
     )
-    db.commit()
-    return found
 
 
 def page(client, path: str, lang: str) -> str:
@@ -51,10 +44,6 @@ def page(client, path: str, lang: str) -> str:
     response = client.get(path, headers={"Accept-Language": lang})
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
-
-
-def csrf(html: str, prefix: str = "") -> str:
-    return re.search(rf'name="{prefix}csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 # --- the rules in the service -----------------------------------------------------------------
@@ -359,16 +348,12 @@ def test_the_manage_api_corrects_an_update_as_statuspage_does(client, db, header
 def test_staff_post_an_update_with_its_versions(client, db, css, case):
     login(client, css)
     path = f"/admin/incidents/{case.id}"
-    html = client.get(path).get_data(as_text=True)
-    response = client.post(
-        path,
-        data={
-            "csrf_token": csrf(html),
-            "status": "identified",
-            "body": "A carrier route is down.",
-            "body_es": "Una ruta del operador está caída.",
-            "body_de": "Eine Carrier-Route ist ausgefallen.",
-        },
+    versions = {
+        "body_es": "Una ruta del operador está caída.",
+        "body_de": "Eine Carrier-Route ist ausgefallen.",
+    }
+    response = post_form(
+        client, path, status="identified", body="A carrier route is down.", **versions
     )
     assert response.status_code == 302
     db.expire_all()
@@ -386,14 +371,16 @@ def test_the_correction_form_corrects_and_asks_before_notifying(client, db, css,
     html = client.get(path).get_data(as_text=True)
     assert "We are **investigating**." in html and "Estamos **investigando**." in html
     assert 'name="notify"' in html and 'name="notify" type="checkbox" value="y" checked' not in html
-    asked = client.post(path, data={"csrf_token": csrf(html), "body": "Corrected.", "notify": "y"})
+    asked = client.post(
+        path, data={"csrf_token": csrf_of(html), "body": "Corrected.", "notify": "y"}
+    )
     assert asked.status_code == 200 and "What will be sent" in asked.get_data(as_text=True)
     db.expire_all()
     assert db.get(IncidentUpdate, first.id).body == "We are **investigating**."
-    done = client.post(path, data={"csrf_token": csrf(html), "body": "Corrected quietly."})
+    done = client.post(path, data={"csrf_token": csrf_of(html), "body": "Corrected quietly."})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"#update-{first.id}")
     db.expire_all()
     assert db.get(IncidentUpdate, first.id).body == "Corrected quietly."
-    unchanged = client.post(path, data={"csrf_token": csrf(html), "body": "Corrected quietly."})
+    unchanged = client.post(path, data={"csrf_token": csrf_of(html), "body": "Corrected quietly."})
     assert unchanged.status_code == 422
     assert "change the text to correct it" in unchanged.get_data(as_text=True)

@@ -11,6 +11,7 @@ from statuspage.models import AuditEntry, Incident, Platform
 from statuspage.services import PermissionDenied, ValidationError
 from statuspage.services import incidents as svc
 from statuspage.services import platforms as platform_service
+from tests.helpers import open_incident
 
 
 def platform(db, slug):
@@ -18,32 +19,17 @@ def platform(db, slug):
 
 
 def test_incident_puts_its_platforms_in_their_status(db, engineer, now):
-    incident = svc.create_incident(
-        db,
-        engineer,
-        title="Calls dropping",
-        body="Looking",
-        impact="major",
-        priority="P2",
-        platform_statuses={"cisco": "partial_outage"},
-        now=now,
+    partial = {"cisco": "partial_outage"}
+    incident = open_incident(
+        db, engineer, now, title="Calls dropping", body="Looking", platforms=partial
     )
-    db.commit()
     assert platform(db, "cisco").status == "partial_outage"
     change = incident.updates[0].platform_changes[0]
     assert (change.old_status, change.new_status) == ("operational", "partial_outage")
 
 
 def test_resolving_returns_platform_to_operational(db, engineer, now):
-    incident = svc.create_incident(
-        db,
-        engineer,
-        title="Down",
-        impact="critical",
-        priority="P1",
-        platform_statuses={"cisco": "major_outage"},
-        now=now,
-    )
+    incident = open_incident(db, engineer, now, "P1", title="Down", impact="critical", commit=False)
     svc.resolve(db, engineer, incident, body="Fixed", now=now + timedelta(hours=1))
     db.commit()
     assert platform(db, "cisco").status == "operational"
@@ -51,22 +37,9 @@ def test_resolving_returns_platform_to_operational(db, engineer, now):
 
 
 def test_resolving_keeps_platform_held_by_another_open_incident(db, engineer, now):
-    first = svc.create_incident(
-        db,
-        engineer,
-        title="A",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=now,
-    )
-    svc.create_incident(
-        db,
-        engineer,
-        title="B",
-        priority="P2",
-        platform_statuses={"cisco": "degraded_performance"},
-        now=now,
-    )
+    first = open_incident(db, engineer, now, title="A", commit=False)
+    degraded = {"cisco": "degraded_performance"}
+    open_incident(db, engineer, now, title="B", platforms=degraded, commit=False)
     svc.resolve(db, engineer, first, body="A fixed", now=now)
     db.commit()
     assert platform(db, "cisco").status == "degraded_performance"
@@ -128,15 +101,8 @@ def test_p1g_update_due_hourly_and_overdue(db, css, now):
 def test_invalid_incident_writes_nothing(db, engineer, now):
     before = db.scalar(select(Platform.status).where(Platform.slug == "cisco"))
     with pytest.raises(ValidationError) as exc:
-        svc.create_incident(
-            db,
-            engineer,
-            title="",
-            impact="apocalyptic",
-            priority="P9",
-            platform_statuses={"cisco": "on_fire", "nope": "major_outage"},
-            now=now,
-        )
+        wrong = {"cisco": "on_fire", "nope": "major_outage"}
+        open_incident(db, engineer, now, "P9", title="", impact="apocalyptic", platforms=wrong)
     db.rollback()
     assert set(exc.value.errors) >= {"title", "impact", "priority", "components"}
     assert db.scalar(select(Incident).limit(1)) is None

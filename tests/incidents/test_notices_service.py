@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from statuspage.models import Delivery, Notice, Subscriber
+from statuspage.models import Delivery, Notice
 from statuspage.seed.defaults import seed_series
-from statuspage.services import maintenance, notices
-from tests.maintenance_fixtures import MT, window_on
+from statuspage.services import incidents, maintenance, notices
+from tests.helpers import open_incident, subscribe
+from tests.maintenance_fixtures import MT, extend_running, move, one_off, texts, window_on
 
 TZ = "America/Denver"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -24,16 +25,7 @@ def seed(db):
 def tell(db, notice, status="sent"):
     """A subscriber was told by `notice`: subscribers who were told are those with a
     delivery of one of the window's notices."""
-    subscriber = Subscriber(
-        address=f"told{notice.id}@example.com",
-        language="en",
-        timezone=TZ,
-        confirmed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.add(subscriber)
-    db.flush()
+    subscriber = subscribe(db, f"told{notice.id}@example.com", [], at=NOW)
     db.add(
         Delivery(
             notice_id=notice.id,
@@ -109,9 +101,7 @@ def test_downtime_across_week_before_and_start_sends_start_not_week_before(db):
 def test_completion_at_actual_end_of_extended_window(db, admin):
     seed(db)
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
-    maintenance.advance_windows(db, window.starts_at)
-    new_end = window.ends_at + timedelta(hours=2)
-    maintenance.change_window(db, admin, window, ends_at=new_end, now=window.starts_at)
+    new_end = extend_running(db, admin, window, hours=2)
     maintenance.advance_windows(db, window.ends_at - timedelta(minutes=1))
     notices.queue_due_window_notices(db, new_end - timedelta(minutes=1), TZ)
     assert "maintenance_completion" not in notices_of(db, window)
@@ -128,14 +118,7 @@ def test_moving_an_announced_window_sends_rescheduled_and_withdraws_stale(db, ad
     week.status = "done"  # it went out
     tell(db, week)
     new_start = datetime(2026, 12, 19, 22, tzinfo=MT)
-    maintenance.change_window(
-        db,
-        admin,
-        window,
-        starts_at=new_start,
-        ends_at=new_start + timedelta(hours=6),
-        now=datetime(2026, 12, 12, tzinfo=UTC),
-    )
+    move(db, admin, window, new_start, now=datetime(2026, 12, 12, tzinfo=UTC))
     found = notices_of(db, window)
     assert found["maintenance_rescheduled"].payload["window"]["previous_starts_at"] == (
         datetime(2026, 12, 19, 5, tzinfo=UTC).isoformat()
@@ -149,14 +132,7 @@ def test_moving_an_unannounced_window_sends_nothing_and_cancels_pending(db, admi
     notices.queue_due_window_notices(db, datetime(2026, 12, 11, 22, tzinfo=MT), TZ)
     pending = notices_of(db, window)["maintenance_week_before"]
     new_start = datetime(2026, 12, 20, 22, tzinfo=MT)
-    maintenance.change_window(
-        db,
-        admin,
-        window,
-        starts_at=new_start,
-        ends_at=new_start + timedelta(hours=6),
-        now=datetime(2026, 12, 11, 22, 5, tzinfo=MT),
-    )
+    move(db, admin, window, new_start, now=datetime(2026, 12, 11, 22, 5, tzinfo=MT))
     assert pending.status == "cancelled"
     assert "maintenance_rescheduled" not in notices_of(db, window)
     # the announcement for the new start comes due at its own moment
@@ -188,35 +164,14 @@ def test_cancelling_an_announced_window_tells_subscribers_once(db, admin):
 
 def test_unscheduled_window_is_announced_immediately(db, admin):
     start = datetime(2026, 11, 21, 1, 0, tzinfo=MT)
-    window = maintenance.create_unscheduled(
-        db,
-        admin,
-        title="Emergency",
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        platforms=["cisco"],
-        description="Patch",
-        justification="Security",
-        tz_name=TZ,
-        now=NOW,
-    )
+    window = one_off(db, admin, start=start, now=NOW, **texts("Emergency", "Patch", "Security"))
     notice = notices_of(db, window)["maintenance_scheduled"]
     assert notice.due_at == NOW and notice.status == "pending"
     assert notice.payload["window"]["justification"] == "Security"
 
 
 def test_incident_notices_follow_deliver_notifications(db, css):
-    from statuspage.services import incidents
-
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Down",
-        body="Looking",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
-    )
+    incident = open_incident(db, css, NOW, title="Down", body="Looking", commit=False)
     incidents.post_update(
         db,
         css,

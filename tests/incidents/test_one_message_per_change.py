@@ -23,11 +23,12 @@ from sqlalchemy import select
 
 from jobs import delivery
 from statuspage.mail.memory import MemoryMailer
-from statuspage.models import Notice, Platform, Subscriber, Subscription
+from statuspage.models import Notice
 from statuspage.seed.defaults import seed_series
 from statuspage.services import maintenance, notices
 from tests.helpers import SECRET_KEY
-from tests.maintenance_fixtures import MT, window_on
+from tests.helpers import subscribe as add_subscriber
+from tests.maintenance_fixtures import MT, move, window_on
 
 TZ = "America/Denver"
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -95,24 +96,8 @@ class Jobs:
 
 
 def subscribe(db, email: str, slugs: list[str], at: datetime = START) -> None:
-    subscriber = Subscriber(
-        address=email, language="en", timezone=TZ, confirmed_at=at, created_at=at, updated_at=at
-    )
-    db.add(subscriber)
-    db.flush()
-    for slug in slugs:
-        platform = db.scalar(select(Platform).where(Platform.slug == slug))
-        db.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=platform.id,
-                incidents=False,
-                maintenance=True,
-                confirmed_at=at,
-                created_at=at,
-            )
-        )
-    db.commit()
+    """A subscriber to the platforms' maintenance (not their incidents), confirmed at `at`."""
+    add_subscriber(db, email, slugs, at=at, incidents=False)
 
 
 @pytest.fixture
@@ -128,6 +113,28 @@ def december(db):
     return window_on(db, "monthly-maintenance", DEC_18)
 
 
+# A day after December's announcement went out.
+LATER = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
+
+
+def told_and_new(db, jobs: Jobs):
+    """December's window after "told@" has had its announcement and "new@" subscribed,
+    at LATER."""
+    subscribe(db, "told@example.com", ["cisco"])
+    window = december(db)
+    jobs.tick(WEEK_MOMENT)
+    subscribe(db, "new@example.com", ["cisco"], at=LATER)
+    return window
+
+
+def moved_december(db, admin, new_start: datetime, now: datetime):
+    """December's monthly window, moved by staff at `now` to start at `new_start`."""
+    window = december(db)
+    move(db, admin, window, new_start, now=now)
+    db.commit()
+    return window
+
+
 def run_through(jobs: Jobs, window, *extra: datetime) -> None:
     """Tick at every moment that matters until the window is over."""
     for moment in sorted(extra) + [
@@ -140,17 +147,8 @@ def run_through(jobs: Jobs, window, *extra: datetime) -> None:
 
 def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     new_start = datetime(2026, 12, 19, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db,
-        admin,
-        window,
-        starts_at=new_start,
-        ends_at=new_start + timedelta(hours=6),
-        now=datetime(2026, 12, 1, tzinfo=UTC),
-    )
-    db.commit()
+    window = moved_december(db, admin, new_start, datetime(2026, 12, 1, tzinfo=UTC))
     jobs.tick(WEEK_MOMENT)  # the old moment: nothing
     assert jobs.mailbox("a@example.com") == []
     jobs.tick(datetime(2026, 12, 12, 22, 0, tzinfo=MT))
@@ -161,18 +159,12 @@ def test_move_before_the_week_moment_is_announced_once_at_its_new_moment(db, adm
 
 
 def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_rest(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
+    window = told_and_new(db, jobs)
     assert jobs.mailbox("told@example.com") == [WEEK]
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
     new_start = datetime(2026, 12, 20, 22, 0, tzinfo=MT)  # its week moment, Dec 13, is ahead
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    move(db, admin, window, new_start, now=LATER)
     db.commit()
-    jobs.tick(later + timedelta(minutes=1))
+    jobs.tick(LATER + timedelta(minutes=1))
     # the rescheduled notice goes to those told, not to every subscriber of the platform
     assert jobs.mailbox("new@example.com") == []
     run_through(jobs, window, datetime(2026, 12, 13, 22, 0, tzinfo=MT))
@@ -181,17 +173,11 @@ def test_move_after_the_week_moment_reschedules_the_told_and_announces_to_the_re
 
 
 def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
+    window = told_and_new(db, jobs)
     new_start = datetime(2026, 12, 16, 22, 0, tzinfo=MT)  # its week moment passed on the 9th
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=later
-    )
+    move(db, admin, window, new_start, now=LATER)
     db.commit()
-    jobs.tick(later + timedelta(minutes=1))
+    jobs.tick(LATER + timedelta(minutes=1))
     # told: one "rescheduled"; not yet told: the announcement at once, not "in one week"
     assert jobs.mailbox("told@example.com") == [WEEK, MOVED]
     assert jobs.mailbox("new@example.com") == [SHORT]
@@ -209,13 +195,9 @@ def test_move_closer_than_a_week_announces_at_once_to_the_untold_not_late(db, ad
 
 def test_untold_window_moved_inside_its_week_is_announced_at_once(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
-    db.commit()
+    window = moved_december(db, admin, new_start, now)
     run_through(jobs, window, now + timedelta(minutes=1))
     assert jobs.mailbox("a@example.com") == [SHORT, START_, DONE]
     # the invitation of the announcement is the calendar's entry, at its new time
@@ -230,9 +212,7 @@ def test_a_24_hour_reminder_still_ahead_announces_a_window_moved_inside_its_week
     db.commit()
     now = datetime(2026, 12, 1, 9, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 22, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
+    move(db, admin, window, new_start, now=now)
     db.commit()
     jobs.tick(now + timedelta(minutes=1))
     assert jobs.mailbox("a@example.com") == []
@@ -247,9 +227,7 @@ def test_a_24_hour_only_policy_moved_inside_its_day_is_announced_at_once(db, adm
     later = datetime(2026, 12, 7, 22, 0, tzinfo=MT)
     subscribe(db, "new@example.com", ["calltower-connect"], at=later)
     new_start = datetime(2026, 12, 8, 12, 0, tzinfo=MT)  # 14 hours ahead
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=later
-    )
+    move(db, admin, window, new_start, hours=2, now=later)
     db.commit()
     run_through(jobs, window, later + timedelta(minutes=1))
     assert jobs.mailbox("told@example.com") == [DAY, MOVED]
@@ -262,9 +240,7 @@ def test_moving_again_tells_those_announced_to_at_short_notice_once(db, admin, j
     for day, start_day in ((1, 4), (2, 5)):
         now = datetime(2026, 12, day, 9, 0, tzinfo=MT)
         new_start = datetime(2026, 12, start_day, 22, 0, tzinfo=MT)
-        maintenance.change_window(
-            db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-        )
+        move(db, admin, window, new_start, now=now)
         db.commit()
         jobs.tick(now + timedelta(minutes=1))
     maintenance.set_window_status(
@@ -277,13 +253,9 @@ def test_moving_again_tells_those_announced_to_at_short_notice_once(db, admin, j
 
 def test_short_notice_fanned_out_after_the_start_is_not_sent(db, admin, jobs):
     subscribe(db, "a@example.com", ["cisco"])
-    window = december(db)
     now = datetime(2026, 12, 4, 21, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 4, 21, 30, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-    )
-    db.commit()
+    window = moved_december(db, admin, new_start, now)
     # the process was down from the move until after the start: no announcement now
     jobs.tick(new_start + timedelta(minutes=5))
     assert jobs.mailbox("a@example.com") == [START_]
@@ -298,9 +270,7 @@ def test_moving_twice_sends_one_message_per_change(db, admin, jobs):
     for day in (12, 13):
         now = datetime(2026, 12, day, 9, 0, tzinfo=MT)
         new_start = datetime(2026, 12, 18 + day - 11, 22, 0, tzinfo=MT)
-        maintenance.change_window(
-            db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=6), now=now
-        )
+        move(db, admin, window, new_start, now=now)
         db.commit()
         jobs.tick(now + timedelta(minutes=1))
     run_through(jobs, window, datetime(2026, 12, 13, 22, 0, tzinfo=MT))
@@ -343,14 +313,10 @@ def test_narrowing_tells_the_removed_it_no_longer_affects_them(db, admin, jobs):
 
 
 def test_cancellation_tells_only_the_told_once(db, admin, jobs):
-    subscribe(db, "told@example.com", ["cisco"])
-    window = december(db)
-    jobs.tick(WEEK_MOMENT)
-    later = datetime(2026, 12, 12, 9, 0, tzinfo=MT)
-    subscribe(db, "new@example.com", ["cisco"], at=later)
-    maintenance.set_window_status(db, admin, window, "cancelled", later)
+    window = told_and_new(db, jobs)
+    maintenance.set_window_status(db, admin, window, "cancelled", LATER)
     db.commit()
-    run_through(jobs, window, later + timedelta(minutes=1))
+    run_through(jobs, window, LATER + timedelta(minutes=1))
     assert jobs.mailbox("told@example.com") == [WEEK, CANCELLED]
     assert jobs.mailbox("new@example.com") == []
 
@@ -419,9 +385,7 @@ def test_a_24_hour_only_policy_is_not_announced_again_after_a_move(db, admin, jo
     assert jobs.mailbox("told@example.com") == [DAY]
     now = datetime(2026, 12, 7, 22, 0, tzinfo=MT)
     new_start = datetime(2026, 12, 10, 21, 0, tzinfo=MT)
-    maintenance.change_window(
-        db, admin, window, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=now
-    )
+    move(db, admin, window, new_start, hours=2, now=now)
     db.commit()
     run_through(jobs, window, now + timedelta(minutes=1), datetime(2026, 12, 9, 21, 0, tzinfo=MT))
     assert jobs.mailbox("told@example.com") == [DAY, MOVED]

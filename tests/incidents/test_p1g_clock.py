@@ -16,7 +16,7 @@ from jobs.scheduler import tick
 from statuspage import config as settings
 from statuspage.models import Incident, Notice
 from statuspage.services import incidents
-from tests.helpers import NOW, login
+from tests.helpers import NOW, login, master_case, post_form
 
 ON_DUTY = "css-on-duty@example.com"
 EVERY = timedelta(minutes=15)
@@ -24,19 +24,10 @@ EVERY = timedelta(minutes=15)
 
 @pytest.fixture
 def case(db, css):
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing across customers",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-2026-11873",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW,
+    title = "Calls failing across customers"
+    return master_case(
+        db, css, case_number="CS-2026-11873", title=title, platforms={"cisco": "major_outage"}
     )
-    db.commit()
-    return found
 
 
 def alerts(db) -> list[Notice]:
@@ -162,10 +153,6 @@ def test_a_reminder_says_how_long_it_has_been_overdue(db, case):
 ETR = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)  # 12:30 MST
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def test_the_next_updates_form_carries_the_standing_etr(client, db, css, case):
     incidents.post_update(db, css, case, body="Card swap", etr=ETR, now=NOW)
     db.commit()
@@ -175,29 +162,15 @@ def test_the_next_updates_form_carries_the_standing_etr(client, db, css, case):
     assert re.search(r'id="etr" name="etr" type="datetime-local" value="2026-11-20T12:30"', html)
     assert 'name="clear_etr"' in html
     # Posted as the form was filled: the ETR stands.
-    response = client.post(
-        path,
-        data={
-            "csrf_token": csrf(html),
-            "status": "identified",
-            "body": "Card arrived",
-            "etr": "2026-11-20T12:30",
-        },
+    response = post_form(
+        client, path, status="identified", body="Card arrived", etr="2026-11-20T12:30"
     )
     assert response.status_code == 302
     db.expire_all()
     assert db.get(Incident, case.id).etr == ETR
     # Cleared on purpose: gone, although the field still held it.
-    response = client.post(
-        path,
-        data={
-            "csrf_token": csrf(html),
-            "status": "identified",
-            "body": "No estimate now",
-            "etr": "2026-11-20T12:30",
-            "clear_etr": "y",
-        },
-    )
+    cleared = {"body": "No estimate now", "etr": "2026-11-20T12:30", "clear_etr": "y"}
+    response = post_form(client, path, status="identified", **cleared)
     assert response.status_code == 302
     db.expire_all()
     found = db.get(Incident, case.id)
@@ -207,16 +180,7 @@ def test_the_next_updates_form_carries_the_standing_etr(client, db, css, case):
 def test_the_update_forms_errors_come_first_and_take_the_focus(client, db, css, case):
     login(client, css)
     path = f"/admin/incidents/{case.id}"
-    html = client.get(path).get_data(as_text=True)
-    response = client.post(
-        path,
-        data={
-            "csrf_token": csrf(html),
-            "status": "identified",
-            "body": "x",
-            "etr": "2026-11-20T07:00",
-        },
-    )
+    response = post_form(client, path, status="identified", body="x", etr="2026-11-20T07:00")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     main = page[page.index('<main id="main">') :]

@@ -7,27 +7,25 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.models import AuditEntry, MaintenanceSeries, MaintenanceWindow, Notice, Subscriber
-from tests.helpers import as_form, confirmation_fields, login
+from tests.helpers import as_form, confirmation_fields, count, csrf_token, login, post_form
 from tests.maintenance_fixtures import MT, build, window_on
 from tests.maintenance_fixtures import NOW as NOW_
 
 
-def token(client, path):
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(
-        r'id="(?:\w+-)?csrf_token" name="(?:\w+-)?csrf_token" type="hidden" '
-        r'value="([^"]+)"',
-        html,
+def move(client, path: str, starts_at: str, ends_at: str, platforms: list[str], note: str = ""):
+    """Post the window form of the page at `path`: its times, platforms and note."""
+    return post_form(
+        client,
+        path,
+        prefix="w-",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        platforms=platforms,
+        note=note,
     )
-    assert found, html[:500]
-    return found.group(1)
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture
@@ -35,19 +33,20 @@ def cal(db, admin):
     return build(db, admin)
 
 
+UNSCHEDULED = {
+    "title": "Emergency firmware",
+    "starts_at": "2026-11-21T01:00",
+    "ends_at": "2026-11-21T03:00",
+    "platforms": ["cisco"],
+    "impact": "maintenance",
+    "description": "Replace firmware",
+    "justification": "Vendor advisory",
+}
+
+
 def unscheduled_form(client, **overrides):
-    data = {
-        "csrf_token": token(client, "/admin/maintenance/new"),
-        "title": "Emergency firmware",
-        "starts_at": "2026-11-21T01:00",
-        "ends_at": "2026-11-21T03:00",
-        "platforms": ["cisco"],
-        "impact": "maintenance",
-        "description": "Replace firmware",
-        "justification": "Vendor advisory",
-    }
-    data.update(overrides)
-    return client.post("/admin/maintenance/new", data=data)
+    """Post the new-window form: an overnight window on Cisco unless `overrides` say else."""
+    return post_form(client, "/admin/maintenance/new", **{**UNSCHEDULED, **overrides})
 
 
 def test_engineer_creates_overnight_unscheduled_window_and_it_is_announced(client, db, engineer):
@@ -109,15 +108,13 @@ def test_staff_moves_one_occurrence_and_the_series_stays(client, db, css, cal):
         db, "connect-release", cal.annotated.starts_at.astimezone(MT).date() + timedelta(days=21)
     )
     path = f"/admin/maintenance/{window.id}"
-    asked = client.post(
+    asked = move(
+        client,
         path,
-        data={
-            "w-csrf_token": token(client, path),
-            "w-starts_at": "2026-12-30T21:00",
-            "w-ends_at": "2026-12-30T23:30",
-            "w-platforms": ["calltower-connect"],
-            "w-note": "Moved for the holidays",
-        },
+        "2026-12-30T21:00",
+        "2026-12-30T23:30",
+        ["calltower-connect"],
+        "Moved for the holidays",
     )
     # A move asks first (what it would send); its confirmation saves it.
     assert asked.status_code == 200
@@ -142,16 +139,7 @@ def test_moving_into_the_past_is_refused_and_writes_nothing(client, db, css, cal
     )
     before = (window.starts_at, window.sequence, count(db, AuditEntry))
     path = f"/admin/maintenance/{window.id}"
-    response = client.post(
-        path,
-        data={
-            "w-csrf_token": token(client, path),
-            "w-starts_at": "2026-01-01T22:00",
-            "w-ends_at": "2026-01-02T04:00",
-            "w-platforms": ["cisco"],
-            "w-note": "",
-        },
-    )
+    response = move(client, path, "2026-01-01T22:00", "2026-01-02T04:00", ["cisco"])
     assert response.status_code == 422
     assert "cannot be moved into the past" in response.get_data(as_text=True)
     db.expire_all()
@@ -163,7 +151,7 @@ def test_cancel_then_no_status_change_back(client, db, css, cal):
     login(client, css)
     window = cal.annotated
     path = f"/admin/maintenance/{window.id}"
-    t = token(client, path)
+    t = csrf_token(client, path)
     # The status form's "cancelled" leads to the confirmation page and changes nothing...
     asked = client.post(f"{path}/status", data={"s-csrf_token": t, "s-status": "cancelled"})
     assert asked.status_code == 303 and asked.headers["Location"].endswith(f"{path}/cancel")
@@ -189,23 +177,21 @@ def test_only_admins_edit_series(client, db, css, engineer, admin, cal):
     for user in (css, engineer):
         login(client, user)
         assert client.get(f"/admin/series/{monthly.id}").status_code == 403
-        t = token(client, "/admin/maintenance/new")
+        t = csrf_token(client, "/admin/maintenance/new")
         assert client.post(f"/admin/series/{monthly.id}", data={"csrf_token": t}).status_code == 403
     login(client, admin)
     path = f"/admin/series/{monthly.id}"
     page = client.get(path).get_data(as_text=True)
     assert "FREQ=MONTHLY;BYDAY=3FR" in page
-    bad = client.post(
+    bad = post_form(
+        client,
         path,
-        data={
-            "csrf_token": token(client, path),
-            "title": "Monthly",
-            "rule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
-            "first_start": "2026-01-16T22:00",
-            "duration_minutes": "360",
-            "impact": "maintenance",
-            "platforms": ["cisco"],
-        },
+        title="Monthly",
+        rule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+        first_start="2026-01-16T22:00",
+        duration_minutes="360",
+        impact="maintenance",
+        platforms=["cisco"],
     )
     assert bad.status_code == 422
     assert "yields no occurrence" in bad.get_data(as_text=True)
@@ -227,6 +213,17 @@ def test_anonymous_users_never_reach_staff_maintenance_pages(app, client, cal):
             assert "/login" in response.headers.get("Location", "/login")
 
 
+def upload(client, content: bytes):
+    """Upload `content` as an MPOC file on the subscribers' import page."""
+    token = csrf_token(client, "/admin/subscribers/import")
+    file = (io.BytesIO(content), "mpoc.csv")
+    return client.post(
+        "/admin/subscribers/import",
+        data={"csrf_token": token, "file": file},
+        content_type="multipart/form-data",
+    )
+
+
 def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
     login(client, css)
     csv_text = (
@@ -234,14 +231,7 @@ def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
         "a@example.com,A,Org,cisco,incidents,en\n"
         "nope,B,Org,cisco,incidents,en\n"
     )
-    response = client.post(
-        "/admin/subscribers/import",
-        data={
-            "csrf_token": token(client, "/admin/subscribers/import"),
-            "file": (io.BytesIO(csv_text.encode()), "mpoc.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = upload(client, csv_text.encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # The preview first: the counts, and nothing written yet.
@@ -250,7 +240,7 @@ def test_mpoc_upload_imports_good_rows_and_reports_bad(client, db, css):
     key = re.search(r'name="upload" type="hidden" value="([^"]+)"', html).group(1)
     done = client.post(
         "/admin/subscribers/import/confirm",
-        data={"csrf_token": token(client, "/admin/subscribers/import"), "upload": key},
+        data={"csrf_token": csrf_token(client, "/admin/subscribers/import"), "upload": key},
     )
     html = done.get_data(as_text=True)
     assert done.status_code == 200
@@ -262,14 +252,7 @@ def test_mpoc_upload_refuses_binary_and_engineers(client, db, css, engineer):
     login(client, engineer)
     assert client.get("/admin/subscribers/import").status_code == 403
     login(client, css)
-    response = client.post(
-        "/admin/subscribers/import",
-        data={
-            "csrf_token": token(client, "/admin/subscribers/import"),
-            "file": (io.BytesIO(b"\xff\xfe\x00bad"), "mpoc.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = upload(client, b"\xff\xfe\x00bad")
     assert response.status_code == 422
     assert count(db, Subscriber) == 0
 
@@ -290,29 +273,11 @@ def test_running_window_end_can_be_extended_but_start_not_moved(client, db, css,
     path = f"/admin/maintenance/{window.id}"
     local_start = window.starts_at.astimezone(MT).strftime("%Y-%m-%dT%H:%M")
     later_end = (window.ends_at + timedelta(hours=1)).astimezone(MT).strftime("%Y-%m-%dT%H:%M")
-    asked = client.post(
-        path,
-        data={
-            "w-csrf_token": token(client, path),
-            "w-starts_at": local_start,
-            "w-ends_at": later_end,
-            "w-platforms": ["microsoft-teams"],
-            "w-note": "",
-        },
-    )
+    asked = move(client, path, local_start, later_end, ["microsoft-teams"])
     assert asked.status_code == 200  # an extension asks first
     extended = client.post(path, data=as_form(confirmation_fields(asked.get_data(as_text=True))))
     assert extended.status_code == 302
-    moved = client.post(
-        path,
-        data={
-            "w-csrf_token": token(client, path),
-            "w-starts_at": "2026-12-30T01:00",
-            "w-ends_at": later_end,
-            "w-platforms": ["microsoft-teams"],
-            "w-note": "",
-        },
-    )
+    moved = move(client, path, "2026-12-30T01:00", later_end, ["microsoft-teams"])
     assert moved.status_code == 422
     assert "keeps its start" in moved.get_data(as_text=True)
 

@@ -14,6 +14,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import ValidationError
 from statuspage.services import maintenance as svc
 from statuspage.services import platforms as platform_service
+from tests.maintenance_fixtures import extend_running, move, one_off, texts
 
 MT = ZoneInfo("America/Denver")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -104,9 +105,7 @@ def test_no_impact_window_leaves_platform_operational(db):
 def test_extended_window_completes_at_its_new_end(db, admin):
     seed(db)
     window = window_on(db, "monthly-maintenance", date(2026, 11, 20))
-    svc.advance_windows(db, window.starts_at)
-    new_end = window.ends_at + timedelta(hours=1)
-    svc.change_window(db, admin, window, ends_at=new_end, now=window.starts_at)
+    new_end = extend_running(db, admin, window, hours=1)
     svc.advance_windows(db, new_end - timedelta(minutes=1))
     assert window.status == "in_progress"
     svc.advance_windows(db, new_end)
@@ -118,15 +117,7 @@ def test_moving_one_occurrence_keeps_series_and_survives_reexpansion(db, admin):
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
     original = window.recurrence_id
     moved = datetime(2026, 12, 19, 22, tzinfo=MT)
-    svc.change_window(
-        db,
-        admin,
-        window,
-        starts_at=moved,
-        ends_at=moved + timedelta(hours=6),
-        note="Moved a day for a vendor",
-        now=NOW,
-    )
+    move(db, admin, window, moved, now=NOW, note="Moved a day for a vendor")
     db.commit()
     assert window.customised and window.sequence == 1
     assert window.recurrence_id == original
@@ -186,44 +177,37 @@ def test_cancel_and_release_notes(db, admin):
     assert done.release_notes.startswith("Added")
 
 
+def unscheduled(db, admin, start: datetime, hours: float, title: str, description: str):
+    """Make one-off windows on Cisco at NOW through the service, each call giving its own
+    justification and urgency (none unless given): what the service asks for is the test."""
+
+    def create(justification: str = "", urgency: str = ""):
+        made = texts(title, description, justification, urgency)
+        return one_off(db, admin, start=start, hours=hours, now=NOW, **made)
+
+    return create
+
+
 def test_unscheduled_window_in_business_hours_needs_urgency(db, admin):
     start = datetime(2026, 11, 23, 10, tzinfo=MT)
-    kwargs = dict(
-        title="Emergency patch",
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        platforms=["cisco"],
-        description="Patch",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    create = unscheduled(db, admin, start, 1, "Emergency patch", "Patch")
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, **kwargs)
+        create()
     assert set(exc.value.errors) == {"justification", "urgency"}
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, justification="Security fix", **kwargs)
+        create("Security fix")
     assert set(exc.value.errors) == {"urgency"}
-    window = svc.create_unscheduled(
-        db, admin, justification="Security fix", urgency="Actively exploited", **kwargs
-    )
+    window = create("Security fix", "Actively exploited")
     assert window.unscheduled and window.series_id is None
 
 
 def test_unscheduled_window_overnight_needs_justification_only(db, admin):
     start = datetime(2026, 11, 23, 23, 0, tzinfo=MT)
-    kwargs = dict(
-        title="Overnight swap",
-        starts_at=start,
-        ends_at=start + timedelta(hours=5),
-        platforms=["cisco"],
-        description="Replace a disk",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    create = unscheduled(db, admin, start, 5, "Overnight swap", "Replace a disk")
     with pytest.raises(ValidationError) as exc:
-        svc.create_unscheduled(db, admin, **kwargs)
+        create()
     assert set(exc.value.errors) == {"justification"}
-    window = svc.create_unscheduled(db, admin, justification="Disk failing", **kwargs)
+    window = create("Disk failing")
     assert window.id is not None
 
 
@@ -274,41 +258,42 @@ def test_bad_window_changes_write_nothing(db, admin, change, field):
     ) == before
 
 
-def test_series_rule_without_occurrences_is_refused(db, admin):
-    count = db.scalar(select(func.count()).select_from(MaintenanceSeries))
+def refused_series(
+    db, admin, title: str, rule: str, first_start: datetime, minutes: int, platforms
+):
+    """The fields for which the service refuses a new series (maintenance, Denver's time)."""
     with pytest.raises(ValidationError) as exc:
         svc.save_series(
             db,
             admin,
             None,
-            title="Leap day",
-            rule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
-            first_start=datetime(2026, 1, 1, 22, tzinfo=MT),
-            duration_minutes=60,
+            title=title,
+            rule=rule,
+            first_start=first_start,
+            duration_minutes=minutes,
             impact="maintenance",
-            platforms=["cisco"],
+            platforms=platforms,
             tz_name="America/Denver",
             now=NOW,
         )
-    assert "rule" in exc.value.errors
+    return set(exc.value.errors)
+
+
+def test_series_rule_without_occurrences_is_refused(db, admin):
+    count = db.scalar(select(func.count()).select_from(MaintenanceSeries))
+    first = datetime(2026, 1, 1, 22, tzinfo=MT)
+    leap = refused_series(
+        db, admin, "Leap day", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", first, 60, ["cisco"]
+    )
+    assert "rule" in leap
     db.rollback()
     assert db.scalar(select(func.count()).select_from(MaintenanceSeries)) == count
 
 
 def test_series_refuses_unknown_platform_and_long_duration(db, admin):
-    with pytest.raises(ValidationError) as exc:
-        svc.save_series(
-            db,
-            admin,
-            None,
-            title="Long",
-            rule="FREQ=WEEKLY;BYDAY=MO",
-            first_start=datetime(2026, 1, 5, 22, tzinfo=MT),
-            duration_minutes=30 * 24 * 60,
-            impact="maintenance",
-            platforms=["nope"],
-            tz_name="America/Denver",
-            now=NOW,
-        )
-    assert {"platforms", "duration_minutes"} <= set(exc.value.errors)
+    first = datetime(2026, 1, 5, 22, tzinfo=MT)
+    refused = refused_series(
+        db, admin, "Long", "FREQ=WEEKLY;BYDAY=MO", first, 30 * 24 * 60, ["nope"]
+    )
+    assert {"platforms", "duration_minutes"} <= refused
     assert db.scalar(select(func.count()).select_from(Platform)) == 7

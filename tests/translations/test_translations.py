@@ -23,12 +23,11 @@ from statuspage.channels import chat, slack, teams
 from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.models import Notice, Subscriber
 from statuspage.renderers.mail import KINDS, render_notice
-from statuspage.services import incidents
-from statuspage.services import maintenance as maintenance_svc
 from statuspage.services.subscriptions import links
 from tests.channels.test_channels import slack_text, teams_text
 from tests.channels.test_mail import payload
-from tests.helpers import NOW
+from tests.helpers import NOW, master_case
+from tests.maintenance_fixtures import one_off, texts
 from tests.subscriptions.test_subscription_pages import csrf_token, post_subscribe
 
 # Words on pages and in mail do not depend on the database: SQLite only.
@@ -109,31 +108,14 @@ def english_left(english: str, other: str, language: str) -> list[str]:
 def pages(app, client, db, css) -> list[str]:
     """Every kind of public page, over data whose staff-written words are not English."""
     app.config["STATUSPAGE_NAME"] = "Q-Net"
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Q-7",
-        impact="major",
-        priority="P1G",
-        case_number="CS-1",
-        body="Zz-1",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW - timedelta(minutes=90),
+    # Staff-written words in no language, so that any English left on a page is the app's.
+    earlier = NOW - timedelta(minutes=90)
+    partial = {"cisco": "partial_outage"}
+    incident = master_case(
+        db, css, title="Q-7", impact="major", body="Zz-1", platforms=partial, now=earlier
     )
     start = datetime(2026, 12, 2, 1, 0, tzinfo=MT)
-    window = maintenance_svc.create_unscheduled(
-        db,
-        css,
-        title="Q-8",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        platforms=["cisco"],
-        description="Zz-2",
-        justification="Zz-3",
-        urgency="Zz-4",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    window = one_off(db, css, start=start, hours=2, **texts("Q-8", "Zz-2", "Zz-3", "Zz-4"))
     db.commit()
     post_subscribe(client, email="q@example.com", platforms=["cisco"])
     confirm = db.scalar(select(Notice).where(Notice.kind == "subscription_confirm")).payload[
