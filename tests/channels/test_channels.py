@@ -1,6 +1,6 @@
 """Microsoft Teams and Slack channels: cards through the outbox, exactly once.
 
-Every receiver is a local HTTP server on 127.0.0.1 (tests/channels/test_webhooks.py's `Receiver`);
+Every receiver is a local HTTP server on 127.0.0.1 (tests/webhook_receiver.py's `Receiver`);
 the `guard` fixture fails the test on any connection elsewhere.
 
 Teams cards are validated against the published Adaptive Card 1.5 JSON schema
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -35,18 +34,20 @@ from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices
 from statuspage.services.subscriptions import channel_signup, staff_api
-from tests.channels import test_webhooks as hooks
-from tests.channels.test_webhooks import (
+from tests import webhook_receiver as hooks
+from tests.helpers import TESTS_DIR, csrf_of, login, make_user, open_incident, wait_until
+from tests.maintenance_fixtures import one_off
+from tests.webhook_receiver import (
     LOOPBACK,
     NOW,
     Receiver,
     fake_dns,
     kill_sender_in_flight,
     platforms,
+    quarantine,
+    retried_then_sent_once,
     tick,
 )
-from tests.helpers import TESTS_DIR, login, make_user, open_incident
-from tests.maintenance_fixtures import one_off
 
 receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
 guard = hooks.guard
@@ -280,18 +281,7 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
     tick(app, NOW)
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert (d.status, d.attempts, d.channel) == ("queued", 1, "teams")
-    assert "HTTP 500" in d.last_error
-    tick(app, NOW + timedelta(minutes=1))
-    db.expire_all()
-    assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 2, True)
-    tick(app, NOW + timedelta(minutes=3))
-    db.expire_all()
-    assert (d.status, d.attempts) == ("sent", 3)
-    time.sleep(2.2)
-    cards_sent = [h for h, b in receiver.got if b"Calls failing" in b]
-    assert len(cards_sent) == 3
-    assert [h.get("X-Statuspage-Possibly-Duplicated") for h in cards_sent].count("true") == 1
-    assert {h["X-Statuspage-Delivery"] for h in cards_sent} == {str(d.id)}
+    retried_then_sent_once(app, db, receiver, d, b"Calls failing")
     assert db.get(Subscriber, subscriber.id).quarantined_at is None
 
 
@@ -306,9 +296,7 @@ def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, recei
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert d.status == "sending"
     tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 10
-    while len(receiver.got) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: len(receiver.got) >= 3, timeout=10, step=0.1)
     sent = [h for h, b in receiver.got if b"Calls failing" in b]
     assert len(sent) == 2  # twice, the only case it may be, and never a third time
     assert [h.get("X-Statuspage-Possibly-Duplicated") for h in sent].count("true") == 1
@@ -323,12 +311,8 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
 ):
     subscriber = channel(db, receiver.url, "teams")
     tick(app, NOW)
-    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
     open_incident(db, css, NOW)
-    at = NOW
-    for _ in range(delivery.MAX_ATTEMPTS):
-        tick(app, at)
-        at += timedelta(hours=1)
+    at = quarantine(app, receiver)
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
     path = f"/admin/subscribers/{subscriber.id}/unquarantine"
@@ -343,7 +327,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     assert "HTTP 503" in html and "Microsoft Teams" in html
     assert receiver.url not in html  # an incoming webhook's URL is a credential: shortened
     assert path not in html  # engineers only look
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     assert client.post(path, data={"csrf_token": csrf}).status_code == 403
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
@@ -354,7 +338,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     assert client.post(path, data={}).status_code == 400  # no CSRF token: nothing written
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     answer = client.post(path, data={"csrf_token": csrf})
     assert answer.status_code == 302
     db.expire_all()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services.subscriptions import channel_signup, links
-from tests.channels import test_webhooks as hooks
+from tests import webhook_receiver as hooks
 
 guard = hooks.guard  # connections only to this machine, names resolved only where a test says
 resolver = hooks.resolver
