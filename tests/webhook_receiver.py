@@ -40,6 +40,7 @@ __all__ = [
     "receiver",
     "resolver",
     "retried_then_sent_once",
+    "send_the_only_delivery",
     "tick",
 ]
 
@@ -201,3 +202,11 @@ def retried_then_sent_once(app, db, receiver: Receiver, row: Delivery, sent: byt
     assert len(got) == 3
     assert [h.get("X-Statuspage-Possibly-Duplicated") for h in got].count("true") == 1
     assert {h["X-Statuspage-Delivery"] for h in got} == {str(row.id)}
+
+
+def send_the_only_delivery(app, db) -> Delivery:
+    """Run a pass at NOW and return the one delivery there is, as it left it."""
+    tick(app, NOW)
+    db.expire_all()
+    (row,) = db.scalars(select(Delivery)).all()
+    return row

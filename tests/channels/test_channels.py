@@ -42,16 +42,9 @@ from tests.webhook_receiver import (
     NOW,
     Receiver,
     fake_dns,
-    kill_sender_in_flight,
     platforms,
-    quarantine,
-    retried_then_sent_once,
     tick,
 )
-
-receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
-guard = hooks.guard
-resolver = hooks.resolver  # names resolve only where a test says, never through DNS
 
 SCHEMA = TESTS_DIR / "schemas" / "adaptive-card-1.5.json"
 # A subscriber's manage link, opening in the subscriber's language.
@@ -281,7 +274,7 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
     tick(app, NOW)
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert (d.status, d.attempts, d.channel) == ("queued", 1, "teams")
-    retried_then_sent_once(app, db, receiver, d, b"Calls failing")
+    hooks.retried_then_sent_once(app, db, receiver, d, b"Calls failing")
     assert db.get(Subscriber, subscriber.id).quarantined_at is None
 
 
@@ -291,7 +284,7 @@ def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, recei
     tick(app, NOW)
     open_incident(db, css, NOW)
     delivery.fan_out(db, NOW)
-    kill_sender_in_flight(app, receiver)
+    hooks.kill_sender_in_flight(app, receiver)
     db.expire_all()
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert d.status == "sending"
@@ -312,7 +305,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     subscriber = channel(db, receiver.url, "teams")
     tick(app, NOW)
     open_incident(db, css, NOW)
-    at = quarantine(app, receiver)
+    at = hooks.quarantine(app, receiver)
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
     path = f"/admin/subscribers/{subscriber.id}/unquarantine"
@@ -488,9 +481,7 @@ def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, gu
     )
     made.subscriber.address = "https://hooks.example.com/services/x"
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "Slack channel's URL must be on" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []

@@ -38,10 +38,6 @@ from tests.webhook_receiver import (
     tick,
 )
 
-receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
-guard = hooks.guard
-resolver = hooks.resolver  # names resolve only where a test says, never through DNS
-
 
 def verify(secret: str, headers: dict[str, str], body: bytes, now: datetime) -> bool:
     """A receiver's check, written from the documented contract alone."""
@@ -194,9 +190,7 @@ def test_name_rebound_to_a_private_address_is_refused_at_send(
     )
     db.commit()
     fake_dns(monkeypatch, {"hooks.example.com": "10.0.0.1"})
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "10.0.0.1" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []  # refused before any connection
@@ -391,9 +385,7 @@ def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolve
     )
     db.commit()
     resolver["hooks.example.com"] = ip
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "may not be called" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []
@@ -407,9 +399,7 @@ def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
     )
     made.subscriber.address = "https://hooks.example.com:22/x"
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "port 22" in d.last_error
     assert guard == []
 
@@ -459,9 +449,7 @@ def test_a_stored_non_ascii_path_is_sent_encoded_not_stuck(app, db, receiver, gu
     made = hook(app, db, receiver.url)
     made.subscriber.address = receiver.url.replace("/hook", "/hoök/é?q=ü")
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "sent" and db.get(Subscriber, made.subscriber.id).state == "active"
     assert len(receiver.got) == 1 and guard == []
     assert receiver.paths == ["/ho%C3%B6k/%C3%A9?q=%C3%BC"]

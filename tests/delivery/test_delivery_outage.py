@@ -13,55 +13,24 @@ import collections
 import email
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from jobs import delivery, durable
 from jobs import scheduler as job_scheduler
-from statuspage.extensions import db as _db
 from statuspage.mail import MailBatch
 from statuspage.mail.files import FileMailer
 from statuspage.mail.memory import MemoryMailer
 from statuspage.models import Delivery
 from tests.helpers import NOW, open_incident
+from tests.outage import outage
 from tests.outbox import add_subscribers
 
 MARK = "X-Statuspage-Possibly-Duplicated"
-
-
-@contextmanager
-def outage(when: Callable[[str], bool]) -> Iterator[list[str]]:
-    """Statements for which `when(statement)` is true fail as on a dropped connection;
-    yields the list of those refused."""
-    engine = _db.engine
-    error = engine.dialect.loaded_dbapi.OperationalError
-    # What each driver says when the database cannot be reached.
-    words = (
-        "unable to open database file"
-        if engine.dialect.name == "sqlite"
-        else "server closed the connection unexpectedly"
-    )
-    refused: list[str] = []
-
-    def fail(cursor, statement, *args):
-        if when(statement):
-            refused.append(statement)
-            raise error(words)
-
-    hooks = ("do_execute", "do_executemany", "do_execute_no_params")
-    for hook in hooks:
-        event.listen(engine, hook, fail)
-    try:
-        yield refused
-    finally:
-        for hook in hooks:
-            event.remove(engine, hook, fail)
 
 
 class AnswerThenOutage(MemoryMailer):
@@ -196,18 +165,24 @@ def lost(*_: object) -> None:
     raise OperationalError("UPDATE delivery", {}, Exception("connection refused"))
 
 
-@pytest.mark.one_backend
-def test_a_retried_write_gives_up_after_its_bound():
-    session = Session()
-    slept: list[float] = []
+def give_up(session: Session, slept: list[float], within: timedelta) -> None:
+    """A write the database never takes, retried with the waits recorded in `slept` (the
+    clock is their sum) until `within` has passed: it raises the last error."""
     with pytest.raises(OperationalError):
         durable.write(
             session,  # type: ignore[arg-type]
             lost,
-            within=timedelta(seconds=1),
+            within=within,
             sleep=slept.append,
             monotonic=lambda: sum(slept),
         )
+
+
+@pytest.mark.one_backend
+def test_a_retried_write_gives_up_after_its_bound():
+    session = Session()
+    slept: list[float] = []
+    give_up(session, slept, within=timedelta(seconds=1))
     assert session.commits == 0 and session.rollbacks == len(slept) + 1
     assert slept == [0.1, 0.2, 0.4]  # 0.7 s; a fourth wait would pass the bound
 
@@ -246,14 +221,7 @@ def test_after_one_write_gave_up_the_runs_other_writes_are_tried_once():
     session = Session()
     slept: list[float] = []
     with durable.fenced(lambda: True):
-        with pytest.raises(OperationalError):
-            durable.write(
-                session,  # type: ignore[arg-type]
-                lost,
-                within=timedelta(seconds=0.5),
-                sleep=slept.append,
-                monotonic=lambda: sum(slept),
-            )
+        give_up(session, slept, within=timedelta(seconds=0.5))
         waited = len(slept)
         with pytest.raises(OperationalError):
             durable.write(session, lost, within=timedelta(minutes=5), sleep=slept.append)  # type: ignore[arg-type]
