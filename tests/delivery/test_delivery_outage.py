@@ -52,11 +52,17 @@ class AnswerThenOutage(MemoryMailer):
         return time.monotonic() < self.down_until
 
 
-def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lease(app, db, css):
-    add_subscribers(db, 2500)
+def fanned_out(app, db, css, subscribers: int) -> delivery.DeliveryContext:
+    """An incident to `subscribers` subscribers, fanned out into deliveries; the delivery
+    pass's context, for a test to give its own transports."""
+    add_subscribers(db, subscribers)
     open_incident(db, css)
     delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    return job_scheduler.delivery_context(app)
+
+
+def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lease(app, db, css):
+    ctx = fanned_out(app, db, css, 2500)
     mailer = AnswerThenOutage(0.8)
     ctx.transports["email"], ctx.concurrency = mailer, 1
     with outage(mailer.down) as refused:
@@ -72,10 +78,7 @@ def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lea
 
 
 def test_a_sender_that_is_no_longer_the_scheduler_leaves_its_batch_to_the_lease(app, db, css):
-    add_subscribers(db, 3)
-    open_incident(db, css)
-    delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    ctx = fanned_out(app, db, css, 3)
     mailer = AnswerThenOutage(60)
     ctx.transports["email"] = mailer
     # Another process took the scheduler lock while the database was away.
@@ -94,10 +97,7 @@ def test_a_sender_that_is_no_longer_the_scheduler_leaves_its_batch_to_the_lease(
 def test_a_resend_after_a_lost_answer_carries_the_mark_the_first_send_does_not(
     app, db, css, tmp_path: Path
 ):
-    add_subscribers(db, 2)
-    open_incident(db, css)
-    delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    ctx = fanned_out(app, db, css, 2)
     first = MemoryMailer()
     ctx.transports["email"] = first
     ctx.before_send = lambda ids: (_ for _ in ()).throw(SystemExit())  # killed mid-request
