@@ -29,7 +29,7 @@ from statuspage.services.subscriptions import links
 from tests.channels.test_channels import slack_text, teams_text
 from tests.channels.test_mail import payload
 from tests.helpers import NOW
-from tests.subscriptions.test_subscription_pages import csrf_token, post_subscribe
+from tests.subscriptions.forms import csrf_token, post_subscribe
 
 # Words on pages and in mail do not depend on the database: SQLite only.
 pytestmark = pytest.mark.one_backend
