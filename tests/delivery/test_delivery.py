@@ -17,7 +17,7 @@ from jobs import scheduler as job_scheduler
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.helpers import NOW, PROJECT_ROOT, open_incident, wait_until
+from tests.helpers import NOW, PROJECT_ROOT, csrf_token, open_incident, wait_until
 from tests.maintenance_fixtures import MT, window_on
 from tests.outbox import add_subscribers, counts, flask, flask_tick, kill_in_flight, tick
 
@@ -30,25 +30,17 @@ ROOT = str(PROJECT_ROOT)
 def test_subscribe_confirm_notices_and_unsubscribe_over_http(app, client, db, admin, sendgrid):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     db.commit()
-    html = client.get("/subscribe").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    # Maintenance only, in Spanish, in Madrid's zone.
+    form = {"email": "mpoc@example.com", "platforms": ["cisco"], "maintenance": "y"}
+    reader = {"language": "es", "timezone": "Europe/Madrid"}
     client.post(
-        "/subscribe",
-        data={
-            "csrf_token": csrf,
-            "email": "mpoc@example.com",
-            "platforms": ["cisco"],
-            "maintenance": "y",
-            "language": "es",
-            "timezone": "Europe/Madrid",
-        },
+        "/subscribe", data={"csrf_token": csrf_token(client, "/subscribe"), **form, **reader}
     )
     tick(app, NOW)
     [confirmation] = list(sendgrid.messages())
     assert confirmation.email == "mpoc@example.com"
     link = re.search(r"http://localhost(/subscriptions/confirm/\S+)", confirmation.text).group(1)
-    page = client.get(link).get_data(as_text=True)  # the link shows a button; it confirms
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    csrf = csrf_token(client, link)  # the link shows a button; it confirms
     assert client.post(link, data={"csrf_token": csrf}).status_code == 200
 
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))

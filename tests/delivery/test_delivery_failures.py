@@ -28,32 +28,10 @@ from statuspage.mail.memory import MemoryMailer
 from statuspage.mail.sendgrid import SendGridMailer
 from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services.subscriptions import links, mpoc
+from tests.delivery.bad_input import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
 from tests.helpers import NOW, login, open_incident
 from tests.outbox import add_subscribers, tick
 from tests.sendgrid_server import API_KEY, sendgrid_server
-
-# Addresses SendGrid refuses ("Does not contain a valid address."), each of a kind the import
-# now refuses too: rows written before that rule still hold them.
-BAD_ADDRESSES = [
-    "line\nbreak@example.com",
-    "crlf@example.com\r\nBcc: everyone@example.com",
-    "two words@example.com",
-    "no-at-sign.example.com",
-    "nodot@localhost",
-    "<angle>@example.com",
-    "comma,list@example.com",
-    "semi;colon@example.com",
-    "tab\there@example.com",
-    "double@@example.com",
-]
-# Names that once stopped a batch: they are sent, made fit for a header.
-HOSTILE_NAMES = [
-    "Evil\nBcc: everyone@example.com",
-    "Carriage\r\nReturn",
-    "Tab\tand\x0bvertical",
-    'Zoë, "Quoted" <fake@example.com>',
-    "x" * 120,  # the longest a name column holds
-]
 
 
 @pytest.fixture
@@ -70,17 +48,6 @@ def spoil(db, changes: dict[int, dict[str, str]]) -> None:
     for nth, values in changes.items():
         db.execute(update(Subscriber).where(Subscriber.id == ids[nth]).values(**values))
     db.commit()
-
-
-def eml_files(outbox: Path) -> list[email.message.EmailMessage]:
-    if not outbox.exists():
-        return []
-    out = []
-    for name in sorted(os.listdir(outbox)):
-        assert name.endswith(".eml"), name
-        with open(outbox / name, "rb") as fh:
-            out.append(email.message_from_binary_file(fh, policy=email.policy.default))
-    return out
 
 
 def statuses(db) -> collections.Counter[str]:
