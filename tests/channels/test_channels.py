@@ -35,6 +35,7 @@ from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices
 from statuspage.services.subscriptions import channel_signup, staff_api
 from tests import webhook_receiver as hooks
+from tests.channels.messages import slack_text, teams_text
 from tests.helpers import TESTS_DIR, csrf_of, login, make_user, open_incident, wait_until
 from tests.maintenance_fixtures import one_off
 from tests.webhook_receiver import (
@@ -77,11 +78,6 @@ def check_teams(message: dict[str, Any]) -> dict[str, Any]:
     for action in card["actions"]:
         assert action["type"] == "Action.OpenUrl" and action["url"].startswith("http")
     return card
-
-
-def teams_text(message: dict[str, Any]) -> str:
-    card = message["attachments"][0]["content"]
-    return "\n".join(run["text"] for b in card["body"] for run in b["inlines"])
 
 
 def teams_links(message: dict[str, Any]) -> list[str]:
@@ -139,19 +135,6 @@ def check_slack(message: dict[str, Any]) -> None:
                 assert button["url"].startswith("http") and len(button["url"]) <= 3000
     # Nothing the services refuse in stored text reaches the channel either.
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e\u2028]", json.dumps(message))
-
-
-def slack_text(message: dict[str, Any]) -> str:
-    parts = [message["text"]]
-    for block in message["blocks"]:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts += [f["text"] for f in block.get("fields", [])]
-        parts += [
-            e.get("text", "") if isinstance(e.get("text"), str) else ""
-            for e in block.get("elements", [])
-        ]
-    return "\n".join(parts)
 
 
 def slack_links(message: dict[str, Any]) -> list[str]:

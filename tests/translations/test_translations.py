@@ -26,8 +26,7 @@ from statuspage.renderers.mail import KINDS, render_notice
 from statuspage.services import incidents
 from statuspage.services import maintenance as maintenance_svc
 from statuspage.services.subscriptions import links
-from tests.channels.test_channels import slack_text, teams_text
-from tests.channels.test_mail import payload
+from tests.channels.messages import payload, slack_text, teams_text
 from tests.helpers import NOW
 from tests.subscriptions.forms import csrf_token, post_subscribe
 
