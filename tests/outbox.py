@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import collections
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
 
 from jobs import scheduler as job_scheduler
 from statuspage.models import Platform, Subscriber, Subscription
-from tests.helpers import NOW, PROJECT_ROOT
+from tests.helpers import NOW, PROJECT_ROOT, wait_until
 from tests.sendgrid_server import API_KEY
 
 ROOT = str(PROJECT_ROOT)
@@ -111,3 +113,12 @@ def flask(app, server, *args: str, **env: str) -> subprocess.Popen[bytes]:
 
 def flask_tick(app, server, at: datetime, **env: str) -> subprocess.Popen[bytes]:
     return flask(app, server, "jobs", "tick", "--at", at.isoformat(), **env)
+
+
+def kill_in_flight(proc: subprocess.Popen[bytes], arrived: Callable[[], int], requests: int = 2):
+    """Kill the sender `proc` once its `requests`-th request reached the provider (which
+    holds it): `arrived()` counts the requests the provider has had so far."""
+    wait_until(lambda: arrived() >= requests, timeout=60)
+    assert arrived() == requests
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)

@@ -28,8 +28,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.local_server import QuietHandler, ScriptedServer, serving
 
 API_KEY = "SG.test-key"
 # What SendGrid takes for an address (checked with fullmatch: "$" alone allows a final "\n").
@@ -51,13 +52,6 @@ class Delivered:
     attachments: list[dict[str, str]] = field(default_factory=list)
 
 
-@dataclass
-class _Script:
-    status: int
-    headers: dict[str, str]
-    body: dict[str, Any] | None
-
-
 # How long a request waits for company when `overlap` asks for it.
 OVERLAP_WAIT = 10.0
 # How long an accepted request's answer waits for the `gate` at most.
@@ -65,7 +59,7 @@ GATE_WAIT = 60.0
 
 
 @dataclass
-class SendGridServer:
+class SendGridServer(ScriptedServer):
     api_key: str = API_KEY
     requests: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
@@ -75,27 +69,9 @@ class SendGridServer:
     in_flight: int = 0
     max_in_flight: int = 0
     gate: threading.Event | None = None
-    _failures: list[_Script] = field(default_factory=list)
-    _delays: list[float] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
     # Addresses refused as SendGrid refuses an invalid one, besides those EMAIL_RE refuses.
     reject: set[str] = field(default_factory=set)
     refuse: Callable[[str], str | None] | None = None
-
-    def fail_next(
-        self,
-        status: int,
-        headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
-        times: int = 1,
-    ) -> None:
-        with self._lock:
-            self._failures += [_Script(status, headers or {}, body)] * times
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        with self._lock:
-            self._delays += [seconds] * times
 
     def messages(self) -> Iterator[Delivered]:
         with self._lock:
@@ -148,8 +124,8 @@ class SendGridServer:
 
     def _answer(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
-            delay = self.latency + (self._delays.pop(0) if self._delays else 0.0)
-            scripted = self._failures.pop(0) if self._failures else None
+            delay, scripted = self._next_script()
+        delay += self.latency
         if delay:
             time.sleep(delay)
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -270,49 +246,20 @@ def validate(
     return problems
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
-
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if self.path.rstrip("/") != "/v3/mail/send":
-            status, headers, body = 404, {}, b'{"errors":[{"message":"not found"}]}'
-        else:
-            status, headers, body = self.server.sendgrid.handle(self.headers, raw)
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (its timeout); SendGrid would have accepted anyway
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    sendgrid: SendGridServer
-
-
 @contextmanager
 def sendgrid_server(port: int = 0, log: bool = False) -> Iterator[SendGridServer]:
     state = SendGridServer(log=log)
-    httpd = _HTTPServer(("127.0.0.1", port), _Handler)
-    httpd.sendgrid = state
-    state.url = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            raw = self.read_body()
+            if self.path.rstrip("/") != "/v3/mail/send":
+                self.answer(404, {}, b'{"errors":[{"message":"not found"}]}')
+            else:  # a client that gave up (its timeout) is accepted anyway, as SendGrid does
+                self.answer(*state.handle(self.headers, raw))
+
+    with serving(Handler, port) as state.url:
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def main() -> None:

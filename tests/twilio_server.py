@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.local_server import QuietHandler, ScriptedServer, serving
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-test-auth-token"
@@ -40,32 +40,13 @@ class Sent:
 
 
 @dataclass
-class TwilioServer:
+class TwilioServer(ScriptedServer):
     account: str = ACCOUNT
     token: str = TOKEN
     messages: list[Sent] = field(default_factory=list)
     invalid: set[str] = field(default_factory=set)
     landlines: set[str] = field(default_factory=set)
     arrived: int = 0
-    url: str = ""
-    _failures: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
-    _delays: list[float] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def fail_next(
-        self,
-        status: int,
-        headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
-        times: int = 1,
-    ) -> None:
-        answer = body or {"code": 20500, "message": "scripted failure", "status": status}
-        with self._lock:
-            self._failures += [(status, headers or {}, answer)] * times
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        with self._lock:
-            self._delays += [seconds] * times
 
     def to(self, number: str) -> list[Sent]:
         with self._lock:
@@ -74,8 +55,7 @@ class TwilioServer:
     def handle(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.arrived += 1
-            delay = self._delays.pop(0) if self._delays else 0.0
-            scripted = self._failures.pop(0) if self._failures else None
+            delay, scripted = self._next_script()
         if delay:
             time.sleep(delay)
         expected = base64.b64encode(f"{self.account}:{self.token}".encode()).decode()
@@ -84,8 +64,17 @@ class TwilioServer:
         if path != f"/2010-04-01/Accounts/{self.account}/Messages.json":
             return _error(404, 20404, "The requested resource was not found")
         if scripted is not None:
-            status, extra, body = scripted
-            return status, {"Content-Type": "application/json", **extra}, json.dumps(body).encode()
+            status, extra = scripted.status, scripted.headers
+            answer = scripted.body or {
+                "code": 20500,
+                "message": "scripted failure",
+                "status": status,
+            }
+            return (
+                status,
+                {"Content-Type": "application/json", **extra},
+                json.dumps(answer).encode(),
+            )
         form = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
         to, text = form.get("To", ""), form.get("Body", "")
         if not to.startswith("+") or to in self.invalid:
@@ -119,29 +108,9 @@ def _error(status: int, code: int, message: str) -> tuple[int, dict[str, str], b
 def twilio_server() -> Iterator[TwilioServer]:
     server = TwilioServer()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, headers, body = server.handle(self.path, self.headers, raw)
-            try:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass  # the sender gave up waiting
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            self.answer(*server.handle(self.path, self.headers, self.read_body()))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    http.daemon_threads = True
-    server.url = f"http://127.0.0.1:{http.server_address[1]}"
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    try:
+    with serving(Handler) as server.url:
         yield server
-    finally:
-        http.shutdown()
-        http.server_close()

@@ -25,8 +25,8 @@ from statuspage.services import incidents, maintenance, text
 from statuspage.services.subscriptions import channel_signup
 from tests.api.test_api_v1 import BASE, count, token_for
 from tests.api.test_openapi import validator
-from tests.channels.test_webhooks import LOOPBACK
 from tests.helpers import NOW, login, make_user
+from tests.webhook_receiver import LOOPBACK
 
 NAMED_LISTS = ("unresolved", "upcoming", "scheduled", "active_maintenance")
 

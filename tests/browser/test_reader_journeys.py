@@ -38,9 +38,9 @@ from statuspage.models import User
 from statuspage.services import incidents
 from tests import browser_checks as bc
 from tests.browser.test_journeys import gettext_in
-from tests.channels.test_webhooks import Receiver
 from tests.live import serve
 from tests.maintenance_fixtures import one_off
+from tests.webhook_receiver import Receiver
 
 pytestmark = [*bc.MARKS, pytest.mark.one_backend]
 

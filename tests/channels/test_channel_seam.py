@@ -133,14 +133,13 @@ class Pager(Email):
 def test_a_code_confirms_only_within_its_tries_and_age(db, monkeypatch):
     registry = {**channels._registry(), "pager": Pager()}
     monkeypatch.setattr(channels, "_registry", lambda: registry)
-    made = channel_signup.subscribe_channel(
-        db,
-        channel="pager",
-        address="ann@example.com",
-        platform_slugs=["cisco"],
-        secret="s",
-        now=NOW,
-    )
+
+    def pager(address: str) -> channel_signup.ChannelSubscription:
+        return channel_signup.subscribe_channel(
+            db, channel="pager", address=address, platform_slugs=["cisco"], secret="s", now=NOW
+        )
+
+    made = pager("ann@example.com")
     notice = db.scalar(select(Notice).where(Notice.direct_subscriber_id == made.subscriber.id))
     code = notice.payload["code"]
     token = signup.verify_path("s", made.subscriber).rsplit("/", 1)[1]
@@ -152,14 +151,7 @@ def test_a_code_confirms_only_within_its_tries_and_age(db, monkeypatch):
     (sub,) = made.subscriber.subscriptions
     assert (sub.incidents, sub.maintenance) == (True, False)  # the channel's default topics
 
-    again = channel_signup.subscribe_channel(
-        db,
-        channel="pager",
-        address="bob@example.com",
-        platform_slugs=["cisco"],
-        secret="s",
-        now=NOW,
-    )
+    again = pager("bob@example.com")
     token = signup.verify_path("s", again.subscriber).rsplit("/", 1)[1]
     late = NOW + signup.CODE_MAX_AGE + timedelta(seconds=1)
     sent = db.scalar(select(Notice).where(Notice.direct_subscriber_id == again.subscriber.id))

@@ -1,6 +1,6 @@
 """Microsoft Teams and Slack channels: cards through the outbox, exactly once.
 
-Every receiver is a local HTTP server on 127.0.0.1 (tests/channels/test_webhooks.py's `Receiver`);
+Every receiver is a local HTTP server on 127.0.0.1 (tests/webhook_receiver.py's `Receiver`);
 the `guard` fixture fails the test on any connection elsewhere.
 
 Teams cards are validated against the published Adaptive Card 1.5 JSON schema
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -35,22 +34,18 @@ from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices
 from statuspage.services.subscriptions import channel_signup, staff_api
-from tests.channels import test_webhooks as hooks
-from tests.channels.test_webhooks import (
+from tests import webhook_receiver as hooks
+from tests.channels.messages import slack_text, teams_text
+from tests.helpers import TESTS_DIR, csrf_of, login, make_user, open_incident, wait_until
+from tests.maintenance_fixtures import one_off
+from tests.webhook_receiver import (
     LOOPBACK,
     NOW,
     Receiver,
     fake_dns,
-    kill_sender_in_flight,
     platforms,
     tick,
 )
-from tests.helpers import TESTS_DIR, login, make_user, open_incident
-from tests.maintenance_fixtures import one_off
-
-receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
-guard = hooks.guard
-resolver = hooks.resolver  # names resolve only where a test says, never through DNS
 
 SCHEMA = TESTS_DIR / "schemas" / "adaptive-card-1.5.json"
 # A subscriber's manage link, opening in the subscriber's language.
@@ -83,11 +78,6 @@ def check_teams(message: dict[str, Any]) -> dict[str, Any]:
     for action in card["actions"]:
         assert action["type"] == "Action.OpenUrl" and action["url"].startswith("http")
     return card
-
-
-def teams_text(message: dict[str, Any]) -> str:
-    card = message["attachments"][0]["content"]
-    return "\n".join(run["text"] for b in card["body"] for run in b["inlines"])
 
 
 def teams_links(message: dict[str, Any]) -> list[str]:
@@ -145,19 +135,6 @@ def check_slack(message: dict[str, Any]) -> None:
                 assert button["url"].startswith("http") and len(button["url"]) <= 3000
     # Nothing the services refuse in stored text reaches the channel either.
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e\u2028]", json.dumps(message))
-
-
-def slack_text(message: dict[str, Any]) -> str:
-    parts = [message["text"]]
-    for block in message["blocks"]:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts += [f["text"] for f in block.get("fields", [])]
-        parts += [
-            e.get("text", "") if isinstance(e.get("text"), str) else ""
-            for e in block.get("elements", [])
-        ]
-    return "\n".join(parts)
 
 
 def slack_links(message: dict[str, Any]) -> list[str]:
@@ -280,18 +257,7 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
     tick(app, NOW)
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert (d.status, d.attempts, d.channel) == ("queued", 1, "teams")
-    assert "HTTP 500" in d.last_error
-    tick(app, NOW + timedelta(minutes=1))
-    db.expire_all()
-    assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 2, True)
-    tick(app, NOW + timedelta(minutes=3))
-    db.expire_all()
-    assert (d.status, d.attempts) == ("sent", 3)
-    time.sleep(2.2)
-    cards_sent = [h for h, b in receiver.got if b"Calls failing" in b]
-    assert len(cards_sent) == 3
-    assert [h.get("X-Statuspage-Possibly-Duplicated") for h in cards_sent].count("true") == 1
-    assert {h["X-Statuspage-Delivery"] for h in cards_sent} == {str(d.id)}
+    hooks.retried_then_sent_once(app, db, receiver, d, b"Calls failing")
     assert db.get(Subscriber, subscriber.id).quarantined_at is None
 
 
@@ -301,14 +267,12 @@ def test_sender_killed_with_a_card_in_flight_resends_it_once(app, db, css, recei
     tick(app, NOW)
     open_incident(db, css, NOW)
     delivery.fan_out(db, NOW)
-    kill_sender_in_flight(app, receiver)
+    hooks.kill_sender_in_flight(app, receiver)
     db.expire_all()
     (d,) = db.scalars(select(Delivery).join(Notice).where(Notice.kind == "incident_created"))
     assert d.status == "sending"
     tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 10
-    while len(receiver.got) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: len(receiver.got) >= 3, timeout=10, step=0.1)
     sent = [h for h, b in receiver.got if b"Calls failing" in b]
     assert len(sent) == 2  # twice, the only case it may be, and never a third time
     assert [h.get("X-Statuspage-Possibly-Duplicated") for h in sent].count("true") == 1
@@ -323,12 +287,8 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
 ):
     subscriber = channel(db, receiver.url, "teams")
     tick(app, NOW)
-    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
     open_incident(db, css, NOW)
-    at = NOW
-    for _ in range(delivery.MAX_ATTEMPTS):
-        tick(app, at)
-        at += timedelta(hours=1)
+    at = hooks.quarantine(app, receiver)
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
     path = f"/admin/subscribers/{subscriber.id}/unquarantine"
@@ -343,7 +303,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     assert "HTTP 503" in html and "Microsoft Teams" in html
     assert receiver.url not in html  # an incoming webhook's URL is a credential: shortened
     assert path not in html  # engineers only look
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     assert client.post(path, data={"csrf_token": csrf}).status_code == 403
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
@@ -354,7 +314,7 @@ def test_quarantined_channel_is_shown_to_staff_and_lifted_by_css(
     assert client.post(path, data={}).status_code == 400  # no CSRF token: nothing written
     db.expire_all()
     assert db.get(Subscriber, subscriber.id).state == "quarantined"
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     answer = client.post(path, data={"csrf_token": csrf})
     assert answer.status_code == 302
     db.expire_all()
@@ -504,9 +464,7 @@ def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, gu
     )
     made.subscriber.address = "https://hooks.example.com/services/x"
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "Slack channel's URL must be on" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []

@@ -20,6 +20,7 @@ from statuspage.mail import (
 from statuspage.mail.files import FileMailer
 from statuspage.mail.sendgrid import SendGridMailer
 from statuspage.renderers.mail import KINDS, STAFF_KINDS, render_notice
+from tests.channels.messages import payload
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
 
@@ -154,59 +155,6 @@ def test_internationalised_addresses_sendgrid(server):
     assert sorted(caught.value.reasons) == [0, 1] and server.requests == []
     mailer.send(with_addresses(INTERNATIONAL[2]))
     assert server.recipients() == ["ann@xn--bcher-kva.example"]
-
-
-WINDOW = {
-    "id": 7,
-    "title": "Monthly scheduled maintenance",
-    "starts_at": "2027-07-17T04:00:00+00:00",
-    "ends_at": "2027-07-17T10:00:00+00:00",
-    "previous_starts_at": "2027-07-10T04:00:00+00:00",
-    "previous_ends_at": "2027-07-10T10:00:00+00:00",
-    "platforms": ["Cisco", "Contact Centre"],
-    "description": "Patching <script>alert(1)</script>",
-    "justification": "Security fixes",
-    "urgency": "",
-    "note": "",
-    "release_notes": "Added **call parking**",
-    "url": "https://s/maintenance/7",
-    "impact": "maintenance",
-    "unscheduled": False,
-}
-INCIDENT = {
-    "incident": {
-        "id": 1,
-        "title": "Calls failing",
-        "priority": "P1G",
-        "is_master_case": True,
-        "case_number": "CS-9",
-        "impact": "critical",
-        "status": "identified",
-        "url": "https://s/incidents/1",
-    },
-    "update": {
-        "id": 3,
-        "status": "identified",
-        "body": "Carrier **fault**",
-        "at": "2027-01-15T18:00:00+00:00",
-    },
-    "platforms": ["Cisco"],
-}
-
-
-def payload(kind: str) -> dict:
-    if kind.startswith("incident"):
-        return {"kind": kind, **INCIDENT}
-    if kind.startswith("maintenance"):
-        return {"kind": kind, "window": WINDOW}
-    if kind == "subscription_confirm":
-        return {
-            "kind": kind,
-            "confirm_url": "https://s/c/x",
-            "platforms": ["Cisco"],
-            "incident_title": None,
-        }
-    return {"kind": kind, "incident": INCIDENT["incident"], "due_at": "2027-01-15T19:00:00+00:00"}
 
 
 @pytest.mark.parametrize("language", ["en", "es", "de"])

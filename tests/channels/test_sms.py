@@ -7,10 +7,7 @@ on 127.0.0.1; the `guard` fixture fails a test that tries to connect anywhere el
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import time
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
@@ -24,15 +21,12 @@ from twilio.request_validator import RequestValidator
 from jobs import delivery
 from statuspage.channels import sms
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
-from statuspage.services import incidents
 from tests.api.test_api_v1 import BASE, token_for
-from tests.channels import test_webhooks as hooks
-from tests.helpers import NOW, login, open_incident
+from tests.helpers import NOW, csrf_of, login, open_incident, wait_until
 from tests.maintenance_fixtures import one_off
-from tests.outbox import flask_tick, tick
+from tests.outbox import flask_tick, kill_in_flight, tick
 from tests.twilio_server import ACCOUNT, SENDER, TOKEN, twilio_server
 
-guard = hooks.guard  # connections to this machine only
 SITE = "http://localhost"
 NUMBER = "+12015550123"
 
@@ -104,13 +98,9 @@ def test_a_number_is_e164_and_a_landline_is_refused(db):
             channel.check_address(bad, {})
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def subscribe(client, number: str = NUMBER, **fields: Any):
     data = {
-        "csrf_token": csrf(client.get("/subscribe").get_data(as_text=True)),
+        "csrf_token": csrf_of(client.get("/subscribe").get_data(as_text=True)),
         "channel": "sms",
         "phone_number": number,
         "platforms": ["cisco"],
@@ -142,7 +132,7 @@ def test_a_number_opts_in_with_the_code_sent_by_sms(app, client, db, twilio, gua
     subscriber = db.scalar(select(Subscriber))
     assert (subscriber.mode, subscriber.address, subscriber.state) == ("sms", NUMBER, "unconfirmed")
 
-    token = csrf(client.get(verify).get_data(as_text=True))
+    token = csrf_of(client.get(verify).get_data(as_text=True))
     wrong = client.post(
         verify, data={"csrf_token": token, "code": "000000" if code != "000000" else "111111"}
     )
@@ -206,18 +196,7 @@ def add_numbers(db, numbers: dict[str, str], slugs=("cisco",), maintenance=False
 
 
 def master_case(db, css, now=NOW, title="Teams calling down – every customer on Cisco"):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title=title,
-        body="Looking into it",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=now,
-    )
-    db.commit()
-    return incident
+    return open_incident(db, css, now, "P1G", title=title, body="Looking into it", impact="none")
 
 
 def send_all(app, db, now, passes: int = 60) -> None:
@@ -299,18 +278,12 @@ def test_a_killed_sender_resends_only_the_request_in_flight_marked_possibly_dupl
         "DELIVERY_CONCURRENCY": "1",
     }
     proc = flask_tick(app, SimpleNamespace(url="http://127.0.0.1:9"), NOW, **env)
-    deadline = time.monotonic() + 60
-    while twilio.arrived < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert twilio.arrived == 2
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    kill_in_flight(proc, lambda: twilio.arrived)
     db.expire_all()
     hung = db.scalars(select(Delivery).where(Delivery.status == "sending")).one()
     tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 10
-    while len(twilio.messages) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)  # the hung request is answered late, as Twilio may have done
+    # The hung request is answered late, as Twilio may have done.
+    wait_until(lambda: len(twilio.messages) >= 3, timeout=10, step=0.1)
     got = Counter(m.to for m in twilio.messages)
     assert got == {hung.address: 2, ({NUMBER, "+12015550124"} - {hung.address}).pop(): 1}
     resent = [m for m in twilio.messages if m.to == hung.address]
@@ -446,17 +419,11 @@ def test_sms_beyond_the_ceiling_are_held_for_staff(app, db, css, twilio, guard):
 
 def test_the_manage_api_takes_statuspages_phone_fields(app, client, db, css, twilio, guard):
     headers = token_for(db, "css")
-    made = client.post(
-        f"{BASE}/subscribers",
-        headers=headers,
-        json={
-            "subscriber": {
-                "phone_number": "201 555 0123",
-                "phone_country": "US",
-                "component_ids": ["cisco"],
-            }
-        },
-    )
+
+    def post(**subscriber: object):
+        return client.post(f"{BASE}/subscribers", headers=headers, json={"subscriber": subscriber})
+
+    made = post(phone_number="201 555 0123", phone_country="US", component_ids=["cisco"])
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
     assert (body["mode"], body["phone_number"], body["phone_country"]) == ("sms", NUMBER, "US")
@@ -464,25 +431,11 @@ def test_the_manage_api_takes_statuspages_phone_fields(app, client, db, css, twi
     assert body["state"] == "unconfirmed" and "secret" not in body
     kinds = db.scalars(select(Notice.kind).where(Notice.direct_subscriber_id == int(body["id"])))
     assert list(kinds) == ["webhook_verification"]  # its code, by SMS
-    vouched = client.post(
-        f"{BASE}/subscribers",
-        headers=headers,
-        json={
-            "subscriber": {
-                "type": "sms",
-                "phone_number": "+34 612 345 678",
-                "skip_confirmation_notification": True,
-            }
-        },
-    )
+    vouched = post(type="sms", phone_number="+34 612 345 678", skip_confirmation_notification=True)
     assert vouched.status_code == 201 and vouched.get_json()["state"] == "active"
     listed = client.get(f"{BASE}/subscribers?type=sms", headers=headers).get_json()
     assert [s["phone_number"] for s in listed] == ["+34612345678"]  # the active one
-    refused = client.post(
-        f"{BASE}/subscribers",
-        headers=headers,
-        json={"subscriber": {"phone_number": "+34 912 345 678"}},
-    )
+    refused = post(phone_number="+34 912 345 678")
     assert refused.status_code == 422 and "landline" in refused.get_json()["errors"]["phone_number"]
 
 

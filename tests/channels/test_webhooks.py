@@ -1,8 +1,8 @@
 """Webhook subscribers: the signed envelope, retries, quarantine, SSRF refusals, exactly once.
 
-Every receiver is a local HTTP server on 127.0.0.1 started here. The `guard` fixture makes
-any connection to another address fail the test instead of leaving the machine, and the
-resolver is faked where a test needs a name to resolve somewhere else.
+Every receiver is a local HTTP server on 127.0.0.1 (tests/webhook_receiver.py). The `guard`
+fixture makes any connection to another address fail the test instead of leaving the
+machine, and the resolver is faked where a test needs a name to resolve somewhere else.
 """
 
 from __future__ import annotations
@@ -11,134 +11,32 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
-import re
-import signal
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from jobs import delivery
-from jobs import scheduler as job_scheduler
 from statuspage import endpoints
 from statuspage.endpoints import masked_url as masked
-from statuspage.models import Delivery, Notice, Platform, Subscriber
+from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import channel_signup, pauses
+from tests import webhook_receiver as hooks
 from tests.api.test_api_v1 import BASE, token_for
-from tests.helpers import open_incident
-from tests.outbox import flask_tick
-
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-# The operator lets endpoints on this machine stand in for public ones (tests only).
-LOOPBACK = {"WEBHOOK_ALLOW_LOOPBACK": True}
-
-
-class Receiver:
-    """A webhook endpoint: answers each request by the next planned (status, delay, headers),
-    then 200; echoes a verification token; records what it got (even requests answered late).
-    `component_update` events (a platform's status changed) are answered 200 at once and kept
-    apart in `components`, unless `plan_components` is set (then they are planned as well)."""
-
-    def __init__(self) -> None:
-        self.plan: list[tuple[int, float, dict[str, str]]] = []
-        self.got: list[tuple[dict[str, str], bytes]] = []
-        self.paths: list[str] = []
-        self.components: list[tuple[dict[str, str], bytes]] = []
-        self.plan_components = False
-        self.arrived = 0
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if b'"component_update"' in body and not receiver.plan_components:
-                    with receiver.lock:
-                        receiver.components.append((dict(self.headers), body))
-                    self.send_response(200)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                    return
-                with receiver.lock:
-                    receiver.arrived += 1
-                    receiver.paths.append(self.path)
-                    status, delay, extra = receiver.plan.pop(0) if receiver.plan else (200, 0.0, {})
-                time.sleep(delay)
-                with receiver.lock:
-                    receiver.got.append((dict(self.headers), body))
-                answer = b"ok"
-                token = json.loads(body).get("verification", {}).get("token")
-                if token:
-                    answer = json.dumps({"verification": {"token": token}}).encode()
-                try:
-                    self.send_response(status)
-                    for name, value in extra.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(answer)))
-                    self.end_headers()
-                    self.wfile.write(answer)
-                except OSError:
-                    pass  # the sender gave up waiting
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(b) for _, b in self.got if b"verification" not in b]
-
-
-@pytest.fixture
-def receiver(app) -> Iterator[Receiver]:
-    app.config.update(WEBHOOK_ALLOW_LOOPBACK=True, WEBHOOK_TIMEOUT=0.5)
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
-@pytest.fixture
-def guard(monkeypatch) -> list[Any]:
-    """Connections anywhere but 127.0.0.1 (or a local socket file) fail instead of leaving."""
-    attempted: list[Any] = []
-    real = socket.socket.connect
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and address[0] != "127.0.0.1":
-            attempted.append(address)
-            raise AssertionError(f"a connection to {address} was attempted")
-        real(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return attempted
-
-
-def fake_dns(monkeypatch, answers: dict[str, str]) -> None:
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host in answers:
-            ip = answers[host]
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
-            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+from tests.helpers import csrf_of, login, open_incident, wait_until
+from tests.webhook_receiver import (
+    NOW,
+    PUBLIC_V4,
+    PUBLIC_V6,
+    fake_dns,
+    hook,
+    kill_sender_in_flight,
+    platforms,
+    quarantine,
+    retried_then_sent_once,
+    tick,
+)
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes, now: datetime) -> bool:
@@ -150,22 +48,6 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: datetime) -> 
     ).hexdigest()
     fresh = abs(now.timestamp() - int(timestamp)) < 300
     return scheme == "v1" and fresh and hmac.compare_digest(given, expected)
-
-
-def platforms(db) -> list[Platform]:
-    return [db.scalar(select(Platform).where(Platform.slug == "cisco"))]
-
-
-def hook(app, db, url: str) -> channel_signup.ChannelSubscription:
-    made = channel_signup.subscribe_channel(
-        db, address=url, platforms=platforms(db), settings=LOOPBACK, now=NOW
-    )
-    db.commit()
-    return made
-
-
-def tick(app, now):
-    return job_scheduler.tick(app, now)
 
 
 def test_verified_webhook_gets_the_signed_envelope(app, client, db, css, receiver, guard):
@@ -239,30 +121,15 @@ def test_500_and_a_timeout_are_retried_then_delivered_once(app, db, css, receive
         .where(Delivery.channel == "webhook", Notice.kind == "incident_created")
     ).all()
     assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 1, False)
-    assert "HTTP 500" in d.last_error
-    tick(app, NOW + timedelta(minutes=1))
-    db.expire_all()
-    assert (d.status, d.attempts, d.possibly_duplicated) == ("queued", 2, True)
-    tick(app, NOW + timedelta(minutes=3))
-    db.expire_all()
-    assert (d.status, d.attempts) == ("sent", 3)
-    time.sleep(2.2)  # the slow answer's request arrived too: a possible duplicate, marked
-    got = [h for h, b in receiver.got if b"verification" not in b]
-    assert len(got) == 3
-    assert [h.get("X-Statuspage-Possibly-Duplicated") for h in got].count("true") == 1
-    assert {h["X-Statuspage-Delivery"] for h in got} == {str(d.id)}
+    retried_then_sent_once(app, db, receiver, d, b"Calls failing")
     assert made.subscriber.quarantined_at is None
 
 
 def test_endpoint_failing_eight_times_is_quarantined(app, client, db, css, receiver, guard):
     made = hook(app, db, receiver.url)
     tick(app, NOW)
-    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
     open_incident(db, css, NOW)
-    at = NOW
-    for _ in range(delivery.MAX_ATTEMPTS):
-        tick(app, at)
-        at += timedelta(hours=1)
+    at = quarantine(app, receiver)
     db.expire_all()
     subscriber = db.get(Subscriber, made.subscriber.id)
     assert subscriber.state == "quarantined" and "HTTP 503" in subscriber.quarantine_reason
@@ -323,9 +190,7 @@ def test_name_rebound_to_a_private_address_is_refused_at_send(
     )
     db.commit()
     fake_dns(monkeypatch, {"hooks.example.com": "10.0.0.1"})
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "10.0.0.1" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []  # refused before any connection
@@ -348,20 +213,6 @@ def test_a_redirect_is_a_failure_and_never_followed(app, db, css, receiver, guar
     assert len(receiver.got) == 2 and guard == []
 
 
-def kill_sender_in_flight(app, receiver) -> None:
-    """Run a delivery pass in a separate `flask jobs tick` whose second request to `receiver`
-    hangs, and kill that process with the request in flight."""
-    receiver.plan.append((200, 4.0, {}))  # the request hangs: the process is killed meanwhile
-    no_mail = SimpleNamespace(url="http://127.0.0.1:9")  # nothing here goes by mail
-    proc = flask_tick(app, no_mail, NOW, WEBHOOK_ALLOW_LOOPBACK="1", WEBHOOK_TIMEOUT="30")
-    deadline = time.monotonic() + 60
-    while receiver.arrived < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert receiver.arrived == 2
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
 @pytest.mark.slow
 def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, receiver, guard):
     made = hook(app, db, receiver.url)
@@ -374,9 +225,8 @@ def test_sender_killed_with_a_webhook_in_flight_resends_it_marked(app, db, css, 
     assert d.status == "sending"
     # Restarted after the lease ran out: the request in flight goes again, marked.
     tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 10
-    while len(receiver.events()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)  # the hung request is answered late, as an endpoint may have done
+    # The hung request is answered late, as an endpoint may have done.
+    wait_until(lambda: len(receiver.events()) >= 2, timeout=10, step=0.1)
     events = [h for h, b in receiver.got if b"verification" not in b]
     assert len(events) == 2  # twice, the only case it may be, and never a third time
     assert [h.get("X-Statuspage-Possibly-Duplicated") for h in events].count("true") == 1
@@ -390,21 +240,15 @@ def test_lifting_a_quarantine_before_verification_sends_a_new_one(
     app, client, db, css, receiver, guard
 ):
     """Staff lift it on /admin/subscribers; an endpoint never verified is asked again."""
-    from tests.helpers import login
-
     made = hook(app, db, receiver.url)
-    receiver.plan += [(503, 0.0, {})] * delivery.MAX_ATTEMPTS
-    at = NOW
-    for _ in range(delivery.MAX_ATTEMPTS):
-        tick(app, at)
-        at += timedelta(hours=1)
+    at = quarantine(app, receiver)
     db.expire_all()
     subscriber = db.get(Subscriber, made.subscriber.id)
     assert subscriber.state == "quarantined" and subscriber.confirmed_at is None
     login(client, css)
     html = client.get("/admin/subscribers/").get_data(as_text=True)
     assert "HTTP 503" in html and "Webhook" in html
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     lifted = client.post(
         f"/admin/subscribers/{subscriber.id}/unquarantine", data={"csrf_token": csrf}
     )
@@ -431,31 +275,6 @@ def test_component_updates_reach_a_verified_webhook(app, db, css, receiver, guar
 # --- the address filter's own tables (no packet leaves: names resolve through `resolver`) ---
 
 
-@pytest.fixture
-def resolver(monkeypatch) -> dict[str, str]:
-    """Names resolve to what a test puts in this mapping; any other name fails the test
-    instead of asking a DNS server (an IP literal is parsed, never looked up)."""
-    answers: dict[str, str] = {}
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host in answers:
-            ip = answers[host]
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
-            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
-        try:
-            ipaddress.ip_address(str(host))
-        except ValueError:
-            raise AssertionError(f"a DNS lookup of {host!r} was attempted") from None
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return answers
-
-
-PUBLIC_V4 = "93.184.216.34"
-PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
 # Addresses some Python releases' `ipaddress` called global, and the rest of IANA's
 # special-purpose registries: none may be called.
 NOT_GLOBAL = [
@@ -566,9 +385,7 @@ def test_a_name_rebound_to_a_special_address_is_refused_at_send(app, db, resolve
     )
     db.commit()
     resolver["hooks.example.com"] = ip
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "may not be called" in d.last_error
     assert db.get(Subscriber, made.subscriber.id).state == "quarantined"
     assert guard == []
@@ -582,9 +399,7 @@ def test_a_port_not_allowed_is_refused_at_send(app, db, resolver, guard):
     )
     made.subscriber.address = "https://hooks.example.com:22/x"
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "failed" and "port 22" in d.last_error
     assert guard == []
 
@@ -634,9 +449,7 @@ def test_a_stored_non_ascii_path_is_sent_encoded_not_stuck(app, db, receiver, gu
     made = hook(app, db, receiver.url)
     made.subscriber.address = receiver.url.replace("/hook", "/hoök/é?q=ü")
     db.commit()
-    tick(app, NOW)
-    db.expire_all()
-    (d,) = db.scalars(select(Delivery)).all()
+    d = hooks.send_the_only_delivery(app, db)
     assert d.status == "sent" and db.get(Subscriber, made.subscriber.id).state == "active"
     assert len(receiver.got) == 1 and guard == []
     assert receiver.paths == ["/ho%C3%B6k/%C3%A9?q=%C3%BC"]

@@ -17,9 +17,9 @@ from jobs import scheduler as job_scheduler
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.helpers import NOW, PROJECT_ROOT, open_incident
+from tests.helpers import NOW, PROJECT_ROOT, csrf_token, open_incident, wait_until
 from tests.maintenance_fixtures import MT, window_on
-from tests.outbox import add_subscribers, counts, flask, flask_tick, tick
+from tests.outbox import add_subscribers, counts, flask, flask_tick, kill_in_flight, tick
 
 ROOT = str(PROJECT_ROOT)
 
@@ -30,25 +30,17 @@ ROOT = str(PROJECT_ROOT)
 def test_subscribe_confirm_notices_and_unsubscribe_over_http(app, client, db, admin, sendgrid):
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     db.commit()
-    html = client.get("/subscribe").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    # Maintenance only, in Spanish, in Madrid's zone.
+    form = {"email": "mpoc@example.com", "platforms": ["cisco"], "maintenance": "y"}
+    reader = {"language": "es", "timezone": "Europe/Madrid"}
     client.post(
-        "/subscribe",
-        data={
-            "csrf_token": csrf,
-            "email": "mpoc@example.com",
-            "platforms": ["cisco"],
-            "maintenance": "y",
-            "language": "es",
-            "timezone": "Europe/Madrid",
-        },
+        "/subscribe", data={"csrf_token": csrf_token(client, "/subscribe"), **form, **reader}
     )
     tick(app, NOW)
     [confirmation] = list(sendgrid.messages())
     assert confirmation.email == "mpoc@example.com"
     link = re.search(r"http://localhost(/subscriptions/confirm/\S+)", confirmation.text).group(1)
-    page = client.get(link).get_data(as_text=True)  # the link shows a button; it confirms
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    csrf = csrf_token(client, link)  # the link shows a button; it confirms
     assert client.post(link, data={"csrf_token": csrf}).status_code == 200
 
     window = window_on(db, "monthly-maintenance", date(2026, 12, 18))
@@ -272,6 +264,18 @@ def test_timeout_is_retried_and_marked_possibly_duplicated(app, db, css, sendgri
 # --- processes killed and run side by side ---------------------------------------------
 
 
+def assert_all_sent_marking(db, addresses: set[str]) -> None:
+    """Every delivery is sent, and those to `addresses` (and only those) are marked as
+    possibly duplicated."""
+    db.expire_all()
+    marked = {
+        d.address
+        for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
+    }
+    assert marked == addresses
+    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+
+
 @pytest.mark.slow
 def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, css, sendgrid):
     add_subscribers(db, 2500)
@@ -281,32 +285,20 @@ def test_sender_killed_mid_fan_out_resends_only_the_request_in_flight(app, db, c
     sendgrid.delay_next(4)  # the second request hangs: the process is killed meanwhile
     # One request at a time, so which batch is in flight is known (several: the next test).
     proc = flask_tick(app, sendgrid, NOW, DELIVERY_CONCURRENCY="1")
-    deadline = time.monotonic() + 60
-    while sendgrid.attempts < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sendgrid.attempts == 2
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    kill_in_flight(proc, lambda: sendgrid.attempts)
     time.sleep(0.1)
     db.expire_all()
     state = collections.Counter(d.status for d in db.scalars(select(Delivery)))
     assert state == {"sent": 1000, "sending": 1000, "queued": 500}
     # Restarted after the lease ran out: the batch in flight goes again, marked.
     job_scheduler.tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 40
-    while len(sendgrid.requests) < 4 and time.monotonic() < deadline:
-        time.sleep(0.1)  # the hung request is accepted late, as SendGrid may have done
+    # The hung request is accepted late, as SendGrid may have done.
+    wait_until(lambda: len(sendgrid.requests) >= 4, timeout=40, step=0.1)
     got = collections.Counter(m.email for m in sendgrid.messages())
     assert len(got) == 2500  # nothing lost
     twice = {e for e, n in got.items() if n == 2}
     assert len(twice) == 1000 and max(got.values()) == 2
-    db.expire_all()
-    marked = {
-        d.address
-        for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
-    }
-    assert marked == twice
-    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+    assert_all_sent_marking(db, twice)
 
 
 @pytest.mark.slow
@@ -322,13 +314,14 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
         db.expire_all()
         return set(db.scalars(select(Delivery.address).where(Delivery.status == "sent")))
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (
-        sendgrid.attempts == 4
-        and len(sendgrid.requests) == 2
-        and sent() == set(sendgrid.recipients())
-    ):
-        time.sleep(0.05)
+    wait_until(
+        lambda: (
+            sendgrid.attempts == 4
+            and len(sendgrid.requests) == 2
+            and sent() == set(sendgrid.recipients())
+        ),
+        timeout=60,
+    )
     answered = set(sendgrid.recipients())
     assert sendgrid.attempts == 4 and len(sendgrid.requests) == 2
     os.kill(proc.pid, signal.SIGKILL)
@@ -342,19 +335,12 @@ def test_sender_killed_with_several_requests_in_flight_resends_only_those(app, d
     assert set(by_status) == {"sent", "sending"}
     # Restarted after the lease ran out: the two batches in flight go again, marked.
     job_scheduler.tick(app, NOW + delivery.LEASE + timedelta(minutes=1))
-    deadline = time.monotonic() + 40
-    while len(sendgrid.requests) < 6 and time.monotonic() < deadline:
-        time.sleep(0.1)  # the hung requests are accepted late, as SendGrid may have done
+    # The hung requests are accepted late, as SendGrid may have done.
+    wait_until(lambda: len(sendgrid.requests) >= 6, timeout=40, step=0.1)
     got = collections.Counter(m.email for m in sendgrid.messages())
     assert len(got) == 3500  # nothing lost
     assert {e for e, n in got.items() if n == 2} == hung and max(got.values()) == 2
-    db.expire_all()
-    marked = {
-        d.address
-        for d in db.scalars(select(Delivery).where(Delivery.possibly_duplicated.is_(True)))
-    }
-    assert marked == hung
-    assert {d.status for d in db.scalars(select(Delivery))} == {"sent"}
+    assert_all_sent_marking(db, hung)
 
 
 @pytest.mark.slow
@@ -381,9 +367,7 @@ def test_embedded_scheduler_and_manual_tick_together_send_once(app, db, css, sen
         _wait_until_serving(port)  # the page answers: the scheduler beside it is running
         manual = flask_tick(app, sendgrid, datetime.now(UTC))
         assert manual.wait(timeout=120) == 0
-        deadline = time.monotonic() + 60
-        while len(sendgrid.recipients()) < 1500 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: len(sendgrid.recipients()) >= 1500, timeout=60, step=0.2)
         time.sleep(1)
         assert serve.poll() is None, "the serving process stopped"
     finally:

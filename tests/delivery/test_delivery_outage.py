@@ -13,55 +13,24 @@ import collections
 import email
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from jobs import delivery, durable
 from jobs import scheduler as job_scheduler
-from statuspage.extensions import db as _db
 from statuspage.mail import MailBatch
 from statuspage.mail.files import FileMailer
 from statuspage.mail.memory import MemoryMailer
 from statuspage.models import Delivery
 from tests.helpers import NOW, open_incident
+from tests.outage import outage
 from tests.outbox import add_subscribers
 
 MARK = "X-Statuspage-Possibly-Duplicated"
-
-
-@contextmanager
-def outage(when: Callable[[str], bool]) -> Iterator[list[str]]:
-    """Statements for which `when(statement)` is true fail as on a dropped connection;
-    yields the list of those refused."""
-    engine = _db.engine
-    error = engine.dialect.loaded_dbapi.OperationalError
-    # What each driver says when the database cannot be reached.
-    words = (
-        "unable to open database file"
-        if engine.dialect.name == "sqlite"
-        else "server closed the connection unexpectedly"
-    )
-    refused: list[str] = []
-
-    def fail(cursor, statement, *args):
-        if when(statement):
-            refused.append(statement)
-            raise error(words)
-
-    hooks = ("do_execute", "do_executemany", "do_execute_no_params")
-    for hook in hooks:
-        event.listen(engine, hook, fail)
-    try:
-        yield refused
-    finally:
-        for hook in hooks:
-            event.remove(engine, hook, fail)
 
 
 class AnswerThenOutage(MemoryMailer):
@@ -83,11 +52,17 @@ class AnswerThenOutage(MemoryMailer):
         return time.monotonic() < self.down_until
 
 
-def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lease(app, db, css):
-    add_subscribers(db, 2500)
+def fanned_out(app, db, css, subscribers: int) -> delivery.DeliveryContext:
+    """An incident to `subscribers` subscribers, fanned out into deliveries; the delivery
+    pass's context, for a test to give its own transports."""
+    add_subscribers(db, subscribers)
     open_incident(db, css)
     delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    return job_scheduler.delivery_context(app)
+
+
+def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lease(app, db, css):
+    ctx = fanned_out(app, db, css, 2500)
     mailer = AnswerThenOutage(0.8)
     ctx.transports["email"], ctx.concurrency = mailer, 1
     with outage(mailer.down) as refused:
@@ -103,10 +78,7 @@ def test_an_acceptance_is_recorded_once_the_database_is_back_not_left_to_the_lea
 
 
 def test_a_sender_that_is_no_longer_the_scheduler_leaves_its_batch_to_the_lease(app, db, css):
-    add_subscribers(db, 3)
-    open_incident(db, css)
-    delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    ctx = fanned_out(app, db, css, 3)
     mailer = AnswerThenOutage(60)
     ctx.transports["email"] = mailer
     # Another process took the scheduler lock while the database was away.
@@ -125,10 +97,7 @@ def test_a_sender_that_is_no_longer_the_scheduler_leaves_its_batch_to_the_lease(
 def test_a_resend_after_a_lost_answer_carries_the_mark_the_first_send_does_not(
     app, db, css, tmp_path: Path
 ):
-    add_subscribers(db, 2)
-    open_incident(db, css)
-    delivery.fan_out(db, NOW)
-    ctx = job_scheduler.delivery_context(app)
+    ctx = fanned_out(app, db, css, 2)
     first = MemoryMailer()
     ctx.transports["email"] = first
     ctx.before_send = lambda ids: (_ for _ in ()).throw(SystemExit())  # killed mid-request
@@ -196,18 +165,24 @@ def lost(*_: object) -> None:
     raise OperationalError("UPDATE delivery", {}, Exception("connection refused"))
 
 
-@pytest.mark.one_backend
-def test_a_retried_write_gives_up_after_its_bound():
-    session = Session()
-    slept: list[float] = []
+def give_up(session: Session, slept: list[float], within: timedelta) -> None:
+    """A write the database never takes, retried with the waits recorded in `slept` (the
+    clock is their sum) until `within` has passed: it raises the last error."""
     with pytest.raises(OperationalError):
         durable.write(
             session,  # type: ignore[arg-type]
             lost,
-            within=timedelta(seconds=1),
+            within=within,
             sleep=slept.append,
             monotonic=lambda: sum(slept),
         )
+
+
+@pytest.mark.one_backend
+def test_a_retried_write_gives_up_after_its_bound():
+    session = Session()
+    slept: list[float] = []
+    give_up(session, slept, within=timedelta(seconds=1))
     assert session.commits == 0 and session.rollbacks == len(slept) + 1
     assert slept == [0.1, 0.2, 0.4]  # 0.7 s; a fourth wait would pass the bound
 
@@ -246,14 +221,7 @@ def test_after_one_write_gave_up_the_runs_other_writes_are_tried_once():
     session = Session()
     slept: list[float] = []
     with durable.fenced(lambda: True):
-        with pytest.raises(OperationalError):
-            durable.write(
-                session,  # type: ignore[arg-type]
-                lost,
-                within=timedelta(seconds=0.5),
-                sleep=slept.append,
-                monotonic=lambda: sum(slept),
-            )
+        give_up(session, slept, within=timedelta(seconds=0.5))
         waited = len(slept)
         with pytest.raises(OperationalError):
             durable.write(session, lost, within=timedelta(minutes=5), sleep=slept.append)  # type: ignore[arg-type]

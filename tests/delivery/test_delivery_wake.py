@@ -16,17 +16,13 @@ from jobs import scheduler as job_scheduler
 from statuspage import outbox_signal
 from statuspage.extensions import db as _db
 from statuspage.services import incidents
-from tests.helpers import NOW, open_incident, queue_incident
+from tests.helpers import NOW, open_incident, queue_incident, wait_until
 from tests.outbox import add_subscribers, flask
 
 
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+def wait_for(condition: Callable[[], object], seconds: float) -> bool:
+    """`wait_until`, looking often: these tests time how soon a commit wakes the job."""
+    return wait_until(condition, seconds, step=0.02)
 
 
 def needs_postgres(db_url: str) -> None:

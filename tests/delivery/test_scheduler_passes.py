@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 
 from jobs import scheduler as job_scheduler
-from tests.delivery.test_delivery_wake import wait_for
-from tests.helpers import open_incident
+from tests.helpers import open_incident, wait_until
 from tests.outbox import add_subscribers
 from tests.sendgrid_server import API_KEY, sendgrid_server
 
@@ -26,7 +25,7 @@ def test_a_pass_that_made_all_its_requests_is_followed_at_once_by_the_next(
         scheduler.start()
         try:
             open_incident(db, css)  # wakes the first pass
-            assert wait_for(lambda: len(sendgrid.recipients()) == 2500, 30)
+            assert wait_until(lambda: len(sendgrid.recipients()) == 2500, 30)
         finally:
             scheduler.shutdown(wait=True)
         assert [len(r["personalizations"]) for r in sendgrid.requests] == [1000, 1000, 500]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pyotp
@@ -13,45 +11,12 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from statuspage import cli, create_app
+from statuspage import cli
 from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, Incident, MaintenanceSeries, Platform, User
 from statuspage.seed.defaults import DEFAULT_PLATFORMS
 from statuspage.services import factors, staff
 from tests.helpers import NOW
-
-
-@pytest.fixture
-def blank_app(db_url: str, tmp_path) -> Iterator[Flask]:
-    """An app on a database without tables, as `init` first meets it."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-long-enough-for-create-app",
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "FIXED_NOW": NOW,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    disabled = {
-        name: lg.disabled
-        for name, lg in logging.Logger.manager.loggerDict.items()
-        if isinstance(lg, logging.Logger)
-    }
-    with app.app_context():
-        _db.drop_all()  # PostgreSQL test databases start with the schema
-        yield app
-        _db.session.remove()
-        _db.engine.dispose()
-    # Alembic's env.py reconfigures logging for the process; leave it as the next test expects.
-    root.handlers[:], root.level = handlers, level
-    for name, was in disabled.items():
-        logger = logging.Logger.manager.loggerDict.get(name)
-        if isinstance(logger, logging.Logger):
-            logger.disabled = was
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from jobs import scheduler as job_scheduler
 from statuspage import doctor
 from statuspage.queries import health
 from tests.helpers import NOW
-from tests.operations.test_readiness import stamp
+from tests.operations.schema import stamp
 
 RANDOM_KEY = "Xq3v9LkP2mZr7TbW1cYe5UaN8sGd4HfJ0oIiKlMnBvCx"
 PUBLIC_HTTPS = "https://status.example.com"

@@ -108,6 +108,15 @@ def test_lines_are_plain_text_at_a_terminal_and_json_elsewhere():
 # --- from a staff action to every recipient ---------------------------------------------
 
 
+def create_incident(client, headers: dict[str, str], **fields: object):
+    """Open "Calls dropping" through the Manage API with `headers`; `fields`, the rest."""
+    return client.post(
+        f"{BASE}/incidents",
+        headers=headers,
+        json={"incident": {"name": "Calls dropping", **fields}},
+    )
+
+
 def json_lines(stderr: bytes) -> list[dict[str, object]]:
     lines = [line for line in stderr.decode().splitlines() if line.startswith("{")]
     return [json.loads(line) for line in lines]
@@ -120,18 +129,13 @@ def test_one_request_id_follows_a_manage_api_call_to_the_deliveries_and_the_job_
     add_subscribers(db, 1200)  # two batches: one request id on both
     headers = token_for(db, "css")
     app.config["TRUSTED_PROXIES"] = 1  # the load balancer in front names each request
-    response = client.post(
-        f"{BASE}/incidents",
-        headers={**headers, "X-Request-Id": "lb-7d1c9a"},
-        json={
-            "incident": {
-                "name": "Calls dropping",
-                "status": "investigating",
-                "body": "Looking",
-                "components": {cisco_id(db): "major_outage"},
-                "deliver_notifications": True,
-            }
-        },
+    response = create_incident(
+        client,
+        {**headers, "X-Request-Id": "lb-7d1c9a"},
+        status="investigating",
+        body="Looking",
+        components={cisco_id(db): "major_outage"},
+        deliver_notifications=True,
     )
     assert response.status_code == 201 and response.headers["X-Request-Id"] == "lb-7d1c9a"
     notices = db.scalars(select(Notice)).all()
@@ -186,15 +190,10 @@ def test_notices_a_job_makes_carry_its_run_id(app, db, css):
 
 def test_a_request_without_a_trusted_proxy_stamps_its_own_new_id(app, client, db):
     headers = token_for(db, "css")
-    response = client.post(
-        f"{BASE}/incidents",
-        headers={**headers, "X-Request-Id": "forged"},
-        json={
-            "incident": {
-                "name": "Calls dropping",
-                "components": {cisco_id(db): "degraded_performance"},
-            }
-        },
+    response = create_incident(
+        client,
+        {**headers, "X-Request-Id": "forged"},
+        components={cisco_id(db): "degraded_performance"},
     )
     assert response.status_code == 201
     made = response.headers["X-Request-Id"]

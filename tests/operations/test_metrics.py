@@ -122,10 +122,12 @@ def test_deliveries_provider_errors_and_retries_are_counted_by_channel(app, db, 
     )
 
 
-def test_a_webhook_refused_at_send_counts_as_refused_and_is_quarantined(app, client, db, css):
+def refused_hook(db) -> channel_signup.ChannelSubscription:
+    """A confirmed webhook of Cisco's to a loopback address: allowed when it subscribed,
+    refused when sent (so no request is made)."""
     made = channel_signup.subscribe_channel(
         db,
-        address="http://127.0.0.1:9/hook",  # allowed when subscribed, not when sent: no request
+        address="http://127.0.0.1:9/hook",
         platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],
         settings={"WEBHOOK_ALLOW_LOOPBACK": True},
         now=NOW,
@@ -134,6 +136,11 @@ def test_a_webhook_refused_at_send_counts_as_refused_and_is_quarantined(app, cli
     for sub in made.subscriber.subscriptions:
         sub.confirmed_at = NOW
     db.commit()
+    return made
+
+
+def test_a_webhook_refused_at_send_counts_as_refused_and_is_quarantined(app, client, db, css):
+    refused_hook(db)
     app.config["METRICS_TOKEN"] = TOKEN
     assert value(scrape(client), "statuspage_subscribers_quarantined", channel="webhook") == 0
     refused = sample("statuspage_provider_errors_total", channel="webhook", status="refused")
@@ -297,17 +304,7 @@ def confirmed_subscribers(db) -> None:
     webhook to a loopback address, allowed when it subscribed and refused at send."""
     for language in ("en", "es", "de"):
         add_subscribers(db, 1, language=language, tz="UTC", prefix=language)
-    made = channel_signup.subscribe_channel(
-        db,
-        address="http://127.0.0.1:9/hook",
-        platforms=[db.scalar(select(Platform).where(Platform.slug == "cisco"))],
-        settings={"WEBHOOK_ALLOW_LOOPBACK": True},
-        now=NOW,
-    )
-    made.subscriber.confirmed_at = NOW
-    for sub in made.subscriber.subscriptions:
-        sub.confirmed_at = NOW
-    db.commit()
+    refused_hook(db)
 
 
 def wait_for(check, seconds: float, what: str) -> None:
@@ -361,16 +358,18 @@ def test_every_series_moves_under_two_workers_and_jobs_run(app, db, db_url, css,
             )
             with urllib.request.urlopen(created, timeout=10) as response:
                 assert response.status == 201
-            incidents.create_incident(
+            # Its hourly update is an hour overdue.
+            overdue = real_now - timedelta(hours=2)
+            open_incident(
                 db,
                 css,
+                overdue,
+                "P1G",
                 title="Global outage",
-                priority="P1G",
                 case_number="CS-77",
-                platform_statuses={"cisco": "major_outage"},
-                now=real_now - timedelta(hours=2),  # its hourly update is an hour overdue
+                impact="none",
+                body="",
             )
-            db.commit()
             db.execute(update(Notice).values(due_at=real_now - timedelta(minutes=1)))
             db.commit()
 

@@ -20,14 +20,14 @@ import flask_babel
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from werkzeug.test import TestResponse
 
-from statuspage.extensions import db as _db
 from statuspage.queries import platforms as platform_queries
-from statuspage.services import incidents, maintenance, staff
+from statuspage.services import incidents, staff
 from statuspage.views.caching import STALE_HEADER, render_cache
-from tests.helpers import NOW
+from tests.helpers import NOW, open_incident
+from tests.maintenance_fixtures import one_off
+from tests.outage import outage
 
 BASE_V1 = "/api/v1/pages/calltower"
 STALE_LINE = b'<p class="flash stale-notice" role="status">'
@@ -38,54 +38,18 @@ def unreachable(
     app: Flask, *, unless: Callable[[str], bool] = lambda statement: False
 ) -> Iterator[None]:
     """Every statement (but those `unless` lets through) fails as on a dropped connection."""
-    engine = _db.engine
-    error = engine.dialect.loaded_dbapi.OperationalError
-    # What each driver says when the database cannot be reached.
-    words = (
-        "unable to open database file"
-        if engine.dialect.name == "sqlite"
-        else "server closed the connection unexpectedly"
-    )
-
-    def fail(cursor, statement, *args):
-        if not unless(statement):
-            raise error(words)
-
-    # Raised where the driver's own errors are (inside the execution), so SQLAlchemy wraps
-    # it as it wraps a real one.
-    hooks = ("do_execute", "do_executemany", "do_execute_no_params")
-    for hook in hooks:
-        event.listen(engine, hook, fail)
-    try:
+    with outage(lambda statement: not unless(statement)):
         yield
-    finally:
-        for hook in hooks:
-            event.remove(engine, hook, fail)
 
 
 @pytest.fixture
 def story(db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls dropping in Phoenix",
-        impact="major",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW - timedelta(hours=2),
+    at = NOW - timedelta(hours=2)
+    incident = open_incident(
+        db, css, at, title="Calls dropping in Phoenix", platforms={"cisco": "partial_outage"}
     )
-    window = maintenance.create_unscheduled(
-        db,
-        css,
-        title="Core router swap",
-        starts_at=NOW + timedelta(hours=3),
-        ends_at=NOW + timedelta(hours=4),
-        platforms=["cisco"],
-        description="Swap",
-        justification="Old hardware",
-        urgency="The vendor's support ends tonight",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    swap = {"starts_at": NOW + timedelta(hours=3), "ends_at": NOW + timedelta(hours=4)}
+    window = one_off(db, css, title="Core router swap", **swap)
     db.commit()
     return {"incident": incident.id, "window": window.id}
 
@@ -238,12 +202,9 @@ def test_the_as_of_time_is_when_the_page_was_last_known_current(app, client, sto
     assert stale.headers[STALE_HEADER] == "2026-11-20T15:05:00+00:00"
 
 
-def test_a_new_minute_is_rendered_by_one_thread_while_the_others_serve_the_previous_page(
-    app, story, monkeypatch
-):
-    first = app.test_client().get("/")
-    renders = render_cache().renders
-    app.config["FIXED_NOW"] = NOW + timedelta(minutes=1)
+def held_renders(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Renders of the home page wait, once they have started, until they are released:
+    the events (started, release)."""
     started, release = threading.Event(), threading.Event()
     real = platform_queries.page_status
 
@@ -253,6 +214,16 @@ def test_a_new_minute_is_rendered_by_one_thread_while_the_others_serve_the_previ
         return real(*args, **kwargs)
 
     monkeypatch.setattr(platform_queries, "page_status", slow)
+    return started, release
+
+
+def test_a_new_minute_is_rendered_by_one_thread_while_the_others_serve_the_previous_page(
+    app, story, monkeypatch
+):
+    first = app.test_client().get("/")
+    renders = render_cache().renders
+    app.config["FIXED_NOW"] = NOW + timedelta(minutes=1)
+    started, release = held_renders(monkeypatch)
     rendered: list[bytes] = []
     renderer = threading.Thread(
         target=lambda: rendered.append(app.test_client().get("/").get_data())
@@ -279,15 +250,7 @@ def test_a_page_never_rendered_still_makes_its_readers_wait_for_its_first_render
     app, story, monkeypatch
 ):
     renders = render_cache().renders
-    started, release = threading.Event(), threading.Event()
-    real = platform_queries.page_status
-
-    def slow(*args, **kwargs):
-        started.set()
-        assert release.wait(10)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(platform_queries, "page_status", slow)
+    started, release = held_renders(monkeypatch)
     bodies: list[bytes] = []
 
     def read() -> None:

@@ -10,19 +10,11 @@ import pytest
 from sqlalchemy import text
 
 from jobs import scheduler as job_scheduler
-from statuspage import readiness
 from statuspage.queries import health
 from tests.helpers import NOW, login
+from tests.operations.schema import stamp
 
 WORDS = {"ok", "error", "behind", "unknown", "never", "silent"}
-
-
-def stamp(db, revision: str | None = None) -> None:
-    """Mark the schema as migrated to `revision` (the head by default), as `flask init` does."""
-    (head,) = readiness.migration_heads()
-    db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
-    db.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": revision or head})
-    db.commit()
 
 
 def ready(client):

@@ -76,6 +76,13 @@ def test_a_failed_job_is_recorded_with_its_error(app, db):
     assert (run.outcome, run.error) == ("failed", "ValueError: no such window")
 
 
+def hand_over(app, holder, standby) -> None:
+    """`holder` lets the lock go: `standby`, waiting for it, takes it and runs the jobs."""
+    holder.release()
+    assert standby.acquire(threading.Event())
+    assert len(ran(app, standby)) == 1
+
+
 def test_a_second_process_stands_by_while_the_first_holds_the_lock(app):
     first = holding(job_locks.scheduler_lock(app))
     second = job_locks.scheduler_lock(app)
@@ -85,9 +92,7 @@ def test_a_second_process_stands_by_while_the_first_holds_the_lock(app):
         timer.start()
         assert second.acquire(stop) is False  # waited until told to stop
         assert ran(app, second) == []
-        first.release()
-        assert second.acquire(threading.Event())
-        assert len(ran(app, second)) == 1
+        hand_over(app, first, second)
     finally:
         first.release()
         second.release()
@@ -178,9 +183,7 @@ def test_a_holder_another_process_took_over_from_stands_by_and_writes_nothing(
         threading.Timer(1.5, stop.set).start()
         assert old.acquire(stop) is False  # stands by behind the new holder
         assert len(ran(app, new)) == 1
-        new.release()
-        assert old.acquire(threading.Event())
-        assert len(ran(app, old)) == 1
+        hand_over(app, new, old)
     finally:
         old.release()
         new.release()

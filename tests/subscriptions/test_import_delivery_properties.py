@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import mpoc
-from tests.delivery.test_delivery_failures import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
+from tests.delivery.bad_input import BAD_ADDRESSES, HOSTILE_NAMES, eml_files
 from tests.helpers import NOW, open_incident
 from tests.outbox import tick
 from tests.security.hostile import FORM_TEXT, SHARED
@@ -62,26 +62,14 @@ def store_behind_the_services_back(db, prefix: str, spoiled) -> set[str]:
     addresses = set()
     for name, bad in spoiled:
         address = prefix + bad
+        stamps = {"confirmed_at": then, "created_at": then}
         subscriber = Subscriber(
-            address=address,
-            name=name,
-            source="import",
-            confirmed_at=then,
-            created_at=then,
-            updated_at=then,
+            address=address, name=name, source="import", updated_at=then, **stamps
+        )
+        subscriber.subscriptions.append(
+            Subscription(platform_id=cisco, incidents=True, maintenance=False, **stamps)
         )
         db.add(subscriber)
-        db.flush()
-        db.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=cisco,
-                incidents=True,
-                maintenance=False,
-                confirmed_at=then,
-                created_at=then,
-            )
-        )
         addresses.add(address)
     db.commit()
     return addresses

@@ -10,12 +10,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage import uploads
 from statuspage.models import AuditEntry, Subscriber
 from statuspage.services.subscriptions import mpoc
-from tests.helpers import NOW, login
+from tests.helpers import NOW, count, csrf_token, login
 
 IMPORT = "/admin/subscribers/import"
 CONFIRM = "/admin/subscribers/import/confirm"
@@ -28,16 +28,15 @@ GOOD = (
 )
 
 
-def csrf(client) -> str:
-    html = client.get(IMPORT).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def upload(client, text: str | bytes, **fields):
     raw = text.encode() if isinstance(text, str) else text
     return client.post(
         IMPORT,
-        data={"csrf_token": csrf(client), "file": (io.BytesIO(raw), "mpoc.csv"), **fields},
+        data={
+            "csrf_token": csrf_token(client, IMPORT),
+            "file": (io.BytesIO(raw), "mpoc.csv"),
+            **fields,
+        },
         content_type="multipart/form-data",
     )
 
@@ -55,7 +54,7 @@ def upload_in_memory(client, text: str):
     spool it to a temporary file it never closes."""
     body = (
         b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
-        + csrf(client).encode()
+        + csrf_token(client, IMPORT).encode()
         + b'\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="mpoc.csv"\r\n'
         + b"Content-Type: text/csv\r\n\r\n"
         + text.encode()
@@ -65,11 +64,7 @@ def upload_in_memory(client, text: str):
 
 
 def confirm(client, key: str):
-    return client.post(CONFIRM, data={"csrf_token": csrf(client), "upload": key})
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
+    return client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "upload": key})
 
 
 def imports_audited(db) -> int:
@@ -157,7 +152,7 @@ def test_a_second_import_of_the_same_list_previews_updates(client, db, css):
 )
 def test_a_forged_or_unknown_key_imports_nothing(client, db, css, key):
     login(client, css)
-    response = client.post(CONFIRM, data={"csrf_token": csrf(client), "upload": key})
+    response = client.post(CONFIRM, data={"csrf_token": csrf_token(client, IMPORT), "upload": key})
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)
     assert count(db, Subscriber) == 0 and imports_audited(db) == 0
@@ -252,15 +247,12 @@ def test_engineers_can_neither_preview_nor_confirm(client, db, css, engineer):
     key = key_of(upload(client, GOOD))
     login(client, engineer)
     assert (
-        client.post(CONFIRM, data={"csrf_token": csrf_any(client), "upload": key}).status_code
+        client.post(
+            CONFIRM, data={"csrf_token": csrf_token(client, "/admin/incidents/new"), "upload": key}
+        ).status_code
         == 403
     )
     assert count(db, Subscriber) == 0
-
-
-def csrf_any(client) -> str:
-    html = client.get("/admin/incidents/new").get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def test_an_upload_without_csrf_is_refused(client, db, css):

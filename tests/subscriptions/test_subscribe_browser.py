@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from statuspage.models import Subscriber
 from statuspage.services.subscriptions import links, signup
-from tests.browser_checks import ARGS, CHROMIUM
+from tests.browser_checks import CHROMIUM, DESKTOP, launch
 from tests.helpers import NOW
 from tests.live import serve
 
@@ -37,10 +37,8 @@ def test_subscribe_and_manage_in_chromium(app, db):
     manage = links.manage_path(app.config["SECRET_KEY"], subscriber)
 
     with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            timezone_id="Asia/Tokyo", locale="en-GB", viewport={"width": 1200, "height": 900}
-        )
+        browser = launch(pw)
+        context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB", viewport=DESKTOP)
         page = context.new_page()
         page.goto(base + "/subscribe")
         # Every checkbox and radio row is a target of at least 24 x 24 px, the box beside

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services.subscriptions import channel_signup, links
-from tests.channels import test_webhooks as hooks
+from tests import webhook_receiver as hooks
+from tests.helpers import count
+from tests.subscriptions.forms import post_subscribe, save_manage
 
 guard = hooks.guard  # connections only to this machine, names resolved only where a test says
 resolver = hooks.resolver
@@ -27,28 +29,11 @@ def loopback(app):
     return app
 
 
-def csrf_token(client, path="/subscribe"):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def post_channel(client, channel, url=HOOK, **fields):
-    data = {
-        "csrf_token": csrf_token(client),
-        "channel": channel,
-        FIELD.get(channel, "webhook_url"): url,
-        "platforms": ["cisco", "contact-centre"],
-        "incidents": "y",
-        "maintenance": "y",
-        "language": "en",
-        "timezone": "America/Denver",
-        **fields,
-    }
-    return client.post("/subscribe", data=data)
-
-
-def count(db, model):
-    return db.scalar(select(func.count()).select_from(model))
+    """/subscribe for a channel at `url`, of Cisco and the Contact Centre."""
+    field = FIELD.get(channel, "webhook_url")
+    chosen = {"channel": channel, field: url, "platforms": ["cisco", "contact-centre"]}
+    return post_subscribe(client, **{**chosen, **fields})
 
 
 @pytest.mark.parametrize("channel", ["webhook", "teams", "slack"])
@@ -178,15 +163,7 @@ def test_the_manage_page_of_a_channel_changes_it_but_never_confirms_it(loopback,
     page = client.get(manage).get_data(as_text=True)
     assert "Slack channel" in page and HOOK not in page and "welcome message" in page
     assert "maintenance calendar" not in page  # a channel has no personal calendar
-    saved = client.post(
-        manage,
-        data={
-            "csrf_token": csrf_token(client, manage),
-            "language": "es",
-            "timezone": "America/Mexico_City",
-            "cisco:maintenance": "on",
-        },
-    )
+    saved = save_manage(client, manage, "es", "America/Mexico_City", "cisco:maintenance")
     assert saved.status_code == 200
     db.refresh(subscriber)
     assert [(s.platform.slug, s.incidents, s.maintenance) for s in subscriber.subscriptions] == [

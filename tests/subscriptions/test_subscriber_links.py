@@ -7,46 +7,27 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services import addresses
 from statuspage.services.subscriptions import links, signup
-from tests.helpers import NOW
+from tests.helpers import NOW, count, csrf_token
+from tests.subscriptions import forms
 
 MINUTE = timedelta(minutes=1)
 
 
-def csrf_token(client, path):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def post_subscribe(client, email="a@example.com", platforms=("cisco",)):
-    return client.post(
-        "/subscribe",
-        data={
-            "csrf_token": csrf_token(client, "/subscribe"),
-            "email": email,
-            "platforms": list(platforms),
-            "incidents": "y",
-            "maintenance": "y",
-            "language": "en",
-            "timezone": "America/Denver",
-        },
-    )
+    return forms.post_subscribe(client, email=email, platforms=list(platforms))
 
 
 def confirmations(db) -> list[Notice]:
     return list(
         db.scalars(select(Notice).where(Notice.kind == "subscription_confirm").order_by(Notice.id))
     )
-
-
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
 
 
 def confirm_over_http(client, url):

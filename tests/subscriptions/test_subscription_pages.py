@@ -15,23 +15,7 @@ from statuspage.extensions import db as _db
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services.subscriptions import links, signup
-
-
-def csrf_token(client, path):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def post_subscribe(client, **fields):
-    data = {
-        "csrf_token": csrf_token(client, "/subscribe"),
-        "language": "en",
-        "timezone": "America/Denver",
-        "incidents": "y",
-        "maintenance": "y",
-        **fields,
-    }
-    return client.post("/subscribe", data=data)
+from tests.subscriptions.forms import csrf_token, post_subscribe, save_manage
 
 
 def test_subscribe_form_lists_platforms_with_labels(client):
@@ -92,16 +76,7 @@ def test_confirm_manage_and_one_click_unsubscribe(app, client, db):
     manage = links.manage_path(app.config["SECRET_KEY"], subscriber)
     page = client.get(manage)
     assert page.status_code == 200 and "a@example.com" in page.get_data(as_text=True)
-    token = csrf_token(client, manage)
-    saved = client.post(
-        manage,
-        data={
-            "csrf_token": token,
-            "language": "de",
-            "timezone": "Europe/Berlin",
-            "cisco:incidents": "on",
-        },
-    )
+    saved = save_manage(client, manage, "de", "Europe/Berlin", "cisco:incidents")
     assert saved.status_code == 200
     db.refresh(subscriber)
     assert subscriber.language == "de"
@@ -354,10 +329,7 @@ def test_unticking_everything_says_nothing_will_be_sent(app, client, db):
     # Something is ticked: the live note is empty, and the boxes sit in their labels.
     assert re.search(r'id="nothing-note"[^>]*></p>', page)
     assert '<label class="choice" for="cisco-incidents"><input type="checkbox"' in page
-    saved = client.post(
-        manage,
-        data={"csrf_token": csrf_token(client, manage), "language": "en", "timezone": "UTC"},
-    )
+    saved = save_manage(client, manage, "en", "UTC")
     assert saved.status_code == 200
     html = saved.get_data(as_text=True)
     flash = re.search(r'<p class="flash" role="status">([^<]*)</p>', html).group(1)
@@ -370,15 +342,7 @@ def test_unticking_everything_says_nothing_will_be_sent(app, client, db):
 
 def test_saving_with_a_box_ticked_says_only_saved(app, client, db):
     _, manage = confirmed_subscriber(app, client, db)
-    html = client.post(
-        manage,
-        data={
-            "csrf_token": csrf_token(client, manage),
-            "language": "en",
-            "timezone": "UTC",
-            "cisco:maintenance": "on",
-        },
-    ).get_data(as_text=True)
+    html = save_manage(client, manage, "en", "UTC", "cisco:maintenance").get_data(as_text=True)
     assert (
         "Your preferences are saved." in html
         and "Nothing will be sent" not in html.split('id="nothing-note"')[0]
@@ -387,15 +351,7 @@ def test_saving_with_a_box_ticked_says_only_saved(app, client, db):
 
 def test_manage_errors_come_at_the_top_and_keep_the_boxes_as_left(app, client, db):
     _, manage = confirmed_subscriber(app, client, db)
-    response = client.post(
-        manage,
-        data={
-            "csrf_token": csrf_token(client, manage),
-            "language": "xx",
-            "timezone": "Nowhere/Land",
-            "contact-centre:incidents": "on",
-        },
-    )
+    response = save_manage(client, manage, "xx", "Nowhere/Land", "contact-centre:incidents")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
@@ -420,17 +376,8 @@ def test_platforms_a_stranger_adds_wait_for_their_own_confirmation(app, client, 
     page = client.get(manage).get_data(as_text=True)
     fieldset = re.search(r"<legend>Contact Centre</legend>.*?</fieldset>", page, re.S).group(0)
     assert "Waiting for confirmation" in fieldset and "checkbox" not in fieldset
-    saved = client.post(
-        manage,
-        data={
-            "csrf_token": csrf_token(client, manage),
-            "language": "en",
-            "timezone": "UTC",
-            "cisco:incidents": "on",
-            "contact-centre:incidents": "on",
-            "contact-centre:maintenance": "on",
-        },
-    )
+    boxes = ("cisco:incidents", "contact-centre:incidents", "contact-centre:maintenance")
+    saved = save_manage(client, manage, "en", "UTC", *boxes)
     assert saved.status_code == 200
     db.refresh(subscriber)
     pending = {s.platform.slug: s.confirmed_at for s in subscriber.subscriptions}

@@ -23,15 +23,15 @@ def confirm_token(db, key):
     return notice.payload["confirm_url"].rsplit("/", 1)[1]
 
 
-def test_subscribe_queues_only_a_confirmation(db):
-    result = signup.subscribe(
-        db,
-        secret=SECRET,
-        email="Ann@Example.com ",
-        platforms=["cisco"],
-        topics=["maintenance"],
-        now=NOW,
+def maintenance_of(db, email: str, platform: str, now: datetime):
+    """Ask, as `email`, for the maintenance notices of one platform."""
+    return signup.subscribe(
+        db, secret=SECRET, email=email, platforms=[platform], topics=["maintenance"], now=now
     )
+
+
+def test_subscribe_queues_only_a_confirmation(db):
+    result = maintenance_of(db, "Ann@Example.com ", "cisco", NOW)
     subscriber = db.scalar(select(Subscriber))
     assert subscriber.address == "ann@example.com" and subscriber.confirmed_at is None
     assert [s.confirmed_at for s in subscriber.subscriptions] == [None]
@@ -153,14 +153,7 @@ def test_the_manage_form_never_confirms_platforms_waiting_for_their_link(db):
         db, secret=SECRET, token=confirm_token(db, made.notice_key), now=NOW
     )
     later = NOW + timedelta(minutes=11)
-    added = signup.subscribe(
-        db,
-        secret=SECRET,
-        email="a@example.com",
-        platforms=["contact-centre"],
-        topics=["maintenance"],
-        now=later,
-    )
+    added = maintenance_of(db, "a@example.com", "contact-centre", later)
     assert preferences.awaiting_confirmation(subscriber) == {
         s.platform_id for s in subscriber.subscriptions if s.platform.slug == "contact-centre"
     }

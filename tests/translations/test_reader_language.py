@@ -21,11 +21,11 @@ from statuspage.i18n import language as in_language
 from statuspage.renderers.mail import render_notice
 from statuspage.services import addresses
 from statuspage.views.caching import render_cache
-from tests.channels.test_mail import payload
+from tests.channels.messages import payload
 from tests.helpers import FAST_HASH, NOW, SECRET_KEY, open_incident
 from tests.maintenance_fixtures import one_off
 from tests.outbox import add_subscribers, tick
-from tests.subscriptions.test_subscription_pages import csrf_token
+from tests.subscriptions.forms import csrf_token
 
 # What a page, mail or calendar says does not depend on the database: SQLite only.
 pytestmark = pytest.mark.one_backend

@@ -21,8 +21,7 @@ from statuspage.channels import slack as slack_channel
 from statuspage.channels import teams as teams_channel
 from statuspage.renderers.mail import KINDS, STAFF_KINDS, render_notice
 from statuspage.services import notices
-from tests.channels.test_channels import slack_text, teams_text
-from tests.channels.test_mail import payload
+from tests.channels.messages import payload, slack_text, teams_text
 from tests.maintenance_fixtures import one_off
 
 pytestmark = pytest.mark.one_backend

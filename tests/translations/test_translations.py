@@ -24,11 +24,10 @@ from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.models import Notice, Subscriber
 from statuspage.renderers.mail import KINDS, render_notice
 from statuspage.services.subscriptions import links
-from tests.channels.test_channels import slack_text, teams_text
-from tests.channels.test_mail import payload
+from tests.channels.messages import payload, slack_text, teams_text
 from tests.helpers import NOW, master_case
 from tests.maintenance_fixtures import one_off, texts
-from tests.subscriptions.test_subscription_pages import csrf_token, post_subscribe
+from tests.subscriptions.forms import csrf_token, post_subscribe
 
 # Words on pages and in mail do not depend on the database: SQLite only.
 pytestmark = pytest.mark.one_backend
