@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +25,7 @@ from statuspage.extensions import db as _db
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
 from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, authenticator_code, ensure_authenticator
+from tests.live import serving
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
@@ -111,16 +111,19 @@ def add_staff(role: str, now: datetime) -> str:
 
 
 @contextmanager
-def other_site(html: str) -> Iterator[str]:
+def other_site(html: str, headers: Mapping[str, str] | None = None) -> Iterator[str]:
     """Another site on the loopback (its own port, so its own origin) answering every GET with
-    `html`; yields its address. A page the browser answered itself would count as a public
-    site, which Chromium's Local Network Access stops from loading loopback scripts."""
+    `html` (and `headers`, such as a Content-Security-Policy of its own); yields its address.
+    A page the browser answered itself would count as a public site, which Chromium's Local
+    Network Access stops from loading loopback scripts."""
     body = html.encode()
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the handler's name is the protocol's)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -128,15 +131,8 @@ def other_site(html: str) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Page)) as address:
+        yield address
 
 
 def launch(playwright: Any) -> Any:

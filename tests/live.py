@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -18,10 +19,19 @@ from werkzeug.serving import make_server
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class _Server(Protocol):
+    server_port: int
+
+    def serve_forever(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    def server_close(self) -> None: ...
+
+
 @contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve `app` on a free loopback port; yield its base URL; stop on exit."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(server: _Server) -> Iterator[str]:
+    """Run `server` (bound to a loopback port) in a thread; yield its base URL; stop on exit."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -30,6 +40,13 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free loopback port; yield its base URL; stop on exit."""
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
+        yield base
 
 
 @contextmanager
