@@ -16,6 +16,8 @@ from typing import Protocol
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.processes import stop
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -94,11 +96,6 @@ def gunicorn(db_url: str, *, workers: int = 2, env: dict[str, str] | None = None
                 time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         if process.stderr:
             process.stderr.close()
