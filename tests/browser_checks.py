@@ -139,6 +139,18 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium under Playwright, for a module's tests (its `browser` fixture);
+    closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
 def new_context(browser: Any, *, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
     """A context (own cookies) whose every document carries axe-core."""
     options.setdefault("timezone_id", "America/Denver")

@@ -79,12 +79,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
+    with bc.chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def madrid_day(moment: datetime, lang: str) -> str:

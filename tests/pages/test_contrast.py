@@ -11,7 +11,7 @@ import pytest
 
 from statuspage.colours import TEXT_CONTRAST, UI_CONTRAST, contrast, parse_hex
 from statuspage.views.embed import BACKGROUNDS
-from tests.browser_checks import ARGS, CHROMIUM
+from tests.browser_checks import CHROMIUM, chromium
 from tests.helpers import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
@@ -215,18 +215,14 @@ _COMPUTED = """() => {
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_focused_link_shows_the_two_tone_ring_in_each_scheme(app, scheme):
-    from playwright.sync_api import sync_playwright
-
     from tests.live import serve
 
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with serve(app) as base, chromium() as browser:
         page = browser.new_page(color_scheme=scheme)
         page.goto(base + "/?lang=en")
         page.keyboard.press("Tab")  # the skip link
         page.keyboard.press("Tab")  # the site's name
         seen = page.evaluate(_COMPUTED)
-        browser.close()
     palette = SITE[scheme]
     assert seen["tag"] == "A"
     assert seen["page"] == palette["--bg"] and seen["text"] == palette["--fg"]

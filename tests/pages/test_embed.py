@@ -19,7 +19,7 @@ import pytest
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from statuspage.views.caching import CACHE_CONTROL, render_cache
-from tests.browser_checks import CHROMIUM, launch, other_site
+from tests.browser_checks import CHROMIUM, chromium, other_site
 from tests.helpers import NOW, PROJECT_ROOT, master_case, open_incident
 from tests.live import serve
 from tests.maintenance_fixtures import one_off
@@ -366,11 +366,8 @@ def test_a_page_on_another_site_shows_the_embed(app, story, theme):
 
 
 def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> None:
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 720, "height": 900},
             timezone_id="America/Denver",
@@ -425,4 +422,3 @@ def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> 
         assert new_tab.url.startswith(f"{status_origin}/incidents/{story['master']}")
         assert page.url.startswith(host)
         assert not [e for e in errors if "Content Security Policy" in e], errors
-        browser.close()

@@ -13,7 +13,7 @@ import pytest
 from statuspage.queries import platforms as platform_queries
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.browser_checks import ARGS, CHROMIUM
+from tests.browser_checks import CHROMIUM, chromium
 from tests.helpers import NOW, TESTS_DIR, master_case, open_incident
 from tests.live import serve
 
@@ -253,8 +253,6 @@ WIDER_THAN_WINDOW = "document.documentElement.scrollWidth > window.innerWidth"
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium")
 @pytest.mark.skipif(not os.path.exists(AXE), reason="npm ci --prefix tests/js")
 def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
-    from playwright.sync_api import sync_playwright
-
     start = NOW - timedelta(days=3)
     partial, degraded = {"cisco": "partial_outage"}, {"cisco": "degraded_performance"}
     outage = open_incident(db, css, start, title="Cisco calls failing", platforms=partial)
@@ -267,8 +265,7 @@ def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
     db.commit()
     with open(AXE, encoding="utf-8") as f:
         axe = f.read()
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with serve(app) as base, chromium() as browser:
         for width in (390, 1280):
             context = browser.new_context(viewport={"width": width, "height": 844})
             context.add_init_script(axe)
@@ -304,4 +301,3 @@ def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
         page.click(".history-filter button")
         assert page.url.endswith("/history?platform=cisco")
         assert "Cisco calls failing" in page.locator("main").inner_text()
-        browser.close()
