@@ -25,7 +25,7 @@ from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PLATFORM_STATUSE
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from statuspage.services.subscriptions import staff_api
-from tests.helpers import NOW
+from tests.helpers import NOW, master_case
 
 V1 = "/api/v1/pages/calltower"
 
@@ -38,16 +38,11 @@ def spec(client):
 @pytest.fixture
 def token(db, admin):
     plaintext, _ = staff.create_token(db, None, admin, now=NOW)
-    master = incidents.create_incident(
-        db,
-        admin,
-        title="Down",
-        body="Looking",
-        priority="P1G",
-        case_number="CS-1",
-        customer_case_numbers="C-1, C-2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=5),
+    opened = NOW - timedelta(minutes=5)
+    words = {"title": "Down", "body": "Looking", "impact": "none"}
+    cisco_down, cases = {"cisco": "major_outage"}, "C-1, C-2"
+    master = master_case(
+        db, admin, platforms=cisco_down, customer_case_numbers=cases, now=opened, **words
     )
     incidents.post_update(
         db, admin, master, status="identified", body="Found", etr=NOW + timedelta(hours=2), now=NOW

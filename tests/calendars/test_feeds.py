@@ -9,36 +9,23 @@ import feedparser
 import pytest
 
 from statuspage.services import incidents
+from tests.helpers import master_case, open_incident
 from tests.maintenance_fixtures import NOW, build
+
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
 def history(db, admin, css):
     cal = build(db, admin)
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="We are **investigating** <script>x()</script>",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(hours=3),
-    )
+    body = "We are **investigating** <script>x()</script>"
+    cisco_down = {"cisco": "major_outage"}
+    master = master_case(db, css, body=body, platforms=cisco_down, now=NOW - 3 * HOUR, commit=False)
     incidents.post_update(
         db, css, master, status="identified", body="Carrier fault", now=NOW - timedelta(hours=2)
     )
-    other = incidents.create_incident(
-        db,
-        css,
-        title="Portal slow",
-        body="Slow",
-        impact="minor",
-        priority="P3",
-        platform_statuses={"calltower-connect": "degraded_performance"},
-        now=NOW - timedelta(hours=1),
-    )
+    slow = {"impact": "minor", "platforms": {"calltower-connect": "degraded_performance"}}
+    other = open_incident(db, css, NOW - HOUR, "P3", title="Portal slow", body="Slow", **slow)
     db.commit()
     return cal, master, other
 
