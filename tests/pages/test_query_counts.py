@@ -22,6 +22,7 @@ from statuspage.models import User
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.helpers import login
+from tests.maintenance_fixtures import one_off
 
 PAGES = ["/", "/api/v2/summary.json", "/history", "/admin/"]
 BOUND = 40
@@ -71,18 +72,9 @@ def add_windows(session: Session, actor: User, now: datetime, *, count: int, off
     """One-off windows, one every three hours from an hour from now."""
     for i in range(offset, offset + count):
         start = now + timedelta(hours=1 + 3 * i)
-        maintenance.create_unscheduled(
-            session,
-            actor,
-            title=f"Carrier work {i}",
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            platforms=[SLUGS[i % len(SLUGS)]],
-            description="Carrier maintenance.",
-            justification="The carrier requires it.",
-            urgency="The carrier chose the time.",
-            tz_name="America/Denver",
-            now=now,
+        when = {"starts_at": start, "ends_at": start + timedelta(hours=1), "now": now}
+        one_off(
+            session, actor, title=f"Carrier work {i}", platforms=[SLUGS[i % len(SLUGS)]], **when
         )
     session.commit()
 
