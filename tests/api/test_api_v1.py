@@ -13,9 +13,8 @@ from statuspage.contract.requests import ComponentFields, IncidentFields, Subscr
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
+from tests.api.support import BASE, cisco_id
 from tests.helpers import NOW, api_headers, count
-
-BASE = "/api/v1/pages/calltower"
 
 
 def post_incident(client, headers: dict[str, str], **fields: object):
@@ -23,8 +22,15 @@ def post_incident(client, headers: dict[str, str], **fields: object):
     return client.post(f"{BASE}/incidents", headers=headers, json={"incident": fields})
 
 
-def cisco_id(db) -> str:
-    return str(db.scalar(select(Platform.id).where(Platform.slug == "cisco")))
+# A master case as a client asks for one.
+GLOBAL = {"name": "Global", "priority": "P1G", "case_number": "CS-1"}
+
+
+def _window_on_the_22nd(db, start: str, end: str, **fields: object) -> dict[str, object]:
+    """The Manage API's fields of a window on Cisco on 22 November from `start` to `end`
+    (UTC, "hh:mm"), and `fields`."""
+    when = {"scheduled_for": f"2026-11-22T{start}:00Z", "scheduled_until": f"2026-11-22T{end}:00Z"}
+    return {"status": "scheduled", "component_ids": [cisco_id(db)], **when, **fields}
 
 
 def test_no_token_wrong_token_and_wrong_page(client, db):
@@ -41,15 +47,10 @@ def test_no_token_wrong_token_and_wrong_page(client, db):
 
 def test_create_update_resolve_an_incident(client, db):
     headers = api_headers(db, "engineer")
+    opening = {"name": "Calls dropping", "status": "investigating", "deliver_notifications": True}
+    cisco = {cisco_id(db): "partial_outage"}
     created = post_incident(
-        client,
-        headers,
-        name="Calls dropping",
-        status="investigating",
-        impact_override="major",
-        body="Looking",
-        components={cisco_id(db): "partial_outage"},
-        deliver_notifications=True,
+        client, headers, impact_override="major", body="Looking", components=cisco, **opening
     )
     assert created.status_code == 201
     incident = created.get_json()
@@ -65,7 +66,7 @@ def test_create_update_resolve_an_incident(client, db):
 
 def test_engineer_token_cannot_set_or_remove_p1g(client, db, css):
     headers = api_headers(db, "engineer")
-    refused = post_incident(client, headers, name="Global", priority="P1G", case_number="CS-1")
+    refused = post_incident(client, headers, **GLOBAL)
     assert refused.status_code == 403 and count(db, Incident) == 0
     master = incidents.create_incident(
         db, css, title="Global", priority="P1G", case_number="CS-1", now=NOW
@@ -83,14 +84,7 @@ def test_engineer_token_cannot_set_or_remove_p1g(client, db, css):
 
 def test_css_token_designates_p1g(client, db):
     headers = api_headers(db, "css")
-    created = post_incident(
-        client,
-        headers,
-        name="Global",
-        priority="P1G",
-        case_number="CS-1",
-        customer_case_numbers=["A-1"],
-    )
+    created = post_incident(client, headers, customer_case_numbers=["A-1"], **GLOBAL)
     assert created.status_code == 201
     body = created.get_json()
     assert body["master_case"] is True and body["customer_case_numbers"] == ["A-1"]
@@ -98,19 +92,9 @@ def test_css_token_designates_p1g(client, db):
 
 def test_scheduled_maintenance_through_the_incident_api(client, db):
     headers = api_headers(db, "engineer")
-    created = post_incident(
-        client,
-        headers,
-        name="Firmware",
-        status="scheduled",
-        body="Upgrade SBCs",
-        scheduled_for="2026-11-22T08:00:00Z",
-        scheduled_until="2026-11-22T10:00:00Z",
-        scheduled_auto_in_progress=True,
-        scheduled_auto_completed=True,
-        component_ids=[cisco_id(db)],
-        justification="Vendor advisory",
-    )
+    auto = {"scheduled_auto_in_progress": True, "scheduled_auto_completed": True}
+    firmware = _window_on_the_22nd(db, "08:00", "10:00", justification="Vendor advisory", **auto)
+    created = post_incident(client, headers, name="Firmware", body="Upgrade SBCs", **firmware)
     assert created.status_code == 201, created.get_json()
     window = created.get_json()
     assert window["id"].startswith("w") and window["scheduled_for"] == "2026-11-22T08:00:00.000Z"
@@ -134,17 +118,8 @@ def test_scheduled_maintenance_through_the_incident_api(client, db):
 
 def test_scheduled_maintenance_in_business_hours_needs_urgency(client, db):
     headers = api_headers(db, "engineer")
-    response = post_incident(
-        client,
-        headers,
-        name="Noon work",
-        status="scheduled",
-        body="x",
-        justification="y",
-        scheduled_for="2026-11-22T19:00:00Z",
-        scheduled_until="2026-11-22T20:00:00Z",
-        component_ids=[cisco_id(db)],
-    )
+    noon = _window_on_the_22nd(db, "19:00", "20:00", name="Noon work", body="x", justification="y")
+    response = post_incident(client, headers, **noon)
     assert response.status_code == 422 and "urgency" in response.get_json()["errors"]
     assert count(db, MaintenanceWindow) == 0
 

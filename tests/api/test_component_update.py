@@ -23,7 +23,7 @@ from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscripti
 from statuspage.services import incidents, maintenance
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import channel_signup, pauses
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.channels import test_webhooks as hooks
 from tests.channels.test_webhooks import LOOPBACK, NOW, Receiver, platforms, tick
 from tests.helpers import login, open_incident

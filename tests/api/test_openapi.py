@@ -12,8 +12,6 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 from pydantic import Field, create_model
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
 from statuspage.contract import openapi
@@ -25,6 +23,7 @@ from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PLATFORM_STATUSE
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from statuspage.services.subscriptions import staff_api
+from tests.api.support import validator
 from tests.helpers import NOW, master_case
 
 V1 = "/api/v1/pages/calltower"
@@ -170,20 +169,6 @@ def test_a_field_added_to_a_request_model_is_documented_and_validated(
         path, headers=headers, json={"component": {"status": "major_outage", "ticket": "OPS-7"}}
     )
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "major_outage"
-
-
-def validator(spec, schema):
-    """A validator for a schema whose $refs point into the document's components."""
-    registry = Registry().with_resource("urn:spec", DRAFT202012.create_resource(spec))
-    return jsonschema.Draft202012Validator(_rebase(schema), registry=registry)
-
-
-def _rebase(node):
-    if isinstance(node, dict):
-        return {k: ("urn:spec" + v if k == "$ref" else _rebase(v)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rebase(v) for v in node]
-    return node
 
 
 def response_schema(spec, path, method="get", status="200"):

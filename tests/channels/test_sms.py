@@ -25,7 +25,7 @@ from jobs import delivery
 from statuspage.channels import sms
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
 from statuspage.services import incidents
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.channels import test_webhooks as hooks
 from tests.helpers import NOW, login, open_incident
 from tests.maintenance_fixtures import one_off

@@ -33,7 +33,7 @@ from statuspage.endpoints import masked_url as masked
 from statuspage.models import Delivery, Notice, Platform, Subscriber
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import channel_signup, pauses
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.helpers import open_incident
 from tests.outbox import flask_tick
 
