@@ -16,7 +16,7 @@ from statuspage.mail.sendgrid import request_body
 from statuspage.models import Platform
 from statuspage.renderers import publish
 from statuspage.services import maintenance
-from tests.calendars.test_calendar_js import read_with_icaljs, utc
+from tests.calendars.support import read_with_icaljs, utc
 from tests.helpers import NOW
 from tests.incidents.test_one_message_per_change import (
     CANCELLED,
