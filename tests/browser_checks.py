@@ -9,23 +9,28 @@ apply to, so the pages are checked under the very headers they are served with.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import glob
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from babel.support import Translations
 from flask import Flask
 
 from statuspage import create_app
 from statuspage.extensions import db as _db
+from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
 from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, authenticator_code, ensure_authenticator
-from tests.live import serving
+from tests.live import serve, serving
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
@@ -94,6 +99,15 @@ def module_app(folder: str, now: datetime, **config: Any) -> Iterator[Flask]:
         _db.engine.dispose()
 
 
+@contextmanager
+def serve_linked(app: Flask) -> Iterator[str]:
+    """Serve `app` on a loopback port, the links it writes (in mail) pointing at that server;
+    yields its base URL."""
+    with serve(app) as base:
+        app.config["STATUSPAGE_URL"] = base
+        yield base
+
+
 def add_staff(role: str, now: datetime) -> str:
     """A staff account of `role` (password PASSWORD); returns its email (not the demo's)."""
     email = f"{role}.tester@example.com"
@@ -160,6 +174,32 @@ def new_context(browser: Any, *, viewport: dict[str, int] = DESKTOP, **options: 
     return context
 
 
+@contextmanager
+def new_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page in a context of its own (made by `new_context` with `options`); the context is
+    closed on exit."""
+    context = new_context(browser, **options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+# A phone's window and input, as `new_context`/`new_page` options.
+ON_A_PHONE: dict[str, Any] = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
+
+
+def mail_to(app: Flask, address: str) -> list[email.message.EmailMessage]:
+    """The mail sent to `address`, oldest first, from the app's mail folder."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(app.instance_path, "mail", "*.eml"))):
+        with open(path, "rb") as fh:
+            message = email.message_from_binary_file(fh, policy=email.policy.default)
+        if address in str(message["To"]):
+            found.append(message)
+    return found
+
+
 def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
     """Sign in through the forms: the password, then for admins and CSS a code of their
     authenticator app (one is set up for them first if they have none)."""
@@ -173,6 +213,12 @@ def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
         page.get_by_label("Code").fill(authenticator_code(email))
         page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/admin/")
+
+
+def gettext_in(lang: str) -> Callable[[str], str]:
+    """The site's words in `lang`, from the same catalogs the pages use."""
+    catalog = Translations.load(TRANSLATIONS_DIR, [lang])
+    return catalog.gettext
 
 
 # --- axe-core --------------------------------------------------------------------------------
