@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import flask_babel
 import pytest
 
+from statuspage.models import Incident
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from statuspage.views.caching import CACHE_CONTROL, render_cache
@@ -47,13 +48,15 @@ def story(db, css):
     incidents.post_update(
         db, css, master, body="Carrier is rerouting.", etr=ETR, now=NOW - timedelta(minutes=10)
     )
+    # Two minor incidents, the older one (on Connect) resolved a day ago.
+    minor: dict[str, Incident] = {}
     for title, slug, opened in (
         ("Jabber sign-in slow", "cisco", NOW - 20 * MINUTE),
         ("Portal reports late", "calltower-connect", NOW - timedelta(days=2)),
     ):
-        minor = {"impact": "minor", "platforms": {slug: "degraded_performance"}}
-        made = open_incident(db, css, opened, "P3", title=title, body="", commit=False, **minor)
-    incidents.resolve(db, css, made, body="Fixed.", now=NOW - timedelta(days=1))  # the portal's
+        fields = {"impact": "minor", "platforms": {slug: "degraded_performance"}}
+        minor[slug] = open_incident(db, css, opened, "P3", title=title, body="", **fields)
+    incidents.resolve(db, css, minor["calltower-connect"], body="Fixed.", now=NOW - 24 * HOUR)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     window = one_off(
