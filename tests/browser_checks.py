@@ -9,23 +9,28 @@ apply to, so the pages are checked under the very headers they are served with.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import glob
 import os
 import re
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from babel.support import Translations
 from flask import Flask
 
 from statuspage import create_app
 from statuspage.extensions import db as _db
+from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.seed.defaults import seed_platforms
 from statuspage.services import staff
 from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, authenticator_code, ensure_authenticator
+from tests.live import serve, serving
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
@@ -94,6 +99,15 @@ def module_app(folder: str, now: datetime, **config: Any) -> Iterator[Flask]:
         _db.engine.dispose()
 
 
+@contextmanager
+def serve_linked(app: Flask) -> Iterator[str]:
+    """Serve `app` on a loopback port, the links it writes (in mail) pointing at that server;
+    yields its base URL."""
+    with serve(app) as base:
+        app.config["STATUSPAGE_URL"] = base
+        yield base
+
+
 def add_staff(role: str, now: datetime) -> str:
     """A staff account of `role` (password PASSWORD); returns its email (not the demo's)."""
     email = f"{role}.tester@example.com"
@@ -111,16 +125,19 @@ def add_staff(role: str, now: datetime) -> str:
 
 
 @contextmanager
-def other_site(html: str) -> Iterator[str]:
+def other_site(html: str, headers: Mapping[str, str] | None = None) -> Iterator[str]:
     """Another site on the loopback (its own port, so its own origin) answering every GET with
-    `html`; yields its address. A page the browser answered itself would count as a public
-    site, which Chromium's Local Network Access stops from loading loopback scripts."""
+    `html` (and `headers`, such as a Content-Security-Policy of its own); yields its address.
+    A page the browser answered itself would count as a public site, which Chromium's Local
+    Network Access stops from loading loopback scripts."""
     body = html.encode()
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the handler's name is the protocol's)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -128,19 +145,24 @@ def other_site(html: str) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Page)) as address:
+        yield address
 
 
 def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium under Playwright, for a module's tests (its `browser` fixture);
+    closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
 
 
 def new_context(browser: Any, *, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
@@ -150,6 +172,32 @@ def new_context(browser: Any, *, viewport: dict[str, int] = DESKTOP, **options: 
     context = browser.new_context(viewport=viewport, **options)
     context.add_init_script(path=AXE)
     return context
+
+
+@contextmanager
+def new_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page in a context of its own (made by `new_context` with `options`); the context is
+    closed on exit."""
+    context = new_context(browser, **options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+# A phone's window and input, as `new_context`/`new_page` options.
+ON_A_PHONE: dict[str, Any] = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
+
+
+def mail_to(app: Flask, address: str) -> list[email.message.EmailMessage]:
+    """The mail sent to `address`, oldest first, from the app's mail folder."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(app.instance_path, "mail", "*.eml"))):
+        with open(path, "rb") as fh:
+            message = email.message_from_binary_file(fh, policy=email.policy.default)
+        if address in str(message["To"]):
+            found.append(message)
+    return found
 
 
 def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
@@ -165,6 +213,12 @@ def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
         page.get_by_label("Code").fill(authenticator_code(email))
         page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/admin/")
+
+
+def gettext_in(lang: str) -> Callable[[str], str]:
+    """The site's words in `lang`, from the same catalogs the pages use."""
+    catalog = Translations.load(TRANSLATIONS_DIR, [lang])
+    return catalog.gettext
 
 
 # --- axe-core --------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ from tests.helpers import NOW, app_config, make_user
 from tests.sendgrid_server import API_KEY as SENDGRID_KEY
 from tests.sendgrid_server import SendGridServer, sendgrid_server
 
+# Fixtures of support modules that tests in several folders use: `jobs` (the maintenance
+# notices into a memory mailbox).
+pytest_plugins = ["tests.maintenance_mailbox"]
+
 
 @pytest.fixture
 def now() -> datetime:

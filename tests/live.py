@@ -11,17 +11,29 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.processes import stop
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class _Server(Protocol):
+    server_port: int
+
+    def serve_forever(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    def server_close(self) -> None: ...
+
+
 @contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve `app` on a free loopback port; yield its base URL; stop on exit."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(server: _Server) -> Iterator[str]:
+    """Run `server` (bound to a loopback port) in a thread; yield its base URL; stop on exit."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -30,6 +42,13 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free loopback port; yield its base URL; stop on exit."""
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
+        yield base
 
 
 @contextmanager
@@ -77,11 +96,6 @@ def gunicorn(db_url: str, *, workers: int = 2, env: dict[str, str] | None = None
                 time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         if process.stderr:
             process.stderr.close()

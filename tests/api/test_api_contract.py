@@ -23,9 +23,8 @@ from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PRIORITIES, WIND
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, text
 from statuspage.services.subscriptions import channel_signup
-from tests.api.test_api_v1 import BASE, count, token_for
-from tests.api.test_openapi import validator
-from tests.helpers import NOW, login, make_user
+from tests.api.support import BASE, token_for, validator
+from tests.helpers import NOW, count, login, make_user
 from tests.webhook_receiver import LOOPBACK
 
 NAMED_LISTS = ("unresolved", "upcoming", "scheduled", "active_maintenance")

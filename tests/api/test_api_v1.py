@@ -7,34 +7,34 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from statuspage.contract.requests import ComponentFields, IncidentFields, SubscriberFields
 from statuspage.models import AuditEntry, Incident, MaintenanceWindow, Platform
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance, staff
-from tests.helpers import NOW, make_user
-
-BASE = "/api/v1/pages/calltower"
-
-
-def token_for(db, role: str) -> dict[str, str]:
-    user = make_user(db, role, f"api-{role}@example.com")
-    plaintext, _ = staff.create_token(db, None, user, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
+from statuspage.services import incidents, maintenance
+from tests.api.support import BASE, cisco_id
+from tests.helpers import NOW, api_headers, count
 
 
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
+def post_incident(client, headers: dict[str, str], **fields: object):
+    """POST `fields` to the Manage API as an incident (or a window), in its wrapper."""
+    return client.post(f"{BASE}/incidents", headers=headers, json={"incident": fields})
 
 
-def cisco_id(db) -> str:
-    return str(db.scalar(select(Platform.id).where(Platform.slug == "cisco")))
+# A master case as a client asks for one.
+GLOBAL = {"name": "Global", "priority": "P1G", "case_number": "CS-1"}
+
+
+def _window_on_the_22nd(db, start: str, end: str, **fields: object) -> dict[str, object]:
+    """The Manage API's fields of a window on Cisco on 22 November from `start` to `end`
+    (UTC, "hh:mm"), and `fields`."""
+    when = {"scheduled_for": f"2026-11-22T{start}:00Z", "scheduled_until": f"2026-11-22T{end}:00Z"}
+    return {"status": "scheduled", "component_ids": [cisco_id(db)], **when, **fields}
 
 
 def test_no_token_wrong_token_and_wrong_page(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     assert client.get(f"{BASE}/incidents").status_code == 401
     assert (
         client.get(f"{BASE}/incidents", headers={"Authorization": "OAuth sp_forged"}).status_code
@@ -46,20 +46,11 @@ def test_no_token_wrong_token_and_wrong_page(client, db):
 
 
 def test_create_update_resolve_an_incident(client, db):
-    headers = token_for(db, "engineer")
-    created = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={
-            "incident": {
-                "name": "Calls dropping",
-                "status": "investigating",
-                "impact_override": "major",
-                "body": "Looking",
-                "components": {cisco_id(db): "partial_outage"},
-                "deliver_notifications": True,
-            }
-        },
+    headers = api_headers(db, "engineer")
+    opening = {"name": "Calls dropping", "status": "investigating", "deliver_notifications": True}
+    cisco = {cisco_id(db): "partial_outage"}
+    created = post_incident(
+        client, headers, impact_override="major", body="Looking", components=cisco, **opening
     )
     assert created.status_code == 201
     incident = created.get_json()
@@ -74,12 +65,8 @@ def test_create_update_resolve_an_incident(client, db):
 
 
 def test_engineer_token_cannot_set_or_remove_p1g(client, db, css):
-    headers = token_for(db, "engineer")
-    refused = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={"incident": {"name": "Global", "priority": "P1G", "case_number": "CS-1"}},
-    )
+    headers = api_headers(db, "engineer")
+    refused = post_incident(client, headers, **GLOBAL)
     assert refused.status_code == 403 and count(db, Incident) == 0
     master = incidents.create_incident(
         db, css, title="Global", priority="P1G", case_number="CS-1", now=NOW
@@ -96,43 +83,18 @@ def test_engineer_token_cannot_set_or_remove_p1g(client, db, css):
 
 
 def test_css_token_designates_p1g(client, db):
-    headers = token_for(db, "css")
-    created = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={
-            "incident": {
-                "name": "Global",
-                "priority": "P1G",
-                "case_number": "CS-1",
-                "customer_case_numbers": ["A-1"],
-            }
-        },
-    )
+    headers = api_headers(db, "css")
+    created = post_incident(client, headers, customer_case_numbers=["A-1"], **GLOBAL)
     assert created.status_code == 201
     body = created.get_json()
     assert body["master_case"] is True and body["customer_case_numbers"] == ["A-1"]
 
 
 def test_scheduled_maintenance_through_the_incident_api(client, db):
-    headers = token_for(db, "engineer")
-    created = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={
-            "incident": {
-                "name": "Firmware",
-                "status": "scheduled",
-                "body": "Upgrade SBCs",
-                "scheduled_for": "2026-11-22T08:00:00Z",
-                "scheduled_until": "2026-11-22T10:00:00Z",
-                "scheduled_auto_in_progress": True,
-                "scheduled_auto_completed": True,
-                "component_ids": [cisco_id(db)],
-                "justification": "Vendor advisory",
-            }
-        },
-    )
+    headers = api_headers(db, "engineer")
+    auto = {"scheduled_auto_in_progress": True, "scheduled_auto_completed": True}
+    firmware = _window_on_the_22nd(db, "08:00", "10:00", justification="Vendor advisory", **auto)
+    created = post_incident(client, headers, name="Firmware", body="Upgrade SBCs", **firmware)
     assert created.status_code == 201, created.get_json()
     window = created.get_json()
     assert window["id"].startswith("w") and window["scheduled_for"] == "2026-11-22T08:00:00.000Z"
@@ -155,28 +117,15 @@ def test_scheduled_maintenance_through_the_incident_api(client, db):
 
 
 def test_scheduled_maintenance_in_business_hours_needs_urgency(client, db):
-    headers = token_for(db, "engineer")
-    response = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={
-            "incident": {
-                "name": "Noon work",
-                "status": "scheduled",
-                "body": "x",
-                "justification": "y",
-                "scheduled_for": "2026-11-22T19:00:00Z",
-                "scheduled_until": "2026-11-22T20:00:00Z",
-                "component_ids": [cisco_id(db)],
-            }
-        },
-    )
+    headers = api_headers(db, "engineer")
+    noon = _window_on_the_22nd(db, "19:00", "20:00", name="Noon work", body="x", justification="y")
+    response = post_incident(client, headers, **noon)
     assert response.status_code == 422 and "urgency" in response.get_json()["errors"]
     assert count(db, MaintenanceWindow) == 0
 
 
 def test_maintenance_endpoints_list_series_windows(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
@@ -186,7 +135,7 @@ def test_maintenance_endpoints_list_series_windows(client, db):
 
 
 def test_component_status_patch(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     path = f"{BASE}/components/{cisco_id(db)}"
     response = client.patch(
         path, headers=headers, json={"component": {"status": "degraded_performance"}}
@@ -264,7 +213,7 @@ BAD = [
 def test_bad_input_is_422_with_field_errors_and_writes_nothing(
     client, db, method, path, body, field
 ):
-    headers = token_for(db, "css")
+    headers = api_headers(db, "css")
     existing = incidents.create_incident(db, _css(db), title="Existing", priority="P2", now=NOW)
     db.commit()
     before = (count(db, Incident), count(db, MaintenanceWindow), count(db, AuditEntry))
@@ -286,7 +235,7 @@ def _css(db):
 
 
 def test_non_json_unknown_ids_and_huge_bodies(client, db):
-    headers = token_for(db, "css")
+    headers = api_headers(db, "css")
     assert (
         client.post(
             f"{BASE}/incidents",
@@ -305,16 +254,12 @@ def test_non_json_unknown_ids_and_huge_bodies(client, db):
     ):
         response = client.get(f"{BASE}{path}", headers=headers)
         assert response.status_code == 404 and response.is_json, path
-    huge = client.post(
-        f"{BASE}/incidents",
-        headers=headers,
-        json={"incident": {"name": "x", "body": "y" * 3_000_000}},
-    )
+    huge = post_incident(client, headers, name="x", body="y" * 3_000_000)
     assert huge.status_code == 413 and count(db, Incident) == 0
 
 
 def test_list_pagination_and_search(client, db, css):
-    headers = token_for(db, "css")
+    headers = api_headers(db, "css")
     for n in range(3):
         incidents.create_incident(db, css, title=f"Issue {n}", priority="P3", now=NOW)
     incidents.create_incident(db, css, title="Special", priority="P3", case_number="CS-42", now=NOW)
@@ -348,7 +293,7 @@ def _window_request(cisco: str, **extra):
 
 
 def test_a_statuspage_only_client_schedules_maintenance_body_standing_for_the_extras(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     response = client.post(f"{BASE}/incidents", headers=headers, json=_window_request(cisco_id(db)))
     assert response.status_code == 201, response.get_json()
     body = "Upgrading the SBCs to the vendor's fixed release."
@@ -358,7 +303,7 @@ def test_a_statuspage_only_client_schedules_maintenance_body_standing_for_the_ex
 
 
 def test_a_statuspage_only_window_at_night_needs_and_gets_no_urgency(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     night = _window_request(
         cisco_id(db),
         scheduled_for="2026-11-22T08:00:00Z",  # 01:00 MT
@@ -369,7 +314,7 @@ def test_a_statuspage_only_window_at_night_needs_and_gets_no_urgency(client, db)
 
 
 def test_extras_ride_in_metadata_under_the_network_status_namespace(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     request = _window_request(
         cisco_id(db),
         metadata={
@@ -383,7 +328,7 @@ def test_extras_ride_in_metadata_under_the_network_status_namespace(client, db):
 
 
 def test_a_top_level_extra_wins_over_metadata(client, db):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     request = _window_request(
         cisco_id(db),
         justification="Top level",
@@ -402,10 +347,10 @@ def test_metadata_p1g_follows_the_role_rules(client, db):
             "metadata": {"network_status": {"priority": "P1G", "case_number": "CS-9"}},
         }
     }
-    engineer = token_for(db, "engineer")
+    engineer = api_headers(db, "engineer")
     assert client.post(f"{BASE}/incidents", headers=engineer, json=master).status_code == 403
     assert count(db, Incident) == 0
-    created = client.post(f"{BASE}/incidents", headers=token_for(db, "css"), json=master)
+    created = client.post(f"{BASE}/incidents", headers=api_headers(db, "css"), json=master)
     assert created.status_code == 201
     assert created.get_json()["master_case"] is True
     assert created.get_json()["case_number"] == "CS-9"
@@ -422,7 +367,7 @@ def test_metadata_p1g_follows_the_role_rules(client, db):
     ],
 )
 def test_bad_metadata_or_no_body_is_422_and_writes_nothing(client, db, extra, field):
-    headers = token_for(db, "engineer")
+    headers = api_headers(db, "engineer")
     response = client.post(
         f"{BASE}/incidents", headers=headers, json=_window_request(cisco_id(db), **extra)
     )
@@ -473,7 +418,7 @@ def _shaped(names: list[str]) -> st.SearchStrategy[dict[str, object]]:
 @pytest.fixture
 def css_headers(db):
     """One token for all of a property test's examples."""
-    return token_for(db, "css")
+    return api_headers(db, "css")
 
 
 @settings(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from statuspage.endpoints import masked_url as masked
 from statuspage.models import AuditEntry, Notice, Platform, Subscriber, Subscription
 from statuspage.services.subscriptions import staff_api
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.helpers import NOW, make_user
 
 SUBSCRIBERS = f"{BASE}/subscribers"

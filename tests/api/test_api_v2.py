@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance
+from statuspage.services import maintenance
+from tests.api.support import master_case_with_history
 from tests.helpers import NOW
 
 PAGE = {"id", "name", "url", "time_zone", "updated_at"}
@@ -67,26 +68,11 @@ ENDPOINTS = [
 
 @pytest.fixture
 def seeded(db, css):
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-1",
-        customer_case_numbers="C-1, C-2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=20),
+    opened, old_opened = NOW - timedelta(minutes=20), NOW - timedelta(days=3)
+    cases = "C-1, C-2"
+    return master_case_with_history(
+        db, css, opened=opened, old_opened=old_opened, customer_case_numbers=cases
     )
-    old = incidents.create_incident(
-        db, css, title="Old", priority="P3", now=NOW - timedelta(days=3)
-    )
-    incidents.resolve(db, css, old, body="Fixed", now=NOW - timedelta(days=2))
-    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
-    maintenance.expand_series(db, NOW)
-    db.commit()
-    return master
 
 
 def get(client, path):

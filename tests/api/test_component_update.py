@@ -24,7 +24,7 @@ from statuspage.services import incidents, maintenance
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import channel_signup, pauses
 from tests import webhook_receiver as hooks
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.helpers import login, open_incident
 from tests.maintenance_fixtures import one_off
 from tests.webhook_receiver import LOOPBACK, NOW, Receiver, platforms, tick

@@ -12,8 +12,6 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 from pydantic import Field, create_model
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
 from statuspage.contract import openapi
@@ -25,7 +23,8 @@ from statuspage.models.vocab import IMPACTS, INCIDENT_STATUSES, PLATFORM_STATUSE
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from statuspage.services.subscriptions import staff_api
-from tests.helpers import NOW
+from tests.api.support import validator
+from tests.helpers import NOW, master_case
 
 V1 = "/api/v1/pages/calltower"
 
@@ -38,16 +37,11 @@ def spec(client):
 @pytest.fixture
 def token(db, admin):
     plaintext, _ = staff.create_token(db, None, admin, now=NOW)
-    master = incidents.create_incident(
-        db,
-        admin,
-        title="Down",
-        body="Looking",
-        priority="P1G",
-        case_number="CS-1",
-        customer_case_numbers="C-1, C-2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=5),
+    opened = NOW - timedelta(minutes=5)
+    words = {"title": "Down", "body": "Looking", "impact": "none"}
+    cisco_down, cases = {"cisco": "major_outage"}, "C-1, C-2"
+    master = master_case(
+        db, admin, platforms=cisco_down, customer_case_numbers=cases, now=opened, **words
     )
     incidents.post_update(
         db, admin, master, status="identified", body="Found", etr=NOW + timedelta(hours=2), now=NOW
@@ -175,20 +169,6 @@ def test_a_field_added_to_a_request_model_is_documented_and_validated(
         path, headers=headers, json={"component": {"status": "major_outage", "ticket": "OPS-7"}}
     )
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "major_outage"
-
-
-def validator(spec, schema):
-    """A validator for a schema whose $refs point into the document's components."""
-    registry = Registry().with_resource("urn:spec", DRAFT202012.create_resource(spec))
-    return jsonschema.Draft202012Validator(_rebase(schema), registry=registry)
-
-
-def _rebase(node):
-    if isinstance(node, dict):
-        return {k: ("urn:spec" + v if k == "$ref" else _rebase(v)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rebase(v) for v in node]
-    return node
 
 
 def response_schema(spec, path, method="get", status="200"):

@@ -28,7 +28,7 @@ from statuspage.extensions import db as _db
 from statuspage.models import User
 from statuspage.seed import demo
 from statuspage.services import staff
-from tests.helpers import FAST_HASH, NOW, PROJECT_ROOT, SECRET_KEY
+from tests.helpers import NOW, PROJECT_ROOT, app_config
 from tests.live import serve
 
 ROOT = PROJECT_ROOT
@@ -61,18 +61,10 @@ def served(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str]]:
     """(base URL, css token) of a server over a fresh database seeded with the demo page."""
-    app = create_app(
-        {
-            "SECRET_KEY": SECRET_KEY,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "FIXED_NOW": NOW,
-            "RATELIMIT_ENABLED": False,
-            "STATUSPAGE_URL": "http://localhost",
-            # Channel URLs resolve to 127.0.0.1 here (the fake resolver), as in tests.
-            "WEBHOOK_ALLOW_LOOPBACK": True,
-        }
-    )
+    config = app_config(db_url, NOW)
+    del config["TESTING"]  # the server as it runs in production, not in test mode
+    # Channel URLs resolve to 127.0.0.1 here (the fake resolver), as in tests.
+    app = create_app({**config, "WEBHOOK_ALLOW_LOOPBACK": True})
     app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         _db.create_all()

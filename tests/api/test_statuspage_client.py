@@ -13,12 +13,12 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from statuspage.seed.defaults import seed_series
-from statuspage.services import incidents, maintenance, staff
+from statuspage.services import staff
+from tests.api.support import master_case_with_history
 from tests.helpers import NOW, TESTS_DIR, make_user
 from tests.live import serve
 
@@ -32,24 +32,8 @@ def test_statuspage_client_reads_status_incidents_and_maintenance(app, db, css):
         os.path.join(JS, "node_modules", "statuspage.io")
     ):
         pytest.skip("the client is not installed: run `npm ci --prefix tests/js` (make test does)")
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=10),
-    )
-    old = incidents.create_incident(
-        db, css, title="Old", priority="P3", now=NOW - timedelta(days=2)
-    )
-    incidents.resolve(db, css, old, body="Fixed", now=NOW - timedelta(days=1))
-    seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
-    maintenance.expand_series(db, NOW)
-    db.commit()
+    opened, old_opened = NOW - timedelta(minutes=10), NOW - timedelta(days=2)
+    master = master_case_with_history(db, css, opened=opened, old_opened=old_opened)
     with serve(app) as base:
         result = subprocess.run(
             ["node", os.path.join(JS, "read_status.js"), base],

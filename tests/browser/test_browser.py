@@ -10,8 +10,8 @@ import pytest
 
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.browser_checks import ARGS, CHROMIUM
-from tests.helpers import NOW
+from tests.browser_checks import CHROMIUM, chromium
+from tests.helpers import NOW, master_case, open_incident
 from tests.live import serve
 
 pytestmark = [
@@ -25,35 +25,23 @@ pytestmark = [
 
 @pytest.fixture
 def page_data(db, css):
-    old = incidents.create_incident(
-        db,
-        css,
-        title="Voicemail delays",
-        priority="P3",
-        impact="minor",
-        now=NOW - timedelta(days=5),
+    opened = NOW - timedelta(days=5)
+    old = open_incident(
+        db, css, opened, "P3", title="Voicemail delays", impact="minor", platforms={}
     )
     incidents.resolve(db, css, old, body="Resolved.", now=NOW - timedelta(days=5, hours=-2))
-    master = incidents.create_incident(
+    down = {"microsoft-teams": "major_outage", "calltower-cloud": "partial_outage"}
+    master = master_case(
         db,
         css,
+        case_number="CS-2041",
         title="Inbound calls failing",
         body="We are **investigating**.",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-2041",
-        platform_statuses={"microsoft-teams": "major_outage", "calltower-cloud": "partial_outage"},
+        platforms=down,
         now=NOW - timedelta(minutes=40),
     )
-    incidents.create_incident(
-        db,
-        css,
-        title="Portal slow to load",
-        priority="P3",
-        impact="minor",
-        platform_statuses={"calltower-connect": "degraded_performance"},
-        now=NOW - timedelta(minutes=5),
-    )
+    slow = {"impact": "minor", "platforms": {"calltower-connect": "degraded_performance"}}
+    open_incident(db, css, NOW - timedelta(minutes=5), "P3", title="Portal slow to load", **slow)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
@@ -61,10 +49,7 @@ def page_data(db, css):
 
 
 def test_status_page_in_chromium(app, page_data, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with serve(app) as base, chromium() as browser:
         context = browser.new_context(
             timezone_id="Europe/Berlin", locale="en-GB", viewport={"width": 1200, "height": 900}
         )
@@ -97,4 +82,3 @@ def test_status_page_in_chromium(app, page_data, tmp_path):
         page.wait_for_url(f"**/incidents/{page_data.id}")
         assert "CS-2041" in page.locator("main").inner_text()
         assert page.locator(".timeline strong").first.inner_text() == "Investigating"
-        browser.close()

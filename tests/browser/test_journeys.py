@@ -19,37 +19,24 @@ for the module.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import glob
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.support import Translations
 from sqlalchemy import select
 
 from jobs import scheduler as job_scheduler
 from statuspage.extensions import db as _db
-from statuspage.i18n import TRANSLATIONS_DIR
 from statuspage.models import Incident, MaintenanceWindow, Subscriber, User
 from statuspage.seed import demo
-from statuspage.services import incidents
 from tests import browser_checks as bc
-from tests.helpers import NOW
-from tests.live import serve
+from tests.helpers import NOW, master_case
 
 pytestmark = bc.MARKS
-
-
-def gettext_in(lang: str) -> Callable[[str], str]:
-    """The site's words in `lang`, from the same catalogs the pages use."""
-    catalog = Translations.load(TRANSLATIONS_DIR, [lang])
-    return catalog.gettext
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
@@ -61,20 +48,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         demo.seed(_db.session, now=NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
         _db.session.commit()
         accounts = {role: bc.add_staff(role, NOW) for role in ("css", "admin")}
-        with serve(app) as base:
-            # Links in mail point at the live server.
-            app.config["STATUSPAGE_URL"] = base
+        with bc.serve_linked(app) as base:
             yield app, base, accounts
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
-        yield chromium
-        chromium.close()
 
 
 def _master_case_id() -> int:
@@ -122,16 +97,6 @@ def test_screenshots_of_the_main_pages(site: Any, browser: Any, lang: str) -> No
 # --- the Spanish customer ------------------------------------------------------------------
 
 
-def _mail_to(app: Any, address: str) -> list[email.message.EmailMessage]:
-    found = []
-    for path in sorted(glob.glob(os.path.join(app.instance_path, "mail", "*.eml"))):
-        with open(path, "rb") as fh:
-            message = email.message_from_binary_file(fh, policy=email.policy.default)
-        if address in str(message["To"]):
-            found.append(message)
-    return found
-
-
 def _choose(page: Any, label: str, value: str) -> None:
     """Set a field by its label whether it is a list or a text box (the time zone)."""
     field = page.locator("main").get_by_label(label, exact=True)
@@ -145,7 +110,7 @@ def test_spanish_customer_subscribes_confirms_changes_platforms_and_unsubscribes
     site: Any, browser: Any
 ) -> None:
     app, base, _ = site
-    t = gettext_in("es")
+    t = bc.gettext_in("es")
     address = "cliente@example.es"
     context = bc.new_context(browser, locale="es-ES", timezone_id="Europe/Madrid")
     page = context.new_page()
@@ -170,7 +135,7 @@ def test_spanish_customer_subscribes_confirms_changes_platforms_and_unsubscribes
 
         # The confirmation mail, in Spanish, carries the link.
         job_scheduler.tick(app, NOW)
-        mails = _mail_to(app, address)
+        mails = bc.mail_to(app, address)
         assert len(mails) == 1
         mail = mails[0]
         assert mail["Subject"] == t("Confirm your subscription")
@@ -282,7 +247,7 @@ def test_css_opens_a_master_case_and_its_etr_shows_everywhere_and_in_the_embed(
         context.close()
 
     # Every public page carries the banner with the case, its number and its ETR.
-    t = gettext_in("es")
+    t = bc.gettext_in("es")
     reader = bc.new_context(browser, locale="es-ES")
     page = reader.new_page()
     try:
@@ -355,27 +320,15 @@ def test_a_long_master_case_in_three_languages_overdue_reminded_and_corrected(
     site: Any, browser: Any
 ) -> None:
     app, base, accounts = site
-    es, de = gettext_in("es"), gettext_in("de")
+    es, de = bc.gettext_in("es"), bc.gettext_in("de")
     title = "Voicemail lost on Cisco"
     _db.session.expire_all()
     css = _db.session.scalars(select(User).where(User.email == accounts["css"])).one()
-    case = incidents.create_incident(
-        _db.session,
-        css,
-        title=title,
-        title_translations={
-            "es": "Se pierden mensajes de voz en Cisco",
-            "de": "Voicemail geht verloren",
-        },
-        body="Investigating.",
-        impact="major",
-        priority="P1G",
-        case_number="CS-2026-20001",
-        platform_statuses={"cisco": "partial_outage"},
-        deliver_notifications=False,
-        now=NOW,
-    )
-    _db.session.commit()
+    translated = {"es": "Se pierden mensajes de voz en Cisco", "de": "Voicemail geht verloren"}
+    words = {"title": title, "title_translations": translated, "body": "Investigating."}
+    quietly = {"impact": "major", "platforms": {"cisco": "partial_outage"}}
+    quietly["deliver_notifications"] = False
+    case = master_case(_db.session, css, case_number="CS-2026-20001", **words, **quietly)
     case_id = case.id
     context = bc.new_context(browser)
     page = context.new_page()
@@ -445,7 +398,7 @@ def test_a_long_master_case_in_three_languages_overdue_reminded_and_corrected(
             job_scheduler.tick(app, etr + timedelta(minutes=minutes))
         on_duty = [
             str(m["Subject"])
-            for m in _mail_to(app, app.config["CSS_ON_DUTY_EMAIL"])
+            for m in bc.mail_to(app, app.config["CSS_ON_DUTY_EMAIL"])
             if "CS-2026-20001" in str(m["Subject"])
         ]
         assert len(on_duty) == 3, on_duty
@@ -579,26 +532,34 @@ def test_starting_a_window_early_asks_first_at_phone_width(site: Any, browser: A
 # --- phone width -------------------------------------------------------------------------------
 
 
+def _overflow_at(page: Any, url: str) -> list[str]:
+    """Open `url` (it must answer 200) and say what is wider than the window, if anything."""
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    return bc.horizontal_overflow(page)
+
+
+def _overflows(problems: dict[str, list[str]]) -> str:
+    """What sticks out, per path, as an assertion's message."""
+    return "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
+
+
 @pytest.mark.parametrize("lang", bc.LANGUAGES)
 def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
     _, base, _ = site
-    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    try:
-        paths = [
-            "/",
-            "/maintenance",
-            "/maintenance?view=list",
-            f"/maintenance/{_window_id()}",
-            f"/incidents/{_master_case_id()}",
-            "/history",
-            "/subscribe",
-        ]
-        problems = {}
+    paths = [
+        "/",
+        "/maintenance",
+        "/maintenance?view=list",
+        f"/maintenance/{_window_id()}",
+        f"/incidents/{_master_case_id()}",
+        "/history",
+        "/subscribe",
+    ]
+    problems = {}
+    with bc.new_page(browser, **bc.ON_A_PHONE) as page:
         for path in paths:
-            response = page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={lang}")
-            assert response is not None and response.status == 200, path
-            found = bc.horizontal_overflow(page)
+            found = _overflow_at(page, f"{base}{path}{'&' if '?' in path else '?'}lang={lang}")
             if found:
                 problems[path] = found
             if path in ("/", "/maintenance"):
@@ -608,23 +569,17 @@ def test_public_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
                 assert not small, small
             broken = bc.broken_across_lines(page, ".case-number")
             assert not broken, (path, broken)
-        assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
-    finally:
-        context.close()
+    assert not problems, _overflows(problems)
 
 
 @pytest.mark.parametrize("lang", bc.LANGUAGES)
 def test_help_page_fits_a_phone(site: Any, browser: Any, lang: str) -> None:
     """The support plan's priority table among them."""
     _, base, _ = site
-    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    try:
+    with bc.new_page(browser, **bc.ON_A_PHONE) as page:
         page.goto(f"{base}/help?lang={lang}")
         found = bc.horizontal_overflow(page)
-        assert not found, "\n".join(found)
-    finally:
-        context.close()
+    assert not found, "\n".join(found)
 
 
 STAFF_PATHS = [
@@ -644,20 +599,11 @@ STAFF_PATHS = [
 @pytest.mark.parametrize("lang", ["en", "de"])  # German's words are the longest
 def test_staff_pages_fit_a_phone(site: Any, browser: Any, lang: str) -> None:
     _, base, accounts = site
-    context = bc.new_context(browser, viewport=bc.PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    try:
+    with bc.new_page(browser, **bc.ON_A_PHONE) as page:
         bc.sign_in(page, base, accounts["admin"])
-        problems = {}
-        for path in STAFF_PATHS:
-            response = page.goto(f"{base}{path}?lang={lang}")
-            assert response is not None and response.status == 200, path
-            found = bc.horizontal_overflow(page)
-            if found:
-                problems[path] = found
-        assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(f) for p, f in problems.items())
-    finally:
-        context.close()
+        found = {path: _overflow_at(page, f"{base}{path}?lang={lang}") for path in STAFF_PATHS}
+    problems = {path: wide for path, wide in found.items() if wide}
+    assert not problems, _overflows(problems)
 
 
 def test_the_overflow_check_names_what_sticks_out(site: Any, browser: Any) -> None:

@@ -16,12 +16,8 @@ Sunday 01:30 in Madrid and Berlin.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import glob
 import html
 import json
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,8 +33,6 @@ from statuspage.extensions import db as _db
 from statuspage.models import User
 from statuspage.services import incidents
 from tests import browser_checks as bc
-from tests.browser.test_journeys import gettext_in
-from tests.live import serve
 from tests.maintenance_fixtures import one_off
 from tests.webhook_receiver import Receiver
 
@@ -72,19 +66,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 now=start - timedelta(days=3),
             )
         _db.session.commit()
-        with serve(app) as base:
-            app.config["STATUSPAGE_URL"] = base
+        with bc.serve_linked(app) as base:
             yield app, base, css_email
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = bc.launch(pw)
-        yield chromium
-        chromium.close()
 
 
 def madrid_day(moment: datetime, lang: str) -> str:
@@ -181,16 +164,6 @@ def test_without_a_script_the_calendar_is_mt_and_says_so(site: Any, browser: Any
 # --- Berlin: the mail and the card lead with her zone ---------------------------------------
 
 
-def mail_to(app: Any, address: str) -> list[email.message.EmailMessage]:
-    found = []
-    for path in sorted(glob.glob(os.path.join(app.instance_path, "mail", "*.eml"))):
-        with open(path, "rb") as fh:
-            message = email.message_from_binary_file(fh, policy=email.policy.default)
-        if address in str(message["To"]):
-            found.append(message)
-    return found
-
-
 def card_preview(message: dict[str, Any], lang: str) -> str:
     """The Adaptive Card as a page: each block a paragraph, bold runs bold (a preview for the
     screenshot; the card itself is checked against the schema in
@@ -218,7 +191,7 @@ def card_preview(message: dict[str, Any], lang: str) -> str:
 
 
 def subscribe(page: Any, base: str, lang: str, how: str, address: str) -> None:
-    t = gettext_in(lang)
+    t = bc.gettext_in(lang)
     page.goto(f"{base}/subscribe?lang={lang}")
     form = page.locator("main")
     form.get_by_label(t(how), exact=True).check()
@@ -236,7 +209,7 @@ def test_a_berlin_subscribers_mail_and_teams_card_lead_with_her_zone(
     site: Any, browser: Any, lang: str
 ) -> None:
     app, base, css_email = site
-    t = gettext_in(lang)
+    t = bc.gettext_in(lang)
     zone = CENTRAL[lang]
     address = f"berlin-{lang}@example.de"
     receiver = Receiver()
@@ -247,7 +220,7 @@ def test_a_berlin_subscribers_mail_and_teams_card_lead_with_her_zone(
         subscribe(page, base, lang, "Email", address)
         subscribe(page, base, lang, "Microsoft Teams channel", receiver.url)
         job_scheduler.tick(app, NOW)  # the confirmation mail and the welcome card
-        (confirmation,) = mail_to(app, address)  # her first mail
+        (confirmation,) = bc.mail_to(app, address)  # her first mail
         text = confirmation.get_body(preferencelist=("plain",)).get_content()
         link = re.search(re.escape(base) + r"/subscriptions/confirm/\S+", text).group(0)
         assert link.endswith(f"?lang={lang}")  # opens in her language
@@ -278,7 +251,7 @@ def test_a_berlin_subscribers_mail_and_teams_card_lead_with_her_zone(
         )
         _db.session.commit()
         job_scheduler.tick(app, NOW)
-        mails = mail_to(app, address)
+        mails = bc.mail_to(app, address)
         window_mail = next(m for m in mails if f"Router swap ({lang})" in str(m["Subject"]))
         incident_mail = next(m for m in mails if f"Calls failing ({lang})" in str(m["Subject"]))
         assert str(window_mail["Subject"]).endswith(f", 07:30 {zone}")

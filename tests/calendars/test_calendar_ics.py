@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-import recurring_ical_events
 
 from statuspage.services import maintenance as svc
+from tests.calendars.support import expand
 from tests.maintenance_fixtures import MT, NOW, build, expected_spans, window_on
 
 HORIZON_END = NOW + timedelta(days=395)
-
-
-def expand(body: bytes, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """What a client shows: every instance, less those marked cancelled."""
-    cal = icalendar.Calendar.from_ical(body)
-    events = recurring_ical_events.of(cal).between(start, end)
-    return sorted(
-        (e["DTSTART"].dt.astimezone(UTC), e["DTEND"].dt.astimezone(UTC))
-        for e in events
-        if str(e.get("STATUS", "")) != "CANCELLED"
-    )
 
 
 def test_calendar_expands_to_exactly_the_windows(client, db, admin):

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.models import Platform
-from tests.calendars.test_feeds import history  # noqa: F401  (the fixture)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

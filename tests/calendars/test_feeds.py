@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import feedparser
-import pytest
 
 from statuspage.services import incidents
-from tests.maintenance_fixtures import NOW, build
-
-
-@pytest.fixture
-def history(db, admin, css):
-    cal = build(db, admin)
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="We are **investigating** <script>x()</script>",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-1",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(hours=3),
-    )
-    incidents.post_update(
-        db, css, master, status="identified", body="Carrier fault", now=NOW - timedelta(hours=2)
-    )
-    other = incidents.create_incident(
-        db,
-        css,
-        title="Portal slow",
-        body="Slow",
-        impact="minor",
-        priority="P3",
-        platform_statuses={"calltower-connect": "degraded_performance"},
-        now=NOW - timedelta(hours=1),
-    )
-    db.commit()
-    return cal, master, other
+from tests.maintenance_fixtures import NOW
 
 
 def parse(client, path):

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from statuspage.models import Platform, Subscriber, Subscription
 from statuspage.services.subscriptions import links, preferences
-from tests.calendars.test_calendar_ics import expand
-from tests.calendars.test_calendar_js import expand_with_icaljs, read_with_icaljs, utc
+from tests.calendars.support import expand, expand_with_icaljs, read_with_icaljs, utc
 from tests.helpers import SECRET_KEY
 from tests.maintenance_fixtures import NOW, build, expected_spans
 
@@ -39,16 +38,9 @@ def add_subscriber(db, language: str = "en") -> Subscriber:
     db.flush()
     for slug in MAINTENANCE | INCIDENTS_ONLY:
         platform = db.scalar(select(Platform).where(Platform.slug == slug))
-        db.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                platform_id=platform.id,
-                incidents=True,
-                maintenance=slug in MAINTENANCE,
-                confirmed_at=NOW,
-                created_at=NOW,
-            )
-        )
+        takes = {"incidents": True, "maintenance": slug in MAINTENANCE}
+        subscription = Subscription(platform=platform, confirmed_at=NOW, created_at=NOW, **takes)
+        subscriber.subscriptions.append(subscription)
     db.commit()
     return subscriber
 

@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from jobs import delivery
 from statuspage.channels import sms
 from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscription
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.helpers import NOW, csrf_of, login, open_incident, wait_until
 from tests.maintenance_fixtures import one_off
 from tests.outbox import flask_tick, kill_in_flight, tick

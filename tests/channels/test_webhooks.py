@@ -23,7 +23,7 @@ from statuspage.models import Delivery, Notice, Subscriber
 from statuspage.services import ValidationError
 from statuspage.services.subscriptions import channel_signup, pauses
 from tests import webhook_receiver as hooks
-from tests.api.test_api_v1 import BASE, token_for
+from tests.api.support import BASE, token_for
 from tests.helpers import csrf_of, login, open_incident, wait_until
 from tests.webhook_receiver import (
     NOW,

@@ -361,7 +361,7 @@ def test_each_filter_has_its_own_cached_body(app, client, cal):
 
 
 def test_maintenance_pages_run_a_fixed_number_of_statements(app, db, admin, cal):
-    from tests.pages.test_query_counts import add_windows, counting
+    from tests.pages.support import add_windows, counting
 
     def count(path: str) -> int:
         render_cache().clear()

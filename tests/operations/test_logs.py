@@ -18,7 +18,7 @@ from jobs import scheduler as job_scheduler
 from statuspage import logs
 from statuspage.models import Delivery, Notice
 from statuspage.services import incidents
-from tests.api.test_api_v1 import BASE, cisco_id, token_for
+from tests.api.support import BASE, cisco_id, token_for
 from tests.helpers import NOW, PROJECT_ROOT
 from tests.outbox import add_subscribers
 from tests.sendgrid_server import API_KEY, sendgrid_server

@@ -26,7 +26,7 @@ from statuspage.models import Delivery, Incident, Notice, Platform
 from statuspage.queries import operations as operation_queries
 from statuspage.services import incidents
 from statuspage.services.subscriptions import channel_signup
-from tests.api.test_api_v1 import BASE, cisco_id, token_for
+from tests.api.support import BASE, cisco_id, token_for
 from tests.helpers import NOW, PROJECT_ROOT, SECRET_KEY, app_config, open_incident
 from tests.live import gunicorn
 from tests.outbox import add_subscribers

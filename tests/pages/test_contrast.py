@@ -11,7 +11,7 @@ import pytest
 
 from statuspage.colours import TEXT_CONTRAST, UI_CONTRAST, contrast, parse_hex
 from statuspage.views.embed import BACKGROUNDS
-from tests.browser_checks import ARGS, CHROMIUM
+from tests.browser_checks import CHROMIUM, chromium
 from tests.helpers import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
@@ -73,22 +73,14 @@ def palettes(path: Path, light_selector: str, dark_selector: str) -> dict[str, d
 
 SITE = palettes(ROOT / "static" / "style.css", ":root", ":root")
 
+# The page's text, links and status words, written on the page's background.
+ON_THE_PAGE = ("--fg", "--muted", "--link", "--ok", "--minor", "--major", "--critical", "--maint")
+# The colours that carry words of --on-status: the statuses, and buttons (--link).
+COLOURED = ("--ok", "--minor", "--major", "--critical", "--maint", "--link")
 SITE_TEXT = [
     # (text, background): the page's text, links, status words, and what sits on colour
-    ("--fg", "--bg"),
-    ("--muted", "--bg"),
-    ("--link", "--bg"),
-    ("--ok", "--bg"),
-    ("--minor", "--bg"),
-    ("--major", "--bg"),
-    ("--critical", "--bg"),
-    ("--maint", "--bg"),
-    ("--on-status", "--ok"),
-    ("--on-status", "--minor"),
-    ("--on-status", "--major"),
-    ("--on-status", "--critical"),
-    ("--on-status", "--maint"),
-    ("--on-status", "--link"),  # buttons
+    *[(fg, "--bg") for fg in ON_THE_PAGE],
+    *[("--on-status", bg) for bg in COLOURED],
     ("--fg", "--badge-bg"),
     ("--fg", "--info-bg"),
     ("--fg", "--error-bg"),
@@ -140,15 +132,9 @@ def test_the_focus_rule_uses_the_two_tone_ring():
 
 EMBED = palettes(ROOT / "static" / "embed.css", ":root", ".theme-auto")
 
+EMBED_ON_THE_PAGE = ("fg", "muted", "link", "critical", "minor", "major", "ok", "maint")
 EMBED_TEXT = [
-    ("--embed-fg", "--embed-bg"),
-    ("--embed-muted", "--embed-bg"),
-    ("--embed-link", "--embed-bg"),
-    ("--embed-critical", "--embed-bg"),
-    ("--embed-minor", "--embed-bg"),
-    ("--embed-major", "--embed-bg"),
-    ("--embed-ok", "--embed-bg"),
-    ("--embed-maint", "--embed-bg"),
+    *[(f"--embed-{fg}", "--embed-bg") for fg in EMBED_ON_THE_PAGE],
     ("--embed-on-critical", "--embed-critical"),
     ("--embed-fg", "--embed-tag-bg"),
 ]
@@ -215,18 +201,14 @@ _COMPUTED = """() => {
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_focused_link_shows_the_two_tone_ring_in_each_scheme(app, scheme):
-    from playwright.sync_api import sync_playwright
-
     from tests.live import serve
 
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with serve(app) as base, chromium() as browser:
         page = browser.new_page(color_scheme=scheme)
         page.goto(base + "/?lang=en")
         page.keyboard.press("Tab")  # the skip link
         page.keyboard.press("Tab")  # the site's name
         seen = page.evaluate(_COMPUTED)
-        browser.close()
     palette = SITE[scheme]
     assert seen["tag"] == "A"
     assert seen["page"] == palette["--bg"] and seen["text"] == palette["--fg"]

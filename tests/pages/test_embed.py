@@ -9,28 +9,27 @@ origin showing it through the snippet. Also the favicon.
 from __future__ import annotations
 
 import html
-import http.server
 import os
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import flask_babel
 import pytest
 
+from statuspage.models import Incident
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from statuspage.views.caching import CACHE_CONTROL, render_cache
-from tests.browser_checks import ARGS, CHROMIUM
-from tests.helpers import NOW, PROJECT_ROOT
+from tests.browser_checks import CHROMIUM, chromium, other_site
+from tests.helpers import NOW, PROJECT_ROOT, master_case, open_incident
 from tests.live import serve
+from tests.maintenance_fixtures import one_off
 
 ROOT = str(PROJECT_ROOT)
 SCREENSHOTS = os.path.join(ROOT, "test-artefacts", "screenshots")
 AXE = os.path.join(ROOT, "tests", "js", "node_modules", "axe-core", "axe.min.js")
 ETR = NOW + timedelta(hours=3)
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
 @pytest.fixture
@@ -38,53 +37,41 @@ def story(db, css):
     """A master case on Teams (with an ETR), an incident on Cisco, a resolved one on
     Connect, the seeded series (the weekly certificate update), a one-off window on Cisco in
     progress and a Connect release in five days."""
-    master = incidents.create_incident(
+    master = master_case(
         db,
         css,
-        title="Inbound calls failing",
-        impact="critical",
-        priority="P1G",
         case_number="CS-2041",
-        platform_statuses={"microsoft-teams": "major_outage"},
-        now=NOW - timedelta(minutes=40),
+        title="Inbound calls failing",
+        body="",
+        now=NOW - 40 * MINUTE,
     )
     incidents.post_update(
         db, css, master, body="Carrier is rerouting.", etr=ETR, now=NOW - timedelta(minutes=10)
     )
-    incidents.create_incident(
-        db,
-        css,
-        title="Jabber sign-in slow",
-        impact="minor",
-        platform_statuses={"cisco": "degraded_performance"},
-        now=NOW - timedelta(minutes=20),
-    )
-    old = incidents.create_incident(
-        db,
-        css,
-        title="Portal reports late",
-        impact="minor",
-        platform_statuses={"calltower-connect": "degraded_performance"},
-        now=NOW - timedelta(days=2),
-    )
-    incidents.resolve(db, css, old, body="Fixed.", now=NOW - timedelta(days=1))
+    # Two minor incidents, the older one (on Connect) resolved a day ago.
+    minor: dict[str, Incident] = {}
+    for title, slug, opened in (
+        ("Jabber sign-in slow", "cisco", NOW - 20 * MINUTE),
+        ("Portal reports late", "calltower-connect", NOW - timedelta(days=2)),
+    ):
+        fields = {"impact": "minor", "platforms": {slug: "degraded_performance"}}
+        minor[slug] = open_incident(db, css, opened, "P3", title=title, body="", **fields)
+    incidents.resolve(db, css, minor["calltower-connect"], body="Fixed.", now=NOW - 24 * HOUR)
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
-    window = maintenance.create_unscheduled(
+    window = one_off(
         db,
         css,
         title="Core router swap",
-        starts_at=NOW - timedelta(minutes=30),
-        ends_at=NOW + timedelta(hours=2),
-        platforms=["cisco"],
+        starts_at=NOW - 30 * MINUTE,
+        ends_at=NOW + 2 * HOUR,
         description="Swap",
         justification="Old hardware",
         urgency="The vendor's support ends tonight",
-        tz_name="America/Denver",
-        now=NOW - timedelta(hours=1),
+        now=NOW - HOUR,
     )
-    maintenance.set_window_status(db, css, window, "in_progress", NOW - timedelta(minutes=30))
-    maintenance.create_unscheduled(
+    maintenance.set_window_status(db, css, window, "in_progress", NOW - 30 * MINUTE)
+    one_off(
         db,
         css,
         title="Connect release 4.2",
@@ -95,8 +82,7 @@ def story(db, css):
         justification="Sprint release",
         urgency="The release train leaves that day",
         impact="none",
-        tz_name="America/Denver",
-        now=NOW - timedelta(hours=1),
+        now=NOW - HOUR,
     )
     db.commit()
     return {"master": master.id}
@@ -158,33 +144,23 @@ def test_the_master_case_is_marked_with_its_etr_and_case_number(client, story):
     assert other.count("Estimated time of resolution") == 1
 
 
-def test_a_master_case_without_etr_shows_its_hourly_update_clock(client, db, css):
-    incidents.create_incident(
-        db,
-        css,
-        title="Fax gateway down",
-        priority="P1G",
-        case_number="CS-7",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW - timedelta(minutes=40),
+def _master_case_without_etr(db, css, opened) -> None:
+    """A master case on Cisco (partial outage), opened at `opened`, that gives no ETR."""
+    partial = {"cisco": "partial_outage"}
+    master_case(
+        db, css, case_number="CS-7", title="Fax gateway down", platforms=partial, now=opened
     )
-    db.commit()
+
+
+def test_a_master_case_without_etr_shows_its_hourly_update_clock(client, db, css):
+    _master_case_without_etr(db, css, NOW - timedelta(minutes=40))
     text = text_of(client.get("/embed?platforms=cisco&lang=en"))
     assert "Next update due Fri, Nov 20, 08:20 MST" in text  # an hour after, in MT
     assert "Estimated time of resolution" not in text
 
 
 def test_an_overdue_master_case_says_so(client, db, css):
-    incidents.create_incident(
-        db,
-        css,
-        title="Fax gateway down",
-        priority="P1G",
-        case_number="CS-7",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW - timedelta(hours=2),
-    )
-    db.commit()
+    _master_case_without_etr(db, css, NOW - timedelta(hours=2))
     body = client.get("/embed?lang=en").get_data(as_text=True)
     assert 'class="embed-etr embed-overdue"' in body
     assert "Update overdue" in text_of(client.get("/embed?lang=en"))
@@ -318,14 +294,17 @@ def test_the_embed_is_cached_and_answers_304(app, client, story):
 
 def test_a_change_shows_in_the_embed_at_once(client, db, css, story):
     first = client.get("/embed?platforms=contact-centre&lang=en")
-    incidents.create_incident(
+    open_incident(
         db,
         css,
+        NOW,
+        "P3",
         title="Queue stats missing",
-        platform_statuses={"contact-centre": "degraded_performance"},
-        now=NOW,
+        body="",
+        impact="none",
+        case_number=None,
+        platforms={"contact-centre": "degraded_performance"},
     )
-    db.commit()
     response = client.get(
         "/embed?platforms=contact-centre&lang=en", headers={"If-None-Match": first.headers["ETag"]}
     )
@@ -376,54 +355,22 @@ HOST_PAGE = """<!doctype html>
 """
 
 
-@contextmanager
-def host_site(page: str, status_origin: str) -> Iterator[str]:
-    """A plain page on another origin (its own port), with a strict CSP of its own."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = page.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header(
-                "Content-Security-Policy",
-                f"default-src 'none'; script-src {status_origin}; frame-src {status_origin}",
-            )
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_a_page_on_another_site_shows_the_embed(app, story, theme):
     with serve(app) as status_origin:
         page = HOST_PAGE.format(base=status_origin, theme=theme)
-        with host_site(page, status_origin) as host:  # same address, another port: another origin
+        # a plain page on another origin (same address, another port), with a strict CSP of its own
+        policy = f"default-src 'none'; script-src {status_origin}; frame-src {status_origin}"
+        with other_site(page, {"Content-Security-Policy": policy}) as host:
             app.config["FRAME_ANCESTORS"] = host
             _drive(status_origin, host, theme, story)
 
 
 def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> None:
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 720, "height": 900},
             timezone_id="America/Denver",
@@ -478,4 +425,3 @@ def _drive(status_origin: str, host: str, theme: str, story: dict[str, int]) -> 
         assert new_tab.url.startswith(f"{status_origin}/incidents/{story['master']}")
         assert page.url.startswith(host)
         assert not [e for e in errors if "Content Security Policy" in e], errors
-        browser.close()

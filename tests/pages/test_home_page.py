@@ -13,9 +13,11 @@ import pytest
 from statuspage.queries import platforms as platform_queries
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.browser_checks import ARGS, CHROMIUM
-from tests.helpers import NOW, TESTS_DIR
+from tests.browser_checks import CHROMIUM, chromium
+from tests.helpers import NOW, TESTS_DIR, master_case, open_incident
 from tests.live import serve
+
+MINUTES_20 = timedelta(minutes=20)
 
 
 def html(client, path="/"):
@@ -44,20 +46,10 @@ def test_critical_master_case_over_degraded_platforms_says_why_and_matches_the_a
     """The issue's case: a P1G master case of critical impact while its platforms are only
     degraded. Statuspage's rule makes the page critical; the banner says it is the
     incident, names the worst platform status, and states the rule."""
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls dropping for many customers",
-        priority="P1G",
-        case_number="CS-1",
-        impact="critical",
-        platform_statuses={
-            "cisco": "degraded_performance",
-            "microsoft-teams": "degraded_performance",
-        },
-        now=NOW - timedelta(minutes=20),
+    degraded = {"cisco": "degraded_performance", "microsoft-teams": "degraded_performance"}
+    master = master_case(
+        db, css, title="Calls dropping for many customers", platforms=degraded, now=NOW - MINUTES_20
     )
-    db.commit()
     shown = banner(html(client))
     assert "indicator-critical" in shown and "Major Service Outage" in shown
     assert "Worst open incident:" in shown
@@ -72,16 +64,8 @@ def test_critical_master_case_over_degraded_platforms_says_why_and_matches_the_a
 
 
 def test_banner_reasons_follow_the_platforms_when_no_incident_is_worse(client, db, engineer):
-    incidents.create_incident(
-        db,
-        engineer,
-        title="Slow calls",
-        priority="P3",
-        impact="none",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW,
-    )
-    db.commit()
+    partial = {"cisco": "partial_outage"}
+    open_incident(db, engineer, NOW, "P3", title="Slow calls", impact="none", platforms=partial)
     shown = banner(html(client))
     assert "indicator-major" in shown and "Partial System Outage" in shown
     assert "Worst open incident" not in shown  # an incident of no impact sets nothing
@@ -139,16 +123,9 @@ def test_every_day_is_a_disclosure_with_its_date_and_no_title_tooltips(client):
 def test_a_day_with_an_incident_but_no_downtime_is_neutral_not_an_outage_colour(
     client, db, engineer
 ):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Echo on some calls",
-        priority="P3",
-        impact="minor",
-        platform_statuses={"cisco": "degraded_performance"},
-        now=NOW - timedelta(hours=2),
-    )
-    db.commit()
+    minor = {"impact": "minor", "platforms": {"cisco": "degraded_performance"}}
+    opened = NOW - timedelta(hours=2)
+    incident = open_incident(db, engineer, opened, "P3", title="Echo on some calls", **minor)
     today = day_cells(html(client), "Cisco")[-1]
     assert 'class="d-quiet"' in today
     assert "d-partial" not in today and "d-major" not in today
@@ -160,13 +137,9 @@ def test_a_day_with_an_incident_but_no_downtime_is_neutral_not_an_outage_colour(
 
 
 def test_a_resolved_incident_of_zero_downtime_still_marks_its_day_neutral(client, db, engineer):
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="False alarm",
-        priority="P4",
-        platform_statuses={"cisco": "operational"},
-        now=NOW - timedelta(days=3, hours=1),
+    opened, operational = NOW - timedelta(days=3, hours=1), {"cisco": "operational"}
+    incident = open_incident(
+        db, engineer, opened, "P4", title="False alarm", impact="none", platforms=operational
     )
     incidents.resolve(db, engineer, incident, body="Nothing wrong", now=NOW - timedelta(days=3))
     db.commit()
@@ -176,14 +149,8 @@ def test_a_resolved_incident_of_zero_downtime_still_marks_its_day_neutral(client
 
 def test_a_day_with_downtime_shows_its_minutes_and_incident(client, db, engineer):
     start = NOW - timedelta(days=1, hours=3)
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Cisco calls failing",
-        priority="P1",
-        impact="critical",
-        platform_statuses={"cisco": "major_outage"},
-        now=start,
+    incident = open_incident(
+        db, engineer, start, "P1", title="Cisco calls failing", impact="critical"
     )
     incidents.resolve(db, engineer, incident, body="Fixed", now=start + timedelta(minutes=45))
     db.commit()
@@ -196,14 +163,8 @@ def test_a_day_with_downtime_shows_its_minutes_and_incident(client, db, engineer
 
 def test_a_partial_outage_day_is_orange_and_short_outages_round_up(db, engineer):
     start = NOW.replace(hour=9)
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Blip",
-        priority="P2",
-        platform_statuses={"cisco": "partial_outage"},
-        now=start,
-    )
+    partial = {"cisco": "partial_outage"}
+    incident = open_incident(db, engineer, start, title="Blip", impact="none", platforms=partial)
     incidents.resolve(db, engineer, incident, body="ok", now=start + timedelta(seconds=20))
     db.commit()
     days, _ = platform_queries.availability(db, _cisco(db), NOW)
@@ -228,17 +189,11 @@ def test_bars_for_all_platforms_read_in_two_statements(app, db, engineer):
 
 
 def test_the_page_stays_small(client, db, engineer):
+    troubled = {"cisco": "partial_outage", "microsoft-teams": "degraded_performance"}
     for n in range(12):
-        incident = incidents.create_incident(
-            db,
-            engineer,
-            title=f"Trouble {n}",
-            priority="P3",
-            platform_statuses={
-                "cisco": "partial_outage",
-                "microsoft-teams": "degraded_performance",
-            },
-            now=NOW - timedelta(days=5 * n + 1),
+        opened = NOW - timedelta(days=5 * n + 1)
+        incident = open_incident(
+            db, engineer, opened, "P3", title=f"Trouble {n}", impact="none", platforms=troubled
         )
         incidents.resolve(db, engineer, incident, body="ok", now=NOW - timedelta(days=5 * n))
     db.commit()
@@ -298,36 +253,19 @@ WIDER_THAN_WINDOW = "document.documentElement.scrollWidth > window.innerWidth"
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium")
 @pytest.mark.skipif(not os.path.exists(AXE), reason="npm ci --prefix tests/js")
 def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
-    from playwright.sync_api import sync_playwright
-
     start = NOW - timedelta(days=3)
-    outage = incidents.create_incident(
-        db,
-        css,
-        title="Cisco calls failing",
-        priority="P2",
-        impact="major",
-        platform_statuses={"cisco": "partial_outage"},
-        now=start,
-    )
+    partial, degraded = {"cisco": "partial_outage"}, {"cisco": "degraded_performance"}
+    outage = open_incident(db, css, start, title="Cisco calls failing", platforms=partial)
     incidents.resolve(db, css, outage, body="Fixed", now=start + timedelta(minutes=40))
-    incidents.create_incident(
-        db,
-        css,
-        title="Calls dropping for many customers",
-        priority="P1G",
-        case_number="CS-1",
-        impact="critical",
-        platform_statuses={"cisco": "degraded_performance"},
-        now=NOW - timedelta(minutes=20),
+    master_case(
+        db, css, title="Calls dropping for many customers", platforms=degraded, now=NOW - MINUTES_20
     )
     seed_series(db, NOW, tz_name="America/Denver", connect_anchor=date(2026, 1, 6))
     maintenance.expand_series(db, NOW)
     db.commit()
     with open(AXE, encoding="utf-8") as f:
         axe = f.read()
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with serve(app) as base, chromium() as browser:
         for width in (390, 1280):
             context = browser.new_context(viewport={"width": width, "height": 844})
             context.add_init_script(axe)
@@ -363,4 +301,3 @@ def test_home_and_history_in_chromium_phone_and_desktop(app, db, css):
         page.click(".history-filter button")
         assert page.url.endswith("/history?platform=cisco")
         assert "Cisco calls failing" in page.locator("main").inner_text()
-        browser.close()

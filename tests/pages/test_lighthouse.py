@@ -29,7 +29,6 @@ from statuspage.models import Incident
 from statuspage.seed import demo
 from tests import browser_checks as bc
 from tests.helpers import NOW
-from tests.live import serve
 
 LIGHTHOUSE = os.path.join(bc.ROOT, "tests", "js", "node_modules", ".bin", "lighthouse")
 REPORTS = os.path.join(bc.ROOT, "test-artefacts", "lighthouse")
@@ -72,8 +71,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         case = _db.session.scalars(
             select(Incident.id).where(Incident.priority == "P1G").order_by(Incident.id.desc())
         ).first()
-        with serve(app) as base:
-            app.config["STATUSPAGE_URL"] = base
+        with bc.serve_linked(app) as base:
             yield base, case
 
 

@@ -7,23 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from statuspage.services import incidents
-from tests.helpers import NOW
+from tests.helpers import NOW, master_case
 
 PAGES = ["/", "/incidents/{other}", "/maintenance", "/history", "/subscribe"]
 
 
 @pytest.fixture
 def cases(db, css):
-    master = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing across customers",
-        body="Investigating",
-        impact="critical",
-        priority="P1G",
-        case_number="CS-9001",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(minutes=20),
+    opened, cisco_down = NOW - timedelta(minutes=20), {"cisco": "major_outage"}
+    title = "Calls failing across customers"
+    master = master_case(
+        db, css, case_number="CS-9001", title=title, platforms=cisco_down, now=opened
     )
     other = incidents.create_incident(db, css, title="Portal slow", priority="P3", now=NOW)
     db.commit()

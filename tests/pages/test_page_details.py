@@ -12,8 +12,7 @@ import flask_babel
 import pytest
 
 from statuspage.seed import demo
-from statuspage.services import incidents
-from tests.helpers import NOW, PROJECT_ROOT
+from tests.helpers import NOW, PROJECT_ROOT, master_case
 
 ROOT = str(PROJECT_ROOT)
 
@@ -27,17 +26,7 @@ def get(client, path: str, lang: str) -> str:
 
 @pytest.fixture
 def case(db, css):
-    found = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        priority="P1G",
-        case_number="CS-2026-11873",
-        impact="critical",
-        now=NOW,
-    )
-    db.commit()
-    return found
+    return master_case(db, css, case_number="CS-2026-11873", body="", platforms={})
 
 
 def test_a_case_number_is_one_unbreakable_word(client, case):

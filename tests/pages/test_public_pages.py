@@ -9,7 +9,9 @@ import flask_babel
 import pytest
 
 from statuspage.services import incidents
-from tests.helpers import NOW
+from tests.helpers import NOW, master_case, open_incident
+
+HALF_HOUR = timedelta(minutes=30)
 
 
 def html(client, path):
@@ -33,35 +35,18 @@ def test_all_operational_banner(client):
     ],
 )
 def test_banner_follows_worst_incident(client, db, engineer, impact, platform_status, description):
-    incidents.create_incident(
-        db,
-        engineer,
-        title="Trouble",
-        impact=impact,
-        priority="P2",
-        platform_statuses={"cisco": platform_status},
-        now=NOW,
+    open_incident(
+        db, engineer, title="Trouble", impact=impact, platforms={"cisco": platform_status}
     )
-    db.commit()
     page = html(client, "/")
     assert description in page and f"indicator-{impact}" in page
     assert "status-" + platform_status in page
 
 
 def test_master_case_listed_first_with_case_number_and_clock(client, db, css):
-    incidents.create_incident(
-        db,
-        css,
-        title="Global outage",
-        priority="P1G",
-        case_number="CS-77",
-        impact="major",
-        now=NOW - timedelta(minutes=30),
-    )
-    incidents.create_incident(
-        db, css, title="Newer local issue", priority="P2", impact="critical", now=NOW
-    )
-    db.commit()
+    opened = NOW - timedelta(minutes=30)
+    master_case(db, css, case_number="CS-77", title="Global outage", impact="major", now=opened)
+    open_incident(db, css, title="Newer local issue", impact="critical", platforms={})
     page = html(client, "/")
     assert page.index("Global outage") < page.index("Newer local issue")
     assert "Master case (P1G)" in page and "CS-77" in page
@@ -70,29 +55,13 @@ def test_master_case_listed_first_with_case_number_and_clock(client, db, css):
 
 
 def test_overdue_master_case_says_so(app, db, css):
-    incidents.create_incident(
-        db,
-        css,
-        title="Global outage",
-        priority="P1G",
-        case_number="CS-1",
-        now=NOW - timedelta(hours=2),
-    )
-    db.commit()
+    master_case(db, css, title="Global outage", impact="none", now=NOW - timedelta(hours=2))
     page = html(app.test_client(), "/")
     assert "Update overdue" in page and 'class="next-update overdue"' in page
 
 
 def test_incident_page_timeline_newest_first_with_platform_changes(client, db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls failing",
-        body="First look",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=NOW - timedelta(hours=1),
-    )
+    incident = open_incident(db, css, NOW - timedelta(hours=1), body="First look", impact="none")
     incidents.resolve(db, css, incident, body="All fixed", now=NOW)
     db.commit()
     page = html(client, f"/incidents/{incident.id}")
@@ -190,22 +159,9 @@ def test_availability_counts_overlapping_outages_once(db, engineer):
 
     cisco = platforms.get_by_slug(db, "cisco")
     start = NOW.replace(hour=10, minute=0)
-    a = incidents.create_incident(
-        db,
-        engineer,
-        title="A",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=start,
-    )
-    b = incidents.create_incident(
-        db,
-        engineer,
-        title="B",
-        priority="P2",
-        platform_statuses={"cisco": "partial_outage"},
-        now=start + timedelta(minutes=30),
-    )
+    a = open_incident(db, engineer, start, title="A", impact="none")
+    partial = {"cisco": "partial_outage"}
+    b = open_incident(db, engineer, start + HALF_HOUR, title="B", impact="none", platforms=partial)
     incidents.resolve(db, engineer, a, body="x", now=start + timedelta(hours=1))
     incidents.resolve(db, engineer, b, body="x", now=start + timedelta(hours=1, minutes=30))
     db.commit()
@@ -220,14 +176,7 @@ def test_availability_follows_the_status_history_not_the_last_status(db, enginee
 
     cisco = platforms.get_by_slug(db, "cisco")
     start = NOW.replace(hour=8, minute=0)
-    incident = incidents.create_incident(
-        db,
-        engineer,
-        title="Down",
-        priority="P2",
-        platform_statuses={"cisco": "major_outage"},
-        now=start,
-    )
+    incident = open_incident(db, engineer, start, title="Down", impact="none")
     incidents.post_update(
         db,
         engineer,

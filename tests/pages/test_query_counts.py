@@ -8,24 +8,20 @@ is the cost of rendering, not of answering from the cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from statuspage.extensions import db as _db
 from statuspage.models import User
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
 from tests.helpers import login
+from tests.pages.support import SLUGS, add_windows, counting
 
 PAGES = ["/", "/api/v2/summary.json", "/history", "/admin/"]
 BOUND = 40
-SLUGS = ["cisco", "microsoft-teams", "contact-centre", "calltower-cloud", "calltower-connect"]
 PRIORITIES = ["P3", "P2", "P1", "P4"]
 
 
@@ -65,41 +61,6 @@ def add_incidents(
                 session, actor, incident, body="Resolved.", now=started + timedelta(minutes=30)
             )
         session.commit()
-
-
-def add_windows(session: Session, actor: User, now: datetime, *, count: int, offset: int) -> None:
-    """One-off windows, one every three hours from an hour from now."""
-    for i in range(offset, offset + count):
-        start = now + timedelta(hours=1 + 3 * i)
-        maintenance.create_unscheduled(
-            session,
-            actor,
-            title=f"Carrier work {i}",
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            platforms=[SLUGS[i % len(SLUGS)]],
-            description="Carrier maintenance.",
-            justification="The carrier requires it.",
-            urgency="The carrier chose the time.",
-            tz_name="America/Denver",
-            now=now,
-        )
-    session.commit()
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        statements.append(statement)
-
-    engine = _db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def cold_counts(app: Flask, admin: User) -> dict[str, int]:

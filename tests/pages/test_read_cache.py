@@ -18,8 +18,9 @@ from statuspage.models import DataVersion, Incident, MaintenanceWindow, Subscrib
 from statuspage.queries import version as version_queries
 from statuspage.services import incidents, maintenance, staff
 from statuspage.views.caching import CACHE_CONTROL, render_cache
-from tests.helpers import NOW, login
+from tests.helpers import NOW, login, open_incident
 from tests.live import gunicorn
+from tests.maintenance_fixtures import one_off
 
 BASE_V1 = "/api/v1/pages/calltower"
 
@@ -56,28 +57,15 @@ PUBLIC = [
 
 @pytest.fixture
 def story(db, css):
-    incident = incidents.create_incident(
-        db,
-        css,
-        title="Calls dropping in Phoenix",
-        impact="major",
-        platform_statuses={"cisco": "partial_outage"},
-        now=NOW - timedelta(hours=2),
+    partial = {"cisco": "partial_outage"}
+    opened = NOW - timedelta(hours=2)
+    incident = open_incident(
+        db, css, opened, "P3", title="Calls dropping in Phoenix", platforms=partial
     )
     incidents.resolve(db, css, incident, body="Fixed", now=NOW - timedelta(hours=1))
-    window = maintenance.create_unscheduled(
-        db,
-        css,
-        title="Core router swap",
-        starts_at=NOW + timedelta(hours=3),
-        ends_at=NOW + timedelta(hours=4),
-        platforms=["cisco"],
-        description="Swap",
-        justification="Old hardware",
-        urgency="The vendor's support ends tonight",
-        tz_name="America/Denver",
-        now=NOW,
-    )
+    # a window on Cisco for an hour, three hours from now
+    later = {"starts_at": NOW + timedelta(hours=3), "ends_at": NOW + timedelta(hours=4)}
+    window = one_off(db, css, title="Core router swap", **later)
     db.commit()
     return {"incident": incident.id, "window": window.id}
 

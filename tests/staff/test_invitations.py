@@ -16,18 +16,17 @@ from statuspage.mail.sendgrid import request_body
 from statuspage.models import Platform
 from statuspage.renderers import publish
 from statuspage.services import maintenance
-from tests.calendars.test_calendar_js import read_with_icaljs, utc
+from tests.calendars.support import read_with_icaljs, utc
 from tests.helpers import NOW
-from tests.incidents.test_one_message_per_change import (
+from tests.maintenance_fixtures import MT, window_on
+from tests.maintenance_mailbox import (
     CANCELLED,
     MOVED,
     WEEK,
     WEEK_MOMENT,
     december,
-    jobs,  # noqa: F401
     subscribe,
 )
-from tests.maintenance_fixtures import MT, window_on
 from tests.outbox import add_subscribers, tick
 
 SITE = publish.Site(name="Status", url="http://localhost", timezone="America/Denver")

@@ -8,7 +8,7 @@ from functools import cache
 import pytest
 
 from tests.helpers import PROJECT_ROOT
-from tests.translations.test_translations import catalog
+from tests.translations.support import catalog
 
 pytestmark = pytest.mark.one_backend
 

@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 
 import flask_babel
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
 from flask import has_app_context
 from sqlalchemy import select
 
@@ -28,18 +26,13 @@ from tests.channels.messages import payload, slack_text, teams_text
 from tests.helpers import NOW, master_case
 from tests.maintenance_fixtures import one_off, texts
 from tests.subscriptions.forms import csrf_token, post_subscribe
+from tests.translations.support import catalog
 
 # Words on pages and in mail do not depend on the database: SQLite only.
 pytestmark = pytest.mark.one_backend
 
 LANGUAGES = ["es", "de"]
 MT = ZoneInfo("America/Denver")
-
-
-def catalog(language: str) -> Catalog:
-    path = os.path.join(TRANSLATIONS_DIR, language, "LC_MESSAGES", "messages.po")
-    with open(path, "rb") as fh:
-        return read_po(fh, locale=language)
 
 
 def translated(language: str) -> dict[str, str]:
