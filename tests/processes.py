@@ -166,7 +166,7 @@ class LockWatcher:
             try:
                 if conn is None:
                     conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
-                rows = conn.execute(self.QUERY, (key,)).fetchall()  # type: ignore[arg-type]
+                rows = conn.execute(self.QUERY, (key,)).fetchall()
                 holders: list[str] | None = [
                     name.removeprefix(APPLICATION_NAME) for (name,) in rows
                 ]

@@ -170,7 +170,7 @@ def give_up(session: Session, slept: list[float], within: timedelta) -> None:
     clock is their sum) until `within` has passed: it raises the last error."""
     with pytest.raises(OperationalError):
         durable.write(
-            session,  # type: ignore[arg-type]
+            session,
             lost,
             within=within,
             sleep=slept.append,
@@ -195,7 +195,7 @@ def test_a_write_the_database_refuses_is_not_retried():
         raise IntegrityError("UPDATE delivery", {}, Exception("duplicate key"))
 
     with pytest.raises(IntegrityError):
-        durable.write(session, refused, within=timedelta(minutes=5), sleep=lambda s: None)  # type: ignore[arg-type]
+        durable.write(session, refused, within=timedelta(minutes=5), sleep=lambda s: None)
     assert session.rollbacks == 0
 
 
@@ -210,9 +210,9 @@ def test_once_another_process_is_the_scheduler_no_write_is_tried():
 
     with durable.fenced(lambda: False):
         with pytest.raises(durable.Fenced):
-            durable.write(session, statement, within=timedelta(minutes=5), sleep=lambda s: None)  # type: ignore[arg-type]
+            durable.write(session, statement, within=timedelta(minutes=5), sleep=lambda s: None)
         with pytest.raises(durable.Fenced):
-            durable.write(session, statement, within=timedelta(minutes=5), sleep=lambda s: None)  # type: ignore[arg-type]
+            durable.write(session, statement, within=timedelta(minutes=5), sleep=lambda s: None)
     assert len(tried) == 1
 
 
@@ -224,5 +224,5 @@ def test_after_one_write_gave_up_the_runs_other_writes_are_tried_once():
         give_up(session, slept, within=timedelta(seconds=0.5))
         waited = len(slept)
         with pytest.raises(OperationalError):
-            durable.write(session, lost, within=timedelta(minutes=5), sleep=slept.append)  # type: ignore[arg-type]
+            durable.write(session, lost, within=timedelta(minutes=5), sleep=slept.append)
     assert waited > 0 and len(slept) == waited

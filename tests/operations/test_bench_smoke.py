@@ -76,7 +76,7 @@ def check_fan_out_rows(rows: dict[str, list[str]], most_requests: int) -> list[l
 @pytest.mark.slow
 def test_bench_smoke_prints_every_row_of_both_tables_with_figures():
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--smoke"],
+        [sys.executable, "-m", "benchmarks", "--smoke", "--seconds", "0.3"],
         cwd=ROOT,
         capture_output=True,
         text=True,

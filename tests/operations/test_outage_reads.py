@@ -56,7 +56,7 @@ def story(db, css):
 
 def read(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:
     flask_babel.refresh()  # the test's app context outlives requests: choose again
-    return client.get(path, **kwargs)  # type: ignore[arg-type]
+    return client.get(path, **kwargs)
 
 
 def pages(story) -> list[str]:
@@ -136,7 +136,7 @@ def test_a_write_answers_503_with_retry_after_while_the_database_is_away(app, cl
     plaintext, _ = staff.create_token(db, None, css, now=NOW)
     db.commit()
     form = client.get("/subscribe").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     with unreachable(app):
         created = client.post(
             f"{BASE_V1}/incidents",

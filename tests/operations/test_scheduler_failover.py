@@ -107,7 +107,7 @@ def test_postgresql_restarted_under_two_schedulers_then_a_third_never_two_run_jo
     ordered = sorted(spans, key=lambda span: span[2])
     for i, (owner, job, start, end) in enumerate(ordered):
         for other, other_job, other_start, other_end in ordered[i + 1 :]:
-            if other_start >= end:  # type: ignore[operator]
+            if other_start >= end:
                 break
             assert other == owner, (
                 f"{owner} ran {job} from {start} to {end} while {other} ran {other_job} "
@@ -122,7 +122,7 @@ def test_postgresql_restarted_under_two_schedulers_then_a_third_never_two_run_jo
             continue
         assert len(sample.holders) == 1, sample
         for owner, job, start, end in spans:
-            if owner != sample.holders[0] and start + margin < sample.at < end - margin:  # type: ignore[operator]
+            if owner != sample.holders[0] and start + margin < sample.at < end - margin:
                 raise AssertionError(
                     f"{owner} ran {job} ({start}-{end}) while {sample.holders[0]} held the "
                     f"lock at {sample.at}"

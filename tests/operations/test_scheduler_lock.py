@@ -252,7 +252,7 @@ def test_the_scheduler_pauses_while_its_lock_is_lost_and_resumes_once_it_is_back
     monkeypatch.setattr(job_scheduler, "CHECK_EVERY", 0.01)
     stop = threading.Event()
     lock, scheduler, said = FlakyLock(stop), FakeScheduler(), []
-    job_scheduler.lead(scheduler, lock, stop, say=said.append)  # type: ignore[arg-type]
+    job_scheduler.lead(scheduler, lock, stop, say=said.append)
     assert scheduler.calls == ["start", "pause", "resume", "shutdown"]
     assert said == [
         "scheduler lock held; running jobs",
