@@ -18,7 +18,7 @@ import json
 import re
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 import pytest
@@ -30,6 +30,7 @@ from jobs import delivery
 from statuspage.channels import chat
 from statuspage.channels import slack as slack_channel
 from statuspage.channels import teams as teams_channel
+from statuspage.contract.payloads import WindowKind
 from statuspage.i18n import language as in_language
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import ValidationError, notices
@@ -472,19 +473,8 @@ def test_a_stored_channel_off_its_hosts_is_refused_at_send(app, db, resolver, gu
 
 # --- the cards, as pure functions ------------------------------------------------------
 
-MAINTENANCE_KINDS = [
-    "maintenance_scheduled",
-    "maintenance_short_notice",
-    "maintenance_week_before",
-    "maintenance_day_before",
-    "maintenance_start",
-    "maintenance_completion",
-    "maintenance_rescheduled",
-    "maintenance_cancelled",
-    "maintenance_narrowed",
-    "maintenance_no_longer_affected",
-    "maintenance_release_notes",
-]
+# Every kind of window notice the payloads declare.
+MAINTENANCE_KINDS = list(get_args(WindowKind))
 LINKS = chat.Links(
     details="http://localhost/maintenance/1", manage="http://localhost/subscriptions/manage/t"
 )
