@@ -112,7 +112,10 @@ class Cluster:
     def create_database(self, *, template: str | None = TEMPLATE, name: str | None = None) -> str:
         """Create a new database (a copy of `template`, or empty) and return its name."""
         name = name or f"test_{next(self._names)}"
-        clause = f" TEMPLATE {template}" if template else ""
+        # FILE_COPY copies the template's files at once; PostgreSQL 15's default (WAL_LOG)
+        # copies block by block through the log, about twice as slow for a small template
+        # (the checkpoint it avoids costs little with fsync off).
+        clause = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
         with self._admin() as conn:
             conn.execute(f"CREATE DATABASE {name}{clause}")
         return name
