@@ -41,8 +41,9 @@ from tests.sendgrid_server import API_KEY as SENDGRID_KEY
 from tests.sendgrid_server import SendGridServer, sendgrid_server
 
 # Fixtures of support modules that tests in several folders use: `jobs` (the maintenance
-# notices into a memory mailbox).
-pytest_plugins = ["tests.maintenance_mailbox"]
+# notices into a memory mailbox); `receiver`, `guard` and `resolver` (a local webhook
+# endpoint, connections only to this machine, names resolved only where a test says).
+pytest_plugins = ["tests.maintenance_mailbox", "tests.webhook_receiver"]
 
 
 @pytest.fixture

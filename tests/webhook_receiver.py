@@ -1,6 +1,6 @@
 """A webhook endpoint on 127.0.0.1 and what the tests of webhook and chat-channel
-subscribers share around it: the `receiver`, `guard` and `resolver` fixtures (a module uses
-them by naming them, `receiver = hooks.receiver`), a faked resolver, subscribing an
+subscribers share around it: the `receiver`, `guard` and `resolver` fixtures (every test
+may name them: tests/conftest.py loads this module as a plugin), a faked resolver, subscribing an
 endpoint, and the retries, quarantine and killed sender those tests drive."""
 
 from __future__ import annotations

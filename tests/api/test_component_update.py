@@ -23,14 +23,10 @@ from statuspage.models import Delivery, Notice, Platform, Subscriber, Subscripti
 from statuspage.services import incidents, maintenance
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import channel_signup, pauses
-from tests import webhook_receiver as hooks
 from tests.api.support import BASE, token_for
 from tests.helpers import login, open_incident
 from tests.maintenance_fixtures import one_off
 from tests.webhook_receiver import LOOPBACK, NOW, Receiver, platforms, tick
-
-receiver = hooks.receiver  # the fixtures: a local endpoint, and connections only to it
-guard = hooks.guard
 
 UPDATE_KEYS = ["created_at", "new_status", "old_status", "id", "component_id"]
 

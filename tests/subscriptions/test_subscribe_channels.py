@@ -11,12 +11,8 @@ from sqlalchemy import select
 
 from statuspage.models import Notice, Subscriber, Subscription
 from statuspage.services.subscriptions import channel_signup, links
-from tests import webhook_receiver as hooks
 from tests.helpers import count
 from tests.subscriptions.forms import post_subscribe, save_manage
-
-guard = hooks.guard  # connections only to this machine, names resolved only where a test says
-resolver = hooks.resolver
 
 HOOK = "http://127.0.0.1:9/hooks/abcdefghijklmnopqrstuvwxyz"
 FIELD = {"webhook": "webhook_url", "teams": "teams_url", "slack": "slack_url"}
