@@ -88,10 +88,7 @@ def login(client: FlaskClient, user: User, *, method: str = "password") -> Staff
         sess["_fresh"] = True
         sess[SESSION_VERSION] = user.session_version
         sess[SESSION_KEY] = key
-    # The fixture's app context outlives requests, so `g` (where the logged-in user is
-    # cached) is shared between them: forget the previous user.
-    g.pop("_login_user", None)
-    g.pop("staff_session", None)
+    forget_request_state()  # the previous user, cached in the app context's `g`
     return row
 
 
@@ -139,8 +136,6 @@ def as_form(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
 def forget_request_state() -> None:
     """The test app context outlives requests, so `g` is shared between them: forget the
     user, session and CSRF token cached there for the previous request."""
-    from flask import g
-
     for name in ("_login_user", "csrf_token", "staff_session", "needs_directory"):
         g.pop(name, None)
 
@@ -169,6 +164,7 @@ def count(session: Session, model: Any) -> int:
 
 
 def token_headers(plaintext: str) -> dict[str, str]:
+    """The Authorization header the Manage API takes (Statuspage's `OAuth <key>` form)."""
     return {"Authorization": f"OAuth {plaintext}"}
 
 
@@ -253,24 +249,22 @@ def authenticator_code(email: str) -> str:
     The code is for the first time step after the last one accepted: with the tests' clock
     pinned, a fourth sign-in within one step forgets the last accepted step, as if the next
     half-minute had come."""
-    from statuspage import clock
-    from statuspage.extensions import db
-    from statuspage.services import factors, staff
+    from statuspage.services import factors
 
-    user = staff.find_user(db.session, email)
+    user = staff.find_user(_db.session, email)
     assert user is not None, email
     now = clock.unpinned()
     current = int(now.timestamp()) // factors.STEP_SECONDS
-    factor = factors.factor_of(db.session, user)
+    factor = factors.factor_of(_db.session, user)
     if factor is None or factor.confirmed_at is None:
-        factor = factors.begin_totp(db.session, user, now)
-        factors.confirm_totp(db.session, user, factors.code_at(factor.secret, current - 1), now)
-        db.session.commit()
-    db.session.refresh(factor)
+        factor = factors.begin_totp(_db.session, user, now)
+        factors.confirm_totp(_db.session, user, factors.code_at(factor.secret, current - 1), now)
+        _db.session.commit()
+    _db.session.refresh(factor)
     step = current - 1 if factor.last_step is None else max(current - 1, factor.last_step + 1)
     if step > current + 1:
         factor.last_step = None
-        db.session.commit()
+        _db.session.commit()
         step = current - 1
     return factors.code_at(factor.secret, step)
 
@@ -278,11 +272,10 @@ def authenticator_code(email: str) -> str:
 def ensure_authenticator(email: str) -> None:
     """Give the staff member at `email` an authenticator if their role needs one and they
     have none yet (as their first sign-in would have set up)."""
-    from statuspage.extensions import db
-    from statuspage.services import factors, staff
+    from statuspage.services import factors
 
-    user = staff.find_user(db.session, email)
-    if user is not None and factors.required(user) and not factors.enrolled(db.session, user):
+    user = staff.find_user(_db.session, email)
+    if user is not None and factors.required(user) and not factors.enrolled(_db.session, user):
         authenticator_code(email)
 
 
@@ -291,15 +284,9 @@ def sign_in(client, email: str, password: str, next_url: str | None = None):
     needs one) the authenticator's code. Returns the last response."""
     ensure_authenticator(email)
     path = "/login" + (f"?next={next_url}" if next_url else "")
-    forget_request_state()
-    token = csrf_of(client.get(path).get_data(as_text=True))
-    response = client.post(path, data={"csrf_token": token, "email": email, "password": password})
+    response = post_form(client, path, email=email, password=password)
     if response.status_code == 302 and response.headers["Location"].endswith("/login/code"):
-        forget_request_state()
-        token = csrf_of(client.get("/login/code").get_data(as_text=True))
-        response = client.post(
-            "/login/code", data={"csrf_token": token, "code": authenticator_code(email)}
-        )
+        response = post_form(client, "/login/code", code=authenticator_code(email))
     forget_request_state()
     return response
 

@@ -9,7 +9,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from flask import Flask
 
 from statuspage.server import EmbeddedServer, start_scheduler, stop_scheduler
 from tests.helpers import PROJECT_ROOT
+from tests.processes import wait_for
 
 ROOT = str(PROJECT_ROOT)
 
@@ -40,15 +40,6 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_serve_uses_gunicorn_runs_the_scheduler_and_stops_on_ctrl_c(tmp_path):
