@@ -23,7 +23,7 @@ from statuspage.models import (
 )
 from statuspage.services import ValidationError, incidents, staff
 from statuspage.services.subscriptions import staff_api
-from tests.helpers import NOW, csrf_of, forget_request_state, login, make_user
+from tests.helpers import NOW, csrf_of, forget_request_state, login, make_user, token_headers
 
 BASE = "/api/v1/pages/calltower"
 
@@ -35,10 +35,6 @@ def manage_api_routes(app):
             view = app.view_functions[rule.endpoint]
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule, method, getattr(view, SECURED, None)
-
-
-def headers(plaintext: str) -> dict[str, str]:
-    return {"Authorization": f"OAuth {plaintext}"}
 
 
 def token(db, user, scopes=staff.TOKEN_SCOPES, **kwargs):
@@ -90,7 +86,7 @@ def test_a_token_without_a_routes_scope_is_refused_there_and_writes_nothing(
         before = data_counts(db)
         path = rule.build(world, append_unknown=False)[1]
         forget_request_state()
-        response = client.open(path, method=method, headers=headers(plaintext), json={})
+        response = client.open(path, method=method, headers=token_headers(plaintext), json={})
         assert response.status_code == 403, (method, path, response.status_code)
         assert (
             f'error="insufficient_scope", scope="{scope}"' in (response.headers["WWW-Authenticate"])
@@ -105,7 +101,7 @@ def test_a_token_with_a_routes_scope_passes_the_check_there(app, client, db, css
         plaintext, _ = token(db, css, [scope], name=f"{method} {rule.rule}"[:120])
         path = rule.build(world, append_unknown=False)[1]
         forget_request_state()
-        response = client.open(path, method=method, headers=headers(plaintext), json={})
+        response = client.open(path, method=method, headers=token_headers(plaintext), json={})
         assert response.status_code not in (401, 403), (method, path, response.status_code)
 
 
@@ -135,17 +131,17 @@ def test_a_token_lasts_ninety_days_unless_asked_and_a_year_at_most(db, css):
 
 def test_an_expired_token_is_refused(app, client, db, css):
     plaintext, _ = token(db, css, expires_at=NOW + timedelta(days=1))
-    assert client.get(f"{BASE}/incidents", headers=headers(plaintext)).status_code == 200
+    assert client.get(f"{BASE}/incidents", headers=token_headers(plaintext)).status_code == 200
     app.config["FIXED_NOW"] = NOW + timedelta(days=1)
     forget_request_state()
-    assert client.get(f"{BASE}/incidents", headers=headers(plaintext)).status_code == 401
+    assert client.get(f"{BASE}/incidents", headers=token_headers(plaintext)).status_code == 401
 
 
 def test_a_new_role_revokes_the_users_tokens(client, db, admin, css):
     plaintext, _ = token(db, css)
     staff.update_user(db, admin, css, role="engineer", now=NOW)
     db.commit()
-    assert client.get(f"{BASE}/incidents", headers=headers(plaintext)).status_code == 401
+    assert client.get(f"{BASE}/incidents", headers=token_headers(plaintext)).status_code == 401
     db.expire_all()
     assert db.scalar(select(ApiToken.revoked_reason)) == "role changed"
 
@@ -155,7 +151,7 @@ def test_a_tokens_use_is_noted_to_the_minute_and_audited_at_most_hourly(app, cli
     for after in (0, 30, 120, 3600 + 120, 3600 + 130):
         app.config["FIXED_NOW"] = NOW + timedelta(seconds=after)
         forget_request_state()
-        assert client.get(f"{BASE}/incidents", headers=headers(plaintext)).status_code == 200
+        assert client.get(f"{BASE}/incidents", headers=token_headers(plaintext)).status_code == 200
     db.expire_all()
     assert db.get(ApiToken, made.id).last_used_at == NOW + timedelta(seconds=3600 + 120)
     uses = db.scalars(select(AuditEntry.at).where(AuditEntry.action == "token.use")).all()

@@ -24,7 +24,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance, staff
 from statuspage.services.subscriptions import staff_api
 from tests.api.support import validator
-from tests.helpers import NOW, master_case
+from tests.helpers import NOW, master_case, token_headers
 
 V1 = "/api/v1/pages/calltower"
 
@@ -126,7 +126,7 @@ def test_a_field_added_to_a_request_model_is_documented_and_validated(
     A hand-written document would not show the new field."""
     plaintext, _ = staff.create_token(db, None, admin, now=NOW)
     db.commit()
-    headers = {"Authorization": f"OAuth {plaintext}"}
+    headers = token_headers(plaintext)
     cisco = db.scalar(select(Platform.id).where(Platform.slug == "cisco"))
     path = f"{V1}/components/{cisco}"
     ticketed = {"component": {"status": "degraded_performance", "ticket": "nope"}}
@@ -177,7 +177,7 @@ def response_schema(spec, path, method="get", status="200"):
 
 
 def test_real_responses_match_the_documented_schemas(client, spec, token):
-    headers = {"Authorization": f"OAuth {token}"}
+    headers = token_headers(token)
     summary = client.get("/api/v2/summary.json").get_json()
     validator(spec, response_schema(spec, "/api/v2/summary.json")).validate(summary)
     assert summary["incidents"][0]["incident_updates"][0]["etr"]  # the extras are described too
@@ -220,7 +220,7 @@ def test_every_documented_operation_answers_as_documented(client, spec, token):
             )
             kwargs = {}
             if op.get("security"):
-                kwargs["headers"] = {"Authorization": f"OAuth {token}"}
+                kwargs["headers"] = token_headers(token)
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             if "example" in body:
                 kwargs["json"] = body["example"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from statuspage.channels.email import Email
 from statuspage.models import AuditEntry, Delivery, Notice, Subscriber
 from statuspage.services import PermissionDenied, notices
 from statuspage.services.subscriptions import channel_signup, signup
-from tests.helpers import NOW, login, open_incident
+from tests.helpers import NOW, csrf_of, login, open_incident
 from tests.outbox import add_subscribers, tick
 
 MT = "America/Denver"
@@ -69,7 +68,7 @@ def test_messages_beyond_a_channels_ceiling_are_held_until_staff_release_them(
         notices.release_held(db, engineer, notice.id, NOW)
     login(client, css)
     page = client.get(f"/admin/notices/{notice.id}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     released = client.post(f"/admin/notices/{notice.id}/release", data={"csrf_token": token})
     assert released.status_code == 302
     assert db.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc())) == (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from statuspage.models import Notice
 from statuspage.renderers.mail import render_notice
 from statuspage.services import incidents
-from tests.helpers import NOW, login, master_case
+from tests.helpers import NOW, login, master_case, token_headers
 
 PRIVATE = ("CUST-7781", "CUST-7782")
 
@@ -82,7 +82,7 @@ def test_staff_keep_customer_case_numbers_in_the_manage_api_and_admin(client, db
     token = incidents_token(db, css)
     response = client.get(
         f"/api/v1/pages/calltower/incidents/{master.id}",
-        headers={"Authorization": f"OAuth {token}"},
+        headers=token_headers(token),
     )
     assert response.get_json()["customer_case_numbers"] == list(PRIVATE)
     login(client, css)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from statuspage.channels.chat import summary
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, Notice
 from statuspage.renderers.mail import render_notice
-from statuspage.services import ValidationError, incidents, staff
-from tests.helpers import NOW, csrf_of, login, master_case, post_form
+from statuspage.services import ValidationError, incidents
+from tests.helpers import NOW, api_headers, csrf_of, login, master_case, post_form
 
 API = "/api/v1/pages/calltower"
 LATER = NOW + timedelta(minutes=20)
@@ -259,9 +259,7 @@ def test_a_corrected_notice_says_so(db, css, case):
 
 @pytest.fixture
 def headers(db, css):
-    plaintext, _ = staff.create_token(db, None, css, now=NOW)
-    db.commit()
-    return {"Authorization": f"OAuth {plaintext}"}
+    return api_headers(db, css)
 
 
 def test_the_apis_carry_the_versions_under_metadata(client, headers, case):

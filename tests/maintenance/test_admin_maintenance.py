@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.models import AuditEntry, MaintenanceSeries, MaintenanceWindow, Notice, Subscriber
-from tests.helpers import as_form, confirmation_fields, count, csrf_token, login, post_form
+from tests.helpers import as_form, confirmation_fields, count, csrf_of, csrf_token, login, post_form
 from tests.maintenance_fixtures import MT, build, window_on
 from tests.maintenance_fixtures import NOW as NOW_
 
@@ -201,7 +201,7 @@ def test_only_admins_edit_series(client, db, css, engineer, admin, cal):
 
 def test_anonymous_users_never_reach_staff_maintenance_pages(app, client, cal):
     login_page = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+    csrf = csrf_of(login_page)
     for rule in app.url_map.iter_rules():
         # The MPOC import is on the subscribers' pages; it is a maintenance page's link.
         if not rule.endpoint.startswith(("admin_maintenance.", "admin_subscribers.import_")):

@@ -16,7 +16,7 @@ from statuspage.extensions import db as _db
 from statuspage.models import AuditEntry, Incident, MaintenanceSeries, Platform, User
 from statuspage.seed.defaults import DEFAULT_PLATFORMS
 from statuspage.services import factors, staff
-from tests.helpers import NOW
+from tests.helpers import NOW, csrf_of
 
 
 @pytest.fixture
@@ -117,11 +117,11 @@ def test_the_demos_admin_signs_in_with_its_password_and_the_printed_authenticato
     email, password = next((e, p) for role, e, p in logins if role == "admin")
     client = initialised.app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     first = client.post("/login", data={"csrf_token": token, "email": email, "password": password})
     assert first.headers["Location"].endswith("/login/code")
     page = client.get("/login/code").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     code = pyotp.TOTP(keys[email]).at(NOW)
     done = client.post("/login/code", data={"csrf_token": token, "code": code})
     assert done.status_code == 302 and done.headers["Location"].endswith("/admin/")

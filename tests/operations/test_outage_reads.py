@@ -10,7 +10,6 @@ PostgreSQL under load is tests/operations/test_outage_restart.py.
 from __future__ import annotations
 
 import gzip
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from werkzeug.test import TestResponse
 from statuspage.queries import platforms as platform_queries
 from statuspage.services import incidents, staff
 from statuspage.views.caching import STALE_HEADER, render_cache
-from tests.helpers import NOW, open_incident
+from tests.helpers import NOW, csrf_of, open_incident, token_headers
 from tests.maintenance_fixtures import one_off
 from tests.outage import outage
 
@@ -136,11 +135,11 @@ def test_a_write_answers_503_with_retry_after_while_the_database_is_away(app, cl
     plaintext, _ = staff.create_token(db, None, css, now=NOW)
     db.commit()
     form = client.get("/subscribe").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    token = csrf_of(form)
     with unreachable(app):
         created = client.post(
             f"{BASE_V1}/incidents",
-            headers={"Authorization": f"OAuth {plaintext}"},
+            headers=token_headers(plaintext),
             json={"incident": {"name": "Outage", "status": "investigating"}},
         )
         subscribed = client.post(
@@ -160,7 +159,7 @@ def test_a_commit_the_database_cannot_take_answers_503_with_retry_after(app, cli
     with unreachable(app, unless=lambda statement: "UPDATE data_version" not in statement):
         created = client.post(
             f"{BASE_V1}/incidents",
-            headers={"Authorization": f"OAuth {plaintext}"},
+            headers=token_headers(plaintext),
             json={"incident": {"name": "Outage", "status": "investigating"}},
         )
     assert created.status_code == 503 and created.headers["Retry-After"] == "5"

@@ -18,7 +18,7 @@ from statuspage.models import DataVersion, Incident, MaintenanceWindow, Subscrib
 from statuspage.queries import version as version_queries
 from statuspage.services import incidents, maintenance, staff
 from statuspage.views.caching import CACHE_CONTROL, render_cache
-from tests.helpers import NOW, login, open_incident
+from tests.helpers import NOW, login, open_incident, token_headers
 from tests.live import gunicorn
 from tests.maintenance_fixtures import one_off
 
@@ -212,7 +212,7 @@ def test_the_version_row_exists_after_migrations_and_create_all(db):
 def test_a_write_in_one_process_is_seen_by_every_worker_of_another(app, db, db_url, css):
     plaintext, _ = staff.create_token(db, None, css, now=NOW)
     db.commit()
-    headers = {"Authorization": f"OAuth {plaintext}"}
+    headers = token_headers(plaintext)
     writer = app.test_client()
     with gunicorn(db_url, workers=2) as base:
 

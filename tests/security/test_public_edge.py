@@ -31,7 +31,7 @@ from statuspage.services import incidents
 from statuspage.services.errors import row_id
 from statuspage.services.subscriptions import links
 from statuspage.views.caching import published, render_cache
-from tests.helpers import NOW, SECRET_KEY, app_config, login, post_form
+from tests.helpers import NOW, SECRET_KEY, app_config, csrf_of, login, post_form
 from tests.live import gunicorn
 from tests.maintenance_fixtures import one_off
 
@@ -144,7 +144,7 @@ def test_a_trusted_alias_serves_links_of_the_site_address_only(make_app, db):
             assert "status-alt" not in text and "internal.example" not in text
     alias = "http://status-alt.example"
     form = client.get("/subscribe", base_url=alias).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    token = csrf_of(form)
     added = client.post(
         "/subscribe",
         base_url=alias,

@@ -7,7 +7,7 @@ import re
 
 from flask import g
 
-from tests.helpers import PROJECT_ROOT, login
+from tests.helpers import PROJECT_ROOT, csrf_of, login
 
 ROOT = PROJECT_ROOT
 STAFF_CSP_FRAMES = "frame-ancestors 'none'"
@@ -78,7 +78,7 @@ def test_staff_pages_are_never_framed_nor_stored(client, admin):
 def test_the_page_showing_a_new_token_is_not_stored(client, admin):
     login(client, admin)
     html = client.get("/admin/tokens").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    csrf = csrf_of(html)
     g.pop("_login_user", None)
     response = client.post(
         "/admin/tokens",

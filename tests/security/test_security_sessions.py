@@ -13,7 +13,14 @@ from statuspage import config, create_app
 from statuspage.models import AuditEntry
 from statuspage.services import staff
 from tests import helpers
-from tests.helpers import FAST_HASH, PASSWORD, SECRET_KEY, csrf_token, forget_request_state
+from tests.helpers import (
+    FAST_HASH,
+    PASSWORD,
+    SECRET_KEY,
+    csrf_token,
+    forget_request_state,
+    token_headers,
+)
 
 OWASP = "scrypt:131072:8:1"
 NEW_PASSWORD = "another long password"
@@ -194,7 +201,7 @@ def tokens_of(db, user, count=2):
 
 def works(client, token) -> bool:
     forget_request_state()
-    return client.get(API, headers={"Authorization": f"OAuth {token}"}).status_code == 200
+    return client.get(API, headers=token_headers(token)).status_code == 200
 
 
 def revocations(db, user, reason):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -19,7 +18,7 @@ from statuspage.models import (
 )
 from statuspage.seed.defaults import seed_series
 from statuspage.services import incidents, maintenance
-from tests.helpers import NOW, login
+from tests.helpers import NOW, csrf_of, login
 
 
 @pytest.fixture
@@ -101,7 +100,7 @@ CASES = [
 def test_bad_staff_input_writes_nothing(client, db, admin, world, path, data, status):
     login(client, admin)
     page = client.get("/admin/incidents/new").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     before = snapshot(db)
     fields = {**data}
     for prefix in ("", "p1g-", "rm-", "s-", "r-", "w-", "del-", "cx-"):
@@ -148,7 +147,7 @@ def test_every_staff_post_without_csrf_is_refused_and_writes_nothing(app, client
 def test_unknown_ids_are_404_on_every_staff_route(app, client, db, admin, world):
     login(client, admin)
     page = client.get("/admin/incidents/new").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     data = {f"{p}csrf_token": token for p in ("", "p1g-", "rm-", "del-", "rv-")}
     before = snapshot(db)
     for rule in app.url_map.iter_rules():

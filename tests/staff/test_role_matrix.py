@@ -17,7 +17,7 @@ from statuspage.seed.defaults import seed_series
 from statuspage.services import PermissionDenied, incidents, maintenance, staff
 from statuspage.services import platforms as platform_service
 from statuspage.services.subscriptions import mpoc
-from tests.helpers import NOW, login, make_user, master_case
+from tests.helpers import NOW, csrf_of, login, make_user, master_case, token_headers
 
 STAFF = {"admin", "css", "engineer"}
 CSS = {"admin", "css"}
@@ -447,7 +447,7 @@ def test_engineer_is_refused_every_staff_form_write_to_a_master_case(client, db)
     case, _own, engineer, _ = _case_world(db)
     login(client, engineer)
     page = client.get("/admin/incidents/new").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    csrf = csrf_of(page)
     tokens = {f"{p}csrf_token": csrf for p in ("", "p1g-", "rm-", "del-")}
     before = _written(db)
     for endpoint, ways in _form_writes(case.id, case.updates[0].id).items():
@@ -515,7 +515,7 @@ def test_the_walk_covers_every_manage_api_route_that_writes_incidents_or_compone
 
 def test_engineer_token_is_refused_every_manage_api_write_to_a_master_case(client, db):
     case, _own, _engineer, plaintext = _case_world(db)
-    headers = {"Authorization": f"OAuth {plaintext}"}
+    headers = token_headers(plaintext)
     before = _written(db)
     writes = _api_writes(case.id, _cisco(db).id, case.updates[0].id)
     for (endpoint, method), ways in writes.items():
